@@ -1,0 +1,149 @@
+/**
+ * The event store port. Shaped after EventStoreDB's client so that the EventStoreDB adapter maps
+ * it one to one and the SQLite adapter behaves the same way (revisions count from 0, positions
+ * only grow). The store is the only source of truth; everything else is derived from it.
+ */
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** `no_stream`: the stream must not exist; `stream_exists`: it must; `any`: no check; bigint: its last revision. */
+export type ExpectedRevision = 'no_stream' | 'stream_exists' | 'any' | bigint;
+
+export const NO_STREAM = 'no_stream' as const;
+export const STREAM_EXISTS = 'stream_exists' as const;
+export const ANY = 'any' as const;
+
+/** An event to append. `id` is a uuid chosen by the writer: a retry with the same ids writes nothing twice. */
+export interface EventData<Data extends JsonObject = JsonObject, Metadata extends JsonObject = JsonObject> {
+  readonly id: string;
+  readonly type: string;
+  readonly data: Data;
+  readonly metadata?: Metadata;
+}
+
+/** An event as stored. Revision, position and recordedAt belong to the store, never to the writer. */
+export interface RecordedEvent<Data extends JsonObject = JsonObject, Metadata extends JsonObject = JsonObject> {
+  readonly id: string;
+  readonly streamId: string;
+  /** Place in its stream: the first event is revision 0. */
+  readonly revision: bigint;
+  /** Place in the global log: strictly increasing, never reused. */
+  readonly position: bigint;
+  readonly type: string;
+  readonly data: Data;
+  readonly metadata: Metadata;
+  /** The store's clock when the event was stored. */
+  readonly recordedAt: Date;
+}
+
+export interface AppendOptions {
+  expectedRevision?: ExpectedRevision;
+}
+
+export interface AppendResult {
+  /** Revision of the last event now in the stream: pass it as expectedRevision for the next append. */
+  readonly nextExpectedRevision: bigint;
+  /** Global position of the last event written. */
+  readonly position: bigint;
+}
+
+export type Direction = 'forwards' | 'backwards';
+
+export interface ReadStreamOptions {
+  /** Inclusive. Defaults to 'start' forwards and 'end' backwards. */
+  fromRevision?: 'start' | 'end' | bigint;
+  direction?: Direction;
+  maxCount?: number;
+}
+
+/** Server-side filters, as EventStoreDB has them: by stream-name prefix or by event type, not both. */
+export type EventFilter =
+  | { readonly streamNamePrefixes: readonly string[]; readonly eventTypes?: undefined }
+  | { readonly eventTypes: readonly string[]; readonly streamNamePrefixes?: undefined };
+
+export interface ReadAllOptions {
+  /** Inclusive: reading forwards from p yields events at positions >= p. Defaults to 'start' forwards, 'end' backwards. */
+  fromPosition?: 'start' | 'end' | bigint;
+  direction?: Direction;
+  maxCount?: number;
+  filter?: EventFilter;
+}
+
+export interface SubscribeToAllOptions {
+  /**
+   * A checkpoint: the subscription yields events strictly after this position ('start': from the
+   * first event, 'end': only events appended after subscribing).
+   */
+  fromPosition?: 'start' | 'end' | bigint;
+  filter?: EventFilter;
+}
+
+/** Catch-up, then live, without gap or duplicate. Close it (or break out of `for await`) to stop. */
+export interface Subscription extends AsyncIterable<RecordedEvent> {
+  close(): Promise<void>;
+}
+
+export interface EventStore {
+  appendToStream(stream: string, events: readonly EventData[], options?: AppendOptions): Promise<AppendResult>;
+  /** Throws StreamNotFoundError when the stream has no events. */
+  readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /** User events only (no system events). */
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  subscribeToAll(options?: SubscribeToAllOptions): Subscription;
+  /** The position of the last event in the log, or -1n when the log is empty. */
+  headPosition(): Promise<bigint>;
+  /** Resolves when the store answers; used by the health check. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Injection token for the configured adapter. */
+export const EVENT_STORE = Symbol('EVENT_STORE');
+
+export class EventStoreError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class WrongExpectedVersionError extends EventStoreError {
+  constructor(
+    readonly streamId: string,
+    readonly expected: ExpectedRevision,
+    /** The stream's last revision, or 'no_stream'. */
+    readonly actual: bigint | 'no_stream',
+  ) {
+    super(
+      `stream ${streamId} was expected at ${String(expected)} but is at ${String(actual)}`,
+      'wrong-expected-version',
+    );
+  }
+}
+
+export class StreamNotFoundError extends EventStoreError {
+  constructor(readonly streamId: string) {
+    super(`stream ${streamId} not found`, 'stream-not-found');
+  }
+}
+
+/** Bad input to the store itself: a stream name, an event type, an id or a size out of bounds. */
+export class InvalidEventError extends EventStoreError {
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
+    super(message, 'invalid-event');
+  }
+}
+
+/** The same event id was already used for a different event or at a different place. */
+export class DuplicateEventIdError extends EventStoreError {
+  constructor(readonly eventId: string) {
+    super(`event id ${eventId} was already used for another append`, 'duplicate-event-id');
+  }
+}

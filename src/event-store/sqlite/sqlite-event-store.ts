@@ -1,0 +1,277 @@
+import Database from 'better-sqlite3';
+import {
+  AppendOptions,
+  AppendResult,
+  DuplicateEventIdError,
+  EventData,
+  EventFilter,
+  EventStore,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  StreamNotFoundError,
+  Subscription,
+  SubscribeToAllOptions,
+  WrongExpectedVersionError,
+} from '../event-store';
+import { validateAppend, validateStreamName } from '../validate-append';
+import { SCHEMA } from './schema';
+import { SqliteSubscription } from './sqlite-subscription';
+
+/**
+ * `full`: an acknowledged append survives power loss and an OS crash (fsync on every commit).
+ * `normal`: with WAL, an acknowledged append survives the process being killed (the WAL is in the
+ * OS cache) but the last commits may be lost if the machine itself loses power.
+ */
+export type SqliteSynchronous = 'full' | 'normal';
+
+export interface SqliteEventStoreOptions {
+  /** A file path, or ':memory:'. */
+  readonly path: string;
+  readonly synchronous?: SqliteSynchronous;
+  /** The store's clock; injectable so that tests can pin record time. */
+  readonly clock?: () => number;
+}
+
+interface EventRow {
+  position: bigint;
+  id: string;
+  stream_id: string;
+  revision: bigint;
+  type: string;
+  data: string;
+  metadata: string;
+  recorded_at: bigint;
+}
+
+const COLUMNS = 'position, id, stream_id, revision, type, data, metadata, recorded_at';
+/** Catch-up reads go in pages so that a subscription never holds the whole log in memory. */
+const SUBSCRIPTION_PAGE = 512;
+
+export class SqliteEventStore implements EventStore {
+  private readonly db: Database.Database;
+  private readonly clock: () => number;
+  /** Record time never goes backwards, even if the wall clock does: knownAt answers depend on it. */
+  private lastRecordedAt: number;
+  private readonly waiters = new Set<() => void>();
+  private readonly subscriptions = new Set<SqliteSubscription>();
+  private readonly statements: ReturnType<typeof prepareStatements>;
+  private readonly appendTransaction: Database.Transaction<SqliteEventStore['append']>;
+  private readonly filteredReads = new Map<string, Database.Statement>();
+  private closed = false;
+
+  constructor(options: SqliteEventStoreOptions) {
+    this.db = new Database(options.path);
+    this.clock = options.clock ?? Date.now;
+    if (options.path !== ':memory:') this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+    // Another process (a second replica, a backup tool) may hold the write lock briefly.
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    this.statements = prepareStatements(this.db);
+    this.appendTransaction = this.db.transaction(this.append.bind(this));
+    this.lastRecordedAt = Number((this.statements.lastRecordedAt.get() as bigint | undefined) ?? 0n);
+  }
+
+  async appendToStream(stream: string, events: readonly EventData[], options: AppendOptions = {}): Promise<AppendResult> {
+    this.assertOpen();
+    const encoded = validateAppend(stream, events);
+    const result = this.appendTransaction.immediate(stream, events, encoded, options.expectedRevision ?? 'any');
+    if (result.written) this.wake();
+    return result.result;
+  }
+
+  /** Runs inside one IMMEDIATE transaction: the revision check and the inserts are atomic. */
+  private append(
+    stream: string,
+    events: readonly EventData[],
+    encoded: { data: string; metadata: string }[],
+    expected: NonNullable<AppendOptions['expectedRevision']>,
+  ): { result: AppendResult; written: boolean } {
+    const retried = this.previousAppend(stream, events);
+    if (retried) return { result: retried, written: false };
+
+    const last = this.statements.lastRevision.get(stream) as bigint | null;
+    const actual = last === null ? ('no_stream' as const) : last;
+    const matches =
+      expected === 'any' ||
+      (expected === 'no_stream' && last === null) ||
+      (expected === 'stream_exists' && last !== null) ||
+      (typeof expected === 'bigint' && last === expected);
+    if (!matches) throw new WrongExpectedVersionError(stream, expected, actual);
+
+    const recordedAt = Math.max(this.clock(), this.lastRecordedAt);
+    let revision = last ?? -1n;
+    let position = 0n;
+    for (let i = 0; i < events.length; i++) {
+      revision += 1n;
+      const event = events[i];
+      try {
+        const { lastInsertRowid } = this.statements.insert.run(
+          event.id.toLowerCase(),
+          stream,
+          revision,
+          event.type,
+          encoded[i].data,
+          encoded[i].metadata,
+          recordedAt,
+        );
+        position = BigInt(lastInsertRowid);
+      } catch (error) {
+        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new DuplicateEventIdError(event.id);
+        throw error;
+      }
+    }
+    this.lastRecordedAt = recordedAt;
+    return { result: { nextExpectedRevision: revision, position }, written: true };
+  }
+
+  /**
+   * An append whose event ids were all written before, in the same order at consecutive revisions of
+   * the same stream, is a retry: it gets the first result and writes nothing.
+   */
+  private previousAppend(stream: string, events: readonly EventData[]): AppendResult | undefined {
+    const first = this.statements.byId.get(events[0].id.toLowerCase()) as
+      | { stream_id: string; revision: bigint; position: bigint }
+      | undefined;
+    if (!first) return undefined;
+    let last = first;
+    for (let i = 1; i < events.length; i++) {
+      const row = this.statements.byId.get(events[i].id.toLowerCase()) as typeof first | undefined;
+      if (!row || row.stream_id !== stream || row.revision !== first.revision + BigInt(i)) {
+        throw new DuplicateEventIdError(events[0].id);
+      }
+      last = row;
+    }
+    if (first.stream_id !== stream) throw new DuplicateEventIdError(events[0].id);
+    return { nextExpectedRevision: last.revision, position: last.position };
+  }
+
+  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    validateStreamName(stream);
+    const backwards = options.direction === 'backwards';
+    const limit = options.maxCount ?? -1;
+    const from = options.fromRevision ?? (backwards ? 'end' : 'start');
+    const rows = (
+      backwards
+        ? this.statements.streamBackwards.all(stream, from === 'end' ? MAX_INT64 : from === 'start' ? 0n : from, limit)
+        : this.statements.streamForwards.all(stream, from === 'start' ? 0n : from === 'end' ? MAX_INT64 : from, limit)
+    ) as EventRow[];
+    if (rows.length === 0 && this.statements.lastRevision.get(stream) === null) throw new StreamNotFoundError(stream);
+    return rows.map(toRecordedEvent);
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    return this.readAllSync(options);
+  }
+
+  /** Synchronous so that a subscription's catch-up page is one consistent snapshot. */
+  readAllSync(options: ReadAllOptions): RecordedEvent[] {
+    const backwards = options.direction === 'backwards';
+    const from = options.fromPosition ?? (backwards ? 'end' : 'start');
+    const position = from === 'start' ? 0n : from === 'end' ? MAX_INT64 : from;
+    const statement = this.filteredRead(backwards, options.filter);
+    const params = [position, ...filterParams(options.filter), options.maxCount ?? -1];
+    return (statement.all(...params) as EventRow[]).map(toRecordedEvent);
+  }
+
+  private filteredRead(backwards: boolean, filter: EventFilter | undefined): Database.Statement {
+    const clauses = [backwards ? 'position <= ?' : 'position >= ?'];
+    if (filter?.streamNamePrefixes) {
+      clauses.push(`(${filter.streamNamePrefixes.map(() => "stream_id LIKE ? ESCAPE '\\'").join(' OR ') || '0'})`);
+    } else if (filter?.eventTypes) {
+      clauses.push(`type IN (${filter.eventTypes.map(() => '?').join(', ')})`);
+    }
+    const sql = `SELECT ${COLUMNS} FROM events WHERE ${clauses.join(' AND ')} ORDER BY position ${backwards ? 'DESC' : 'ASC'} LIMIT ?`;
+    let statement = this.filteredReads.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql).safeIntegers(true);
+      this.filteredReads.set(sql, statement);
+    }
+    return statement;
+  }
+
+  subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
+    this.assertOpen();
+    const from = options.fromPosition ?? 'start';
+    const after = from === 'start' ? 0n : from === 'end' ? ((this.statements.head.get() as bigint | null) ?? 0n) : from;
+    const subscription = new SqliteSubscription(
+      after,
+      (next) => this.readAllSync({ fromPosition: next, maxCount: SUBSCRIPTION_PAGE, filter: options.filter }),
+      (wake) => {
+        this.waiters.add(wake);
+        return () => this.waiters.delete(wake);
+      },
+      () => this.subscriptions.delete(subscription),
+    );
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  async headPosition(): Promise<bigint> {
+    this.assertOpen();
+    return (this.statements.head.get() as bigint | null) ?? -1n;
+  }
+
+  async ping(): Promise<void> {
+    this.assertOpen();
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await Promise.all([...this.subscriptions].map((s) => s.close()));
+    this.closed = true;
+    this.db.close();
+  }
+
+  private wake(): void {
+    for (const wake of this.waiters) wake();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('the event store is closed');
+  }
+}
+
+const MAX_INT64 = 9223372036854775807n;
+
+function prepareStatements(db: Database.Database) {
+  const prepare = (sql: string) => db.prepare(sql).safeIntegers(true);
+  return {
+    insert: prepare(
+      'INSERT INTO events (id, stream_id, revision, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    lastRevision: prepare('SELECT max(revision) AS revision FROM events WHERE stream_id = ?').pluck(),
+    byId: prepare('SELECT stream_id, revision, position FROM events WHERE id = ?'),
+    head: prepare('SELECT max(position) FROM events').pluck(),
+    lastRecordedAt: prepare('SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1').pluck(),
+    streamForwards: prepare(
+      `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`,
+    ),
+    streamBackwards: prepare(
+      `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
+    ),
+  };
+}
+
+function filterParams(filter: EventFilter | undefined): string[] {
+  if (filter?.streamNamePrefixes) return filter.streamNamePrefixes.map((p) => `${p.replace(/[\\%_]/g, '\\$&')}%`);
+  if (filter?.eventTypes) return [...filter.eventTypes];
+  return [];
+}
+
+function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    id: row.id,
+    streamId: row.stream_id,
+    revision: row.revision,
+    position: row.position,
+    type: row.type,
+    data: JSON.parse(row.data),
+    metadata: JSON.parse(row.metadata),
+    recordedAt: new Date(Number(row.recorded_at)),
+  };
+}

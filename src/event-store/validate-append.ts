@@ -1,0 +1,61 @@
+import { EventData, InvalidEventError } from './event-store';
+
+/** Limits shared by every adapter, so that a write valid on one store is valid on all. */
+export const LIMITS = {
+  streamNameLength: 200,
+  eventTypeLength: 100,
+  eventsPerAppend: 1000,
+  /** EventStoreDB's default maximum append size. */
+  appendBytes: 1024 * 1024,
+} as const;
+
+const STREAM_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:@+-]*$/;
+const EVENT_TYPE = /^[A-Za-z][A-Za-z0-9_.-]*$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function validateStreamName(stream: string): void {
+  if (typeof stream !== 'string' || stream.length === 0 || stream.length > LIMITS.streamNameLength) {
+    throw new InvalidEventError(`stream name must have 1 to ${LIMITS.streamNameLength} characters`, 'stream');
+  }
+  if (!STREAM_NAME.test(stream)) {
+    throw new InvalidEventError(
+      `stream name ${JSON.stringify(stream)} must start with a letter or digit and use only letters, digits and _ . : @ + -`,
+      'stream',
+    );
+  }
+}
+
+/** Checks names, ids and sizes; returns each event's serialized data and metadata so they are encoded once. */
+export function validateAppend(stream: string, events: readonly EventData[]): { data: string; metadata: string }[] {
+  validateStreamName(stream);
+  if (!Array.isArray(events) || events.length === 0 || events.length > LIMITS.eventsPerAppend) {
+    throw new InvalidEventError(`an append holds 1 to ${LIMITS.eventsPerAppend} events`, 'events');
+  }
+  const seen = new Set<string>();
+  let bytes = 0;
+  return events.map((event, i) => {
+    if (typeof event.id !== 'string' || !UUID.test(event.id)) {
+      throw new InvalidEventError(`events[${i}].id must be a uuid`, `events[${i}].id`);
+    }
+    if (seen.has(event.id.toLowerCase())) {
+      throw new InvalidEventError(`events[${i}].id repeats an id of the same append`, `events[${i}].id`);
+    }
+    seen.add(event.id.toLowerCase());
+    if (typeof event.type !== 'string' || event.type.length > LIMITS.eventTypeLength || !EVENT_TYPE.test(event.type)) {
+      throw new InvalidEventError(
+        `events[${i}].type must start with a letter, use letters, digits and _ . - and have at most ${LIMITS.eventTypeLength} characters`,
+        `events[${i}].type`,
+      );
+    }
+    if (event.data === null || typeof event.data !== 'object' || Array.isArray(event.data)) {
+      throw new InvalidEventError(`events[${i}].data must be a JSON object`, `events[${i}].data`);
+    }
+    const data = JSON.stringify(event.data);
+    const metadata = JSON.stringify(event.metadata ?? {});
+    bytes += Buffer.byteLength(data) + Buffer.byteLength(metadata);
+    if (bytes > LIMITS.appendBytes) {
+      throw new InvalidEventError(`an append may hold at most ${LIMITS.appendBytes} bytes of data and metadata`, 'events');
+    }
+    return { data, metadata };
+  });
+}
