@@ -1,0 +1,46 @@
+import type { Source } from '../source';
+import type { ValidTime } from '../valid-time';
+
+/**
+ * The stored schema of facts. Each stored type string equals its TypeScript name and is never
+ * renamed (a breaking change is a new type plus an upcaster). Plain JSON data: optional keys are
+ * omitted, never undefined; dates are strings. Arrays are left mutable only so that the data is
+ * assignable to a JSON object type; nothing mutates them.
+ */
+
+export const ENTITY_TYPES = ['person', 'organisation', 'place'] as const;
+export type EntityType = (typeof ENTITY_TYPES)[number];
+export type Entity = { readonly type: EntityType; readonly name: string };
+
+/** A fact as first recorded; after corrections, the same shape holds its current values. */
+export type FactRecorded = {
+  readonly factId: string;
+  readonly title: string;
+  readonly summary: string;
+  readonly tags: string[];
+  readonly entities: Entity[];
+  /** At least one. */
+  readonly sources: Source[];
+  readonly validTime: ValidTime;
+};
+
+/** Only the values that changed, each in full (a corrected list replaces the whole list). */
+export type FactChanges = Partial<Pick<FactRecorded, 'title' | 'summary' | 'tags' | 'entities' | 'sources' | 'validTime'>>;
+
+/** We fix how we recorded the fact; the reason is in the event's metadata. */
+export type FactCorrected = { readonly factId: string; readonly changes: FactChanges };
+
+/** We withdraw the record; it stays in the history, marked retracted. */
+export type FactRetracted = { readonly factId: string };
+
+export type FactEvent =
+  | { readonly type: 'FactRecorded'; readonly data: FactRecorded }
+  | { readonly type: 'FactCorrected'; readonly data: FactCorrected }
+  | { readonly type: 'FactRetracted'; readonly data: FactRetracted };
+
+export const FACT_EVENT_TYPES = ['FactRecorded', 'FactCorrected', 'FactRetracted'] as const satisfies readonly FactEvent['type'][];
+
+/** Narrows an event read from the store by its type string; the data is trusted as written by decideFact. */
+export function isFactEvent<E extends { readonly type: string }>(event: E): event is E & FactEvent {
+  return (FACT_EVENT_TYPES as readonly string[]).includes(event.type);
+}
