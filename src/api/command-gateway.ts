@@ -1,0 +1,66 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
+import type { Decider } from '../domain/decider';
+import { EVENT_STORE, type EventStore } from '../event-store/event-store';
+import { handleCommand } from '../event-store/handle-command';
+import { ProjectionRunner } from '../projections/projection-runner';
+import { RequestValidationError } from './problem';
+
+/** What a write takes from the request besides its body. */
+export interface WriteContext {
+  readonly actor?: string;
+  readonly correlationId?: string;
+  readonly idempotencyKey?: string;
+  readonly ifMatch?: string;
+  readonly reason?: string;
+}
+
+export interface WriteResult {
+  readonly id: string;
+  /** The stream's revision after the write: send it back as If-Match for the next conditional write. */
+  readonly revision: string;
+  readonly position: string;
+  /** True once the read models show this write; false if they did not within ANNALS_WRITE_WAIT_MS. */
+  readonly projected: boolean;
+}
+
+/**
+ * The one write path: every controller and the demo import go through it. It answers only once
+ * the read models have applied the write's position (bounded by ANNALS_WRITE_WAIT_MS), so a
+ * client reads its own writes.
+ */
+@Injectable()
+export class CommandGateway {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly runner: ProjectionRunner,
+    @Inject(ANNALS_CONFIG) private readonly config: AnnalsConfig,
+  ) {}
+
+  async execute<Command, Event extends { type: string; data: object }, State>(
+    decider: Decider<Command, Event, State>,
+    command: Command,
+    id: string,
+    context: WriteContext,
+  ): Promise<WriteResult> {
+    const correlationId = context.correlationId ?? randomUUID();
+    const result = await handleCommand(
+      this.store,
+      decider,
+      command,
+      { actor: context.actor?.trim() || 'anonymous', reason: context.reason, correlationId, causationId: correlationId },
+      { ifMatch: parseIfMatch(context.ifMatch), idempotencyKey: context.idempotencyKey },
+    );
+    const projected = await this.runner.waitFor(result.position, this.config.writeWaitMs);
+    return { id, revision: result.revision.toString(), position: result.position.toString(), projected };
+  }
+}
+
+/** Accepts `"3"`, `W/"3"` or `3`; an ETag is the stream revision. */
+export function parseIfMatch(header: string | undefined): bigint | undefined {
+  if (header === undefined || header.trim() === '' || header.trim() === '*') return undefined;
+  const match = /^(?:W\/)?"?(\d{1,19})"?$/.exec(header.trim());
+  if (!match) throw new RequestValidationError([{ field: 'If-Match', reason: 'must be an ETag this service gave, such as "3"' }]);
+  return BigInt(match[1]);
+}

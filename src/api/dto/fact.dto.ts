@@ -1,0 +1,61 @@
+import { IsArray, IsNotEmpty, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
+import { Type } from 'class-transformer';
+import type { CorrectFact, RecordFact } from '../../domain/fact/fact';
+import type { ValidTime } from '../../domain/valid-time';
+import { ID_PATTERN } from '../../domain/ids';
+import { defined, EntityDto, ReasonDto, SourceDto, ValidTimeDto } from './common.dto';
+
+const ID_MESSAGE = '$property must be 1-80 lower-case letters, digits or dashes';
+
+export class RecordFactDto {
+  /** Optional: a readable slug such as `centcom-votel-tenure`; a uuid is chosen when absent. */
+  @IsOptional() @IsString() @Matches(ID_PATTERN, { message: ID_MESSAGE }) id?: string;
+  @IsString() @IsNotEmpty() title!: string;
+  @IsString() summary!: string;
+  @IsArray() @IsString({ each: true }) tags!: string[];
+  @IsArray() @ValidateNested({ each: true }) @Type(() => EntityDto) entities!: EntityDto[];
+  @IsArray() @ValidateNested({ each: true }) @Type(() => SourceDto) sources!: SourceDto[];
+  @ValidateNested() @Type(() => ValidTimeDto) validTime!: ValidTimeDto;
+
+  toCommand(factId: string): RecordFact {
+    return {
+      type: 'RecordFact',
+      factId,
+      title: this.title,
+      summary: this.summary,
+      tags: this.tags,
+      entities: this.entities.map((e) => defined({ ...e })),
+      sources: this.sources.map((s) => defined({ ...s })),
+      validTime: defined({ ...this.validTime }) as ValidTime,
+    };
+  }
+}
+
+export class FactChangesDto {
+  @IsOptional() @IsString() @IsNotEmpty() title?: string;
+  @IsOptional() @IsString() summary?: string;
+  @IsOptional() @IsArray() @IsString({ each: true }) tags?: string[];
+  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => EntityDto) entities?: EntityDto[];
+  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => SourceDto) sources?: SourceDto[];
+  @IsOptional() @ValidateNested() @Type(() => ValidTimeDto) validTime?: ValidTimeDto;
+}
+
+export class CorrectFactDto extends ReasonDto {
+  @ValidateNested() @Type(() => FactChangesDto) changes!: FactChangesDto;
+
+  toCommand(factId: string): CorrectFact {
+    const c = this.changes;
+    return {
+      type: 'CorrectFact',
+      factId,
+      changes: defined({
+        title: c.title,
+        summary: c.summary,
+        tags: c.tags,
+        entities: c.entities?.map((e) => defined({ ...e })),
+        sources: c.sources?.map((s) => defined({ ...s })),
+        validTime: c.validTime ? (defined({ ...c.validTime }) as ValidTime) : undefined,
+      }),
+    };
+  }
+}

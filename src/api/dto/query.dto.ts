@@ -1,0 +1,38 @@
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { isoDay } from '../../domain/valid-time';
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const DAY_MESSAGE = '$property must be a day written YYYY-MM-DD';
+
+/** The two clocks a reader can set: the world's date and the service's instant. */
+export class ClocksDto {
+  /** The world on this day: what had happened by then, what held then. */
+  @IsOptional() @Matches(DAY, { message: DAY_MESSAGE }) asOf?: string;
+  /** What the service said at this instant (ISO 8601 with a time, e.g. 2026-01-01T00:00:00Z). */
+  @IsOptional() @IsISO8601({ strict: true, strictSeparator: true }, { message: '$property must be an ISO 8601 instant' }) knownAt?: string;
+
+  clocks(): { asOf?: string; knownAt?: Date } {
+    return {
+      asOf: this.asOf === undefined ? undefined : isoDay(this.asOf, 'asOf'),
+      knownAt: this.knownAt === undefined ? undefined : new Date(this.knownAt),
+    };
+  }
+}
+
+export class TimelineQueryDto extends ClocksDto {
+  @IsOptional() @Matches(DAY, { message: DAY_MESSAGE }) from?: string;
+  @IsOptional() @Matches(DAY, { message: DAY_MESSAGE }) to?: string;
+  @IsOptional() @IsString() @MaxLength(100) tag?: string;
+  @IsOptional() @IsString() @MaxLength(200) entity?: string;
+  @IsOptional() @IsString() @MaxLength(200) text?: string;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit: number = 50;
+  @IsOptional() @IsString() @MaxLength(400) cursor?: string;
+  @IsOptional() @IsIn(['asc', 'desc']) order?: 'asc' | 'desc';
+  @IsOptional() @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value)) @IsBoolean() includeRetracted?: boolean;
+}
+
+export class PageDto extends ClocksDto {
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit: number = 50;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) offset: number = 0;
+}

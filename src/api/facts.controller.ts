@@ -1,0 +1,70 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiHeader, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { notFound } from '../domain/errors';
+import { factDecider } from '../domain/fact/fact';
+import { TimelineQueries } from '../projections/timeline/timeline.queries';
+import { CommandGateway, type WriteContext, type WriteResult } from './command-gateway';
+import { ReasonDto } from './dto/common.dto';
+import { CorrectFactDto, RecordFactDto } from './dto/fact.dto';
+import { ClocksDto } from './dto/query.dto';
+import { Write } from './write-context.decorator';
+
+@ApiTags('facts')
+@ApiHeader({ name: 'X-Actor', required: false, description: 'Who makes the change (recorded in the event metadata)' })
+@Controller('facts')
+export class FactsController {
+  constructor(
+    private readonly gateway: CommandGateway,
+    private readonly timeline: TimelineQueries,
+  ) {}
+
+  /** Records a new fact. 201 with its revision (also the ETag) and log position. */
+  @Post()
+  async record(@Body() body: RecordFactDto, @Write() context: WriteContext, @Res({ passthrough: true }) reply: FastifyReply): Promise<WriteResult> {
+    const id = body.id ?? randomUUID();
+    const result = await this.gateway.execute(factDecider, body.toCommand(id), id, context);
+    void reply.header('etag', `"${result.revision}"`).header('location', `/facts/${id}`);
+    return result;
+  }
+
+  /** The fact now, or as the service knew it at `knownAt`. */
+  @Get(':id')
+  get(@Param('id') id: string, @Query() query: ClocksDto, @Res({ passthrough: true }) reply: FastifyReply) {
+    const fact = this.timeline.fact(id, query.clocks().knownAt);
+    if (!fact) throw notFound(`fact ${id} not found`, 'id');
+    void reply.header('etag', `"${fact.revision}"`);
+    return fact;
+  }
+
+  /** Every version of the fact, oldest first, with who changed it and why. */
+  @Get(':id/history')
+  history(@Param('id') id: string) {
+    const versions = this.timeline.history(id);
+    if (versions.length === 0) throw notFound(`fact ${id} not found`, 'id');
+    return { id, versions };
+  }
+
+  /** Fixes how the fact was recorded; the old text stays in the history. Send If-Match to refuse a stale edit. */
+  @Post(':id/corrections')
+  @HttpCode(200)
+  @ApiHeader({ name: 'If-Match', required: false, description: 'The revision you read (ETag); 412 if it changed since' })
+  async correct(@Param('id') id: string, @Body() body: CorrectFactDto, @Write() context: WriteContext, @Res({ passthrough: true }) reply: FastifyReply) {
+    return this.answer(reply, await this.gateway.execute(factDecider, body.toCommand(id), id, { ...context, reason: body.reason }));
+  }
+
+  /** Withdraws the record; it stays in the history, marked retracted. */
+  @Post(':id/retraction')
+  @HttpCode(200)
+  @ApiHeader({ name: 'If-Match', required: false, description: 'The revision you read (ETag); 412 if it changed since' })
+  async retract(@Param('id') id: string, @Body() body: ReasonDto, @Write() context: WriteContext, @Res({ passthrough: true }) reply: FastifyReply) {
+    const command = { type: 'RetractFact' as const, factId: id };
+    return this.answer(reply, await this.gateway.execute(factDecider, command, id, { ...context, reason: body.reason }));
+  }
+
+  private answer(reply: FastifyReply, result: WriteResult): WriteResult {
+    void reply.header('etag', `"${result.revision}"`);
+    return result;
+  }
+}

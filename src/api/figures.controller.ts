@@ -1,0 +1,87 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiHeader, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { notFound } from '../domain/errors';
+import { figureDecider } from '../domain/figure/figure';
+import { FigureQueries } from '../projections/figures/figures.queries';
+import { CommandGateway, type WriteContext, type WriteResult } from './command-gateway';
+import { ReasonDto } from './dto/common.dto';
+import { AssertClaimDto, CorrectClaimDto, DefineFigureDto } from './dto/figure.dto';
+import { ClocksDto, PageDto } from './dto/query.dto';
+import { Write } from './write-context.decorator';
+
+const IF_MATCH = { name: 'If-Match', required: false, description: 'The figure revision you read (ETag); 412 if it changed since' };
+
+@ApiTags('figures')
+@ApiHeader({ name: 'X-Actor', required: false, description: 'Who makes the change (recorded in the event metadata)' })
+@Controller('figures')
+export class FiguresController {
+  constructor(
+    private readonly gateway: CommandGateway,
+    private readonly figures: FigureQueries,
+  ) {}
+
+  @Post()
+  async define(@Body() body: DefineFigureDto, @Write() context: WriteContext, @Res({ passthrough: true }) reply: FastifyReply): Promise<WriteResult> {
+    const id = body.id ?? randomUUID();
+    const result = await this.gateway.execute(figureDecider, body.toCommand(id), id, context);
+    void reply.header('etag', `"${result.revision}"`).header('location', `/figures/${id}`);
+    return result;
+  }
+
+  @Get()
+  list(@Query() query: PageDto) {
+    return { items: this.figures.figures(query.clocks(), query.limit, query.offset) };
+  }
+
+  /** Claims side by side (latest per claimant as of `asOf`), their spread, and each claimant's revision history. */
+  @Get(':id')
+  get(@Param('id') id: string, @Query() query: ClocksDto, @Res({ passthrough: true }) reply: FastifyReply) {
+    const figure = this.figures.figure(id, query.clocks());
+    if (!figure) throw notFound(`figure ${id} not found`, 'id');
+    void reply.header('etag', `"${figure.revision}"`);
+    return figure;
+  }
+
+  /** A claimant's value for the figure. A later claim by the same claimant is its revision. */
+  @Post(':id/claims')
+  @ApiHeader(IF_MATCH)
+  async assert(@Param('id') figureId: string, @Body() body: AssertClaimDto, @Write() context: WriteContext, @Res({ passthrough: true }) reply: FastifyReply) {
+    const claimId = body.id ?? randomUUID();
+    const result = await this.gateway.execute(figureDecider, body.toCommand(figureId, claimId), claimId, context);
+    void reply.header('etag', `"${result.revision}"`).header('location', `/figures/${figureId}`);
+    return result;
+  }
+
+  @Post(':id/claims/:claimId/corrections')
+  @HttpCode(200)
+  @ApiHeader(IF_MATCH)
+  async correct(
+    @Param('id') figureId: string,
+    @Param('claimId') claimId: string,
+    @Body() body: CorrectClaimDto,
+    @Write() context: WriteContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const result = await this.gateway.execute(figureDecider, body.toCommand(figureId, claimId), claimId, { ...context, reason: body.reason });
+    void reply.header('etag', `"${result.revision}"`);
+    return result;
+  }
+
+  @Post(':id/claims/:claimId/retraction')
+  @HttpCode(200)
+  @ApiHeader(IF_MATCH)
+  async retract(
+    @Param('id') figureId: string,
+    @Param('claimId') claimId: string,
+    @Body() body: ReasonDto,
+    @Write() context: WriteContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const command = { type: 'RetractClaim' as const, figureId, claimId };
+    const result = await this.gateway.execute(figureDecider, command, claimId, { ...context, reason: body.reason });
+    void reply.header('etag', `"${result.revision}"`);
+    return result;
+  }
+}

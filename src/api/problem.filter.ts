@@ -1,0 +1,93 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { ThrottlerException } from '@nestjs/throttler';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError } from '../domain/errors';
+import {
+  DuplicateEventIdError,
+  InvalidEventError,
+  StreamNotFoundError,
+  WrongExpectedVersionError,
+} from '../event-store/event-store';
+import { PROBLEM_CONTENT_TYPE, ProblemDetails, RequestValidationError, problem } from './problem';
+
+const DOMAIN_STATUS = { invalid: 400, 'not-found': 404, conflict: 409 } as const;
+
+/** Maps every error to problem+json, once, here: nothing below api/ knows HTTP. */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemFilter');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const body = { ...this.toProblem(error), instance: request.url };
+    if (body.status >= 500) this.logger.error(error instanceof Error ? error.stack : String(error));
+    void reply.status(body.status).header('content-type', PROBLEM_CONTENT_TYPE).send(body);
+  }
+
+  private toProblem(error: unknown): ProblemDetails {
+    if (error instanceof RequestValidationError) {
+      return problem(400, 'invalid-request', 'The request is not valid', error.message, { errors: error.errors });
+    }
+    if (error instanceof DomainError) {
+      const status = DOMAIN_STATUS[error.code];
+      const title = { 400: 'The request breaks a rule', 404: 'Not found', 409: 'The request conflicts with the record' }[status];
+      return problem(status, error.code === 'invalid' ? 'invalid-value' : error.code, title, error.message, {
+        ...(error.field ? { errors: [{ field: error.field, reason: error.message }] } : {}),
+      });
+    }
+    if (error instanceof WrongExpectedVersionError) {
+      // handle-command retries races itself; what reaches here is a write under a stale If-Match.
+      const actual = error.actual === 'no_stream' ? 'none' : String(error.actual);
+      return problem(412, 'stale-revision', 'The record changed since you read it', `${error.message}; read it again and retry`, {
+        errors: [{ field: 'If-Match', reason: `names revision ${String(error.expected)}, the current revision is ${actual}` }],
+        currentRevision: actual,
+      });
+    }
+    if (error instanceof InvalidEventError) {
+      return problem(400, 'invalid-event', 'The event is not valid', error.message, { errors: [{ field: error.field, reason: error.message }] });
+    }
+    if (error instanceof DuplicateEventIdError) return problem(409, error.code, 'Duplicate event id', error.message);
+    if (error instanceof StreamNotFoundError) return problem(404, 'not-found', 'Not found', error.message);
+    if (error instanceof ThrottlerException) {
+      return problem(429, 'rate-limited', 'Too many requests', 'Slow down and retry after the time given in Retry-After');
+    }
+    if (error instanceof HttpException) return fromHttpException(error);
+    const fastify = fastifyError(error);
+    if (fastify) return fastify;
+    return problem(500, 'internal', 'Internal error', 'The service failed to answer; the error was logged');
+  }
+}
+
+function fromHttpException(error: HttpException): ProblemDetails {
+  const status = error.getStatus();
+  const titles: Record<number, [string, string]> = {
+    [HttpStatus.NOT_FOUND]: ['not-found', 'Not found'],
+    [HttpStatus.PAYLOAD_TOO_LARGE]: ['body-too-large', 'The request body is too large'],
+    [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: ['unsupported-media-type', 'Send application/json'],
+    [HttpStatus.BAD_REQUEST]: ['bad-request', 'Bad request'],
+  };
+  const [code, title] = titles[status] ?? [`http-${status}`, error.message];
+  return problem(status, code, title, error.message);
+}
+
+/** Errors Fastify raises before a route handler runs: body parsing, size, media type. */
+function fastifyError(error: unknown): ProblemDetails | undefined {
+  const e = error as { code?: string; statusCode?: number; message?: string };
+  if (typeof e?.code !== 'string' || !e.code.startsWith('FST_')) return undefined;
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return problem(413, 'body-too-large', 'The request body is too large', e.message ?? 'body too large', {
+      errors: [{ field: 'body', reason: 'larger than the limit' }],
+    });
+  }
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return problem(415, 'unsupported-media-type', 'Send application/json', e.message ?? 'unsupported media type');
+  }
+  if (e.code.startsWith('FST_ERR_CTP')) {
+    return problem(400, 'malformed-body', 'The body is not valid JSON', e.message ?? 'malformed body', {
+      errors: [{ field: 'body', reason: e.message ?? 'not valid JSON' }],
+    });
+  }
+  const status = e.statusCode && e.statusCode >= 400 ? e.statusCode : 400;
+  return problem(status, 'bad-request', 'Bad request', e.message ?? e.code);
+}

@@ -1,0 +1,25 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import type { WriteContext } from './command-gateway';
+import { RequestValidationError } from './problem';
+
+const HEADERS = { actor: 'x-actor', correlationId: 'x-correlation-id', idempotencyKey: 'idempotency-key', ifMatch: 'if-match' } as const;
+const MAX_HEADER_LENGTH = 200;
+
+/**
+ * The write's context from its headers: X-Actor (who; no authentication yet, so it is recorded
+ * as claimed), X-Correlation-Id, Idempotency-Key and If-Match. The reason comes from the body.
+ */
+export const Write = createParamDecorator((_: unknown, ctx: ExecutionContext): WriteContext => {
+  const request = ctx.switchToHttp().getRequest<FastifyRequest>();
+  const context: Record<string, string> = {};
+  for (const [key, header] of Object.entries(HEADERS)) {
+    const value = request.headers[header];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || value.length > MAX_HEADER_LENGTH) {
+      throw new RequestValidationError([{ field: header, reason: `must be one header of at most ${MAX_HEADER_LENGTH} characters` }]);
+    }
+    context[key] = value;
+  }
+  return context;
+});

@@ -1,0 +1,51 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { LoggerModule } from 'nestjs-pino';
+import { ANNALS_CONFIG, AnnalsConfig, loadConfig } from './config';
+import { ApiModule } from './api/api.module';
+import { EventStoreModule } from './event-store/event-store.module';
+import { HealthModule } from './health/health.module';
+import { ProjectionsModule } from './projections/projections.module';
+
+@Module({})
+export class AppModule {
+  /** `overrides` lets the e2e tests and the benchmark run the real app on `:memory:` stores. */
+  static register(overrides?: Partial<AnnalsConfig>): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        // Reads .env (when present) into the environment before the typed config is built from it.
+        ConfigModule.forRoot({ isGlobal: true, cache: true, load: [() => ({ annals: { ...loadConfig(), ...overrides } })] }),
+        ConfigurationModule,
+        LoggerModule.forRootAsync({
+          inject: [ANNALS_CONFIG],
+          useFactory: (config: AnnalsConfig) => ({
+            pinoHttp: { level: config.logLevel, autoLogging: config.logLevel === 'debug' || config.logLevel === 'trace' },
+          }),
+        }),
+        ThrottlerModule.forRootAsync({
+          inject: [ANNALS_CONFIG],
+          useFactory: (config: AnnalsConfig) => [{ ttl: 60_000, limit: config.rateLimitPerMinute }],
+        }),
+        EventStoreModule,
+        ProjectionsModule,
+        ApiModule,
+        HealthModule,
+      ],
+      providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }],
+    };
+  }
+}
+
+@Module({
+  providers: [
+    { provide: ANNALS_CONFIG, inject: [ConfigService], useFactory: (config: ConfigService) => config.getOrThrow('annals') },
+  ],
+  exports: [ANNALS_CONFIG],
+})
+class ConfigurationModuleDefinition {}
+
+/** The typed config under one injection token, global so that every module can inject it. */
+const ConfigurationModule: DynamicModule = { module: ConfigurationModuleDefinition, global: true };

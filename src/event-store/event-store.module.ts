@@ -1,0 +1,28 @@
+import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
+import { EVENT_STORE, type EventStore } from './event-store';
+import { EventStoreDbEventStore } from './eventstoredb/eventstoredb-event-store';
+import { SqliteEventStore } from './sqlite/sqlite-event-store';
+
+export function openEventStore(config: AnnalsConfig): EventStore {
+  if (config.store === 'eventstoredb') {
+    return EventStoreDbEventStore.fromConnectionString(config.eventStoreConnectionString as string);
+  }
+  if (config.sqlitePath !== ':memory:') mkdirSync(dirname(config.sqlitePath), { recursive: true });
+  return new SqliteEventStore({ path: config.sqlitePath, synchronous: config.sqliteSynchronous });
+}
+
+@Global()
+@Module({
+  providers: [{ provide: EVENT_STORE, useFactory: openEventStore, inject: [ANNALS_CONFIG] }],
+  exports: [EVENT_STORE],
+})
+export class EventStoreModule implements OnApplicationShutdown {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+  }
+}

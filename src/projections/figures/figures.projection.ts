@@ -1,0 +1,81 @@
+import type Database from 'better-sqlite3';
+import type { RecordedEvent } from '../../event-store/event-store';
+import { evolveFigure, type ClaimState, type FigureState } from '../../domain/figure/figure';
+import { isFigureEvent, type ClaimAsserted, type FigureDefined, type FigureEvent } from '../../domain/figure/figure.events';
+import { parsePartialDate } from '../../domain/valid-time';
+import type { Projection } from '../projection';
+
+interface CurrentClaim {
+  version_id: number;
+  status: 'asserted' | 'retracted';
+  asserted_position: number;
+  body: string;
+}
+
+/**
+ * The claim after an event, by the domain's own evolveFigure run on a figure holding just that
+ * claim: the projection never loads a whole figure, and the rule stays in one place.
+ */
+function nextClaim(before: ClaimState | undefined, event: Exclude<FigureEvent, { type: 'FigureDefined' }>): ClaimState | undefined {
+  const claims = new Map(before ? [[before.claim.claimId, before]] : []);
+  const state: FigureState = { status: 'defined', figure: {} as FigureDefined, claims };
+  const next = evolveFigure(state, event);
+  return next === state || next.status !== 'defined' ? before : next.claims.get(event.data.claimId);
+}
+
+/** Writes figures and claim_versions: each claim event closes the claim's current version and opens the next. */
+export class FiguresProjection implements Projection {
+  readonly name = 'figures';
+  private readonly define: Database.Statement;
+  private readonly touch: Database.Statement;
+  private readonly current: Database.Statement;
+  private readonly close: Database.Statement;
+  private readonly insert: Database.Statement;
+
+  constructor(db: Database.Database) {
+    this.define = db.prepare(
+      'INSERT OR IGNORE INTO figures (figure_id, revision, position, recorded_at, actor, body) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.touch = db.prepare('UPDATE figures SET revision = ?, position = ? WHERE figure_id = ?');
+    this.current = db.prepare(
+      'SELECT version_id, status, asserted_position, body FROM claim_versions WHERE figure_id = ? AND claim_id = ? AND recorded_to IS NULL',
+    );
+    this.close = db.prepare('UPDATE claim_versions SET recorded_to = ? WHERE version_id = ?');
+    this.insert = db.prepare(`INSERT INTO claim_versions
+      (figure_id, claim_id, claimant, asserted_start, asserted_position, status, revision, position, event_type, actor, reason, recorded_from, body)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  }
+
+  apply(event: RecordedEvent): void {
+    if (!isFigureEvent(event)) return;
+    const recordedAt = event.recordedAt.getTime();
+    const actor = typeof event.metadata.actor === 'string' ? event.metadata.actor : null;
+    if (event.type === 'FigureDefined') {
+      this.define.run(event.data.figureId, event.revision, event.position, recordedAt, actor, JSON.stringify(event.data));
+      return;
+    }
+    this.touch.run(event.revision, event.position, event.data.figureId);
+    const current = this.current.get(event.data.figureId, event.data.claimId) as CurrentClaim | undefined;
+    const before = current ? { status: current.status, claim: JSON.parse(current.body) as ClaimAsserted } : undefined;
+    const after = nextClaim(before, event);
+    if (after === before || after === undefined) return;
+    const { claim, status } = after;
+    const assertedPosition = current ? BigInt(current.asserted_position) : event.position;
+    if (current) this.close.run(recordedAt, current.version_id);
+    this.insert.run(
+      claim.figureId,
+      claim.claimId,
+      claim.claimant,
+      parsePartialDate(claim.assertedOn, 'assertedOn').start,
+      assertedPosition,
+      status,
+      event.revision,
+      event.position,
+      event.type,
+      actor,
+      typeof event.metadata.reason === 'string' ? event.metadata.reason : null,
+      recordedAt,
+      JSON.stringify(claim),
+    );
+  }
+}

@@ -1,0 +1,191 @@
+import type Database from 'better-sqlite3';
+import { claimValueBounds, type ClaimAsserted, type FigureDefined } from '../../domain/figure/figure.events';
+
+export interface FigureFilter {
+  /** Each claimant's latest claim asserted by this day ('YYYY-MM-DD'). */
+  readonly asOf?: string;
+  /** What the service said at this instant. */
+  readonly knownAt?: Date;
+}
+
+export interface ClaimView extends ClaimAsserted {
+  readonly status: 'asserted' | 'retracted';
+  readonly low: number;
+  readonly high: number;
+  readonly recordedAt: string;
+  readonly position: string;
+}
+
+export interface HistoryEntry {
+  readonly kind: 'asserted' | 'revised' | 'corrected' | 'retracted';
+  readonly claimId: string;
+  readonly claimant: string;
+  readonly assertedOn: string;
+  readonly value: ClaimAsserted['value'];
+  /** For a revision: the claimant's previous claim and how far the number moved. */
+  readonly previous?: { readonly claimId: string; readonly assertedOn: string; readonly value: ClaimAsserted['value'] };
+  readonly change?: { readonly low: number; readonly high: number; readonly ratio: number | null };
+  readonly actor: string | null;
+  readonly reason: string | null;
+  readonly recordedAt: string;
+  readonly position: string;
+}
+
+export interface FigureView extends FigureDefined {
+  readonly id: string;
+  readonly revision: string;
+  readonly asOf: string | null;
+  readonly knownAt: string | null;
+  /** Latest claim per claimant, lowest first. */
+  readonly claims: ClaimView[];
+  readonly spread: { readonly low: number; readonly high: number; readonly ratio: number | null } | null;
+  /** Per claimant, in the order they said them; corrections and retractions marked. */
+  readonly history: Record<string, HistoryEntry[]>;
+}
+
+interface ClaimRow {
+  claim_id: string;
+  claimant: string;
+  asserted_start: string;
+  asserted_position: number;
+  status: 'asserted' | 'retracted';
+  position: number;
+  event_type: string;
+  actor: string | null;
+  reason: string | null;
+  recorded_from: number;
+  recorded_to: number | null;
+  body: string;
+}
+
+/** Figure reads: one indexed read of the figure's claim versions, then grouping in memory. */
+export class FigureQueries {
+  private readonly figureRow: Database.Statement;
+  private readonly claimRows: Database.Statement;
+  private readonly list: Database.Statement;
+
+  constructor(db: Database.Database) {
+    this.figureRow = db.prepare('SELECT figure_id, revision, recorded_at, body FROM figures WHERE figure_id = ? AND recorded_at <= ?');
+    this.claimRows = db.prepare(
+      `SELECT claim_id, claimant, asserted_start, asserted_position, status, position, event_type, actor, reason, recorded_from, recorded_to, body
+       FROM claim_versions WHERE figure_id = ? AND recorded_from <= ? ORDER BY version_id`,
+    );
+    this.list = db.prepare('SELECT figure_id, revision, body FROM figures WHERE recorded_at <= ? ORDER BY figure_id LIMIT ? OFFSET ?');
+  }
+
+  figures(filter: FigureFilter, limit: number, offset: number): FigureView[] {
+    const ids = (this.list.all(instant(filter), limit, offset) as { figure_id: string }[]).map((r) => r.figure_id);
+    return ids.map((id) => this.figure(id, filter)).filter((f): f is FigureView => f !== undefined);
+  }
+
+  figure(figureId: string, filter: FigureFilter = {}): FigureView | undefined {
+    const at = instant(filter);
+    const row = this.figureRow.get(figureId, at) as { figure_id: string; revision: number; body: string } | undefined;
+    if (!row) return undefined;
+    const rows = this.claimRows.all(figureId, at) as ClaimRow[];
+    const visible = rows.filter((r) => r.recorded_to === null || r.recorded_to > at);
+    const claims = latestPerClaimant(visible.filter((r) => r.status === 'asserted' && (filter.asOf === undefined || r.asserted_start <= filter.asOf)));
+    return {
+      id: row.figure_id,
+      ...(JSON.parse(row.body) as FigureDefined),
+      revision: String(row.revision),
+      asOf: filter.asOf ?? null,
+      knownAt: filter.knownAt?.toISOString() ?? null,
+      claims,
+      spread: spread(claims),
+      history: history(rows, visible, filter.asOf),
+    };
+  }
+}
+
+function instant(filter: FigureFilter): number {
+  return filter.knownAt?.getTime() ?? Number.MAX_SAFE_INTEGER;
+}
+
+function toClaimView(row: ClaimRow): ClaimView {
+  const claim = JSON.parse(row.body) as ClaimAsserted;
+  return {
+    ...claim,
+    status: row.status,
+    ...claimValueBounds(claim.value),
+    recordedAt: new Date(row.recorded_from).toISOString(),
+    position: String(row.position),
+  };
+}
+
+/** The claim each claimant asserted last (by the day they said it, then by when we recorded it). */
+function latestPerClaimant(rows: ClaimRow[]): ClaimView[] {
+  const latest = new Map<string, ClaimRow>();
+  for (const row of rows) {
+    const held = latest.get(row.claimant);
+    if (!held || byAssertion(held, row) < 0) latest.set(row.claimant, row);
+  }
+  return [...latest.values()].map(toClaimView).sort((a, b) => a.low - b.low || a.claimant.localeCompare(b.claimant));
+}
+
+function byAssertion(a: ClaimRow, b: ClaimRow): number {
+  return a.asserted_start < b.asserted_start ? -1 : a.asserted_start > b.asserted_start ? 1 : a.asserted_position - b.asserted_position;
+}
+
+function spread(claims: ClaimView[]): FigureView['spread'] {
+  if (claims.length === 0) return null;
+  const low = Math.min(...claims.map((c) => c.low));
+  const high = Math.max(...claims.map((c) => c.high));
+  return { low, high, ratio: low > 0 ? round(high / low) : null };
+}
+
+/**
+ * Each claimant's record: assertions in the order the claimant made them (a later one is a
+ * revision, with the change from the live claim before it), and our corrections and retractions
+ * of those records. `rows` are every version recorded by then; `visible` the ones in force then.
+ */
+function history(rows: ClaimRow[], visible: ClaimRow[], asOf: string | undefined): Record<string, HistoryEntry[]> {
+  const inScope = (row: ClaimRow) => asOf === undefined || row.asserted_start <= asOf;
+  const previousOf = new Map<string, ClaimRow>();
+  const lastLive = new Map<string, ClaimRow>();
+  for (const row of visible.filter(inScope).sort(byAssertion)) {
+    const prior = lastLive.get(row.claimant);
+    if (prior) previousOf.set(row.claim_id, prior);
+    if (row.status === 'asserted') lastLive.set(row.claimant, row);
+  }
+  const byClaimant: Record<string, { row: ClaimRow; entry: HistoryEntry }[]> = {};
+  for (const row of rows.filter(inScope)) {
+    (byClaimant[row.claimant] ??= []).push({ row, entry: entryOf(row, previousOf.get(row.claim_id)) });
+  }
+  return Object.fromEntries(
+    Object.entries(byClaimant).map(([claimant, entries]) => [
+      claimant,
+      entries.sort((a, b) => byAssertion(a.row, b.row) || a.row.position - b.row.position).map((e) => e.entry),
+    ]),
+  );
+}
+
+function entryOf(row: ClaimRow, previous: ClaimRow | undefined): HistoryEntry {
+  const claim = JSON.parse(row.body) as ClaimAsserted;
+  const base = {
+    claimId: row.claim_id,
+    claimant: row.claimant,
+    assertedOn: claim.assertedOn,
+    value: claim.value,
+    actor: row.actor,
+    reason: row.reason,
+    recordedAt: new Date(row.recorded_from).toISOString(),
+    position: String(row.position),
+  };
+  if (row.event_type === 'ClaimCorrected') return { kind: 'corrected', ...base };
+  if (row.event_type === 'ClaimRetracted') return { kind: 'retracted', ...base };
+  if (!previous) return { kind: 'asserted', ...base };
+  const before = JSON.parse(previous.body) as ClaimAsserted;
+  const now = claimValueBounds(claim.value);
+  const then = claimValueBounds(before.value);
+  return {
+    kind: 'revised',
+    ...base,
+    previous: { claimId: previous.claim_id, assertedOn: before.assertedOn, value: before.value },
+    change: { low: now.low - then.low, high: now.high - then.high, ratio: then.high > 0 ? round(now.high / then.high) : null },
+  };
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}

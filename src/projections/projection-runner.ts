@@ -1,0 +1,138 @@
+import Database from 'better-sqlite3';
+import type { EventStore, RecordedEvent, Subscription } from '../event-store/event-store';
+import { resetReadModels } from './read-model-database';
+import type { Projection } from './projection';
+
+export interface RunnerLogger {
+  log(message: string): void;
+  error(message: string): void;
+}
+
+/**
+ * Feeds the log to the projections and is the only code that knows about checkpoints. It
+ * subscribes to the log from the checkpoint, applies events in batches (one transaction per
+ * batch, the checkpoint in the same transaction, so a crash never applies an event twice or
+ * skips one) and lets writers wait until their position has been applied.
+ */
+export class ProjectionRunner {
+  private checkpoint: bigint;
+  private subscription: Subscription | undefined;
+  private loop: Promise<void> | undefined;
+  private batch: RecordedEvent[] = [];
+  private flushScheduled = false;
+  private failure: Error | undefined;
+  private readonly waiters = new Set<{ position: bigint; resolve: (reached: boolean) => void; timer: NodeJS.Timeout }>();
+  private readonly readCheckpoint: Database.Statement;
+  private readonly writeCheckpoint: Database.Statement;
+  private readonly applyBatch: (events: RecordedEvent[]) => void;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly db: Database.Database,
+    private readonly projections: readonly Projection[],
+    private readonly logger: RunnerLogger,
+  ) {
+    this.readCheckpoint = db.prepare('SELECT position FROM checkpoint WHERE id = 1').pluck().safeIntegers(true);
+    this.writeCheckpoint = db.prepare('INSERT INTO checkpoint (id, position) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET position = excluded.position');
+    this.checkpoint = (this.readCheckpoint.get() as bigint | undefined) ?? -1n;
+    this.applyBatch = db.transaction((events: RecordedEvent[]) => {
+      for (const event of events) for (const projection of this.projections) projection.apply(event);
+      this.writeCheckpoint.run(events[events.length - 1].position);
+    });
+  }
+
+  /** The last position applied, -1n before any. */
+  get position(): bigint {
+    return this.checkpoint;
+  }
+
+  /** Set when a projection failed: the runner stops rather than skip an event. */
+  get error(): Error | undefined {
+    return this.failure;
+  }
+
+  /** Catches up to the log's head as it is now, then keeps following it live. */
+  async start(): Promise<void> {
+    const head = await this.store.headPosition();
+    if (this.checkpoint > head) {
+      // The read models are ahead of the log: they belong to another log. Rebuild them from this one.
+      this.logger.log(`read models at ${this.checkpoint} are ahead of the log's head ${head}: rebuilding them`);
+      resetReadModels(this.db);
+      this.checkpoint = -1n;
+    }
+    this.subscription = this.store.subscribeToAll({ fromPosition: this.checkpoint < 0n ? 'start' : this.checkpoint });
+    this.loop = this.follow(this.subscription);
+    if (head > this.checkpoint) {
+      const started = Date.now();
+      this.logger.log(`catching up read models from ${this.checkpoint} to ${head}`);
+      await this.waitFor(head, Number.POSITIVE_INFINITY);
+      if (this.failure) throw this.failure;
+      this.logger.log(`read models caught up to ${head} in ${Date.now() - started} ms`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.close();
+    await this.loop;
+    this.flush();
+  }
+
+  /** Resolves true once `position` has been applied to every read model, false after `timeoutMs`. */
+  waitFor(position: bigint, timeoutMs: number): Promise<boolean> {
+    if (this.checkpoint >= position) return Promise.resolve(true);
+    if (this.failure) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const waiter = {
+        position,
+        resolve,
+        timer: Number.isFinite(timeoutMs) ? setTimeout(() => this.settle(waiter, false), timeoutMs) : (undefined as unknown as NodeJS.Timeout),
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
+  private async follow(subscription: Subscription): Promise<void> {
+    try {
+      for await (const event of subscription) {
+        this.batch.push(event);
+        // Events the subscription already holds arrive in microtasks, before this macrotask runs:
+        // a whole page is applied in one transaction, a lone live event on its own.
+        if (!this.flushScheduled) {
+          this.flushScheduled = true;
+          setImmediate(() => this.flush());
+        }
+        if (this.failure) break;
+      }
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.batch.length === 0 || this.failure) return;
+    const events = this.batch;
+    this.batch = [];
+    try {
+      this.applyBatch(events);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    this.checkpoint = events[events.length - 1].position;
+    for (const waiter of this.waiters) if (waiter.position <= this.checkpoint) this.settle(waiter, true);
+  }
+
+  private fail(error: unknown): void {
+    this.failure = error instanceof Error ? error : new Error(String(error));
+    this.logger.error(`projection stopped at ${this.checkpoint}: ${this.failure.stack ?? this.failure.message}`);
+    for (const waiter of this.waiters) this.settle(waiter, false);
+    void this.subscription?.close();
+  }
+
+  private settle(waiter: { resolve: (reached: boolean) => void; timer: NodeJS.Timeout }, reached: boolean): void {
+    clearTimeout(waiter.timer);
+    this.waiters.delete(waiter as never);
+    waiter.resolve(reached);
+  }
+}

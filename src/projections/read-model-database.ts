@@ -1,0 +1,37 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { FACT_SCHEMA } from './timeline/timeline.schema';
+import { FIGURE_SCHEMA } from './figures/figures.schema';
+
+/**
+ * Read models are disposable: bump this when a schema or a projection's meaning changes, and the
+ * next start drops them and rebuilds the same answers from the log.
+ */
+export const READ_MODEL_VERSION = 1;
+
+const CHECKPOINT_SCHEMA = `CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), position INTEGER NOT NULL);`;
+const SCHEMA = CHECKPOINT_SCHEMA + FACT_SCHEMA + FIGURE_SCHEMA;
+
+/** Opens the read-model database (a file next to the log, or ':memory:') at the current schema. */
+export function openReadModelDatabase(path: string): Database.Database {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  if (path !== ':memory:') db.pragma('journal_mode = WAL');
+  // Losing the last commits of a read model on power loss is harmless: the checkpoint goes with
+  // them (same transaction) and the runner re-applies those events from the log.
+  db.pragma('synchronous = NORMAL');
+  if (db.pragma('user_version', { simple: true }) !== READ_MODEL_VERSION) resetReadModels(db);
+  else db.exec(SCHEMA);
+  return db;
+}
+
+/** Empties every read model and its checkpoint, so the runner replays the log from the start. */
+export function resetReadModels(db: Database.Database): void {
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").pluck().all() as string[];
+  db.transaction(() => {
+    for (const table of tables) db.exec(`DROP TABLE IF EXISTS "${table}"`);
+    db.exec(SCHEMA);
+    db.pragma(`user_version = ${READ_MODEL_VERSION}`);
+  })();
+}

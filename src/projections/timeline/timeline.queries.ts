@@ -1,0 +1,172 @@
+import type Database from 'better-sqlite3';
+import type { FactRecorded } from '../../domain/fact/fact.events';
+import { isPeriod, parsePartialDate } from '../../domain/valid-time';
+
+export interface TimelineFilter {
+  /** The world on this day ('YYYY-MM-DD'): facts that may have happened by then. */
+  readonly asOf?: string;
+  /** What the service said at this instant: later events ignored. */
+  readonly knownAt?: Date;
+  /** Valid-time window, days inclusive. */
+  readonly from?: string;
+  readonly to?: string;
+  readonly tag?: string;
+  readonly entity?: string;
+  readonly text?: string;
+  readonly includeRetracted?: boolean;
+}
+
+export interface TimelinePage extends TimelineFilter {
+  readonly limit: number;
+  readonly cursor?: string;
+  readonly order?: 'asc' | 'desc';
+}
+
+export interface FactView extends FactRecorded {
+  readonly id: string;
+  readonly kind: 'event' | 'state';
+  readonly precision: 'year' | 'month' | 'day';
+  readonly status: 'recorded' | 'retracted';
+  /** The fact stream's revision this version comes from: the ETag for a conditional write. */
+  readonly revision: string;
+  readonly position: string;
+  /** When the service stored the event that made this version. */
+  readonly recordedAt: string;
+  readonly lastChange: { readonly type: string; readonly actor: string | null; readonly reason: string | null };
+}
+
+interface VersionRow {
+  version_id: number;
+  fact_id: string;
+  revision: number;
+  position: number;
+  event_type: string;
+  actor: string | null;
+  reason: string | null;
+  recorded_from: number;
+  status: 'recorded' | 'retracted';
+  kind: 'event' | 'state';
+  sort_key: string;
+  body: string;
+}
+
+const COLUMNS = 'v.version_id, v.fact_id, v.revision, v.position, v.event_type, v.actor, v.reason, v.recorded_from, v.status, v.kind, v.sort_key, v.body';
+
+/**
+ * Timeline reads, each one indexed query: no replay of the log. Statements are prepared once per
+ * shape of filter and reused.
+ */
+export class TimelineQueries {
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(private readonly db: Database.Database) {}
+
+  timeline(page: TimelinePage): { items: FactView[]; nextCursor: string | null } {
+    const desc = page.order === 'desc';
+    const where = this.conditions(page);
+    const params = this.params(page);
+    if (page.asOf !== undefined) where.push('v.sort_key < @asOfKey');
+    if (page.to !== undefined) where.push('v.sort_key < @toKey');
+    if (page.from !== undefined) where.push('(v.valid_end IS NULL OR v.valid_end >= @from)');
+    if (page.cursor !== undefined) where.push(desc ? 'v.sort_key < @cursor' : 'v.sort_key > @cursor');
+    const rows = this.query(where, page, `ORDER BY ${page.tag || page.entity ? 'l.sort_key' : 'v.sort_key'} ${desc ? 'DESC' : 'ASC'} LIMIT @limit`, {
+      ...params,
+      asOfKey: page.asOf === undefined ? undefined : `${page.asOf}|~`,
+      toKey: page.to === undefined ? undefined : `${page.to}|~`,
+      from: page.from,
+      cursor: page.cursor === undefined ? undefined : decodeCursor(page.cursor),
+      limit: page.limit + 1,
+    });
+    const items = rows.slice(0, page.limit).map(toView);
+    const more = rows.length > page.limit;
+    return { items, nextCursor: more ? encodeCursor(rows[page.limit - 1].sort_key) : null };
+  }
+
+  /** States (facts held over a period) in effect on `day`. */
+  inEffect(day: string, filter: TimelineFilter, limit = 500): FactView[] {
+    const where = [...this.conditions(filter), "v.kind = 'state'", 'v.valid_start <= @day', '(v.valid_end IS NULL OR v.valid_end >= @day)'];
+    return this.query(where, filter, 'ORDER BY v.sort_key LIMIT @limit', { ...this.params(filter), day, limit }).map(toView);
+  }
+
+  /** A fact as it is now, or as it was known at `knownAt`; retracted facts too, marked. */
+  fact(factId: string, knownAt?: Date): FactView | undefined {
+    const filter = { knownAt, includeRetracted: true };
+    const rows = this.query([...this.conditions(filter), 'v.fact_id = @factId'], filter, 'LIMIT 1', { ...this.params(filter), factId });
+    return rows.map(toView)[0];
+  }
+
+  /** Every version of a fact, oldest first: who changed what, when, and why. */
+  history(factId: string): (FactView & { readonly supersededAt: string | null })[] {
+    const statement = this.prepare(`SELECT ${COLUMNS}, v.recorded_to FROM fact_versions v WHERE v.fact_id = ? ORDER BY v.version_id`);
+    return (statement.all(factId) as (VersionRow & { recorded_to: number | null })[]).map((row) => ({
+      ...toView(row),
+      supersededAt: row.recorded_to === null ? null : new Date(row.recorded_to).toISOString(),
+    }));
+  }
+
+  private conditions(filter: TimelineFilter): string[] {
+    const where = [
+      filter.knownAt === undefined ? 'v.recorded_to IS NULL' : 'v.recorded_from <= @knownAt AND (v.recorded_to IS NULL OR v.recorded_to > @knownAt)',
+    ];
+    if (!filter.includeRetracted) where.push("v.status = 'recorded'");
+    if (filter.tag && filter.entity) {
+      where.push('EXISTS (SELECT 1 FROM fact_version_labels e WHERE e.label = @entity AND e.sort_key = v.sort_key AND e.version_id = v.version_id)');
+    }
+    if (filter.text) where.push('instr(v.search_text, @text) > 0');
+    return where;
+  }
+
+  private params(filter: TimelineFilter): Record<string, unknown> {
+    return {
+      knownAt: filter.knownAt?.getTime(),
+      tag: filter.tag === undefined ? undefined : `tag:${filter.tag.trim().toLowerCase()}`,
+      entity: filter.entity === undefined ? undefined : `entity:${filter.entity.trim().toLowerCase()}`,
+      text: filter.text?.trim().toLowerCase(),
+    };
+  }
+
+  /** A tag or entity filter walks that label's index, already in timeline order. */
+  private query(where: string[], filter: TimelineFilter, tail: string, params: Record<string, unknown>): VersionRow[] {
+    const label = filter.tag ? '@tag' : filter.entity ? '@entity' : undefined;
+    const from = label
+      ? `fact_version_labels l JOIN fact_versions v ON v.version_id = l.version_id`
+      : 'fact_versions v';
+    const conditions = label ? [`l.label = ${label}`, ...where] : where;
+    const sql = `SELECT ${COLUMNS} FROM ${from} WHERE ${conditions.join(' AND ')} ${tail}`;
+    const used = Object.fromEntries(Object.entries(params).filter(([name, value]) => value !== undefined && sql.includes(`@${name}`)));
+    return this.prepare(sql).all(used) as VersionRow[];
+  }
+
+  private prepare(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+function toView(row: VersionRow): FactView {
+  const fact = JSON.parse(row.body) as FactRecorded;
+  const start = isPeriod(fact.validTime) ? fact.validTime.from : fact.validTime.at;
+  return {
+    id: row.fact_id,
+    ...fact,
+    kind: row.kind,
+    precision: parsePartialDate(start, 'validTime').precision,
+    status: row.status,
+    revision: String(row.revision),
+    position: String(row.position),
+    recordedAt: new Date(row.recorded_from).toISOString(),
+    lastChange: { type: row.event_type, actor: row.actor, reason: row.reason },
+  };
+}
+
+function encodeCursor(sortKey: string): string {
+  return Buffer.from(sortKey).toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  return Buffer.from(cursor, 'base64url').toString();
+}
