@@ -4,6 +4,8 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { ANNALS_CONFIG, AnnalsConfig } from './config';
 import { configureApp } from './configure-app';
+import { importDemoData } from './demo/demo-data';
+import { EVENT_STORE, type EventStore } from './event-store/event-store';
 
 async function bootstrap(): Promise<void> {
   const module = AppModule.register();
@@ -13,6 +15,11 @@ async function bootstrap(): Promise<void> {
   app.useLogger(app.get(Logger));
   configureApp(app);
   const config = app.get<AnnalsConfig>(ANNALS_CONFIG);
+  await app.init();
+  if (config.demoData && (await app.get<EventStore>(EVENT_STORE).headPosition()) < 0n) {
+    const requests = await importDemoData(app);
+    app.get(Logger).log(`imported the demo data into the empty store (${requests} requests; ANNALS_DEMO_DATA=false turns this off)`);
+  }
   await app.listen(config.port, config.host);
   app.get(Logger).log(`Annals listening on http://localhost:${config.port} (store: ${config.store}, data: ${config.dataDir})`);
 }

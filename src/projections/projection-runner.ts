@@ -21,6 +21,7 @@ export class ProjectionRunner {
   private batch: RecordedEvent[] = [];
   private flushScheduled = false;
   private failure: Error | undefined;
+  private readonly appliedListeners = new Set<(events: readonly RecordedEvent[]) => void>();
   private readonly waiters = new Set<{ position: bigint; resolve: (reached: boolean) => void; timer: NodeJS.Timeout }>();
   private readonly readCheckpoint: Database.Statement;
   private readonly writeCheckpoint: Database.Statement;
@@ -77,6 +78,15 @@ export class ProjectionRunner {
     this.flush();
   }
 
+  /**
+   * Calls `listener` with each batch right after it is committed to the read models, so whoever
+   * hears of an event can already read it back. Returns the function that stops listening.
+   */
+  onApplied(listener: (events: readonly RecordedEvent[]) => void): () => void {
+    this.appliedListeners.add(listener);
+    return () => this.appliedListeners.delete(listener);
+  }
+
   /** Resolves true once `position` has been applied to every read model, false after `timeoutMs`. */
   waitFor(position: bigint, timeoutMs: number): Promise<boolean> {
     if (this.checkpoint >= position) return Promise.resolve(true);
@@ -121,6 +131,7 @@ export class ProjectionRunner {
     }
     this.checkpoint = events[events.length - 1].position;
     for (const waiter of this.waiters) if (waiter.position <= this.checkpoint) this.settle(waiter, true);
+    for (const listener of this.appliedListeners) listener(events);
   }
 
   private fail(error: unknown): void {

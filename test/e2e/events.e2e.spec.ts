@@ -1,0 +1,112 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { get, IncomingMessage } from 'node:http';
+import request from 'supertest';
+import { createTestApp } from '../support/app';
+
+interface Message {
+  id: string;
+  event: string;
+  data: { type: string; streamId: string; position: string; data: Record<string, unknown> };
+}
+
+describe('event stream (SSE)', () => {
+  let app: NestFastifyApplication;
+  let base: string;
+  const open: IncomingMessage[] = [];
+
+  beforeEach(async () => {
+    app = await createTestApp();
+    await app.listen(0, '127.0.0.1');
+    base = await app.getUrl();
+  });
+  afterEach(async () => {
+    for (const response of open.splice(0)) response.destroy();
+    await app.close();
+  });
+
+  const record = (id: string) =>
+    request(app.getHttpServer())
+      .post('/facts')
+      .send({
+        id,
+        title: `Fact ${id}`,
+        summary: '',
+        tags: ['probe'],
+        entities: [],
+        sources: [{ publisher: 'Desk', title: 'Note', url: 'https://example.org/a', publishedOn: '2019' }],
+        validTime: { at: '2019-03' },
+      })
+      .expect(201);
+
+  /** Opens the stream and collects messages until `count` have arrived. */
+  function listen(path: string, count: number, headers: Record<string, string> = {}): Promise<Message[]> {
+    return new Promise((resolve, reject) => {
+      get(`${base}${path}`, { headers }, (response) => {
+        open.push(response);
+        expect(response.headers['content-type']).toMatch(/^text\/event-stream/);
+        const messages: Message[] = [];
+        let buffer = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          buffer += chunk;
+          const blocks = buffer.split('\n\n');
+          buffer = blocks.pop() ?? '';
+          for (const block of blocks) {
+            const fields = Object.fromEntries(
+              block.split('\n').filter((l) => !l.startsWith(':') && l.includes(': ')).map((l) => [l.slice(0, l.indexOf(': ')), l.slice(l.indexOf(': ') + 2)]),
+            );
+            if (fields.data) messages.push({ id: fields.id, event: fields.event, data: JSON.parse(fields.data) });
+          }
+          if (messages.length >= count) resolve(messages);
+        });
+      }).on('error', reject);
+    });
+  }
+
+  it('replays history from a position, then goes live, each event once and in order', async () => {
+    await record('a');
+    await record('b');
+    const messages = listen('/events?from=0', 4);
+    await new Promise((r) => setTimeout(r, 50));
+    await record('c');
+    await record('d');
+    const seen = await messages;
+    expect(seen.map((m) => m.data.data.factId)).toEqual(['a', 'b', 'c', 'd']);
+    expect(seen.map((m) => m.event)).toEqual(['FactRecorded', 'FactRecorded', 'FactRecorded', 'FactRecorded']);
+    expect(seen.map((m) => m.id)).toEqual(seen.map((m) => m.data.position));
+  });
+
+  it('resumes after Last-Event-ID and filters by type and stream prefix', async () => {
+    const first = await record('a');
+    await record('b');
+    await request(app.getHttpServer())
+      .post('/facts/b/retraction')
+      .send({ reason: 'duplicate' })
+      .expect(200);
+    const resumed = await listen('/events', 2, { 'last-event-id': first.body.position });
+    expect(resumed.map((m) => [m.event, m.data.streamId])).toEqual([
+      ['FactRecorded', 'fact-b'],
+      ['FactRetracted', 'fact-b'],
+    ]);
+    const retractions = await listen('/events?from=0&types=FactRetracted&streams=fact-', 1);
+    expect(retractions.map((m) => m.data.streamId)).toEqual(['fact-b']);
+  });
+
+  it('shows an event only after the read models have it', async () => {
+    const live = listen('/events', 1);
+    await new Promise((r) => setTimeout(r, 50));
+    // supertest sends only when awaited or then-ed: start the write now, await it later.
+    const write = record('z').then((response) => response);
+    const [message] = await live;
+    const fact = await request(app.getHttpServer()).get(`/facts/${message.data.data.factId}`);
+    expect(fact.status).toBe(200);
+    await write;
+  });
+
+  it('refuses a malformed position with problem+json', async () => {
+    const response = await request(app.getHttpServer()).get('/events?from=abc');
+    expect(response.status).toBe(400);
+    expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(response.body.errors[0].field).toBe('from');
+  });
+});
