@@ -1,4 +1,4 @@
-import { EventData, InvalidEventError } from './event-store';
+import { EventData, ExpectedRevision, InvalidEventError } from './event-store';
 
 /** Limits shared by every adapter, so that a write valid on one store is valid on all. */
 export const LIMITS = {
@@ -58,4 +58,12 @@ export function validateAppend(stream: string, events: readonly EventData[]): { 
     }
     return { data, metadata };
   });
+}
+
+export function validateExpectedRevision(expected: ExpectedRevision): ExpectedRevision {
+  const named = expected === 'no_stream' || expected === 'stream_exists' || expected === 'any';
+  if (!named && (typeof expected !== 'bigint' || expected < 0n)) {
+    throw new InvalidEventError('expectedRevision must be no_stream, stream_exists, any or a revision >= 0', 'expectedRevision');
+  }
+  return expected;
 }

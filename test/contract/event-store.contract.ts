@@ -259,6 +259,13 @@ export function describeEventStoreContract(adapter: string, open: () => Promise<
         expect(await store.headPosition()).toBe(head);
       });
 
+      it('rejects a negative expected revision', async () => {
+        await expect(store.appendToStream(stream(), [event()], { expectedRevision: -1n })).rejects.toMatchObject({
+          constructor: InvalidEventError,
+          field: 'expectedRevision',
+        });
+      });
+
       it('rejects an append larger than the limit', async () => {
         const big = 'x'.repeat(600 * 1024);
         await expect(store.appendToStream(stream(), [event({ big }), event({ big })])).rejects.toMatchObject({

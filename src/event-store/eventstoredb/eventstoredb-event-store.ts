@@ -41,7 +41,7 @@ import {
   Subscription,
   WrongExpectedVersionError,
 } from '../event-store';
-import { validateAppend, validateStreamName } from '../validate-append';
+import { validateAppend, validateExpectedRevision, validateStreamName } from '../validate-append';
 
 export interface EventStoreDbEventStoreOptions {
   /** How long ping() waits for the server; the client's own deadline does not apply to reads. */
@@ -285,7 +285,7 @@ class EventStoreDbSubscription implements Subscription {
 
 /** The port's expected revisions have the client's spelling; the mapping is explicit so that a rename on either side breaks here. */
 export function toClientExpectedRevision(expected: ExpectedRevision): AppendExpectedRevision {
-  switch (expected) {
+  switch (validateExpectedRevision(expected)) {
     case 'no_stream':
       return NO_STREAM;
     case 'stream_exists':
@@ -293,10 +293,7 @@ export function toClientExpectedRevision(expected: ExpectedRevision): AppendExpe
     case 'any':
       return ANY;
     default:
-      if (typeof expected !== 'bigint' || expected < 0n) {
-        throw new InvalidEventError('expectedRevision must be no_stream, stream_exists, any or a revision >= 0', 'expectedRevision');
-      }
-      return expected;
+      return expected as bigint;
   }
 }
 

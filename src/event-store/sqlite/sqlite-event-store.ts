@@ -14,7 +14,7 @@ import {
   SubscribeToAllOptions,
   WrongExpectedVersionError,
 } from '../event-store';
-import { validateAppend, validateStreamName } from '../validate-append';
+import { validateAppend, validateExpectedRevision, validateStreamName } from '../validate-append';
 import { SCHEMA } from './schema';
 import { SqliteSubscription } from './sqlite-subscription';
 
@@ -76,7 +76,8 @@ export class SqliteEventStore implements EventStore {
   async appendToStream(stream: string, events: readonly EventData[], options: AppendOptions = {}): Promise<AppendResult> {
     this.assertOpen();
     const encoded = validateAppend(stream, events);
-    const result = this.appendTransaction.immediate(stream, events, encoded, options.expectedRevision ?? 'any');
+    const expected = validateExpectedRevision(options.expectedRevision ?? 'any');
+    const result = this.appendTransaction.immediate(stream, events, encoded, expected);
     if (result.written) this.wake();
     return result.result;
   }

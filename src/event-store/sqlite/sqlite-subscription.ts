@@ -36,15 +36,14 @@ export class SqliteSubscription implements Subscription {
 
   private nextAppend(): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, this.pollMs);
-      const unsubscribe = this.onAppend(done);
-      const self = this;
-      function done() {
+      const done = () => {
         clearTimeout(timer);
         unsubscribe();
-        self.wakeUp = undefined;
+        this.wakeUp = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, this.pollMs);
+      const unsubscribe = this.onAppend(done);
       this.wakeUp = done;
     });
   }

@@ -1,0 +1,51 @@
+// @ts-check
+const tseslint = require('typescript-eslint');
+
+/** The clock and randomness arrive in commands: pure code never reads them itself. */
+const impure = [
+  { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'pure code takes time from its input, never new Date()' },
+  { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'pure code takes time from its input, never Date.now()' },
+  { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'pure code takes no randomness' },
+  { selector: "CallExpression[callee.name='randomUUID']", message: 'ids arrive in the command' },
+];
+const drivers = (except) =>
+  ['better-sqlite3', '@eventstore/db-client'].filter((d) => d !== except).map((name) => ({ name, message: 'only adapter code imports a driver' }));
+
+module.exports = tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'src/ui/public/**', 'bench/results*.json'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', ...impure],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [...drivers(), { name: 'node:crypto', message: 'ids arrive in the command' }, { name: 'fastify', message: 'the domain knows no HTTP' }],
+          patterns: [
+            { group: ['@nestjs/*'], message: 'the domain is plain TypeScript' },
+            { group: ['**/event-store/**', '**/projections/**', '**/api/**'], message: 'the domain depends on nothing outside it' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/projections/**/*.projection.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', ...impure],
+      'no-restricted-imports': ['error', { paths: drivers('better-sqlite3'), patterns: [{ group: ['@nestjs/*'], message: 'projections are plain code' }] }],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/domain/**', 'src/projections/**', 'src/event-store/eventstoredb/**', 'src/event-store/sqlite/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: drivers() }] },
+  },
+  { files: ['**/*.js'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
+);
