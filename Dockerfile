@@ -22,6 +22,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The demo data set, imported through the API on the first start of an empty store.
+COPY data ./data
 # The image's `node` user (uid 1000) owns the data directory: the SQLite files are written there.
 RUN mkdir -p /data && chown node:node /data
 USER node

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the system tools the test suite drives, when they are missing: Debian's Chromium (the
+# browser test, through playwright-core) and docker-compose (to validate docker-compose.yml; no
+# Docker engine is needed for `config`). Idempotent. Without apt-get or root it installs nothing and
+# says so: those tests then report themselves as skipped, never as passed.
+set -euo pipefail
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "test tools: chromium and docker-compose present"
+  exit 0
+fi
+if ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" != 0 ]; then
+  echo "test tools: cannot install ${missing[*]} (needs apt-get as root); their tests will be skipped"
+  exit 0
+fi
+echo "test tools: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
