@@ -31,6 +31,7 @@ export class FiguresProjection implements Projection {
   private readonly current: Database.Statement;
   private readonly close: Database.Statement;
   private readonly insert: Database.Statement;
+  private readonly claimant: Database.Statement;
 
   constructor(db: Database.Database) {
     this.define = db.prepare(
@@ -44,6 +45,7 @@ export class FiguresProjection implements Projection {
     this.insert = db.prepare(`INSERT INTO claim_versions
       (figure_id, claim_id, claimant, asserted_start, asserted_position, status, revision, position, event_type, actor, reason, recorded_from, body)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.claimant = db.prepare('INSERT OR IGNORE INTO figure_claimants (figure_id, claimant) VALUES (?, ?)');
   }
 
   apply(event: RecordedEvent): void {
@@ -62,6 +64,7 @@ export class FiguresProjection implements Projection {
     const { claim, status } = after;
     const assertedPosition = current ? BigInt(current.asserted_position) : event.position;
     if (current) this.close.run(recordedAt, current.version_id);
+    this.claimant.run(claim.figureId, claim.claimant);
     this.insert.run(
       claim.figureId,
       claim.claimId,

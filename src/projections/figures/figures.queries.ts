@@ -31,7 +31,7 @@ export interface HistoryEntry {
   readonly position: string;
 }
 
-export interface FigureView extends FigureDefined {
+export interface FigureSummary extends FigureDefined {
   readonly id: string;
   readonly revision: string;
   readonly asOf: string | null;
@@ -39,6 +39,9 @@ export interface FigureView extends FigureDefined {
   /** Latest claim per claimant, lowest first. */
   readonly claims: ClaimView[];
   readonly spread: { readonly low: number; readonly high: number; readonly ratio: number | null } | null;
+}
+
+export interface FigureView extends FigureSummary {
   /** Per claimant, in the order they said them; corrections and retractions marked. */
   readonly history: Record<string, HistoryEntry[]>;
 }
@@ -63,8 +66,19 @@ export class FigureQueries {
   private readonly figureRow: Database.Statement;
   private readonly claimRows: Database.Statement;
   private readonly list: Database.Statement;
+  private readonly claimants: Database.Statement;
+  private readonly latestOfClaimant: Database.Statement;
 
   constructor(db: Database.Database) {
+    this.claimants = db.prepare('SELECT claimant FROM figure_claimants WHERE figure_id = ?').pluck();
+    // Walks one claimant's claims of one figure, latest assertion first, to the first in force at @at.
+    this.latestOfClaimant = db.prepare(
+      `SELECT claim_id, claimant, asserted_start, asserted_position, status, position, event_type, actor, reason, recorded_from, recorded_to, body
+       FROM claim_versions
+       WHERE figure_id = @figureId AND claimant = @claimant AND asserted_start <= @asOf AND status = 'asserted'
+         AND recorded_from <= @at AND (recorded_to IS NULL OR recorded_to > @at)
+       ORDER BY asserted_start DESC, asserted_position DESC LIMIT 1`,
+    );
     this.figureRow = db.prepare('SELECT figure_id, revision, recorded_at, body FROM figures WHERE figure_id = ? AND recorded_at <= ?');
     this.claimRows = db.prepare(
       `SELECT claim_id, claimant, asserted_start, asserted_position, status, position, event_type, actor, reason, recorded_from, recorded_to, body
@@ -73,18 +87,28 @@ export class FigureQueries {
     this.list = db.prepare('SELECT figure_id, revision, body FROM figures WHERE recorded_at <= ? ORDER BY figure_id LIMIT ? OFFSET ?');
   }
 
-  figures(filter: FigureFilter, limit: number, offset: number): FigureView[] {
-    const ids = (this.list.all(instant(filter), limit, offset) as { figure_id: string }[]).map((r) => r.figure_id);
-    return ids.map((id) => this.figure(id, filter)).filter((f): f is FigureView => f !== undefined);
+  /** Figures with their latest claims and spread, without histories: one indexed lookup per claimant. */
+  figures(filter: FigureFilter, limit: number, offset: number): FigureSummary[] {
+    const rows = this.list.all(instant(filter), limit, offset) as FigureRow[];
+    return rows.map((row) => this.summary(row, filter));
   }
 
+  /** A figure with its latest claims, spread and every claimant's history. */
   figure(figureId: string, filter: FigureFilter = {}): FigureView | undefined {
     const at = instant(filter);
-    const row = this.figureRow.get(figureId, at) as { figure_id: string; revision: number; body: string } | undefined;
+    const row = this.figureRow.get(figureId, at) as FigureRow | undefined;
     if (!row) return undefined;
     const rows = this.claimRows.all(figureId, at) as ClaimRow[];
     const visible = rows.filter((r) => r.recorded_to === null || r.recorded_to > at);
-    const claims = latestPerClaimant(visible.filter((r) => r.status === 'asserted' && (filter.asOf === undefined || r.asserted_start <= filter.asOf)));
+    return { ...this.summary(row, filter), history: history(rows, visible, filter.asOf) };
+  }
+
+  private summary(row: FigureRow, filter: FigureFilter): FigureSummary {
+    const params = { figureId: row.figure_id, asOf: filter.asOf ?? '9999-12-31', at: instant(filter) };
+    const latest = (this.claimants.all(row.figure_id) as string[])
+      .map((claimant) => this.latestOfClaimant.get({ ...params, claimant }) as ClaimRow | undefined)
+      .filter((r): r is ClaimRow => r !== undefined);
+    const claims = latest.map(toClaimView).sort((a, b) => a.low - b.low || a.claimant.localeCompare(b.claimant));
     return {
       id: row.figure_id,
       ...(JSON.parse(row.body) as FigureDefined),
@@ -93,9 +117,14 @@ export class FigureQueries {
       knownAt: filter.knownAt?.toISOString() ?? null,
       claims,
       spread: spread(claims),
-      history: history(rows, visible, filter.asOf),
     };
   }
+}
+
+interface FigureRow {
+  figure_id: string;
+  revision: number;
+  body: string;
 }
 
 function instant(filter: FigureFilter): number {
@@ -113,21 +142,11 @@ function toClaimView(row: ClaimRow): ClaimView {
   };
 }
 
-/** The claim each claimant asserted last (by the day they said it, then by when we recorded it). */
-function latestPerClaimant(rows: ClaimRow[]): ClaimView[] {
-  const latest = new Map<string, ClaimRow>();
-  for (const row of rows) {
-    const held = latest.get(row.claimant);
-    if (!held || byAssertion(held, row) < 0) latest.set(row.claimant, row);
-  }
-  return [...latest.values()].map(toClaimView).sort((a, b) => a.low - b.low || a.claimant.localeCompare(b.claimant));
-}
-
 function byAssertion(a: ClaimRow, b: ClaimRow): number {
   return a.asserted_start < b.asserted_start ? -1 : a.asserted_start > b.asserted_start ? 1 : a.asserted_position - b.asserted_position;
 }
 
-function spread(claims: ClaimView[]): FigureView['spread'] {
+function spread(claims: ClaimView[]): FigureSummary['spread'] {
   if (claims.length === 0) return null;
   const low = Math.min(...claims.map((c) => c.low));
   const high = Math.max(...claims.map((c) => c.high));

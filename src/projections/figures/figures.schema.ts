@@ -30,5 +30,11 @@ CREATE TABLE IF NOT EXISTS claim_versions (
   body              TEXT    NOT NULL
 );
 CREATE INDEX IF NOT EXISTS claim_versions_by_figure ON claim_versions (figure_id, recorded_from);
+CREATE INDEX IF NOT EXISTS claim_versions_by_claimant ON claim_versions (figure_id, claimant, asserted_start, asserted_position);
+CREATE TABLE IF NOT EXISTS figure_claimants (
+  figure_id TEXT NOT NULL,
+  claimant  TEXT NOT NULL,
+  PRIMARY KEY (figure_id, claimant)
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS claim_versions_current ON claim_versions (figure_id, claim_id) WHERE recorded_to IS NULL;
 `;
