@@ -11,7 +11,7 @@ async function bootstrap(): Promise<void> {
   const module = AppModule.register();
   // The body limit is Fastify's, so it is set before the app exists: read the env early for it.
   const bodyLimit = Number(process.env.ANNALS_BODY_LIMIT_BYTES) || 256 * 1024;
-  const app = await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter({ bodyLimit }), { bufferLogs: true });
+  const app = await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter({ bodyLimit }), { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
   configureApp(app);
   const config = app.get<AnnalsConfig>(ANNALS_CONFIG);

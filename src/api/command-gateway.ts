@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
 import type { Decider } from '../domain/decider';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store';
-import { handleCommand } from '../event-store/handle-command';
+import { handleCommand, idFromKey } from '../event-store/handle-command';
 import { ProjectionRunner } from '../projections/projection-runner';
 import { RequestValidationError } from './problem';
 
@@ -55,6 +55,14 @@ export class CommandGateway {
     const projected = await this.runner.waitFor(result.position, this.config.writeWaitMs);
     return { id, revision: result.revision.toString(), position: result.position.toString(), projected };
   }
+}
+
+/**
+ * The id of a new fact, figure or claim the client did not name: derived from its Idempotency-Key
+ * when it sent one, so that a retry names the same record (and is recognised as a retry).
+ */
+export function newId(context: WriteContext, scope: string): string {
+  return context.idempotencyKey ? idFromKey(context.idempotencyKey, scope, 0) : randomUUID();
 }
 
 /** Accepts `"3"`, `W/"3"` or `3`; an ETag is the stream revision. */

@@ -1,14 +1,13 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { randomUUID } from 'node:crypto';
 import { notFound } from '../domain/errors';
 import { factDecider } from '../domain/fact/fact';
 import { TimelineQueries } from '../projections/timeline/timeline.queries';
-import { CommandGateway, type WriteContext, type WriteResult } from './command-gateway';
+import { CommandGateway, newId, type WriteContext, type WriteResult } from './command-gateway';
 import { ReasonDto } from './dto/common.dto';
 import { CorrectFactDto, RecordFactDto } from './dto/fact.dto';
-import { ClocksDto } from './dto/query.dto';
+import { KnownAtDto } from './dto/query.dto';
 import { Write } from './write-context.decorator';
 
 @ApiTags('facts')
@@ -23,7 +22,7 @@ export class FactsController {
   /** Records a new fact. 201 with its revision (also the ETag) and log position. */
   @Post()
   async record(@Body() body: RecordFactDto, @Write() context: WriteContext, @Res({ passthrough: true }) reply: FastifyReply): Promise<WriteResult> {
-    const id = body.id ?? randomUUID();
+    const id = body.id ?? newId(context, 'fact');
     const result = await this.gateway.execute(factDecider, body.toCommand(id), id, context);
     void reply.header('etag', `"${result.revision}"`).header('location', `/facts/${id}`);
     return result;
@@ -31,8 +30,8 @@ export class FactsController {
 
   /** The fact now, or as the service knew it at `knownAt`. */
   @Get(':id')
-  get(@Param('id') id: string, @Query() query: ClocksDto, @Res({ passthrough: true }) reply: FastifyReply) {
-    const fact = this.timeline.fact(id, query.clocks().knownAt);
+  get(@Param('id') id: string, @Query() query: KnownAtDto, @Res({ passthrough: true }) reply: FastifyReply) {
+    const fact = this.timeline.fact(id, query.knownAtDate());
     if (!fact) throw notFound(`fact ${id} not found`, 'id');
     void reply.header('etag', `"${fact.revision}"`);
     return fact;

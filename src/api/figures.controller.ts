@@ -1,11 +1,10 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { randomUUID } from 'node:crypto';
 import { notFound } from '../domain/errors';
 import { figureDecider } from '../domain/figure/figure';
 import { FigureQueries } from '../projections/figures/figures.queries';
-import { CommandGateway, type WriteContext, type WriteResult } from './command-gateway';
+import { CommandGateway, newId, type WriteContext, type WriteResult } from './command-gateway';
 import { ReasonDto } from './dto/common.dto';
 import { AssertClaimDto, CorrectClaimDto, DefineFigureDto } from './dto/figure.dto';
 import { ClocksDto, PageDto } from './dto/query.dto';
@@ -24,7 +23,7 @@ export class FiguresController {
 
   @Post()
   async define(@Body() body: DefineFigureDto, @Write() context: WriteContext, @Res({ passthrough: true }) reply: FastifyReply): Promise<WriteResult> {
-    const id = body.id ?? randomUUID();
+    const id = body.id ?? newId(context, 'figure');
     const result = await this.gateway.execute(figureDecider, body.toCommand(id), id, context);
     void reply.header('etag', `"${result.revision}"`).header('location', `/figures/${id}`);
     return result;
@@ -48,7 +47,7 @@ export class FiguresController {
   @Post(':id/claims')
   @ApiHeader(IF_MATCH)
   async assert(@Param('id') figureId: string, @Body() body: AssertClaimDto, @Write() context: WriteContext, @Res({ passthrough: true }) reply: FastifyReply) {
-    const claimId = body.id ?? randomUUID();
+    const claimId = body.id ?? newId(context, `claim:${figureId}`);
     const result = await this.gateway.execute(figureDecider, body.toCommand(figureId, claimId), claimId, context);
     void reply.header('etag', `"${result.revision}"`).header('location', `/figures/${figureId}`);
     return result;

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { ThrottlerException } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors';
+import { IdempotencyKeyReusedError } from '../event-store/handle-command';
 import {
   DuplicateEventIdError,
   InvalidEventError,
@@ -53,41 +54,27 @@ export class ProblemFilter implements ExceptionFilter {
       return problem(429, 'rate-limited', 'Too many requests', 'Slow down and retry after the time given in Retry-After');
     }
     if (error instanceof HttpException) return fromHttpException(error);
-    const fastify = fastifyError(error);
-    if (fastify) return fastify;
+    if (error instanceof IdempotencyKeyReusedError) {
+      return problem(422, 'idempotency-key-reused', 'Idempotency-Key already used for another request', error.message, {
+        errors: [{ field: 'Idempotency-Key', reason: error.message }],
+      });
+    }
     return problem(500, 'internal', 'Internal error', 'The service failed to answer; the error was logged');
   }
 }
 
+/**
+ * HttpExceptions here come from Nest's own layers, chiefly Fastify's body parsing, which Nest
+ * rethrows as HttpException(message, status) without Fastify's error code: the status is all we have.
+ */
 function fromHttpException(error: HttpException): ProblemDetails {
   const status = error.getStatus();
-  const titles: Record<number, [string, string]> = {
+  const known: Record<number, [string, string, string?]> = {
+    [HttpStatus.BAD_REQUEST]: ['malformed-body', 'The body could not be read as JSON', 'body'],
     [HttpStatus.NOT_FOUND]: ['not-found', 'Not found'],
-    [HttpStatus.PAYLOAD_TOO_LARGE]: ['body-too-large', 'The request body is too large'],
-    [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: ['unsupported-media-type', 'Send application/json'],
-    [HttpStatus.BAD_REQUEST]: ['bad-request', 'Bad request'],
+    [HttpStatus.PAYLOAD_TOO_LARGE]: ['body-too-large', 'The request body is too large', 'body'],
+    [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: ['unsupported-media-type', 'Send application/json', 'Content-Type'],
   };
-  const [code, title] = titles[status] ?? [`http-${status}`, error.message];
-  return problem(status, code, title, error.message);
-}
-
-/** Errors Fastify raises before a route handler runs: body parsing, size, media type. */
-function fastifyError(error: unknown): ProblemDetails | undefined {
-  const e = error as { code?: string; statusCode?: number; message?: string };
-  if (typeof e?.code !== 'string' || !e.code.startsWith('FST_')) return undefined;
-  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return problem(413, 'body-too-large', 'The request body is too large', e.message ?? 'body too large', {
-      errors: [{ field: 'body', reason: 'larger than the limit' }],
-    });
-  }
-  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return problem(415, 'unsupported-media-type', 'Send application/json', e.message ?? 'unsupported media type');
-  }
-  if (e.code.startsWith('FST_ERR_CTP')) {
-    return problem(400, 'malformed-body', 'The body is not valid JSON', e.message ?? 'malformed body', {
-      errors: [{ field: 'body', reason: e.message ?? 'not valid JSON' }],
-    });
-  }
-  const status = e.statusCode && e.statusCode >= 400 ? e.statusCode : 400;
-  return problem(status, 'bad-request', 'Bad request', e.message ?? e.code);
+  const [code, title, field] = known[status] ?? [`http-${status}`, error.message];
+  return problem(status, code, title, error.message, field ? { errors: [{ field, reason: error.message }] } : {});
 }

@@ -3,7 +3,8 @@ import type { FastifyRequest } from 'fastify';
 import type { WriteContext } from './command-gateway';
 import { RequestValidationError } from './problem';
 
-const HEADERS = { actor: 'x-actor', correlationId: 'x-correlation-id', idempotencyKey: 'idempotency-key', ifMatch: 'if-match' } as const;
+/** Context key → header name as clients write it (Node gives them to us lower-cased). */
+const HEADERS = { actor: 'X-Actor', correlationId: 'X-Correlation-Id', idempotencyKey: 'Idempotency-Key', ifMatch: 'If-Match' } as const;
 const MAX_HEADER_LENGTH = 200;
 
 /**
@@ -14,7 +15,7 @@ export const Write = createParamDecorator((_: unknown, ctx: ExecutionContext): W
   const request = ctx.switchToHttp().getRequest<FastifyRequest>();
   const context: Record<string, string> = {};
   for (const [key, header] of Object.entries(HEADERS)) {
-    const value = request.headers[header];
+    const value = request.headers[header.toLowerCase()];
     if (value === undefined) continue;
     if (typeof value !== 'string' || value.length > MAX_HEADER_LENGTH) {
       throw new RequestValidationError([{ field: header, reason: `must be one header of at most ${MAX_HEADER_LENGTH} characters` }]);

@@ -27,6 +27,13 @@ export interface CommandResult {
   readonly written: boolean;
 }
 
+/** An Idempotency-Key sent again with a different request: answering with the first result would lie. */
+export class IdempotencyKeyReusedError extends Error {
+  constructor(readonly key: string) {
+    super(`Idempotency-Key ${key} was used for a different request; use a new key for a new request`);
+  }
+}
+
 /** Races without If-Match are retried on fresh state; past this many, the stream is too contended. */
 const MAX_ATTEMPTS = 5;
 
@@ -47,8 +54,10 @@ export async function handleCommand<Command, Event extends { type: string; data:
     const history = await readHistory(store, streamId);
     const revision = history.length === 0 ? ('no_stream' as const) : history[history.length - 1].revision;
     const ids = options.idempotencyKey ? (n: number) => idFromKey(options.idempotencyKey as string, streamId, n) : () => randomUUID();
+    const fingerprint = options.idempotencyKey ? requestFingerprint(command) : undefined;
     if (options.idempotencyKey) {
       const first = firstWrite(history, ids);
+      if (first && first.metadata.request !== fingerprint) throw new IdempotencyKeyReusedError(options.idempotencyKey);
       if (first) return { streamId, revision: first.revision, position: first.position, written: false };
     }
     if (options.ifMatch !== undefined && options.ifMatch !== revision) {
@@ -56,7 +65,7 @@ export async function handleCommand<Command, Event extends { type: string; data:
     }
     const state = history.reduce((s, e) => decider.evolve(s, { type: e.type, data: e.data } as unknown as Event), decider.initialState);
     const events = decider.decide(command, state, meta);
-    const metadata = eventMetadata(meta, options.idempotencyKey);
+    const metadata = eventMetadata(meta, options.idempotencyKey, fingerprint);
     try {
       const result = await store.appendToStream(
         streamId,
@@ -83,13 +92,13 @@ async function readHistory(store: EventStore, streamId: string): Promise<Recorde
   }
 }
 
-function eventMetadata(meta: CommandMeta, idempotencyKey: string | undefined): JsonObject {
+function eventMetadata(meta: CommandMeta, idempotencyKey: string | undefined, request: string | undefined): JsonObject {
   return {
     actor: meta.actor,
     ...(meta.reason?.trim() ? { reason: meta.reason.trim() } : {}),
     correlationId: meta.correlationId,
     ...(meta.causationId ? { causationId: meta.causationId } : {}),
-    ...(idempotencyKey ? { idempotencyKey } : {}),
+    ...(idempotencyKey ? { idempotencyKey, request } : {}),
   };
 }
 
@@ -99,6 +108,11 @@ function firstWrite(history: RecordedEvent[], ids: (n: number) => string): Recor
   let last: RecordedEvent | undefined;
   for (let n = 0; byId.has(ids(n)); n++) last = byId.get(ids(n));
   return last;
+}
+
+/** What the command asked, so that a key reused for another request is told apart from a retry. */
+function requestFingerprint(command: unknown): string {
+  return createHash('sha256').update(JSON.stringify(command)).digest('base64url').slice(0, 22);
 }
 
 /** A uuid derived from the idempotency key, so a retry carries the same event ids to the store. */

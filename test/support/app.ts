@@ -18,7 +18,7 @@ export async function createTestApp(overrides: Partial<AnnalsConfig> = {}): Prom
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.register(config),
     new FastifyAdapter({ bodyLimit: config.bodyLimitBytes ?? 256 * 1024 }),
-    { logger: false },
+    { logger: false, bodyParser: false },
   );
   configureApp(app);
   await app.init();

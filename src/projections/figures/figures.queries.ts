@@ -68,8 +68,10 @@ export class FigureQueries {
   private readonly list: Database.Statement;
   private readonly claimants: Database.Statement;
   private readonly latestOfClaimant: Database.Statement;
+  private readonly revisionAt: Database.Statement;
 
   constructor(db: Database.Database) {
+    this.revisionAt = db.prepare('SELECT max(revision) FROM claim_versions WHERE figure_id = ? AND recorded_from <= ?').pluck();
     this.claimants = db.prepare('SELECT claimant FROM figure_claimants WHERE figure_id = ?').pluck();
     // Walks one claimant's claims of one figure, latest assertion first, to the first in force at @at.
     this.latestOfClaimant = db.prepare(
@@ -109,10 +111,12 @@ export class FigureQueries {
       .map((claimant) => this.latestOfClaimant.get({ ...params, claimant }) as ClaimRow | undefined)
       .filter((r): r is ClaimRow => r !== undefined);
     const claims = latest.map(toClaimView).sort((a, b) => a.low - b.low || a.claimant.localeCompare(b.claimant));
+    // The figure's stream revision as it stood at knownAt: every event after its definition is a claim version.
+    const revision = filter.knownAt === undefined ? row.revision : ((this.revisionAt.get(row.figure_id, params.at) as number | null) ?? 0);
     return {
       id: row.figure_id,
       ...(JSON.parse(row.body) as FigureDefined),
-      revision: String(row.revision),
+      revision: String(revision),
       asOf: filter.asOf ?? null,
       knownAt: filter.knownAt?.toISOString() ?? null,
       claims,
@@ -159,7 +163,9 @@ function spread(claims: ClaimView[]): FigureSummary['spread'] {
  * of those records. `rows` are every version recorded by then; `visible` the ones in force then.
  */
 function history(rows: ClaimRow[], visible: ClaimRow[], asOf: string | undefined): Record<string, HistoryEntry[]> {
-  const inScope = (row: ClaimRow) => asOf === undefined || row.asserted_start <= asOf;
+  // A claim is in scope by the day it is asserted now (a correction may have moved that day).
+  const current = new Map(visible.map((r) => [r.claim_id, r]));
+  const inScope = (row: ClaimRow) => asOf === undefined || (current.get(row.claim_id) ?? row).asserted_start <= asOf;
   const previousOf = new Map<string, ClaimRow>();
   const lastLive = new Map<string, ClaimRow>();
   for (const row of visible.filter(inScope).sort(byAssertion)) {
@@ -167,9 +173,11 @@ function history(rows: ClaimRow[], visible: ClaimRow[], asOf: string | undefined
     if (prior) previousOf.set(row.claim_id, prior);
     if (row.status === 'asserted') lastLive.set(row.claimant, row);
   }
+  // A claim whose claimant we corrected stays under the claimant it has now, with its whole record.
   const byClaimant: Record<string, { row: ClaimRow; entry: HistoryEntry }[]> = {};
   for (const row of rows.filter(inScope)) {
-    (byClaimant[row.claimant] ??= []).push({ row, entry: entryOf(row, previousOf.get(row.claim_id)) });
+    const claimant = (current.get(row.claim_id) ?? row).claimant;
+    (byClaimant[claimant] ??= []).push({ row, entry: { ...entryOf(row, previousOf.get(row.claim_id)), claimant } });
   }
   return Object.fromEntries(
     Object.entries(byClaimant).map(([claimant, entries]) => [

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { invalid } from '../../domain/errors';
 import type { FactRecorded } from '../../domain/fact/fact.events';
 import { isPeriod, parsePartialDate } from '../../domain/valid-time';
 
@@ -167,6 +168,9 @@ function encodeCursor(sortKey: string): string {
   return Buffer.from(sortKey).toString('base64url');
 }
 
+/** A cursor is a sort key; anything else is a client's mistake, not an empty page. */
 function decodeCursor(cursor: string): string {
-  return Buffer.from(cursor, 'base64url').toString();
+  const key = Buffer.from(cursor, 'base64url').toString();
+  if (!/^\d{4}-\d{2}-\d{2}\|\d\|/.test(key)) throw invalid('cursor must be a nextCursor this service gave', 'cursor');
+  return key;
 }
