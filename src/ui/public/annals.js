@@ -1,0 +1,836 @@
+/*
+ * Annals reading room: a plain script over the JSON API, no framework and no build step.
+ *
+ * Every piece of data reaches the page as a text node or an attribute value set through the
+ * DOM (never innerHTML), so a title such as "<b>" shows as those three characters.
+ * The clocks and filters live in the address bar, so a view can be linked and the Back button works.
+ */
+(function () {
+  'use strict';
+
+  var PAGE_SIZE = 20;
+  var MAX_PAGE_SIZE = 500;
+  var FIELDS = ['asOf', 'knownAt', 'tag', 'entity', 'text', 'order', 'includeRetracted'];
+  var QUALIFIERS = {
+    at_least: 'at least',
+    at_most: 'at most',
+    about: 'about',
+    almost: 'almost',
+    more_than: 'more than',
+    fewer_than: 'fewer than',
+  };
+  var FACT_CHANGES = { FactRecorded: 'Recorded', FactCorrected: 'Corrected', FactRetracted: 'Retracted' };
+  var CLAIM_KINDS = { asserted: 'Asserted', revised: 'Revised', corrected: 'Corrected', retracted: 'Retracted' };
+  var FACT_FIELDS = [
+    ['title', 'Title'],
+    ['summary', 'Summary'],
+    ['validTime', 'Date'],
+    ['tags', 'Tags'],
+    ['entities', 'People, organisations, places'],
+    ['sources', 'Sources'],
+  ];
+  var numbers = new Intl.NumberFormat('en-GB');
+
+  var view = {
+    state: {},
+    /** Each load gets a number; an answer that arrives after a newer load started is dropped. */
+    generation: 0,
+    nextCursor: null,
+    shown: 0,
+    historyOpener: null,
+  };
+
+  // ---------- DOM helpers: text only ----------
+
+  /** el('a', { href: url, class: 'x' }, 'text', otherNode): children are strings (text nodes) or nodes. */
+  function el(tag, attributes) {
+    var node = document.createElement(tag);
+    if (attributes) {
+      Object.keys(attributes).forEach(function (name) {
+        var value = attributes[name];
+        if (value === undefined || value === null || value === false) return;
+        if (name === 'text') node.textContent = String(value);
+        else if (name === 'hidden') node.hidden = true;
+        else node.setAttribute(name, value === true ? '' : String(value));
+      });
+    }
+    for (var i = 2; i < arguments.length; i++) append(node, arguments[i]);
+    return node;
+  }
+
+  function append(parent, child) {
+    if (child === undefined || child === null || child === false) return;
+    if (Array.isArray(child)) child.forEach(function (c) { append(parent, c); });
+    else parent.appendChild(typeof child === 'string' ? document.createTextNode(child) : child);
+  }
+
+  function clear(node) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+    return node;
+  }
+
+  function $(id) {
+    return document.getElementById(id);
+  }
+
+  function hiddenText(text) {
+    return el('span', { class: 'visually-hidden' }, text);
+  }
+
+  /** Only web links become links; anything else stays visible as text. */
+  function link(url, text) {
+    var safe = false;
+    try {
+      var parsed = new URL(url);
+      safe = parsed.protocol === 'https:' || parsed.protocol === 'http:';
+    } catch (_) {
+      safe = false;
+    }
+    if (!safe) return el('span', null, text + ' (' + url + ')');
+    return el('a', { href: url, rel: 'noopener noreferrer external', target: '_blank' }, text, hiddenText(' (opens in a new tab)'));
+  }
+
+  // ---------- formatting ----------
+
+  var PRECISIONS = { 4: 'year', 7: 'month', 10: 'day' };
+
+  /** A partial date exactly as the source gave it: '2014', '2019-03', '2016-03-30'. */
+  function partialDate(value) {
+    return el('time', { datetime: value, title: (PRECISIONS[value.length] || 'date') + ' precision' }, value);
+  }
+
+  /** 'at' as given; a period 'from – to' or 'from – present'. */
+  function validTime(vt) {
+    if (!vt) return el('span', null, 'undated');
+    if (vt.at !== undefined) return el('span', { class: 'when' }, partialDate(vt.at));
+    return el(
+      'span',
+      { class: 'when' },
+      partialDate(vt.from),
+      ' – ',
+      vt.to === undefined ? el('span', { class: 'present' }, 'present') : partialDate(vt.to),
+    );
+  }
+
+  function validTimeText(vt) {
+    if (!vt) return 'undated';
+    if (vt.at !== undefined) return vt.at;
+    return vt.from + ' – ' + (vt.to === undefined ? 'present' : vt.to);
+  }
+
+  /** A claim's number as the source worded it: 'at least 1,257', 'almost 34,000', '7,000–8,000'. */
+  function claimValue(value) {
+    if (!value) return '';
+    if (value.kind === 'range') return numbers.format(value.min) + '–' + numbers.format(value.max);
+    if (value.kind === 'bound') return (QUALIFIERS[value.qualifier] || value.qualifier) + ' ' + numbers.format(value.value);
+    return numbers.format(value.value);
+  }
+
+  function signed(n) {
+    return (n > 0 ? '+' : n < 0 ? '−' : '±') + numbers.format(Math.abs(n));
+  }
+
+  /** Record time, unambiguous: '2026-01-01 09:30:00 UTC'. */
+  function instant(iso) {
+    if (!iso) return el('span', null, '—');
+    var text = String(iso).replace('T', ' ').replace(/\.\d+Z$/, 'Z').replace(/Z$/, ' UTC');
+    return el('time', { datetime: iso }, text);
+  }
+
+  function plural(n, one, many) {
+    return numbers.format(n) + ' ' + (n === 1 ? one : many);
+  }
+
+  // ---------- the API ----------
+
+  function ApiProblem(problem) {
+    this.problem = problem;
+  }
+
+  function query(params) {
+    var search = new URLSearchParams();
+    Object.keys(params).forEach(function (key) {
+      var value = params[key];
+      if (value !== undefined && value !== null && value !== '') search.set(key, String(value));
+    });
+    var text = search.toString();
+    return text ? '?' + text : '';
+  }
+
+  /** GET a JSON resource; a problem+json answer (or no answer) becomes an ApiProblem. */
+  function api(path, params) {
+    var url = path + query(params || {});
+    return fetch(url, { headers: { accept: 'application/json' } }).then(
+      function (response) {
+        return response.text().then(function (body) {
+          var data = null;
+          try {
+            data = body ? JSON.parse(body) : null;
+          } catch (_) {
+            data = null;
+          }
+          if (response.ok && data !== null) return data;
+          if (data && typeof data === 'object' && data.title) throw new ApiProblem(data);
+          throw new ApiProblem({
+            title: 'The service answered ' + response.status + (response.statusText ? ' ' + response.statusText : ''),
+            detail: 'GET ' + url + ' did not return the expected JSON.',
+            status: response.status,
+          });
+        });
+      },
+      function () {
+        throw new ApiProblem({ title: 'The service could not be reached', detail: 'GET ' + url + ' failed: check that Annals is running.' });
+      },
+    );
+  }
+
+  function showProblem(error) {
+    var box = $('problem');
+    if (!(error instanceof ApiProblem)) {
+      // A bug in this page, not an API answer: say so rather than fail silently.
+      error = new ApiProblem({ title: 'This page hit an error', detail: String(error && error.message ? error.message : error) });
+    }
+    var p = error.problem;
+    clear(box);
+    append(box, [
+      el('h2', { class: 'problem-title' }, String(p.title)),
+      p.detail ? el('p', { class: 'problem-detail' }, String(p.detail)) : null,
+    ]);
+    if (Array.isArray(p.errors) && p.errors.length > 0) {
+      var list = el('ul', { class: 'problem-errors' });
+      p.errors.forEach(function (e) {
+        list.appendChild(el('li', null, el('code', null, String(e.field)), ': ', String(e.reason)));
+      });
+      box.appendChild(list);
+    }
+    if (p.status || p.code) {
+      box.appendChild(el('p', { class: 'problem-code' }, [p.status ? 'HTTP ' + p.status : '', p.code ? ' · ' + p.code : ''].join('')));
+    }
+    box.hidden = false;
+  }
+
+  function clearProblem() {
+    clear($('problem')).hidden = true;
+  }
+
+  // ---------- state: address bar <-> form ----------
+
+  function stateFromUrl() {
+    var params = new URLSearchParams(window.location.search);
+    var state = {};
+    FIELDS.forEach(function (key) {
+      var value = params.get(key);
+      if (value !== null && value !== '') state[key] = value;
+    });
+    // A page size other than the default can be linked (?limit=100); the form keeps it.
+    var limit = Number(params.get('limit'));
+    if (Number.isInteger(limit) && limit >= 1 && limit <= MAX_PAGE_SIZE && limit !== PAGE_SIZE) state.limit = String(limit);
+    return state;
+  }
+
+  function two(n) {
+    return (n < 10 ? '0' : '') + n;
+  }
+
+  /** An ISO instant as the value of a datetime-local input, in the reader's time zone. */
+  function localInputValue(iso) {
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) return '';
+    return d.getFullYear() + '-' + two(d.getMonth() + 1) + '-' + two(d.getDate()) + 'T' + two(d.getHours()) + ':' + two(d.getMinutes()) + ':' + two(d.getSeconds());
+  }
+
+  function stateToForm(state) {
+    $('asOf').value = state.asOf || '';
+    $('knownAt').value = state.knownAt ? localInputValue(state.knownAt) : '';
+    $('tag').value = state.tag || '';
+    $('entity').value = state.entity || '';
+    $('text').value = state.text || '';
+    $('order').value = state.order === 'desc' ? 'desc' : 'asc';
+    $('includeRetracted').checked = state.includeRetracted === 'true';
+  }
+
+  /** Reads the form; returns null (and shows why) when a clock cannot be sent. */
+  function stateFromForm() {
+    var state = {};
+    var asOf = $('asOf').value;
+    if ($('asOf').validity.badInput) {
+      showProblem(new ApiProblem({ title: 'The “as of” date is not complete', errors: [{ field: 'asOf', reason: 'give a full day' }] }));
+      return null;
+    }
+    if (asOf) state.asOf = asOf;
+    var knownAt = $('knownAt').value;
+    if (knownAt) {
+      var d = new Date(knownAt);
+      if (isNaN(d.getTime())) {
+        showProblem(new ApiProblem({ title: 'The “as known at” moment is not a date and time', errors: [{ field: 'knownAt', reason: 'give a day and a time' }] }));
+        return null;
+      }
+      state.knownAt = d.toISOString();
+    }
+    ['tag', 'entity', 'text'].forEach(function (key) {
+      var value = $(key).value.trim();
+      if (value) state[key] = value;
+    });
+    if ($('order').value === 'desc') state.order = 'desc';
+    if ($('includeRetracted').checked) state.includeRetracted = 'true';
+    if (view.state.limit) state.limit = view.state.limit;
+    return state;
+  }
+
+  function apply(state, push) {
+    if (push) {
+      var url = window.location.pathname + query(state);
+      window.history.pushState(state, '', url);
+    }
+    view.state = state;
+    stateToForm(state);
+    return load();
+  }
+
+  // ---------- loading ----------
+
+  function timelineParams(state, cursor) {
+    var params = {};
+    FIELDS.forEach(function (key) {
+      if (state[key] !== undefined) params[key] = state[key];
+    });
+    params.limit = state.limit ? Number(state.limit) : PAGE_SIZE;
+    if (cursor) params.cursor = cursor;
+    return params;
+  }
+
+  function setBusy(busy) {
+    document.querySelector('.columns').setAttribute('aria-busy', busy ? 'true' : 'false');
+    $('load-more').disabled = busy;
+  }
+
+  function load() {
+    var generation = ++view.generation;
+    var state = view.state;
+    clearProblem();
+    setBusy(true);
+    $('status').textContent = 'Loading…';
+    renderClockSummary(state);
+
+    var timeline = api('/timeline', timelineParams(state));
+    // With asOf the timeline answers with the figures as of that day; otherwise ask for them.
+    var figures = state.asOf
+      ? timeline.then(function (page) { return page.figures || []; })
+      : api('/figures', { knownAt: state.knownAt, limit: 100 }).then(function (page) { return page.items; });
+
+    return Promise.allSettled([timeline, figures]).then(function (results) {
+      if (generation !== view.generation) return;
+      setBusy(false);
+      var problems = results.filter(function (r) { return r.status === 'rejected'; });
+      if (results[0].status === 'fulfilled') renderTimeline(results[0].value, state);
+      else renderTimelineFailed();
+      if (results[1].status === 'fulfilled') renderFigures(results[1].value, state);
+      else clear($('figure-list'));
+      if (problems.length > 0) {
+        showProblem(problems[0].reason);
+        $('status').textContent = 'The service refused this view; see the message above.';
+      }
+    });
+  }
+
+  function loadMore() {
+    if (!view.nextCursor) return;
+    var generation = view.generation;
+    setBusy(true);
+    $('status').textContent = 'Loading more facts…';
+    var firstNew = view.shown;
+    api('/timeline', timelineParams(view.state, view.nextCursor)).then(
+      function (page) {
+        if (generation !== view.generation) return;
+        setBusy(false);
+        appendFacts(page.items);
+        setCursor(page.nextCursor);
+        announceCount();
+        // Keyboard readers continue where the new facts start.
+        var next = $('facts').children[firstNew];
+        if (next) next.querySelector('h3').focus();
+      },
+      function (error) {
+        if (generation !== view.generation) return;
+        setBusy(false);
+        showProblem(error);
+      },
+    );
+  }
+
+  // ---------- rendering: timeline ----------
+
+  function renderClockSummary(state) {
+    var parts = [];
+    parts.push(state.asOf ? 'The world as of ' + state.asOf : 'The world on every date');
+    parts.push(state.knownAt ? 'the record as it stood at ' + state.knownAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z').replace(/Z$/, ' UTC') : 'the record as it stands now');
+    var filters = [];
+    if (state.tag) filters.push('tag “' + state.tag + '”');
+    if (state.entity) filters.push('“' + state.entity + '”');
+    if (state.text) filters.push('words “' + state.text + '”');
+    var text = parts.join('; ') + '.';
+    if (filters.length) text += ' Only facts with ' + filters.join(', ') + '.';
+    $('clock-summary').textContent = text;
+  }
+
+  function renderTimelineFailed() {
+    clear($('facts'));
+    $('in-effect').hidden = true;
+    $('facts-empty').hidden = true;
+    setCursor(null);
+  }
+
+  function renderTimeline(page, state) {
+    clear($('facts'));
+    view.shown = 0;
+    renderInEffect(page.inEffect, state.asOf);
+    appendFacts(page.items);
+    setCursor(page.nextCursor);
+    $('facts-empty').hidden = page.items.length > 0;
+    announceCount();
+  }
+
+  function announceCount() {
+    $('status').textContent =
+      'Showing ' + plural(view.shown, 'fact', 'facts') + (view.nextCursor ? '; more can be loaded.' : '.');
+  }
+
+  function setCursor(cursor) {
+    view.nextCursor = cursor || null;
+    $('load-more').hidden = !view.nextCursor;
+  }
+
+  function renderInEffect(states, asOf) {
+    var box = $('in-effect');
+    if (!asOf || !Array.isArray(states)) {
+      box.hidden = true;
+      return;
+    }
+    $('in-effect-day').textContent = asOf;
+    var list = clear($('in-effect-list'));
+    if (states.length === 0) list.appendChild(el('li', { class: 'empty' }, 'No recorded state held on that day.'));
+    states.forEach(function (fact) {
+      list.appendChild(
+        el(
+          'li',
+          null,
+          el('span', { class: 'in-effect-title' }, fact.title),
+          el('span', { class: 'in-effect-when' }, validTime(fact.validTime)),
+          fact.entities && fact.entities.length
+            ? el('span', { class: 'in-effect-entities' }, fact.entities.map(function (e) { return e.name; }).join(' · '))
+            : null,
+        ),
+      );
+    });
+    box.hidden = false;
+  }
+
+  function appendFacts(items) {
+    var list = $('facts');
+    items.forEach(function (fact) {
+      list.appendChild(factItem(fact));
+      view.shown++;
+    });
+  }
+
+  function factItem(fact) {
+    var retracted = fact.status === 'retracted';
+    var headingId = 'fact-' + view.generation + '-' + view.shown;
+    var item = el('li', { class: 'fact' + (fact.kind === 'state' ? ' fact-state' : '') + (retracted ? ' fact-retracted' : '') });
+    var date = el(
+      'div',
+      { class: 'fact-date' },
+      validTime(fact.validTime),
+      el('span', { class: 'fact-kind' }, fact.kind === 'state' ? 'held' : 'happened'),
+    );
+    var article = el('article', { class: 'fact-body', 'aria-labelledby': headingId });
+    article.appendChild(el('h3', { id: headingId, class: 'fact-title', tabindex: '-1' }, fact.title));
+    if (retracted) {
+      article.appendChild(
+        el('p', { class: 'badge badge-retracted' }, 'Retracted' + (fact.lastChange && fact.lastChange.reason ? ': ' + fact.lastChange.reason : '')),
+      );
+    }
+    if (fact.summary) article.appendChild(el('p', { class: 'fact-summary' }, fact.summary));
+    article.appendChild(labels(fact));
+    if (fact.sources && fact.sources.length) article.appendChild(sourceList(fact.sources));
+    var corrected = fact.lastChange && fact.lastChange.type === 'FactCorrected';
+    article.appendChild(
+      el(
+        'p',
+        { class: 'fact-meta' },
+        el('span', null, (corrected ? 'Corrected' : retracted ? 'Retracted' : 'Recorded') + ' ', instant(fact.recordedAt)),
+        corrected && fact.lastChange.reason ? el('span', null, ' — “' + fact.lastChange.reason + '”') : null,
+        ' ',
+        el(
+          'button',
+          { type: 'button', class: 'link-button', 'data-history': fact.id },
+          'History',
+          hiddenText(' of “' + fact.title + '”'),
+        ),
+      ),
+    );
+    append(item, [date, article]);
+    return item;
+  }
+
+  function labels(fact) {
+    var box = el('div', { class: 'labels' });
+    if (fact.tags && fact.tags.length) {
+      var tags = el('ul', { class: 'chips', 'aria-label': 'Tags' });
+      fact.tags.forEach(function (tag) {
+        tags.appendChild(
+          el('li', null, el('button', { type: 'button', class: 'chip chip-tag', 'data-tag': tag }, hiddenText('Show only facts tagged '), '#' + tag)),
+        );
+      });
+      box.appendChild(tags);
+    }
+    if (fact.entities && fact.entities.length) {
+      var entities = el('ul', { class: 'chips', 'aria-label': 'People, organisations and places' });
+      fact.entities.forEach(function (entity) {
+        entities.appendChild(
+          el(
+            'li',
+            null,
+            el(
+              'button',
+              { type: 'button', class: 'chip chip-entity chip-' + entity.type, 'data-entity': entity.name },
+              hiddenText('Show only facts about '),
+              entity.name,
+              el('span', { class: 'chip-type' }, ' ' + entity.type),
+            ),
+          ),
+        );
+      });
+      box.appendChild(entities);
+    }
+    return box;
+  }
+
+  function sourceList(sources) {
+    var list = el('ul', { class: 'sources', 'aria-label': 'Sources' });
+    sources.forEach(function (source) {
+      list.appendChild(
+        el(
+          'li',
+          null,
+          el('span', { class: 'source-publisher' }, source.publisher),
+          ': ',
+          link(source.url, source.title),
+          el('span', { class: 'source-date' }, ' (', partialDate(source.publishedOn), ')'),
+          source.quote ? el('blockquote', { class: 'source-quote' }, el('p', null, source.quote)) : null,
+        ),
+      );
+    });
+    return list;
+  }
+
+  // ---------- rendering: figures ----------
+
+  function renderFigures(figures, state) {
+    var list = clear($('figure-list'));
+    $('figures-note').textContent = state.asOf
+      ? 'Each claimant’s latest number asserted by ' + state.asOf + '.'
+      : 'Each claimant’s latest number.';
+    $('figures-empty').hidden = figures.length > 0;
+    figures.forEach(function (figure) {
+      list.appendChild(figureCard(figure, state));
+    });
+  }
+
+  function figureCard(figure, state) {
+    var headingId = 'figure-' + figure.id;
+    var card = el('article', { class: 'figure', 'aria-labelledby': headingId });
+    card.appendChild(el('h3', { id: headingId, class: 'figure-name' }, figure.name));
+    var scope = [];
+    if (figure.scope && figure.scope.places && figure.scope.places.length) scope.push(figure.scope.places.join(', '));
+    if (figure.scope && figure.scope.period) scope.push(validTimeText(figure.scope.period));
+    card.appendChild(el('p', { class: 'figure-scope' }, 'Unit: ' + figure.unit + (scope.length ? ' · ' + scope.join(' · ') : '')));
+    if (figure.description) card.appendChild(el('p', { class: 'figure-description' }, figure.description));
+
+    if (!figure.claims || figure.claims.length === 0) {
+      card.appendChild(el('p', { class: 'empty' }, 'No claim asserted by then.'));
+    } else {
+      card.appendChild(claimsTable(figure));
+      card.appendChild(spread(figure));
+    }
+
+    var details = el('details', { class: 'figure-history' });
+    var summary = el('summary', null, 'Revision history', hiddenText(' of “' + figure.name + '”'));
+    var body = el('div', { class: 'figure-history-body' }, el('p', { class: 'loading' }, 'Opening…'));
+    append(details, [summary, body]);
+    details.addEventListener('toggle', function () {
+      if (!details.open || details.getAttribute('data-loaded') === 'true') return;
+      api('/figures/' + encodeURIComponent(figure.id), { asOf: state.asOf, knownAt: state.knownAt }).then(
+        function (full) {
+          details.setAttribute('data-loaded', 'true');
+          clear(body).appendChild(figureHistory(full));
+        },
+        function (error) {
+          clear(body).appendChild(el('p', { class: 'empty' }, 'The history could not be loaded.'));
+          showProblem(error);
+        },
+      );
+    });
+    card.appendChild(details);
+    return card;
+  }
+
+  function claimsTable(figure) {
+    var max = figure.spread ? figure.spread.high : 0;
+    var table = el('table', { class: 'claims' });
+    table.appendChild(el('caption', { class: 'visually-hidden' }, 'Claims for ' + figure.name + ', lowest first'));
+    table.appendChild(
+      el(
+        'thead',
+        null,
+        el('tr', null, el('th', { scope: 'col' }, 'Claimant'), el('th', { scope: 'col', class: 'num' }, 'Says'), el('th', { scope: 'col' }, 'Said on')),
+      ),
+    );
+    var body = el('tbody');
+    figure.claims.forEach(function (claim) {
+      var bar = el('span', { class: 'bar', 'aria-hidden': 'true' });
+      var solid = el('span', { class: 'bar-solid' });
+      var range = el('span', { class: 'bar-range' });
+      if (max > 0) {
+        solid.style.width = ((claim.low / max) * 100).toFixed(2) + '%';
+        range.style.width = (((claim.high - claim.low) / max) * 100).toFixed(2) + '%';
+      }
+      append(bar, [solid, range]);
+      body.appendChild(
+        el(
+          'tr',
+          null,
+          el(
+            'th',
+            { scope: 'row', class: 'claimant' },
+            claim.claimant,
+            el('span', { class: 'claim-source' }, link(claim.source.url, claim.source.publisher)),
+          ),
+          el(
+            'td',
+            { class: 'num' },
+            el('span', { class: 'claim-value' }, claimValue(claim.value)),
+            claim.period ? el('span', { class: 'claim-period' }, validTimeText(claim.period)) : null,
+            bar,
+          ),
+          el('td', { class: 'claim-date' }, partialDate(claim.assertedOn)),
+        ),
+      );
+    });
+    table.appendChild(body);
+    return table;
+  }
+
+  function spread(figure) {
+    var s = figure.spread;
+    if (!s || figure.claims.length < 2) {
+      return el('p', { class: 'spread' }, 'One claimant so far: nothing to compare.');
+    }
+    return el(
+      'p',
+      { class: 'spread' },
+      el('span', { class: 'spread-label' }, 'Spread'),
+      ' ' + numbers.format(s.low) + ' to ' + numbers.format(s.high),
+      s.ratio !== null && s.ratio !== undefined
+        ? el('span', { class: 'spread-ratio' }, ' ×' + s.ratio, hiddenText(' (the highest claim is ' + s.ratio + ' times the lowest)'))
+        : null,
+    );
+  }
+
+  function figureHistory(figure) {
+    var box = el('div', { class: 'claimant-histories' });
+    var claimants = Object.keys(figure.history || {});
+    if (claimants.length === 0) box.appendChild(el('p', { class: 'empty' }, 'Nothing recorded by then.'));
+    claimants.forEach(function (claimant) {
+      var section = el('section', { class: 'claimant-history' });
+      section.appendChild(el('h4', null, claimant));
+      var list = el('ol', { class: 'revisions' });
+      figure.history[claimant].forEach(function (entry) {
+        list.appendChild(historyEntry(entry));
+      });
+      section.appendChild(list);
+      box.appendChild(section);
+    });
+    return box;
+  }
+
+  function historyEntry(entry) {
+    var item = el('li', { class: 'revision revision-' + entry.kind });
+    var head = el(
+      'p',
+      { class: 'revision-head' },
+      el('span', { class: 'badge badge-' + entry.kind }, CLAIM_KINDS[entry.kind] || entry.kind),
+      ' ',
+      el('span', { class: 'revision-value' }, claimValue(entry.value)),
+      ' · said on ',
+      partialDate(entry.assertedOn),
+    );
+    item.appendChild(head);
+    if (entry.kind === 'revised' && entry.previous) {
+      var change = entry.change || {};
+      item.appendChild(
+        el(
+          'p',
+          { class: 'revision-change' },
+          'Was ' + claimValue(entry.previous.value) + ' (' + entry.previous.assertedOn + '); change ' + signed(change.high || 0),
+          change.ratio !== null && change.ratio !== undefined ? ' (×' + change.ratio + ')' : '',
+        ),
+      );
+    }
+    if (entry.kind === 'corrected' || entry.kind === 'retracted') {
+      item.appendChild(
+        el(
+          'p',
+          { class: 'revision-reason' },
+          (entry.kind === 'corrected' ? 'Our record corrected' : 'Our record retracted') + (entry.actor ? ' by ' + entry.actor : ''),
+          entry.reason ? ': “' + entry.reason + '”' : '',
+        ),
+      );
+    }
+    item.appendChild(
+      el('p', { class: 'revision-meta' }, 'Recorded ', instant(entry.recordedAt), entry.actor && entry.kind !== 'corrected' && entry.kind !== 'retracted' ? ' by ' + entry.actor : ''),
+    );
+    return item;
+  }
+
+  // ---------- fact history dialog ----------
+
+  function openFactHistory(factId, opener) {
+    var dialog = $('history');
+    var body = clear($('history-body'));
+    $('history-heading').textContent = 'History';
+    body.appendChild(el('p', { class: 'loading' }, 'Loading the history…'));
+    view.historyOpener = opener;
+    if (!dialog.open) dialog.showModal();
+    $('history-close').focus();
+    api('/facts/' + encodeURIComponent(factId) + '/history').then(
+      function (history) {
+        var versions = history.versions || [];
+        var latest = versions[versions.length - 1];
+        $('history-heading').textContent = 'History of “' + (latest ? latest.title : factId) + '”';
+        clear(body).appendChild(versionList(versions));
+      },
+      function (error) {
+        clear(body).appendChild(el('p', { class: 'empty' }, 'The history could not be loaded.'));
+        dialog.close();
+        showProblem(error);
+      },
+    );
+  }
+
+  function versionList(versions) {
+    var list = el('ol', { class: 'versions' });
+    versions.forEach(function (version, index) {
+      var previous = index > 0 ? versions[index - 1] : null;
+      var change = version.lastChange || {};
+      var item = el('li', { class: 'version' });
+      item.appendChild(
+        el(
+          'p',
+          { class: 'version-head' },
+          el('span', { class: 'badge badge-' + (FACT_CHANGES[change.type] || 'recorded').toLowerCase() }, FACT_CHANGES[change.type] || change.type),
+          ' version ' + (index + 1) + ' · ',
+          instant(version.recordedAt),
+          change.actor ? ' by ' + change.actor : ' (no actor given)',
+        ),
+      );
+      if (change.reason) item.appendChild(el('p', { class: 'version-reason' }, 'Reason: “' + change.reason + '”'));
+      item.appendChild(versionFields(version, previous));
+      item.appendChild(
+        el(
+          'p',
+          { class: 'version-meta' },
+          version.supersededAt ? el('span', null, 'In force until ', instant(version.supersededAt)) : el('span', null, 'In force now'),
+          ' · log position ' + version.position,
+        ),
+      );
+      list.appendChild(item);
+    });
+    return list;
+  }
+
+  function fieldText(key, value) {
+    if (value === undefined || value === null) return '—';
+    if (key === 'validTime') return validTimeText(value);
+    if (key === 'tags') return value.map(function (t) { return '#' + t; }).join(' ');
+    if (key === 'entities') return value.map(function (e) { return e.name + ' (' + e.type + ')'; }).join('; ');
+    if (key === 'sources') return value.map(function (s) { return s.publisher + ': ' + s.title + ' (' + s.publishedOn + ') ' + s.url; }).join('; ');
+    return String(value);
+  }
+
+  /** The first version in full; each later one shows only what changed, old beside new. */
+  function versionFields(version, previous) {
+    var list = el('dl', { class: 'version-fields' });
+    var changed = 0;
+    FACT_FIELDS.forEach(function (pair) {
+      var key = pair[0];
+      var now = fieldText(key, version[key]);
+      if (previous) {
+        var before = fieldText(key, previous[key]);
+        if (before === now) return;
+        changed++;
+        append(list, [el('dt', null, pair[1]), el('dd', null, el('del', null, hiddenText('was: '), before), ' ', el('ins', null, hiddenText('now: '), now))]);
+      } else {
+        // The first version in full; its sources as links, as on the timeline.
+        var shown = key === 'sources' && Array.isArray(version.sources) ? sourceList(version.sources) : now;
+        append(list, [el('dt', null, pair[1]), el('dd', null, shown)]);
+      }
+    });
+    if (previous && changed === 0) {
+      return el('p', { class: 'version-same' }, version.status === 'retracted' ? 'The record was withdrawn; its text is unchanged.' : 'No field changed.');
+    }
+    return list;
+  }
+
+  // ---------- wiring ----------
+
+  function onClick(event) {
+    var target = event.target.closest('button');
+    if (!target) return;
+    if (target.hasAttribute('data-history')) {
+      openFactHistory(target.getAttribute('data-history'), target);
+    } else if (target.hasAttribute('data-tag')) {
+      var withTag = Object.assign({}, view.state, { tag: target.getAttribute('data-tag') });
+      apply(withTag, true).then(focusTimeline);
+    } else if (target.hasAttribute('data-entity')) {
+      var withEntity = Object.assign({}, view.state, { entity: target.getAttribute('data-entity') });
+      apply(withEntity, true).then(focusTimeline);
+    }
+  }
+
+  function focusTimeline() {
+    $('timeline-heading').focus();
+  }
+
+  function start() {
+    $('clocks').addEventListener('submit', function (event) {
+      event.preventDefault();
+      var state = stateFromForm();
+      if (state) apply(state, true);
+    });
+    $('reset').addEventListener('click', function () {
+      apply(view.state.limit ? { limit: view.state.limit } : {}, true);
+    });
+    $('load-more').addEventListener('click', loadMore);
+    document.querySelector('main').addEventListener('click', onClick);
+    var dialog = $('history');
+    $('history-close').addEventListener('click', function () {
+      dialog.close();
+    });
+    // A click on the backdrop (the dialog element itself, outside its content) closes it.
+    dialog.addEventListener('click', function (event) {
+      if (event.target === dialog) dialog.close();
+    });
+    dialog.addEventListener('close', function () {
+      if (view.historyOpener && document.contains(view.historyOpener)) view.historyOpener.focus();
+      view.historyOpener = null;
+    });
+    window.addEventListener('popstate', function () {
+      apply(stateFromUrl(), false);
+    });
+    apply(stateFromUrl(), false);
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
+})();
