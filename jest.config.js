@@ -13,4 +13,5 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   testTimeout: 20000,
+  reporters: ['default', '<rootDir>/test/support/skipped-reporter.js'],
 };

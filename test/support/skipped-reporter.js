@@ -1,0 +1,22 @@
+/**
+ * Prints, after the run, every group of skipped tests with the reason its title gives (EventStoreDB
+ * without a server, the browser without Chromium, docker-compose absent), so a skip is said plainly
+ * and never passes for a pass.
+ */
+class SkippedReporter {
+  onRunComplete(_contexts, results) {
+    const groups = new Map();
+    for (const file of results.testResults) {
+      for (const test of file.testResults) {
+        if (test.status !== 'pending' && test.status !== 'skipped') continue;
+        const group = test.ancestorTitles[0] ?? test.title;
+        groups.set(group, (groups.get(group) ?? 0) + 1);
+      }
+    }
+    if (groups.size === 0) return;
+    console.log('\nSkipped, not passed:');
+    for (const [group, count] of groups) console.log(`  ${count} test(s): ${group}`);
+  }
+}
+
+module.exports = SkippedReporter;
