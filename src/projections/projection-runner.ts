@@ -3,6 +3,9 @@ import type { EventStore, RecordedEvent, Subscription } from '../event-store/eve
 import { resetReadModels } from './read-model-database';
 import type { Projection } from './projection';
 
+/** A batch is applied once it holds this many events, so catching up on a long log holds one batch in memory, not the log. */
+const MAX_BATCH = 5000;
+
 export interface RunnerLogger {
   log(message: string): void;
   error(message: string): void;
@@ -105,6 +108,10 @@ export class ProjectionRunner {
     try {
       for await (const event of subscription) {
         this.batch.push(event);
+        if (this.batch.length >= MAX_BATCH) {
+          this.flush();
+          continue;
+        }
         // Events the subscription already holds arrive in microtasks, before this macrotask runs:
         // a whole page is applied in one transaction, a lone live event on its own.
         if (!this.flushScheduled) {

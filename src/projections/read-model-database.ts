@@ -8,7 +8,7 @@ import { FIGURE_SCHEMA } from './figures/figures.schema';
  * Read models are disposable: bump this when a schema or a projection's meaning changes, and the
  * next start drops them and rebuilds the same answers from the log.
  */
-export const READ_MODEL_VERSION = 2;
+export const READ_MODEL_VERSION = 3;
 
 const CHECKPOINT_SCHEMA = `CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), position INTEGER NOT NULL);`;
 const SCHEMA = CHECKPOINT_SCHEMA + FACT_SCHEMA + FIGURE_SCHEMA;
@@ -21,6 +21,11 @@ export function openReadModelDatabase(path: string): Database.Database {
   // Losing the last commits of a read model on power loss is harmless: the checkpoint goes with
   // them (same transaction) and the runner re-applies those events from the log.
   db.pragma('synchronous = NORMAL');
+  // Projections insert into indexes in valid-time order, not log order: a 32 MiB page cache keeps the
+  // hot index pages between batches (rebuild 17k → 27k events/s on a file, measured on 100k events),
+  // and checkpointing every ~40 MiB of WAL instead of 4 MiB copies each page back less often.
+  db.pragma('cache_size = -32768');
+  db.pragma('wal_autocheckpoint = 10000');
   if (db.pragma('user_version', { simple: true }) !== READ_MODEL_VERSION) resetReadModels(db);
   else db.exec(SCHEMA);
   return db;

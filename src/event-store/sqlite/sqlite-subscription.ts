@@ -28,6 +28,8 @@ export class SqliteSubscription implements Subscription {
           yield event;
         }
         if (page.length === 0) await this.nextAppend();
+        // Between full pages, let timers and I/O run: a long catch-up must not starve the server.
+        else await new Promise((resolve) => setImmediate(resolve));
       }
     } finally {
       await this.close();

@@ -27,7 +27,6 @@ function nextClaim(before: ClaimState | undefined, event: Exclude<FigureEvent, {
 export class FiguresProjection implements Projection {
   readonly name = 'figures';
   private readonly define: Database.Statement;
-  private readonly touch: Database.Statement;
   private readonly current: Database.Statement;
   private readonly close: Database.Statement;
   private readonly insert: Database.Statement;
@@ -35,9 +34,8 @@ export class FiguresProjection implements Projection {
 
   constructor(db: Database.Database) {
     this.define = db.prepare(
-      'INSERT OR IGNORE INTO figures (figure_id, revision, position, recorded_at, actor, body) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT OR IGNORE INTO figures (figure_id, position, recorded_at, actor, body) VALUES (?, ?, ?, ?, ?)',
     );
-    this.touch = db.prepare('UPDATE figures SET revision = ?, position = ? WHERE figure_id = ?');
     this.current = db.prepare(
       'SELECT version_id, status, asserted_position, body FROM claim_versions WHERE figure_id = ? AND claim_id = ? AND recorded_to IS NULL',
     );
@@ -53,10 +51,9 @@ export class FiguresProjection implements Projection {
     const recordedAt = event.recordedAt.getTime();
     const actor = typeof event.metadata.actor === 'string' ? event.metadata.actor : null;
     if (event.type === 'FigureDefined') {
-      this.define.run(event.data.figureId, event.revision, event.position, recordedAt, actor, JSON.stringify(event.data));
+      this.define.run(event.data.figureId, event.position, recordedAt, actor, JSON.stringify(event.data));
       return;
     }
-    this.touch.run(event.revision, event.position, event.data.figureId);
     const current = this.current.get(event.data.figureId, event.data.claimId) as CurrentClaim | undefined;
     const before = current ? { status: current.status, claim: JSON.parse(current.body) as ClaimAsserted } : undefined;
     const after = nextClaim(before, event);

@@ -71,7 +71,9 @@ export class FigureQueries {
   private readonly revisionAt: Database.Statement;
 
   constructor(db: Database.Database) {
-    this.revisionAt = db.prepare('SELECT max(revision) FROM claim_versions WHERE figure_id = ? AND recorded_from <= ?').pluck();
+    this.revisionAt = db
+      .prepare('SELECT revision FROM claim_versions WHERE figure_id = ? AND recorded_from <= ? ORDER BY revision DESC LIMIT 1')
+      .pluck();
     this.claimants = db.prepare('SELECT claimant FROM figure_claimants WHERE figure_id = ?').pluck();
     // Walks one claimant's claims of one figure, latest assertion first, to the first in force at @at.
     this.latestOfClaimant = db.prepare(
@@ -81,12 +83,12 @@ export class FigureQueries {
          AND recorded_from <= @at AND (recorded_to IS NULL OR recorded_to > @at)
        ORDER BY asserted_start DESC, asserted_position DESC LIMIT 1`,
     );
-    this.figureRow = db.prepare('SELECT figure_id, revision, recorded_at, body FROM figures WHERE figure_id = ? AND recorded_at <= ?');
+    this.figureRow = db.prepare('SELECT figure_id, recorded_at, body FROM figures WHERE figure_id = ? AND recorded_at <= ?');
     this.claimRows = db.prepare(
       `SELECT claim_id, claimant, asserted_start, asserted_position, status, position, event_type, actor, reason, recorded_from, recorded_to, body
-       FROM claim_versions WHERE figure_id = ? AND recorded_from <= ? ORDER BY version_id`,
+       FROM claim_versions WHERE figure_id = ? AND recorded_from <= ? ORDER BY revision`,
     );
-    this.list = db.prepare('SELECT figure_id, revision, body FROM figures WHERE recorded_at <= ? ORDER BY figure_id LIMIT ? OFFSET ?');
+    this.list = db.prepare('SELECT figure_id, body FROM figures WHERE recorded_at <= ? ORDER BY figure_id LIMIT ? OFFSET ?');
   }
 
   /** Figures with their latest claims and spread, without histories: one indexed lookup per claimant. */
@@ -111,8 +113,8 @@ export class FigureQueries {
       .map((claimant) => this.latestOfClaimant.get({ ...params, claimant }) as ClaimRow | undefined)
       .filter((r): r is ClaimRow => r !== undefined);
     const claims = latest.map(toClaimView).sort((a, b) => a.low - b.low || a.claimant.localeCompare(b.claimant));
-    // The figure's stream revision as it stood at knownAt: every event after its definition is a claim version.
-    const revision = filter.knownAt === undefined ? row.revision : ((this.revisionAt.get(row.figure_id, params.at) as number | null) ?? 0);
+    // The figure's stream revision (at knownAt): every event after its definition (revision 0) is a claim version.
+    const revision = (this.revisionAt.get(row.figure_id, params.at) as number | undefined) ?? 0;
     return {
       id: row.figure_id,
       ...(JSON.parse(row.body) as FigureDefined),
@@ -127,7 +129,6 @@ export class FigureQueries {
 
 interface FigureRow {
   figure_id: string;
-  revision: number;
   body: string;
 }
 

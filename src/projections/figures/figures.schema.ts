@@ -6,7 +6,6 @@
 export const FIGURE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS figures (
   figure_id   TEXT    PRIMARY KEY,
-  revision    INTEGER NOT NULL,
   position    INTEGER NOT NULL,
   recorded_at INTEGER NOT NULL,
   actor       TEXT,
@@ -29,7 +28,8 @@ CREATE TABLE IF NOT EXISTS claim_versions (
   recorded_to       INTEGER,
   body              TEXT    NOT NULL
 );
-CREATE INDEX IF NOT EXISTS claim_versions_by_figure ON claim_versions (figure_id, recorded_from);
+-- In a figure's stream, revision order is record-time order: the last row by revision recorded by T is the figure's revision at T.
+CREATE INDEX IF NOT EXISTS claim_versions_by_figure ON claim_versions (figure_id, revision);
 CREATE INDEX IF NOT EXISTS claim_versions_by_claimant ON claim_versions (figure_id, claimant, asserted_start, asserted_position);
 CREATE TABLE IF NOT EXISTS figure_claimants (
   figure_id TEXT NOT NULL,

@@ -43,7 +43,11 @@ export class TimelineProjection implements Projection {
 
   apply(event: RecordedEvent): void {
     if (!isFactEvent(event)) return;
-    const row = this.current.get(event.data.factId) as { version_id: number; status: 'recorded' | 'retracted'; body: string } | undefined;
+    // The first event of a fact's stream has no version before it: skip the lookup (half of a rebuild's reads).
+    const row =
+      event.revision === 0n
+        ? undefined
+        : (this.current.get(event.data.factId) as { version_id: number; status: 'recorded' | 'retracted'; body: string } | undefined);
     const state: FactState = row ? { status: row.status, fact: JSON.parse(row.body) } : initialFactState;
     const next = evolveFact(state, event);
     if (next === state || next.status === 'none') return;
