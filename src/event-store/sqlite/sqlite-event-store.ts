@@ -60,6 +60,8 @@ export class SqliteEventStore implements EventStore {
   private readonly subscriptions = new Set<SqliteSubscription>();
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly appendTransaction: Database.Transaction<SqliteEventStore['append']>;
+  private readonly commitBatch: Database.Transaction<(run: () => void) => void>;
+  private pending: { run: () => { result: AppendResult; written: boolean }; resolve: (r: AppendResult) => void; reject: (e: unknown) => void }[] = [];
   private readonly filteredReads = new Map<string, Database.Statement>();
   private closed = false;
 
@@ -73,6 +75,7 @@ export class SqliteEventStore implements EventStore {
     this.db.exec(SCHEMA);
     this.statements = prepareStatements(this.db);
     this.appendTransaction = this.db.transaction(this.append.bind(this));
+    this.commitBatch = this.db.transaction((run: () => void) => run());
     this.lastRecordedAt = Number((this.statements.lastRecordedAt.get() as bigint | undefined) ?? 0n);
   }
 
@@ -80,9 +83,52 @@ export class SqliteEventStore implements EventStore {
     this.assertOpen();
     const encoded = validateAppend(stream, events);
     const expected = validateExpectedRevision(options.expectedRevision ?? 'any');
-    const result = this.appendTransaction.immediate(stream, events, encoded, expected);
-    if (result.written) this.wake();
-    return result.result;
+    return new Promise((resolve, reject) => {
+      this.pending.push({ run: () => this.appendTransaction(stream, events, encoded, expected), resolve, reject });
+      if (this.pending.length === 1) setImmediate(() => this.commitPending());
+    });
+  }
+
+  /**
+   * Group commit: the appends made during one turn of the event loop share one IMMEDIATE transaction,
+   * and so one fsync at synchronous=FULL. Each runs in its own savepoint (a nested better-sqlite3
+   * transaction), in arrival order, so each sees the ones before it exactly as if they had committed
+   * one by one, and a refused append rolls back alone. None is acknowledged before the COMMIT.
+   */
+  private commitPending(): void {
+    const batch = this.pending;
+    this.pending = [];
+    if (this.closed) {
+      for (const append of batch) append.reject(new Error('the event store is closed'));
+      return;
+    }
+    const outcomes: ({ ok: true; value: { result: AppendResult; written: boolean } } | { ok: false; error: unknown })[] = [];
+    try {
+      this.commitBatch.immediate(() => {
+        for (const append of batch) {
+          try {
+            outcomes.push({ ok: true, value: append.run() });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+          }
+        }
+      });
+    } catch (error) {
+      // The COMMIT itself failed (disk full, I/O error): nothing of the batch was written.
+      for (const append of batch) append.reject(error);
+      return;
+    }
+    let written = false;
+    batch.forEach((append, i) => {
+      const outcome = outcomes[i];
+      if (outcome.ok) {
+        written ||= outcome.value.written;
+        append.resolve(outcome.value.result);
+      } else {
+        append.reject(outcome.error);
+      }
+    });
+    if (written) this.wake();
   }
 
   /** Runs inside one IMMEDIATE transaction: the revision check and the inserts are atomic. */
@@ -226,10 +272,13 @@ export class SqliteEventStore implements EventStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // Appends already accepted are committed, not dropped.
+    if (this.pending.length > 0) this.commitPending();
     await Promise.all([...this.subscriptions].map((s) => s.close()));
     this.closed = true;
     this.db.close();
   }
+
 
   private wake(): void {
     for (const wake of this.waiters) wake();
