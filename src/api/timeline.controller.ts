@@ -1,7 +1,10 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { FigureQueries } from '../projections/figures/figures.queries';
-import { TimelineQueries } from '../projections/timeline/timeline.queries';
+import { TimelineQueries, type TimelineFilter } from '../projections/timeline/timeline.queries';
+
+const IN_EFFECT_LIMIT = 20;
+const FIGURES_LIMIT = 10;
 import { TimelineQueryDto } from './dto/query.dto';
 
 @ApiTags('timeline')
@@ -14,19 +17,28 @@ export class TimelineController {
 
   /**
    * Facts in valid-time order, filtered and paged. With `asOf`, the world on that day: the facts
-   * that had happened by then, the states in effect then (`inEffect`) and, on the first page, each
-   * figure's latest claim per claimant asserted by then (`figures`). With `knownAt`, all of it as
-   * the service said it at that instant.
+   * that had happened by then, the states in effect then (`inEffect`, at most 20) and, on the first
+   * page, figures with each claimant's latest claim asserted by then (`figures`, at most 10). With
+   * `knownAt`, all of it as the service said it at that instant.
    */
   @Get()
   get(@Query() query: TimelineQueryDto) {
     const { asOf, knownAt } = query.clocks();
     const filter = { ...query, asOf, knownAt };
     const page = this.timeline.timeline(filter);
-    const world = asOf === undefined ? {} : {
-      inEffect: this.timeline.inEffect(asOf, filter),
-      ...(query.cursor === undefined ? { figures: this.figures.figures({ asOf, knownAt }, 100, 0) } : {}),
-    };
-    return { asOf: asOf ?? null, knownAt: knownAt?.toISOString() ?? null, ...page, ...world };
+    return { asOf: asOf ?? null, knownAt: knownAt?.toISOString() ?? null, ...page, ...(asOf === undefined ? {} : this.world(query, filter, asOf)) };
+  }
+
+  /**
+   * The rest of the world on `asOf`, bounded so that the answer does not grow with the log: the
+   * states in effect that began most recently and, on the first page, the first figures with their
+   * latest claims. `inEffectMore` / `figuresMore` say there are others (GET /figures?asOf= pages them).
+   */
+  private world(query: TimelineQueryDto, filter: TimelineFilter, asOf: string) {
+    const inEffect = this.timeline.inEffect(asOf, filter, IN_EFFECT_LIMIT);
+    const world = { inEffect: inEffect.items, inEffectMore: inEffect.more };
+    if (query.cursor !== undefined) return world;
+    const figures = this.figures.figures({ asOf, knownAt: filter.knownAt }, FIGURES_LIMIT + 1, 0);
+    return { ...world, figures: figures.slice(0, FIGURES_LIMIT), figuresMore: figures.length > FIGURES_LIMIT };
   }
 }

@@ -68,7 +68,7 @@ describe('projections', () => {
     return {
       timeline: service.timeline.timeline({ limit: 50 }).items.map((f) => [f.id, f.title, f.revision]),
       knownBefore: service.timeline.timeline({ limit: 50, knownAt: new Date(clock.now - 1) }).items.map((f) => f.title),
-      inEffect2017: service.timeline.inEffect('2017-06-01', {}).map((f) => f.id),
+      inEffect2017: service.timeline.inEffect('2017-06-01', {}, 20).items.map((f) => f.id),
       figure: service.figures.figure('deaths', { asOf: '2019-04-01' }),
       history: service.timeline.history('formed').map((v) => [v.title, v.lastChange.type, v.lastChange.reason]),
     };

@@ -83,10 +83,15 @@ export class TimelineQueries {
     return { items, nextCursor: more ? encodeCursor(rows[page.limit - 1].sort_key) : null };
   }
 
-  /** States (facts held over a period) in effect on `day`. */
-  inEffect(day: string, filter: TimelineFilter, limit = 500): FactView[] {
+  /**
+   * States (facts held over a period) in effect on `day`, in timeline order: the `limit` that began
+   * most recently, found by walking the states backwards from `day` (so the walk stops early
+   * instead of passing every state that began and ended long before). `more` says others hold too.
+   */
+  inEffect(day: string, filter: TimelineFilter, limit: number): { items: FactView[]; more: boolean } {
     const where = [...this.conditions(filter), "v.kind = 'state'", 'v.valid_start <= @day', '(v.valid_end IS NULL OR v.valid_end >= @day)'];
-    return this.query(where, filter, 'ORDER BY v.sort_key LIMIT @limit', { ...this.params(filter), day, limit }).map(toView);
+    const rows = this.query(where, filter, 'ORDER BY v.valid_start DESC, v.sort_key DESC LIMIT @limit', { ...this.params(filter), day, limit: limit + 1 });
+    return { items: rows.slice(0, limit).reverse().map(toView), more: rows.length > limit };
   }
 
   /** A fact as it is now, or as it was known at `knownAt`; retracted facts too, marked. */

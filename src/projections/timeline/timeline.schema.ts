@@ -27,6 +27,7 @@ CREATE INDEX IF NOT EXISTS fact_versions_current ON fact_versions (sort_key) WHE
 CREATE INDEX IF NOT EXISTS fact_versions_known ON fact_versions (sort_key, recorded_from);
 CREATE INDEX IF NOT EXISTS fact_versions_by_fact ON fact_versions (fact_id, version_id);
 CREATE INDEX IF NOT EXISTS fact_versions_states ON fact_versions (valid_start) WHERE kind = 'state';
+CREATE INDEX IF NOT EXISTS fact_versions_states_current ON fact_versions (valid_start) WHERE kind = 'state' AND recorded_to IS NULL;
 CREATE TABLE IF NOT EXISTS fact_version_labels (
   label      TEXT    NOT NULL,
   sort_key   TEXT    NOT NULL,

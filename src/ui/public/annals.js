@@ -383,7 +383,7 @@
   function renderTimeline(page, state) {
     clear($('facts'));
     view.shown = 0;
-    renderInEffect(page.inEffect, state.asOf);
+    renderInEffect(page.inEffect, state.asOf, page.inEffectMore);
     appendFacts(page.items);
     setCursor(page.nextCursor);
     $('facts-empty').hidden = page.items.length > 0;
@@ -400,7 +400,7 @@
     $('load-more').hidden = !view.nextCursor;
   }
 
-  function renderInEffect(states, asOf) {
+  function renderInEffect(states, asOf, more) {
     var box = $('in-effect');
     if (!asOf || !Array.isArray(states)) {
       box.hidden = true;
@@ -422,6 +422,7 @@
         ),
       );
     });
+    if (more) list.appendChild(el('li', { class: 'empty' }, 'More states held that day: these are the ones that began most recently. Narrow with a tag or entity.'));
     box.hidden = false;
   }
 
