@@ -5,6 +5,7 @@ import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { ANNALS_CONFIG, AnnalsConfig, loadConfig } from './config';
 import { ApiModule } from './api/api.module';
+import { FixedWindowThrottlerStorage } from './api/fixed-window-throttler-storage';
 import { EventStoreModule } from './event-store/event-store.module';
 import { HealthModule } from './health/health.module';
 import { ProjectionsModule } from './projections/projections.module';
@@ -29,7 +30,10 @@ export class AppModule {
         }),
         ThrottlerModule.forRootAsync({
           inject: [ANNALS_CONFIG],
-          useFactory: (config: AnnalsConfig) => [{ ttl: 60_000, limit: config.rateLimitPerMinute }],
+          useFactory: (config: AnnalsConfig) => ({
+            throttlers: [{ ttl: 60_000, limit: config.rateLimitPerMinute }],
+            storage: new FixedWindowThrottlerStorage(),
+          }),
         }),
         EventStoreModule,
         ProjectionsModule,
