@@ -6,8 +6,8 @@ export interface FeedFilter {
 }
 
 export interface FeedSink {
-  /** Returns false when the client cannot keep up; the feed then stops. */
-  send(event: RecordedEvent): boolean;
+  /** Sends the events as one write; returns false when the client cannot keep up (the feed then stops). */
+  send(events: readonly RecordedEvent[]): boolean;
 }
 
 /** Where live events come from: the projection runner's committed batches. */
@@ -69,16 +69,14 @@ export class EventFeed {
   }
 
   private deliver(events: readonly RecordedEvent[]): void {
+    if (this.stopped) return;
+    const fresh: RecordedEvent[] = [];
     for (const event of events) {
-      if (this.stopped) return;
       if (event.position <= this.last) continue;
       this.last = event.position;
-      if (!this.matches(event)) continue;
-      if (!this.sink.send(event)) {
-        this.stop();
-        return;
-      }
+      if (this.matches(event)) fresh.push(event);
     }
+    if (fresh.length > 0 && !this.sink.send(fresh)) this.stop();
   }
 
   private matches(event: RecordedEvent): boolean {

