@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { EventStore, RecordedEvent, Subscription } from '../event-store/event-store';
-import { resetReadModels } from './read-model-database';
+import { beginBulkLoad, resetReadModels } from './read-model-database';
 import type { Projection } from './projection';
 
 /** A batch is applied once it holds this many events, so catching up on a long log holds one batch in memory, not the log. */
@@ -35,6 +35,8 @@ export class ProjectionRunner {
     private readonly db: Database.Database,
     private readonly projections: readonly Projection[],
     private readonly logger: RunnerLogger,
+    /** A rebuild from the start of a log at least this long runs as a bulk load (see beginBulkLoad). */
+    private readonly bulkLoadFrom = 10_000n,
   ) {
     this.readCheckpoint = db.prepare('SELECT position FROM checkpoint WHERE id = 1').pluck().safeIntegers(true);
     this.writeCheckpoint = db.prepare('INSERT INTO checkpoint (id, position) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET position = excluded.position');
@@ -68,9 +70,11 @@ export class ProjectionRunner {
     this.loop = this.follow(this.subscription);
     if (head > this.checkpoint) {
       const started = Date.now();
-      this.logger.log(`catching up read models from ${this.checkpoint} to ${head}`);
+      const finishBulkLoad = this.checkpoint < 0n && head + 1n >= this.bulkLoadFrom ? beginBulkLoad(this.db) : undefined;
+      this.logger.log(`catching up read models from ${this.checkpoint} to ${head}${finishBulkLoad ? ' (bulk load)' : ''}`);
       await this.waitFor(head, Number.POSITIVE_INFINITY);
       if (this.failure) throw this.failure;
+      finishBulkLoad?.();
       this.logger.log(`read models caught up to ${head} in ${Date.now() - started} ms`);
     }
   }

@@ -10,7 +10,7 @@ import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-stor
 import { FigureQueries } from '../../src/projections/figures/figures.queries';
 import { FiguresProjection } from '../../src/projections/figures/figures.projection';
 import { ProjectionRunner } from '../../src/projections/projection-runner';
-import { openReadModelDatabase } from '../../src/projections/read-model-database';
+import { openReadModelDatabase, READ_MODEL_VERSION } from '../../src/projections/read-model-database';
 import { TimelineProjection } from '../../src/projections/timeline/timeline.projection';
 import { TimelineQueries } from '../../src/projections/timeline/timeline.queries';
 
@@ -23,10 +23,10 @@ function recordFact(factId: string, title: string, validTime: ValidTime, tags = 
 }
 
 /** A service's worth of parts on files in `dir`, with a store clock the test moves by hand. */
-function open(dir: string, clock: { now: number }) {
+function open(dir: string, clock: { now: number }, bulkLoadFrom?: bigint) {
   const store = new SqliteEventStore({ path: join(dir, 'events.db'), clock: () => clock.now });
   const db: Database.Database = openReadModelDatabase(join(dir, 'read-models.db'));
-  const runner = new ProjectionRunner(store, db, [new TimelineProjection(db), new FiguresProjection(db)], quiet);
+  const runner = new ProjectionRunner(store, db, [new TimelineProjection(db), new FiguresProjection(db)], quiet, bulkLoadFrom);
   const parts = { store, db, runner, timeline: new TimelineQueries(db), figures: new FigureQueries(db) };
   const write = async (decider: typeof factDecider | typeof figureDecider, command: FactCommand | FigureCommand, reason?: string) => {
     const result = await handleCommand(store, decider as never, command, meta(reason));
@@ -106,6 +106,24 @@ describe('projections', () => {
     expect(rebuilt.runner.position).toBe(-1n);
     await rebuilt.runner.start();
     expect(answers(rebuilt)).toEqual(before);
+    await rebuilt.close();
+  });
+
+  it('rebuilds the same answers as a bulk load, with every index back and the schema version set', async () => {
+    const first = open(dir, clock);
+    await first.runner.start();
+    await seed(first);
+    const before = answers(first);
+    const indexes = (db: Database.Database) => db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name").pluck().all();
+    const allIndexes = indexes(first.db);
+    await first.close();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, `read-models.db${suffix}`), { force: true });
+
+    const rebuilt = open(dir, clock, 1n);
+    await rebuilt.runner.start();
+    expect(answers(rebuilt)).toEqual(before);
+    expect(indexes(rebuilt.db)).toEqual(allIndexes);
+    expect(rebuilt.db.pragma('user_version', { simple: true })).toBe(READ_MODEL_VERSION);
     await rebuilt.close();
   });
 
