@@ -1,0 +1,128 @@
+import { mkdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { medianOf } from './stats';
+import { claimBody, factBody, figureId, FIGURE_COUNT, generateLog, randomDay, rng, type Random } from './support/data';
+import type { Mode } from './support/env';
+import { load, type LoadResult, type NextRequest } from './support/load';
+import { startServer, type ServerHandle } from './support/processes';
+import { int, ms, ratio, row, verdict, type Row } from './support/report';
+
+/**
+ * Measurement 2: the real app (its own process, temp-file SQLite log and read models, default
+ * durability FULL, logs off, rate limit out of reach) against a bare NestJS + Fastify app that
+ * runs the same ValidationPipe over the same DTO classes and answers a constant, in the same run.
+ * autocannon runs in this process: on 2 cores, one for the load, one for the server.
+ */
+
+const SEED_EVENTS = 10_000;
+const WRITE_TARGET = 0.5;
+const READ_TARGET = 0.6;
+
+interface Endpoint {
+  readonly name: string;
+  readonly write: boolean;
+  readonly next: (r: Random, tag: string, n: number) => NextRequest;
+}
+
+const ENDPOINTS: readonly Endpoint[] = [
+  { name: 'GET /timeline', write: false, next: () => ({ method: 'GET', path: '/timeline' }) },
+  { name: 'GET /timeline?asOf=…', write: false, next: (r) => ({ method: 'GET', path: `/timeline?asOf=${randomDay(r)}` }) },
+  { name: 'GET /figures/:id', write: false, next: (r) => ({ method: 'GET', path: `/figures/${figureId(Math.floor(r() * FIGURE_COUNT))}` }) },
+  {
+    name: 'POST /facts',
+    write: true,
+    next: (r, tag, n) => ({ method: 'POST', path: '/facts', body: JSON.stringify(factBody(r, `http-${tag}-${n.toString(36)}`)) }),
+  },
+  {
+    name: 'POST /figures/:id/claims',
+    write: true,
+    next: (r, tag, n) => ({
+      method: 'POST',
+      path: `/figures/${figureId(Math.floor(r() * FIGURE_COUNT))}/claims`,
+      body: JSON.stringify(claimBody(r, `http-${tag}-${n.toString(36)}`)),
+    }),
+  },
+];
+
+/** A 10k-event log (1,000 figures, facts, claims) so that reads and claim writes find something. */
+async function seedLog(mode: Mode): Promise<string> {
+  const dir = join(mode.tmp, 'http');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'events.db');
+  await generateLog(join(dir, 'seed.db'), [SEED_EVENTS], () => renameSync(join(dir, 'seed.db'), path));
+  return path;
+}
+
+let tags = 0;
+
+function run(server: ServerHandle, endpoint: Endpoint, connections: number, seconds: number): Promise<LoadResult> {
+  const r = rng(1000 + tags);
+  const tag = `${(tags++).toString(36)}`;
+  let n = 0;
+  return load(server.url, connections, seconds, () => endpoint.next(r, tag, n++));
+}
+
+export async function http(mode: Mode): Promise<Row[]> {
+  console.log('\n[2] HTTP: real app vs bare NestJS + Fastify with the same validation (autocannon, 127.0.0.1)');
+  const seconds = mode.quick ? 0.25 : 3;
+  const warmup = mode.quick ? 0.15 : 1;
+  const runs = mode.quick ? 2 : 3;
+  const sqlitePath = await seedLog(mode);
+  const [app, bare] = await Promise.all([
+    startServer({ kind: 'app', sqlitePath, readModelPath: join(mode.tmp, 'http', 'read-models.db') }),
+    startServer({ kind: 'bare' }),
+  ]);
+  const rows: Row[] = [];
+  try {
+    // Reads first, on the seeded log; then writes, which grow it.
+    for (const endpoint of ENDPOINTS) {
+      await run(app, endpoint, 10, warmup);
+      await run(bare, endpoint, 10, warmup);
+      for (const connections of [10, 50]) {
+        const real: LoadResult[] = [];
+        const base: LoadResult[] = [];
+        for (let i = 0; i < runs; i++) {
+          real.push(await run(app, endpoint, connections, seconds));
+          base.push(await run(bare, endpoint, connections, seconds));
+        }
+        rows.push(compare(endpoint, connections, real, base));
+      }
+    }
+    rows.push(
+      row({
+        section: '2 http',
+        figure: 'peak RSS of the app server process (runs under ts-node)',
+        value: `${Math.round(app.peakRssBytes() / 1024 / 1024)} MB`,
+        reference: `bare ${Math.round(bare.peakRssBytes() / 1024 / 1024)} MB`,
+        target: '',
+        verdict: 'INFO',
+      }),
+    );
+  } finally {
+    await Promise.all([app.stop(), bare.stop()]);
+  }
+  return rows;
+}
+
+const KEYS = ['requestsPerSecond', 'p50', 'p99', 'meanResponseBytes'] as const;
+
+function compare(endpoint: Endpoint, connections: number, real: LoadResult[], base: LoadResult[]): Row {
+  const a = medianOf(real, KEYS);
+  const b = medianOf(base, KEYS);
+  const failures = [...real, ...base].reduce((sum, r) => sum + r.non2xx + r.errors, 0);
+  if (failures > 0) {
+    console.log(`  ${endpoint.name}: app statuses ${JSON.stringify(real.map((r) => r.statuses))} errors ${real.map((r) => r.errors)}; bare ${JSON.stringify(base.map((r) => r.statuses))} errors ${base.map((r) => r.errors)}`);
+  }
+  const target = endpoint.write ? WRITE_TARGET : READ_TARGET;
+  const share = a.requestsPerSecond / b.requestsPerSecond;
+  return row({
+    section: '2 http',
+    figure: `${endpoint.name}, ${connections} connections (req/s; p50/p99)`,
+    value: `${int(a.requestsPerSecond)}; ${ms(a.p50)}/${ms(a.p99)}`,
+    reference: `bare ${int(b.requestsPerSecond)}; ${ms(b.p50)}/${ms(b.p99)}`,
+    ratio: ratio(share),
+    target: `ratio ≥ ${target}`,
+    verdict: failures > 0 ? 'ERROR' : verdict(share >= target),
+    data: { endpoint: endpoint.name, connections, app: real, bare: base, failures, appMeanResponseBytes: a.meanResponseBytes },
+  });
+}

@@ -1,0 +1,157 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { SqliteEventStore } from '../src/event-store/sqlite/sqlite-event-store';
+import { FiguresProjection } from '../src/projections/figures/figures.projection';
+import { ProjectionRunner } from '../src/projections/projection-runner';
+import { openReadModelDatabase } from '../src/projections/read-model-database';
+import { TimelineProjection } from '../src/projections/timeline/timeline.projection';
+import { median } from './stats';
+import { freePort, memoryOf, removeDb, ROOT, sleep, type Mode } from './support/env';
+import { int, mb, ms, row, verdict, type Row } from './support/report';
+import { figureId, FIGURE_COUNT, randomDay, rng } from './support/data';
+import type { Dataset } from './growth';
+
+/**
+ * Measurement 4: the projection runner rebuilding the read models from an empty read-model
+ * database (events/s from start() until caught up), and the peak memory of the service process
+ * (`node dist/main.js`) holding the largest log while it rebuilds and answers a few queries.
+ */
+
+const TARGET_EVENTS_PER_SECOND = 50_000;
+const TARGET_PEAK_RSS = 300 * 1024 * 1024;
+
+export interface Rebuild {
+  readonly events: number;
+  readonly ms: number;
+  readonly eventsPerSecond: number;
+}
+
+const quiet = { log: () => undefined, error: (message: string) => console.error(message) };
+
+/**
+ * ProjectionRunner with the projections that projections.module.ts wires (timeline, figures),
+ * on a fresh read-model file, fed by SqliteEventStore over the log file. Leaves the read models
+ * built at `readModelPath`.
+ */
+export async function rebuildReadModels(storePath: string, readModelPath: string): Promise<Rebuild> {
+  removeDb(readModelPath);
+  const store = new SqliteEventStore({ path: storePath });
+  const db = openReadModelDatabase(readModelPath);
+  const runner = new ProjectionRunner(store, db, [new TimelineProjection(db), new FiguresProjection(db)], quiet);
+  const head = await store.headPosition();
+  const started = performance.now();
+  await runner.start();
+  const elapsed = performance.now() - started;
+  if (runner.position !== head) throw new Error(`rebuild stopped at ${runner.position}, head is ${head}`);
+  await runner.stop();
+  db.close();
+  await store.close();
+  // Positions are rowids from 1: the head is the event count of a log that never lost a row.
+  const events = Number(head);
+  return { events, ms: elapsed, eventsPerSecond: (events / elapsed) * 1000 };
+}
+
+/** Repeats the rebuild of the largest log (the first run is the one growth already did) and reports the median. */
+export async function rebuildFigure(mode: Mode, largest: Dataset): Promise<Row> {
+  const runs = [largest.rebuild];
+  const extra = mode.quick ? 1 : 2;
+  for (let i = 0; i < extra; i++) {
+    const path = join(mode.tmp, `rebuild-again-${i}.db`);
+    runs.push(await rebuildReadModels(largest.storePath, path));
+    removeDb(path);
+  }
+  const rate = median(runs.map((r) => r.eventsPerSecond));
+  return row({
+    section: '4 rebuild',
+    figure: `projection rebuild from empty, ${int(largest.size)} events (events/s)`,
+    value: int(rate),
+    reference: `${(median(runs.map((r) => r.ms)) / 1000).toFixed(1)} s per rebuild`,
+    target: `≥ ${int(TARGET_EVENTS_PER_SECOND)}/s`,
+    verdict: verdict(rate >= TARGET_EVENTS_PER_SECOND),
+    data: { events: largest.size, runs },
+  });
+}
+
+function ensureBuilt(): { stale: boolean } {
+  const main = join(ROOT, 'dist', 'main.js');
+  if (!existsSync(main)) {
+    console.log('  dist/main.js is missing: npm run build');
+    const built = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+    if (built.status !== 0) throw new Error('npm run build failed');
+  }
+  // Others edit src/ while this runs: say so when the service measured is older than the code.
+  const newer = spawnSync('find', [join(ROOT, 'src'), '-name', '*.ts', '-newer', main], { encoding: 'utf8' }).stdout.trim();
+  if (newer) console.log(`  note: dist/main.js is older than ${newer.split('\n').length} file(s) in src/ (npm run build to measure them)`);
+  return { stale: newer.length > 0 };
+}
+
+/**
+ * `node dist/main.js` as deployed, with ANNALS_DATA_DIR on a directory that holds only the log:
+ * it rebuilds its read models on start, then answers a few queries; /proc/<pid>/status gives
+ * VmHWM (the peak) while it runs.
+ */
+export async function serviceMemory(mode: Mode, largest: Dataset): Promise<Row> {
+  const { stale } = ensureBuilt();
+  const dataDir = largest.dir;
+  removeDb(join(dataDir, 'read-models.db'));
+  mkdirSync(dataDir, { recursive: true });
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'main.js')], {
+    cwd: ROOT,
+    env: { ...process.env, ANNALS_DATA_DIR: dataDir, ANNALS_DEMO_DATA: 'false', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  let peak = 0;
+  const sampler = setInterval(() => {
+    const memory = child.pid ? memoryOf(child.pid) : undefined;
+    if (memory) peak = Math.max(peak, memory.peakBytes);
+  }, 100);
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + (mode.quick ? 60_000 : 300_000);
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`the service exited (${child.exitCode}):\n${log.slice(-2000)}`);
+      if (Date.now() > deadline) throw new Error('the service did not answer in time');
+      try {
+        if ((await fetch(`${base}/health`)).ok) break;
+      } catch {
+        // not listening yet
+      }
+      await sleep(100);
+    }
+    const ready = performance.now() - started;
+    const r = rng(11);
+    const latencies: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      for (const path of [`/timeline?asOf=${randomDay(r)}`, `/figures/${figureId(Math.floor(r() * FIGURE_COUNT))}?asOf=${randomDay(r)}`, '/timeline']) {
+        const t = performance.now();
+        const response = await fetch(base + path);
+        await response.arrayBuffer();
+        if (!response.ok) throw new Error(`GET ${path}: ${response.status}`);
+        latencies.push(performance.now() - t);
+      }
+    }
+    const memory = child.pid ? memoryOf(child.pid) : undefined;
+    peak = Math.max(peak, memory?.peakBytes ?? 0);
+    const caughtUp = /read models caught up to \d+ in (\d+) ms/.exec(log)?.[1];
+    return row({
+      section: '4 memory',
+      figure: `peak RSS of node dist/main.js holding ${int(largest.size)} events (VmHWM)`,
+      value: mb(peak),
+      reference: `${stale ? 'dist/ OLDER THAN src/; ' : ''}rebuild in service ${caughtUp ? ms(Number(caughtUp)) : 'n/a'}, ready after ${ms(ready)}, RSS after queries ${mb(memory?.currentBytes ?? NaN)}`,
+      target: `< ${mb(TARGET_PEAK_RSS)}`,
+      verdict: verdict(peak < TARGET_PEAK_RSS),
+      data: { peakBytes: peak, currentBytes: memory?.currentBytes, readyMs: ready, rebuildMs: caughtUp ? Number(caughtUp) : null, distOlderThanSrc: stale, queryMs: latencies },
+    });
+  } finally {
+    clearInterval(sampler);
+    child.kill('SIGTERM');
+    await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
+    removeDb(join(dataDir, 'read-models.db'));
+  }
+}

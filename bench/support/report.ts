@@ -1,0 +1,59 @@
+/** One row of the results table; every measurement returns rows and prints each as it is found. */
+export interface Row {
+  /** '1 store appends', '2 http', … */
+  readonly section: string;
+  readonly figure: string;
+  /** The measured value, formatted. */
+  readonly value: string;
+  /** What it is compared with (raw driver, bare endpoint, 10k figure), formatted; '' when nothing. */
+  readonly reference: string;
+  /** value / reference where the target is a ratio; '' otherwise. */
+  readonly ratio: string;
+  readonly target: string;
+  /** INFO: measured for context, no target. ERROR: the run itself failed (errors, non-2xx): no figure. */
+  readonly verdict: 'PASS' | 'MISS' | 'INFO' | 'ERROR';
+  /** The numbers behind the row, for results.json. */
+  readonly data: Record<string, unknown>;
+}
+
+export function verdict(pass: boolean): 'PASS' | 'MISS' {
+  return pass ? 'PASS' : 'MISS';
+}
+
+export function row(fields: Omit<Row, 'reference' | 'ratio' | 'data'> & Partial<Pick<Row, 'reference' | 'ratio' | 'data'>>): Row {
+  const result: Row = { reference: '', ratio: '', data: {}, ...fields };
+  // Printed as soon as it is known, so a long run shows progress and a crash keeps what was found.
+  console.log(`  ${result.verdict.padEnd(5)} ${result.section} | ${result.figure}: ${result.value}` +
+    `${result.reference ? ` vs ${result.reference}` : ''}${result.ratio ? ` (ratio ${result.ratio})` : ''}${result.target ? ` — target ${result.target}` : ''}`);
+  return result;
+}
+
+export function int(n: number): string {
+  return Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a';
+}
+
+export function ms(n: number): string {
+  if (!Number.isFinite(n)) return 'n/a';
+  return n < 10 ? `${n.toFixed(2)} ms` : n < 100 ? `${n.toFixed(1)} ms` : `${Math.round(n)} ms`;
+}
+
+export function ratio(n: number): string {
+  return Number.isFinite(n) ? n.toFixed(2) : 'n/a';
+}
+
+export function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+}
+
+export function bytes(n: number): string {
+  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : n >= 1024 ? `${(n / 1024).toFixed(1)} kB` : `${n} B`;
+}
+
+/** A plain-text table with aligned columns. */
+export function table(rows: readonly Row[]): string {
+  const header = ['#', 'figure', 'value', 'compared with', 'ratio', 'target', 'result'];
+  const cells = rows.map((r) => [r.section, r.figure, r.value, r.reference, r.ratio, r.target, r.verdict]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c: string[]) => c.map((cell, i) => cell.padEnd(widths[i])).join(' | ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...cells.map(line)].join('\n');
+}

@@ -1,0 +1,141 @@
+import 'reflect-metadata';
+import { Body, Controller, Get, Module, Param, Post, Query } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { CommandGateway } from '../../src/api/command-gateway';
+import { RecordFactDto } from '../../src/api/dto/fact.dto';
+import { AssertClaimDto } from '../../src/api/dto/figure.dto';
+import { ClocksDto, TimelineQueryDto } from '../../src/api/dto/query.dto';
+import { configureApp } from '../../src/configure-app';
+import { factDecider } from '../../src/domain/fact/fact';
+import type { SqliteSynchronous } from '../../src/event-store/sqlite/sqlite-event-store';
+import { createTestApp } from '../../test/support/app';
+import { factRecorded, rng } from './data';
+
+/**
+ * A server in its own process, so that on 2 cores the load generator and the server each have a
+ * core. `app`: the real AppModule as createTestApp builds it, on temp files. `bare`: NestJS +
+ * Fastify with the same ValidationPipe (configureApp) and the same DTO classes, answering constants.
+ */
+
+export interface ServerOptions {
+  readonly kind: 'app' | 'bare';
+  readonly sqlitePath?: string;
+  readonly readModelPath?: string;
+  readonly synchronous?: SqliteSynchronous;
+}
+
+export type ToServer = { type: 'stop' } | { type: 'write'; rate: number; seconds: number };
+export type FromServer =
+  | { type: 'ready'; port: number }
+  | { type: 'written'; sent: number; ok: number; failed: number; firstError?: string; seconds: number };
+
+const WRITE_RESULT = { id: 'x', revision: '0', position: '0', projected: true };
+const TIMELINE = { asOf: null, knownAt: null, items: [], nextCursor: null };
+const FIGURE = { id: 'x', name: 'x', unit: 'people', scope: { places: [] }, revision: '0', claims: [], spread: null, history: {} };
+
+@Controller()
+class BareController {
+  @Post('facts')
+  record(@Body() _body: RecordFactDto) {
+    return WRITE_RESULT;
+  }
+
+  @Post('figures/:id/claims')
+  assert(@Param('id') _id: string, @Body() _body: AssertClaimDto) {
+    return WRITE_RESULT;
+  }
+
+  @Get('timeline')
+  timeline(@Query() _query: TimelineQueryDto) {
+    return TIMELINE;
+  }
+
+  @Get('figures/:id')
+  figure(@Param('id') _id: string, @Query() _query: ClocksDto) {
+    return FIGURE;
+  }
+}
+
+@Module({ controllers: [BareController] })
+class BareModule {}
+
+async function bareApp(): Promise<NestFastifyApplication> {
+  // Created as createTestApp creates the real one (same adapter options, same configureApp).
+  const app = await NestFactory.create<NestFastifyApplication>(BareModule, new FastifyAdapter({ bodyLimit: 256 * 1024 }), {
+    logger: false,
+    bodyParser: false,
+  });
+  configureApp(app);
+  await app.init();
+  return app;
+}
+
+function realApp(options: ServerOptions): Promise<NestFastifyApplication> {
+  return createTestApp({
+    sqlitePath: options.sqlitePath,
+    readModelPath: options.readModelPath,
+    sqliteSynchronous: options.synchronous ?? 'full',
+    // The rate limit stays on (it is part of the app) but high enough never to answer 429.
+    rateLimitPerMinute: 1_000_000_000,
+  });
+}
+
+/**
+ * Records facts through the command path (CommandGateway, as a controller does) at `rate` per
+ * second: the fallback when HTTP cannot carry the load on this machine. Each summary holds the
+ * send time for the subscription benchmark.
+ */
+let writes = 0;
+
+async function writeInProcess(app: NestFastifyApplication, rate: number, seconds: number): Promise<FromServer> {
+  const gateway = app.get(CommandGateway);
+  const r = rng(99 + writes);
+  let sent = 0;
+  let ok = 0;
+  let failed = 0;
+  let firstError: string | undefined;
+  const pending = new Set<Promise<void>>();
+  const started = performance.now();
+  while (performance.now() - started < seconds * 1000) {
+    const due = Math.floor(((performance.now() - started) / 1000) * rate);
+    for (; sent < due; sent++) {
+      const id = `inproc-${(writes++).toString(36)}`;
+      const fact = factRecorded(r, id, `sse-bench sent=${(performance.timeOrigin + performance.now()).toFixed(3)};`);
+      const write = gateway.execute(factDecider, { type: 'RecordFact', ...fact }, id, { actor: 'bench' }).then(
+        () => void ok++,
+        (error: unknown) => {
+          failed++;
+          firstError ??= String(error);
+        },
+      );
+      pending.add(write);
+      void write.finally(() => pending.delete(write));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await Promise.all(pending);
+  return { type: 'written', sent, ok, failed, firstError, seconds: (performance.now() - started) / 1000 };
+}
+
+async function main(): Promise<void> {
+  const options = JSON.parse(process.env.BENCH_SERVER ?? '{}') as ServerOptions;
+  const app = options.kind === 'bare' ? await bareApp() : await realApp(options);
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as { port: number };
+  const send = (message: FromServer) => process.send?.(message);
+  process.on('message', (message: ToServer) => {
+    if (message.type === 'stop') {
+      void app.close().finally(() => process.exit(0));
+    } else if (message.type === 'write') {
+      void writeInProcess(app, message.rate, message.seconds).then(send);
+    }
+  });
+  process.on('disconnect', () => process.exit(0));
+  send({ type: 'ready', port });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
