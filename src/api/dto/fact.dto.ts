@@ -1,15 +1,12 @@
-import { IsArray, IsNotEmpty, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
+import { IsArray, IsNotEmpty, IsOptional, IsString, ValidateNested } from 'class-validator';
 import { Type } from 'class-transformer';
 import type { CorrectFact, RecordFact } from '../../domain/fact/fact';
 import type { ValidTime } from '../../domain/valid-time';
-import { ID_PATTERN } from '../../domain/ids';
-import { defined, EntityDto, ReasonDto, SourceDto, ValidTimeDto } from './common.dto';
-
-const ID_MESSAGE = '$property must be 1-80 lower-case letters, digits or dashes';
+import { defined, EntityDto, IsRecordId, ReasonDto, SourceDto, ValidTimeDto } from './common.dto';
 
 export class RecordFactDto {
   /** Optional: a readable slug such as `centcom-votel-tenure`; a uuid is chosen when absent. */
-  @IsOptional() @IsString() @Matches(ID_PATTERN, { message: ID_MESSAGE }) id?: string;
+  @IsOptional() @IsString() @IsRecordId() id?: string;
   @IsString() @IsNotEmpty() title!: string;
   @IsString() summary!: string;
   @IsArray() @IsString({ each: true }) tags!: string[];

@@ -1,12 +1,8 @@
 import { Type } from 'class-transformer';
-import { IsArray, IsIn, IsNotEmpty, IsNumber, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
+import { IsArray, IsIn, IsNotEmpty, IsNumber, IsOptional, IsString, ValidateNested } from 'class-validator';
 import type { AssertClaim, CorrectClaim, DefineFigure } from '../../domain/figure/figure';
 import { CLAIM_QUALIFIERS, type ClaimQualifier, type ClaimValue } from '../../domain/figure/figure.events';
-import { ID_PATTERN } from '../../domain/ids';
-import { defined, PeriodDto, ReasonDto, SourceDto } from './common.dto';
-
-const ID_MESSAGE = '$property must be 1-80 lower-case letters, digits or dashes';
-const PARTIAL_DATE = /^\d{4}(-\d{2}(-\d{2})?)?$/;
+import { defined, IsPartialDate, IsRecordId, PeriodDto, ReasonDto, SourceDto } from './common.dto';
 
 export class ScopeDto {
   @IsArray() @IsString({ each: true }) places!: string[];
@@ -14,7 +10,7 @@ export class ScopeDto {
 }
 
 export class DefineFigureDto {
-  @IsOptional() @IsString() @Matches(ID_PATTERN, { message: ID_MESSAGE }) id?: string;
+  @IsOptional() @IsString() @IsRecordId() id?: string;
   @IsString() @IsNotEmpty() name!: string;
   @IsString() @IsNotEmpty() unit!: string;
   @IsOptional() @IsString() description?: string;
@@ -42,10 +38,10 @@ export class ClaimValueDto {
 }
 
 export class AssertClaimDto {
-  @IsOptional() @IsString() @Matches(ID_PATTERN, { message: ID_MESSAGE }) id?: string;
+  @IsOptional() @IsString() @IsRecordId() id?: string;
   @IsString() @IsNotEmpty() claimant!: string;
   @ValidateNested() @Type(() => ClaimValueDto) value!: ClaimValueDto;
-  @IsString() @Matches(PARTIAL_DATE, { message: '$property must be a date written YYYY, YYYY-MM or YYYY-MM-DD' }) assertedOn!: string;
+  @IsString() @IsPartialDate() assertedOn!: string;
   @IsOptional() @ValidateNested() @Type(() => PeriodDto) period?: PeriodDto;
   @ValidateNested() @Type(() => SourceDto) source!: SourceDto;
 
@@ -66,7 +62,7 @@ export class AssertClaimDto {
 export class ClaimChangesDto {
   @IsOptional() @IsString() @IsNotEmpty() claimant?: string;
   @IsOptional() @ValidateNested() @Type(() => ClaimValueDto) value?: ClaimValueDto;
-  @IsOptional() @IsString() @Matches(PARTIAL_DATE, { message: '$property must be a date written YYYY, YYYY-MM or YYYY-MM-DD' }) assertedOn?: string;
+  @IsOptional() @IsString() @IsPartialDate() assertedOn?: string;
   @IsOptional() @ValidateNested() @Type(() => PeriodDto) period?: PeriodDto;
   @IsOptional() @ValidateNested() @Type(() => SourceDto) source?: SourceDto;
 }
