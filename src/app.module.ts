@@ -8,6 +8,7 @@ import { ApiModule } from './api/api.module';
 import { FixedWindowThrottlerStorage } from './api/fixed-window-throttler-storage';
 import { EventStoreModule } from './event-store/event-store.module';
 import { HealthModule } from './health/health.module';
+import { IntegrityModule } from './integrity/integrity.module';
 import { ProjectionsModule } from './projections/projections.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 import { UiModule } from './ui/ui.module';
@@ -43,6 +44,7 @@ export class AppModule {
         }),
         EventStoreModule,
         ProjectionsModule,
+        IntegrityModule,
         ApiModule,
         SubscriptionsModule,
         HealthModule,

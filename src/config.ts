@@ -19,6 +19,10 @@ export interface AnnalsConfig {
   readonly bodyLimitBytes: number;
   readonly rateLimitPerMinute: number;
   readonly logLevel: string;
+  /** Ed25519 signer key (signed-note format) for checkpoints; absent: generated in the data dir on first start. */
+  readonly signingKeyFile?: string;
+  /** The log's name in its checkpoints (C2SP origin), also the signing key's name when one is generated. */
+  readonly logOrigin: string;
 }
 
 export const ANNALS_CONFIG = Symbol('ANNALS_CONFIG');
@@ -54,6 +58,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AnnalsConfig {
     bodyLimitBytes: integer(env, 'ANNALS_BODY_LIMIT_BYTES', 256 * 1024),
     rateLimitPerMinute: integer(env, 'ANNALS_RATE_LIMIT_PER_MINUTE', 6000),
     logLevel: env.LOG_LEVEL ?? 'info',
+    signingKeyFile: env.ANNALS_SIGNING_KEY_FILE || undefined,
+    logOrigin: env.ANNALS_LOG_ORIGIN || 'annals.localhost/log',
   };
 }
 

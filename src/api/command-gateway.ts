@@ -4,6 +4,7 @@ import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
 import type { Decider } from '../domain/decider';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store';
 import { handleCommand, idFromKey } from '../event-store/handle-command';
+import { IntegrityService } from '../integrity/integrity.service';
 import { ProjectionRunner } from '../projections/projection-runner';
 import { RequestValidationError } from './problem';
 
@@ -36,6 +37,7 @@ export class CommandGateway {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly runner: ProjectionRunner,
     @Inject(ANNALS_CONFIG) private readonly config: AnnalsConfig,
+    private readonly integrity: IntegrityService,
   ) {}
 
   async execute<Command, Event extends { type: string; data: object }, State>(
@@ -44,6 +46,7 @@ export class CommandGateway {
     id: string,
     context: WriteContext,
   ): Promise<WriteResult> {
+    this.integrity.assertWritable();
     const correlationId = context.correlationId ?? randomUUID();
     const result = await handleCommand(
       this.store,

@@ -79,6 +79,16 @@ export class ProjectionRunner {
     }
   }
 
+  /** Drops every read model and replays the whole log into them, e.g. once the log itself was found changed. */
+  async rebuild(): Promise<void> {
+    await this.stop();
+    this.batch = [];
+    resetReadModels(this.db);
+    this.checkpoint = -1n;
+    this.failure = undefined;
+    await this.start();
+  }
+
   async stop(): Promise<void> {
     await this.subscription?.close();
     await this.loop;

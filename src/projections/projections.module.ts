@@ -4,6 +4,8 @@ import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store';
 import { FigureQueries } from './figures/figures.queries';
 import { FiguresProjection } from './figures/figures.projection';
+import { MerkleProjection } from './merkle/merkle.projection';
+import { MerkleTree } from './merkle/merkle-tree';
 import { ProjectionRunner } from './projection-runner';
 import { openReadModelDatabase } from './read-model-database';
 import { TimelineProjection } from './timeline/timeline.projection';
@@ -19,12 +21,13 @@ export const READ_MODEL_DB = Symbol('READ_MODEL_DB');
       provide: ProjectionRunner,
       inject: [EVENT_STORE, READ_MODEL_DB],
       useFactory: (store: EventStore, db: Database.Database) =>
-        new ProjectionRunner(store, db, [new TimelineProjection(db), new FiguresProjection(db)], new Logger('Projections')),
+        new ProjectionRunner(store, db, [new TimelineProjection(db), new FiguresProjection(db), new MerkleProjection(db)], new Logger('Projections')),
     },
     { provide: TimelineQueries, inject: [READ_MODEL_DB], useFactory: (db: Database.Database) => new TimelineQueries(db) },
     { provide: FigureQueries, inject: [READ_MODEL_DB], useFactory: (db: Database.Database) => new FigureQueries(db) },
+    { provide: MerkleTree, inject: [READ_MODEL_DB], useFactory: (db: Database.Database) => new MerkleTree(db) },
   ],
-  exports: [ProjectionRunner, TimelineQueries, FigureQueries],
+  exports: [ProjectionRunner, TimelineQueries, FigureQueries, MerkleTree],
 })
 export class ProjectionsModule implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(

@@ -1,3 +1,4 @@
+import type { JsonObject } from '../../../src/event-store/event-store';
 import { canonicalJson } from '../../../src/integrity/canonical-json';
 import { chainEvents, eventHash } from '../../../src/integrity/event-hash';
 
@@ -25,7 +26,7 @@ describe('canonical JSON (RFC 8785)', () => {
 });
 
 describe('event hash chain', () => {
-  const events = [
+  const events: { type: string; data: JsonObject; metadata: JsonObject }[] = [
     { type: 'FactRecorded', data: { factId: 'f', title: 'x' }, metadata: { actor: 'desk' } },
     { type: 'FactCorrected', data: { factId: 'f', title: 'y' }, metadata: { actor: 'desk', reason: 'typo' } },
   ];
