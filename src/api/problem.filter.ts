@@ -78,5 +78,8 @@ function fromHttpException(error: HttpException): ProblemDetails {
     [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: ['unsupported-media-type', 'Send application/json', 'Content-Type'],
   };
   const [code, title, field] = known[status] ?? [`http-${status}`, error.message];
-  return problem(status, code, title, error.message, field ? { errors: [{ field, reason: error.message }] } : {});
+  // A failing health check (terminus) says which check failed and why: keep that.
+  const response = error.getResponse() as { details?: unknown; error?: unknown };
+  const health = status === HttpStatus.SERVICE_UNAVAILABLE && response?.details ? { error: response.error, details: response.details } : {};
+  return problem(status, code, title, error.message, field ? { errors: [{ field, reason: error.message }] } : health);
 }
