@@ -122,8 +122,14 @@ export function verifyProofCommand(io: CommandIo = processIo): Command {
         }
         const checks = options.url ? await fromServer(options, key) : fromFiles(options, key);
         let ok = checks.length > 0;
+        const said = new Set<string>();
         for (const check of checks) {
-          for (const message of check.messages) io.out(`${check.ok ? '✓' : '✗'} ${message}`);
+          check.messages.forEach((message, i) => {
+            // The last message of a failed check is its failure; the ones before it passed.
+            const line = `${!check.ok && i === check.messages.length - 1 ? '✗' : '✓'} ${message}`;
+            if (!said.has(line)) io.out(line);
+            said.add(line);
+          });
           ok &&= check.ok;
         }
         io.out(ok ? `OK: verified with ${verifier.name}+${verifier.keyId.toString('hex')}` : 'FAILED');
