@@ -106,7 +106,7 @@ export class IntegrityService implements OnModuleInit, OnApplicationBootstrap, B
    */
   async acknowledge(reason: string, actor: string): Promise<{ report: VerifyReport; checkpoint: SignedCheckpoint; position: string }> {
     if (this.current.status !== 'failed') throw conflict('the log matches its last checkpoint: there is nothing to acknowledge', 'reason');
-    const before = await this.verify();
+    const before = await verifyLog(readLog(this.store), { checkpoint: this.latest?.head, contiguousPositions: this.config.store === 'sqlite', listAll: true });
     const { position } = await this.store.appendToStream(
       INTEGRITY_STREAM,
       [

@@ -1,4 +1,5 @@
-import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor, ServiceUnavailableException, SetMetadata } from '@nestjs/common';
+import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor, ServiceUnavailableException, SetMetadata, applyDecorators } from '@nestjs/common';
+import { ApiQuery } from '@nestjs/swagger';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,7 +16,16 @@ import type { InclusionProofJson } from './verifier';
 const CITABLE = 'annals:citable';
 
 /** Marks a read that can come with a receipt (`?receipt=true`). */
-export const Citable = () => SetMetadata(CITABLE, true);
+export const Citable = () =>
+  applyDecorators(
+    SetMetadata(CITABLE, true),
+    ApiQuery({
+      name: 'receipt',
+      required: false,
+      enum: ['true', 'false'],
+      description: 'true: answer {answer, receipt}, the receipt naming the signed checkpoint the answer was computed at and how to ask it again',
+    }),
+  );
 
 /**
  * A receipt pins an answer to a signed state of the record. The answer is computed at

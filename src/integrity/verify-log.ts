@@ -64,6 +64,8 @@ export interface VerifyOptions {
   readonly checkpoint?: TreeHead;
   /** The SQLite store's positions are rowids 1, 2, 3…: a gap is a deleted row. */
   readonly contiguousPositions?: boolean;
+  /** List every mismatch, not only the first MAX_LISTED (an acknowledgement must name them all). */
+  readonly listAll?: boolean;
 }
 
 const MAX_LISTED = 100;
@@ -225,7 +227,7 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
       : null,
     firstMismatch: open[0] ?? null,
     counts,
-    mismatches: open.slice(0, MAX_LISTED),
+    mismatches: options.listAll ? open : open.slice(0, MAX_LISTED),
     acknowledged: found.length - open.length,
   };
 }
