@@ -62,7 +62,10 @@ export interface VerifyReport {
 export interface VerifyOptions {
   /** The last checkpoint signed: the log must extend it. */
   readonly checkpoint?: TreeHead;
-  /** The SQLite store's positions are rowids 1, 2, 3…: a gap is a deleted row. */
+  /**
+   * The SQLite store's positions are rowids 1, 2, 3… and its record time never goes backwards: a gap
+   * is a deleted row, an earlier time a moved one. (EventStoreDB promises neither.)
+   */
   readonly contiguousPositions?: boolean;
   /** List every mismatch, not only the first MAX_LISTED (an acknowledgement must name them all). */
   readonly listAll?: boolean;
@@ -118,7 +121,7 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
         report({ kind: 'missing', ...where, detail: `${range} missing from the log before ${label}` });
       }
     }
-    if (previous && event.recordedAt.getTime() < previous.recordedAt.getTime()) {
+    if (options.contiguousPositions && previous && event.recordedAt.getTime() < previous.recordedAt.getTime()) {
       report({ kind: 'reordered', ...where, detail: `${label} was recorded at ${event.recordedAt.toISOString()}, before the event ahead of it in the log (${previous.recordedAt.toISOString()})` });
     }
 
