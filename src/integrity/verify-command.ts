@@ -195,3 +195,8 @@ function checkpointOnly(note: string, key: string): Verification {
     return { ok: false, messages: [`checkpoint does not verify: ${(error as Error).message}`] };
   }
 }
+
+/** Both commands, for the `annals` program to add. */
+export function integrityCommands(io: CommandIo = processIo): Command[] {
+  return [verifyCommand(io), verifyProofCommand(io)];
+}
