@@ -77,10 +77,11 @@ interface StreamState {
   next: bigint;
   /** What the next event must carry as prevHash. */
   lastHash: string | null;
-  last?: RecordedEvent;
+  /** Just enough of the stream's last event to name it (a whole event per stream would not fit a large log in memory). */
+  last?: Pick<RecordedEvent, 'id' | 'streamId' | 'revision' | 'position'>;
   chained: boolean;
   legacy: number;
-  gaps: Map<bigint, Mismatch>;
+  gaps?: Map<bigint, Mismatch>;
 }
 
 export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<RecordedEvent>, options: VerifyOptions = {}): Promise<VerifyReport> {
@@ -93,7 +94,7 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
   let sawChained = false;
   let chainedEvents = 0;
   let legacyEvents = 0;
-  const at = (event: RecordedEvent) => ({
+  const at = (event: Pick<RecordedEvent, 'id' | 'streamId' | 'revision' | 'position'>) => ({
     leafIndex: tree.size,
     position: event.position.toString(),
     eventId: event.id,
@@ -127,7 +128,7 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
 
     let stream = streams.get(event.streamId);
     if (!stream) {
-      stream = { next: 0n, lastHash: null, chained: false, legacy: 0, gaps: new Map() };
+      stream = { next: 0n, lastHash: null, chained: false, legacy: 0 };
       streams.set(event.streamId, stream);
     }
     let inOrder = event.revision === stream.next;
@@ -138,14 +139,15 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
         ...where,
         detail: `${event.streamId} jumps from revision ${stream.next - 1n} to ${event.revision}: ${event.revision - stream.next} event(s) of the stream are missing before ${label}`,
       });
+      stream.gaps ??= new Map();
       for (let r = stream.next; r < event.revision && r < stream.next + 1000n; r++) stream.gaps.set(r, gap);
       stream.next = event.revision + 1n;
     } else if (event.revision < stream.next) {
-      const gap = stream.gaps.get(event.revision);
+      const gap = stream.gaps?.get(event.revision);
       if (gap) {
         gap.kind = 'reordered';
         gap.detail = `${event.streamId} revision ${event.revision} comes after revision ${gap.revision} in the log: events were reordered (${label})`;
-        stream.gaps.delete(event.revision);
+        stream.gaps?.delete(event.revision);
       } else {
         report({ kind: 'foreign', ...where, detail: `${label} repeats a revision the stream already has: it was inserted` });
       }
@@ -183,7 +185,7 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
       }
       if (advances) stream.lastHash = recorded ?? null;
     }
-    if (advances) stream.last = event;
+    if (advances) stream.last = { id: event.id, streamId: event.streamId, revision: event.revision, position: event.position };
 
     if (event.streamId === INTEGRITY_STREAM && event.type === MISMATCH_ACKNOWLEDGED && Array.isArray(event.data.mismatches)) {
       for (const m of event.data.mismatches) {
