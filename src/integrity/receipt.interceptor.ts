@@ -14,6 +14,7 @@ import { ProofsService } from './proofs.service';
 import type { InclusionProofJson } from './verifier';
 
 const CITABLE = 'annals:citable';
+const MAX_CLOCK_WAIT_MS = 2000;
 
 /** Marks a read that can come with a receipt (`?receipt=true`). */
 export const Citable = () =>
@@ -108,6 +109,8 @@ export class ReceiptInterceptor implements NestInterceptor {
       const { time, position } = this.proofs.timeOf(checkpoint.head.size);
       if (time === null || position === null) return { checkpoint, time: new Date(0), position: null };
       if (position !== head) continue;
+      // Bounded: a record time far ahead of this clock (the clock was set back) cannot be waited out.
+      if (time.getTime() - Date.now() > MAX_CLOCK_WAIT_MS) break;
       while (Date.now() <= time.getTime()) await sleep(1);
       if ((await this.store.headPosition()) === head) return { checkpoint, time, position };
     }
