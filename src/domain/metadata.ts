@@ -8,6 +8,8 @@ import { textLength } from './text';
  */
 export interface CommandMeta {
   readonly actor: string;
+  /** Whom the actor wrote for, when its key may say so; recorded beside the actor, never instead. */
+  readonly onBehalfOf?: string;
   readonly reason?: string;
   readonly correlationId: string;
   readonly causationId?: string;

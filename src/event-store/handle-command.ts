@@ -95,6 +95,7 @@ async function readHistory(store: EventStore, streamId: string): Promise<Recorde
 function eventMetadata(meta: CommandMeta, idempotencyKey: string | undefined, request: string | undefined): JsonObject {
   return {
     actor: meta.actor,
+    ...(meta.onBehalfOf ? { onBehalfOf: meta.onBehalfOf } : {}),
     ...(meta.reason?.trim() ? { reason: meta.reason.trim() } : {}),
     correlationId: meta.correlationId,
     ...(meta.causationId ? { causationId: meta.causationId } : {}),

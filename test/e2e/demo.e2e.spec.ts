@@ -4,6 +4,7 @@ import request from 'supertest';
 import { DEMO_ACTOR, DEMO_DATA_FILE, importDemoData } from '../../src/demo/demo-data';
 import { compareValidTime, validTimeBounds, type ValidTime } from '../../src/domain/valid-time';
 import { createTestApp } from '../support/app';
+import { givenKeys } from '../support/keys';
 
 /**
  * The demo data (the March 2019 report) imported through the public write path into the real
@@ -393,6 +394,7 @@ describe('demo data imported through the public write path', () => {
 });
 
 describe('demo data corrected later (knownAt)', () => {
+  const keys = givenKeys({ 'e2e-editor': 'editor' });
   let app: NestFastifyApplication;
   const http: Http = () => request(app.getHttpServer());
   const FACT = 'baghouz-cleared';
@@ -404,7 +406,7 @@ describe('demo data corrected later (knownAt)', () => {
   let beforeCorrection: Date;
 
   beforeAll(async () => {
-    app = await createTestApp();
+    app = await createTestApp({ auth: { keysFile: keys.file } });
     beforeImport = new Date();
     await sleep(10);
     await importDemoData(app);
@@ -414,13 +416,13 @@ describe('demo data corrected later (knownAt)', () => {
     await sleep(10);
     await http()
       .post(`/facts/${FACT}/corrections`)
-      .set('x-actor', 'e2e-editor')
+      .set('Authorization', keys.bearer('e2e-editor'))
       .send({ reason: 'Title names who took the village', changes: { title: correctedTitle } })
       .expect(200);
     // A correction of how a claim was recorded: we learn the day Airwars' estimate was reported.
     await http()
       .post(`/figures/${DEATHS}/claims/${AIRWARS_2019}/corrections`)
-      .set('x-actor', 'e2e-editor')
+      .set('Authorization', keys.bearer('e2e-editor'))
       .send({ reason: 'Day of the report known', changes: { assertedOn: '2019-03-28' } })
       .expect(200);
   });

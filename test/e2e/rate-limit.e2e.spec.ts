@@ -4,7 +4,7 @@ import { createTestApp } from '../support/app';
 
 describe('rate limits', () => {
   let app: NestFastifyApplication;
-  beforeAll(async () => (app = await createTestApp({ rateLimitPerMinute: 2 })));
+  beforeAll(async () => (app = await createTestApp({ auth: { rateLimitsPerMinute: { reads: 2, writes: 2, auth: 2 } } })));
   afterAll(() => app.close());
 
   it('answers 429 problem+json past the limit, and never limits /health', async () => {
