@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { AccessGuard } from './access.guard';
 import { AuthService } from './auth.service';
 import { RateLimitGuard } from './rate-limit';
+import { KeysController } from './keys.controller';
 import { SessionController } from './session.controller';
 
 /**
@@ -11,7 +12,7 @@ import { SessionController } from './session.controller';
  */
 @Global()
 @Module({
-  controllers: [SessionController],
+  controllers: [SessionController, KeysController],
   providers: [AuthService, { provide: APP_GUARD, useClass: RateLimitGuard }, { provide: APP_GUARD, useClass: AccessGuard }],
   exports: [AuthService],
 })
