@@ -184,6 +184,57 @@
     );
   }
 
+  /**
+   * The login. A key is sent once to POST /auth/session, which answers with an HttpOnly cookie
+   * holding a short-lived signed session: fetch and EventSource send it by themselves, the key is
+   * never kept by the page and never put in a URL.
+   */
+  function refreshSession() {
+    return fetch('/auth/session', { headers: { accept: 'application/json' } })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .then(showSession, function () {
+        showSession(null);
+      });
+  }
+
+  function showSession(session) {
+    var signedIn = Boolean(session && session.authenticated);
+    $('login').hidden = signedIn || !(session && session.keysConfigured);
+    $('session').hidden = !signedIn;
+    $('session-name').textContent = signedIn ? 'Logged in as ' + session.name + ' (' + session.role + ')' : '';
+  }
+
+  function logIn(event) {
+    event.preventDefault();
+    var input = $('login-key');
+    fetch('/auth/session', {
+      method: 'POST',
+      headers: { accept: 'application/json', 'content-type': 'application/json' },
+      body: JSON.stringify({ key: input.value }),
+    })
+      .then(function (response) {
+        return response.json().then(function (body) {
+          if (!response.ok) throw new ApiProblem(body);
+          input.value = '';
+          return refreshSession().then(function () {
+            return apply(stateFromUrl(), false);
+          });
+        });
+      })
+      .catch(showProblem);
+  }
+
+  function logOut() {
+    // The session cookie authenticates this request: the header proves it comes from this page.
+    fetch('/auth/session', { method: 'DELETE', headers: { 'x-annals-csrf': '1' } })
+      .then(refreshSession)
+      .then(function () {
+        return apply(stateFromUrl(), false);
+      });
+  }
+
   function showProblem(error) {
     var box = $('problem');
     if (!(error instanceof ApiProblem)) {
@@ -826,6 +877,9 @@
       if (view.historyOpener && document.contains(view.historyOpener)) view.historyOpener.focus();
       view.historyOpener = null;
     });
+    $('login').addEventListener('submit', logIn);
+    $('logout').addEventListener('click', logOut);
+    refreshSession();
     window.addEventListener('popstate', function () {
       apply(stateFromUrl(), false);
     });
