@@ -30,6 +30,9 @@ export function configureApp(app: NestFastifyApplication): void {
         'query the world as of a date (asOf), the record as known at an instant (knownAt), or both.',
     )
     .setVersion('0.1.0')
+    // Swagger UI's Authorize button then sends the key with "Try it out" (README "Access control").
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'an API key from `annals keys create`' })
+    .addSecurityRequirements('bearer')
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApi), { jsonDocumentUrl: 'docs/json' });
 }

@@ -8,12 +8,12 @@ import { CommandGateway, newId, type WriteContext, type WriteResult } from './co
 import { ReasonDto } from './dto/common.dto';
 import { AssertClaimDto, CorrectClaimDto, DefineFigureDto } from './dto/figure.dto';
 import { ClocksDto, PageDto } from './dto/query.dto';
-import { Write } from './write-context.decorator';
+import { ON_BEHALF_OF, Write } from './write-context.decorator';
 
 const IF_MATCH = { name: 'If-Match', required: false, description: 'The figure revision you read (ETag); 412 if it changed since' };
 
 @ApiTags('figures')
-@ApiHeader({ name: 'X-Actor', required: false, description: 'Who makes the change (recorded in the event metadata)' })
+@ApiHeader({ name: 'X-Actor', required: false, description: ON_BEHALF_OF })
 @Controller('figures')
 export class FiguresController {
   constructor(

@@ -8,6 +8,11 @@ import { RequestValidationError } from './problem';
 const HEADERS = { onBehalfOf: 'X-Actor', correlationId: 'X-Correlation-Id', idempotencyKey: 'Idempotency-Key', ifMatch: 'If-Match' } as const;
 const MAX_HEADER_LENGTH = 200;
 
+/** X-Actor as the API reference describes it. */
+export const ON_BEHALF_OF =
+  'Whom the change is made for. Recorded as onBehalfOf in the event metadata only for a key created with --on-behalf-of; ' +
+  'ignored otherwise. The actor is always the name of the key that sent the request.';
+
 /**
  * The write's context: the actor is the key's name (the access guard identified the request;
  * 'anonymous' when no key is needed), never a header's claim. X-Actor is kept, as `onBehalfOf`,

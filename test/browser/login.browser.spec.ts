@@ -78,7 +78,7 @@ describeInBrowser(HAS_CHROMIUM ? 'login, live events and Swagger UI in Chromium,
       expect(await page.locator('#login').isHidden()).toBe(true);
       expect(await subscribe()).toBe(3);
       // The cookie is HttpOnly: the page's script cannot read it, and the key is nowhere in it.
-      expect(await page.evaluate(() => document.cookie)).toBe('');
+      expect(await page.evaluate(() => (globalThis as unknown as { document: { cookie: string } }).document.cookie)).toBe('');
       const [cookie] = await page.context().cookies();
       expect(cookie).toMatchObject({ name: 'annals_session', httpOnly: true, sameSite: 'Strict' });
       expect(cookie.value).not.toContain(keys.secret('audit'));
