@@ -58,6 +58,7 @@ export class AuthService {
    * random, held only in memory and only ever sent through app.inject, so it never leaves the process.
    */
   internalCredential(name: string): string {
+    for (const [secret, principal] of this.internal) if (principal.name === name) return `Bearer ${secret}`;
     const secret = `internal_${randomBytes(32).toString('base64url')}`;
     this.internal.set(secret, { name, role: 'admin', onBehalfOf: false, internal: true, viaCookie: false });
     return `Bearer ${secret}`;
