@@ -1,4 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { get, type IncomingMessage } from 'node:http';
 import request from 'supertest';
 import { createTestApp } from '../support/app';
 import { givenKeys } from '../support/keys';
@@ -36,6 +37,16 @@ describe('security headers and CORS by default', () => {
   it('sets them on a 401 and on a 415 from the body parser', async () => {
     expectSecurityHeaders(await http().post('/facts').send({}).expect(401));
     expectSecurityHeaders(await http().post('/facts').set('Authorization', keys.bearer('desk')).set('Content-Type', 'text/plain').send('x').expect(415));
+  });
+
+  it('sets them on the event stream too, whose handler writes its own head', async () => {
+    await app.listen(0, '127.0.0.1');
+    const url = `${await app.getUrl()}/events`;
+    const response = await new Promise<IncomingMessage>((resolve, reject) => get(url, resolve).on('error', reject));
+    response.destroy();
+    expect(response.headers['content-type']).toMatch(/^text\/event-stream/);
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect(response.headers['content-security-policy']).toContain("frame-ancestors 'none'");
   });
 
   it('gives API answers a policy that loads nothing, and Swagger UI one that loads only its own files', async () => {
