@@ -7,6 +7,7 @@ import { ANNALS_CONFIG, AnnalsConfig, loadConfig } from './config';
 import { ApiModule } from './api/api.module';
 import { FixedWindowThrottlerStorage } from './api/fixed-window-throttler-storage';
 import { EventStoreModule } from './event-store/event-store.module';
+import { GrpcModule } from './grpc/grpc.module';
 import { HealthModule } from './health/health.module';
 import { ProjectionsModule } from './projections/projections.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
@@ -47,6 +48,7 @@ export class AppModule {
         SubscriptionsModule,
         HealthModule,
         UiModule,
+        GrpcModule,
       ],
       providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }],
     };

@@ -19,6 +19,16 @@ export interface AnnalsConfig {
   readonly bodyLimitBytes: number;
   readonly rateLimitPerMinute: number;
   readonly logLevel: string;
+  /** EventStoreDB's gRPC API over the store (src/grpc): off unless ANNALS_GRPC_PORT is set. */
+  readonly grpc?: GrpcConfig;
+}
+
+export interface GrpcConfig {
+  readonly port: number;
+  readonly host: string;
+  /** PEM files; both or neither. Without them the endpoint is insecure, and so unauthenticated. */
+  readonly tlsCertPath?: string;
+  readonly tlsKeyPath?: string;
 }
 
 export const ANNALS_CONFIG = Symbol('ANNALS_CONFIG');
@@ -54,7 +64,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AnnalsConfig {
     bodyLimitBytes: integer(env, 'ANNALS_BODY_LIMIT_BYTES', 256 * 1024),
     rateLimitPerMinute: integer(env, 'ANNALS_RATE_LIMIT_PER_MINUTE', 6000),
     logLevel: env.LOG_LEVEL ?? 'info',
+    grpc: grpcConfig(env),
   };
+}
+
+function grpcConfig(env: NodeJS.ProcessEnv): GrpcConfig | undefined {
+  if (!env.ANNALS_GRPC_PORT) return undefined;
+  const tlsCertPath = env.ANNALS_GRPC_TLS_CERT || undefined;
+  const tlsKeyPath = env.ANNALS_GRPC_TLS_KEY || undefined;
+  if (!tlsCertPath !== !tlsKeyPath) throw new ConfigError('ANNALS_GRPC_TLS_CERT and ANNALS_GRPC_TLS_KEY go together');
+  return { port: integer(env, 'ANNALS_GRPC_PORT', 0), host: env.ANNALS_GRPC_HOST || '127.0.0.1', tlsCertPath, tlsKeyPath };
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

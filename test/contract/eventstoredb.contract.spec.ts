@@ -13,7 +13,8 @@ import {
   toRecordedEvent,
   toServerFilter,
 } from '../../src/event-store/eventstoredb/eventstoredb-event-store';
-import { describeEventStoreContract } from './event-store.contract';
+import { GrpcTestEndpoint, startGrpcEndpoint } from '../support/grpc-endpoint';
+import { describeEventStoreContract, event } from './event-store.contract';
 
 const connectionString = process.env.EVENTSTORE_CONNECTION_STRING;
 
@@ -38,6 +39,48 @@ describeWithServer(
     });
   },
 );
+
+describe("EventStoreDB adapter over Annals' own gRPC endpoint", () => {
+  let endpoint: GrpcTestEndpoint;
+  beforeAll(async () => {
+    endpoint = await startGrpcEndpoint();
+  });
+  afterAll(async () => {
+    await endpoint.stop();
+  });
+
+  describeEventStoreContract('EventStoreDB over Annals gRPC', async () => EventStoreDbEventStore.fromConnectionString(endpoint.connectionString));
+
+  it('answers a ping', async () => {
+    const store = EventStoreDbEventStore.fromConnectionString(endpoint.connectionString);
+    try {
+      await expect(store.ping()).resolves.toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+
+  // Reads that stop at their count after the server has already ended the call used to leave the
+  // client's gRPC stream unpiped and paused, so that close() (client.dispose()) waited forever.
+  it('closes after reads that stop at their count once the server has sent everything', async () => {
+    for (let round = 0; round < 5; round++) {
+      const store = EventStoreDbEventStore.fromConnectionString(endpoint.connectionString);
+      const stream = `closing-${round}-${Date.now()}`;
+      await store.appendToStream(stream, [event({ n: 0 }), event({ n: 1 })]);
+      const [last] = await store.readAll({ direction: 'backwards', maxCount: 1 });
+      await store.readAll({ direction: 'backwards', fromPosition: last.position, maxCount: 1 });
+      await store.headPosition();
+      await store.readStream(stream, { maxCount: 1 });
+      await expect(closeWithin(store, 3_000)).resolves.toBe('closed');
+    }
+  });
+});
+
+function closeWithin(store: EventStoreDbEventStore, ms: number): Promise<'closed' | 'hung'> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), ms)));
+  return Promise.race([store.close().then(() => 'closed' as const), hung]).finally(() => clearTimeout(timer));
+}
 
 describe('EventStoreDB adapter without a server', () => {
   // Port 1 on loopback: nothing listens there, so every call fails fast with "unavailable".

@@ -1,0 +1,42 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, Module, OnApplicationBootstrap } from '@nestjs/common';
+import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
+import { EVENT_STORE, type EventStore } from '../event-store/event-store';
+import { GRPC_AUTHENTICATOR, OPEN_ACCESS, type GrpcAuthenticator } from './grpc-authenticator';
+import { AnnalsGrpcServer, readTls } from './grpc-server';
+
+/** The gRPC endpoint's lifecycle: started on bootstrap when ANNALS_GRPC_PORT is set, stopped before the store closes. */
+@Injectable()
+export class GrpcEndpoint implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('gRPC');
+  private server: AnnalsGrpcServer | undefined;
+
+  constructor(
+    @Inject(ANNALS_CONFIG) private readonly config: AnnalsConfig,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(GRPC_AUTHENTICATOR) private readonly authenticator: GrpcAuthenticator,
+  ) {}
+
+  /** The bound port, once started (ANNALS_GRPC_PORT=0 picks a free one). */
+  get port(): number | undefined {
+    return this.server?.port;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const grpc = this.config.grpc;
+    if (!grpc) return;
+    const tls = readTls(grpc.tlsCertPath, grpc.tlsKeyPath);
+    this.server = new AnnalsGrpcServer(this.store, { host: grpc.host, port: grpc.port, tls, authenticator: this.authenticator });
+    const port = await this.server.start();
+    this.logger.log(
+      `EventStoreDB gRPC API on esdb://${grpc.host}:${port}${tls ? '' : '?tls=false (insecure, so unauthenticated: keep it on loopback)'}`,
+    );
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.server?.stop();
+  }
+}
+
+/** The authenticator is a provider so that the API-key store can replace OPEN_ACCESS. */
+@Module({ providers: [GrpcEndpoint, { provide: GRPC_AUTHENTICATOR, useValue: OPEN_ACCESS }], exports: [GrpcEndpoint] })
+export class GrpcModule {}
