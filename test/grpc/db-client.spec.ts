@@ -88,7 +88,12 @@ describe('@eventstore/db-client 6 against Annals', () => {
     const fact = await recordFact();
     const refusal = client.appendToStream(`fact-${fact}`, jsonEvent({ type: 'FactRetracted', data: {} }));
     await expect(refusal).rejects.toBeInstanceOf(AccessDeniedError);
-    await expect(refusal).rejects.toThrow(/HTTP API/);
+    // Per-call credentials make the client stream Append rather than BatchAppend, whose errors carry the
+    // status text (on this insecure channel the credentials themselves are dropped, never sent).
+    const overAppend = client.appendToStream(`fact-${fact}`, jsonEvent({ type: 'FactRetracted', data: {} }), {
+      credentials: { username: 'anyone', password: 'unused' },
+    });
+    await expect(overAppend).rejects.toThrow(/domain stream, read-only over gRPC; record facts and figures through Annals' HTTP API/);
     const events = [];
     for await (const resolved of client.readStream(`fact-${fact}`)) events.push(resolved.event!.type);
     expect(events).toEqual(['FactRecorded']);
