@@ -1,0 +1,180 @@
+import {
+  CancelledError,
+  EventStoreDBClient,
+  START,
+  eventTypeFilter,
+  jsonEvent,
+  streamNameFilter,
+  type Position,
+} from '@eventstore/db-client';
+import { credentials } from '@grpc/grpc-js';
+import { Empty } from '@eventstore/db-client/generated/shared_pb';
+import { ServerFeaturesClient } from '@eventstore/db-client/generated/serverfeatures_grpc_pb';
+import type { SupportedMethods } from '@eventstore/db-client/generated/serverfeatures_pb';
+import { randomUUID } from 'node:crypto';
+import { fromUuid, toUuid } from '../../src/grpc/grpc-messages';
+import { GrpcTestEndpoint, startGrpcEndpoint } from '../support/grpc-endpoint';
+
+/** Parts of the protocol the official client exercises only on request: limits, deadlines, checkpoints, shutdown. */
+describe("Annals' EventStoreDB endpoint: protocol details", () => {
+  let endpoint: GrpcTestEndpoint;
+  let client: EventStoreDBClient;
+  /** Per-call credentials make the client stream Append instead of BatchAppend (and are dropped, unsent, on this insecure channel). */
+  const overAppend = { credentials: { username: 'unused', password: 'unused' } };
+
+  beforeAll(async () => {
+    endpoint = await startGrpcEndpoint();
+    client = EventStoreDBClient.connectionString(endpoint.connectionString);
+  });
+  afterAll(async () => {
+    await client.dispose();
+    await endpoint.stop();
+  });
+
+  it('advertises version 24.10.0 and exactly the methods it serves', async () => {
+    const features = new ServerFeaturesClient(`127.0.0.1:${endpoint.server.port}`, credentials.createInsecure());
+    try {
+      const methods = await new Promise<SupportedMethods>((resolve, reject) =>
+        features.getSupportedMethods(new Empty(), (error, response) => (error ? reject(error) : resolve(response))),
+      );
+      expect(methods.getEventStoreServerVersion()).toBe('24.10.0');
+      expect(methods.getMethodsList().map((m) => `${m.getServiceName()}/${m.getMethodName()}`).sort()).toEqual([
+        'event_store.client.server_features.serverfeatures/getsupportedmethods',
+        'event_store.client.streams.streams/append',
+        'event_store.client.streams.streams/batchappend',
+        'event_store.client.streams.streams/read',
+      ]);
+    } finally {
+      features.close();
+    }
+  });
+
+  it.each([
+    ['BatchAppend', {}],
+    ['Append', overAppend],
+  ])('refuses over %s an append larger than the limit, while it streams in, writing nothing', async (_, options) => {
+    const stream = `big-${randomUUID()}`;
+    const big = 'x'.repeat(700 * 1024);
+    const append = client.appendToStream(stream, [jsonEvent({ type: 'Big', data: { big } }), jsonEvent({ type: 'Big', data: { big } })], options);
+    await expect(append).rejects.toMatchObject({ type: 'maximum-append-size-exceeded', maxAppendSize: 1024 * 1024 });
+    await expect(endpoint.store.readStream(stream)).rejects.toMatchObject({ code: 'stream-not-found' });
+  });
+
+  it('answers a batch append whose in-band deadline has passed with a timeout, writing nothing', async () => {
+    const stream = `late-${randomUUID()}`;
+    await expect(client.appendToStream(stream, jsonEvent({ type: 'Late', data: {} }), { deadline: -1_000 })).rejects.toMatchObject({
+      type: 'deadline-exceeded',
+    });
+    await expect(endpoint.store.readStream(stream)).rejects.toMatchObject({ code: 'stream-not-found' });
+  });
+
+  it.each([
+    ['BatchAppend', {}],
+    ['Append', overAppend],
+  ])('answers a retried %s with the first result, writing nothing twice', async (_, options) => {
+    const stream = `retry-${randomUUID()}`;
+    const events = [jsonEvent({ type: 'Tried', data: { n: 1 } }), jsonEvent({ type: 'Tried', data: { n: 2 } })];
+    const first = await client.appendToStream(stream, events, { expectedRevision: 'no_stream', ...options });
+    const retry = await client.appendToStream(stream, events, { expectedRevision: 'no_stream', ...options });
+    expect(retry).toEqual(first);
+    expect(await endpoint.store.readStream(stream)).toHaveLength(2);
+  });
+
+  it('refuses events Annals cannot store (binary data) with a status naming why', async () => {
+    const append = client.appendToStream(`bin-${randomUUID()}`, { id: randomUUID(), type: 'Blob', contentType: 'application/octet-stream', data: Uint8Array.from([1, 2]), metadata: undefined } as never, overAppend);
+    await expect(append).rejects.toThrow(/JSON objects only/);
+  });
+
+  it('filters a subscription to $all by an event-type regex, with checkpoints it can resume from and caught-up', async () => {
+    const tag = `T${randomUUID().replace(/-/g, '').slice(0, 8)}`;
+    const noise = Array.from({ length: 40 }, (_, n) => jsonEvent({ type: `Noise${tag}`, data: { n } }));
+    await client.appendToStream(`noise-${tag}`, noise);
+    await client.appendToStream(`signal-${tag}`, [jsonEvent({ type: `Signal${tag}`, data: { n: 0 } })]);
+    const checkpoints: Position[] = [];
+    let caughtUp = false;
+    const subscription = client.subscribeToAll({
+      fromPosition: START,
+      filter: eventTypeFilter({
+        regex: `^Sig(nal|n)${tag}$`,
+        maxSearchWindow: 4,
+        checkpointInterval: 2,
+        checkpointReached: async (_sub, position) => void checkpoints.push(position),
+      }),
+    });
+    subscription.on('caughtUp', () => (caughtUp = true));
+    const seen: number[] = [];
+    for await (const resolved of subscription) {
+      seen.push((resolved.event!.data as { n: number }).n);
+      if (seen.length === 1) await client.appendToStream(`signal-${tag}`, [jsonEvent({ type: `Signal${tag}`, data: { n: 1 } })]);
+      if (seen.length === 2) break;
+    }
+    await subscription.unsubscribe();
+    expect(seen).toEqual([0, 1]);
+    expect(caughtUp).toBe(true);
+    // Every 2 × 4 events considered, whether they matched or not.
+    expect(checkpoints.length).toBeGreaterThanOrEqual(5);
+    const commits = checkpoints.map((p) => p.commit);
+    expect(commits).toEqual([...commits].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    // A checkpoint is a position to resume from, exclusively: nothing before it comes again.
+    const resumeAt = checkpoints[checkpoints.length - 1];
+    const resumed = client.subscribeToAll({ fromPosition: resumeAt, filter: streamNameFilter({ prefixes: [`signal-${tag}`] }) });
+    for await (const resolved of resumed) {
+      expect(resolved.event!.position!.commit > resumeAt.commit).toBe(true);
+      break;
+    }
+    await resumed.unsubscribe();
+  });
+
+  it('follows a stream from a revision, exclusively, from catch-up into live', async () => {
+    const stream = `followed-${randomUUID()}`;
+    await client.appendToStream(stream, [0, 1, 2].map((n) => jsonEvent({ type: 'Step', data: { n } })));
+    await client.appendToStream(`elsewhere-${randomUUID()}`, jsonEvent({ type: 'Step', data: { n: -1 } }));
+    const subscription = client.subscribeToStream(stream, { fromRevision: 0n });
+    let caughtUpAfter = -1;
+    const seen: number[] = [];
+    subscription.on('caughtUp', () => (caughtUpAfter = seen.length));
+    for await (const resolved of subscription) {
+      seen.push((resolved.event!.data as { n: number }).n);
+      if (seen.length === 2) await client.appendToStream(stream, jsonEvent({ type: 'Step', data: { n: 3 } }));
+      if (seen.length === 3) break;
+    }
+    await subscription.unsubscribe();
+    expect(seen).toEqual([1, 2, 3]);
+    expect(caughtUpAfter).toBe(2);
+  });
+
+  it('reads and writes uuids in both of the protocol’s forms', () => {
+    const id = '5f0c1a52-6a3e-4d7e-9b1a-0e2c3d4f5a6b';
+    const structured = toUuid(id, true);
+    expect(structured.hasStructured()).toBe(true);
+    expect(fromUuid(structured)).toBe(id);
+    const high = 'ffffffff-ffff-4fff-bfff-ffffffffffff';
+    expect(BigInt(toUuid(high, true).getStructured()!.getMostSignificantBits())).toBeLessThan(0n);
+    expect(fromUuid(toUuid(high, true))).toBe(high);
+    expect(fromUuid(toUuid(id, false))).toBe(id);
+  });
+});
+
+describe("Annals' EventStoreDB endpoint: shutdown", () => {
+  it('ends a subscription in flight with CANCELLED when the server stops', async () => {
+    const endpoint = await startGrpcEndpoint();
+    const client = EventStoreDBClient.connectionString(endpoint.connectionString);
+    try {
+      const subscription = client.subscribeToAll({ fromPosition: START });
+      // The client emits the error once more after the loop has let go of the stream.
+      subscription.on('error', () => undefined);
+      const confirmed = new Promise((resolve) => subscription.once('confirmation', resolve));
+      const loop = (async () => {
+        for await (const _ of subscription) return 'event';
+        return 'ended';
+      })().catch((error: unknown) => error);
+      await confirmed;
+      await endpoint.stop();
+      const error = await loop;
+      expect(error).toBeInstanceOf(CancelledError);
+      expect((error as Error).message).toBe('1 CANCELLED: Server is shutting down');
+    } finally {
+      await client.dispose();
+    }
+  });
+});
