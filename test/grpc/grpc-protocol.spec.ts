@@ -1,5 +1,6 @@
 import {
   CancelledError,
+  END,
   EventStoreDBClient,
   START,
   eventTypeFilter,
@@ -141,6 +142,27 @@ describe("Annals' EventStoreDB endpoint: protocol details", () => {
     await subscription.unsubscribe();
     expect(seen).toEqual([1, 2, 3]);
     expect(caughtUpAfter).toBe(2);
+  });
+
+  it('reads a stream and $all longer than its page, forwards and backwards, up to a count', async () => {
+    const stream = `long-${randomUUID()}`;
+    for (let start = 0; start < 1_200; start += 400) {
+      await client.appendToStream(stream, Array.from({ length: 400 }, (_, i) => jsonEvent({ type: 'Line', data: { n: start + i } })));
+    }
+    const numbers = async (read: AsyncIterable<{ event?: { data: unknown } }>) => {
+      const out: number[] = [];
+      for await (const resolved of read) out.push((resolved.event!.data as { n: number }).n);
+      return out;
+    };
+    const all = Array.from({ length: 1_200 }, (_, n) => n);
+    expect(await numbers(client.readStream(stream))).toEqual(all);
+    expect(await numbers(client.readStream(stream, { direction: 'backwards', fromRevision: END }))).toEqual([...all].reverse());
+    expect(await numbers(client.readStream(stream, { fromRevision: 450n, maxCount: 600 }))).toEqual(all.slice(450, 1_050));
+    expect(await numbers(client.readStream(stream, { direction: 'backwards', fromRevision: 1_000n, maxCount: 700 }))).toEqual(
+      all.slice(301, 1_001).reverse(),
+    );
+    const head = await numbers(client.readAll({ direction: 'backwards', fromPosition: END, maxCount: 1_100 }));
+    expect(head).toEqual(all.slice(100).reverse());
   });
 
   it('reads and writes uuids in both of the protocol’s forms', () => {
