@@ -1,18 +1,9 @@
 import { status, type ServerReadableStream } from '@grpc/grpc-js';
 import { Empty } from '@eventstore/db-client/generated/shared_pb';
 import { AppendReq, AppendResp } from '@eventstore/db-client/generated/streams_pb';
-import {
-  AppendResult,
-  DuplicateEventIdError,
-  EventData,
-  EventStore,
-  ExpectedRevision,
-  InvalidEventError,
-  WrongExpectedVersionError,
-} from '../event-store/event-store';
+import { AppendResult, EventData, EventStore, ExpectedRevision, WrongExpectedVersionError } from '../event-store/event-store';
 import { LIMITS } from '../event-store/validate-append';
 import { GrpcPrincipal, mayAppend } from './grpc-authenticator';
-import { isGrpcError } from './grpc-call';
 import {
   accessDenied,
   badRequest,
@@ -20,7 +11,9 @@ import {
   grpcError,
   GrpcError,
   isDomainStream,
+  isGrpcError,
   maximumAppendSizeExceeded,
+  toGrpcError,
 } from './grpc-errors';
 import { proposedSize, streamName, toEventData } from './grpc-messages';
 
@@ -44,18 +37,6 @@ export class ProposedEvents {
     this.events.push(event);
     return undefined;
   }
-}
-
-/** The store's errors as the wire's; WrongExpectedVersionError is answered in band by each caller. */
-export function toGrpcError(error: unknown): GrpcError {
-  if (isGrpcError(error)) return error;
-  if (error instanceof InvalidEventError) {
-    return /bytes/.test(error.message) ? maximumAppendSizeExceeded(LIMITS.appendBytes) : badRequest(error.message);
-  }
-  // EventStoreDB keys idempotency per stream; Annals' ids are unique across the log.
-  if (error instanceof DuplicateEventIdError) return badRequest(error.message);
-  const message = error instanceof Error ? error.message : String(error);
-  return grpcError(/closed/.test(message) ? status.UNAVAILABLE : status.INTERNAL, message);
 }
 
 /** Streams.Append: options first, then the proposed messages; one answer when the client has sent them all. */

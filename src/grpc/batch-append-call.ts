@@ -6,10 +6,10 @@ import { Status } from '@eventstore/db-client/generated/status_pb';
 import { BatchAppendReq, BatchAppendResp } from '@eventstore/db-client/generated/streams_pb';
 import { EventStore, ExpectedRevision, WrongExpectedVersionError } from '../event-store/event-store';
 import { LIMITS } from '../event-store/validate-append';
-import { appendRefusal, ProposedEvents, toGrpcError } from './append-call';
+import { appendRefusal, ProposedEvents } from './append-call';
 import { GrpcPrincipal } from './grpc-authenticator';
 import { send } from './grpc-call';
-import { badRequest, GrpcError } from './grpc-errors';
+import { badRequest, GrpcError, toGrpcError } from './grpc-errors';
 import { fromUuid, streamName } from './grpc-messages';
 
 type BatchAppendCall = ServerDuplexStream<BatchAppendReq, BatchAppendResp>;
@@ -28,7 +28,13 @@ interface Batch {
  * deadline; each append carries its own inside its options, and one that passes gets `Timeout`.
  * Each append is answered in band, errors as a google.rpc.Status with a typed detail.
  */
-export function serveBatchAppend(store: EventStore, principal: GrpcPrincipal | undefined, call: BatchAppendCall, signal: AbortSignal, done: () => void): void {
+export function serveBatchAppend(
+  store: EventStore,
+  principal: GrpcPrincipal | undefined,
+  call: BatchAppendCall,
+  signal: AbortSignal,
+  done: (error?: GrpcError) => void,
+): void {
   const batches = new Map<string, Batch>();
   /** Correlation ids answered early (refused, too large, timed out) whose remaining requests are dropped. */
   const answered = new Set<string>();
@@ -56,7 +62,7 @@ export function serveBatchAppend(store: EventStore, principal: GrpcPrincipal | u
     let batch = batches.get(key);
     if (!batch) {
       const options = request.getOptions();
-      if (!options) return call.emit('error', badRequest('the first request of a batch append carries its options'));
+      if (!options) return done(badRequest('the first request of a batch append carries its options'));
       const correlation = request.getCorrelationId() ?? new shared.UUID();
       const refusal = appendRefusal(streamName(options.getStreamIdentifier()), principal);
       if (refusal) return fail(key, { correlation, options, timer: undefined }, errorStatus(refusal));
@@ -82,7 +88,7 @@ export function serveBatchAppend(store: EventStore, principal: GrpcPrincipal | u
   });
   call.on('end', () => {
     for (const batch of batches.values()) clearTimeout(batch.timer);
-    void Promise.allSettled([...writes]).then(done);
+    void Promise.allSettled([...writes]).then(() => done());
   });
   signal.addEventListener('abort', () => {
     for (const batch of batches.values()) clearTimeout(batch.timer);

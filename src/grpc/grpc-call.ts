@@ -40,10 +40,6 @@ export function authenticate(metadata: Metadata, authenticator: GrpcAuthenticato
   return authenticator.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1)) ?? unauthenticated();
 }
 
-export function isGrpcError(value: unknown): value is GrpcError {
-  return value instanceof Error && typeof (value as GrpcError).code === 'number' && 'metadata' in value;
-}
-
 /**
  * Writes with backpressure: waits for `drain` when the call's buffer is full. Resolves false once the
  * call is over (cancelled by the client, ended by a stopping server), so that loops stop.

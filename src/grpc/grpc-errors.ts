@@ -1,6 +1,8 @@
 import { Metadata, status, type ServerErrorResponse } from '@grpc/grpc-js';
 import { factStream } from '../domain/fact/fact';
 import { figureStream } from '../domain/figure/figure';
+import { DuplicateEventIdError, InvalidEventError } from '../event-store/event-store';
+import { LIMITS } from '../event-store/validate-append';
 
 /**
  * Errors as EventStoreDB sends them: a status code, its wording (clients parse it: the Python client
@@ -12,6 +14,10 @@ export function grpcError(code: status, details: string, trailers: Record<string
   const metadata = new Metadata();
   for (const [key, value] of Object.entries(trailers)) metadata.set(key, value);
   return Object.assign(new Error(details), { code, details, metadata });
+}
+
+export function isGrpcError(value: unknown): value is GrpcError {
+  return value instanceof Error && typeof (value as GrpcError).code === 'number' && (value as GrpcError).metadata instanceof Metadata;
 }
 
 export const accessDenied = (why?: string): GrpcError =>
@@ -49,3 +55,15 @@ export function isDomainStream(stream: string): boolean {
 
 export const domainStreamReadOnly = (stream: string): GrpcError =>
   accessDenied(`${stream} is a domain stream, read-only over gRPC; record facts and figures through Annals' HTTP API`);
+
+/** The store's errors as the wire's; WrongExpectedVersionError is answered in band by each caller. */
+export function toGrpcError(error: unknown): GrpcError {
+  if (isGrpcError(error)) return error;
+  if (error instanceof InvalidEventError) {
+    return /bytes/.test(error.message) ? maximumAppendSizeExceeded(LIMITS.appendBytes) : badRequest(error.message);
+  }
+  // EventStoreDB keys idempotency per stream; Annals' ids are unique across the log.
+  if (error instanceof DuplicateEventIdError) return badRequest(error.message);
+  const message = error instanceof Error ? error.message : String(error);
+  return grpcError(/closed/.test(message) ? status.UNAVAILABLE : status.INTERNAL, message);
+}

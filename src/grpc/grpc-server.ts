@@ -5,11 +5,11 @@ import { SupportedMethod, SupportedMethods } from '@eventstore/db-client/generat
 import { StreamsService } from '@eventstore/db-client/generated/streams_grpc_pb';
 import type { AppendReq, AppendResp, BatchAppendReq, BatchAppendResp, ReadReq, ReadResp } from '@eventstore/db-client/generated/streams_pb';
 import type { EventStore } from '../event-store/event-store';
-import { serveAppend, toGrpcError } from './append-call';
+import { serveAppend } from './append-call';
 import { serveBatchAppend } from './batch-append-call';
 import { GrpcAuthenticator, OPEN_ACCESS } from './grpc-authenticator';
-import { ActiveCalls, authenticate, isGrpcError } from './grpc-call';
-import { GrpcError, shuttingDown, unimplemented } from './grpc-errors';
+import { ActiveCalls, authenticate } from './grpc-call';
+import { GrpcError, isGrpcError, shuttingDown, toGrpcError, unimplemented } from './grpc-errors';
 import { serveRead } from './read-call';
 
 export interface GrpcServerOptions {
@@ -110,7 +110,7 @@ export class AnnalsGrpcServer {
     const { signal, finish } = this.lifecycle(call, (error) => (error ? call.emit('error', error) : call.end()));
     const principal = authenticate(call.metadata, this.authenticator);
     if (isGrpcError(principal)) return finish(principal);
-    serveBatchAppend(this.store, principal, call, signal, () => finish());
+    serveBatchAppend(this.store, principal, call, signal, finish);
   }
 
   /** Ends a call once, whoever ends it first: the handler, the client cancelling, or a stopping server. */

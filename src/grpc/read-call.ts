@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { ReadReq, ReadResp } from '@eventstore/db-client/generated/streams_pb';
 import { EventStore, RecordedEvent, StreamNotFoundError } from '../event-store/event-store';
 import { validateStreamName } from '../event-store/validate-append';
-import { badRequest } from './grpc-errors';
+import { badRequest, isGrpcError } from './grpc-errors';
 import { AllFilter, EventPredicate, toAllFilter } from './grpc-filter';
-import { isGrpcError, send } from './grpc-call';
+import { send } from './grpc-call';
 import { caughtUp, checkpoint, confirmation, streamName, streamNotFound, toReadEvent } from './grpc-messages';
 
 type ReadCall = ServerWritableStream<ReadReq, ReadResp>;
@@ -28,9 +28,9 @@ export async function serveRead(store: EventStore, call: ReadCall, signal: Abort
   const backwards = options.getReadDirection() === ReadReq.Options.ReadDirection.BACKWARDS;
 
   if (options.hasSubscription()) {
-    const subscription = await subscription$(store, options, filter);
+    const plan = await planSubscription(store, options, filter);
     if (!(await send(call, confirmation(randomUUID()), signal))) return;
-    return follow(store, subscription, call, signal, emit);
+    return follow(store, plan, call, signal, emit);
   }
   const count = options.hasCount() ? BigInt(options.getCount()) : 0n;
   if (options.hasStream()) {
@@ -116,7 +116,7 @@ interface PlannedSubscription {
   readonly streamPrefix?: string;
 }
 
-async function subscription$(store: EventStore, options: ReadReq.Options, filter: AllFilter | undefined): Promise<PlannedSubscription> {
+async function planSubscription(store: EventStore, options: ReadReq.Options, filter: AllFilter | undefined): Promise<PlannedSubscription> {
   const head = await store.headPosition();
   const end = head < 0n ? 0n : head;
   if (options.hasAll()) {
