@@ -1,5 +1,6 @@
 import {
   AccessDeniedError,
+  CancelledError,
   END,
   EventStoreDBClient,
   FORWARDS,
@@ -115,3 +116,25 @@ async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+describe('the app stopping with the gRPC endpoint on', () => {
+  it('ends a subscription in flight with CANCELLED, then closes the store', async () => {
+    const app = await createTestApp({ grpc: { host: '127.0.0.1', port: 0 } });
+    const client = EventStoreDBClient.connectionString(`esdb://127.0.0.1:${app.get(GrpcEndpoint).port}?tls=false`);
+    try {
+      const subscription = client.subscribeToAll({ fromPosition: START });
+      // The client emits the error once more after the loop has let go of the stream.
+      subscription.on('error', () => undefined);
+      const confirmed = new Promise((resolve) => subscription.once('confirmation', resolve));
+      const loop = (async () => {
+        for await (const _ of subscription) return 'event';
+        return 'ended';
+      })().catch((error: unknown) => error);
+      await confirmed;
+      await app.close();
+      expect(await loop).toBeInstanceOf(CancelledError);
+    } finally {
+      await client.dispose();
+    }
+  });
+});

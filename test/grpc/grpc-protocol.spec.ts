@@ -6,10 +6,13 @@ import {
   eventTypeFilter,
   jsonEvent,
   streamNameFilter,
+  WrongExpectedVersionError,
   type Position,
 } from '@eventstore/db-client';
-import { credentials } from '@grpc/grpc-js';
-import { Empty } from '@eventstore/db-client/generated/shared_pb';
+import { credentials, status, type ServiceError } from '@grpc/grpc-js';
+import { Empty, StreamIdentifier, UUID } from '@eventstore/db-client/generated/shared_pb';
+import { StreamsClient } from '@eventstore/db-client/generated/streams_grpc_pb';
+import { AppendReq } from '@eventstore/db-client/generated/streams_pb';
 import { ServerFeaturesClient } from '@eventstore/db-client/generated/serverfeatures_grpc_pb';
 import type { SupportedMethods } from '@eventstore/db-client/generated/serverfeatures_pb';
 import { randomUUID } from 'node:crypto';
@@ -79,6 +82,40 @@ describe("Annals' EventStoreDB endpoint: protocol details", () => {
     const retry = await client.appendToStream(stream, events, { expectedRevision: 'no_stream', ...options });
     expect(retry).toEqual(first);
     expect(await endpoint.store.readStream(stream)).toHaveLength(2);
+  });
+
+  it.each([
+    ['BatchAppend', {}],
+    ['Append', overAppend],
+  ])('answers a stale expected revision over %s in band, with the expected and actual revisions', async (_, options) => {
+    const stream = `stale-${randomUUID()}`;
+    await client.appendToStream(stream, [jsonEvent({ type: 'Step', data: {} }), jsonEvent({ type: 'Step', data: {} })], options);
+    const stale = client.appendToStream(stream, jsonEvent({ type: 'Step', data: {} }), { expectedRevision: 0n, ...options });
+    await expect(stale).rejects.toBeInstanceOf(WrongExpectedVersionError);
+    await expect(stale).rejects.toMatchObject({ streamName: stream, expectedVersion: 0n, actualVersion: 1n });
+    const missing = client.appendToStream(`never-${randomUUID()}`, jsonEvent({ type: 'Step', data: {} }), { expectedRevision: 'stream_exists', ...options });
+    await expect(missing).rejects.toMatchObject({ expectedVersion: 'stream_exists', actualVersion: 'no_stream' });
+  });
+
+  it('refuses a proposed event without its content-type as EventStoreDB does: INVALID_ARGUMENT and the exception trailer', async () => {
+    const streams = new StreamsClient(`127.0.0.1:${endpoint.server.port}`, credentials.createInsecure());
+    try {
+      const failure = await new Promise<ServiceError>((resolve) => {
+        const call = streams.append((error) => resolve(error!));
+        const options = new AppendReq.Options().setStreamIdentifier(new StreamIdentifier().setStreamName(Buffer.from(`raw-${randomUUID()}`))).setAny(new Empty());
+        call.write(new AppendReq().setOptions(options));
+        const message = new AppendReq.ProposedMessage().setId(new UUID().setString(randomUUID())).setData(Buffer.from('{}'));
+        message.getMetadataMap().set('type', 'Raw');
+        call.write(new AppendReq().setProposedMessage(message));
+        call.end();
+      });
+      expect(failure.code).toBe(status.INVALID_ARGUMENT);
+      expect(failure.details).toBe("Required Metadata Property 'content-type' is missing");
+      expect(failure.metadata.get('exception')).toEqual(['missing-required-metadata-property']);
+      expect(failure.metadata.get('required-metadata-properties')).toEqual(['type,content-type']);
+    } finally {
+      streams.close();
+    }
   });
 
   it('refuses events Annals cannot store (binary data) with a status naming why', async () => {
