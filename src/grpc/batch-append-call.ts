@@ -146,10 +146,16 @@ function timeoutStatus(): Status {
   return status(grpcStatus.DEADLINE_EXCEEDED, 'Timeout', new shared.Timeout(), 'Timeout');
 }
 
-/** A refusal that Append sends as a call status, as BatchAppend's typed in-band detail. */
+/**
+ * A refusal that Append sends as a call status, as BatchAppend's typed in-band detail. The message is
+ * EventStoreDB's (the detail's type name), followed by Annals' reason where it has one.
+ */
 function errorStatus(error: GrpcError): Status {
   const exception = error.metadata.get('exception')[0];
-  if (exception === 'access-denied') return status(grpcStatus.PERMISSION_DENIED, error.details, new shared.AccessDenied(), 'AccessDenied');
+  const reason = (type: string, prefix: string) => (error.details.startsWith(prefix) ? `${type}${error.details.slice(prefix.length)}` : `${type}: ${error.details}`);
+  if (exception === 'access-denied') {
+    return status(grpcStatus.PERMISSION_DENIED, reason('AccessDenied', 'Access Denied'), new shared.AccessDenied(), 'AccessDenied');
+  }
   if (exception === 'maximum-append-size-exceeded') {
     return status(
       grpcStatus.INVALID_ARGUMENT,
@@ -158,6 +164,10 @@ function errorStatus(error: GrpcError): Status {
       'MaximumAppendSizeExceeded',
     );
   }
-  return status(error.code, error.details, new shared.BadRequest().setMessage(error.details), 'BadRequest');
+  if (error.code !== grpcStatus.INVALID_ARGUMENT) {
+    const any = new Any();
+    any.pack(new Empty().serializeBinary(), 'google.protobuf.Empty');
+    return new Status().setCode(error.code as number).setMessage(error.details).setDetails(any);
+  }
+  return status(grpcStatus.INVALID_ARGUMENT, reason('BadRequest', 'BadRequest'), new shared.BadRequest().setMessage(error.details), 'BadRequest');
 }
-

@@ -118,8 +118,12 @@ describe("Annals' EventStoreDB endpoint: protocol details", () => {
     }
   });
 
-  it('refuses events Annals cannot store (binary data) with a status naming why', async () => {
-    const append = client.appendToStream(`bin-${randomUUID()}`, { id: randomUUID(), type: 'Blob', contentType: 'application/octet-stream', data: Uint8Array.from([1, 2]), metadata: undefined } as never, overAppend);
+  it.each([
+    ['BatchAppend', {}],
+    ['Append', overAppend],
+  ])('refuses over %s events Annals cannot store (binary data), saying why', async (_, options) => {
+    const binary = { id: randomUUID(), type: 'Blob', contentType: 'application/octet-stream', data: Uint8Array.from([1, 2]), metadata: undefined };
+    const append = client.appendToStream(`bin-${randomUUID()}`, binary as never, options);
     await expect(append).rejects.toThrow(/JSON objects only/);
   });
 
