@@ -27,6 +27,9 @@ export class GrpcEndpoint implements OnApplicationBootstrap, BeforeApplicationSh
     const tls = readTls(grpc.tlsCertPath, grpc.tlsKeyPath);
     this.server = new AnnalsGrpcServer(this.store, { host: grpc.host, port: grpc.port, tls, authenticator: this.authenticator });
     const port = await this.server.start();
+    if (!tls && !['127.0.0.1', '::1', 'localhost'].includes(grpc.host)) {
+      this.logger.warn(`the gRPC port listens on ${grpc.host} without TLS: anyone who reaches it may read the log and append to non-domain streams`);
+    }
     this.logger.log(
       `EventStoreDB gRPC API on esdb://${grpc.host}:${port}${tls ? '' : '?tls=false (insecure, so unauthenticated: keep it on loopback)'}`,
     );
