@@ -46,10 +46,11 @@ export function serveBatchAppend(
     fill(response);
     void send(call, response, signal);
   };
-  const fail = (key: string, batch: Pick<Batch, 'correlation' | 'options' | 'timer'>, error: Status) => {
+  /** `more`: the client has not sent the batch's last request yet, so what follows of it is dropped. */
+  const fail = (key: string, batch: Pick<Batch, 'correlation' | 'options' | 'timer'>, error: Status, more: boolean) => {
     clearTimeout(batch.timer);
     batches.delete(key);
-    answered.add(key);
+    if (more) answered.add(key);
     respond(batch, (r) => r.setError(error));
   };
 
@@ -65,20 +66,20 @@ export function serveBatchAppend(
       if (!options) return done(badRequest('the first request of a batch append carries its options'));
       const correlation = request.getCorrelationId() ?? new shared.UUID();
       const refusal = appendRefusal(streamName(options.getStreamIdentifier()), principal);
-      if (refusal) return fail(key, { correlation, options, timer: undefined }, errorStatus(refusal));
+      if (refusal) return fail(key, { correlation, options, timer: undefined }, errorStatus(refusal), !request.getIsFinal());
       const deadline = options.getDeadline()?.toDate().getTime();
       const timer =
-        deadline === undefined ? undefined : setTimeout(() => fail(key, batches.get(key)!, timeoutStatus()), Math.max(0, deadline - Date.now()));
+        deadline === undefined ? undefined : setTimeout(() => fail(key, batches.get(key)!, timeoutStatus(), true), Math.max(0, deadline - Date.now()));
       batch = { correlation, options, proposed: new ProposedEvents(), timer };
       batches.set(key, batch);
     }
     for (const message of request.getProposedMessagesList()) {
       const error = batch.proposed.add(message);
-      if (error) return fail(key, batch, errorStatus(error));
+      if (error) return fail(key, batch, errorStatus(error), !request.getIsFinal());
     }
     if (!request.getIsFinal()) return;
     const deadline = batch.options.getDeadline()?.toDate().getTime();
-    if (deadline !== undefined && Date.now() > deadline) return fail(key, batch, timeoutStatus());
+    if (deadline !== undefined && Date.now() > deadline) return fail(key, batch, timeoutStatus(), false);
     clearTimeout(batch.timer);
     batches.delete(key);
     const current = batch;
