@@ -25,7 +25,14 @@ async function main() {
 
   const all = await collect(client.readAll({ direction: FORWARDS, fromPosition: START }));
   const positions = all.map((r) => r.event.position.commit);
-  report({ step: 'readAll', count: all.length, increasing: positions.every((p, i) => i === 0 || p > positions[i - 1]), includesMine: all.some((r) => r.event.streamId === stream) });
+  const filtered = await collect(client.readAll({ direction: FORWARDS, fromPosition: START, filter: streamNameFilter({ prefixes: [stream] }) }));
+  report({
+    step: 'readAll',
+    count: all.length,
+    increasing: positions.every((p, i) => i === 0 || p > positions[i - 1]),
+    includesMine: all.some((r) => r.event.streamId === stream),
+    filtered: filtered.map((r) => r.event.streamId === stream),
+  });
 
   try {
     await client.appendToStream('fact-not-writable', jsonEvent({ type: 'FactRetracted', data: {} }));

@@ -55,7 +55,7 @@ describe('@kurrent/kurrentdb-client against Annals (in a child process)', () => 
       ],
       lastRevision: '1',
     });
-    expect(await next()).toMatchObject({ step: 'readAll', increasing: true, includesMine: true });
+    expect(await next()).toMatchObject({ step: 'readAll', increasing: true, includesMine: true, filtered: [true, true] });
     expect(await next()).toMatchObject({ step: 'domainAppend', refused: true, type: 'access-denied' });
     expect(await next()).toEqual({ step: 'subscribed' });
     expect(await next()).toMatchObject({ step: 'caughtUp' });
