@@ -7,6 +7,7 @@ import { ApiModule } from './api/api.module';
 import { AuthModule } from './auth/auth.module';
 import { rateLimitOptions } from './auth/rate-limit';
 import { EventStoreModule } from './event-store/event-store.module';
+import { GrpcModule } from './grpc/grpc.module';
 import { HealthModule } from './health/health.module';
 import { ProjectionsModule } from './projections/projections.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
@@ -42,6 +43,7 @@ export class AppModule {
         SubscriptionsModule,
         HealthModule,
         UiModule,
+        GrpcModule,
       ],
     };
   }

@@ -20,6 +20,8 @@ export interface AnnalsConfig {
   readonly bodyLimitBytes: number;
   readonly logLevel: string;
   readonly auth: AuthConfig;
+  /** EventStoreDB's gRPC API over the store (src/grpc): off unless ANNALS_GRPC_PORT is set. */
+  readonly grpc?: GrpcConfig;
 }
 
 /** Access control, rate limits and browser security (README "Access control"). */
@@ -37,6 +39,14 @@ export interface AuthConfig {
   /** Signs session cookies; random per process when unset (sessions then end at restart and are per replica). */
   readonly sessionSecret?: string;
   readonly rateLimitsPerMinute: { readonly reads: number; readonly writes: number; readonly auth: number };
+}
+
+export interface GrpcConfig {
+  readonly port: number;
+  readonly host: string;
+  /** PEM files; both or neither. Without them the endpoint is insecure, and so unauthenticated. */
+  readonly tlsCertPath?: string;
+  readonly tlsKeyPath?: string;
 }
 
 export const ANNALS_CONFIG = Symbol('ANNALS_CONFIG');
@@ -85,6 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AnnalsConfig {
         auth: integer(env, 'ANNALS_RATE_LIMIT_AUTH_PER_MINUTE', 20),
       },
     },
+    grpc: grpcConfig(env),
   };
 }
 
@@ -94,6 +105,14 @@ function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
   if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
   if (['0', 'false', 'no', 'off'].includes(raw)) return false;
   throw new ConfigError(`${name} must be true or false, not ${env[name]}`);
+}
+
+function grpcConfig(env: NodeJS.ProcessEnv): GrpcConfig | undefined {
+  if (!env.ANNALS_GRPC_PORT) return undefined;
+  const tlsCertPath = env.ANNALS_GRPC_TLS_CERT || undefined;
+  const tlsKeyPath = env.ANNALS_GRPC_TLS_KEY || undefined;
+  if (!tlsCertPath !== !tlsKeyPath) throw new ConfigError('ANNALS_GRPC_TLS_CERT and ANNALS_GRPC_TLS_KEY go together');
+  return { port: integer(env, 'ANNALS_GRPC_PORT', 0), host: env.ANNALS_GRPC_HOST || '127.0.0.1', tlsCertPath, tlsKeyPath };
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
