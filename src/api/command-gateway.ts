@@ -49,7 +49,8 @@ export class CommandGateway {
       this.store,
       decider,
       command,
-      { actor: context.actor?.trim() || 'anonymous', reason: context.reason, correlationId, causationId: correlationId },
+      // recordedOn: the clock lives here, not in the domain, which refuses a claim made after this day.
+      { actor: context.actor?.trim() || 'anonymous', reason: context.reason, correlationId, causationId: correlationId, recordedOn: new Date().toISOString().slice(0, 10) },
       { ifMatch: parseIfMatch(context.ifMatch), idempotencyKey: context.idempotencyKey },
     );
     const projected = await this.runner.waitFor(result.position, this.config.writeWaitMs);
