@@ -115,6 +115,21 @@ describe('the evidence model over HTTP', () => {
       expect(latestOf(after)).toMatchObject({ claimId: 'window', certainty: 'certain', possiblyNewer: [] });
     });
 
+    it('leaves a claim out of the history as of a day before its date as now corrected, old version too', async () => {
+      const id = await figureWith([year, exact]);
+      await http().post(`/figures/${id}/claims/${year.id}/corrections`).send({ reason: 'day of the report found', changes: { assertedOn: '2017-09-01' } }).expect(200);
+      const f = await figure(id, '2017-03-01');
+      expect(f.history.Monitor.map((e) => [e.kind, e.claimId])).toEqual([['asserted', exact.id]]);
+      expect(latestOf(f)?.possiblyNewer).toEqual([]);
+      // Without asOf: now settled after the exact claim, so a revision, and the correction beside it.
+      const all = (await figure(id)).history.Monitor;
+      expect(all.map((e) => [e.kind, e.claimId])).toEqual([
+        ['asserted', exact.id],
+        ['revised', year.id],
+        ['corrected', year.id],
+      ]);
+    });
+
     it('returns each date exactly as given, with the days it can mean beside it', async () => {
       const id = await figureWith([
         { id: 'no-later', assertedOn: '[..2020-02-14]' },

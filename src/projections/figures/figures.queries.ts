@@ -247,6 +247,7 @@ function history(rows: ClaimRow[], visible: ClaimRow[], asOf: string | undefined
     if (row.status === 'asserted') live.set(row.claimant, [...before, row]);
   }
   // A claim whose claimant we corrected stays under the claimant it has now, with its whole record.
+  const now = (row: ClaimRow) => current.get(row.claim_id) ?? row;
   const byClaimant: Record<string, { row: ClaimRow; entry: HistoryEntry }[]> = {};
   for (const row of rows.filter(inScope)) {
     const claimant = (current.get(row.claim_id) ?? row).claimant;
@@ -256,7 +257,8 @@ function history(rows: ClaimRow[], visible: ClaimRow[], asOf: string | undefined
   return Object.fromEntries(
     Object.entries(byClaimant).map(([claimant, entries]) => [
       claimant,
-      entries.sort((a, b) => byAssertion(a.row, b.row) || a.row.position - b.row.position).map((e) => e.entry),
+      // Each claim's versions together, where its dates as now recorded put it, then in record order.
+      entries.sort((a, b) => byAssertion(now(a.row), now(b.row)) || a.row.position - b.row.position).map((e) => e.entry),
     ]),
   );
 }
