@@ -186,10 +186,15 @@ describe('the evidence model over HTTP', () => {
 
     it('prefer one of two conflicting values of the same report, and deprecate the other out of the spread', async () => {
       const id = await figureWith([...sameReport, { id: 'monitor', claimant: 'Monitor', assertedOn: '2019-02-01', value: { kind: 'exact', value: 7000 } }]);
-      expect(latestOf(await figure(id), 'Coalition')?.claimId).toBe('table-figure'); // the later record, until ranked
+      // Unranked, the same day cannot order them: the later record is shown, the other beside it.
+      const unranked = latestOf(await figure(id), 'Coalition');
+      expect(unranked?.claimId).toBe('table-figure');
+      expect(unranked?.possiblyNewer.map((c) => c.claimId)).toEqual(['summary-figure']);
       await http().post(`/figures/${id}/claims/summary-figure/rank`).send({ value: 'preferred', reason: 'the summary is the published headline' }).expect(200);
       const preferred = await figure(id);
       expect(latestOf(preferred, 'Coalition')).toMatchObject({ claimId: 'summary-figure', rank: { value: 'preferred' } });
+      // Same day, outranked: the rank settled it, so it is not listed as possibly newer.
+      expect(latestOf(preferred, 'Coalition')?.possiblyNewer).toEqual([]);
 
       await http().post(`/figures/${id}/claims/summary-figure/rank`).send({ value: 'deprecated', reason: 'the table corrects the summary' }).expect(200);
       const deprecated = await figure(id);

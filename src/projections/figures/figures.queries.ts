@@ -120,10 +120,12 @@ export class FigureQueries {
       `SELECT ${COLUMNS} FROM claim_versions WHERE ${IN_FORCE} AND asserted_latest <= @asOf
        ORDER BY rank = 0, asserted_earliest DESC, asserted_latest DESC, rank DESC, asserted_position DESC LIMIT 1`,
     );
-    // Claims that may have been made by @asOf and may be newer than the one chosen (not settled before it).
+    // Claims that may have been made by @asOf and may be newer than the one chosen (not settled before it),
+    // but not deprecated ones, nor one of the same days that the chosen one outranks: the rank settled that.
     this.possibleOfClaimant = db.prepare(
       `SELECT ${COLUMNS} FROM claim_versions WHERE ${IN_FORCE} AND asserted_earliest <= @asOf
          AND asserted_latest >= @after AND claim_id <> @chosen AND rank > 0
+         AND NOT (asserted_earliest = @after AND asserted_latest = @chosenLatest AND rank < @chosenRank)
        ORDER BY asserted_earliest, asserted_latest, asserted_position LIMIT 50`,
     );
     this.figureRow = db.prepare('SELECT figure_id, recorded_at, body FROM figures WHERE figure_id = ? AND recorded_at <= ?');
@@ -155,9 +157,8 @@ export class FigureQueries {
     for (const claimant of this.claimants.all(row.figure_id) as string[]) {
       const latest = this.latestOfClaimant.get({ ...params, claimant }) as ClaimRow | undefined;
       const after = latest ? latest.asserted_earliest : FIRST_DAY;
-      const possible = (this.possibleOfClaimant.all({ ...params, claimant, after, chosen: latest?.claim_id ?? '' }) as ClaimRow[]).map((r) =>
-        toClaimView(r, asOf),
-      );
+      const chosen = { chosen: latest?.claim_id ?? '', chosenLatest: latest?.asserted_latest ?? '', chosenRank: latest?.rank ?? 0 };
+      const possible = (this.possibleOfClaimant.all({ ...params, claimant, after, ...chosen }) as ClaimRow[]).map((r) => toClaimView(r, asOf));
       if (latest) claims.push({ ...toClaimView(latest, asOf), possiblyNewer: possible });
       else possibleClaims.push(...possible);
     }
