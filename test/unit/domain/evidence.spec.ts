@@ -3,7 +3,7 @@ import { figureDecider, type RankClaim } from '../../../src/domain/figure/figure
 import type { FigureEvent } from '../../../src/domain/figure/figure.events';
 import { upcast } from '../../../src/domain/upcast';
 import { because, deciderSpec, meta, stateAfter } from '../../support/given-when-then';
-import { assertClaim, claimAsserted, claimData, factData, factRecorded, figureDefined, recordFact, source } from './factories';
+import { assertClaim, claimAsserted, claimData, defineFigure, factData, factRecorded, figureData, figureDefined, recordFact, source } from './factories';
 
 /** The evidence model's rules: what a claim and a fact may carry, and what is refused instead of dropped. */
 const figures = deciderSpec(figureDecider);
@@ -113,6 +113,16 @@ describe('dates known only within a window', () => {
     for (const period of [{ from: '..', to: '2019-02' }, { from: '2014-08', to: '' }, { from: '2014-08', to: '..' }, { from: '[2014-08-08..2014-08-10]', to: '[2019-02..2019-03]' }]) {
       figures.given([figureDefined()]).when(assertClaim({ period })).then([{ type: 'ClaimAsserted', data: claimData({ period }) }]);
     }
+  });
+
+  it('takes a figure scope whose period starts in a window and has no end known', () => {
+    const scope = { places: ['Iraq'], period: { from: '[2014-08-07..2014-08-08]', to: '' } };
+    figures.given([]).when(defineFigure({ scope })).then([{ type: 'FigureDefined', data: figureData({ scope }) }]);
+  });
+
+  it('records a fact whose only source is an undated page, read on a given day', () => {
+    const sources = [{ publisher: 'Monitor', title: 'Incident page', url: 'https://monitor.example.org/i/1', accessedOn: '2019-03-20' }];
+    facts.given([]).when(recordFact({ sources })).then([{ type: 'FactRecorded', data: factData({ sources }) }]);
   });
 
   it('refuses a period with no date at either end', () => {
