@@ -13,8 +13,10 @@ import { invalid } from './errors';
  *
  * EDTF's "one of a set" is the only level-2 form taken: it says exactly "a single day we know only
  * within bounds". Its other forms ('2014?', '2014~', '{…}' all members, seasons, times) are refused
- * with a clear message rather than half-understood. A parser is written here because no maintained
- * EDTF package for Node is both small and free of a date library; this one is pure and property-tested.
+ * with a clear message rather than half-understood. A parser is written here rather than taking the
+ * `edtf` package (BSD, maintained): it parses all of EDTF through nearley, whose last release is from
+ * 2020 and which brings its command-line dependencies (commander, railroad-diagrams, randexp) along, and
+ * we would still have to refuse most of what it accepts. This subset is small, pure and property-tested.
  */
 
 /** The notation above, as the client wrote it. */
