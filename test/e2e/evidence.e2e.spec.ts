@@ -36,6 +36,8 @@ interface Figure {
   history: Record<string, Entry[]>;
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 describe('the evidence model over HTTP', () => {
   let app: NestFastifyApplication;
   const http = () => request(app.getHttpServer());
@@ -167,6 +169,10 @@ describe('the evidence model over HTTP', () => {
       const august = await at('2017-08-01');
       expect(certaintyOf(august.items, window.id)).toBe('certain');
 
+      const graded = factBody({ tags: [tag], confidence: { level: 'low', sourceGrade: 'contested', note: 'one witness' } } as never);
+      await http().post('/facts').send(graded).expect(201);
+      expect((await http().get(`/facts/${graded.id}`).expect(200)).body.confidence).toEqual({ level: 'low', sourceGrade: 'contested', note: 'one witness' });
+
       const fact = (await http().get(`/facts/${unknownEnd.id}`).expect(200)).body;
       expect(fact.validTime).toEqual({ from: '2017-01-01', to: '' });
       expect(fact.validDays).toEqual({ from: { earliest: '2017-01-01', latest: '2017-01-01' }, to: { earliest: '2017-01-01', latest: null } });
@@ -190,7 +196,13 @@ describe('the evidence model over HTTP', () => {
       const unranked = latestOf(await figure(id), 'Coalition');
       expect(unranked?.claimId).toBe('table-figure');
       expect(unranked?.possiblyNewer.map((c) => c.claimId)).toEqual(['summary-figure']);
+      await sleep(5);
+      const beforeRanking = new Date().toISOString();
+      await sleep(5);
       await http().post(`/figures/${id}/claims/summary-figure/rank`).send({ value: 'preferred', reason: 'the summary is the published headline' }).expect(200);
+      // What the service said before the ranking: the unranked answer.
+      const then = (await http().get(`/figures/${id}`).query({ knownAt: beforeRanking }).expect(200)).body as Figure;
+      expect(latestOf(then, 'Coalition')).toMatchObject({ claimId: 'table-figure', rank: { value: 'normal' } });
       const preferred = await figure(id);
       expect(latestOf(preferred, 'Coalition')).toMatchObject({ claimId: 'summary-figure', rank: { value: 'preferred' } });
       // Same day, outranked: the rank settled it, so it is not listed as possibly newer.
