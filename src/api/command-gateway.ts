@@ -51,12 +51,14 @@ export class CommandGateway {
       this.store,
       decider,
       command,
+      // recordedOn: the clock lives here, not in the domain, which refuses a claim made after this day.
       {
         actor: context.actor?.trim() || 'anonymous',
         ...(context.onBehalfOf ? { onBehalfOf: context.onBehalfOf.trim() } : {}),
         reason: context.reason,
         correlationId,
         causationId: correlationId,
+        recordedOn: new Date().toISOString().slice(0, 10),
       },
       { ifMatch: parseIfMatch(context.ifMatch), idempotencyKey: context.idempotencyKey },
     );

@@ -13,6 +13,11 @@ export interface CommandMeta {
   readonly reason?: string;
   readonly correlationId: string;
   readonly causationId?: string;
+  /**
+   * The day ('YYYY-MM-DD', UTC) the writer's clock gives as it decides: the domain has no clock of
+   * its own, and a claim asserted after the day we record it is a slip. Absent: not checked.
+   */
+  readonly recordedOn?: string;
 }
 
 export const MAX_REASON_LENGTH = 2000;
