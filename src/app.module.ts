@@ -1,12 +1,13 @@
 import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { APP_GUARD } from '@nestjs/core';
-import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { ANNALS_CONFIG, AnnalsConfig, loadConfig } from './config';
 import { ApiModule } from './api/api.module';
-import { FixedWindowThrottlerStorage } from './api/fixed-window-throttler-storage';
+import { AuthModule } from './auth/auth.module';
+import { rateLimitOptions } from './auth/rate-limit';
 import { EventStoreModule } from './event-store/event-store.module';
+import { GrpcModule } from './grpc/grpc.module';
 import { HealthModule } from './health/health.module';
 import { IntegrityModule } from './integrity/integrity.module';
 import { ProjectionsModule } from './projections/projections.module';
@@ -35,13 +36,8 @@ export class AppModule {
             };
           },
         }),
-        ThrottlerModule.forRootAsync({
-          inject: [ANNALS_CONFIG],
-          useFactory: (config: AnnalsConfig) => ({
-            throttlers: [{ ttl: 60_000, limit: config.rateLimitPerMinute }],
-            storage: new FixedWindowThrottlerStorage(),
-          }),
-        }),
+        ThrottlerModule.forRootAsync({ inject: [ANNALS_CONFIG], useFactory: (config: AnnalsConfig) => rateLimitOptions(config) }),
+        AuthModule,
         EventStoreModule,
         ProjectionsModule,
         IntegrityModule,
@@ -49,8 +45,8 @@ export class AppModule {
         SubscriptionsModule,
         HealthModule,
         UiModule,
+        GrpcModule,
       ],
-      providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }],
     };
   }
 }

@@ -3,12 +3,14 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ProblemFilter } from './api/problem.filter';
 import { FieldError, RequestValidationError } from './api/problem';
+import { configureSecurity } from './api/security';
 
 /** Everything an app needs beyond its modules; main.ts and the e2e tests both call it. */
 export function configureApp(app: NestFastifyApplication): void {
   // JSON only: a text/plain or form-encoded write would be a cross-site form's way in (no CORS
   // preflight), so those bodies get 415. Nest's own parsers are off (bodyParser: false at creation).
   app.getHttpAdapter().getInstance().removeContentTypeParser(['text/plain']);
+  configureSecurity(app);
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -28,6 +30,9 @@ export function configureApp(app: NestFastifyApplication): void {
         'query the world as of a date (asOf), the record as known at an instant (knownAt), or both.',
     )
     .setVersion('0.1.0')
+    // Swagger UI's Authorize button then sends the key with "Try it out" (README "Access control").
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'an API key from `annals keys create`' })
+    .addSecurityRequirements('bearer')
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApi), { jsonDocumentUrl: 'docs/json' });
 }

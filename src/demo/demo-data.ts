@@ -1,6 +1,11 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { AuthService } from '../auth/auth.service';
+import { factStream } from '../domain/fact/fact';
+import { figureStream } from '../domain/figure/figure';
+import { EVENT_STORE, StreamNotFoundError, type EventStore } from '../event-store/event-store';
+import { idFromKey } from '../event-store/handle-command';
 
 /** The demo file: the same bodies a client would POST. */
 export interface DemoData {
@@ -13,31 +18,86 @@ export const DEMO_ACTOR = 'annals-demo-import';
 
 export class DemoImportError extends Error {}
 
+interface DemoRequest {
+  readonly url: string;
+  readonly body: Record<string, unknown>;
+  /** The stream the request writes to. */
+  readonly stream: string;
+  /** The key makes a re-run after a crash mid-import a no-op for what was already written. */
+  readonly idempotencyKey: string;
+}
+
+function demoRequests(file: string): DemoRequest[] {
+  const demo = JSON.parse(readFileSync(file, 'utf8')) as DemoData;
+  const request = (url: string, body: Record<string, unknown>, stream: string): DemoRequest => ({
+    url,
+    body,
+    stream,
+    idempotencyKey: `demo:${url}:${String(body.id)}`,
+  });
+  return [
+    ...demo.facts.map((body) => request('/facts', body, factStream(String(body.id)))),
+    ...demo.figures.flatMap(({ claims = [], ...figure }) => [
+      request('/figures', figure, figureStream(figure.id)),
+      ...claims.map((body) => request(`/figures/${figure.id}/claims`, body, figureStream(figure.id))),
+    ]),
+  ];
+}
+
 /**
  * Imports the demo data through the service's own public HTTP write path (app.inject runs the
  * full request pipeline: validation, decide, append, projection wait), so the demo obeys exactly
- * the rules any client does. Returns the number of requests made.
+ * the rules any client does. It writes as the service's internal principal, whose credential
+ * never leaves the process and which no rate limit applies to. Returns the number of requests made.
  */
 export async function importDemoData(app: NestFastifyApplication, file = DEMO_DATA_FILE): Promise<number> {
-  const demo = JSON.parse(readFileSync(file, 'utf8')) as DemoData;
-  const requests: { url: string; body: Record<string, unknown> }[] = [
-    ...demo.facts.map((body) => ({ url: '/facts', body })),
-    ...demo.figures.flatMap(({ claims = [], ...figure }) => [
-      { url: '/figures', body: figure },
-      ...claims.map((body) => ({ url: `/figures/${figure.id}/claims`, body })),
-    ]),
-  ];
-  for (const { url, body } of requests) {
+  const requests = demoRequests(file);
+  const authorization = app.get(AuthService).internalCredential(DEMO_ACTOR);
+  for (const { url, body, idempotencyKey } of requests) {
     const response = await app.inject({
       method: 'POST',
       url,
       payload: body,
-      // The key makes a re-run after a crash mid-import a no-op for what was already written.
-      headers: { 'content-type': 'application/json', 'x-actor': DEMO_ACTOR, 'idempotency-key': `demo:${url}:${String(body.id)}` },
+      headers: { 'content-type': 'application/json', authorization, 'idempotency-key': idempotencyKey },
     });
+    // Already written by an earlier version of the demo file (a resumed import): what is stored stays.
+    if (response.statusCode === 422 && response.json<{ code?: string }>().code === 'idempotency-key-reused') continue;
     if (response.statusCode >= 300) {
       throw new DemoImportError(`demo import failed at POST ${url} ${String(body.id)}: ${response.statusCode} ${response.body}`);
     }
   }
   return requests.length;
+}
+
+/**
+ * Where the log stands with the demo: 'empty' (nothing stored), 'partial' (the demo's first write is
+ * there but not its last: an import stopped half-way), 'complete', or 'other' (the log holds other
+ * data and no demo: it is left alone). The requests run in order, so the last one is the marker.
+ */
+export async function demoImportState(store: EventStore, file = DEMO_DATA_FILE): Promise<'empty' | 'partial' | 'complete' | 'other'> {
+  if ((await store.headPosition()) < 0n) return 'empty';
+  const requests = demoRequests(file);
+  if (requests.length === 0 || (await written(store, requests[requests.length - 1]))) return 'complete';
+  return (await written(store, requests[0])) ? 'partial' : 'other';
+}
+
+async function written(store: EventStore, request: DemoRequest): Promise<boolean> {
+  const firstEventId = idFromKey(request.idempotencyKey, request.stream, 0);
+  try {
+    return (await store.readStream(request.stream)).some((event) => event.id === firstEventId);
+  } catch (error) {
+    if (error instanceof StreamNotFoundError) return false;
+    throw error;
+  }
+}
+
+/**
+ * At start: imports the demo into an empty store, and completes an import that an earlier start
+ * left half-way (each request already applied is a no-op by its idempotency key). A store that
+ * holds other data is left alone.
+ */
+export async function ensureDemoData(app: NestFastifyApplication, file = DEMO_DATA_FILE): Promise<{ requests: number; resumed: boolean } | undefined> {
+  const state = await demoImportState(app.get<EventStore>(EVENT_STORE), file);
+  if (state !== 'empty' && state !== 'partial') return undefined;
+  return { requests: await importDemoData(app, file), resumed: state === 'partial' };
 }

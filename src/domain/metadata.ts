@@ -8,9 +8,16 @@ import { textLength } from './text';
  */
 export interface CommandMeta {
   readonly actor: string;
+  /** Whom the actor wrote for, when its key may say so; recorded beside the actor, never instead. */
+  readonly onBehalfOf?: string;
   readonly reason?: string;
   readonly correlationId: string;
   readonly causationId?: string;
+  /**
+   * The day ('YYYY-MM-DD', UTC) the writer's clock gives as it decides: the domain has no clock of
+   * its own, and a claim asserted after the day we record it is a slip. Absent: not checked.
+   */
+  readonly recordedOn?: string;
 }
 
 export const MAX_REASON_LENGTH = 2000;

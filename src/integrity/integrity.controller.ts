@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Header, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Role } from '../auth/role.decorator';
 import { invalid } from '../domain/errors';
 import { ReasonDto } from '../api/dto/common.dto';
 import { Write } from '../api/write-context.decorator';
@@ -20,6 +21,7 @@ export class IntegrityController {
 
   /** The latest signed checkpoint as a C2SP tlog-checkpoint signed note (what tlog tools read). */
   @Get('checkpoint')
+  @Role('public')
   @Header('content-type', 'text/plain; charset=utf-8')
   @ApiProduces('text/plain')
   checkpoint(): string {
@@ -28,6 +30,7 @@ export class IntegrityController {
 
   /** The same checkpoint as JSON, with the instant it stands for (the record time of its last event). */
   @Get('checkpoint.json')
+  @Role('public')
   checkpointJson() {
     const { note, head } = this.integrity.latestCheckpoint();
     const { time, position } = this.proofs.timeOf(head.size);
@@ -44,6 +47,7 @@ export class IntegrityController {
 
   /** The checkpoint signing key: Ed25519, with its signed-note verifier key. */
   @Get('public-key')
+  @Role('public')
   publicKey() {
     const verifierKey = this.integrity.verifierKey;
     const key = parseVerifierKey(verifierKey);
@@ -52,6 +56,7 @@ export class IntegrityController {
 
   /** The verifier key alone, `<name>+<key id>+<base64>`, as signed-note tools take it. */
   @Get('verifier-key')
+  @Role('public')
   @Header('content-type', 'text/plain; charset=utf-8')
   @ApiProduces('text/plain')
   verifierKey(): string {
@@ -74,11 +79,9 @@ export class IntegrityController {
   }
 }
 
-/**
- * Admin operations. They change or reveal the state of the record itself: the lead adds the admin
- * role guard when API keys land.
- */
+/** Admin operations: they change or reveal the state of the record itself. */
 @ApiTags('admin')
+@Role('admin')
 @Controller('admin')
 export class IntegrityAdminController {
   constructor(private readonly integrity: IntegrityService) {}

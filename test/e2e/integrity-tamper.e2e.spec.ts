@@ -8,6 +8,7 @@ import { eventHash } from '../../src/integrity/event-hash';
 import { checkConsistency, checkInclusion } from '../../src/integrity/verifier';
 import { correctionBody, factBody } from '../support/factories';
 import { createTestApp } from '../support/app';
+import { givenKeys } from '../support/keys';
 
 /**
  * The record's defence against a rewrite behind the service's back: each test writes a small
@@ -18,8 +19,8 @@ describe('a tampered log is caught by verify and on start', () => {
   let dir: string;
   const config = () => ({ sqlitePath: join(dir, 'events.db'), readModelPath: join(dir, 'read-models.db'), dataDir: dir });
   const apps: NestFastifyApplication[] = [];
-  const start = async () => {
-    const app = await createTestApp(config());
+  const start = async (keysFile?: string) => {
+    const app = await createTestApp({ ...config(), ...(keysFile ? { auth: { keysFile } } : {}) });
     apps.push(app);
     return app;
   };
@@ -172,14 +173,22 @@ describe('a tampered log is caught by verify and on start', () => {
       position = positionOf(db, 'FactCorrected');
       db.prepare("UPDATE events SET metadata = json_set(metadata, '$.actor', 'someone-else') WHERE position = ?").run(position);
     });
-    app = await expectCaught('edited', () => position);
+    await stop(await expectCaught('edited', () => position));
+
+    // Now with API keys: acknowledging takes an admin, and the actor on record is the key's name.
+    const keys = givenKeys({ 'chief-editor': 'admin', 'desk-1': 'editor' });
+    app = await start(keys.file);
     http = () => request(app.getHttpServer());
-    await http().post('/admin/integrity/acknowledge').send({}).expect(400);
-    const acknowledged = await http().post('/admin/integrity/acknowledge').set('X-Actor', 'chief-editor').send({ reason: 'restored from a bad backup; investigated in ticket 42' }).expect(200);
+    await http().post('/admin/integrity/acknowledge').send({ reason: 'no key' }).expect(401);
+    await http().post('/admin/integrity/acknowledge').set('authorization', keys.bearer('desk-1')).send({ reason: 'not an admin' }).expect(403);
+    await http().post('/facts').set('authorization', keys.bearer('desk-1')).send(factBody()).expect(503);
+    const admin = () => http().post('/admin/integrity/acknowledge').set('authorization', keys.bearer('chief-editor'));
+    await admin().send({}).expect(400);
+    const acknowledged = await admin().send({ reason: 'restored from a bad backup; investigated in ticket 42' }).expect(200);
     expect(acknowledged.body.report).toMatchObject({ ok: true, acknowledged: 1 });
     await http().get('/health').expect(200);
-    await http().post('/facts').send(factBody()).expect(201);
-    await http().post('/admin/integrity/acknowledge').send({ reason: 'again' }).expect(409);
+    await http().post('/facts').set('authorization', keys.bearer('desk-1')).send(factBody()).expect(201);
+    await admin().send({ reason: 'again' }).expect(409);
 
     // The acknowledgement is itself on the record, in the signed log.
     const ack = (await http().get(`/integrity/inclusion?position=${acknowledged.body.position}`).expect(200)).body;
@@ -194,7 +203,7 @@ describe('a tampered log is caught by verify and on start', () => {
         supersededCheckpoint: kept },
       metadata: { actor: 'chief-editor' },
     });
-    const report = (await http().post('/admin/verify').expect(200)).body;
+    const report = (await http().post('/admin/verify').set('authorization', keys.bearer('chief-editor')).expect(200)).body;
     expect(report).toMatchObject({ ok: true, acknowledged: 1, events: 6 });
 
     // A client who kept the checkpoint from before sees that the new log does not extend it.
@@ -206,7 +215,7 @@ describe('a tampered log is caught by verify and on start', () => {
 
     // Restarting keeps the acknowledged state: the new checkpoint covers the accepted log.
     await stop(app);
-    app = await start();
+    app = await start(keys.file);
     await request(app.getHttpServer()).get('/health').expect(200);
     const inclusion = (await request(app.getHttpServer()).get(`/integrity/inclusion?position=${position}`).expect(200)).body;
     expect(checkInclusion(inclusion, inclusion.checkpoint, verifierKey).ok).toBe(true);

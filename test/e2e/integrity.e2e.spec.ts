@@ -22,7 +22,7 @@ describe('the verifiable record over HTTP', () => {
     expect((await http().get('/integrity/verifier-key').expect(200)).text).toBe(`${key.verifierKey}\n`);
 
     const fact = factBody();
-    const written = (await http().post('/facts').set('X-Actor', 'desk').send(fact).expect(201)).body;
+    const written = (await http().post('/facts').send(fact).expect(201)).body;
     const kept = await http().get('/integrity/checkpoint').expect(200);
     expect(kept.headers['content-type']).toMatch(/^text\/plain/);
     const keptHead = verifyCheckpoint(kept.text, key.verifierKey);
@@ -36,12 +36,12 @@ describe('the verifiable record over HTTP', () => {
     const check = checkInclusion(inclusion, json.note, key.verifierKey);
     expect(check).toMatchObject({ ok: true });
     const leaf = JSON.parse(inclusion.leaf);
-    expect(leaf).toMatchObject({ position: written.position, stream: `fact-${fact.id}`, revision: '0', type: 'FactRecorded', metadata: { actor: 'desk', prevHash: null } });
+    expect(leaf).toMatchObject({ position: written.position, stream: `fact-${fact.id}`, revision: '0', type: 'FactRecorded', metadata: { actor: 'anonymous', prevHash: null } });
     expect(leaf.metadata.hash).toBe(eventHash({ streamId: leaf.stream, revision: 0n, type: leaf.type, data: leaf.data, metadata: leaf.metadata }));
     const byId = (await http().get(`/integrity/inclusion?eventId=${leaf.id}`).expect(200)).body;
     expect(byId).toEqual(inclusion);
     // An altered leaf no longer matches.
-    expect(checkInclusion({ ...inclusion, leaf: inclusion.leaf.replace('desk', 'dusk') }, json.note, key.verifierKey).ok).toBe(false);
+    expect(checkInclusion({ ...inclusion, leaf: inclusion.leaf.replace('anonymous', 'someone') }, json.note, key.verifierKey).ok).toBe(false);
 
     const consistency = (await http().get(`/integrity/consistency?from=${keptHead.size}`).expect(200)).body;
     expect(checkConsistency(consistency, kept.text, json.note, key.verifierKey)).toMatchObject({ ok: true });

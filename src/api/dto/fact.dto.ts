@@ -2,7 +2,7 @@ import { IsArray, IsNotEmpty, IsOptional, IsString, ValidateNested } from 'class
 import { Type } from 'class-transformer';
 import type { CorrectFact, RecordFact } from '../../domain/fact/fact';
 import type { ValidTime } from '../../domain/valid-time';
-import { defined, EntityDto, IsRecordId, ReasonDto, SourceDto, ValidTimeDto } from './common.dto';
+import { ConfidenceDto, defined, EntityDto, IsRecordId, ReasonDto, SourceDto, ValidTimeDto } from './common.dto';
 
 export class RecordFactDto {
   /** Optional: a readable slug such as `centcom-votel-tenure`; a uuid is chosen when absent. */
@@ -13,10 +13,12 @@ export class RecordFactDto {
   @IsArray() @ValidateNested({ each: true }) @Type(() => EntityDto) entities!: EntityDto[];
   @IsArray() @ValidateNested({ each: true }) @Type(() => SourceDto) sources!: SourceDto[];
   @ValidateNested() @Type(() => ValidTimeDto) validTime!: ValidTimeDto;
+  @IsOptional() @ValidateNested() @Type(() => ConfidenceDto) confidence?: ConfidenceDto;
 
   toCommand(factId: string): RecordFact {
     return {
       type: 'RecordFact',
+      ...(this.confidence ? { confidence: defined({ ...this.confidence }) } : {}),
       factId,
       title: this.title,
       summary: this.summary,
@@ -35,6 +37,7 @@ export class FactChangesDto {
   @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => EntityDto) entities?: EntityDto[];
   @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => SourceDto) sources?: SourceDto[];
   @IsOptional() @ValidateNested() @Type(() => ValidTimeDto) validTime?: ValidTimeDto;
+  @IsOptional() @ValidateNested() @Type(() => ConfidenceDto) confidence?: ConfidenceDto;
 }
 
 export class CorrectFactDto extends ReasonDto {
@@ -52,6 +55,7 @@ export class CorrectFactDto extends ReasonDto {
         entities: c.entities?.map((e) => defined({ ...e })),
         sources: c.sources?.map((s) => defined({ ...s })),
         validTime: c.validTime ? (defined({ ...c.validTime }) as ValidTime) : undefined,
+        confidence: c.confidence && defined({ ...c.confidence }),
       }),
     };
   }

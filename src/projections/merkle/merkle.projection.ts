@@ -10,6 +10,7 @@ import type { Projection } from '../projection';
  */
 export class MerkleProjection implements Projection {
   readonly name = 'merkle';
+  readonly storedEvents = true;
   private readonly size: Database.Statement;
   private readonly insertLeaf: Database.Statement;
   private readonly insertNode: Database.Statement;
