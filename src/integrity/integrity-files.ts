@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { AnnalsConfig } from '../config';
 import { formatSignerKey, parseSignerKey, signerFromSeed, type NoteSigner } from './signed-note';
 
 /**
@@ -15,6 +16,17 @@ export interface IntegrityFiles {
 
 export const KEY_FILE = 'signing-key';
 export const CHECKPOINT_FILE = 'checkpoint';
+
+/**
+ * Next to the SQLite log (its data dir unless ANNALS_SQLITE_PATH moved it), so that a checkpoint
+ * always travels with the log it signs; the data dir for EventStoreDB; nowhere for an in-memory log.
+ */
+export function integrityFilesOf(config: AnnalsConfig): IntegrityFiles {
+  if (config.store === 'sqlite') {
+    return config.sqlitePath === ':memory:' ? { keyFile: config.signingKeyFile } : integrityFiles(dirname(config.sqlitePath), config.signingKeyFile);
+  }
+  return integrityFiles(config.dataDir, config.signingKeyFile);
+}
 
 export function integrityFiles(dataDir: string | undefined, keyFile: string | undefined): IntegrityFiles {
   return {

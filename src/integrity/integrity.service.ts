@@ -6,7 +6,7 @@ import { EVENT_STORE, type EventStore } from '../event-store/event-store';
 import { MerkleTree } from '../projections/merkle/merkle-tree';
 import { ProjectionRunner } from '../projections/projection-runner';
 import { openCheckpoint, signCheckpoint, type TreeHead } from './checkpoint';
-import { integrityFiles, loadOrCreateSigner, readCheckpointFile, writeCheckpointFile, type IntegrityFiles } from './integrity-files';
+import { integrityFilesOf, loadOrCreateSigner, readCheckpointFile, writeCheckpointFile, type IntegrityFiles } from './integrity-files';
 import { IntegrityUnverifiedError } from './integrity-errors';
 import { readLog } from './read-log';
 import { formatVerifierKey, type NoteSigner } from './signed-note';
@@ -40,6 +40,7 @@ export class IntegrityService implements OnModuleInit, OnApplicationBootstrap, B
   private current: IntegrityState = { status: 'failed', reason: 'the log has not been verified yet' };
   private timer: NodeJS.Timeout | undefined;
   private stopListening: (() => void) | undefined;
+  private shutDown = false;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -47,8 +48,7 @@ export class IntegrityService implements OnModuleInit, OnApplicationBootstrap, B
     private readonly tree: MerkleTree,
     @Inject(ANNALS_CONFIG) private readonly config: AnnalsConfig,
   ) {
-    const inMemory = config.store === 'sqlite' && config.sqlitePath === ':memory:';
-    this.files = integrityFiles(inMemory ? undefined : config.dataDir, config.signingKeyFile);
+    this.files = integrityFilesOf(config);
   }
 
   /** Before the read models catch up (onApplicationBootstrap): the check must see the log as it is, not as a rebuild would make it. */
@@ -67,7 +67,14 @@ export class IntegrityService implements OnModuleInit, OnApplicationBootstrap, B
   beforeApplicationShutdown(): void {
     clearTimeout(this.timer);
     this.stopListening?.();
-    this.signLatest();
+    // An app closed twice must not sign from a read-model database already closed.
+    if (this.shutDown) return;
+    this.shutDown = true;
+    try {
+      this.signLatest();
+    } catch (error) {
+      this.logger.error(`could not sign a checkpoint at shutdown: ${(error as Error).message}`);
+    }
   }
 
   get state(): IntegrityState {

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { loadConfig } from '../config';
 import { openEventStore } from '../event-store/event-store.module';
 import { openCheckpoint, type TreeHead } from './checkpoint';
-import { integrityFiles, readCheckpointFile } from './integrity-files';
+import { integrityFilesOf, readCheckpointFile } from './integrity-files';
 import { readLog } from './read-log';
 import { parseSignerKey, parseVerifierKey, type NoteVerifier } from './signed-note';
 import { checkConsistency, checkInclusion, verifyCheckpoint, type ConsistencyProofJson, type InclusionProofJson, type Verification } from './verifier';
@@ -66,7 +66,7 @@ export function verifyCommand(io: CommandIo = processIo): Command {
         if (config.store === 'sqlite' && (config.sqlitePath === ':memory:' || !existsSync(config.sqlitePath))) {
           throw new UsageError(`no event store at ${config.sqlitePath}: give --data-dir`);
         }
-        const files = integrityFiles(config.dataDir, config.signingKeyFile);
+        const files = integrityFilesOf(config);
         const note = readCheckpointFile(files);
         let checkpoint: TreeHead | undefined;
         if (note !== undefined) {
