@@ -9,6 +9,9 @@ import { checkConsistency, checkInclusion } from '../../src/integrity/verifier';
 import { correctionBody, factBody } from '../support/factories';
 import { createTestApp } from '../support/app';
 import { givenKeys } from '../support/keys';
+import { EventStoreDbEventStore } from '../../src/event-store/eventstoredb/eventstoredb-event-store';
+import { GrpcEndpoint } from '../../src/grpc/grpc.module';
+import { event } from '../contract/event-store.contract';
 
 /**
  * The record's defence against a rewrite behind the service's back: each test writes a small
@@ -19,8 +22,8 @@ describe('a tampered log is caught by verify and on start', () => {
   let dir: string;
   const config = () => ({ sqlitePath: join(dir, 'events.db'), readModelPath: join(dir, 'read-models.db'), dataDir: dir });
   const apps: NestFastifyApplication[] = [];
-  const start = async (keysFile?: string) => {
-    const app = await createTestApp({ ...config(), ...(keysFile ? { auth: { keysFile } } : {}) });
+  const start = async (keysFile?: string, grpc = false) => {
+    const app = await createTestApp({ ...config(), ...(keysFile ? { auth: { keysFile } } : {}), ...(grpc ? { grpc: { port: 0, host: '127.0.0.1' } } : {}) });
     apps.push(app);
     return app;
   };
@@ -137,6 +140,20 @@ describe('a tampered log is caught by verify and on start', () => {
       db.prepare('UPDATE events SET position = ? WHERE position = -1').run(b);
     });
     await expectCaught('reordered', () => a);
+  });
+
+  it('refuses appends over the EventStoreDB gRPC API too, until acknowledged', async () => {
+    await writeHistory();
+    tamper((db) => db.exec("UPDATE events SET data = json_set(data, '$.title', 'Other') WHERE position = 1"));
+    const app = await start(undefined, true);
+    const client = EventStoreDbEventStore.fromConnectionString(`esdb://127.0.0.1:${app.get(GrpcEndpoint).port}?tls=false`);
+    try {
+      await expect(client.appendToStream('notes-1', [event({ n: 1 })])).rejects.toThrow(/integrity check/);
+      await request(app.getHttpServer()).post('/admin/integrity/acknowledge').send({ reason: 'known' }).expect(200);
+      await expect(client.appendToStream('notes-1', [event({ n: 1 })])).resolves.toMatchObject({ nextExpectedRevision: 0n });
+    } finally {
+      await client.close();
+    }
   });
 
   it('catches an edit whose chain was recomputed to hide it, by the signed tree', async () => {
