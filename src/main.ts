@@ -7,6 +7,7 @@ import { listenPlan } from './auth/safe-defaults';
 import { ANNALS_CONFIG, AnnalsConfig, ConfigError } from './config';
 import { configureApp } from './configure-app';
 import { ensureDemoData } from './demo/demo-data';
+import { IntegrityService } from './integrity/integrity.service';
 
 async function bootstrap(): Promise<void> {
   const module = AppModule.register();
@@ -32,7 +33,8 @@ async function bootstrap(): Promise<void> {
   }
   configureApp(app);
   await app.init();
-  if (config.demoData) {
+  // A log that failed its integrity check takes no writes, the demo's included: start anyway, so health can say why.
+  if (config.demoData && app.get(IntegrityService).state.status === 'verified') {
     const demo = await ensureDemoData(app);
     if (demo) {
       const what = demo.resumed ? 'completed the demo import an earlier start left half-way' : 'imported the demo data into the empty store';
