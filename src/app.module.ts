@@ -1,14 +1,12 @@
 import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
-import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
-import { ANNALS_CONFIG, AnnalsConfig, loadConfig } from './config';
+import { ANNALS_CONFIG, AnnalsConfig } from './config';
 import { ApiModule } from './api/api.module';
 import { FixedWindowThrottlerStorage } from './api/fixed-window-throttler-storage';
-import { EventStoreModule } from './event-store/event-store.module';
+import { CoreModule } from './core/core.module';
 import { HealthModule } from './health/health.module';
-import { ProjectionsModule } from './projections/projections.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 import { UiModule } from './ui/ui.module';
 
@@ -19,9 +17,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        // Reads .env (when present) into the environment before the typed config is built from it.
-        ConfigModule.forRoot({ isGlobal: true, cache: true, load: [() => ({ annals: { ...loadConfig(), ...overrides } })] }),
-        ConfigurationModule,
+        CoreModule.register(overrides),
         LoggerModule.forRootAsync({
           inject: [ANNALS_CONFIG],
           useFactory: (config: AnnalsConfig) => {
@@ -41,8 +37,6 @@ export class AppModule {
             storage: new FixedWindowThrottlerStorage(),
           }),
         }),
-        EventStoreModule,
-        ProjectionsModule,
         ApiModule,
         SubscriptionsModule,
         HealthModule,
@@ -52,14 +46,3 @@ export class AppModule {
     };
   }
 }
-
-@Module({
-  providers: [
-    { provide: ANNALS_CONFIG, inject: [ConfigService], useFactory: (config: ConfigService) => config.getOrThrow('annals') },
-  ],
-  exports: [ANNALS_CONFIG],
-})
-class ConfigurationModuleDefinition {}
-
-/** The typed config under one injection token, global so that every module can inject it. */
-const ConfigurationModule: DynamicModule = { module: ConfigurationModuleDefinition, global: true };

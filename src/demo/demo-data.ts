@@ -1,6 +1,8 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { INestApplicationContext } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Importer } from '../import/importer';
+import { readRecords } from '../import/read-records';
 
 /** The demo file: the same bodies a client would POST. */
 export interface DemoData {
@@ -14,30 +16,16 @@ export const DEMO_ACTOR = 'annals-demo-import';
 export class DemoImportError extends Error {}
 
 /**
- * Imports the demo data through the service's own public HTTP write path (app.inject runs the
- * full request pipeline: validation, decide, append, projection wait), so the demo obeys exactly
- * the rules any client does. Returns the number of requests made.
+ * Imports the demo data as any JSON import is: through the core's importer, so the API's DTO
+ * validation, decide, append and the projection wait, the rules any client obeys. A re-run finds
+ * every record unchanged and writes nothing. Returns the number of records.
  */
-export async function importDemoData(app: NestFastifyApplication, file = DEMO_DATA_FILE): Promise<number> {
-  const demo = JSON.parse(readFileSync(file, 'utf8')) as DemoData;
-  const requests: { url: string; body: Record<string, unknown> }[] = [
-    ...demo.facts.map((body) => ({ url: '/facts', body })),
-    ...demo.figures.flatMap(({ claims = [], ...figure }) => [
-      { url: '/figures', body: figure },
-      ...claims.map((body) => ({ url: `/figures/${figure.id}/claims`, body })),
-    ]),
-  ];
-  for (const { url, body } of requests) {
-    const response = await app.inject({
-      method: 'POST',
-      url,
-      payload: body,
-      // The key makes a re-run after a crash mid-import a no-op for what was already written.
-      headers: { 'content-type': 'application/json', 'x-actor': DEMO_ACTOR, 'idempotency-key': `demo:${url}:${String(body.id)}` },
-    });
-    if (response.statusCode >= 300) {
-      throw new DemoImportError(`demo import failed at POST ${url} ${String(body.id)}: ${response.statusCode} ${response.body}`);
-    }
+export async function importDemoData(app: INestApplicationContext, file = DEMO_DATA_FILE): Promise<number> {
+  const { records, unreadable } = readRecords(readFileSync(file, 'utf8'), 'json');
+  const summary = await app.get(Importer).run(records, { actor: DEMO_ACTOR }, unreadable);
+  if (summary.rejected > 0) {
+    const first = summary.rejections[0];
+    throw new DemoImportError(`demo import failed at ${first.at} (${first.id}): ${first.field}: ${first.reason}`);
   }
-  return requests.length;
+  return records.length;
 }
