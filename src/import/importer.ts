@@ -76,7 +76,7 @@ interface Prepared {
 }
 
 /** Streams are imported this many at a time; the records of one stream go one after the other, in file order. */
-const CONCURRENT_STREAMS = 8;
+const CONCURRENT_STREAMS = 16;
 const UNCHANGED = 'the correction changes nothing';
 
 /**
@@ -322,7 +322,8 @@ class ImportRun {
       const page = await this.store.readAll({ fromPosition: from, maxCount: 5000, filter: { eventTypes: ['FactRecorded'] } });
       for (const event of page) if (isFactEvent(event)) ids.add(String((event.data as { factId: string }).factId));
       if (page.length < 5000) return [...ids];
-      from = page[page.length - 1].position + 1n;
+      // Inclusive (positions are opaque on EventStoreDB): the repeated event adds nothing to a set.
+      from = page[page.length - 1].position;
     }
   }
 

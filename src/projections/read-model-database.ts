@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { FACT_SCHEMA } from './timeline/timeline.schema';
 import { FIGURE_SCHEMA } from './figures/figures.schema';
@@ -63,4 +63,28 @@ export function beginBulkLoad(db: Database.Database): () => void {
     db.pragma('synchronous = NORMAL');
     db.pragma(`user_version = ${READ_MODEL_VERSION}`);
   };
+}
+
+export interface ReadModelFileStatus {
+  readonly path: string;
+  /** The schema version the file was built with, and the one this code expects. */
+  readonly version: number;
+  readonly expectedVersion: number;
+  readonly current: boolean;
+  /** The last log position applied, -1n when none. */
+  readonly position: bigint;
+}
+
+/** What a read-model file holds, read without changing it (for `annals status` while a server runs). */
+export function readModelFileStatus(path: string): ReadModelFileStatus | undefined {
+  if (path === ':memory:' || !existsSync(path)) return undefined;
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    const hasCheckpoint = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'checkpoint'").get() !== undefined;
+    const position = hasCheckpoint ? ((db.prepare('SELECT position FROM checkpoint WHERE id = 1').pluck().safeIntegers(true).get() as bigint | undefined) ?? -1n) : -1n;
+    return { path, version, expectedVersion: READ_MODEL_VERSION, current: version === READ_MODEL_VERSION, position };
+  } finally {
+    db.close();
+  }
 }
