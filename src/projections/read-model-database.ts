@@ -88,3 +88,9 @@ export function readModelFileStatus(path: string): ReadModelFileStatus | undefin
     db.close();
   }
 }
+
+/** Every file a read model may occupy next to `path` (the database, its WAL and shared memory), for removal. */
+export function readModelFiles(path: string): string[] {
+  if (path === ':memory:') return [];
+  return ['', '-wal', '-shm'].map((suffix) => `${path}${suffix}`);
+}
