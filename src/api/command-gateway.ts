@@ -4,7 +4,7 @@ import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
 import type { Decider } from '../domain/decider';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store';
 import { handleCommand, idFromKey } from '../event-store/handle-command';
-import { ProjectionRunner } from '../projections/projection-runner';
+import { AppliedPosition } from '../projections/applied-position';
 import { RequestValidationError } from './problem';
 
 /** What a write takes from the request besides its body. */
@@ -34,7 +34,7 @@ export interface WriteResult {
 export class CommandGateway {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    private readonly runner: ProjectionRunner,
+    private readonly applied: AppliedPosition,
     @Inject(ANNALS_CONFIG) private readonly config: AnnalsConfig,
   ) {}
 
@@ -52,7 +52,7 @@ export class CommandGateway {
       { actor: context.actor?.trim() || 'anonymous', reason: context.reason, correlationId, causationId: correlationId },
       { ifMatch: parseIfMatch(context.ifMatch), idempotencyKey: context.idempotencyKey },
     );
-    const projected = await this.runner.waitFor(result.position, this.config.writeWaitMs);
+    const projected = await this.applied.waitFor(result.position, this.config.writeWaitMs);
     return { id, revision: result.revision.toString(), position: result.position.toString(), projected };
   }
 }

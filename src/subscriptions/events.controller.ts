@@ -4,9 +4,9 @@ import { SkipThrottle } from '@nestjs/throttler';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '../event-store/event-store';
-import { ProjectionRunner } from '../projections/projection-runner';
 import { RequestValidationError } from '../api/problem';
 import { EventFeed } from './event-feed';
+import { LiveEvents } from './live-events';
 
 export class EventsQueryDto {
   /** Start after this log position ('0' or a position from an earlier event); absent: live only. */
@@ -30,7 +30,7 @@ export class EventsController implements OnApplicationShutdown {
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    private readonly runner: ProjectionRunner,
+    private readonly live: LiveEvents,
   ) {}
 
   /**
@@ -57,7 +57,7 @@ export class EventsController implements OnApplicationShutdown {
     raw.write(': annals event stream\n\n');
     const feed = new EventFeed(
       this.store,
-      (listener) => this.runner.onApplied(listener),
+      (listener) => this.live.listen(listener),
       { send: (events) => raw.write(events.map(format).join('')) || raw.writableLength < MAX_BUFFERED_BYTES },
       { types: list(query.types), streamPrefixes: list(query.streams) },
       after,

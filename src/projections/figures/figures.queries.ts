@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { ReadModelSource } from '../read-model-database';
 import { claimValueBounds, type ClaimAsserted, type FigureDefined } from '../../domain/figure/figure.events';
 
 export interface FigureFilter {
@@ -63,14 +64,25 @@ interface ClaimRow {
 
 /** Figure reads: one indexed read of the figure's claim versions, then grouping in memory. */
 export class FigureQueries {
-  private readonly figureRow: Database.Statement;
-  private readonly claimRows: Database.Statement;
-  private readonly list: Database.Statement;
-  private readonly claimants: Database.Statement;
-  private readonly latestOfClaimant: Database.Statement;
-  private readonly revisionAt: Database.Statement;
+  private figureRow!: Database.Statement;
+  private claimRows!: Database.Statement;
+  private list!: Database.Statement;
+  private claimants!: Database.Statement;
+  private latestOfClaimant!: Database.Statement;
+  private revisionAt!: Database.Statement;
+  private preparedOn: Database.Database | undefined;
+  private readonly source: ReadModelSource;
 
-  constructor(db: Database.Database) {
+  /** A source whose connection may be swapped by a rebuild, or one fixed connection. */
+  constructor(source: ReadModelSource | Database.Database) {
+    this.source = 'prepare' in source ? { db: source } : source;
+  }
+
+  /** Statements belong to a connection: prepared again on the new one after a swap. */
+  private prepared(): this {
+    const db = this.source.db;
+    if (this.preparedOn === db) return this;
+    this.preparedOn = db;
     this.revisionAt = db
       .prepare('SELECT revision FROM claim_versions WHERE figure_id = ? AND recorded_from <= ? ORDER BY revision DESC LIMIT 1')
       .pluck();
@@ -89,18 +101,19 @@ export class FigureQueries {
        FROM claim_versions WHERE figure_id = ? AND recorded_from <= ? ORDER BY revision`,
     );
     this.list = db.prepare('SELECT figure_id, body FROM figures WHERE recorded_at <= ? ORDER BY figure_id LIMIT ? OFFSET ?');
+    return this;
   }
 
   /** Figures with their latest claims and spread, without histories: one indexed lookup per claimant. */
   figures(filter: FigureFilter, limit: number, offset: number): FigureSummary[] {
-    const rows = this.list.all(instant(filter), limit, offset) as FigureRow[];
+    const rows = this.prepared().list.all(instant(filter), limit, offset) as FigureRow[];
     return rows.map((row) => this.summary(row, filter));
   }
 
   /** A figure with its latest claims, spread and every claimant's history. */
   figure(figureId: string, filter: FigureFilter = {}): FigureView | undefined {
     const at = instant(filter);
-    const row = this.figureRow.get(figureId, at) as FigureRow | undefined;
+    const row = this.prepared().figureRow.get(figureId, at) as FigureRow | undefined;
     if (!row) return undefined;
     const rows = this.claimRows.all(figureId, at) as ClaimRow[];
     const visible = rows.filter((r) => r.recorded_to === null || r.recorded_to > at);
