@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { ANNALS_CONFIG, AnnalsConfig } from './config';
+import { AdminModule } from './admin/admin.module';
 import { ApiModule } from './api/api.module';
 import { FixedWindowThrottlerStorage } from './api/fixed-window-throttler-storage';
 import { CoreModule } from './core/core.module';
@@ -41,6 +42,7 @@ export class AppModule {
         SubscriptionsModule,
         HealthModule,
         UiModule,
+        AdminModule,
       ],
       providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }],
     };

@@ -46,8 +46,9 @@ export function registerImport(program: Command, cli: Cli): void {
         const reason = options.reason ?? (options.sync ? `sync from ${file.split('/').pop()}` : undefined);
         let summary: ImportSummary;
         if (global.url) {
-          const query = new URLSearchParams({ format, ...(options.kind ? { kind: options.kind } : {}), ...(options.sync ? { sync: 'true' } : {}), ...(options.dryRun ? { dryRun: 'true' } : {}), ...(reason ? { reason } : {}) });
-          summary = (await cli.request(global, 'POST', `/admin/import?${query}`, text, 'text/plain')) as ImportSummary;
+          const query = new URLSearchParams({ format, actor: options.actor, ...(options.kind ? { kind: options.kind } : {}), ...(options.sync ? { sync: 'true' } : {}), ...(options.dryRun ? { dryRun: 'true' } : {}), ...(reason ? { reason } : {}) });
+          const type = { csv: 'text/csv', ndjson: 'application/x-ndjson', json: 'application/vnd.annals.import+json' }[format];
+          summary = (await cli.request(global, 'POST', `/admin/import?${query}`, text, type)) as ImportSummary;
         } else {
           let read;
           try {
