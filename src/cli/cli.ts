@@ -87,6 +87,12 @@ export class Cli {
 
   /** A request to a running server (--url), with the key when one is given; answers parsed JSON. */
   async request(options: GlobalOptions, method: string, path: string, body?: string, contentType = 'application/json'): Promise<unknown> {
+    const text = await this.requestText(options, method, path, body, contentType);
+    return text === '' ? null : safeJson(text);
+  }
+
+  /** The same request, answering the body as it came (NDJSON, CSV). */
+  async requestText(options: GlobalOptions, method: string, path: string, body?: string, contentType = 'application/json'): Promise<string> {
     const url = new URL(path, options.url);
     let response: Response;
     try {
@@ -103,12 +109,12 @@ export class Cli {
       throw new CliError(`${url.origin} did not answer: ${(error as Error).cause ?? (error as Error).message}`, EXIT.failed);
     }
     const text = await response.text();
-    const parsed = text === '' ? null : safeJson(text);
+    // 503 is /health's answer when something is down: its body says what, and status reports it.
     if (!response.ok && response.status !== 503) {
-      const detail = (parsed as { detail?: string } | null)?.detail ?? text.slice(0, 500);
+      const detail = (safeJson(text) as { detail?: string } | null)?.detail ?? text.slice(0, 500);
       throw new CliError(`${method} ${url.pathname} answered ${response.status}: ${detail}`, response.status === 409 ? EXIT.refused : response.status < 500 ? EXIT.usage : EXIT.failed);
     }
-    return parsed;
+    return text;
   }
 }
 

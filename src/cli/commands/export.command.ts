@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { EVENT_STORE, type EventStore } from '../../event-store/event-store';
+import type { EventStore } from '../../event-store/event-store';
 import { openEventStore } from '../../event-store/event-store.module';
 import { exportLog } from '../../export/log-ndjson';
 import { CliError, EXIT, globals, type Cli } from '../cli';
@@ -20,8 +20,8 @@ export function registerExport(program: Command, cli: Cli): void {
         if (options.from !== undefined && !/^\d{1,19}$/.test(options.from)) throw new CliError('--from must be a log position', EXIT.usage);
         const from = options.from === undefined ? 'start' : BigInt(options.from);
         if (global.url) {
-          const text = await cli.request(global, 'GET', `/admin/export/log${options.from ? `?from=${options.from}` : ''}`);
-          await write(cli, options.out, (async function* () { yield typeof text === 'string' ? text : ''; })());
+          const text = await cli.requestText(global, 'GET', `/admin/export/log${options.from ? `?from=${options.from}` : ''}`);
+          await write(cli, options.out, [text]);
           return;
         }
         const store: EventStore = openEventStore(cli.config(global));
@@ -32,11 +32,10 @@ export function registerExport(program: Command, cli: Cli): void {
         }
       }),
     );
-  void EVENT_STORE;
 }
 
 /** Writes chunks to a file or stdout, waiting for drain so that a long export never buffers in memory. */
-async function write(cli: Cli, out: string | undefined, chunks: AsyncIterable<string>): Promise<void> {
+async function write(cli: Cli, out: string | undefined, chunks: AsyncIterable<string> | Iterable<string>): Promise<void> {
   const stream = out ? createWriteStream(out) : cli.io.stdout;
   for await (const chunk of chunks) if (!stream.write(chunk)) await once(stream, 'drain');
   if (out) {

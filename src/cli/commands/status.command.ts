@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { openEventStore } from '../../event-store/event-store.module';
-import { readModelFileStatus } from '../../projections/read-model-database';
+import { readModelFileStatus, resolveReadModelPath } from '../../projections/read-model-database';
 import { CliError, EXIT, globals, type Cli } from '../cli';
 
 export function registerStatus(program: Command, cli: Cli): void {
@@ -26,7 +26,7 @@ export function registerStatus(program: Command, cli: Cli): void {
         const store = openEventStore(config);
         try {
           const head = await store.headPosition();
-          const readModels = readModelFileStatus(config.readModelPath);
+          const readModels = readModelFileStatus(resolveReadModelPath(config.readModelPath));
           const lag = readModels && readModels.current ? (head > readModels.position ? head - readModels.position : 0n) : null;
           const status = {
             store: { kind: config.store, path: config.store === 'sqlite' ? config.sqlitePath : undefined, headPosition: head },

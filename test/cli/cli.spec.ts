@@ -1,0 +1,110 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createTestApp } from '../support/app';
+import { annals, tempDir } from './run-cli';
+
+const COMMANDS = ['serve', 'status', 'import', 'export', 'export log', 'backup', 'restore', 'rebuild'];
+
+describe('annals command line', () => {
+  it.each(COMMANDS)('answers --help for %s with its options and exit code 0', async (command) => {
+    const run = await annals([...command.split(' '), '--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^Usage: annals ${command}`));
+  });
+
+  it('lists every command and the exit codes in annals --help', async () => {
+    const run = await annals(['--help']);
+    expect(run.code).toBe(0);
+    for (const command of ['serve', 'status', 'import', 'export', 'backup', 'restore', 'rebuild']) expect(run.stdout).toContain(`  ${command}`);
+    expect(run.stdout).toContain('Exit codes:');
+  });
+
+  it('exits 2 on a usage error, naming it on stderr, with nothing on stdout', async () => {
+    const unknown = await annals(['frobnicate']);
+    expect(unknown).toEqual(expect.objectContaining({ code: 2, stdout: '' }));
+    expect(unknown.stderr).toMatch(/unknown command 'frobnicate'/);
+    const missing = await annals(['import']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/missing required argument 'file'/);
+    const { dir, remove } = tempDir();
+    try {
+      writeFileSync(join(dir, 'x.txt'), 'hello');
+      const format = await annals(['--data-dir', dir, 'import', join(dir, 'x.txt')]);
+      expect(format.code).toBe(2);
+      expect(format.stderr).toMatch(/cannot tell the format/);
+    } finally {
+      remove();
+    }
+  });
+
+  it('exits 3 when an import rejected records, and 1 when there is no data directory', async () => {
+    const { dir, remove } = tempDir();
+    try {
+      writeFileSync(join(dir, 'f.ndjson'), `${JSON.stringify({ kind: 'figure', id: 'f', name: 'N', unit: 'people', scope: { places: [] } })}\n${JSON.stringify({ kind: 'fact', title: '' })}\n`);
+      const run = await annals(['--data-dir', dir, '--json', 'import', join(dir, 'f.ndjson')]);
+      expect(run.code).toBe(3);
+      const summary = JSON.parse(run.stdout);
+      expect(summary).toEqual(expect.objectContaining({ written: 1, rejected: 1 }));
+      expect(summary.rejections[0]).toEqual(expect.objectContaining({ at: 'line 2', kind: 'fact', field: 'title' }));
+      const none = await annals(['--data-dir', join(dir, 'nowhere'), 'status']);
+      expect(none.code).toBe(1);
+      expect(none.stderr).toMatch(/no event log/);
+    } finally {
+      remove();
+    }
+  });
+
+  it('rebuilds a data directory and reports the read models in status', async () => {
+    const { dir, remove } = tempDir();
+    try {
+      writeFileSync(join(dir, 'f.ndjson'), `${JSON.stringify({ kind: 'figure', id: 'f', name: 'N', unit: 'people', scope: { places: [] } })}\n`);
+      await annals(['--data-dir', dir, 'import', join(dir, 'f.ndjson')]);
+      const rebuild = await annals(['--data-dir', dir, '--json', 'rebuild', '--progress']);
+      expect(rebuild.code).toBe(0);
+      expect(rebuild.stderr).toContain('rebuilding [');
+      expect(JSON.parse(rebuild.stdout)).toEqual(expect.objectContaining({ position: '1', lag: '0', lastRebuild: expect.objectContaining({ error: null }) }));
+      const status = JSON.parse((await annals(['--data-dir', dir, '--json', 'status'])).stdout);
+      expect(status).toEqual({
+        store: expect.objectContaining({ kind: 'sqlite', headPosition: '1' }),
+        readModels: expect.objectContaining({ path: JSON.parse(rebuild.stdout).file, position: '1', lag: '0', current: true }),
+      });
+    } finally {
+      remove();
+    }
+  });
+
+  describe('against a running server (--url)', () => {
+    let app: NestFastifyApplication;
+    let url: string;
+    beforeAll(async () => {
+      app = await createTestApp();
+      await app.listen(0, '127.0.0.1');
+      url = await app.getUrl();
+    });
+    afterAll(async () => {
+      await app.close();
+    });
+
+    it('imports, exports the log, rebuilds and reports status', async () => {
+      const { dir, remove } = tempDir();
+      try {
+        const file = join(dir, 'figures.csv');
+        writeFileSync(file, 'id,name,unit,places\ndeaths,Civilian deaths,people,Iraq; Syria\n');
+        const imported = await annals(['--url', url, '--json', 'import', file]);
+        expect(imported.stderr).toBe('');
+        expect(JSON.parse(imported.stdout)).toEqual(expect.objectContaining({ written: 1, recorded: 1 }));
+        const log = (await annals(['--url', url, 'export', 'log'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+        expect(log).toEqual([expect.objectContaining({ position: '1', type: 'FigureDefined', metadata: expect.objectContaining({ actor: 'annals-import' }) })]);
+        const rebuilt = await annals(['--url', url, '--json', 'rebuild']);
+        expect(rebuilt.code).toBe(0);
+        expect(JSON.parse(rebuilt.stdout).lastRebuild.error).toBeNull();
+        const status = await annals(['--url', url, 'status']);
+        expect(status.code).toBe(0);
+        expect(status.stdout).toMatch(/projections: up .*"position":"1"/);
+      } finally {
+        remove();
+      }
+    });
+  });
+});
