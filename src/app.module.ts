@@ -7,6 +7,7 @@ import { AdminModule } from './admin/admin.module';
 import { ApiModule } from './api/api.module';
 import { FixedWindowThrottlerStorage } from './api/fixed-window-throttler-storage';
 import { CoreModule } from './core/core.module';
+import { ExportModule } from './export/export.module';
 import { HealthModule } from './health/health.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 import { UiModule } from './ui/ui.module';
@@ -43,6 +44,7 @@ export class AppModule {
         HealthModule,
         UiModule,
         AdminModule,
+        ExportModule,
       ],
       providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }],
     };

@@ -108,3 +108,23 @@ describe('annals command line', () => {
     });
   });
 });
+
+describe('annals export views on a data directory', () => {
+  it('exports the demo timeline as TimelineJS and a figure as CSV, refusing a bad --as-of with exit 2', async () => {
+    const { dir, remove } = tempDir();
+    try {
+      expect((await annals(['--data-dir', dir, 'import', 'data/demo.json'])).code).toBe(0);
+      const timeline = await annals(['--data-dir', dir, 'export', 'timeline', '--format', 'timelinejs', '--as-of', '2016-12-31']);
+      expect(timeline.code).toBe(0);
+      expect(JSON.parse(timeline.stdout).events.map((e: { unique_id: string }) => e.unique_id)).toEqual(['us-led-coalition-formed', 'centcom-votel-tenure']);
+      const claims = await annals(['--data-dir', dir, 'export', 'claims', 'coalition-strikes']);
+      expect(claims.stdout.split('\n')[0]).toBe('figure_id,id,claimant,value_kind,value,min,max,qualifier,asserted_on,period_from,period_to,source_publisher,source_title,source_url,source_published_on,source_quote');
+      expect(claims.stdout.trim().split('\n')).toHaveLength(3);
+      const bad = await annals(['--data-dir', dir, 'export', 'claims', 'coalition-strikes', '--as-of', 'March 2019']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('asOf must be a day written YYYY-MM-DD');
+    } finally {
+      remove();
+    }
+  });
+});

@@ -70,6 +70,7 @@ export class FigureQueries {
   private claimants!: Database.Statement;
   private latestOfClaimant!: Database.Statement;
   private revisionAt!: Database.Statement;
+  private inForce!: Database.Statement;
   private preparedOn: Database.Database | undefined;
   private readonly source: ReadModelSource;
 
@@ -101,6 +102,12 @@ export class FigureQueries {
        FROM claim_versions WHERE figure_id = ? AND recorded_from <= ? ORDER BY revision`,
     );
     this.list = db.prepare('SELECT figure_id, body FROM figures WHERE recorded_at <= ? ORDER BY figure_id LIMIT ? OFFSET ?');
+    this.inForce = db.prepare(
+      `SELECT claim_id, claimant, asserted_start, asserted_position, status, position, event_type, actor, reason, recorded_from, recorded_to, body
+       FROM claim_versions
+       WHERE figure_id = @figureId AND asserted_start <= @asOf AND status = 'asserted' AND recorded_from <= @at AND (recorded_to IS NULL OR recorded_to > @at)
+       ORDER BY asserted_start, asserted_position`,
+    );
     return this;
   }
 
@@ -118,6 +125,12 @@ export class FigureQueries {
     const rows = this.claimRows.all(figureId, at) as ClaimRow[];
     const visible = rows.filter((r) => r.recorded_to === null || r.recorded_to > at);
     return { ...this.summary(row, filter), history: history(rows, visible, filter.asOf) };
+  }
+
+  /** Every claim of the figure in force (not retracted, as corrected) at knownAt and asserted by asOf, in assertion order: the figure's sheet. */
+  claims(figureId: string, filter: FigureFilter = {}): ClaimView[] {
+    const rows = this.prepared().inForce.all({ figureId, asOf: filter.asOf ?? '9999-12-31', at: instant(filter) }) as ClaimRow[];
+    return rows.map(toClaimView);
   }
 
   private summary(row: FigureRow, filter: FigureFilter): FigureSummary {
