@@ -3,6 +3,11 @@ import 'reflect-metadata';
 import { runCli } from './program';
 
 /** The `annals` command (package.json "bin"); see `annals --help` and the README. */
+// A reader that stops early (`annals export log | head`) is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
   (code) => {
     process.exitCode = code;
