@@ -6,6 +6,7 @@ import { ANNALS_CONFIG, AnnalsConfig } from './config';
 import { configureApp } from './configure-app';
 import { importDemoData } from './demo/demo-data';
 import { EVENT_STORE, type EventStore } from './event-store/event-store';
+import { markServed } from './core/server-lock';
 
 /** Boots the HTTP server on the core; `npm start` (main.ts) and `annals serve` both call it. */
 export async function startServer(overrides?: Partial<AnnalsConfig>): Promise<NestFastifyApplication> {
@@ -22,6 +23,7 @@ export async function startServer(overrides?: Partial<AnnalsConfig>): Promise<Ne
     app.get(Logger).log(`imported the demo data into the empty store (${records} records; ANNALS_DEMO_DATA=false turns this off)`);
   }
   await app.listen(config.port, config.host);
+  if (config.readModelPath !== ':memory:') markServed(config.readModelPath);
   app.get(Logger).log(`Annals listening on http://localhost:${config.port} (store: ${config.store}, data: ${config.dataDir})`);
   return app;
 }

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { Command } from 'commander';
 import { loadConfig, type AnnalsConfig } from '../config';
 import { CoreModule } from '../core/core.module';
+import { servingProcess } from '../core/server-lock';
 
 /**
  * Exit codes scripts can rely on (documented in the README and in `annals --help`).
@@ -154,6 +155,11 @@ export function globals(command: Command): GlobalOptions & Record<string, unknow
 
 /** Runs `fn` on a booted core and always closes it (jest and scripts hang on an open store otherwise). */
 export async function withCore<T>(cli: Cli, options: GlobalOptions, fn: (app: INestApplicationContext) => Promise<T>): Promise<T> {
+  const config = cli.config(options);
+  const server = config.readModelPath === ':memory:' ? undefined : servingProcess(config.readModelPath);
+  if (server !== undefined) {
+    throw new CliError(`a server (pid ${server}) serves ${config.dataDir}: send this command to it with --url (or stop it first)`, EXIT.refused);
+  }
   const app = await cli.core(options);
   try {
     return await fn(app);

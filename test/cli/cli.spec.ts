@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -124,6 +125,26 @@ describe('annals export views on a data directory', () => {
       expect(bad.code).toBe(2);
       expect(bad.stderr).toContain('asOf must be a day written YYYY-MM-DD');
     } finally {
+      remove();
+    }
+  });
+});
+
+describe('a data directory a server is serving', () => {
+  it('refuses to project into it from the command line (exit 4), pointing to --url', async () => {
+    const { dir, remove } = tempDir();
+    const server = spawn('sleep', ['30']);
+    try {
+      writeFileSync(join(dir, 'read-models.db.pid'), String(server.pid));
+      writeFileSync(join(dir, 'f.ndjson'), `${JSON.stringify({ kind: 'figure', id: 'f', name: 'N', unit: 'people', scope: { places: [] } })}\n`);
+      const run = await annals(['--data-dir', dir, 'import', join(dir, 'f.ndjson')]);
+      expect(run.code).toBe(4);
+      expect(run.stderr).toContain(`a server (pid ${server.pid}) serves`);
+      server.kill();
+      await new Promise((resolve) => server.once('exit', resolve));
+      expect((await annals(['--data-dir', dir, 'import', join(dir, 'f.ndjson')])).code).toBe(0);
+    } finally {
+      server.kill();
       remove();
     }
   });
