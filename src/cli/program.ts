@@ -9,10 +9,10 @@ import { registerStatus } from './commands/status.command';
 
 /**
  * The `annals` program. Each command works on a data directory (--data-dir, or ANNALS_DATA_DIR)
- * or, where it says so, on a running server (--url with --key). `keys` and `verify` are added by
- * their own modules with `program.addCommand(...)`.
+ * or, where it says so, on a running server (--url with --key). Commands built elsewhere (`keys`,
+ * `verify`) come in `extra`: they get the same output streams and exit-code handling.
  */
-export function buildProgram(cli: Cli): Command {
+export function buildProgram(cli: Cli, extra: readonly Command[] = []): Command {
   const program = new Command('annals')
     .description('Annals: event-sourced timelines of disputed, revised facts and figures')
     .version('0.1.0')
@@ -31,13 +31,21 @@ export function buildProgram(cli: Cli): Command {
   registerBackup(program, cli);
   registerRestore(program, cli);
   registerRebuild(program, cli);
+  for (const command of extra) program.addCommand(adopt(command, cli));
   return program;
 }
 
+/** addCommand does not pass on exitOverride and configureOutput: give them to a command built elsewhere and its subcommands. */
+function adopt(command: Command, cli: Cli): Command {
+  command.exitOverride().configureOutput({ writeOut: (s) => cli.io.stdout.write(s), writeErr: (s) => cli.io.stderr.write(s) });
+  for (const sub of command.commands) adopt(sub, cli);
+  return command;
+}
+
 /** Runs the command line on `argv` (without node and the script) and answers its exit code. */
-export async function runCli(argv: readonly string[], io: Io): Promise<number> {
+export async function runCli(argv: readonly string[], io: Io, extra: readonly Command[] = []): Promise<number> {
   const cli = new Cli(io);
-  const program = buildProgram(cli);
+  const program = buildProgram(cli, extra);
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { Command } from 'commander';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +20,16 @@ describe('annals command line', () => {
     expect(run.code).toBe(0);
     for (const command of ['serve', 'status', 'import', 'export', 'backup', 'restore', 'rebuild']) expect(run.stdout).toContain(`  ${command}`);
     expect(run.stdout).toContain('Exit codes:');
+  });
+
+  it('takes commands built elsewhere (keys, verify) with the same help and exit codes', async () => {
+    const keys = () => new Command('keys').description('manage API keys').addCommand(new Command('list').requiredOption('--role <role>'));
+    const help = await annals(['keys', '--help'], {}, [keys()]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: annals keys/);
+    const missing = await annals(['keys', 'list'], {}, [keys()]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/required option '--role <role>'/);
   });
 
   it('exits 2 on a usage error, naming it on stderr, with nothing on stdout', async () => {

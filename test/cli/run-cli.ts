@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import type { Command } from 'commander';
 import { runCli } from '../../src/cli/program';
 
 export interface CliRun {
@@ -11,7 +12,7 @@ export interface CliRun {
 }
 
 /** Runs `annals` in this process with captured output, as a script would see it. */
-export async function annals(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+export async function annals(args: readonly string[], env: NodeJS.ProcessEnv = {}, extra: readonly Command[] = []): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const sink = (write: (s: string) => void) =>
@@ -25,7 +26,7 @@ export async function annals(args: readonly string[], env: NodeJS.ProcessEnv = {
     stdout: sink((s) => (stdout += s)),
     stderr: sink((s) => (stderr += s)),
     env: { ANNALS_SQLITE_SYNCHRONOUS: 'normal', LOG_LEVEL: 'silent', ...env },
-  });
+  }, extra);
   return { code, stdout, stderr };
 }
 
