@@ -13,7 +13,9 @@ import {
   unusedReadModelFiles,
   type ReadModelSource,
 } from './read-model-database';
+import { FigureQueries } from './figures/figures.queries';
 import { TimelineProjection } from './timeline/timeline.projection';
+import { TimelineQueries } from './timeline/timeline.queries';
 
 export interface RebuildStatus {
   readonly startedAt: string;
@@ -85,12 +87,18 @@ export class ReadModels implements ReadModelSource {
     const onDisk = readModelFileStatus(path);
     for (const file of path === ':memory:' ? [] : unusedReadModelFiles(this.configuredPath, path)) rmSync(file, { force: true });
     if (onDisk && !onDisk.current && onDisk.position >= 0n && onDisk.position <= head) {
-      this.logger.log(`read models at ${path} have schema ${onDisk.version}, this build needs ${onDisk.expectedVersion}: serving them while new ones are rebuilt`);
-      this.current = new Database(path, { readonly: true });
-      this.currentPath = path;
-      this.applied.advance(onDisk.position);
-      void this.rebuild().done.catch(() => undefined);
-      return;
+      const old = new Database(path, { readonly: true });
+      if (answersEveryQuery(old)) {
+        this.logger.log(`read models at ${path} have schema ${onDisk.version}, this build needs ${onDisk.expectedVersion}: serving them while new ones are rebuilt`);
+        this.current = old;
+        this.currentPath = path;
+        this.applied.advance(onDisk.position);
+        void this.rebuild().done.catch(() => undefined);
+        return;
+      }
+      // This build's queries fail on the old tables: serving them would answer errors, so build first.
+      this.logger.log(`read models at ${path} have schema ${onDisk.version}, which this build cannot query: rebuilding them before serving`);
+      old.close();
     }
     this.current = openReadModelDatabase(path);
     this.currentPath = path;
@@ -204,5 +212,27 @@ export class ReadModels implements ReadModelSource {
       old.db.close();
       if (old.path !== ':memory:' && old.path !== path) for (const file of [old.path, `${old.path}-wal`, `${old.path}-shm`]) rmSync(file, { force: true });
     })().catch((error: Error) => this.logger.error(`could not let the old read models go: ${error.message}`));
+  }
+}
+
+/** Runs every query once on read models of another schema: true when none fails (a table or column this build needs is there). */
+function answersEveryQuery(db: Database.Database): boolean {
+  try {
+    const timeline = new TimelineQueries(db);
+    const figures = new FigureQueries(db);
+    const knownAt = new Date(0);
+    for (const clocks of [{}, { asOf: '2000-01-01', knownAt }]) {
+      timeline.timeline({ ...clocks, limit: 1, tag: 'probe' });
+      timeline.timeline({ ...clocks, limit: 1, entity: 'probe', text: 'probe', from: '2000-01-01', to: '2000-01-01' });
+      timeline.inEffect('2000-01-01', clocks, 1);
+      figures.figures(clocks, 1, 0);
+      figures.figure('probe', clocks);
+      figures.claims('probe', clocks);
+    }
+    timeline.fact('probe');
+    timeline.history('probe');
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -121,4 +121,18 @@ describe('rebuild without a gap', () => {
     expect(file.pragma('user_version', { simple: true })).toBe(READ_MODEL_VERSION);
     file.close();
   }, 60_000);
+
+  it('builds first, rather than answer errors, when this build cannot query the old read models', async () => {
+    const served = (await projections()).file as string;
+    const answer = (await get('/timeline?tag=load&order=desc&limit=5')).body;
+    await app.close();
+    const db = new Database(served);
+    db.exec('DROP TABLE fact_version_labels');
+    db.pragma(`user_version = ${READ_MODEL_VERSION - 1}`);
+    db.close();
+
+    app = await createTestApp(paths);
+    expect(await get('/timeline?tag=load&order=desc&limit=5')).toEqual({ status: 200, body: answer });
+    expect(await projections()).toEqual(expect.objectContaining({ lag: '0', rebuild: null }));
+  }, 60_000);
 });
