@@ -76,5 +76,8 @@ function fromHttpException(error: HttpException): ProblemDetails {
     [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: ['unsupported-media-type', 'Send application/json', 'Content-Type'],
   };
   const [code, title, field] = known[status] ?? [`http-${status}`, error.message];
-  return problem(status, code, title, error.message, field ? { errors: [{ field, reason: error.message }] } : {});
+  // Terminus's 503 carries what is down and why (store, projections): keep it for operators and `annals status`.
+  const health = error.getResponse() as { details?: unknown };
+  const details = status === HttpStatus.SERVICE_UNAVAILABLE && typeof health === 'object' && health?.details ? { details: health.details } : {};
+  return problem(status, code, title, error.message, field ? { errors: [{ field, reason: error.message }] } : details);
 }
