@@ -16,6 +16,7 @@ export class LiveEvents {
   private batch: RecordedEvent[] = [];
   private flushScheduled = false;
   private delivering: Promise<void> = Promise.resolve();
+  private readModelsBehind = false;
 
   constructor(
     private readonly store: EventStore,
@@ -58,7 +59,9 @@ export class LiveEvents {
     if (events.length === 0) return;
     const last = events[events.length - 1].position;
     this.delivering = this.delivering.then(async () => {
-      await this.applied.waitFor(last, this.holdMs);
+      // Once a wait has run out, later batches do not each wait again (the delay would pile up while
+      // the read models are stuck, e.g. serving old ones during a rebuild), until the read models catch up.
+      if (!this.readModelsBehind || this.applied.position >= last) this.readModelsBehind = !(await this.applied.waitFor(last, this.holdMs));
       for (const listener of this.listeners) listener(events);
     });
   }
