@@ -1,6 +1,8 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { InheritedNamesPipe } from './api/inherited-names.pipe';
+import { registerJsonBodyParser } from './api/json-body-parser';
 import { ProblemFilter } from './api/problem.filter';
 import { FieldError, RequestValidationError } from './api/problem';
 
@@ -9,7 +11,9 @@ export function configureApp(app: NestFastifyApplication): void {
   // JSON only: a text/plain or form-encoded write would be a cross-site form's way in (no CORS
   // preflight), so those bodies get 415. Nest's own parsers are off (bodyParser: false at creation).
   app.getHttpAdapter().getInstance().removeContentTypeParser(['text/plain']);
+  registerJsonBodyParser(app.getHttpAdapter().getInstance());
   app.useGlobalPipes(
+    new InheritedNamesPipe(),
     new ValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,

@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
+import { fastifyOptions } from './api/client-errors';
 import { AppModule } from './app.module';
 import { ANNALS_CONFIG, AnnalsConfig } from './config';
 import { configureApp } from './configure-app';
@@ -11,7 +12,7 @@ async function bootstrap(): Promise<void> {
   const module = AppModule.register();
   // The body limit is Fastify's, so it is set before the app exists: read the env early for it.
   const bodyLimit = Number(process.env.ANNALS_BODY_LIMIT_BYTES) || 256 * 1024;
-  const app = await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter({ bodyLimit }), { bufferLogs: true, bodyParser: false });
+  const app = await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter(fastifyOptions(bodyLimit)), { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
   configureApp(app);
   const config = app.get<AnnalsConfig>(ANNALS_CONFIG);

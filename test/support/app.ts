@@ -1,5 +1,6 @@
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { NestFactory } from '@nestjs/core';
+import { fastifyOptions } from '../../src/api/client-errors';
 import { AppModule } from '../../src/app.module';
 import type { AnnalsConfig } from '../../src/config';
 import { configureApp } from '../../src/configure-app';
@@ -17,7 +18,7 @@ export async function createTestApp(overrides: Partial<AnnalsConfig> = {}): Prom
   };
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.register(config),
-    new FastifyAdapter({ bodyLimit: config.bodyLimitBytes ?? 256 * 1024 }),
+    new FastifyAdapter(fastifyOptions(config.bodyLimitBytes ?? 256 * 1024)),
     { logger: false, bodyParser: false },
   );
   configureApp(app);

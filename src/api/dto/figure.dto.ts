@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsArray, IsIn, IsNotEmpty, IsNumber, IsOptional, IsString, ValidateNested } from 'class-validator';
+import { IsArray, IsIn, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
 import type { AssertClaim, CorrectClaim, DefineFigure } from '../../domain/figure/figure';
 import { CLAIM_QUALIFIERS, type ClaimQualifier, type ClaimValue } from '../../domain/figure/figure.events';
 import { defined, IsPartialDate, IsRecordId, PeriodDto, ReasonDto, SourceDto } from './common.dto';
@@ -14,7 +14,7 @@ export class DefineFigureDto {
   @IsString() @IsNotEmpty() name!: string;
   @IsString() @IsNotEmpty() unit!: string;
   @IsOptional() @IsString() description?: string;
-  @ValidateNested() @Type(() => ScopeDto) scope!: ScopeDto;
+  @IsObject() @ValidateNested() @Type(() => ScopeDto) scope!: ScopeDto;
 
   toCommand(figureId: string): DefineFigure {
     return defined({
@@ -40,10 +40,10 @@ export class ClaimValueDto {
 export class AssertClaimDto {
   @IsOptional() @IsString() @IsRecordId() id?: string;
   @IsString() @IsNotEmpty() claimant!: string;
-  @ValidateNested() @Type(() => ClaimValueDto) value!: ClaimValueDto;
+  @IsObject() @ValidateNested() @Type(() => ClaimValueDto) value!: ClaimValueDto;
   @IsString() @IsPartialDate() assertedOn!: string;
   @IsOptional() @ValidateNested() @Type(() => PeriodDto) period?: PeriodDto;
-  @ValidateNested() @Type(() => SourceDto) source!: SourceDto;
+  @IsObject() @ValidateNested() @Type(() => SourceDto) source!: SourceDto;
 
   toCommand(figureId: string, claimId: string): AssertClaim {
     return defined({
@@ -68,7 +68,7 @@ export class ClaimChangesDto {
 }
 
 export class CorrectClaimDto extends ReasonDto {
-  @ValidateNested() @Type(() => ClaimChangesDto) changes!: ClaimChangesDto;
+  @IsObject() @ValidateNested() @Type(() => ClaimChangesDto) changes!: ClaimChangesDto;
 
   toCommand(figureId: string, claimId: string): CorrectClaim {
     const c = this.changes;
