@@ -22,12 +22,12 @@ export function isBlank(text: string): boolean {
   return INVISIBLE.test(text);
 }
 
-/** Trimmed text of `min`..`max` characters; with `min` ≥ 1, it must show something. */
+/** Trimmed text of `min`..`max` characters; text that shows nothing counts as empty. */
 export function requireText(value: unknown, field: string, max: number, min = 1): string {
   if (typeof value !== 'string') throw invalid(`${field} must be text`, field);
-  const text = value.trim();
+  const text = isBlank(value) ? '' : value.trim();
   const length = textLength(text);
-  if (length < min || (min > 0 && isBlank(text))) throw invalid(`${field} must not be empty`, field);
+  if (length < min) throw invalid(`${field} must not be empty`, field);
   if (length > max) throw invalid(`${field} must be at most ${max} characters`, field);
   return text;
 }
@@ -36,7 +36,7 @@ export function requireText(value: unknown, field: string, max: number, min = 1)
 export function optionalText(value: unknown, field: string, max: number): string | undefined {
   if (value === undefined || value === null) return undefined;
   const text = requireText(value, field, max, 0);
-  return isBlank(text) ? undefined : text;
+  return text === '' ? undefined : text;
 }
 
 /** An array whose items are each checked and normalised by `item`, with their indexed field path. */
