@@ -8,7 +8,7 @@ import { ProjectionRunner } from '../projections/projection-runner';
 import { RequestValidationError } from '../api/problem';
 import { EventFeed } from './event-feed';
 
-/** Positions are 64-bit signed integers in both stores; none is negative (0 is before the first event). */
+/** A position travels as a signed 64-bit integer (SQLite's rowid) and is never negative: 0 is before the first event. */
 const POSITION = /^\d{1,19}$/;
 const MAX_POSITION = 2n ** 63n - 1n;
 const POSITION_MESSAGE = `$property must be a log position: a whole number from 0 to ${MAX_POSITION}`;
