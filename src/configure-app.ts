@@ -1,6 +1,8 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { InheritedNamesPipe } from './api/inherited-names.pipe';
+import { registerJsonBodyParser } from './api/json-body-parser';
 import { ProblemFilter } from './api/problem.filter';
 import { FieldError, RequestValidationError } from './api/problem';
 import { configureSecurity } from './api/security';
@@ -11,7 +13,9 @@ export function configureApp(app: NestFastifyApplication): void {
   // preflight), so those bodies get 415. Nest's own parsers are off (bodyParser: false at creation).
   app.getHttpAdapter().getInstance().removeContentTypeParser(['text/plain']);
   configureSecurity(app);
+  registerJsonBodyParser(app.getHttpAdapter().getInstance());
   app.useGlobalPipes(
+    new InheritedNamesPipe(),
     new ValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,

@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
+import { fastifyOptions } from './api/client-errors';
 import { AppModule } from './app.module';
 import { AuthService } from './auth/auth.service';
 import { listenPlan } from './auth/safe-defaults';
@@ -13,7 +14,7 @@ async function bootstrap(): Promise<void> {
   // The body limit and proxy trust are Fastify's, so they are set before the app exists: read the env early for them.
   const bodyLimit = Number(process.env.ANNALS_BODY_LIMIT_BYTES) || 256 * 1024;
   const trustProxy = ['1', 'true', 'yes', 'on'].includes((process.env.ANNALS_TRUST_PROXY ?? '').toLowerCase());
-  const app = await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter({ bodyLimit, trustProxy }), {
+  const app = await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter({ ...fastifyOptions(bodyLimit), trustProxy }), {
     bufferLogs: true,
     bodyParser: false,
   });

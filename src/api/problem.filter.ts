@@ -10,7 +10,7 @@ import {
   StreamNotFoundError,
   WrongExpectedVersionError,
 } from '../event-store/event-store';
-import { PROBLEM_CONTENT_TYPE, ProblemDetails, RequestValidationError, problem } from './problem';
+import { PROBLEM_CONTENT_TYPE, ProblemDetails, ProblemError, RequestValidationError, problem } from './problem';
 
 const DOMAIN_STATUS = { invalid: 400, 'not-found': 404, conflict: 409 } as const;
 
@@ -29,6 +29,7 @@ export class ProblemFilter implements ExceptionFilter {
   }
 
   private toProblem(error: unknown): ProblemDetails {
+    if (error instanceof ProblemError) return error.details;
     if (error instanceof RequestValidationError) {
       return problem(400, 'invalid-request', 'The request is not valid', error.message, { errors: error.errors });
     }
