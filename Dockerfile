@@ -15,8 +15,14 @@ RUN npm run build && npm prune --omit=dev
 
 # ---- runtime: no compiler, no dev dependencies, not root ----
 FROM node:20-bookworm-slim AS runtime
+# HOST=0.0.0.0: inside a container 127.0.0.1 is the container's own loopback, which a published port
+# does not reach. Listening on every interface with no API keys would let anyone who reaches the port
+# write, so the service then refuses to start unless keys exist in /data/keys.json (`annals keys
+# create`, ANNALS_DATA_DIR=/data) or ANNALS_ALLOW_OPEN_WRITES=true says open writes are meant
+# (docker-compose.yml does so and publishes the port on the host's loopback only).
 ENV NODE_ENV=production \
     PORT=3000 \
+    HOST=0.0.0.0 \
     ANNALS_DATA_DIR=/data
 WORKDIR /app
 COPY --from=build /app/package.json ./

@@ -1,13 +1,14 @@
 import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
-import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { ANNALS_CONFIG, AnnalsConfig } from './config';
 import { AdminModule } from './admin/admin.module';
 import { ApiModule } from './api/api.module';
-import { FixedWindowThrottlerStorage } from './api/fixed-window-throttler-storage';
+import { AuthModule } from './auth/auth.module';
+import { rateLimitOptions } from './auth/rate-limit';
 import { CoreModule } from './core/core.module';
 import { ExportModule } from './export/export.module';
+import { GrpcModule } from './grpc/grpc.module';
 import { HealthModule } from './health/health.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 import { UiModule } from './ui/ui.module';
@@ -32,21 +33,16 @@ export class AppModule {
             };
           },
         }),
-        ThrottlerModule.forRootAsync({
-          inject: [ANNALS_CONFIG],
-          useFactory: (config: AnnalsConfig) => ({
-            throttlers: [{ ttl: 60_000, limit: config.rateLimitPerMinute }],
-            storage: new FixedWindowThrottlerStorage(),
-          }),
-        }),
+        ThrottlerModule.forRootAsync({ inject: [ANNALS_CONFIG], useFactory: (config: AnnalsConfig) => rateLimitOptions(config) }),
+        AuthModule,
         ApiModule,
         SubscriptionsModule,
         HealthModule,
         UiModule,
+        GrpcModule,
         AdminModule,
         ExportModule,
       ],
-      providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }],
     };
   }
 }

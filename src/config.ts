@@ -4,7 +4,8 @@ import { SqliteSynchronous } from './event-store/sqlite/sqlite-event-store';
 /** The environment, read and checked once at start-up. */
 export interface AnnalsConfig {
   readonly port: number;
-  readonly host: string;
+  /** HOST when set; otherwise 127.0.0.1 while no API keys exist, 0.0.0.0 once they do (src/auth/safe-defaults.ts). */
+  readonly host?: string;
   readonly dataDir: string;
   readonly store: 'sqlite' | 'eventstoredb';
   /** SQLite event log: a path, or ':memory:'. */
@@ -17,8 +18,35 @@ export interface AnnalsConfig {
   /** How long a write waits for the read models to reach its position before it answers. */
   readonly writeWaitMs: number;
   readonly bodyLimitBytes: number;
-  readonly rateLimitPerMinute: number;
   readonly logLevel: string;
+  readonly auth: AuthConfig;
+  /** EventStoreDB's gRPC API over the store (src/grpc): off unless ANNALS_GRPC_PORT is set. */
+  readonly grpc?: GrpcConfig;
+}
+
+/** Access control, rate limits and browser security (README "Access control"). */
+export interface AuthConfig {
+  /** The API keys file: ANNALS_KEYS_FILE, or keys.json in the data directory. */
+  readonly keysFile: string;
+  readonly readsNeedKey: boolean;
+  /** Listen beyond loopback with no keys, so that anyone who reaches the port may write. */
+  readonly allowOpenWrites: boolean;
+  /** Origins allowed by CORS; empty: CORS off. */
+  readonly corsOrigins: readonly string[];
+  /** Served over TLS (directly or behind a proxy that terminates it): cookies get Secure, answers get HSTS. */
+  readonly tls: boolean;
+  readonly sessionTtlSeconds: number;
+  /** Signs session cookies; random per process when unset (sessions then end at restart and are per replica). */
+  readonly sessionSecret?: string;
+  readonly rateLimitsPerMinute: { readonly reads: number; readonly writes: number; readonly auth: number };
+}
+
+export interface GrpcConfig {
+  readonly port: number;
+  readonly host: string;
+  /** PEM files; both or neither. Without them the endpoint is insecure, and so unauthenticated. */
+  readonly tlsCertPath?: string;
+  readonly tlsKeyPath?: string;
 }
 
 export const ANNALS_CONFIG = Symbol('ANNALS_CONFIG');
@@ -41,7 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AnnalsConfig {
   }
   return {
     port: integer(env, 'PORT', 3000),
-    host: env.HOST ?? '0.0.0.0',
+    host: env.HOST || undefined,
     dataDir,
     store,
     sqlitePath: env.ANNALS_SQLITE_PATH ?? join(dataDir, 'events.db'),
@@ -52,9 +80,39 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AnnalsConfig {
     demoData: !['0', 'false', 'no', 'off'].includes((env.ANNALS_DEMO_DATA ?? 'true').toLowerCase()),
     writeWaitMs: integer(env, 'ANNALS_WRITE_WAIT_MS', 5000),
     bodyLimitBytes: integer(env, 'ANNALS_BODY_LIMIT_BYTES', 256 * 1024),
-    rateLimitPerMinute: integer(env, 'ANNALS_RATE_LIMIT_PER_MINUTE', 6000),
     logLevel: env.LOG_LEVEL ?? 'info',
+    auth: {
+      keysFile: resolve(env.ANNALS_KEYS_FILE || join(dataDir, 'keys.json')),
+      readsNeedKey: flag(env, 'ANNALS_READS_NEED_KEY', false),
+      allowOpenWrites: flag(env, 'ANNALS_ALLOW_OPEN_WRITES', false),
+      corsOrigins: (env.ANNALS_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+      tls: flag(env, 'ANNALS_TLS', false),
+      sessionTtlSeconds: integer(env, 'ANNALS_SESSION_TTL_MINUTES', 60) * 60,
+      sessionSecret: env.ANNALS_SESSION_SECRET || undefined,
+      rateLimitsPerMinute: {
+        reads: integer(env, 'ANNALS_RATE_LIMIT_READS_PER_MINUTE', 6000),
+        writes: integer(env, 'ANNALS_RATE_LIMIT_WRITES_PER_MINUTE', 600),
+        auth: integer(env, 'ANNALS_RATE_LIMIT_AUTH_PER_MINUTE', 20),
+      },
+    },
+    grpc: grpcConfig(env),
   };
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, not ${env[name]}`);
+}
+
+function grpcConfig(env: NodeJS.ProcessEnv): GrpcConfig | undefined {
+  if (!env.ANNALS_GRPC_PORT) return undefined;
+  const tlsCertPath = env.ANNALS_GRPC_TLS_CERT || undefined;
+  const tlsKeyPath = env.ANNALS_GRPC_TLS_KEY || undefined;
+  if (!tlsCertPath !== !tlsKeyPath) throw new ConfigError('ANNALS_GRPC_TLS_CERT and ANNALS_GRPC_TLS_KEY go together');
+  return { port: integer(env, 'ANNALS_GRPC_PORT', 0), host: env.ANNALS_GRPC_HOST || '127.0.0.1', tlsCertPath, tlsKeyPath };
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

@@ -121,7 +121,7 @@ function claimValue(r: Random): ClaimValue {
 }
 
 export function claimAsserted(r: Random, figure: string, claimId: string): ClaimAsserted {
-  return { figureId: figure, claimId, claimant: pick(r, CLAIMANTS), value: claimValue(r), assertedOn: partialDate(r), source: source(r, claimId) };
+  return { figureId: figure, claimId, claimant: pick(r, CLAIMANTS), value: claimValue(r), assertedOn: partialDate(r), sources: [source(r, claimId)] };
 }
 
 export function claimCorrected(r: Random, figure: string, claimId: string): ClaimCorrected {
@@ -224,5 +224,5 @@ export function factBody(r: Random, id: string, summary?: string): Record<string
 
 export function claimBody(r: Random, id: string): Record<string, unknown> {
   const claim = claimAsserted(r, 'unused', id);
-  return { id, claimant: claim.claimant, value: claim.value, assertedOn: claim.assertedOn, source: claim.source };
+  return { id, claimant: claim.claimant, value: claim.value, assertedOn: claim.assertedOn, sources: claim.sources };
 }

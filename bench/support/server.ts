@@ -77,7 +77,7 @@ function realApp(options: ServerOptions): Promise<NestFastifyApplication> {
     readModelPath: options.readModelPath,
     sqliteSynchronous: options.synchronous ?? 'full',
     // The rate limit stays on (it is part of the app) but high enough never to answer 429.
-    rateLimitPerMinute: 1_000_000_000,
+    auth: { rateLimitsPerMinute: { reads: 1_000_000_000, writes: 1_000_000_000, auth: 1_000_000_000 } },
   });
 }
 

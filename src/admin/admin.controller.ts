@@ -1,9 +1,11 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { IsBooleanString, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { RequestValidationError } from '../api/problem';
+import { ANONYMOUS, principalOf } from '../auth/auth.service';
+import { Role } from '../auth/role.decorator';
 import { DomainError } from '../domain/errors';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store';
 import { exportLog } from '../export/log-ndjson';
@@ -17,7 +19,6 @@ export class ImportQueryDto {
   @IsOptional() @IsBooleanString() sync?: string;
   @IsOptional() @IsBooleanString() dryRun?: string;
   @IsOptional() @IsString() @MaxLength(2000) reason?: string;
-  @IsOptional() @IsString() @MaxLength(200) actor?: string;
 }
 
 export class LogQueryDto {
@@ -26,9 +27,10 @@ export class LogQueryDto {
 
 /**
  * Operations over HTTP, for `annals --url`: rebuild the read models, import a file, export the
- * log. Every one of them changes or reveals the whole record: the admin role guards them.
+ * log. Every one of them changes or reveals the whole record: they need the admin role.
  */
 @ApiTags('admin')
+@Role('admin')
 @Controller('admin')
 export class AdminController {
   constructor(
@@ -53,7 +55,7 @@ export class AdminController {
 
   /** Imports the body (CSV, NDJSON or the JSON import shape) through the write path; answers the summary. */
   @Post('import')
-  async import(@Query() query: ImportQueryDto, @Body() body: unknown) {
+  async import(@Query() query: ImportQueryDto, @Body() body: unknown, @Req() request: FastifyRequest) {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     let read;
     try {
@@ -64,7 +66,8 @@ export class AdminController {
     }
     return this.importer.run(
       read.records,
-      { actor: query.actor?.trim() || 'annals-import', reason: query.reason, sync: query.sync === 'true', dryRun: query.dryRun === 'true' },
+      // The actor is the key's name, as for every write (never a claim the client makes).
+      { actor: principalOf(request)?.name ?? ANONYMOUS, reason: query.reason, sync: query.sync === 'true', dryRun: query.dryRun === 'true' },
       read.unreadable,
     );
   }

@@ -10,6 +10,8 @@ import { RequestValidationError } from './problem';
 /** What a write takes from the request besides its body. */
 export interface WriteContext {
   readonly actor?: string;
+  /** Whom the key wrote for (X-Actor), kept only for keys allowed to name one. */
+  readonly onBehalfOf?: string;
   readonly correlationId?: string;
   readonly idempotencyKey?: string;
   readonly ifMatch?: string;
@@ -49,7 +51,15 @@ export class CommandGateway {
       this.store,
       decider,
       command,
-      { actor: context.actor?.trim() || 'anonymous', reason: context.reason, correlationId, causationId: correlationId },
+      // recordedOn: the clock lives here, not in the domain, which refuses a claim made after this day.
+      {
+        actor: context.actor?.trim() || 'anonymous',
+        ...(context.onBehalfOf ? { onBehalfOf: context.onBehalfOf.trim() } : {}),
+        reason: context.reason,
+        correlationId,
+        causationId: correlationId,
+        recordedOn: new Date().toISOString().slice(0, 10),
+      },
       { ifMatch: parseIfMatch(context.ifMatch), idempotencyKey: context.idempotencyKey },
     );
     const projected = await this.applied.waitFor(result.position, this.config.writeWaitMs);

@@ -8,10 +8,10 @@ import { CommandGateway, newId, type WriteContext, type WriteResult } from './co
 import { ReasonDto } from './dto/common.dto';
 import { CorrectFactDto, RecordFactDto } from './dto/fact.dto';
 import { KnownAtDto } from './dto/query.dto';
-import { Write } from './write-context.decorator';
+import { ON_BEHALF_OF, Write } from './write-context.decorator';
 
 @ApiTags('facts')
-@ApiHeader({ name: 'X-Actor', required: false, description: 'Who makes the change (recorded in the event metadata)' })
+@ApiHeader({ name: 'X-Actor', required: false, description: ON_BEHALF_OF })
 @Controller('facts')
 export class FactsController {
   constructor(

@@ -6,14 +6,14 @@ import { figureDecider } from '../domain/figure/figure';
 import { FigureQueries } from '../projections/figures/figures.queries';
 import { CommandGateway, newId, type WriteContext, type WriteResult } from './command-gateway';
 import { ReasonDto } from './dto/common.dto';
-import { AssertClaimDto, CorrectClaimDto, DefineFigureDto } from './dto/figure.dto';
+import { AssertClaimDto, CorrectClaimDto, DefineFigureDto, RankClaimDto } from './dto/figure.dto';
 import { ClocksDto, PageDto } from './dto/query.dto';
-import { Write } from './write-context.decorator';
+import { ON_BEHALF_OF, Write } from './write-context.decorator';
 
 const IF_MATCH = { name: 'If-Match', required: false, description: 'The figure revision you read (ETag); 412 if it changed since' };
 
 @ApiTags('figures')
-@ApiHeader({ name: 'X-Actor', required: false, description: 'Who makes the change (recorded in the event metadata)' })
+@ApiHeader({ name: 'X-Actor', required: false, description: ON_BEHALF_OF })
 @Controller('figures')
 export class FiguresController {
   constructor(
@@ -79,6 +79,23 @@ export class FiguresController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     const command = { type: 'RetractClaim' as const, figureId, claimId };
+    const result = await this.gateway.execute(figureDecider, command, claimId, { ...context, reason: body.reason });
+    void reply.header('etag', `"${result.revision}"`);
+    return result;
+  }
+
+  /** Ranks a claim preferred, normal or deprecated (the reason is kept with the rank and in the audit trail). */
+  @Post(':id/claims/:claimId/rank')
+  @HttpCode(200)
+  @ApiHeader(IF_MATCH)
+  async rank(
+    @Param('id') figureId: string,
+    @Param('claimId') claimId: string,
+    @Body() body: RankClaimDto,
+    @Write() context: WriteContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const command = { type: 'RankClaim' as const, figureId, claimId, rank: { value: body.value, reason: body.reason } };
     const result = await this.gateway.execute(figureDecider, command, claimId, { ...context, reason: body.reason });
     void reply.header('etag', `"${result.revision}"`);
     return result;

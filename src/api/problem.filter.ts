@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AuthError, WWW_AUTHENTICATE } from '../auth/auth-error';
 import { DomainError } from '../domain/errors';
 import { IdempotencyKeyReusedError } from '../event-store/handle-command';
 import {
@@ -9,7 +10,7 @@ import {
   StreamNotFoundError,
   WrongExpectedVersionError,
 } from '../event-store/event-store';
-import { PROBLEM_CONTENT_TYPE, ProblemDetails, RequestValidationError, problem } from './problem';
+import { PROBLEM_CONTENT_TYPE, ProblemDetails, ProblemError, RequestValidationError, problem } from './problem';
 
 const DOMAIN_STATUS = { invalid: 400, 'not-found': 404, conflict: 409 } as const;
 
@@ -23,12 +24,17 @@ export class ProblemFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const body = { ...this.toProblem(error), instance: request.url };
     if (body.status >= 500) this.logger.error(error instanceof Error ? error.stack : String(error));
+    if (body.status === 401) void reply.header('www-authenticate', WWW_AUTHENTICATE);
     void reply.status(body.status).header('content-type', PROBLEM_CONTENT_TYPE).send(body);
   }
 
   private toProblem(error: unknown): ProblemDetails {
+    if (error instanceof ProblemError) return error.details;
     if (error instanceof RequestValidationError) {
       return problem(400, 'invalid-request', 'The request is not valid', error.message, { errors: error.errors });
+    }
+    if (error instanceof AuthError) {
+      return problem(error.status, error.code, error.status === 401 ? 'Authentication needed' : 'Not allowed', error.message);
     }
     if (error instanceof DomainError) {
       const status = DOMAIN_STATUS[error.code];

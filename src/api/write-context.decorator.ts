@@ -1,15 +1,23 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+import { ANONYMOUS, principalOf } from '../auth/auth.service';
 import type { WriteContext } from './command-gateway';
 import { RequestValidationError } from './problem';
 
 /** Context key → header name as clients write it (Node gives them to us lower-cased). */
-const HEADERS = { actor: 'X-Actor', correlationId: 'X-Correlation-Id', idempotencyKey: 'Idempotency-Key', ifMatch: 'If-Match' } as const;
+const HEADERS = { onBehalfOf: 'X-Actor', correlationId: 'X-Correlation-Id', idempotencyKey: 'Idempotency-Key', ifMatch: 'If-Match' } as const;
 const MAX_HEADER_LENGTH = 200;
 
+/** X-Actor as the API reference describes it. */
+export const ON_BEHALF_OF =
+  'Whom the change is made for. Recorded as onBehalfOf in the event metadata only for a key created with --on-behalf-of; ' +
+  'ignored otherwise. The actor is always the name of the key that sent the request.';
+
 /**
- * The write's context from its headers: X-Actor (who; no authentication yet, so it is recorded
- * as claimed), X-Correlation-Id, Idempotency-Key and If-Match. The reason comes from the body.
+ * The write's context: the actor is the key's name (the access guard identified the request;
+ * 'anonymous' when no key is needed), never a header's claim. X-Actor is kept, as `onBehalfOf`,
+ * only from a key created with that permission; from others it is ignored. Then
+ * X-Correlation-Id, Idempotency-Key and If-Match. The reason comes from the body.
  */
 export const Write = createParamDecorator((_: unknown, ctx: ExecutionContext): WriteContext => {
   const request = ctx.switchToHttp().getRequest<FastifyRequest>();
@@ -22,5 +30,7 @@ export const Write = createParamDecorator((_: unknown, ctx: ExecutionContext): W
     }
     context[key] = value;
   }
-  return context;
+  const principal = principalOf(request);
+  if (!principal?.onBehalfOf || !context.onBehalfOf?.trim()) delete context.onBehalfOf;
+  return { ...context, actor: principal?.name ?? ANONYMOUS };
 });

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
+import { keysCommand } from '../auth/keys.command';
 import { runCli } from './program';
 
 /** The `annals` command (package.json "bin"); see `annals --help` and the README. */
@@ -8,9 +9,10 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(0);
   throw error;
 });
-runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
+runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }, [keysCommand()]).then(
   (code) => {
-    process.exitCode = code;
+    // `keys` sets process.exitCode itself (its own codes: 1 usage, 2 no such key).
+    process.exitCode = code || process.exitCode;
   },
   (error: unknown) => {
     process.stderr.write(`annals: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -32,6 +32,11 @@ export function buildProgram(cli: Cli, extra: readonly Command[] = []): Command 
   registerRestore(program, cli);
   registerRebuild(program, cli);
   for (const command of extra) program.addCommand(adopt(command, cli));
+  // A command built elsewhere may declare its own --data-dir (keys does): `annals --data-dir X keys …` means X there too.
+  program.hook('preSubcommand', (root, sub) => {
+    const dataDir = root.opts<{ dataDir?: string }>().dataDir;
+    if (dataDir && sub.options.some((o) => o.long === '--data-dir')) sub.setOptionValueWithSource('dataDir', dataDir, 'cli');
+  });
   return program;
 }
 

@@ -1,11 +1,16 @@
-import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
+import { InheritedNamesPipe } from '../api/inherited-names.pipe';
 import { FieldError, RequestValidationError } from '../api/problem';
 
 /**
- * The one validation of incoming records: the HTTP app's global pipe and the importer both use it,
- * so a request body and an imported record are refused with the same message.
+ * The one validation of incoming records: the HTTP app's global pipes and the importer both use
+ * them, in this order, so a request body and an imported record are refused with the same message.
  */
-export function validationPipe(): ValidationPipe {
+export function validationPipes(): PipeTransform[] {
+  return [new InheritedNamesPipe(), validationPipe()];
+}
+
+function validationPipe(): ValidationPipe {
   return new ValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
@@ -16,12 +21,14 @@ export function validationPipe(): ValidationPipe {
   });
 }
 
-const shared = validationPipe();
+const shared = validationPipes();
 
 /** A plain record as a DTO instance, checked exactly as a request body is; throws RequestValidationError. */
 export async function validateRecord<T extends object>(dto: new () => T, plain: unknown): Promise<T> {
   const metadata: ArgumentMetadata = { type: 'body', metatype: dto, data: undefined };
-  return (await shared.transform(plain, metadata)) as T;
+  let value = plain;
+  for (const pipe of shared) value = await pipe.transform(value, metadata);
+  return value as T;
 }
 
 /** class-validator nests errors for nested DTOs; clients want one flat list of `field: reason`. */

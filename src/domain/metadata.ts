@@ -1,5 +1,5 @@
 import { invalid } from './errors';
-import { textLength } from './text';
+import { isBlank, textLength } from './text';
 
 /**
  * Who asks and why, as the caller knows it. decide returns bare `{ type, data }` events; the
@@ -8,9 +8,16 @@ import { textLength } from './text';
  */
 export interface CommandMeta {
   readonly actor: string;
+  /** Whom the actor wrote for, when its key may say so; recorded beside the actor, never instead. */
+  readonly onBehalfOf?: string;
   readonly reason?: string;
   readonly correlationId: string;
   readonly causationId?: string;
+  /**
+   * The day ('YYYY-MM-DD', UTC) the writer's clock gives as it decides: the domain has no clock of
+   * its own, and a claim asserted after the day we record it is a slip. Absent: not checked.
+   */
+  readonly recordedOn?: string;
 }
 
 export const MAX_REASON_LENGTH = 2000;
@@ -21,7 +28,7 @@ export const MAX_REASON_LENGTH = 2000;
  */
 export function requireReason(meta: CommandMeta): string {
   const reason = typeof meta.reason === 'string' ? meta.reason.trim() : '';
-  if (reason === '') throw invalid('a reason is required to correct or retract', 'reason');
+  if (isBlank(reason)) throw invalid('a reason is required to correct or retract', 'reason');
   if (textLength(reason) > MAX_REASON_LENGTH) {
     throw invalid(`reason must be at most ${MAX_REASON_LENGTH} characters`, 'reason');
   }

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Decider } from '../domain/decider';
 import { DomainError } from '../domain/errors';
 import type { CommandMeta } from '../domain/metadata';
+import { upcast } from '../domain/upcast';
 import {
   EventStore,
   JsonObject,
@@ -63,7 +64,7 @@ export async function handleCommand<Command, Event extends { type: string; data:
     if (options.ifMatch !== undefined && options.ifMatch !== revision) {
       throw new WrongExpectedVersionError(streamId, options.ifMatch, revision);
     }
-    const state = history.reduce((s, e) => decider.evolve(s, { type: e.type, data: e.data } as unknown as Event), decider.initialState);
+    const state = history.reduce((s, e) => decider.evolve(s, upcast({ type: e.type, data: e.data }) as unknown as Event), decider.initialState);
     const events = decider.decide(command, state, meta);
     const metadata = eventMetadata(meta, options.idempotencyKey, fingerprint);
     try {
@@ -95,6 +96,7 @@ async function readHistory(store: EventStore, streamId: string): Promise<Recorde
 function eventMetadata(meta: CommandMeta, idempotencyKey: string | undefined, request: string | undefined): JsonObject {
   return {
     actor: meta.actor,
+    ...(meta.onBehalfOf ? { onBehalfOf: meta.onBehalfOf } : {}),
     ...(meta.reason?.trim() ? { reason: meta.reason.trim() } : {}),
     correlationId: meta.correlationId,
     ...(meta.causationId ? { causationId: meta.causationId } : {}),

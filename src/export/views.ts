@@ -1,9 +1,12 @@
 import { stringify } from 'csv-stringify/sync';
 import type { ClaimQualifier } from '../domain/figure/figure.events';
-import { isPeriod, parsePartialDate, type PartialDate } from '../domain/valid-time';
+import type { Confidence } from '../domain/confidence';
+import { FIRST_DAY, parseDate } from '../domain/edtf';
+import type { Source } from '../domain/source';
+import { isPeriod, type PartialDate } from '../domain/valid-time';
 import type { FigureSummary, ClaimView } from '../projections/figures/figures.queries';
 import type { FactView, TimelineFilter, TimelineQueries } from '../projections/timeline/timeline.queries';
-import { CSV_LAYOUTS } from '../import/csv-layouts';
+import { CSV_LAYOUTS, sourceColumns } from '../import/csv-layouts';
 
 /** The clocks of an export and the timeline's filters; every view is answered from the read models as the API answers. */
 export interface ViewClocks {
@@ -16,6 +19,7 @@ export type TimelineFormat = 'csv' | 'timelinejs';
 
 /** A figure's claims in force as a CSV in the claims import layout, so the sheet can be edited and imported back (--sync). */
 export function claimsCsv(claims: readonly ClaimView[]): string {
+  const columns = [...CSV_LAYOUTS.claim, ...extraSourceColumns(claims.map((c) => c.sources))];
   const rows = claims.map((c) => ({
     figure_id: c.figureId,
     id: c.claimId,
@@ -28,9 +32,14 @@ export function claimsCsv(claims: readonly ClaimView[]): string {
     asserted_on: c.assertedOn,
     period_from: c.period?.from ?? '',
     period_to: c.period?.to ?? '',
-    ...sourceCells('source', c.source),
+    ...confidenceCells(c.confidence),
+    // An explicit rank only: a claim stored without one reads back as 'normal' and is exported so.
+    rank: c.rank.value === 'normal' && !c.rank.reason ? '' : c.rank.value,
+    rank_reason: c.rank.reason ?? '',
+    inferred_from: (c.inferredFrom ?? []).join('; '),
+    ...sourcesCells(c.sources),
   }));
-  return stringify(rows, { header: true, columns: [...CSV_LAYOUTS.claim] });
+  return stringify(rows, { header: true, columns });
 }
 
 /** Every fact the timeline shows at these clocks, page by page through the same query the API pages. */
@@ -46,8 +55,7 @@ export function timelineFacts(timeline: TimelineQueries, filter: TimelineFilter)
 
 /** The timeline as a CSV in the facts import layout (one sourceN_ group per further source). */
 export function timelineCsv(facts: readonly FactView[]): string {
-  const extra = Math.max(1, ...facts.map((f) => f.sources.length)) - 1;
-  const columns = [...CSV_LAYOUTS.fact, ...Array.from({ length: Math.min(extra, 8) }, (_, i) => sourceColumns(`source${i + 2}`)).flat()];
+  const columns = [...CSV_LAYOUTS.fact, ...extraSourceColumns(facts.map((f) => f.sources))];
   const rows = facts.map((f) => ({
     id: f.id,
     title: f.title,
@@ -57,7 +65,8 @@ export function timelineCsv(facts: readonly FactView[]): string {
     at: isPeriod(f.validTime) ? '' : f.validTime.at,
     from: isPeriod(f.validTime) ? f.validTime.from : '',
     to: isPeriod(f.validTime) ? (f.validTime.to ?? '') : '',
-    ...Object.assign({}, ...f.sources.slice(0, 9).map((s, i) => sourceCells(i === 0 ? 'source' : `source${i + 1}`, s))),
+    ...confidenceCells(f.confidence),
+    ...sourcesCells(f.sources),
   }));
   return stringify(rows, { header: true, columns });
 }
@@ -96,7 +105,7 @@ export function timelineJs(facts: readonly FactView[], clocks: ViewClocks, title
 
 /**
  * A figure's claims as schema.org JSON-LD. Each claim is a schema.org `Claim` (author: the
- * claimant; datePublished: when it was asserted; appearance: its source as a CreativeWork;
+ * claimant; datePublished: when it was asserted, when that is a plain date; appearance: its sources as CreativeWorks;
  * about: the figure; temporalCoverage: the period it covers; text: the number in words). Not a
  * ClaimReview: Annals records who claims what and keeps disputes open, it gives no verdict, so
  * there is no reviewRating to give; the number itself has no schema.org property on a Claim and
@@ -123,21 +132,27 @@ export function claimsJsonLd(figure: FigureSummary, claims: readonly ClaimView[]
         '@id': `urn:annals:claim:${figure.id}:${c.claimId}`,
         text: `${c.claimant}: ${valueInWords(c)} ${figure.unit}`,
         author: { '@type': 'Organization', name: c.claimant },
-        datePublished: c.assertedOn,
+        ...plainDate('datePublished', c.assertedOn),
         about,
         ...(c.period ? { temporalCoverage: `${c.period.from}/${c.period.to ?? '..'}` } : {}),
         ...(figure.scope.places.length ? { spatialCoverage: figure.scope.places.map((name) => ({ '@type': 'Place', name })) } : {}),
-        appearance: {
+        appearance: c.sources.map((source) => ({
           '@type': 'CreativeWork',
-          url: c.source.url,
-          name: c.source.title,
-          publisher: { '@type': 'Organization', name: c.source.publisher },
-          ...(c.source.publishedOn ? { datePublished: c.source.publishedOn } : {}),
-          ...(c.source.quote ? { text: c.source.quote } : {}),
-        },
+          url: source.url,
+          name: source.title,
+          publisher: { '@type': 'Organization', name: source.publisher },
+          ...plainDate('datePublished', source.publishedOn),
+          ...(source.archivedUrl ? { archivedAt: source.archivedUrl } : {}),
+          ...(source.quote ? { text: source.quote } : {}),
+        })),
       },
     })),
   };
+}
+
+/** schema.org dates are ISO 8601: a date known only within a window ('[2019-03-28..2019-03-31]') has no place there and is left out. */
+function plainDate(key: string, date: string | undefined): Record<string, string> {
+  return date && /^\d{4}(-\d{2}(-\d{2})?)?$/.test(date) ? { [key]: date } : {};
 }
 
 const QUALIFIER_WORDS: Record<ClaimQualifier, string> = {
@@ -157,24 +172,47 @@ function valueInWords(claim: ClaimView): string {
   return n(v.value);
 }
 
-/** TimelineJS dates carry only the parts known: a year, a month, a day. */
+/**
+ * TimelineJS dates carry only the parts known: a year, a month, a day. A date known only within a
+ * window ('[2017-06-30..2017-07-28]') is placed at its first possible day and shown as written.
+ */
 function tlDate(date: PartialDate) {
-  const parsed = parsePartialDate(date, 'validTime');
+  const parsed = parseDate(date, 'validTime');
+  if (parsed.precision === 'window') {
+    const [year, month, day] = (parsed.earliest === FIRST_DAY ? parsed.latest : parsed.earliest).split('-').map(Number);
+    return { year, month, day, display_date: date };
+  }
   const [year, month, day] = date.split('-').map(Number);
   return { year, ...(parsed.precision !== 'year' ? { month } : {}), ...(parsed.precision === 'day' ? { day } : {}) };
 }
 
-function sourceColumns(prefix: string): string[] {
-  return ['publisher', 'title', 'url', 'published_on', 'quote'].map((c) => `${prefix}_${c}`);
+/** source2_… columns for as many further sources as the longest list has (up to source9_). */
+function extraSourceColumns(lists: readonly (readonly Source[])[]): string[] {
+  const extra = Math.min(8, Math.max(1, ...lists.map((l) => l.length)) - 1);
+  return Array.from({ length: extra }, (_, i) => sourceColumns(`source${i + 2}`)).flat();
 }
 
-function sourceCells(prefix: string, source: { publisher: string; title: string; url: string; publishedOn?: string; quote?: string }): Record<string, string> {
+function sourcesCells(sources: readonly Source[]): Record<string, string> {
+  return Object.assign({}, ...sources.slice(0, 9).map((s, i) => sourceCells(i === 0 ? 'source' : `source${i + 1}`, s)));
+}
+
+function sourceCells(prefix: string, source: Source): Record<string, string> {
   return {
     [`${prefix}_publisher`]: source.publisher,
     [`${prefix}_title`]: source.title,
     [`${prefix}_url`]: source.url,
     [`${prefix}_published_on`]: source.publishedOn ?? '',
+    [`${prefix}_accessed_on`]: source.accessedOn ?? '',
+    [`${prefix}_archived_url`]: source.archivedUrl ?? '',
     [`${prefix}_quote`]: source.quote ?? '',
+  };
+}
+
+function confidenceCells(confidence: Confidence | undefined): Record<string, string> {
+  return {
+    confidence_level: confidence?.level ?? '',
+    confidence_source_grade: confidence?.sourceGrade ?? '',
+    confidence_note: confidence?.note ?? '',
   };
 }
 

@@ -2,11 +2,13 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
+import { Role } from '../auth/role.decorator';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store';
 import { ReadModels } from '../projections/read-models';
 
 @ApiTags('health')
 @SkipThrottle()
+@Role('public')
 @Controller('health')
 export class HealthController {
   constructor(

@@ -38,6 +38,10 @@ export interface ImportOptions {
   /** Decide every record against the stored state, write nothing. */
   readonly dryRun?: boolean;
   readonly onProgress?: (done: number, total: number) => void;
+  /** Leave a stored record whose values differ as it is (counted unchanged) instead of refusing it: the demo's re-runs. */
+  readonly keepStored?: boolean;
+  /** An Idempotency-Key per record, as an HTTP client would send: its events' ids are then derived from it. */
+  readonly idempotencyKey?: (record: ImportRecord, id: string) => string;
 }
 
 export interface Rejection {
@@ -260,7 +264,8 @@ class ImportRun {
     const claim = figure.status === 'defined' ? figure.claims.get(id) : undefined;
     if (!claim) return this.write(prepared, decider, state, assert, false);
     if (claim.status === 'retracted') throw new DomainError('conflict', `claim ${id} was retracted; a retracted record stays withdrawn`, 'id');
-    const { type: _, figureId: __, claimId: ___, ...changes } = assert;
+    // A rank changes by its own command (RankClaim), not by a correction: a sheet's rank applies when the claim is first written.
+    const { type: _, figureId: __, claimId: ___, rank: ____, ...changes } = assert;
     const correction = plainCorrection(CorrectClaimDto, { reason: this.reason(), changes }).toCommand(figureId, id);
     return this.correctOrCompare(prepared, decider, state, correction);
   }
@@ -277,6 +282,7 @@ class ImportRun {
       if (error instanceof DomainError && error.message === UNCHANGED) return 'unchanged';
       throw error;
     }
+    if (this.options.keepStored && !this.options.sync) return 'unchanged';
     if (!this.options.sync) {
       const changed = Object.keys((events[0].data as { changes: object }).changes);
       const kind = prepared.record.kind;
@@ -299,6 +305,7 @@ class ImportRun {
         actor: this.options.actor,
         correlationId: this.correlationId,
         ...(withReason ? { reason: meta.reason } : {}),
+        ...(this.options.idempotencyKey && !withReason ? { idempotencyKey: this.options.idempotencyKey(prepared.record, prepared.id) } : {}),
       });
     }
     this.states.set(prepared.streamId, events.reduce((s, e) => decider.evolve(s, e), state));

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { upcast } from '../domain/upcast';
 import type { EventStore, RecordedEvent, Subscription } from '../event-store/event-store';
 import { beginBulkLoad, resetReadModels } from './read-model-database';
 import type { Projection } from './projection';
@@ -51,7 +52,11 @@ export class ProjectionRunner {
     this.writeCheckpoint = db.prepare('INSERT INTO checkpoint (id, position) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET position = excluded.position');
     this.checkpoint = (this.readCheckpoint.get() as bigint | undefined) ?? -1n;
     this.applyBatch = db.transaction((events: RecordedEvent[]) => {
-      for (const event of events) for (const projection of this.projections) projection.apply(event);
+      for (const stored of events) {
+        // Projections see today's shapes only: older stored events are read through the one upcaster.
+        const event = upcast(stored);
+        for (const projection of this.projections) projection.apply(event);
+      }
       this.writeCheckpoint.run(events[events.length - 1].position);
     });
   }

@@ -8,7 +8,7 @@ import { FIGURE_SCHEMA } from './figures/figures.schema';
  * Read models are disposable: bump this when a schema or a projection's meaning changes, and the
  * next start drops them and rebuilds the same answers from the log.
  */
-export const READ_MODEL_VERSION = 5;
+export const READ_MODEL_VERSION = 6;
 
 const CHECKPOINT_SCHEMA = `CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), position INTEGER NOT NULL);`;
 const SCHEMA = CHECKPOINT_SCHEMA + FACT_SCHEMA + FIGURE_SCHEMA;

@@ -1,6 +1,7 @@
 import { Controller, Get, Headers, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
+import { Role } from '../auth/role.decorator';
 import type { FastifyReply } from 'fastify';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -59,6 +60,7 @@ function load(file: string, type: string): Asset {
 /** The reading room: one HTML page, one stylesheet, one script, all read once at start. */
 @ApiExcludeController()
 @SkipThrottle()
+@Role('public')
 @Controller()
 export class UiController {
   private readonly assets: Record<keyof typeof FILES, Asset> = {

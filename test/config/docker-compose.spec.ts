@@ -15,5 +15,9 @@ describeWithCompose(hasCompose ? 'docker-compose.yml' : 'docker-compose.yml (ski
     expect(resolved).toMatch(/ANNALS_STORE: eventstoredb/);
     expect(resolved).toMatch(/EVENTSTORE_CONNECTION_STRING: esdb:\/\/eventstore:2113\?tls=false/);
     expect(resolved).toMatch(/condition: service_healthy/);
+    // Open writes (no keys) are accepted only because the port is published on the host's loopback alone.
+    expect(resolved).toMatch(/ANNALS_ALLOW_OPEN_WRITES: ['"]?true/);
+    // docker-compose v1 keeps the short form; v2 spells it out as host_ip.
+    expect(resolved).toMatch(/127\.0\.0\.1:3000:3000|host_ip: 127\.0\.0\.1/);
   });
 });

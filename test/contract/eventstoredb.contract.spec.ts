@@ -13,7 +13,8 @@ import {
   toRecordedEvent,
   toServerFilter,
 } from '../../src/event-store/eventstoredb/eventstoredb-event-store';
-import { describeEventStoreContract } from './event-store.contract';
+import { GrpcTestEndpoint, startGrpcEndpoint } from '../support/grpc-endpoint';
+import { describeEventStoreContract, event } from './event-store.contract';
 
 const connectionString = process.env.EVENTSTORE_CONNECTION_STRING;
 
@@ -38,6 +39,50 @@ describeWithServer(
     });
   },
 );
+
+describe("EventStoreDB adapter over Annals' own gRPC endpoint", () => {
+  let endpoint: GrpcTestEndpoint;
+  beforeAll(async () => {
+    endpoint = await startGrpcEndpoint();
+  });
+  afterAll(async () => {
+    await endpoint.stop();
+  });
+
+  describeEventStoreContract('EventStoreDB over Annals gRPC', async () => EventStoreDbEventStore.fromConnectionString(endpoint.connectionString));
+
+  it('answers a ping', async () => {
+    const store = EventStoreDbEventStore.fromConnectionString(endpoint.connectionString);
+    try {
+      await expect(store.ping()).resolves.toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+
+  // A read of $all that stops at its count breaks out of `for await` while the server's answer, end
+  // included, sits in the client's gRPC stream. That stream used to be left unpiped and paused, so it
+  // never ended and close() (client.dispose()) waited for it forever.
+  it('closes after reads of $all that stop at their count with the rest of the answer unread', async () => {
+    for (let round = 0; round < 3; round++) {
+      const store = EventStoreDbEventStore.fromConnectionString(endpoint.connectionString);
+      const category = `closing${round}x${Date.now()}`;
+      const mine = { streamNamePrefixes: [`${category}-`] };
+      await store.appendToStream(`${category}-1`, Array.from({ length: 4 }, (_, n) => event({ n })));
+      const all = await store.readAll({ filter: mine });
+      await store.readAll({ direction: 'backwards', filter: mine, maxCount: 2 });
+      await store.readAll({ fromPosition: all[1].position, filter: mine, maxCount: 2 });
+      await store.readAll({ direction: 'backwards', fromPosition: all[2].position, filter: mine });
+      await expect(closeWithin(store, 3_000)).resolves.toBe('closed');
+    }
+  });
+});
+
+function closeWithin(store: EventStoreDbEventStore, ms: number): Promise<'closed' | 'hung'> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), ms)));
+  return Promise.race([store.close().then(() => 'closed' as const), hung]).finally(() => clearTimeout(timer));
+}
 
 describe('EventStoreDB adapter without a server', () => {
   // Port 1 on loopback: nothing listens there, so every call fails fast with "unavailable".

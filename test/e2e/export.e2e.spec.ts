@@ -32,14 +32,14 @@ describe('view exports (CSV, TimelineJS, JSON-LD) at any asOf/knownAt', () => {
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toMatch(/^text\/csv/);
     const rows = parse(response.body, { columns: true }) as Record<string, string>[];
-    expect(Object.keys(rows[0])).toEqual([...CSV_LAYOUTS.claim]);
+    expect(Object.keys(rows[0]).slice(0, CSV_LAYOUTS.claim.length)).toEqual([...CSV_LAYOUTS.claim]);
     expect(rows.map((r) => r.id)).toEqual([
       'airwars-civilian-deaths-2016-03',
       'airwars-civilian-deaths-2017-05',
       'cjtf-oir-civilian-deaths-2017-06',
       'cjtf-oir-civilian-deaths-2018-12',
-      'airwars-civilian-deaths-2019-03',
       'cjtf-oir-civilian-deaths-2019-03',
+      'airwars-civilian-deaths-2019-03',
     ]);
     expect(await reimport(response.body)).toEqual(expect.objectContaining({ written: 0, unchanged: 6, rejected: 0 }));
   });
@@ -62,7 +62,7 @@ describe('view exports (CSV, TimelineJS, JSON-LD) at any asOf/knownAt', () => {
         author: { '@type': 'Organization', name: 'US-led coalition (CJTF-OIR)' },
         datePublished: '2019-03-28',
         about: expect.objectContaining({ '@type': 'Thing', '@id': `urn:annals:figure:${DEATHS}` }),
-        appearance: expect.objectContaining({ '@type': 'CreativeWork', url: expect.stringMatching(/^https:\/\//) }),
+        appearance: expect.arrayContaining([expect.objectContaining({ '@type': 'CreativeWork', url: expect.stringMatching(/^https:\/\//) })]),
         text: expect.stringContaining('at least 1,257'),
       }),
     );

@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { createTestApp } from '../support/app';
+import { givenKeys } from '../support/keys';
 import { correctionBody, factBody, uniqueId, type FactBody } from '../support/factories';
 
 /** Facts through the real app: write, read your write, correct, retract, and the timeline's clocks. */
@@ -11,13 +12,15 @@ const ids = (response: request.Response): string[] => response.body.items.map((i
 
 describe('facts', () => {
   let app: NestFastifyApplication;
-  const http = () => request(app.getHttpServer());
+  // The actor is the key's name: each person writing here has a key; unnamed writes use reporter-a's.
+  const keys = givenKeys({ 'reporter-a': 'editor', 'editor-b': 'editor' });
+  const http = () => request.agent(app.getHttpServer()).set('Authorization', keys.bearer('reporter-a'));
   const headPosition = async (): Promise<string> => (await http().get('/health').expect(200)).body.info.eventStore.headPosition;
   const record = async (fact: FactBody = factBody(), actor = 'reporter-a') =>
-    http().post('/facts').set('X-Actor', actor).send(fact).expect(201);
+    http().post('/facts').set('Authorization', keys.bearer(actor)).send(fact).expect(201);
 
   beforeAll(async () => {
-    app = await createTestApp();
+    app = await createTestApp({ auth: { keysFile: keys.file } });
   });
 
   afterAll(async () => {
@@ -70,10 +73,10 @@ describe('facts', () => {
       expect((await http().get(`/facts/${fact.id}`).expect(200)).body.tags).toEqual(['raqqa', 'mass graves']);
     });
 
-    it('records "anonymous" as the actor when no X-Actor is sent', async () => {
+    it('records the key’s name as the actor, whatever X-Actor claims', async () => {
       const fact = factBody();
-      await http().post('/facts').send(fact).expect(201);
-      expect((await http().get(`/facts/${fact.id}`).expect(200)).body.lastChange.actor).toBe('anonymous');
+      await http().post('/facts').set('Authorization', keys.bearer('editor-b')).set('X-Actor', 'reporter-a').send(fact).expect(201);
+      expect((await http().get(`/facts/${fact.id}`).expect(200)).body.lastChange.actor).toBe('editor-b');
     });
   });
 
@@ -83,7 +86,7 @@ describe('facts', () => {
       await record(fact);
       const response = await http()
         .post(`/facts/${fact.id}/corrections`)
-        .set('X-Actor', 'editor-b')
+        .set('Authorization', keys.bearer('editor-b'))
         .send(correctionBody({ title: 'US-led coalition against Daesh formed in September 2014' }));
       expect(response.status).toBe(200);
       expect(response.body).toEqual({ id: fact.id, revision: '1', position: expect.stringMatching(/^\d+$/), projected: true });
@@ -104,7 +107,7 @@ describe('facts', () => {
       await record(fact, 'reporter-a');
       await http()
         .post(`/facts/${fact.id}/corrections`)
-        .set('X-Actor', 'editor-b')
+        .set('Authorization', keys.bearer('editor-b'))
         .send(correctionBody({ title: 'Coalition formed', tags: ['coalition'] }, 'shorter title; one tag'))
         .expect(200);
 
@@ -136,7 +139,7 @@ describe('facts', () => {
       await record(fact);
       expect(ids(await http().get('/timeline').query({ tag }).expect(200))).toEqual([fact.id]);
 
-      const response = await http().post(`/facts/${fact.id}/retraction`).set('X-Actor', 'editor-b').send({ reason: 'recorded twice' });
+      const response = await http().post(`/facts/${fact.id}/retraction`).set('Authorization', keys.bearer('editor-b')).send({ reason: 'recorded twice' });
       expect(response.status).toBe(200);
       expect(response.body).toMatchObject({ id: fact.id, revision: '1', projected: true });
       expect(response.headers.etag).toBe('"1"');

@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { createTestApp } from '../support/app';
+import { givenKeys } from '../support/keys';
 import { claimBody, correctionBody, figureBody, sourceBody, uniqueId, type ClaimBody } from '../support/factories';
 
 /** Figures and the claims that dispute them: latest per claimant, spread, revisions, corrections, retractions. */
@@ -11,13 +12,15 @@ const kinds = (entries: { kind: string }[]): string[] => entries.map((e) => e.ki
 
 describe('figures and claims', () => {
   let app: NestFastifyApplication;
-  const http = () => request(app.getHttpServer());
+  // The actor is the key's name: the desk writes figures and claims, the editor corrects them.
+  const keys = givenKeys({ desk: 'editor', editor: 'editor' });
+  const http = () => request.agent(app.getHttpServer()).set('Authorization', keys.bearer('desk'));
   const headPosition = async (): Promise<string> => (await http().get('/health').expect(200)).body.info.eventStore.headPosition;
   const define = async (body = figureBody()) => {
-    await http().post('/figures').set('X-Actor', 'desk').send(body).expect(201);
+    await http().post('/figures').send(body).expect(201);
     return body.id as string;
   };
-  const assertClaim = (figureId: string, claim: ClaimBody) => http().post(`/figures/${figureId}/claims`).set('X-Actor', 'desk').send(claim);
+  const assertClaim = (figureId: string, claim: ClaimBody) => http().post(`/figures/${figureId}/claims`).send(claim);
   const read = async (figureId: string, query: Record<string, string> = {}) => (await http().get(`/figures/${figureId}`).query(query).expect(200)).body;
 
   /** The coalition's count, then its revision, and the monitor Airwars' estimate. */
@@ -42,7 +45,7 @@ describe('figures and claims', () => {
   }
 
   beforeAll(async () => {
-    app = await createTestApp();
+    app = await createTestApp({ auth: { keysFile: keys.file } });
   });
 
   afterAll(async () => {
@@ -219,7 +222,7 @@ describe('figures and claims', () => {
       const { figureId, claims } = await givenDisputedFigure();
       const response = await http()
         .post(`/figures/${figureId}/claims/${claims.airwars.id}/corrections`)
-        .set('X-Actor', 'editor')
+        .set('Authorization', keys.bearer('editor'))
         .send(correctionBody({ value: { kind: 'range', min: 7400, max: 7600 } }, 'we copied the low end wrong'));
       expect(response.status).toBe(200);
       expect(response.body).toMatchObject({ id: claims.airwars.id, revision: '4', projected: true });
@@ -255,7 +258,7 @@ describe('figures and claims', () => {
       const { figureId, claims } = await givenDisputedFigure();
       const response = await http()
         .post(`/figures/${figureId}/claims/${claims.revised.id}/retraction`)
-        .set('X-Actor', 'editor')
+        .set('Authorization', keys.bearer('editor'))
         .send({ reason: 'that report was about Iraq only' });
       expect(response.status).toBe(200);
       expect(response.body).toMatchObject({ id: claims.revised.id, revision: '4' });

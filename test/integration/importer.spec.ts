@@ -83,7 +83,7 @@ describe('importer', () => {
         kind: 'claim',
         at: 'line 2',
         figureId: 'f',
-        body: { id: 'c1', claimant: 'CJTF-OIR', value: { kind: 'bound', value: 1257, qualifier: 'at_least' }, assertedOn: '2019-02', source: { publisher: 'CJTF', title: 'Report', url: 'https://x.org/r', publishedOn: '2019-02' } },
+        body: { id: 'c1', claimant: 'CJTF-OIR', value: { kind: 'bound', value: 1257, qualifier: 'at_least' }, assertedOn: '2019-02', sources: [{ publisher: 'CJTF', title: 'Report', url: 'https://x.org/r', publishedOn: '2019-02' }] },
       },
     ]);
     const facts = readRecords('title,summary,tags,entities,from,to,source_publisher,source_title,source_url,source_published_on,source2_publisher,source2_title,source2_url,source2_published_on\nT,S,a; b,person:Joseph Votel,2016-03-30,2019-03-28,P1,T1,https://a.org/,2019,P2,T2,https://b.org/,2019\n', 'csv');

@@ -64,7 +64,12 @@ export interface ClaimBody {
   value: ClaimValue;
   assertedOn: string;
   period?: Period;
-  source: Source;
+  /** One source, as clients sent it before `sources` (still taken); the evidence tests send `sources`. */
+  source?: Source;
+  sources?: Source[];
+  confidence?: { level: string; sourceGrade?: string; note?: string };
+  inferredFrom?: string[];
+  rank?: { value: string; reason?: string };
 }
 
 export const claimBody = (overrides: Partial<ClaimBody> = {}): ClaimBody => ({

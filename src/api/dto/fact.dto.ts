@@ -1,8 +1,8 @@
-import { IsArray, IsNotEmpty, IsOptional, IsString, ValidateNested } from 'class-validator';
+import { IsArray, IsNotEmpty, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
 import { Type } from 'class-transformer';
 import type { CorrectFact, RecordFact } from '../../domain/fact/fact';
 import type { ValidTime } from '../../domain/valid-time';
-import { defined, EntityDto, IsRecordId, ReasonDto, SourceDto, ValidTimeDto } from './common.dto';
+import { ConfidenceDto, defined, EntityDto, IsRecordId, ReasonDto, SourceDto, ValidTimeDto } from './common.dto';
 
 export class RecordFactDto {
   /** Optional: a readable slug such as `centcom-votel-tenure`; a uuid is chosen when absent. */
@@ -12,11 +12,13 @@ export class RecordFactDto {
   @IsArray() @IsString({ each: true }) tags!: string[];
   @IsArray() @ValidateNested({ each: true }) @Type(() => EntityDto) entities!: EntityDto[];
   @IsArray() @ValidateNested({ each: true }) @Type(() => SourceDto) sources!: SourceDto[];
-  @ValidateNested() @Type(() => ValidTimeDto) validTime!: ValidTimeDto;
+  @IsObject() @ValidateNested() @Type(() => ValidTimeDto) validTime!: ValidTimeDto;
+  @IsOptional() @ValidateNested() @Type(() => ConfidenceDto) confidence?: ConfidenceDto;
 
   toCommand(factId: string): RecordFact {
     return {
       type: 'RecordFact',
+      ...(this.confidence ? { confidence: defined({ ...this.confidence }) } : {}),
       factId,
       title: this.title,
       summary: this.summary,
@@ -35,10 +37,11 @@ export class FactChangesDto {
   @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => EntityDto) entities?: EntityDto[];
   @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => SourceDto) sources?: SourceDto[];
   @IsOptional() @ValidateNested() @Type(() => ValidTimeDto) validTime?: ValidTimeDto;
+  @IsOptional() @ValidateNested() @Type(() => ConfidenceDto) confidence?: ConfidenceDto;
 }
 
 export class CorrectFactDto extends ReasonDto {
-  @ValidateNested() @Type(() => FactChangesDto) changes!: FactChangesDto;
+  @IsObject() @ValidateNested() @Type(() => FactChangesDto) changes!: FactChangesDto;
 
   toCommand(factId: string): CorrectFact {
     const c = this.changes;
@@ -52,6 +55,7 @@ export class CorrectFactDto extends ReasonDto {
         entities: c.entities?.map((e) => defined({ ...e })),
         sources: c.sources?.map((s) => defined({ ...s })),
         validTime: c.validTime ? (defined({ ...c.validTime }) as ValidTime) : undefined,
+        confidence: c.confidence && defined({ ...c.confidence }),
       }),
     };
   }

@@ -1,8 +1,8 @@
 import { Type } from 'class-transformer';
-import { IsArray, IsIn, IsNotEmpty, IsNumber, IsOptional, IsString, ValidateNested } from 'class-validator';
+import { IsArray, IsIn, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
 import type { AssertClaim, CorrectClaim, DefineFigure } from '../../domain/figure/figure';
-import { CLAIM_QUALIFIERS, type ClaimQualifier, type ClaimValue } from '../../domain/figure/figure.events';
-import { defined, IsPartialDate, IsRecordId, PeriodDto, ReasonDto, SourceDto } from './common.dto';
+import { CLAIM_QUALIFIERS, CLAIM_RANKS, type ClaimQualifier, type ClaimRankValue, type ClaimValue } from '../../domain/figure/figure.events';
+import { ConfidenceDto, defined, IsPartialDate, IsRecordId, PeriodDto, ReasonDto, SourceDto } from './common.dto';
 
 export class ScopeDto {
   @IsArray() @IsString({ each: true }) places!: string[];
@@ -14,7 +14,7 @@ export class DefineFigureDto {
   @IsString() @IsNotEmpty() name!: string;
   @IsString() @IsNotEmpty() unit!: string;
   @IsOptional() @IsString() description?: string;
-  @ValidateNested() @Type(() => ScopeDto) scope!: ScopeDto;
+  @IsObject() @ValidateNested() @Type(() => ScopeDto) scope!: ScopeDto;
 
   toCommand(figureId: string): DefineFigure {
     return defined({
@@ -28,7 +28,10 @@ export class DefineFigureDto {
   }
 }
 
-/** `exact` takes value; `range` takes min and max; `bound` takes value and qualifier (at_least, almost…). */
+/**
+ * `exact` takes value; `range` takes min and max, and may take a qualifier; `bound` takes value and
+ * qualifier (at_least, almost…). A key the kind does not take is refused by the domain, not dropped.
+ */
 export class ClaimValueDto {
   @IsIn(['exact', 'range', 'bound']) kind!: ClaimValue['kind'];
   @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false }) value?: number;
@@ -37,13 +40,31 @@ export class ClaimValueDto {
   @IsOptional() @IsIn(CLAIM_QUALIFIERS) qualifier?: ClaimQualifier;
 }
 
+/** preferred / normal / deprecated; a deprecation says why. */
+export class RankDto {
+  @IsIn(CLAIM_RANKS) value!: ClaimRankValue;
+  @IsOptional() @IsString() reason?: string;
+}
+
+/** POST …/rank: the reason is both the rank's reason and the change's, in the event metadata. */
+export class RankClaimDto extends ReasonDto {
+  @IsIn(CLAIM_RANKS) value!: ClaimRankValue;
+}
+
 export class AssertClaimDto {
   @IsOptional() @IsString() @IsRecordId() id?: string;
+  /** The party that made the claim; who reported it is each source's publisher. */
   @IsString() @IsNotEmpty() claimant!: string;
-  @ValidateNested() @Type(() => ClaimValueDto) value!: ClaimValueDto;
+  @IsObject() @ValidateNested() @Type(() => ClaimValueDto) value!: ClaimValueDto;
   @IsString() @IsPartialDate() assertedOn!: string;
   @IsOptional() @ValidateNested() @Type(() => PeriodDto) period?: PeriodDto;
-  @ValidateNested() @Type(() => SourceDto) source!: SourceDto;
+  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => SourceDto) sources?: SourceDto[];
+  /** One source, as clients sent it before `sources`: stored as a list of one. */
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => SourceDto) source?: SourceDto;
+  @IsOptional() @ValidateNested() @Type(() => ConfidenceDto) confidence?: ConfidenceDto;
+  /** For a number derived from other claims of this figure: their ids. */
+  @IsOptional() @IsArray() @IsString({ each: true }) inferredFrom?: string[];
+  @IsOptional() @ValidateNested() @Type(() => RankDto) rank?: RankDto;
 
   toCommand(figureId: string, claimId: string): AssertClaim {
     return defined({
@@ -54,7 +75,11 @@ export class AssertClaimDto {
       value: defined({ ...this.value }) as ClaimValue,
       assertedOn: this.assertedOn,
       period: this.period && defined({ ...this.period }),
-      source: defined({ ...this.source }),
+      sources: this.sources?.map((s) => defined({ ...s })),
+      source: this.source && defined({ ...this.source }),
+      confidence: this.confidence && defined({ ...this.confidence }),
+      inferredFrom: this.inferredFrom,
+      rank: this.rank && defined({ ...this.rank }),
     });
   }
 }
@@ -65,10 +90,13 @@ export class ClaimChangesDto {
   @IsOptional() @IsString() @IsPartialDate() assertedOn?: string;
   @IsOptional() @ValidateNested() @Type(() => PeriodDto) period?: PeriodDto;
   @IsOptional() @ValidateNested() @Type(() => SourceDto) source?: SourceDto;
+  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => SourceDto) sources?: SourceDto[];
+  @IsOptional() @ValidateNested() @Type(() => ConfidenceDto) confidence?: ConfidenceDto;
+  @IsOptional() @IsArray() @IsString({ each: true }) inferredFrom?: string[];
 }
 
 export class CorrectClaimDto extends ReasonDto {
-  @ValidateNested() @Type(() => ClaimChangesDto) changes!: ClaimChangesDto;
+  @IsObject() @ValidateNested() @Type(() => ClaimChangesDto) changes!: ClaimChangesDto;
 
   toCommand(figureId: string, claimId: string): CorrectClaim {
     const c = this.changes;
@@ -82,6 +110,9 @@ export class CorrectClaimDto extends ReasonDto {
         assertedOn: c.assertedOn,
         period: c.period && defined({ ...c.period }),
         source: c.source && defined({ ...c.source }),
+        sources: c.sources?.map((s) => defined({ ...s })),
+        confidence: c.confidence && defined({ ...c.confidence }),
+        inferredFrom: c.inferredFrom,
       }),
     };
   }

@@ -24,7 +24,7 @@ export function registerImport(program: Command, cli: Cli): void {
     .option('--kind <kind>', `for CSV: ${RECORD_KINDS.join(', ')} (default: from the header)`)
     .option('--sync', 'write the differences from the stored record: corrections, new claims, and retractions of what the file no longer holds')
     .option('--dry-run', 'decide every record against the stored state and report, writing nothing')
-    .option('--actor <name>', 'who the events are attributed to', process.env.ANNALS_ACTOR ?? 'annals-import')
+    .option('--actor <name>', 'who the events are attributed to (on a data directory; with --url, the key\'s name)', process.env.ANNALS_ACTOR ?? 'annals-import')
     .option('--reason <text>', 'the reason recorded on corrections and retractions (default: "sync from <file>")')
     .option('--progress', 'show the progress bar even when stderr is not a terminal')
     .addHelpText(
@@ -46,7 +46,7 @@ export function registerImport(program: Command, cli: Cli): void {
         const reason = options.reason ?? (options.sync ? `sync from ${file.split('/').pop()}` : undefined);
         let summary: ImportSummary;
         if (global.url) {
-          const query = new URLSearchParams({ format, actor: options.actor, ...(options.kind ? { kind: options.kind } : {}), ...(options.sync ? { sync: 'true' } : {}), ...(options.dryRun ? { dryRun: 'true' } : {}), ...(reason ? { reason } : {}) });
+          const query = new URLSearchParams({ format, ...(options.kind ? { kind: options.kind } : {}), ...(options.sync ? { sync: 'true' } : {}), ...(options.dryRun ? { dryRun: 'true' } : {}), ...(reason ? { reason } : {}) });
           const type = { csv: 'text/csv', ndjson: 'application/x-ndjson', json: 'application/vnd.annals.import+json' }[format];
           summary = (await cli.request(global, 'POST', `/admin/import?${query}`, text, type)) as ImportSummary;
         } else {

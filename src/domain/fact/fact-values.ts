@@ -1,3 +1,4 @@
+import { validateConfidence } from '../confidence';
 import type { CorrectionRules } from '../correction';
 import { invalid } from '../errors';
 import { validateSource } from '../source';
@@ -43,4 +44,5 @@ export const factRules: CorrectionRules<FactChanges> = {
   sources: (value, field) =>
     requireCount(requireList(value, field, validateSource), field, 1, FACT_LIMITS.sources),
   validTime: validateValidTime,
+  confidence: validateConfidence,
 };

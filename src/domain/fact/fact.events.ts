@@ -1,3 +1,4 @@
+import type { Confidence } from '../confidence';
 import type { Source } from '../source';
 import type { ValidTime } from '../valid-time';
 
@@ -22,10 +23,12 @@ export type FactRecorded = {
   /** At least one. */
   readonly sources: Source[];
   readonly validTime: ValidTime;
+  /** How far we trust it, and why; absent when not graded. */
+  readonly confidence?: Confidence;
 };
 
 /** Only the values that changed, each in full (a corrected list replaces the whole list). */
-export type FactChanges = Partial<Pick<FactRecorded, 'title' | 'summary' | 'tags' | 'entities' | 'sources' | 'validTime'>>;
+export type FactChanges = Partial<Pick<FactRecorded, 'title' | 'summary' | 'tags' | 'entities' | 'sources' | 'validTime' | 'confidence'>>;
 
 /** We fix how we recorded the fact; the reason is in the event's metadata. */
 export type FactCorrected = { readonly factId: string; readonly changes: FactChanges };

@@ -71,6 +71,7 @@ function record(command: RecordFact, state: FactState): FactRecorded {
     entities: factRules.entities(command.entities, 'entities'),
     sources: factRules.sources(command.sources, 'sources'),
     validTime: factRules.validTime(command.validTime, 'validTime'),
+    ...(command.confidence === undefined ? {} : { confidence: factRules.confidence(command.confidence, 'confidence') }),
   };
   if (state.status !== 'none') throw conflict(`fact ${factId} already exists`, 'factId');
   return fact;

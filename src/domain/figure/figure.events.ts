@@ -1,5 +1,6 @@
+import type { Confidence } from '../confidence';
 import type { Source } from '../source';
-import type { PartialDate, Period } from '../valid-time';
+import type { DateText, Period } from '../valid-time';
 
 /**
  * The stored schema of figures and their claims. A figure and all its claims share one stream
@@ -22,10 +23,13 @@ export type FigureDefined = {
 export const CLAIM_QUALIFIERS = ['at_least', 'at_most', 'about', 'almost', 'more_than', 'fewer_than'] as const;
 export type ClaimQualifier = (typeof CLAIM_QUALIFIERS)[number];
 
-/** How sources state numbers: "1,257", "between 7,000 and 8,000", "almost 34,000". Finite and >= 0. */
+/**
+ * How sources state numbers: "1,257", "between 7,000 and 8,000", "almost 34,000". Finite, >= 0 and
+ * at most MAX_AMOUNT. A range may carry a qualifier too ("a minimum likely range": at_least).
+ */
 export type ClaimValue =
   | { readonly kind: 'exact'; readonly value: number }
-  | { readonly kind: 'range'; readonly min: number; readonly max: number }
+  | { readonly kind: 'range'; readonly min: number; readonly max: number; readonly qualifier?: ClaimQualifier }
   | { readonly kind: 'bound'; readonly value: number; readonly qualifier: ClaimQualifier };
 
 /**
@@ -42,37 +46,59 @@ export function claimValueBounds(value: ClaimValue): { low: number; high: number
   }
 }
 
+/**
+ * Which of a claimant's claims an editor prefers, without retracting any: two conflicting values
+ * in one report, say. Absent means normal. A deprecated claim says why.
+ */
+export const CLAIM_RANKS = ['preferred', 'normal', 'deprecated'] as const;
+export type ClaimRankValue = (typeof CLAIM_RANKS)[number];
+export type ClaimRank = { readonly value: ClaimRankValue; readonly reason?: string };
+
 export type ClaimAsserted = {
   readonly figureId: string;
   readonly claimId: string;
+  /** The party that made the claim; who reported it is each source's publisher. */
   readonly claimant: string;
   readonly value: ClaimValue;
-  /** Valid time of a claim: when the claimant said it. */
-  readonly assertedOn: PartialDate;
+  /** Valid time of a claim: when the claimant said it (a date or a window, see edtf.ts). */
+  readonly assertedOn: DateText;
   /** The period the number covers, when narrower than or different from the figure's scope. */
   readonly period?: Period;
-  readonly source: Source;
+  /** At least one. Stored as `source` (one) before the evidence model: upcast.ts reads those as a list of one. */
+  readonly sources: Source[];
+  readonly confidence?: Confidence;
+  /** A number we derived by arithmetic from these claims of the same figure, not one anybody published. */
+  readonly inferredFrom?: string[];
+  /** Absent: normal. */
+  readonly rank?: ClaimRank;
 };
 
-/** Only the values that changed. A period once given can be changed but not removed. */
-export type ClaimChanges = Partial<Pick<ClaimAsserted, 'claimant' | 'value' | 'assertedOn' | 'period' | 'source'>>;
+/** Only the values that changed. A period once given can be changed but not removed. Ranks change by ClaimRanked. */
+export type ClaimChanges = Partial<
+  Pick<ClaimAsserted, 'claimant' | 'value' | 'assertedOn' | 'period' | 'sources' | 'confidence' | 'inferredFrom'>
+>;
 
 /** We fix how we recorded the claim (not the claimant changing its number: that is a new claim). */
 export type ClaimCorrected = { readonly figureId: string; readonly claimId: string; readonly changes: ClaimChanges };
 
 export type ClaimRetracted = { readonly figureId: string; readonly claimId: string };
 
+/** An editor ranks the claim (preferred, normal, deprecated); the reason of the change is in the metadata. */
+export type ClaimRanked = { readonly figureId: string; readonly claimId: string; readonly rank: ClaimRank };
+
 export type FigureEvent =
   | { readonly type: 'FigureDefined'; readonly data: FigureDefined }
   | { readonly type: 'ClaimAsserted'; readonly data: ClaimAsserted }
   | { readonly type: 'ClaimCorrected'; readonly data: ClaimCorrected }
-  | { readonly type: 'ClaimRetracted'; readonly data: ClaimRetracted };
+  | { readonly type: 'ClaimRetracted'; readonly data: ClaimRetracted }
+  | { readonly type: 'ClaimRanked'; readonly data: ClaimRanked };
 
 export const FIGURE_EVENT_TYPES = [
   'FigureDefined',
   'ClaimAsserted',
   'ClaimCorrected',
   'ClaimRetracted',
+  'ClaimRanked',
 ] as const satisfies readonly FigureEvent['type'][];
 
 /** Narrows an event read from the store by its type string; the data is trusted as written by decideFigure. */

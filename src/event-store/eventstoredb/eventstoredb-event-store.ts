@@ -107,11 +107,13 @@ export class EventStoreDbEventStore implements EventStore {
     const limit = limitOf(options.maxCount);
     // Nothing can be read, but a missing stream must still say so.
     const nothingToRead = limit === 0 || (backwards && typeof from === 'bigint' && from < 0n);
-    const read = this.client.readStream(stream, {
-      direction: backwards ? BACKWARDS : FORWARDS,
-      fromRevision: from === 'start' || (typeof from === 'bigint' && from < 0n) ? START : from === 'end' ? END : from,
-      maxCount: nothingToRead ? 1 : limit,
-    });
+    const read = drainOnUnpipe(
+      this.client.readStream(stream, {
+        direction: backwards ? BACKWARDS : FORWARDS,
+        fromRevision: from === 'start' || (typeof from === 'bigint' && from < 0n) ? START : from === 'end' ? END : from,
+        maxCount: nothingToRead ? 1 : limit,
+      }),
+    );
     const events: RecordedEvent[] = [];
     try {
       for await (const resolved of read) {
@@ -165,7 +167,7 @@ export class EventStoreDbEventStore implements EventStore {
 
   async ping(): Promise<void> {
     this.assertOpen();
-    const read = this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1 });
+    const read = drainOnUnpipe(this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1 }));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -201,7 +203,7 @@ export class EventStoreDbEventStore implements EventStore {
   ): Promise<RecordedEvent[]> {
     const events: RecordedEvent[] = [];
     if (limit === 0) return events;
-    const read = this.client.readAll(options);
+    const read = drainOnUnpipe(this.client.readAll(options));
     let complete = false;
     try {
       for await (const resolved of read) {
@@ -434,6 +436,17 @@ async function drain(read: StreamingRead<unknown>): Promise<void> {
   for await (const _ of read) {
     // the answer is enough; its content does not matter
   }
+}
+
+/**
+ * Leaving `for await` early destroys the client's read stream, which unpipes its gRPC source and
+ * leaves it paused. If the server had already sent the rest of the answer and its end, that source
+ * never ends, and client.dispose(), which waits for every call to finish, hangs. Resuming the
+ * source when it is unpiped lets it run to its end (the rest is discarded).
+ */
+function drainOnUnpipe<T extends StreamingRead<unknown>>(read: T): T {
+  read.on('unpipe', (source: unknown) => (source as NodeJS.ReadableStream).resume());
+  return read;
 }
 
 /** Stops a read nobody consumes any more; later errors from the cancelled call must not go unhandled. */

@@ -2,8 +2,11 @@ import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '../../event-store/event-store';
 import { evolveFigure, type ClaimState, type FigureState } from '../../domain/figure/figure';
 import { isFigureEvent, type ClaimAsserted, type FigureDefined, type FigureEvent } from '../../domain/figure/figure.events';
-import { parsePartialDate } from '../../domain/valid-time';
+import { parseDate } from '../../domain/valid-time';
 import type { Projection } from '../projection';
+
+/** Ranks as numbers SQL can order by: deprecated last, preferred first. */
+export const RANK_ORDER = { deprecated: 0, normal: 1, preferred: 2 } as const;
 
 interface CurrentClaim {
   version_id: number;
@@ -41,8 +44,8 @@ export class FiguresProjection implements Projection {
     );
     this.close = db.prepare('UPDATE claim_versions SET recorded_to = ? WHERE version_id = ?');
     this.insert = db.prepare(`INSERT INTO claim_versions
-      (figure_id, claim_id, claimant, asserted_start, asserted_position, status, revision, position, event_type, actor, reason, recorded_from, body)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      (figure_id, claim_id, claimant, asserted_earliest, asserted_latest, asserted_position, rank, status, revision, position, event_type, actor, reason, recorded_from, body)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.claimant = db.prepare('INSERT OR IGNORE INTO figure_claimants (figure_id, claimant) VALUES (?, ?)');
   }
 
@@ -62,12 +65,15 @@ export class FiguresProjection implements Projection {
     const assertedPosition = current ? BigInt(current.asserted_position) : event.position;
     if (current) this.close.run(recordedAt, current.version_id);
     this.claimant.run(claim.figureId, claim.claimant);
+    const assertedOn = parseDate(claim.assertedOn, 'assertedOn');
     this.insert.run(
       claim.figureId,
       claim.claimId,
       claim.claimant,
-      parsePartialDate(claim.assertedOn, 'assertedOn').start,
+      assertedOn.earliest,
+      assertedOn.latest,
       assertedPosition,
+      RANK_ORDER[claim.rank?.value ?? 'normal'],
       status,
       event.revision,
       event.position,

@@ -2,21 +2,16 @@ import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '../../event-store/event-store';
 import { evolveFact, initialFactState, type FactState } from '../../domain/fact/fact';
 import { isFactEvent, type FactRecorded } from '../../domain/fact/fact.events';
-import { isPeriod, parsePartialDate, validTimeBounds, type ValidTime } from '../../domain/valid-time';
+import { isPeriod, LAST_DAY, validDays, validTimeSortKey, type ValidTime } from '../../domain/valid-time';
 import type { Projection } from '../projection';
 
-const PRECISION_RANK = { year: 0, month: 1, day: 2 } as const;
-
 /**
- * A string whose order is the timeline's: valid-time order as compareValidTime defines it (first
- * day, coarser precision first, last day with open periods last, one-offs before periods), then
- * the fact id so the order is total and a cursor can point between two facts.
+ * A string whose order is the timeline's: the domain's valid-time order (validTimeSortKey, which
+ * compareValidTime also uses), then the fact id so the order is total and a cursor can point
+ * between two facts.
  */
 export function sortKey(validTime: ValidTime, factId: string): string {
-  const first = parsePartialDate(isPeriod(validTime) ? validTime.from : validTime.at, 'validTime');
-  const { end } = validTimeBounds(validTime);
-  const to = isPeriod(validTime) && validTime.to !== undefined ? PRECISION_RANK[parsePartialDate(validTime.to, 'to').precision] + 1 : 0;
-  return `${first.start}|${PRECISION_RANK[first.precision]}|${end ?? '~'}|${isPeriod(validTime) ? 1 : 0}|${to}|${factId}`;
+  return `${validTimeSortKey(validTime)}|${factId}`;
 }
 
 /** Labels a version can be filtered by: its tags and its entities' names. */
@@ -36,8 +31,8 @@ export class TimelineProjection implements Projection {
     this.current = db.prepare('SELECT version_id, status, body FROM fact_versions WHERE fact_id = ? AND recorded_to IS NULL');
     this.close = db.prepare('UPDATE fact_versions SET recorded_to = ? WHERE version_id = ?');
     this.insert = db.prepare(`INSERT INTO fact_versions
-      (fact_id, revision, position, event_type, actor, reason, recorded_from, status, kind, valid_start, valid_end, sort_key, search_text, body)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      (fact_id, revision, position, event_type, actor, reason, recorded_from, status, kind, valid_start, start_latest, end_earliest, valid_end, sort_key, search_text, body)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.label = db.prepare('INSERT OR IGNORE INTO fact_version_labels (label, sort_key, version_id) VALUES (?, ?, ?)');
   }
 
@@ -54,7 +49,7 @@ export class TimelineProjection implements Projection {
     const recordedAt = event.recordedAt.getTime();
     if (row) this.close.run(recordedAt, row.version_id);
     const fact = next.fact;
-    const { start, end } = validTimeBounds(fact.validTime);
+    const { start, end } = validDays(fact.validTime);
     const key = sortKey(fact.validTime, fact.factId);
     const { lastInsertRowid } = this.insert.run(
       fact.factId,
@@ -66,8 +61,10 @@ export class TimelineProjection implements Projection {
       recordedAt,
       next.status,
       isPeriod(fact.validTime) ? 'state' : 'event',
-      start,
-      end,
+      start.earliest,
+      start.latest,
+      end.earliest,
+      end.latest === LAST_DAY ? null : end.latest,
       key,
       [fact.title, fact.summary, ...fact.tags, ...fact.entities.map((e) => e.name)].join('\n').toLowerCase(),
       JSON.stringify(fact),

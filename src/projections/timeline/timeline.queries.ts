@@ -2,7 +2,9 @@ import type Database from 'better-sqlite3';
 import type { ReadModelSource } from '../read-model-database';
 import { invalid } from '../../domain/errors';
 import type { FactRecorded } from '../../domain/fact/fact.events';
-import { isPeriod, parsePartialDate } from '../../domain/valid-time';
+import type { Certainty } from '../../domain/certainty';
+import { certaintyOn, shownDays, validDays, validTimePrecision, type Precision } from '../../domain/valid-time';
+import { certaintyBy } from '../../domain/certainty';
 
 export interface TimelineFilter {
   /** The world on this day ('YYYY-MM-DD'): facts that may have happened by then. */
@@ -27,7 +29,15 @@ export interface TimelinePage extends TimelineFilter {
 export interface FactView extends FactRecorded {
   readonly id: string;
   readonly kind: 'event' | 'state';
-  readonly precision: 'year' | 'month' | 'day';
+  /** Of its date, or of its start: 'window' for a date known only within bounds. */
+  readonly precision: Precision;
+  /** The days its valid time can mean, beside the text as given (null: no bound). */
+  readonly validDays: ReturnType<typeof shownDays>;
+  /**
+   * With asOf only: in the timeline, whether it had certainly or only possibly happened (or begun)
+   * by then; in inEffect, whether it certainly or only possibly held that day.
+   */
+  readonly certainty?: Certainty;
   readonly status: 'recorded' | 'retracted';
   /** The fact stream's revision this version comes from: the ETag for a conditional write. */
   readonly revision: string;
@@ -84,7 +94,7 @@ export class TimelineQueries {
       cursor: page.cursor === undefined ? undefined : decodeCursor(page.cursor),
       limit: page.limit + 1,
     });
-    const items = rows.slice(0, page.limit).map(toView);
+    const items = rows.slice(0, page.limit).map((row) => toView(row, page.asOf, 'happened'));
     const more = rows.length > page.limit;
     return { items, nextCursor: more ? encodeCursor(rows[page.limit - 1].sort_key) : null };
   }
@@ -97,14 +107,14 @@ export class TimelineQueries {
   inEffect(day: string, filter: TimelineFilter, limit: number): { items: FactView[]; more: boolean } {
     const where = [...this.conditions(filter), "v.kind = 'state'", 'v.valid_start <= @day', '(v.valid_end IS NULL OR v.valid_end >= @day)'];
     const rows = this.query(where, filter, 'ORDER BY v.valid_start DESC, v.sort_key DESC LIMIT @limit', { ...this.params(filter), day, limit: limit + 1 });
-    return { items: rows.slice(0, limit).reverse().map(toView), more: rows.length > limit };
+    return { items: rows.slice(0, limit).reverse().map((row) => toView(row, day, 'holds')), more: rows.length > limit };
   }
 
   /** A fact as it is now, or as it was known at `knownAt`; retracted facts too, marked. */
   fact(factId: string, knownAt?: Date): FactView | undefined {
     const filter = { knownAt, includeRetracted: true };
     const rows = this.query([...this.conditions(filter), 'v.fact_id = @factId'], filter, 'LIMIT 1', { ...this.params(filter), factId });
-    return rows.map(toView)[0];
+    return rows.map((row) => toView(row))[0];
   }
 
   /** Every version of a fact, oldest first: who changed what, when, and why. */
@@ -164,14 +174,18 @@ export class TimelineQueries {
   }
 }
 
-function toView(row: VersionRow): FactView {
+/** With a day: how sure it is that the fact had happened by then, or (holds) that the state held then. */
+function toView(row: VersionRow, day?: string, sense: 'happened' | 'holds' = 'happened'): FactView {
   const fact = JSON.parse(row.body) as FactRecorded;
-  const start = isPeriod(fact.validTime) ? fact.validTime.from : fact.validTime.at;
+  const certainty =
+    day === undefined ? undefined : sense === 'holds' ? certaintyOn(fact.validTime, day) : certaintyBy(validDays(fact.validTime).start, day);
   return {
     id: row.fact_id,
     ...fact,
     kind: row.kind,
-    precision: parsePartialDate(start, 'validTime').precision,
+    precision: validTimePrecision(fact.validTime),
+    validDays: shownDays(fact.validTime),
+    ...(certainty ? { certainty } : {}),
     status: row.status,
     revision: String(row.revision),
     position: String(row.position),
@@ -187,6 +201,6 @@ function encodeCursor(sortKey: string): string {
 /** A cursor is a sort key; anything else is a client's mistake, not an empty page. */
 function decodeCursor(cursor: string): string {
   const key = Buffer.from(cursor, 'base64url').toString();
-  if (!/^\d{4}-\d{2}-\d{2}\|\d\|/.test(key)) throw invalid('cursor must be a nextCursor this service gave', 'cursor');
+  if (!/^\d{4}-\d{2}-\d{2}\|\d{4}-\d{2}-\d{2}\|/.test(key)) throw invalid('cursor must be a nextCursor this service gave', 'cursor');
   return key;
 }

@@ -3,6 +3,9 @@
  * version (recorded_to) and opens a new one, so "what did we say at T" (knownAt) is an indexed
  * lookup: recorded_from <= T < recorded_to. recorded_to IS NULL marks the current version.
  * sort_key orders the timeline by valid time (see sortKey) and is what paging cursors point at.
+ * valid_start / start_latest are the earliest and latest days it may have begun, end_earliest /
+ * valid_end the earliest and latest it may have ended (valid_end NULL: no end known or still holds),
+ * for the certainty rule (certainty.ts).
  * Each index is paid for on every event of a rebuild (inserts land in valid-time order, not log
  * order), so there are no current-only copies: superseded versions are few, and the queries for
  * the current record filter them out while walking the same indexes.
@@ -21,6 +24,8 @@ CREATE TABLE IF NOT EXISTS fact_versions (
   status        TEXT    NOT NULL,
   kind          TEXT    NOT NULL,
   valid_start   TEXT    NOT NULL,
+  start_latest  TEXT    NOT NULL,
+  end_earliest  TEXT    NOT NULL,
   valid_end     TEXT,
   sort_key      TEXT    NOT NULL,
   search_text   TEXT    NOT NULL,

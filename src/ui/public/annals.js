@@ -20,7 +20,7 @@
     fewer_than: 'fewer than',
   };
   var FACT_CHANGES = { FactRecorded: 'Recorded', FactCorrected: 'Corrected', FactRetracted: 'Retracted' };
-  var CLAIM_KINDS = { asserted: 'Asserted', revised: 'Revised', corrected: 'Corrected', retracted: 'Retracted' };
+  var CLAIM_KINDS = { asserted: 'Asserted', revised: 'Revised', corrected: 'Corrected', retracted: 'Retracted', ranked: 'Ranked' };
   var FACT_FIELDS = [
     ['title', 'Title'],
     ['summary', 'Summary'],
@@ -94,9 +94,16 @@
 
   var PRECISIONS = { 4: 'year', 7: 'month', 10: 'day' };
 
-  /** A partial date exactly as the source gave it: '2014', '2019-03', '2016-03-30'. */
+  /** A date exactly as the source gave it: '2014', '2019-03', '2016-03-30', or a window '[2017-06-30..2017-07-28]'. */
   function partialDate(value) {
+    if (value.charAt(0) === '[') return el('span', { class: 'date-window', title: 'one day within this window' }, value);
+    if (value === '..' || value === '') return el('span', { class: 'date-open' }, value === '..' ? 'open' : 'unknown');
     return el('time', { datetime: value, title: (PRECISIONS[value.length] || 'date') + ' precision' }, value);
+  }
+
+  /** 'possibly': the date's window reaches past the day asked, so it may not have happened yet. */
+  function possibly(item) {
+    return item && item.certainty === 'possible' ? el('span', { class: 'badge badge-possible', title: 'its date may fall after the day asked' }, 'possibly') : null;
   }
 
   /** 'at' as given; a period 'from – to' or 'from – present'. */
@@ -108,14 +115,14 @@
       { class: 'when' },
       partialDate(vt.from),
       ' – ',
-      vt.to === undefined ? el('span', { class: 'present' }, 'present') : partialDate(vt.to),
+      vt.to === undefined || vt.to === '..' ? el('span', { class: 'present' }, 'present') : partialDate(vt.to),
     );
   }
 
   function validTimeText(vt) {
     if (!vt) return 'undated';
     if (vt.at !== undefined) return vt.at;
-    return vt.from + ' – ' + (vt.to === undefined ? 'present' : vt.to);
+    return vt.from + ' – ' + (vt.to === undefined || vt.to === '..' ? 'present' : vt.to === '' ? 'unknown' : vt.to);
   }
 
   /** A claim's number as the source worded it: 'at least 1,257', 'almost 34,000', '7,000–8,000'. */
@@ -182,6 +189,57 @@
         throw new ApiProblem({ title: 'The service could not be reached', detail: 'GET ' + url + ' failed: check that Annals is running.' });
       },
     );
+  }
+
+  /**
+   * The login. A key is sent once to POST /auth/session, which answers with an HttpOnly cookie
+   * holding a short-lived signed session: fetch and EventSource send it by themselves, the key is
+   * never kept by the page and never put in a URL.
+   */
+  function refreshSession() {
+    return fetch('/auth/session', { headers: { accept: 'application/json' } })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .then(showSession, function () {
+        showSession(null);
+      });
+  }
+
+  function showSession(session) {
+    var signedIn = Boolean(session && session.authenticated);
+    $('login').hidden = signedIn || !(session && session.keysConfigured);
+    $('session').hidden = !signedIn;
+    $('session-name').textContent = signedIn ? 'Logged in as ' + session.name + ' (' + session.role + ')' : '';
+  }
+
+  function logIn(event) {
+    event.preventDefault();
+    var input = $('login-key');
+    fetch('/auth/session', {
+      method: 'POST',
+      headers: { accept: 'application/json', 'content-type': 'application/json' },
+      body: JSON.stringify({ key: input.value }),
+    })
+      .then(function (response) {
+        return response.json().then(function (body) {
+          if (!response.ok) throw new ApiProblem(body);
+          input.value = '';
+          return refreshSession().then(function () {
+            return apply(stateFromUrl(), false);
+          });
+        });
+      })
+      .catch(showProblem);
+  }
+
+  function logOut() {
+    // The session cookie authenticates this request: the header proves it comes from this page.
+    fetch('/auth/session', { method: 'DELETE', headers: { 'x-annals-csrf': '1' } })
+      .then(refreshSession)
+      .then(function () {
+        return apply(stateFromUrl(), false);
+      });
   }
 
   function showProblem(error) {
@@ -443,6 +501,7 @@
       { class: 'fact-date' },
       validTime(fact.validTime),
       el('span', { class: 'fact-kind' }, fact.kind === 'state' ? 'held' : 'happened'),
+      possibly(fact),
     );
     var article = el('article', { class: 'fact-body', 'aria-labelledby': headingId });
     article.appendChild(el('h3', { id: headingId, class: 'fact-title', tabindex: '-1' }, fact.title));
@@ -517,7 +576,12 @@
           el('span', { class: 'source-publisher' }, source.publisher),
           ': ',
           link(source.url, source.title),
-          el('span', { class: 'source-date' }, ' (', partialDate(source.publishedOn), ')'),
+          source.publishedOn
+            ? el('span', { class: 'source-date' }, ' (', partialDate(source.publishedOn), ')')
+            : source.accessedOn
+              ? el('span', { class: 'source-date' }, ' (undated; read ', partialDate(source.accessedOn), ')')
+              : el('span', { class: 'source-date' }, ' (undated)'),
+          source.archivedUrl ? el('span', { class: 'source-archive' }, ' · ', link(source.archivedUrl, 'archived copy')) : null,
           source.quote ? el('blockquote', { class: 'source-quote' }, el('p', null, source.quote)) : null,
         ),
       );
@@ -530,7 +594,7 @@
   function renderFigures(figures, state) {
     var list = clear($('figure-list'));
     $('figures-note').textContent = state.asOf
-      ? 'Each claimant’s latest number asserted by ' + state.asOf + '.'
+      ? 'Each claimant’s latest number certainly asserted by ' + state.asOf + '; numbers whose date may fall later are marked “possibly newer”.'
       : 'Each claimant’s latest number.';
     $('figures-empty').hidden = figures.length > 0;
     figures.forEach(function (figure) {
@@ -589,6 +653,8 @@
     );
     var body = el('tbody');
     figure.claims.forEach(function (claim) {
+      var source = (claim.sources || [claim.source])[0] || {};
+      var newer = (claim.possiblyNewer || []).map(function (c) { return claimValue(c.value) + ' (' + c.assertedOn + ')'; });
       var bar = el('span', { class: 'bar', 'aria-hidden': 'true' });
       var solid = el('span', { class: 'bar-solid' });
       var range = el('span', { class: 'bar-range' });
@@ -605,13 +671,15 @@
             'th',
             { scope: 'row', class: 'claimant' },
             claim.claimant,
-            el('span', { class: 'claim-source' }, link(claim.source.url, claim.source.publisher)),
+            el('span', { class: 'claim-source' }, link(source.url, source.publisher)),
+            claim.rank && claim.rank.value !== 'normal' ? el('span', { class: 'badge badge-rank' }, claim.rank.value) : null,
           ),
           el(
             'td',
             { class: 'num' },
             el('span', { class: 'claim-value' }, claimValue(claim.value)),
             claim.period ? el('span', { class: 'claim-period' }, validTimeText(claim.period)) : null,
+            newer.length ? el('span', { class: 'claim-possibly-newer' }, 'possibly newer: ' + newer.join('; ')) : null,
             bar,
           ),
           el('td', { class: 'claim-date' }, partialDate(claim.assertedOn)),
@@ -665,6 +733,7 @@
       el('span', { class: 'revision-value' }, claimValue(entry.value)),
       ' · said on ',
       partialDate(entry.assertedOn),
+      possibly(entry),
     );
     item.appendChild(head);
     if (entry.kind === 'revised' && entry.previous) {
@@ -677,6 +746,12 @@
           change.ratio !== null && change.ratio !== undefined ? ' (×' + change.ratio + ')' : '',
         ),
       );
+    }
+    if (entry.orderUncertain) {
+      item.appendChild(el('p', { class: 'revision-change' }, 'Order uncertain: its date may fall before or after the claim(s) above, so no change is shown.'));
+    }
+    if (entry.kind === 'ranked' && entry.rank) {
+      item.appendChild(el('p', { class: 'revision-reason' }, 'Ranked ' + entry.rank.value + (entry.actor ? ' by ' + entry.actor : ''), entry.reason ? ': “' + entry.reason + '”' : ''));
     }
     if (entry.kind === 'corrected' || entry.kind === 'retracted') {
       item.appendChild(
@@ -826,6 +901,9 @@
       if (view.historyOpener && document.contains(view.historyOpener)) view.historyOpener.focus();
       view.historyOpener = null;
     });
+    $('login').addEventListener('submit', logIn);
+    $('logout').addEventListener('click', logOut);
+    refreshSession();
     window.addEventListener('popstate', function () {
       apply(stateFromUrl(), false);
     });

@@ -60,7 +60,7 @@ export const claimData = (overrides: Partial<ClaimAsserted> = {}): ClaimAsserted
   value: { kind: 'bound', value: 1257, qualifier: 'at_least' },
   assertedOn: '2019-02',
   period: { from: '2014-08', to: '2019-02' },
-  source: source({ publisher: 'CJTF-OIR', title: 'Monthly civilian casualty report' }),
+  sources: [source({ publisher: 'CJTF-OIR', title: 'Monthly civilian casualty report' })],
   ...overrides,
 });
 

@@ -1,5 +1,5 @@
 import { figureDecider, figureStream, type CorrectClaim, type RetractClaim } from '../../../src/domain/figure/figure';
-import { claimValueBounds, type FigureEvent } from '../../../src/domain/figure/figure.events';
+import { claimValueBounds, type ClaimAsserted, type FigureEvent } from '../../../src/domain/figure/figure.events';
 import { because, deciderSpec, stateAfter } from '../../support/given-when-then';
 import { assertClaim, claimAsserted, claimData, defineFigure, figureData, figureDefined, source } from './factories';
 
@@ -14,8 +14,8 @@ const airwars = {
   claimant: 'Airwars',
   value: { kind: 'bound', value: 7600, qualifier: 'about' },
   assertedOn: '2019-03',
-  source: source({ publisher: 'Airwars', url: 'https://airwars.example.org/conflict/coalition-in-iraq-and-syria/' }),
-} as const;
+  sources: [source({ publisher: 'Airwars', url: 'https://airwars.example.org/conflict/coalition-in-iraq-and-syria/' })],
+} satisfies Partial<ClaimAsserted>;
 
 describe('defining a figure', () => {
   it('defines a figure with its unit and scope', () => {
@@ -102,7 +102,7 @@ describe('asserting a claim', () => {
     ['an empty claimant', { claimant: ' ' }, 'claimant'],
     ['an impossible assertion date', { assertedOn: '2019-02-29' }, 'assertedOn'],
     ['a period that ends before it starts', { period: { from: '2019-02', to: '2014-08' } }, 'period.to'],
-    ['a source without a URL', { source: source({ url: '' }) }, 'source.url'],
+    ['a source without a URL', { sources: [source({ url: '' })] }, 'sources[0].url'],
     ['a malformed claim id', { claimId: '-cjtf' }, 'claimId'],
   ])('rejects %s', (_, overrides, field) => {
     spec

@@ -3,7 +3,7 @@ import {
   compareValidTime,
   happenedBy,
   inEffectOn,
-  parsePartialDate,
+  parseDate,
   validatePeriod,
   validTimeBounds,
   type PartialDate,
@@ -22,7 +22,7 @@ const partialDate: fc.Arbitrary<PartialDate> = fc
 
 const period = fc
   .record({ from: partialDate, to: fc.option(partialDate, { nil: undefined }) })
-  .filter(({ from, to }) => to === undefined || parsePartialDate(to, 'to').end >= parsePartialDate(from, 'from').start)
+  .filter(({ from, to }) => to === undefined || parseDate(to, 'to').latest >= parseDate(from, 'from').earliest)
   .map(({ from, to }): ValidTime => (to === undefined ? { from } : { from, to }));
 
 const validTime: fc.Arbitrary<ValidTime> = fc.oneof(partialDate.map((at): ValidTime => ({ at })), period);
@@ -32,10 +32,10 @@ describe('valid time, for any dates', () => {
   it('parses every real date with its precision kept and a span that starts before it ends', () => {
     fc.assert(
       fc.property(partialDate, (date) => {
-        const parsed = parsePartialDate(date, 'at');
+        const parsed = parseDate(date, 'at');
         expect(parsed.value).toBe(date);
-        expect(parsed.start <= parsed.end).toBe(true);
-        expect(parsed.start.startsWith(date) && parsed.end.startsWith(date)).toBe(true);
+        expect(parsed.earliest <= parsed.latest).toBe(true);
+        expect(parsed.earliest.startsWith(date) && parsed.latest.startsWith(date)).toBe(true);
       }),
     );
   });
@@ -43,7 +43,7 @@ describe('valid time, for any dates', () => {
   it('accepts a period exactly when it can end on or after its start', () => {
     fc.assert(
       fc.property(partialDate, partialDate, (from, to) => {
-        const possible = parsePartialDate(to, 'to').end >= parsePartialDate(from, 'from').start;
+        const possible = parseDate(to, 'to').latest >= parseDate(from, 'from').earliest;
         let accepted = true;
         try {
           validatePeriod({ from, to }, 'period');

@@ -4,7 +4,7 @@ import {
   happenedBy,
   inEffectOn,
   isoDay,
-  parsePartialDate,
+  parseDate,
   validateValidTime,
   validTimeBounds,
   validTimePrecision,
@@ -23,20 +23,20 @@ const rejection = (run: () => unknown) => {
 
 describe('partial dates', () => {
   it('keeps a year as a year and spans it for comparison', () => {
-    expect(parsePartialDate('2014', 'at')).toEqual({ value: '2014', precision: 'year', start: '2014-01-01', end: '2014-12-31' });
+    expect(parseDate('2014', 'at')).toEqual({ value: '2014', precision: 'year', earliest: '2014-01-01', latest: '2014-12-31' });
   });
 
   it('spans a month to its last day', () => {
-    expect(parsePartialDate('2019-03', 'at')).toEqual({ value: '2019-03', precision: 'month', start: '2019-03-01', end: '2019-03-31' });
-    expect(parsePartialDate('2019-04', 'at').end).toBe('2019-04-30');
+    expect(parseDate('2019-03', 'at')).toEqual({ value: '2019-03', precision: 'month', earliest: '2019-03-01', latest: '2019-03-31' });
+    expect(parseDate('2019-04', 'at').latest).toBe('2019-04-30');
   });
 
   it('knows leap years: every fourth year, not centuries, but every fourth century', () => {
-    expect(parsePartialDate('2016-02', 'at').end).toBe('2016-02-29');
-    expect(parsePartialDate('2019-02', 'at').end).toBe('2019-02-28');
-    expect(parsePartialDate('1900-02', 'at').end).toBe('1900-02-28');
-    expect(parsePartialDate('2000-02', 'at').end).toBe('2000-02-29');
-    expect(parsePartialDate('2016-02-29', 'at').precision).toBe('day');
+    expect(parseDate('2016-02', 'at').latest).toBe('2016-02-29');
+    expect(parseDate('2019-02', 'at').latest).toBe('2019-02-28');
+    expect(parseDate('1900-02', 'at').latest).toBe('1900-02-28');
+    expect(parseDate('2000-02', 'at').latest).toBe('2000-02-29');
+    expect(parseDate('2016-02-29', 'at').precision).toBe('day');
   });
 
   it.each([
@@ -51,12 +51,12 @@ describe('partial dates', () => {
     ['2019-03-28T00:00:00Z', 'a timestamp'],
     ['', 'an empty string'],
   ])('rejects %s (%s) naming the field', (value) => {
-    const error = rejection(() => parsePartialDate(value, 'validTime.at'));
+    const error = rejection(() => parseDate(value, 'validTime.at'));
     expect(error).toMatchObject({ code: 'invalid', field: 'validTime.at' });
   });
 
   it('rejects a value that is not text', () => {
-    expect(rejection(() => parsePartialDate(2014, 'at'))).toMatchObject({ code: 'invalid', field: 'at' });
+    expect(rejection(() => parseDate(2014, 'at'))).toMatchObject({ code: 'invalid', field: 'at' });
   });
 
   it('accepts only full days as query dates', () => {
@@ -72,9 +72,14 @@ describe('valid time', () => {
     expect(validTimePrecision({ at: '2014' })).toBe('year');
   });
 
-  it('returns a clean copy: no undefined `to`, no extra keys', () => {
-    const given = { from: '2019-03-28', to: undefined, note: 'x' } as unknown as ValidTime;
+  it('returns a clean copy: no undefined `to`', () => {
+    const given = { from: '2019-03-28', to: undefined } as unknown as ValidTime;
     expect(validateValidTime(given, 'validTime')).toStrictEqual({ from: '2019-03-28' });
+  });
+
+  it('refuses a key it would not store, naming it, rather than dropping it', () => {
+    const given = { from: '2019-03-28', note: 'x' } as unknown as ValidTime;
+    expect(rejection(() => validateValidTime(given, 'validTime'))).toMatchObject({ code: 'invalid', field: 'validTime.note' });
   });
 
   it('needs exactly one of at and from', () => {

@@ -1,0 +1,19 @@
+import { Global, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { AccessGuard } from './access.guard';
+import { AuthService } from './auth.service';
+import { RateLimitGuard } from './rate-limit';
+import { KeysController } from './keys.controller';
+import { SessionController } from './session.controller';
+
+/**
+ * Who may do what. Its guards are global and run in this order: the rate limit first (so that
+ * refused requests count too), then the access check.
+ */
+@Global()
+@Module({
+  controllers: [SessionController, KeysController],
+  providers: [AuthService, { provide: APP_GUARD, useClass: RateLimitGuard }, { provide: APP_GUARD, useClass: AccessGuard }],
+  exports: [AuthService],
+})
+export class AuthModule {}

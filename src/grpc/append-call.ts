@@ -1,0 +1,114 @@
+import { status, type ServerReadableStream } from '@grpc/grpc-js';
+import { Empty } from '@eventstore/db-client/generated/shared_pb';
+import { AppendReq, AppendResp } from '@eventstore/db-client/generated/streams_pb';
+import { AppendResult, EventData, EventStore, ExpectedRevision, WrongExpectedVersionError } from '../event-store/event-store';
+import { LIMITS } from '../event-store/validate-append';
+import { GrpcPrincipal, mayAppend } from './grpc-authenticator';
+import {
+  accessDenied,
+  badRequest,
+  domainStreamReadOnly,
+  grpcError,
+  GrpcError,
+  isDomainStream,
+  isGrpcError,
+  maximumAppendSizeExceeded,
+  toGrpcError,
+} from './grpc-errors';
+import { proposedSize, streamName, toEventData } from './grpc-messages';
+
+/** Why this caller may not append to this stream, if it may not. */
+export function appendRefusal(stream: string, principal: GrpcPrincipal | undefined): GrpcError | undefined {
+  if (!mayAppend(principal)) return accessDenied(`the ${principal?.role} role may read but not append`);
+  if (isDomainStream(stream)) return domainStreamReadOnly(stream);
+  return undefined;
+}
+
+/** Collects a streamed append and enforces the size limit while the events arrive, as EventStoreDB does. */
+export class ProposedEvents {
+  readonly events: EventData[] = [];
+  private bytes = 0;
+
+  add(message: Parameters<typeof toEventData>[0]): GrpcError | undefined {
+    this.bytes += proposedSize(message);
+    if (this.bytes > LIMITS.appendBytes) return maximumAppendSizeExceeded(LIMITS.appendBytes);
+    const event = toEventData(message, this.events.length);
+    if (isGrpcError(event)) return event;
+    this.events.push(event);
+    return undefined;
+  }
+}
+
+/** Streams.Append: options first, then the proposed messages; one answer when the client has sent them all. */
+export function serveAppend(
+  store: EventStore,
+  principal: GrpcPrincipal | undefined,
+  call: ServerReadableStream<AppendReq, AppendResp>,
+  answer: (error: GrpcError | null, response?: AppendResp) => void,
+): void {
+  let options: AppendReq.Options | undefined;
+  const proposed = new ProposedEvents();
+  let answered = false;
+  const reply = (error: GrpcError | null, response?: AppendResp) => {
+    if (answered) return;
+    answered = true;
+    answer(error, response);
+  };
+  call.on('data', (request: AppendReq) => {
+    if (answered) return;
+    const message = request.getProposedMessage();
+    if (request.hasOptions() && !options) {
+      options = request.getOptions()!;
+      const refusal = appendRefusal(streamName(options.getStreamIdentifier()), principal);
+      if (refusal) reply(refusal);
+    } else if (options && message) {
+      const error = proposed.add(message);
+      if (error) reply(error);
+    } else {
+      reply(badRequest('an append sends its options once, first, then its proposed messages'));
+    }
+  });
+  call.on('end', () => {
+    if (answered) return;
+    if (!options) return reply(badRequest('an append needs its options'));
+    const stream = streamName(options.getStreamIdentifier());
+    const expected = expectedOf(options);
+    // The client may have given up (its deadline passed): then nothing is written.
+    if (call.cancelled) return reply(grpcError(status.CANCELLED, 'Call cancelled'));
+    store.appendToStream(stream, proposed.events, { expectedRevision: expected }).then(
+      (result) => reply(null, new AppendResp().setSuccess(success(result))),
+      (error) => {
+        if (error instanceof WrongExpectedVersionError) reply(null, new AppendResp().setWrongExpectedVersion(wrongExpectedVersion(error)));
+        else reply(toGrpcError(error));
+      },
+    );
+  });
+}
+
+function expectedOf(options: AppendReq.Options): ExpectedRevision {
+  if (options.hasRevision()) return BigInt(options.getRevision());
+  if (options.hasNoStream()) return 'no_stream';
+  if (options.hasStreamExists()) return 'stream_exists';
+  return 'any';
+}
+
+function success(result: AppendResult): AppendResp.Success {
+  const position = result.position.toString();
+  return new AppendResp.Success()
+    .setCurrentRevision(result.nextExpectedRevision.toString())
+    .setPosition(new AppendResp.Position().setCommitPosition(position).setPreparePosition(position));
+}
+
+/** Both the current fields and the deprecated 20.6 ones, which older clients read. */
+function wrongExpectedVersion(error: WrongExpectedVersionError): AppendResp.WrongExpectedVersion {
+  const wrong = new AppendResp.WrongExpectedVersion();
+  if (error.actual === 'no_stream') wrong.setCurrentNoStream(new Empty()).setNoStream2060(new Empty());
+  else wrong.setCurrentRevision(error.actual.toString()).setCurrentRevision2060(Number(error.actual));
+  const expected = error.expected;
+  if (typeof expected === 'bigint') wrong.setExpectedRevision(expected.toString()).setExpectedRevision2060(Number(expected));
+  else if (expected === 'any') wrong.setExpectedAny(new Empty()).setAny2060(new Empty());
+  else if (expected === 'stream_exists') wrong.setExpectedStreamExists(new Empty()).setStreamExists2060(new Empty());
+  // EventStoreDB puts ulong.MaxValue in expected_revision_20_6_0 for no_stream; a JS number cannot carry it.
+  else wrong.setExpectedNoStream(new Empty());
+  return wrong;
+}

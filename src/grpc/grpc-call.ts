@@ -1,0 +1,56 @@
+import type { Metadata, ServerWritableStream, ServerDuplexStream } from '@grpc/grpc-js';
+import { once } from 'node:events';
+import { GrpcAuthenticator, GrpcPrincipal } from './grpc-authenticator';
+import { GrpcError, unauthenticated } from './grpc-errors';
+
+/** The calls in flight, so that a stopping server can end each one with CANCELLED, as EventStoreDB does. */
+export class ActiveCalls {
+  private readonly calls = new Set<(error: GrpcError) => void>();
+  private stopping: GrpcError | undefined;
+
+  /** Registers `end`; returns the function that unregisters it. Ends the call at once when the server is stopping. */
+  track(end: (error: GrpcError) => void): () => void {
+    if (this.stopping) {
+      end(this.stopping);
+      return () => undefined;
+    }
+    this.calls.add(end);
+    return () => this.calls.delete(end);
+  }
+
+  endAll(error: GrpcError): void {
+    this.stopping = error;
+    for (const end of [...this.calls]) end(error);
+    this.calls.clear();
+  }
+}
+
+/**
+ * Basic credentials, as EventStoreDB clients send a user's: here the username is an API key's name
+ * and the password its secret. Returns undefined when nobody is asked for credentials.
+ */
+export function authenticate(metadata: Metadata, authenticator: GrpcAuthenticator): GrpcPrincipal | undefined | GrpcError {
+  if (!authenticator.required) return undefined;
+  const header = metadata.get('authorization')[0];
+  const match = typeof header === 'string' ? /^Basic\s+(\S+)$/i.exec(header) : null;
+  if (!match) return unauthenticated();
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return unauthenticated();
+  return authenticator.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1)) ?? unauthenticated();
+}
+
+/**
+ * Writes with backpressure: waits for `drain` when the call's buffer is full. Resolves false once the
+ * call is over (cancelled by the client, ended by a stopping server), so that loops stop.
+ */
+export async function send<T>(call: ServerWritableStream<unknown, T> | ServerDuplexStream<unknown, T>, message: T, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return false;
+  if (call.write(message)) return true;
+  try {
+    await once(call, 'drain', { signal });
+    return true;
+  } catch {
+    return false;
+  }
+}

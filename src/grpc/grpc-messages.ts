@@ -1,0 +1,123 @@
+import { UUID } from '@eventstore/db-client/generated/shared_pb';
+import { ReadResp } from '@eventstore/db-client/generated/streams_pb';
+import { StreamIdentifier } from '@eventstore/db-client/generated/shared_pb';
+import type { EventData, JsonObject, RecordedEvent } from '../event-store/event-store';
+import { badRequest, GrpcError, missingRequiredMetadata } from './grpc-errors';
+
+/**
+ * Conversions between the store's envelope and EventStoreDB's messages. Messages are built from the
+ * same module copy as the service definitions, whose serializers check `instanceof`.
+ *
+ * Positions: Annals has one position per event (its rowid in the SQLite log, starting at 1);
+ * EventStoreDB has commit and prepare positions. Both are set to Annals' position, and a client's
+ * commit position is read back as one.
+ */
+
+/** What the wire carries for "no position" and the largest revision: uint64 max. */
+export const UINT64_MAX = 2n ** 64n - 1n;
+
+/** .NET ticks (100 ns) since the Unix epoch, as EventStoreDB's `created` is. */
+export function toTicks(date: Date): string {
+  return (BigInt(date.getTime()) * 10_000n).toString();
+}
+
+export function toUuid(id: string, structured: boolean): UUID {
+  const uuid = new UUID();
+  if (!structured) return uuid.setString(id);
+  const hex = id.replace(/-/g, '');
+  const msb = BigInt.asIntN(64, BigInt(`0x${hex.slice(0, 16)}`));
+  const lsb = BigInt.asIntN(64, BigInt(`0x${hex.slice(16)}`));
+  return uuid.setStructured(new UUID.Structured().setMostSignificantBits(msb.toString()).setLeastSignificantBits(lsb.toString()));
+}
+
+export function fromUuid(uuid: UUID | undefined): string {
+  if (!uuid) return '';
+  if (uuid.hasString()) return uuid.getString();
+  const structured = uuid.getStructured();
+  if (!structured) return '';
+  const hex = [structured.getMostSignificantBits(), structured.getLeastSignificantBits()]
+    .map((bits) => BigInt.asUintN(64, BigInt(bits)).toString(16).padStart(16, '0'))
+    .join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+export function streamName(identifier: StreamIdentifier | undefined): string {
+  return identifier ? Buffer.from(identifier.getStreamName_asU8()).toString('utf8') : '';
+}
+
+export function streamIdentifier(stream: string): StreamIdentifier {
+  return new StreamIdentifier().setStreamName(Buffer.from(stream, 'utf8'));
+}
+
+export function toReadEvent(event: RecordedEvent, structuredUuids: boolean): ReadResp {
+  const position = event.position.toString();
+  const record = new ReadResp.ReadEvent.RecordedEvent()
+    .setId(toUuid(event.id, structuredUuids))
+    .setStreamIdentifier(streamIdentifier(event.streamId))
+    .setStreamRevision(event.revision.toString())
+    .setCommitPosition(position)
+    .setPreparePosition(position)
+    .setData(Buffer.from(JSON.stringify(event.data), 'utf8'))
+    // An append without metadata is stored as {}: give back what the writer sent, nothing.
+    .setCustomMetadata(Object.keys(event.metadata).length === 0 ? new Uint8Array() : Buffer.from(JSON.stringify(event.metadata), 'utf8'));
+  record.getMetadataMap().set('type', event.type).set('content-type', 'application/json').set('created', toTicks(event.recordedAt));
+  return new ReadResp().setEvent(new ReadResp.ReadEvent().setEvent(record).setCommitPosition(position));
+}
+
+export function confirmation(subscriptionId: string): ReadResp {
+  return new ReadResp().setConfirmation(new ReadResp.SubscriptionConfirmation().setSubscriptionId(subscriptionId));
+}
+
+export function caughtUp(): ReadResp {
+  return new ReadResp().setCaughtUp(new ReadResp.CaughtUp());
+}
+
+export function checkpoint(position: bigint): ReadResp {
+  const p = position.toString();
+  return new ReadResp().setCheckpoint(new ReadResp.Checkpoint().setCommitPosition(p).setPreparePosition(p));
+}
+
+export function streamNotFound(stream: string): ReadResp {
+  return new ReadResp().setStreamNotFound(new ReadResp.StreamNotFound().setStreamIdentifier(streamIdentifier(stream)));
+}
+
+/** The fields Append's and BatchAppend's proposed messages share. */
+export interface ProposedMessage {
+  getId(): UUID | undefined;
+  getMetadataMap(): { get(key: string): string | undefined };
+  getCustomMetadata_asU8(): Uint8Array;
+  getData_asU8(): Uint8Array;
+}
+
+/** The bytes a proposed message adds to an append, as EventStoreDB counts them for its size limit. */
+export function proposedSize(message: ProposedMessage): number {
+  return message.getData_asU8().length + message.getCustomMetadata_asU8().length;
+}
+
+/** A proposed message as the port's event, or the error EventStoreDB (or Annals' narrower store) would give. */
+export function toEventData(message: ProposedMessage, index: number): EventData | GrpcError {
+  const metadata = message.getMetadataMap();
+  const type = metadata.get('type');
+  const contentType = metadata.get('content-type');
+  if (type === undefined) return missingRequiredMetadata('type');
+  if (contentType === undefined) return missingRequiredMetadata('content-type');
+  if (contentType !== 'application/json') {
+    return badRequest(`event ${index}: Annals stores JSON objects only; content-type must be application/json, not ${contentType}`);
+  }
+  const data = jsonObject(message.getData_asU8());
+  if (!data) return badRequest(`event ${index}: data must be a JSON object`);
+  const custom = message.getCustomMetadata_asU8();
+  const eventMetadata = custom.length === 0 ? undefined : jsonObject(custom);
+  if (custom.length > 0 && !eventMetadata) return badRequest(`event ${index}: metadata must be empty or a JSON object`);
+  return { id: fromUuid(message.getId()), type, data, ...(eventMetadata ? { metadata: eventMetadata } : {}) };
+}
+
+function jsonObject(bytes: Uint8Array): JsonObject | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(bytes).toString('utf8'));
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+

@@ -1,0 +1,154 @@
+import { Server, ServerCredentials, type sendUnaryData, type ServerDuplexStream, type ServerReadableStream, type ServerWritableStream } from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
+import { ServerFeaturesService } from '@eventstore/db-client/generated/serverfeatures_grpc_pb';
+import { SupportedMethod, SupportedMethods } from '@eventstore/db-client/generated/serverfeatures_pb';
+import { StreamsService } from '@eventstore/db-client/generated/streams_grpc_pb';
+import type { AppendReq, AppendResp, BatchAppendReq, BatchAppendResp, ReadReq, ReadResp } from '@eventstore/db-client/generated/streams_pb';
+import type { EventStore } from '../event-store/event-store';
+import { serveAppend } from './append-call';
+import { serveBatchAppend } from './batch-append-call';
+import { GrpcAuthenticator, OPEN_ACCESS } from './grpc-authenticator';
+import { ActiveCalls, authenticate } from './grpc-call';
+import { GrpcError, isGrpcError, shuttingDown, toGrpcError, unimplemented } from './grpc-errors';
+import { serveRead } from './read-call';
+
+export interface GrpcServerOptions {
+  readonly host: string;
+  /** 0 picks a free port (tests). */
+  readonly port: number;
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
+  readonly authenticator?: GrpcAuthenticator;
+}
+
+/** The version the official clients gate features on; Annals serves the subset of 24.10's Streams API listed below. */
+export const ADVERTISED_VERSION = '24.10.0';
+
+export function readTls(certPath: string | undefined, keyPath: string | undefined): GrpcServerOptions['tls'] {
+  return certPath && keyPath ? { cert: readFileSync(certPath), key: readFileSync(keyPath) } : undefined;
+}
+
+/**
+ * EventStoreDB's gRPC Streams API (single node) over Annals' event store: Read (reads and
+ * subscriptions), Append and BatchAppend, and ServerFeatures. Delete and Tombstone answer
+ * UNIMPLEMENTED and are not advertised: Annals never deletes.
+ */
+export class AnnalsGrpcServer {
+  private readonly server = new Server();
+  private readonly calls = new ActiveCalls();
+  private readonly authenticator: GrpcAuthenticator;
+  private boundPort: number | undefined;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly options: GrpcServerOptions,
+  ) {
+    this.authenticator = options.authenticator ?? OPEN_ACCESS;
+    if (this.authenticator.required && !options.tls) {
+      // The official clients drop credentials on an insecure channel: a key could never arrive.
+      throw new Error('gRPC with API keys needs TLS: set ANNALS_GRPC_TLS_CERT and ANNALS_GRPC_TLS_KEY');
+    }
+    this.server.addService(StreamsService, {
+      read: (call: ServerWritableStream<ReadReq, ReadResp>) => this.read(call),
+      append: (call: ServerReadableStream<AppendReq, AppendResp>, callback: sendUnaryData<AppendResp>) => this.append(call, callback),
+      batchAppend: (call: ServerDuplexStream<BatchAppendReq, BatchAppendResp>) => this.batchAppend(call),
+      delete: (_call: unknown, callback: sendUnaryData<never>) => callback(unimplemented('Delete')),
+      tombstone: (_call: unknown, callback: sendUnaryData<never>) => callback(unimplemented('Tombstone')),
+    });
+    this.server.addService(ServerFeaturesService, {
+      getSupportedMethods: (_call: unknown, callback: sendUnaryData<SupportedMethods>) => callback(null, supportedMethods()),
+    });
+  }
+
+  /** Resolves with the bound port. */
+  async start(): Promise<number> {
+    const credentials = this.options.tls
+      ? ServerCredentials.createSsl(null, [{ cert_chain: this.options.tls.cert, private_key: this.options.tls.key }], false)
+      : ServerCredentials.createInsecure();
+    this.boundPort = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(`${this.options.host}:${this.options.port}`, credentials, (error, port) => (error ? reject(error) : resolve(port))),
+    );
+    return this.boundPort;
+  }
+
+  get port(): number | undefined {
+    return this.boundPort;
+  }
+
+  /** Ends every call in flight with CANCELLED, as a stopping EventStoreDB does, then closes the port. */
+  async stop(): Promise<void> {
+    this.calls.endAll(shuttingDown());
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, 2_000);
+      this.server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+  }
+
+  private read(call: ServerWritableStream<ReadReq, ReadResp>): void {
+    const { signal, finish } = this.lifecycle(call, (error) => (error ? call.emit('error', error) : call.end()));
+    const principal = authenticate(call.metadata, this.authenticator);
+    if (isGrpcError(principal)) return finish(principal);
+    serveRead(this.store, call, signal).then(
+      () => finish(),
+      (error) => finish(toGrpcError(error)),
+    );
+  }
+
+  private append(call: ServerReadableStream<AppendReq, AppendResp>, callback: sendUnaryData<AppendResp>): void {
+    const { finish } = this.lifecycle(call, (error, response?: AppendResp) => (error ? callback(error) : callback(null, response)));
+    const principal = authenticate(call.metadata, this.authenticator);
+    if (isGrpcError(principal)) return finish(principal);
+    serveAppend(this.store, principal, call, (error, response) => finish(error ?? undefined, response));
+  }
+
+  private batchAppend(call: ServerDuplexStream<BatchAppendReq, BatchAppendResp>): void {
+    const { signal, finish } = this.lifecycle(call, (error) => (error ? call.emit('error', error) : call.end()));
+    const principal = authenticate(call.metadata, this.authenticator);
+    if (isGrpcError(principal)) return finish(principal);
+    serveBatchAppend(this.store, principal, call, signal, finish);
+  }
+
+  /** Ends a call once, whoever ends it first: the handler, the client cancelling, or a stopping server. */
+  private lifecycle<R>(
+    call: { on(event: 'cancelled', listener: () => void): unknown },
+    end: (error?: GrpcError, response?: R) => void,
+  ): { signal: AbortSignal; finish: (error?: GrpcError, response?: R) => void } {
+    const controller = new AbortController();
+    let done = false;
+    const finish = (error?: GrpcError, response?: R) => {
+      if (done) return;
+      done = true;
+      untrack();
+      controller.abort();
+      end(error, response);
+    };
+    const untrack = this.calls.track((error) => finish(error));
+    call.on('cancelled', () => {
+      done = true;
+      untrack();
+      controller.abort();
+    });
+    return { signal: controller.signal, finish };
+  }
+}
+
+/** Exactly what is served; names lowercased, as EventStoreDB sends them. */
+function supportedMethods(): SupportedMethods {
+  const method = (service: string, name: string, features: string[] = []) =>
+    new SupportedMethod().setServiceName(service).setMethodName(name).setFeaturesList(features);
+  return new SupportedMethods()
+    .setEventStoreServerVersion(ADVERTISED_VERSION)
+    .setMethodsList([
+      method('event_store.client.streams.streams', 'read', ['position', 'events']),
+      method('event_store.client.streams.streams', 'append'),
+      // Not 'deadline_duration': the deadline arrives as the Timestamp these service definitions know.
+      method('event_store.client.streams.streams', 'batchappend'),
+      method('event_store.client.server_features.serverfeatures', 'getsupportedmethods'),
+    ]);
+}
+

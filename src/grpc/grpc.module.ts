@@ -1,0 +1,66 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, Module, OnApplicationBootstrap } from '@nestjs/common';
+import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
+import { EVENT_STORE, type EventStore } from '../event-store/event-store';
+import { AuthService } from '../auth/auth.service';
+import type { KeyRing } from '../auth/key-ring';
+import { GRPC_AUTHENTICATOR, type GrpcAuthenticator } from './grpc-authenticator';
+import { AnnalsGrpcServer, readTls } from './grpc-server';
+
+/** The gRPC endpoint's lifecycle: started on bootstrap when ANNALS_GRPC_PORT is set, stopped before the store closes. */
+@Injectable()
+export class GrpcEndpoint implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('gRPC');
+  private server: AnnalsGrpcServer | undefined;
+
+  constructor(
+    @Inject(ANNALS_CONFIG) private readonly config: AnnalsConfig,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(GRPC_AUTHENTICATOR) private readonly authenticator: GrpcAuthenticator,
+  ) {}
+
+  /** The bound port, once started (ANNALS_GRPC_PORT=0 picks a free one). */
+  get port(): number | undefined {
+    return this.server?.port;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const grpc = this.config.grpc;
+    if (!grpc) return;
+    const tls = readTls(grpc.tlsCertPath, grpc.tlsKeyPath);
+    this.server = new AnnalsGrpcServer(this.store, { host: grpc.host, port: grpc.port, tls, authenticator: this.authenticator });
+    const port = await this.server.start();
+    if (!tls && !['127.0.0.1', '::1', 'localhost'].includes(grpc.host)) {
+      this.logger.warn(`the gRPC port listens on ${grpc.host} without TLS: anyone who reaches it may read the log and append to non-domain streams`);
+    }
+    this.logger.log(
+      `EventStoreDB gRPC API on esdb://${grpc.host}:${port}${tls ? '' : '?tls=false (insecure, so unauthenticated: keep it on loopback)'}`,
+    );
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.server?.stop();
+  }
+}
+
+/**
+ * gRPC callers are the HTTP API's keys: Basic credentials name the key (username) and carry its
+ * secret (password). Once any key exists, every call needs one, as every HTTP write does; the
+ * check reads the key ring live, so a key created or revoked by the CLI counts at once.
+ */
+export function keyRingAuthenticator(keys: KeyRing): GrpcAuthenticator {
+  return {
+    get required() {
+      return keys.configured();
+    },
+    authenticate(username, password) {
+      const key = keys.bySecret(password);
+      return key && key.name === username ? { name: key.name, role: key.role } : undefined;
+    },
+  };
+}
+
+@Module({
+  providers: [GrpcEndpoint, { provide: GRPC_AUTHENTICATOR, inject: [AuthService], useFactory: (auth: AuthService) => keyRingAuthenticator(auth.keys) }],
+  exports: [GrpcEndpoint],
+})
+export class GrpcModule {}

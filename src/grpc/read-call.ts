@@ -1,0 +1,195 @@
+import type { ServerWritableStream } from '@grpc/grpc-js';
+import { randomUUID } from 'node:crypto';
+import { ReadReq, ReadResp } from '@eventstore/db-client/generated/streams_pb';
+import { EventStore, RecordedEvent, StreamNotFoundError } from '../event-store/event-store';
+import { validateStreamName } from '../event-store/validate-append';
+import { badRequest, isGrpcError } from './grpc-errors';
+import { AllFilter, EventPredicate, toAllFilter } from './grpc-filter';
+import { send } from './grpc-call';
+import { caughtUp, checkpoint, confirmation, streamName, streamNotFound, toReadEvent } from './grpc-messages';
+
+type ReadCall = ServerWritableStream<ReadReq, ReadResp>;
+
+/** Reads go to the store in pages, so that a read of a long stream or of the whole log never sits in memory. */
+const PAGE = 500;
+
+/**
+ * Streams.Read: a read of a stream or of $all, or (with subscription options) a catch-up-then-live
+ * subscription. Resolves when the call has sent everything it will; throws a GrpcError to end it
+ * with a status.
+ */
+export async function serveRead(store: EventStore, call: ReadCall, signal: AbortSignal): Promise<void> {
+  const options = call.request.getOptions();
+  if (!options) throw badRequest('ReadReq.options is required');
+  const structured = options.getUuidOption()?.hasStructured() ?? false;
+  const emit = (event: RecordedEvent) => send(call, toReadEvent(event, structured), signal);
+  const filter = options.hasFilter() ? toAllFilter(options.getFilter()!) : undefined;
+  if (isGrpcError(filter)) throw filter;
+  const backwards = options.getReadDirection() === ReadReq.Options.ReadDirection.BACKWARDS;
+
+  if (options.hasSubscription()) {
+    const plan = await planSubscription(store, options, filter);
+    if (!(await send(call, confirmation(randomUUID()), signal))) return;
+    return follow(store, plan, call, signal, emit);
+  }
+  const count = options.hasCount() ? BigInt(options.getCount()) : 0n;
+  if (options.hasStream()) {
+    const stream = streamName(options.getStream()!.getStreamIdentifier());
+    return readStream(store, stream, options.getStream()!, backwards, count, { emit, notFound: () => send(call, streamNotFound(stream), signal) });
+  }
+  if (options.hasAll()) return readAll(store, options.getAll()!, backwards, count, filter?.matches, emit);
+  throw badRequest('ReadReq.options needs a stream or $all');
+}
+
+async function readStream(
+  store: EventStore,
+  stream: string,
+  options: ReadReq.Options.StreamOptions,
+  backwards: boolean,
+  count: bigint,
+  out: { emit: (e: RecordedEvent) => Promise<boolean>; notFound: () => Promise<boolean> },
+): Promise<void> {
+  try {
+    // Annals' names are narrower than EventStoreDB's: no stream outside them ($$metadata streams included) exists.
+    validateStreamName(stream);
+  } catch {
+    await out.notFound();
+    return;
+  }
+  let from: 'start' | 'end' | bigint = options.hasRevision() ? BigInt(options.getRevision()) : options.hasEnd() ? 'end' : 'start';
+  let left = count;
+  for (;;) {
+    const size = Number(left < BigInt(PAGE) ? left : BigInt(PAGE));
+    let page: RecordedEvent[];
+    try {
+      page = await store.readStream(stream, { fromRevision: from, direction: backwards ? 'backwards' : 'forwards', maxCount: size });
+    } catch (error) {
+      if (!(error instanceof StreamNotFoundError)) throw error;
+      await out.notFound();
+      return;
+    }
+    for (const event of page) if (!(await out.emit(event))) return;
+    left -= BigInt(page.length);
+    if (page.length < size || left <= 0n) return;
+    const last = page[page.length - 1].revision;
+    if (backwards && last === 0n) return;
+    from = backwards ? last - 1n : last + 1n;
+  }
+}
+
+/** $all forwards from a position includes it; backwards from a position excludes it, as on EventStoreDB. */
+async function readAll(
+  store: EventStore,
+  options: ReadReq.Options.AllOptions,
+  backwards: boolean,
+  count: bigint,
+  matches: EventPredicate | undefined,
+  emit: (e: RecordedEvent) => Promise<boolean>,
+): Promise<void> {
+  const at = options.hasPosition() ? BigInt(options.getPosition()!.getCommitPosition()) : undefined;
+  let from: 'start' | 'end' | bigint = at === undefined ? (options.hasEnd() ? 'end' : 'start') : backwards ? at - 1n : at;
+  if (!backwards && from === 'end') return;
+  if (backwards && typeof from === 'bigint' && from < 1n) return;
+  let left = count;
+  while (left > 0n) {
+    const page = await store.readAll({ fromPosition: from, direction: backwards ? 'backwards' : 'forwards', maxCount: PAGE });
+    for (const event of page) {
+      if (matches && !matches(event)) continue;
+      if (!(await emit(event))) return;
+      if (--left === 0n) return;
+    }
+    if (page.length < PAGE) return;
+    const last = page[page.length - 1].position;
+    from = backwards ? last - 1n : last + 1n;
+  }
+}
+
+interface PlannedSubscription {
+  /** Events strictly after this position are followed. */
+  readonly after: bigint;
+  /** The last event the catch-up must hand over before `caught_up`; -1n when there is none. */
+  readonly caughtUpAt: bigint;
+  readonly matches: (event: RecordedEvent) => boolean;
+  /** Only filtered $all subscriptions get checkpoints. */
+  readonly filter?: AllFilter;
+  /** Narrows the store's own read, for stream subscriptions. */
+  readonly streamPrefix?: string;
+}
+
+async function planSubscription(store: EventStore, options: ReadReq.Options, filter: AllFilter | undefined): Promise<PlannedSubscription> {
+  const head = await store.headPosition();
+  const end = head < 0n ? 0n : head;
+  if (options.hasAll()) {
+    const all = options.getAll()!;
+    const after = all.hasPosition() ? BigInt(all.getPosition()!.getCommitPosition()) : all.hasEnd() ? end : 0n;
+    return { after, caughtUpAt: head, matches: filter?.matches ?? (() => true), filter };
+  }
+  const streamOptions = options.getStream();
+  if (!streamOptions) throw badRequest('ReadReq.options needs a stream or $all');
+  const stream = streamName(streamOptions.getStreamIdentifier());
+  const last = await lastEvent(store, stream);
+  const base = { caughtUpAt: last?.position ?? -1n, streamPrefix: stream };
+  if (streamOptions.hasEnd()) return { ...base, after: end, matches: (e) => e.streamId === stream };
+  if (!streamOptions.hasRevision()) return { ...base, after: 0n, matches: (e) => e.streamId === stream };
+  // From a revision, exclusive: start after that event's position.
+  const revision = BigInt(streamOptions.getRevision());
+  const [event] = await readQuietly(store, stream, revision);
+  return { ...base, after: event?.position ?? 0n, matches: (e) => e.streamId === stream && e.revision > revision };
+}
+
+async function lastEvent(store: EventStore, stream: string): Promise<RecordedEvent | undefined> {
+  try {
+    validateStreamName(stream);
+    const [last] = await store.readStream(stream, { direction: 'backwards', maxCount: 1 });
+    return last;
+  } catch {
+    return undefined;
+  }
+}
+
+async function readQuietly(store: EventStore, stream: string, revision: bigint): Promise<RecordedEvent[]> {
+  try {
+    validateStreamName(stream);
+    return await store.readStream(stream, { fromRevision: revision, maxCount: 1 });
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * One cursor over the log (the store's subscription) serves catch-up and live alike, so the
+ * hand-over has no gap and no duplicate. `caught_up` goes out once the events that were in the log
+ * when the call arrived have been handed over.
+ */
+async function follow(
+  store: EventStore,
+  plan: PlannedSubscription,
+  call: ReadCall,
+  signal: AbortSignal,
+  emit: (e: RecordedEvent) => Promise<boolean>,
+): Promise<void> {
+  let caught = plan.caughtUpAt <= plan.after;
+  if (caught && !(await send(call, caughtUp(), signal))) return;
+  const subscription = store.subscribeToAll({
+    fromPosition: plan.after,
+    ...(plan.streamPrefix ? { filter: { streamNamePrefixes: [plan.streamPrefix] } } : {}),
+  });
+  const stop = () => void subscription.close();
+  signal.addEventListener('abort', stop);
+  let considered = 0;
+  try {
+    for await (const event of subscription) {
+      if (plan.matches(event) && !(await emit(event))) return;
+      if (plan.filter && ++considered % plan.filter.checkpointInterval === 0) {
+        if (!(await send(call, checkpoint(event.position), signal))) return;
+      }
+      if (!caught && event.position >= plan.caughtUpAt) {
+        caught = true;
+        if (!(await send(call, caughtUp(), signal))) return;
+      }
+    }
+  } finally {
+    signal.removeEventListener('abort', stop);
+    await subscription.close();
+  }
+}
