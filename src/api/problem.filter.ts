@@ -11,7 +11,7 @@ import {
   StreamNotFoundError,
   WrongExpectedVersionError,
 } from '../event-store/event-store';
-import { PROBLEM_CONTENT_TYPE, ProblemDetails, RequestValidationError, problem } from './problem';
+import { PROBLEM_CONTENT_TYPE, ProblemDetails, ProblemError, RequestValidationError, problem } from './problem';
 
 const DOMAIN_STATUS = { invalid: 400, 'not-found': 404, conflict: 409 } as const;
 
@@ -30,6 +30,7 @@ export class ProblemFilter implements ExceptionFilter {
   }
 
   private toProblem(error: unknown): ProblemDetails {
+    if (error instanceof ProblemError) return error.details;
     if (error instanceof RequestValidationError) {
       return problem(400, 'invalid-request', 'The request is not valid', error.message, { errors: error.errors });
     }
@@ -83,8 +84,8 @@ function fromHttpException(error: HttpException): ProblemDetails {
     [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: ['unsupported-media-type', 'Send application/json', 'Content-Type'],
   };
   const [code, title, field] = known[status] ?? [`http-${status}`, error.message];
-  // A failing health check (terminus) says which check failed and why: keep that.
-  const response = error.getResponse() as { details?: unknown; error?: unknown };
-  const health = status === HttpStatus.SERVICE_UNAVAILABLE && response?.details ? { error: response.error, details: response.details } : {};
-  return problem(status, code, title, error.message, field ? { errors: [{ field, reason: error.message }] } : health);
+  // Terminus's 503 carries what is down and why (store, projections): keep it for operators and `annals status`.
+  const health = error.getResponse() as { details?: unknown };
+  const details = status === HttpStatus.SERVICE_UNAVAILABLE && typeof health === 'object' && health?.details ? { details: health.details } : {};
+  return problem(status, code, title, error.message, field ? { errors: [{ field, reason: error.message }] } : details);
 }

@@ -5,6 +5,7 @@ import { SkipThrottle } from '@nestjs/throttler';
 import { Role } from '../auth/role.decorator';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store';
 import { IntegrityService } from '../integrity/integrity.service';
+import { ReadModels } from '../projections/read-models';
 
 @ApiTags('health')
 @SkipThrottle()
@@ -16,13 +17,14 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly integrity: IntegrityService,
+    private readonly readModels: ReadModels,
   ) {}
 
-  /** 200 when the event store answers, 503 otherwise. */
+  /** 200 when the event store answers and the projections run, 503 otherwise; projections give position, lag and rebuild progress. */
   @Get()
   @HealthCheck()
   check() {
-    return this.health.check([() => this.eventStore(), () => this.integrityCheck()]);
+    return this.health.check([() => this.eventStore(), () => this.projections(), () => this.integrityCheck()]);
   }
 
   /** Down while the log does not extend the last signed checkpoint, until an admin acknowledges it. */
@@ -30,6 +32,12 @@ export class HealthController {
     const indicator = this.indicators.check('integrity');
     const state = this.integrity.state;
     return state.status === 'verified' ? indicator.up() : indicator.down({ reason: state.reason });
+  }
+
+  private async projections() {
+    const indicator = this.indicators.check('projections');
+    const status = await this.readModels.status();
+    return status.error ? indicator.down({ ...status }) : indicator.up({ ...status });
   }
 
   private async eventStore() {

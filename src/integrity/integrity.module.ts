@@ -1,15 +1,11 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { IntegrityAdminController, IntegrityController } from './integrity.controller';
-import { IntegrityService } from './integrity.service';
-import { ProofsService } from './proofs.service';
 import { ReceiptInterceptor } from './receipt.interceptor';
 
-/** Hash chains, the Merkle log's checkpoints and proofs, verify, and receipts for citable answers. */
-@Global()
+/** The HTTP side: checkpoints, keys and proofs, verify and acknowledge, and receipts on citable reads. */
 @Module({
   controllers: [IntegrityController, IntegrityAdminController],
-  providers: [IntegrityService, ProofsService, { provide: APP_INTERCEPTOR, useClass: ReceiptInterceptor }],
-  exports: [IntegrityService],
+  providers: [{ provide: APP_INTERCEPTOR, useClass: ReceiptInterceptor }],
 })
 export class IntegrityModule {}

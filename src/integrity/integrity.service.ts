@@ -4,7 +4,7 @@ import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
 import { conflict } from '../domain/errors';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store';
 import { MerkleTree } from '../projections/merkle/merkle-tree';
-import { ProjectionRunner } from '../projections/projection-runner';
+import { ReadModels } from '../projections/read-models';
 import { openCheckpoint, signCheckpoint, type TreeHead } from './checkpoint';
 import { integrityFilesOf, loadOrCreateSigner, readCheckpointFile, writeCheckpointFile, type IntegrityFiles } from './integrity-files';
 import { IntegrityUnverifiedError } from './integrity-errors';
@@ -12,8 +12,8 @@ import { readLog } from './read-log';
 import { formatVerifierKey, type NoteSigner } from './signed-note';
 import { INTEGRITY_STREAM, MISMATCH_ACKNOWLEDGED, describeReport, verifyLog, type VerifyReport } from './verify-log';
 
-/** A new checkpoint is signed this long after writes at the latest (and on demand, and at shutdown). */
-const CHECKPOINT_DELAY_MS = 1000;
+/** A new checkpoint is signed this often when the log grew (and on demand, and at shutdown). */
+const CHECKPOINT_INTERVAL_MS = 1000;
 
 export interface SignedCheckpoint {
   readonly note: string;
@@ -39,12 +39,11 @@ export class IntegrityService implements OnModuleInit, OnApplicationBootstrap, B
   private latest: SignedCheckpoint | undefined;
   private current: IntegrityState = { status: 'failed', reason: 'the log has not been verified yet' };
   private timer: NodeJS.Timeout | undefined;
-  private stopListening: (() => void) | undefined;
   private shutDown = false;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    private readonly runner: ProjectionRunner,
+    private readonly readModels: ReadModels,
     private readonly tree: MerkleTree,
     @Inject(ANNALS_CONFIG) private readonly config: AnnalsConfig,
   ) {
@@ -60,13 +59,13 @@ export class IntegrityService implements OnModuleInit, OnApplicationBootstrap, B
   }
 
   onApplicationBootstrap(): void {
-    this.stopListening = this.runner.onApplied(() => this.scheduleCheckpoint());
+    this.timer = setInterval(() => this.signLatest(), CHECKPOINT_INTERVAL_MS);
+    this.timer.unref();
   }
 
   /** The last checkpoint covers every acknowledged write, so the next start checks all of them. */
   beforeApplicationShutdown(): void {
-    clearTimeout(this.timer);
-    this.stopListening?.();
+    clearInterval(this.timer);
     // An app closed twice must not sign from a read-model database already closed.
     if (this.shutDown) return;
     this.shutDown = true;
@@ -135,7 +134,8 @@ export class IntegrityService implements OnModuleInit, OnApplicationBootstrap, B
       { expectedRevision: 'any' },
     );
     this.logger.warn(`integrity failure acknowledged by ${actor} at position ${position}: ${reason}`);
-    await this.runner.rebuild();
+    // The read models (the Merkle log among them) were built from the log as it was: build them again from the log as it is.
+    await this.readModels.rebuild().done;
     const after = await verifyLog(readLog(this.store), { contiguousPositions: this.config.store === 'sqlite' });
     if (!after.ok) {
       this.current = { status: 'failed', reason: describeReport(after), report: after };
@@ -169,15 +169,6 @@ export class IntegrityService implements OnModuleInit, OnApplicationBootstrap, B
     if (!previous || report.treeSize > previous.size) {
       this.sign({ origin: this.origin, size: report.treeSize, rootHash: Buffer.from(report.rootHash, 'base64') });
     }
-  }
-
-  private scheduleCheckpoint(): void {
-    if (this.timer || this.current.status !== 'verified') return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.signLatest();
-    }, CHECKPOINT_DELAY_MS);
-    this.timer.unref();
   }
 
   /** Signs the Merkle projection's head if it grew, after checking that it extends the last checkpoint. */

@@ -7,7 +7,7 @@ import { map, type Observable } from 'rxjs';
 import { RequestValidationError } from '../api/problem';
 import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store';
-import { ProjectionRunner } from '../projections/projection-runner';
+import { AppliedPosition } from '../projections/applied-position';
 import { sha256 } from './canonical-json';
 import { IntegrityService, type SignedCheckpoint } from './integrity.service';
 import { ProofsService } from './proofs.service';
@@ -56,7 +56,7 @@ export class ReceiptInterceptor implements NestInterceptor {
     private readonly reflector: Reflector,
     private readonly integrity: IntegrityService,
     private readonly proofs: ProofsService,
-    private readonly runner: ProjectionRunner,
+    private readonly applied: AppliedPosition,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(ANNALS_CONFIG) private readonly config: AnnalsConfig,
   ) {}
@@ -104,7 +104,7 @@ export class ReceiptInterceptor implements NestInterceptor {
   private async pin(): Promise<{ checkpoint: SignedCheckpoint; time: Date; position: bigint | null }> {
     for (let attempt = 0; attempt < 20; attempt++) {
       const head = await this.store.headPosition();
-      if (!(await this.runner.waitFor(head, this.config.writeWaitMs))) break;
+      if (!(await this.applied.waitFor(head, this.config.writeWaitMs))) break;
       const checkpoint = this.integrity.latestCheckpoint();
       const { time, position } = this.proofs.timeOf(checkpoint.head.size);
       if (time === null || position === null) return { checkpoint, time: new Date(0), position: null };

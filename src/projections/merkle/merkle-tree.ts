@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { consistencyProof, inclusionProof, rootAt, type SubtreeSource } from '../../integrity/merkle';
+import type { ReadModelSource } from '../read-model-database';
 
 export interface LeafRow {
   readonly leafIndex: number;
@@ -11,26 +12,30 @@ export interface LeafRow {
 
 /** The read side of the Merkle projection: roots and proofs at any size it has reached. */
 export class MerkleTree implements SubtreeSource {
-  private readonly statements;
+  private statements!: ReturnType<typeof prepareStatements>;
+  private preparedOn: Database.Database | undefined;
+  private readonly source: ReadModelSource;
 
-  constructor(db: Database.Database) {
-    const prepare = (sql: string) => db.prepare(sql);
-    this.statements = {
-      size: prepare('SELECT coalesce(max(leaf_index) + 1, 0) FROM merkle_leaves').pluck(),
-      leaf: prepare('SELECT hash FROM merkle_leaves WHERE leaf_index = ?').pluck(),
-      node: prepare('SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?').pluck(),
-      byIndex: prepare('SELECT leaf_index, position, event_id, recorded_at, hash FROM merkle_leaves WHERE leaf_index = ?').safeIntegers(true),
-      byPosition: prepare('SELECT leaf_index, position, event_id, recorded_at, hash FROM merkle_leaves WHERE position = ?').safeIntegers(true),
-      byId: prepare('SELECT leaf_index, position, event_id, recorded_at, hash FROM merkle_leaves WHERE event_id = ?').safeIntegers(true),
-    };
+  /** A source whose connection a rebuild may swap, or one fixed connection. */
+  constructor(source: ReadModelSource | Database.Database) {
+    this.source = 'prepare' in source ? { db: source } : source;
+  }
+
+  /** Statements belong to a connection: after a swap they are prepared again on the new one. */
+  private get sql(): ReturnType<typeof prepareStatements> {
+    if (this.preparedOn !== this.source.db) {
+      this.statements = prepareStatements(this.source.db);
+      this.preparedOn = this.source.db;
+    }
+    return this.statements;
   }
 
   size(): number {
-    return this.statements.size.get() as number;
+    return this.sql.size.get() as number;
   }
 
   subtree(level: number, index: number): Buffer {
-    const hash = (level === 0 ? this.statements.leaf.get(index) : this.statements.node.get(level, index)) as Buffer | undefined;
+    const hash = (level === 0 ? this.sql.leaf.get(index) : this.sql.node.get(level, index)) as Buffer | undefined;
     if (!hash) throw new RangeError(`the Merkle projection has no subtree at level ${level}, index ${index}`);
     return hash;
   }
@@ -48,16 +53,28 @@ export class MerkleTree implements SubtreeSource {
   }
 
   leafAt(index: number): LeafRow | undefined {
-    return toLeaf(this.statements.byIndex.get(index));
+    return toLeaf(this.sql.byIndex.get(index));
   }
 
   leafByPosition(position: bigint): LeafRow | undefined {
-    return toLeaf(this.statements.byPosition.get(position));
+    return toLeaf(this.sql.byPosition.get(position));
   }
 
   leafByEventId(id: string): LeafRow | undefined {
-    return toLeaf(this.statements.byId.get(id.toLowerCase()));
+    return toLeaf(this.sql.byId.get(id.toLowerCase()));
   }
+}
+
+function prepareStatements(db: Database.Database) {
+  const prepare = (sql: string) => db.prepare(sql);
+  return {
+    size: prepare('SELECT coalesce(max(leaf_index) + 1, 0) FROM merkle_leaves').pluck(),
+    leaf: prepare('SELECT hash FROM merkle_leaves WHERE leaf_index = ?').pluck(),
+    node: prepare('SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?').pluck(),
+    byIndex: prepare('SELECT leaf_index, position, event_id, recorded_at, hash FROM merkle_leaves WHERE leaf_index = ?').safeIntegers(true),
+    byPosition: prepare('SELECT leaf_index, position, event_id, recorded_at, hash FROM merkle_leaves WHERE position = ?').safeIntegers(true),
+    byId: prepare('SELECT leaf_index, position, event_id, recorded_at, hash FROM merkle_leaves WHERE event_id = ?').safeIntegers(true),
+  };
 }
 
 function toLeaf(row: unknown): LeafRow | undefined {
