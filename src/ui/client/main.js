@@ -11,6 +11,7 @@ import { claimValue, formatNumber, fullNumber } from './numbers.js';
 import { revisionChart } from './revision-chart.js';
 import { connectLive } from './live.js';
 import { timelineChart } from './timeline-chart.js';
+import { editor } from './editor.js';
 
 (function () {
   'use strict';
@@ -43,6 +44,9 @@ import { timelineChart } from './timeline-chart.js';
     /** The facts on the page, drawn on the zoomable timeline too. */
     loadedFacts: [],
     timeline: null,
+    figures: null,
+    canWrite: false,
+    editor: null,
   };
 
   /** Only web links become links; anything else stays visible as text. */
@@ -168,6 +172,11 @@ import { timelineChart } from './timeline-chart.js';
 
   function showSession(session) {
     var signedIn = Boolean(session && session.authenticated);
+    // Editors write from the page; so does everyone while the service has no keys (its safe default is loopback only).
+    view.canWrite = Boolean(session && (session.keysConfigured === false || (signedIn && (session.role === 'editor' || session.role === 'admin'))));
+    document.body.classList.toggle('can-write', view.canWrite);
+    $('editor').hidden = !view.canWrite;
+    if (view.canWrite && view.figures) view.editor.show(view.figures);
     $('login').hidden = signedIn || !(session && session.keysConfigured);
     $('session').hidden = !signedIn;
     $('session-name').textContent = signedIn ? 'Logged in as ' + session.name + ' (' + session.role + ')' : '';
@@ -379,6 +388,13 @@ import { timelineChart } from './timeline-chart.js';
       else renderTimelineFailed();
       if (results[1].status === 'fulfilled') renderFigures(results[1].value, state);
       else clear($('figure-list'));
+      // An empty store (not an empty filter) says how to start.
+      var filtered = Object.keys(state).some(function (key) { return key !== 'limit' && key !== 'order'; });
+      $('getting-started').hidden = !(
+        !filtered &&
+        results[0].status === 'fulfilled' && results[0].value.items.length === 0 &&
+        results[1].status === 'fulfilled' && results[1].value.length === 0
+      );
       if (problems.length > 0) {
         showProblem(problems[0].reason);
         $('status').textContent = 'The service refused this view; see the message above.';
@@ -420,6 +436,7 @@ import { timelineChart } from './timeline-chart.js';
   function onLiveEvents(events) {
     if (events.length === 0) return;
     var changed = changesOf(events);
+    $('getting-started').hidden = true;
     if (view.state.knownAt) {
       view.unseen += events.length;
       $('status').textContent = plural(view.unseen, 'event', 'events') + ' recorded since this page opened; clear “As known at” to see the record as it stands now.';
@@ -629,6 +646,8 @@ import { timelineChart } from './timeline-chart.js';
           'History',
           hiddenText(' of “' + fact.title + '”'),
         ),
+        el('button', { type: 'button', class: 'link-button edit-only', 'data-edit-fact': fact.id, 'data-edit-kind': 'correct' }, 'Correct', hiddenText(' “' + fact.title + '”')),
+        retracted ? null : el('button', { type: 'button', class: 'link-button edit-only', 'data-edit-fact': fact.id, 'data-edit-kind': 'retract' }, 'Retract', hiddenText(' “' + fact.title + '”')),
       ),
     );
     append(item, [date, article]);
@@ -718,6 +737,8 @@ import { timelineChart } from './timeline-chart.js';
       ? 'Each claimant’s latest number certainly asserted by ' + state.asOf + '; numbers whose date may fall later are marked “possibly newer”.'
       : 'Each claimant’s latest number.';
     $('figures-empty').hidden = figures.length > 0;
+    view.figures = figures;
+    if (view.canWrite) view.editor.show(figures);
     figures.forEach(function (figure) {
       list.appendChild(figureCard(figure, state));
     });
@@ -988,7 +1009,9 @@ import { timelineChart } from './timeline-chart.js';
   function onClick(event) {
     var target = event.target.closest('button');
     if (!target) return;
-    if (target.hasAttribute('data-history')) {
+    if (target.hasAttribute('data-edit-fact')) {
+      view.editor.openFact(target.getAttribute('data-edit-fact'), target.getAttribute('data-edit-kind'), target);
+    } else if (target.hasAttribute('data-history')) {
       openFactHistory(target.getAttribute('data-history'), target);
     } else if (target.hasAttribute('data-tag')) {
       var withTag = Object.assign({}, view.state, { tag: target.getAttribute('data-tag') });
@@ -1027,6 +1050,12 @@ import { timelineChart } from './timeline-chart.js';
       view.historyOpener = null;
     });
     $('login').addEventListener('submit', logIn);
+    view.editor = editor(function (newer, older) {
+      return versionFields(newer, older);
+    });
+    $('edit-close').addEventListener('click', function () {
+      $('edit-dialog').close();
+    });
     view.timeline = timelineChart(showFactDetail);
     $('timeline-chart-slot').appendChild(view.timeline.element);
     connectLive(onLiveEvents, showLiveState);
