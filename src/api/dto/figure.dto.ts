@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsArray, IsIn, IsNotEmpty, IsNumber, IsOptional, IsString, ValidateNested } from 'class-validator';
+import { IsArray, IsDefined, IsIn, IsNotEmpty, IsNumber, IsOptional, IsString, ValidateNested } from 'class-validator';
 import type { AssertClaim, CorrectClaim, DefineFigure } from '../../domain/figure/figure';
 import { CLAIM_QUALIFIERS, CLAIM_RANKS, type ClaimQualifier, type ClaimRankValue, type ClaimValue } from '../../domain/figure/figure.events';
 import { ConfidenceDto, defined, IsPartialDate, IsRecordId, PeriodDto, ReasonDto, SourceDto } from './common.dto';
@@ -14,7 +14,7 @@ export class DefineFigureDto {
   @IsString() @IsNotEmpty() name!: string;
   @IsString() @IsNotEmpty() unit!: string;
   @IsOptional() @IsString() description?: string;
-  @ValidateNested() @Type(() => ScopeDto) scope!: ScopeDto;
+  @IsDefined() @ValidateNested() @Type(() => ScopeDto) scope!: ScopeDto;
 
   toCommand(figureId: string): DefineFigure {
     return defined({
@@ -55,7 +55,7 @@ export class AssertClaimDto {
   @IsOptional() @IsString() @IsRecordId() id?: string;
   /** The party that made the claim; who reported it is each source's publisher. */
   @IsString() @IsNotEmpty() claimant!: string;
-  @ValidateNested() @Type(() => ClaimValueDto) value!: ClaimValueDto;
+  @IsDefined() @ValidateNested() @Type(() => ClaimValueDto) value!: ClaimValueDto;
   @IsString() @IsPartialDate() assertedOn!: string;
   @IsOptional() @ValidateNested() @Type(() => PeriodDto) period?: PeriodDto;
   @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => SourceDto) sources?: SourceDto[];
@@ -96,7 +96,7 @@ export class ClaimChangesDto {
 }
 
 export class CorrectClaimDto extends ReasonDto {
-  @ValidateNested() @Type(() => ClaimChangesDto) changes!: ClaimChangesDto;
+  @IsDefined() @ValidateNested() @Type(() => ClaimChangesDto) changes!: ClaimChangesDto;
 
   toCommand(figureId: string, claimId: string): CorrectClaim {
     const c = this.changes;
