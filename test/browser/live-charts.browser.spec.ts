@@ -137,6 +137,39 @@ function overflow(node: unknown): number {
   );
 
   it(
+    'puts the figures above the fold on a phone, folds the filters away and keeps every control thumb-sized',
+    async () => {
+      const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+      const small = await phone.newPage();
+      try {
+        await small.goto(`${base}/`);
+        await small.locator(`.revision-chart[data-figure-id="${CASUALTIES}"] canvas`).first().waitFor();
+        expect(await small.locator('#controls').evaluate((details) => (details as unknown as { open: boolean }).open)).toBe(false);
+        const chart = await small.locator(`.revision-chart[data-figure-id="${CASUALTIES}"] .chart-canvas`).boundingBox();
+        if (!chart) throw new Error('the chart has no box');
+        expect(chart.y + chart.height).toBeLessThanOrEqual(844);
+        expect(await small.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+        await small.screenshot({ path: join(SHOTS, 'ui-phone.png') });
+        // Every control, the folded ones too: a checkbox counts with its label, which is its target.
+        await small.locator('#controls > summary').click();
+        await small.locator('#editor > summary').click();
+        const tooSmall = await small.locator('button:visible, summary:visible, select:visible, input:visible, textarea:visible').evaluateAll((nodes) =>
+          nodes
+            .map((n) => ({
+              name: n.textContent?.trim() || n.getAttribute('name') || n.id,
+              height: (n.getAttribute('type') === 'checkbox' ? (n.closest('.field-check') ?? n) : n).getBoundingClientRect().height,
+            }))
+            .filter((n) => n.height < 44),
+        );
+        expect(tooSmall).toEqual([]);
+      } finally {
+        await phone.close();
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
     'puts the asOf cursor on the chart with the spread on that day',
     async () => {
       await open('/?asOf=2018-06-01');
@@ -327,39 +360,6 @@ function overflow(node: unknown): number {
       await problem.getByRole('button', { name: /Send mine on top/ }).click();
       await dialog.locator('.form-done').filter({ hasText: 'Corrected' }).waitFor();
       await page.locator('#edit-close').click();
-    },
-    TIMEOUT,
-  );
-
-  it(
-    'puts the figures above the fold on a phone, folds the filters away and keeps every control thumb-sized',
-    async () => {
-      const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
-      const small = await phone.newPage();
-      try {
-        await small.goto(`${base}/`);
-        await small.locator(`.revision-chart[data-figure-id="${CASUALTIES}"] canvas`).first().waitFor();
-        expect(await small.locator('#controls').evaluate((details) => (details as unknown as { open: boolean }).open)).toBe(false);
-        const chart = await small.locator(`.revision-chart[data-figure-id="${CASUALTIES}"] .chart-canvas`).boundingBox();
-        if (!chart) throw new Error('the chart has no box');
-        expect(chart.y + chart.height).toBeLessThanOrEqual(844);
-        expect(await small.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-        await small.screenshot({ path: join(SHOTS, 'ui-phone.png') });
-        // Every control, the folded ones too: a checkbox counts with its label, which is its target.
-        await small.locator('#controls > summary').click();
-        await small.locator('#editor > summary').click();
-        const tooSmall = await small.locator('button:visible, summary:visible, select:visible, input:visible, textarea:visible').evaluateAll((nodes) =>
-          nodes
-            .map((n) => ({
-              name: n.textContent?.trim() || n.getAttribute('name') || n.id,
-              height: (n.getAttribute('type') === 'checkbox' ? (n.closest('.field-check') ?? n) : n).getBoundingClientRect().height,
-            }))
-            .filter((n) => n.height < 44),
-        );
-        expect(tooSmall).toEqual([]);
-      } finally {
-        await phone.close();
-      }
     },
     TIMEOUT,
   );
