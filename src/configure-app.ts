@@ -1,6 +1,6 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { setupOpenApi } from './api/openapi';
 import { ProblemFilter } from './api/problem.filter';
 import { FieldError, RequestValidationError } from './api/problem';
 import { configureSecurity } from './api/security';
@@ -23,18 +23,7 @@ export function configureApp(app: NestFastifyApplication): void {
   );
   app.useGlobalFilters(new ProblemFilter());
   app.enableShutdownHooks();
-  const openApi = new DocumentBuilder()
-    .setTitle('Annals')
-    .setDescription(
-      'Event-sourced timelines and the revision histories of disputed figures. Every fact is an immutable event; ' +
-        'query the world as of a date (asOf), the record as known at an instant (knownAt), or both.',
-    )
-    .setVersion('0.1.0')
-    // Swagger UI's Authorize button then sends the key with "Try it out" (README "Access control").
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'an API key from `annals keys create`' })
-    .addSecurityRequirements('bearer')
-    .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApi), { jsonDocumentUrl: 'docs/json' });
+  setupOpenApi(app);
 }
 
 /** class-validator nests errors for nested DTOs; clients want one flat list of `field: reason`. */
