@@ -10,8 +10,17 @@ const { join } = require('node:path');
 
 const root = join(__dirname, '..');
 
+/** uPlot's MIT notice travels with the bundle (its own header is not a comment esbuild keeps). */
+function licences() {
+  const fs = require('node:fs');
+  const uplot = require('uplot/package.json');
+  const text = fs.readFileSync(require.resolve('uplot/LICENSE'), 'utf8').trim();
+  return `/*! Annals web page. Bundles uPlot ${uplot.version} (https://github.com/leeoniya/uPlot):\n${text.replace(/\*\//g, '* /')}\n*/`;
+}
+
 async function buildUi() {
   await esbuild.build({
+    banner: { js: licences(), css: licences() },
     entryPoints: { annals: join(root, 'src/ui/client/main.js'), 'annals-style': join(root, 'src/ui/client/annals.css') },
     outdir: join(root, 'src/ui/public'),
     entryNames: '[name]',
