@@ -534,7 +534,19 @@ import { editor } from './editor.js';
 
   // ---------- rendering: timeline ----------
 
+  /** The folded clocks' one line: what the view is set to, so a phone reader knows without opening it. */
+  function renderControlsState(state) {
+    var parts = [];
+    if (state.asOf) parts.push('as of ' + state.asOf);
+    if (state.knownAt) parts.push('known at ' + state.knownAt);
+    if (state.tag) parts.push('#' + state.tag);
+    if (state.entity) parts.push(state.entity);
+    if (state.text) parts.push('“' + state.text + '”');
+    $('controls-state').textContent = parts.length ? parts.join(' · ') : 'every date, the record now';
+  }
+
   function renderClockSummary(state) {
+    renderControlsState(state);
     var parts = [];
     parts.push(state.asOf ? 'The world as of ' + state.asOf : 'The world on every date');
     parts.push(state.knownAt ? 'the record as it stood at ' + state.knownAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z').replace(/Z$/, ' UTC') : 'the record as it stands now');

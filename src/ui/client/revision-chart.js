@@ -139,12 +139,13 @@ function drawMarks(u, model, asOf) {
       ctx.lineWidth = 1.5 * devicePixelRatio;
       ctx.setLineDash([]);
       if (p.xLatest > p.x) {
-        // A window of days: a whisker from the earliest to the latest possible day.
+        // A window of days: a translucent bar from the earliest to the latest possible day, ticks at both ends.
         const x2 = u.valToPos(p.xLatest + DAY, 'x', true);
+        ctx.fillStyle = (p.retracted ? '#8a8a8a' : c.color) + '55';
+        ctx.fillRect(x, y - s * 0.8, x2 - x, s * 1.6);
         ctx.beginPath();
-        ctx.moveTo(x, y); ctx.lineTo(x2, y);
-        ctx.moveTo(x2, y - s); ctx.lineTo(x2, y + s);
-        ctx.moveTo(x, y - s); ctx.lineTo(x, y + s);
+        ctx.moveTo(x2, y - s * 1.4); ctx.lineTo(x2, y + s * 1.4);
+        ctx.moveTo(x, y - s * 1.4); ctx.lineTo(x, y + s * 1.4);
         ctx.stroke();
       }
       if (p.value && p.value.kind === 'range') {
@@ -161,10 +162,12 @@ function drawMarks(u, model, asOf) {
         ctx.beginPath();
         ctx.moveTo(x, yWas); ctx.lineTo(x, y);
         ctx.stroke();
-        ctx.setLineDash([]);
+        // The old value as a dashed ring: unlike "about" (a solid open circle), it is no longer the record.
+        ctx.setLineDash([2 * devicePixelRatio, 2 * devicePixelRatio]);
         ctx.beginPath();
-        ctx.arc(x, yWas, s, 0, 2 * Math.PI);
+        ctx.arc(x, yWas, s * 1.1, 0, 2 * Math.PI);
         ctx.stroke();
+        ctx.setLineDash([]);
       }
       ctx.restore();
       marker(ctx, p, x, y, c.color, s);
@@ -271,7 +274,7 @@ export function revisionChart(figure, options) {
   append(box, [
     legend(model),
     plot,
-    el('p', { class: 'chart-key' }, '● exact · △↑ at least / more than · ○ about · |–| a window of days · shaded: a range · dashed ring: our record corrected · ✕ retracted'),
+    el('p', { class: 'chart-key' }, '● exact · △↑ at least, more than (▽↓ at most) · ○ about, almost · |▬| a window of days · shaded: a range · dashed ring: the value before our record was corrected · ✕ retracted'),
   ]);
   if (asOf && figure.spread) {
     const s = figure.spread;
