@@ -68,7 +68,16 @@ import { editor } from './editor.js';
 
   /** A date exactly as the source gave it: '2014', '2019-03', '2016-03-30', or a window '[2017-06-30..2017-07-28]'. */
   function partialDate(value) {
-    if (value.charAt(0) === '[') return el('span', { class: 'date-window', title: 'one day within this window' }, value);
+    // <wbr> after '..' lets a narrow column wrap a window between its two days, never inside one (and copies as typed).
+    if (value.charAt(0) === '[') {
+      var parts = value.split('..');
+      return el(
+        'span',
+        { class: 'date-window', title: 'one day within this window' },
+        el('span', { class: 'nowrap' }, parts[0] + '..'),
+        parts.length > 1 ? [el('wbr'), el('span', { class: 'nowrap' }, parts.slice(1).join('..'))] : null,
+      );
+    }
     if (value === '..' || value === '') return el('span', { class: 'date-open' }, value === '..' ? 'open' : 'unknown');
     return el('time', { datetime: value, title: (PRECISIONS[value.length] || 'date') + ' precision' }, value);
   }

@@ -180,8 +180,21 @@ export function timelineChart(onSelect) {
         if (x2 - x1 > 8) group.appendChild(svg('line', { x1, x2, y1: y, y2: y, class: 'tl-whisker' }));
         group.appendChild(svg('circle', { cx: x1, cy: y, r: 6, class: 'tl-dot' }));
       }
-      const label = svg('text', { x: (m.kind === 'interval' ? Math.max(x1, 0) + 6 : x1 + 10), y: y + 4, class: 'mark-label' + (m.kind === 'interval' ? ' on-bar' : '') });
-      label.textContent = m.fact.title.length > 40 ? m.fact.title.slice(0, 38) + '…' : m.fact.title;
+      // The label goes where there is room for it (right of a dot, else left), cut to fit: 6.6 px a character at 12 px.
+      const full = m.fact.title.length > 40 ? m.fact.title.slice(0, 38) + '…' : m.fact.title;
+      const start = m.kind === 'interval' ? Math.max(x1, 0) + 6 : x1 + 10;
+      const roomRight = width - start - 2;
+      const roomLeft = m.kind === 'point' ? x1 - 12 : 0;
+      const leftOfDot = full.length * 6.6 > roomRight && roomLeft > roomRight;
+      const chars = Math.floor((leftOfDot ? roomLeft : roomRight) / 6.6);
+      const text = full.length <= chars ? full : chars > 3 ? full.slice(0, chars - 1) + '…' : '';
+      const label = svg('text', {
+        x: leftOfDot ? x1 - 10 : start,
+        y: y + 4,
+        class: 'mark-label' + (m.kind === 'interval' ? ' on-bar' : ''),
+        'text-anchor': leftOfDot ? 'end' : 'start',
+      });
+      label.textContent = text;
       group.appendChild(label);
       const title = svg('title', {});
       title.textContent = m.fact.title + ' (' + when + ')';
