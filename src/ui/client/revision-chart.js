@@ -11,7 +11,7 @@
  */
 import uPlot from 'uplot';
 import { append, el, hiddenText } from './dom.js';
-import { claimBounds, claimValue, formatAxis, fullNumber } from './numbers.js';
+import { claimBounds, claimValue, formatAxis, formatNumber, fullNumber } from './numbers.js';
 
 const PALETTE = ['#1a4a80', '#b5462b', '#26634a', '#8a5a00', '#6b3fa0', '#0f6d78'];
 const DAY = 86400;
@@ -173,6 +173,24 @@ function drawMarks(u, model, asOf) {
       marker(ctx, p, x, y, c.color, s);
     });
   });
+  // Each line ends with its number in the right margin, so the gap between claimants reads without the axis.
+  ctx.save();
+  ctx.font = `600 ${12 * devicePixelRatio}px system-ui, sans-serif`;
+  ctx.textAlign = 'left';
+  ctx.textBaseline = 'middle';
+  const gap = 14 * devicePixelRatio;
+  const labels = endLabels(model)
+    .map((l) => ({ ...l, y: u.valToPos(l.value, 'y', true) }))
+    .sort((p, q) => p.y - q.y);
+  // Labels closer than a line apart are pushed apart, top to bottom.
+  labels.forEach((l, i) => {
+    if (i > 0 && l.y - labels[i - 1].y < gap) l.y = labels[i - 1].y + gap;
+  });
+  labels.forEach((l) => {
+    ctx.fillStyle = l.color;
+    ctx.fillText(l.text, u.bbox.left + u.bbox.width + 6 * devicePixelRatio, l.y);
+  });
+  ctx.restore();
   const asOfX = daySeconds(asOf);
   if (asOfX !== null) {
     const x = u.valToPos(asOfX, 'x', true);
@@ -185,6 +203,19 @@ function drawMarks(u, model, asOf) {
     ctx.stroke();
     ctx.restore();
   }
+}
+
+/** Each claimant's current number, for the right margin: the qualifier is the marker's job. */
+function endLabels(model) {
+  return model
+    .map((c) => {
+      const live = c.points.filter((p) => !p.retracted);
+      const last = live[live.length - 1];
+      if (!last) return null;
+      const text = last.low === last.high ? formatNumber(last.low) : formatNumber(last.low) + '–' + formatNumber(last.high);
+      return { text, value: last.low, color: c.color };
+    })
+    .filter(Boolean);
 }
 
 function range(model, asOf) {
@@ -319,6 +350,8 @@ export function revisionChart(figure, options) {
         width,
         height: height(),
         legend: { show: false },
+        // Room on the right for each line's closing number (about 7 px a character at 12 px).
+        padding: [12, Math.max(...endLabels(model).map((l) => l.text.length * 7.5 + 12), 12), 0, 0],
         cursor: { show: true, x: true, y: false, points: { show: false }, drag: { x: false, y: false } },
         scales: { x: { time: true, range: () => [x.min, x.max] }, y: { range: () => [y.min, y.max] } },
         axes: [
