@@ -260,6 +260,12 @@ function overflow(node: unknown): number {
       await expect(page.locator('#knownAt').inputValue()).resolves.toBe(instant);
       // The claim recorded at exactly that instant is part of the record as it stood then.
       await expect(page.locator(`#card-${CASUALTIES} .claims tr[data-claim-id="${coalition.claimId}"]`).count()).resolves.toBe(1);
+      // The chart is redrawn as the record stood then: the points the API had at that instant, no later ones.
+      const then = await api<FigureAnswer>(`/figures/${CASUALTIES}?knownAt=${encodeURIComponent(instant)}`);
+      const expectedIds = Object.values(then.history).flatMap((entries) => entries.filter((e) => e.kind === 'asserted' || e.kind === 'revised').map((e) => e.claimId));
+      expect(expectedIds.length).toBeLessThan(Object.values(figure.history).flat().length);
+      const chartIds = await page.locator(`#card-${CASUALTIES} .chart-data tbody tr`).evaluateAll((rows) => rows.map((r) => r.getAttribute('data-claim-id')));
+      expect(chartIds).toEqual(expectedIds);
       // After a reload the field shows the same text, milliseconds and all.
       await page.reload();
       await page.locator('#status').filter({ hasText: /^Showing/ }).waitFor();
