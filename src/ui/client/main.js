@@ -110,11 +110,13 @@ import { editor } from './editor.js';
     return (n > 0 ? '+' : n < 0 ? '−' : '±') + formatNumber(Math.abs(n));
   }
 
-  /** Record time, unambiguous: '2026-01-01 09:30:00 UTC'. */
+  /**
+   * Record time exactly as the API gives it, milliseconds and all ('2026-01-01T09:30:00.123Z'): copied
+   * into "As known at", it finds this very version (a rounded instant would fall before it).
+   */
   function instant(iso) {
     if (!iso) return el('span', null, '—');
-    var text = String(iso).replace('T', ' ').replace(/\.\d+Z$/, 'Z').replace(/Z$/, ' UTC');
-    return el('time', { datetime: iso }, text);
+    return el('time', { datetime: iso, class: 'instant' }, String(iso));
   }
 
   function plural(n, one, many) {
@@ -558,7 +560,7 @@ import { editor } from './editor.js';
     renderControlsState(state);
     var parts = [];
     parts.push(state.asOf ? 'The world as of ' + state.asOf : 'The world on every date');
-    parts.push(state.knownAt ? 'the record as it stood at ' + state.knownAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z').replace(/Z$/, ' UTC') : 'the record as it stands now');
+    parts.push(state.knownAt ? 'the record as it stood at ' + state.knownAt : 'the record as it stands now');
     var filters = [];
     if (state.tag) filters.push('tag “' + state.tag + '”');
     if (state.entity) filters.push('“' + state.entity + '”');
