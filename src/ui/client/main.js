@@ -30,6 +30,9 @@ import { editor } from './editor.js';
     ['sources', 'Sources'],
   ];
 
+  /** Each figure card's full answer (for its chart): a live update swaps a card in once it is drawn. */
+  var chartDrawn = new WeakMap();
+
   var view = {
     state: {},
     /** Each load gets a number; an answer that arrives after a newer load started is dropped. */
@@ -37,8 +40,6 @@ import { editor } from './editor.js';
     nextCursor: null,
     shown: 0,
     historyOpener: null,
-    /** The figures' full answers being fetched for their charts: live updates wait for them. */
-    figureLoads: [],
     /** Events that arrived while the page shows a past knownAt. */
     unseen: 0,
     /** The facts on the page, drawn on the zoomable timeline too. */
@@ -498,10 +499,8 @@ import { editor } from './editor.js';
     var swaps = items.map(function (figure, index) {
       var old = document.getElementById('card-' + figure.id);
       if (old && !changed.figures[figure.id]) return null;
-      var before = view.figureLoads.length;
       var card = figureCard(figure, state);
-      var ready = view.figureLoads[before];
-      return ready.then(function () {
+      return chartDrawn.get(card).then(function () {
         card.classList.add('is-new');
         card.querySelectorAll('[data-claim-id]').forEach(function (row) {
           var type = changed.claims[row.getAttribute('data-claim-id')];
@@ -805,7 +804,7 @@ import { editor } from './editor.js';
         clear(body).appendChild(el('p', { class: 'empty' }, 'The history could not be loaded.'));
       },
     );
-    view.figureLoads.push(full.catch(function () {}));
+    chartDrawn.set(card, full.catch(function () {}));
     return card;
   }
 
