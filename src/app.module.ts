@@ -1,15 +1,15 @@
 import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
-import { ConfigModule, ConfigService } from '@nestjs/config';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
-import { ANNALS_CONFIG, AnnalsConfig, loadConfig } from './config';
+import { ANNALS_CONFIG, AnnalsConfig } from './config';
+import { AdminModule } from './admin/admin.module';
 import { ApiModule } from './api/api.module';
 import { AuthModule } from './auth/auth.module';
 import { rateLimitOptions } from './auth/rate-limit';
-import { EventStoreModule } from './event-store/event-store.module';
+import { CoreModule } from './core/core.module';
+import { ExportModule } from './export/export.module';
 import { GrpcModule } from './grpc/grpc.module';
 import { HealthModule } from './health/health.module';
-import { ProjectionsModule } from './projections/projections.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 import { UiModule } from './ui/ui.module';
 
@@ -20,9 +20,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        // Reads .env (when present) into the environment before the typed config is built from it.
-        ConfigModule.forRoot({ isGlobal: true, cache: true, load: [() => ({ annals: { ...loadConfig(), ...overrides } })] }),
-        ConfigurationModule,
+        CoreModule.register(overrides),
         LoggerModule.forRootAsync({
           inject: [ANNALS_CONFIG],
           useFactory: (config: AnnalsConfig) => {
@@ -37,25 +35,14 @@ export class AppModule {
         }),
         ThrottlerModule.forRootAsync({ inject: [ANNALS_CONFIG], useFactory: (config: AnnalsConfig) => rateLimitOptions(config) }),
         AuthModule,
-        EventStoreModule,
-        ProjectionsModule,
         ApiModule,
         SubscriptionsModule,
         HealthModule,
         UiModule,
         GrpcModule,
+        AdminModule,
+        ExportModule,
       ],
     };
   }
 }
-
-@Module({
-  providers: [
-    { provide: ANNALS_CONFIG, inject: [ConfigService], useFactory: (config: ConfigService) => config.getOrThrow('annals') },
-  ],
-  exports: [ANNALS_CONFIG],
-})
-class ConfigurationModuleDefinition {}
-
-/** The typed config under one injection token, global so that every module can inject it. */
-const ConfigurationModule: DynamicModule = { module: ConfigurationModuleDefinition, global: true };

@@ -4,7 +4,7 @@ import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
 import type { Decider } from '../domain/decider';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store';
 import { handleCommand, idFromKey } from '../event-store/handle-command';
-import { ProjectionRunner } from '../projections/projection-runner';
+import { AppliedPosition } from '../projections/applied-position';
 import { RequestValidationError } from './problem';
 
 /** What a write takes from the request besides its body. */
@@ -36,7 +36,7 @@ export interface WriteResult {
 export class CommandGateway {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    private readonly runner: ProjectionRunner,
+    private readonly applied: AppliedPosition,
     @Inject(ANNALS_CONFIG) private readonly config: AnnalsConfig,
   ) {}
 
@@ -62,7 +62,7 @@ export class CommandGateway {
       },
       { ifMatch: parseIfMatch(context.ifMatch), idempotencyKey: context.idempotencyKey },
     );
-    const projected = await this.runner.waitFor(result.position, this.config.writeWaitMs);
+    const projected = await this.applied.waitFor(result.position, this.config.writeWaitMs);
     return { id, revision: result.revision.toString(), position: result.position.toString(), projected };
   }
 }

@@ -227,6 +227,21 @@ const ANSWERS: Record<string, Schema> = {
   'get /auth/keys': ref('KeyList'),
 };
 
+/** Answers in other types than JSON, or in several: by "METHOD path", each media type with its schema. */
+const CONTENTS: Record<string, Record<string, Schema>> = {
+  'post /admin/rebuild': { 'application/json': obj({ rebuild: { type: 'object', description: 'the rebuild as /health reports it' } }, ['rebuild']) },
+  'post /admin/import': { 'application/json': { type: 'object', description: 'the import summary: records written, skipped and refused, each refusal with its reason' } },
+  'get /admin/export/log': { 'application/x-ndjson': str('one RecordedEvent as JSON a line, in log order (what annals restore reads)') },
+  'get /export/figures/{id}/claims': {
+    'text/csv': str("the figure's claims in the import layout, one a row"),
+    'application/ld+json': { type: 'object', description: 'the claims as schema.org Claim JSON-LD' },
+  },
+  'get /export/timeline': {
+    'text/csv': str('the facts in the import layout, one a row'),
+    'application/json': { type: 'object', description: 'the facts as TimelineJS3 JSON' },
+  },
+};
+
 const source = { publisher: 'The National', title: 'Anti-ISIS coalition admits 1,257 civilians killed since 2014', url: 'https://www.thenational.ae/', publishedOn: '[2019-03-28..2019-03-31]' };
 
 /** Request bodies that "Try it out" can send as they are against the demo data. */
@@ -277,14 +292,12 @@ function errorsOf(method: string, path: string, operation: Record<string, unknow
   return errors;
 }
 
-function writeHeaders(path: string): Schema[] {
-  const headers: Schema[] = [
-    { name: 'Idempotency-Key', in: 'header', required: false, description: 'Retry-safe writes: the same key and body within the window return the first answer instead of writing twice.', schema: str() },
-    { name: 'X-Correlation-Id', in: 'header', required: false, description: 'Kept in the event metadata and echoed in logs, to follow one change across systems.', schema: str() },
-  ];
-  if (path !== '/auth/session') headers.push({ name: CSRF_HEADER, in: 'header', required: false, description: 'Required, with any value, on writes authenticated by the session cookie (the web page); not needed with a Bearer key.', schema: str() });
-  return headers;
-}
+/** The headers of the record's writes (facts, figures, claims). */
+const WRITE_HEADERS: Schema[] = [
+  { name: 'Idempotency-Key', in: 'header', required: false, description: 'Retry-safe writes: the same key and body within the window return the first answer instead of writing twice.', schema: str() },
+  { name: 'X-Correlation-Id', in: 'header', required: false, description: 'Kept in the event metadata and echoed in logs, to follow one change across systems.', schema: str() },
+  { name: CSRF_HEADER, in: 'header', required: false, description: 'Required, with any value, on writes authenticated by the session cookie (the web page); not needed with a Bearer key.', schema: str() },
+];
 
 /** /events is a hand-written stream: its parameters and answer are described here. */
 function describeEvents(document: OpenAPIObject): void {
@@ -324,15 +337,17 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
         if (parameter.in === 'query' && QUERY_EXAMPLES[parameter.name as string] !== undefined) parameter.example = QUERY_EXAMPLES[parameter.name as string];
         if (parameter.in === 'path') parameter.example = path.startsWith('/facts') ? FACT_ID_EXAMPLE : PATH_EXAMPLES[parameter.name as string];
       }
-      if (method !== 'get') {
+      // The headers the write path reads (@Write): the record's own writes, not login or admin.
+      if (method !== 'get' && /^\/(facts|figures)/.test(path)) {
         const names = new Set(parameters.map((p) => p.name));
-        operation.parameters = [...parameters, ...writeHeaders(path).filter((h) => !names.has(h.name))];
+        operation.parameters = [...parameters, ...WRITE_HEADERS.filter((h) => !names.has(h.name))];
       }
       const responses = (operation.responses ??= {});
       const answer = ANSWERS[key];
+      const contents = CONTENTS[key] ?? (answer ? { 'application/json': answer } : undefined);
       for (const [status, response] of Object.entries(responses)) {
-        if (!answer || !/^2\d\d$/.test(status) || status === '204') continue;
-        response.content = { 'application/json': { schema: answer } };
+        if (!contents || !/^2\d\d$/.test(status) || status === '204') continue;
+        response.content = Object.fromEntries(Object.entries(contents).map(([type, schema]) => [type, { schema }]));
         if (response.description === undefined || response.description === '') response.description = 'OK';
       }
       for (const [status, description] of Object.entries(errorsOf(method, path, { parameters: operation.parameters }))) {

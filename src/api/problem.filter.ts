@@ -10,7 +10,7 @@ import {
   StreamNotFoundError,
   WrongExpectedVersionError,
 } from '../event-store/event-store';
-import { PROBLEM_CONTENT_TYPE, ProblemDetails, RequestValidationError, problem } from './problem';
+import { PROBLEM_CONTENT_TYPE, ProblemDetails, ProblemError, RequestValidationError, problem } from './problem';
 
 const DOMAIN_STATUS = { invalid: 400, 'not-found': 404, conflict: 409 } as const;
 
@@ -29,6 +29,7 @@ export class ProblemFilter implements ExceptionFilter {
   }
 
   private toProblem(error: unknown): ProblemDetails {
+    if (error instanceof ProblemError) return error.details;
     if (error instanceof RequestValidationError) {
       return problem(400, 'invalid-request', 'The request is not valid', error.message, { errors: error.errors });
     }
@@ -81,5 +82,8 @@ function fromHttpException(error: HttpException): ProblemDetails {
     [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: ['unsupported-media-type', 'Send application/json', 'Content-Type'],
   };
   const [code, title, field] = known[status] ?? [`http-${status}`, error.message];
-  return problem(status, code, title, error.message, field ? { errors: [{ field, reason: error.message }] } : {});
+  // Terminus's 503 carries what is down and why (store, projections): keep it for operators and `annals status`.
+  const health = error.getResponse() as { details?: unknown };
+  const details = status === HttpStatus.SERVICE_UNAVAILABLE && typeof health === 'object' && health?.details ? { details: health.details } : {};
+  return problem(status, code, title, error.message, field ? { errors: [{ field, reason: error.message }] } : details);
 }

@@ -28,3 +28,10 @@ export class RequestValidationError extends Error {
     super(errors.map((e) => `${e.field}: ${e.reason}`).join('; '));
   }
 }
+
+/** An error raised at the HTTP edge (body parsing, the HTTP parser) that already knows its answer. */
+export class ProblemError extends Error {
+  constructor(readonly details: ProblemDetails) {
+    super(details.detail);
+  }
+}

@@ -1,11 +1,12 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { INestApplicationContext } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AuthService } from '../auth/auth.service';
 import { factStream } from '../domain/fact/fact';
 import { figureStream } from '../domain/figure/figure';
 import { EVENT_STORE, StreamNotFoundError, type EventStore } from '../event-store/event-store';
 import { idFromKey } from '../event-store/handle-command';
+import { Importer, type ImportRecord } from '../import/importer';
+import { readRecords } from '../import/read-records';
 
 /** The demo file: the same bodies a client would POST. */
 export interface DemoData {
@@ -45,28 +46,25 @@ function demoRequests(file: string): DemoRequest[] {
 }
 
 /**
- * Imports the demo data through the service's own public HTTP write path (app.inject runs the
- * full request pipeline: validation, decide, append, projection wait), so the demo obeys exactly
- * the rules any client does. It writes as the service's internal principal, whose credential
- * never leaves the process and which no rate limit applies to. Returns the number of requests made.
+ * Imports the demo data as any JSON import is: through the core's importer, so the API's DTO
+ * validation, decide, append and the projection wait, the rules any client obeys, written as the
+ * demo actor. Each record carries the idempotency key it always had (`demo:<url>:<id>`), so its
+ * events' ids tell demoImportState how far an earlier start got. A record already stored, even
+ * from an earlier version of the demo file, stays as it is. Returns the number of records.
  */
-export async function importDemoData(app: NestFastifyApplication, file = DEMO_DATA_FILE): Promise<number> {
-  const requests = demoRequests(file);
-  const authorization = app.get(AuthService).internalCredential(DEMO_ACTOR);
-  for (const { url, body, idempotencyKey } of requests) {
-    const response = await app.inject({
-      method: 'POST',
-      url,
-      payload: body,
-      headers: { 'content-type': 'application/json', authorization, 'idempotency-key': idempotencyKey },
-    });
-    // Already written by an earlier version of the demo file (a resumed import): what is stored stays.
-    if (response.statusCode === 422 && response.json<{ code?: string }>().code === 'idempotency-key-reused') continue;
-    if (response.statusCode >= 300) {
-      throw new DemoImportError(`demo import failed at POST ${url} ${String(body.id)}: ${response.statusCode} ${response.body}`);
-    }
+export async function importDemoData(app: INestApplicationContext, file = DEMO_DATA_FILE): Promise<number> {
+  const { records, unreadable } = readRecords(readFileSync(file, 'utf8'), 'json');
+  const url = (record: ImportRecord) => (record.kind === 'fact' ? '/facts' : record.kind === 'figure' ? '/figures' : `/figures/${String(record.figureId)}/claims`);
+  const summary = await app.get(Importer).run(
+    records,
+    { actor: DEMO_ACTOR, keepStored: true, idempotencyKey: (record, id) => `demo:${url(record)}:${id}` },
+    unreadable,
+  );
+  if (summary.rejected > 0) {
+    const first = summary.rejections[0];
+    throw new DemoImportError(`demo import failed at ${first.at} (${first.id}): ${first.field}: ${first.reason}`);
   }
-  return requests.length;
+  return records.length;
 }
 
 /**
@@ -96,7 +94,7 @@ async function written(store: EventStore, request: DemoRequest): Promise<boolean
  * left half-way (each request already applied is a no-op by its idempotency key). A store that
  * holds other data is left alone.
  */
-export async function ensureDemoData(app: NestFastifyApplication, file = DEMO_DATA_FILE): Promise<{ requests: number; resumed: boolean } | undefined> {
+export async function ensureDemoData(app: INestApplicationContext, file = DEMO_DATA_FILE): Promise<{ requests: number; resumed: boolean } | undefined> {
   const state = await demoImportState(app.get<EventStore>(EVENT_STORE), file);
   if (state !== 'empty' && state !== 'partial') return undefined;
   return { requests: await importDemoData(app, file), resumed: state === 'partial' };

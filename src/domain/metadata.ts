@@ -1,5 +1,5 @@
 import { invalid } from './errors';
-import { textLength } from './text';
+import { isBlank, textLength } from './text';
 
 /**
  * Who asks and why, as the caller knows it. decide returns bare `{ type, data }` events; the
@@ -28,7 +28,7 @@ export const MAX_REASON_LENGTH = 2000;
  */
 export function requireReason(meta: CommandMeta): string {
   const reason = typeof meta.reason === 'string' ? meta.reason.trim() : '';
-  if (reason === '') throw invalid('a reason is required to correct or retract', 'reason');
+  if (isBlank(reason)) throw invalid('a reason is required to correct or retract', 'reason');
   if (textLength(reason) > MAX_REASON_LENGTH) {
     throw invalid(`reason must be at most ${MAX_REASON_LENGTH} characters`, 'reason');
   }

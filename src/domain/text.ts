@@ -10,10 +10,22 @@ export function textLength(text: string): number {
   return [...text].length;
 }
 
-/** Trimmed text of `min`..`max` characters. */
+/**
+ * Characters that show nothing: white space, controls, format characters (zero-width spaces and
+ * joiners, word joiner, BOM, soft hyphen, direction marks and overrides) and the rest of Unicode's
+ * default-ignorable code points (fillers, variation selectors).
+ */
+const INVISIBLE = /^[\p{White_Space}\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]*$/u;
+
+/** Text a reader would see nothing of is empty, however many characters it holds. */
+export function isBlank(text: string): boolean {
+  return INVISIBLE.test(text);
+}
+
+/** Trimmed text of `min`..`max` characters; text that shows nothing counts as empty. */
 export function requireText(value: unknown, field: string, max: number, min = 1): string {
   if (typeof value !== 'string') throw invalid(`${field} must be text`, field);
-  const text = value.trim();
+  const text = isBlank(value) ? '' : value.trim();
   const length = textLength(text);
   if (length < min) throw invalid(`${field} must not be empty`, field);
   if (length > max) throw invalid(`${field} must be at most ${max} characters`, field);

@@ -123,3 +123,14 @@ export function idFromKey(key: string, streamId: string, n: number): string {
   const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
+
+/** The aggregate's state as handleCommand folds it, for callers that compare before they write (the importer). */
+export async function currentState<Command, Event extends { type: string; data: object }, State>(
+  store: EventStore,
+  decider: Decider<Command, Event, State>,
+  streamId: string,
+): Promise<{ state: State; revision: bigint | 'no_stream' }> {
+  const history = await readHistory(store, streamId);
+  const state = history.reduce((s, e) => decider.evolve(s, { type: e.type, data: e.data } as unknown as Event), decider.initialState);
+  return { state, revision: history.length === 0 ? 'no_stream' : history[history.length - 1].revision };
+}

@@ -4,6 +4,7 @@ import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs
 import { SkipThrottle } from '@nestjs/throttler';
 import { Role } from '../auth/role.decorator';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store';
+import { ReadModels } from '../projections/read-models';
 
 @ApiTags('health')
 @SkipThrottle()
@@ -14,13 +15,20 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly readModels: ReadModels,
   ) {}
 
-  /** 200 when the event store answers, 503 otherwise. */
+  /** 200 when the event store answers and the projections run, 503 otherwise; projections give position, lag and rebuild progress. */
   @Get()
   @HealthCheck()
   check() {
-    return this.health.check([() => this.eventStore()]);
+    return this.health.check([() => this.eventStore(), () => this.projections()]);
+  }
+
+  private async projections() {
+    const indicator = this.indicators.check('projections');
+    const status = await this.readModels.status();
+    return status.error ? indicator.down({ ...status }) : indicator.up({ ...status });
   }
 
   private async eventStore() {

@@ -12,11 +12,18 @@ export interface RunnerLogger {
   error(message: string): void;
 }
 
+/** Told of each committed batch and of a failure; the read-model manager wires the serving runner's to AppliedPosition. */
+export interface RunnerHooks {
+  committed?(position: bigint): void;
+  failed?(error: Error): void;
+}
+
 /**
  * Feeds the log to the projections and is the only code that knows about checkpoints. It
- * subscribes to the log from the checkpoint, applies events in batches (one transaction per
+ * subscribes to the log from the checkpoint and applies events in batches (one transaction per
  * batch, the checkpoint in the same transaction, so a crash never applies an event twice or
- * skips one) and lets writers wait until their position has been applied.
+ * skips one). Writers' waits and the live fan-out are not its business (AppliedPosition,
+ * LiveEvents): it only reports each commit and a failure to its hooks.
  */
 export class ProjectionRunner {
   private checkpoint: bigint;
@@ -25,7 +32,9 @@ export class ProjectionRunner {
   private batch: RecordedEvent[] = [];
   private flushScheduled = false;
   private failure: Error | undefined;
-  private readonly appliedListeners = new Set<(events: readonly RecordedEvent[]) => void>();
+  private stopped = false;
+  /** Set by whoever serves this runner's read models; a runner building a new file reports to no one until it is swapped in. */
+  hooks: RunnerHooks = {};
   private readonly waiters = new Set<{ position: bigint; resolve: (reached: boolean) => void; timer: NodeJS.Timeout }>();
   private readonly readCheckpoint: Database.Statement;
   private readonly writeCheckpoint: Database.Statement;
@@ -79,27 +88,22 @@ export class ProjectionRunner {
       this.logger.log(`catching up read models from ${this.checkpoint} to ${head}${finishBulkLoad ? ' (bulk load)' : ''}`);
       await this.waitFor(head, Number.POSITIVE_INFINITY);
       if (this.failure) throw this.failure;
+      if (this.stopped) return;
       finishBulkLoad?.();
       this.logger.log(`read models caught up to ${head} in ${Date.now() - started} ms`);
     }
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.subscription?.close();
     await this.loop;
     this.flush();
+    // A catch-up still waiting (a rebuild cut short by shutdown) ends instead of waiting forever.
+    for (const waiter of this.waiters) this.settle(waiter, false);
   }
 
-  /**
-   * Calls `listener` with each batch right after it is committed to the read models, so whoever
-   * hears of an event can already read it back. Returns the function that stops listening.
-   */
-  onApplied(listener: (events: readonly RecordedEvent[]) => void): () => void {
-    this.appliedListeners.add(listener);
-    return () => this.appliedListeners.delete(listener);
-  }
-
-  /** Resolves true once `position` has been applied to every read model, false after `timeoutMs`. */
+  /** Resolves true once `position` has been applied to this runner's read models, false after `timeoutMs`. */
   waitFor(position: bigint, timeoutMs: number): Promise<boolean> {
     if (this.checkpoint >= position) return Promise.resolve(true);
     if (this.failure) return Promise.resolve(false);
@@ -147,13 +151,14 @@ export class ProjectionRunner {
     }
     this.checkpoint = events[events.length - 1].position;
     for (const waiter of this.waiters) if (waiter.position <= this.checkpoint) this.settle(waiter, true);
-    for (const listener of this.appliedListeners) listener(events);
+    this.hooks.committed?.(this.checkpoint);
   }
 
   private fail(error: unknown): void {
     this.failure = error instanceof Error ? error : new Error(String(error));
     this.logger.error(`projection stopped at ${this.checkpoint}: ${this.failure.stack ?? this.failure.message}`);
     for (const waiter of this.waiters) this.settle(waiter, false);
+    this.hooks.failed?.(this.failure);
     void this.subscription?.close();
   }
 

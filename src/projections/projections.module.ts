@@ -1,44 +1,35 @@
-import { Global, Inject, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import type Database from 'better-sqlite3';
+import { Global, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store';
+import { AppliedPosition } from './applied-position';
 import { FigureQueries } from './figures/figures.queries';
-import { FiguresProjection } from './figures/figures.projection';
-import { ProjectionRunner } from './projection-runner';
-import { openReadModelDatabase } from './read-model-database';
-import { TimelineProjection } from './timeline/timeline.projection';
+import { ReadModels } from './read-models';
 import { TimelineQueries } from './timeline/timeline.queries';
-
-export const READ_MODEL_DB = Symbol('READ_MODEL_DB');
 
 @Global()
 @Module({
   providers: [
-    { provide: READ_MODEL_DB, inject: [ANNALS_CONFIG], useFactory: (config: AnnalsConfig) => openReadModelDatabase(config.readModelPath) },
+    AppliedPosition,
     {
-      provide: ProjectionRunner,
-      inject: [EVENT_STORE, READ_MODEL_DB],
-      useFactory: (store: EventStore, db: Database.Database) =>
-        new ProjectionRunner(store, db, [new TimelineProjection(db), new FiguresProjection(db)], new Logger('Projections')),
+      provide: ReadModels,
+      inject: [EVENT_STORE, ANNALS_CONFIG, AppliedPosition],
+      useFactory: (store: EventStore, config: AnnalsConfig, applied: AppliedPosition) => new ReadModels(store, config.readModelPath, applied, new Logger('Projections')),
     },
-    { provide: TimelineQueries, inject: [READ_MODEL_DB], useFactory: (db: Database.Database) => new TimelineQueries(db) },
-    { provide: FigureQueries, inject: [READ_MODEL_DB], useFactory: (db: Database.Database) => new FigureQueries(db) },
+    // Queries read the served connection at each call, so a rebuild's swap reaches them at once.
+    { provide: TimelineQueries, inject: [ReadModels], useFactory: (models: ReadModels) => new TimelineQueries(models) },
+    { provide: FigureQueries, inject: [ReadModels], useFactory: (models: ReadModels) => new FigureQueries(models) },
   ],
-  exports: [ProjectionRunner, TimelineQueries, FigureQueries],
+  exports: [AppliedPosition, ReadModels, TimelineQueries, FigureQueries],
 })
 export class ProjectionsModule implements OnApplicationBootstrap, OnApplicationShutdown {
-  constructor(
-    private readonly runner: ProjectionRunner,
-    @Inject(READ_MODEL_DB) private readonly db: Database.Database,
-  ) {}
+  constructor(private readonly readModels: ReadModels) {}
 
-  /** Reads are consistent from the first request: the read models catch up before the app listens. */
+  /** Serves the read models on disk at once; waits only when there are none to serve yet. */
   async onApplicationBootstrap(): Promise<void> {
-    await this.runner.start();
+    await this.readModels.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.runner.stop();
-    this.db.close();
+    await this.readModels.stop();
   }
 }

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, parse } from 'node:path';
 import { FACT_SCHEMA } from './timeline/timeline.schema';
 import { FIGURE_SCHEMA } from './figures/figures.schema';
 
@@ -63,4 +63,79 @@ export function beginBulkLoad(db: Database.Database): () => void {
     db.pragma('synchronous = NORMAL');
     db.pragma(`user_version = ${READ_MODEL_VERSION}`);
   };
+}
+
+export interface ReadModelFileStatus {
+  readonly path: string;
+  /** The schema version the file was built with, and the one this code expects. */
+  readonly version: number;
+  readonly expectedVersion: number;
+  readonly current: boolean;
+  /** The last log position applied, -1n when none. */
+  readonly position: bigint;
+}
+
+/** What a read-model file holds, read without changing it (for `annals status` while a server runs). */
+export function readModelFileStatus(path: string): ReadModelFileStatus | undefined {
+  if (path === ':memory:' || !existsSync(path)) return undefined;
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    const hasCheckpoint = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'checkpoint'").get() !== undefined;
+    const position = hasCheckpoint ? ((db.prepare('SELECT position FROM checkpoint WHERE id = 1').pluck().safeIntegers(true).get() as bigint | undefined) ?? -1n) : -1n;
+    return { path, version, expectedVersion: READ_MODEL_VERSION, current: version === READ_MODEL_VERSION, position };
+  } finally {
+    db.close();
+  }
+}
+
+/** Where queries find the read models being served: read at each query, so a rebuild can swap them. */
+export interface ReadModelSource {
+  readonly db: Database.Database;
+}
+
+/**
+ * Read models are rebuilt into a new file (`read-models-<time>.db` beside the configured path) and
+ * swapped in; `<configured path>.current` names the file in use, written atomically (rename) at the
+ * swap, so a crash leaves either the old or the new file in use, never a half-built one.
+ */
+export function resolveReadModelPath(configured: string): string {
+  if (configured === ':memory:') return configured;
+  const pointer = `${configured}.current`;
+  if (!existsSync(pointer)) return configured;
+  const active = join(dirname(configured), readFileSync(pointer, 'utf8').trim());
+  return existsSync(active) ? active : configured;
+}
+
+export function nextReadModelPath(configured: string, now: number): string {
+  if (configured === ':memory:') return configured;
+  const { dir, name, ext } = parse(configured);
+  return join(dir, `${name}-${now}${ext}`);
+}
+
+export function pointToReadModel(configured: string, active: string): void {
+  if (configured === ':memory:') return;
+  const pointer = `${configured}.current`;
+  writeFileSync(`${pointer}.tmp`, basename(active));
+  renameSync(`${pointer}.tmp`, pointer);
+}
+
+/** Every file the read models may occupy (the pointer, each generation, their WAL and shared memory), for removal. */
+export function readModelFiles(configured: string): string[] {
+  if (configured === ':memory:') return [];
+  const { dir, name, ext } = parse(configured);
+  const generation = new RegExp(`^${escape(name)}-\\d+${escape(ext)}(-wal|-shm)?$`);
+  const own = new Set([basename(configured), `${basename(configured)}-wal`, `${basename(configured)}-shm`, `${basename(configured)}.current`]);
+  const present = existsSync(dir) ? readdirSync(dir) : [];
+  return present.filter((file) => own.has(file) || generation.test(file)).map((file) => join(dir, file));
+}
+
+/** The files of read models not in use (a rebuild cut short, a generation swapped out), safe to delete. */
+export function unusedReadModelFiles(configured: string, active: string): string[] {
+  const keep = new Set([active, `${active}-wal`, `${active}-shm`, `${configured}.current`]);
+  return readModelFiles(configured).filter((file) => !keep.has(file));
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -1,16 +1,31 @@
-import { Controller, Get, Headers, Inject, OnApplicationShutdown, Query, Req, Res } from '@nestjs/common';
+import { BeforeApplicationShutdown, Controller, Get, Headers, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiProduces, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '../event-store/event-store';
-import { ProjectionRunner } from '../projections/projection-runner';
 import { RequestValidationError } from '../api/problem';
 import { EventFeed } from './event-feed';
+import { LiveEvents } from './live-events';
+
+/** A position travels as a signed 64-bit integer (SQLite's rowid) and is never negative: 0 is before the first event. */
+const POSITION = /^\d{1,19}$/;
+const MAX_POSITION = 2n ** 63n - 1n;
+const POSITION_MESSAGE = `$property must be a log position: a whole number from 0 to ${MAX_POSITION}`;
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+};
+
+/** The last message every open stream gets when the service stops: the client reconnects with Last-Event-ID. */
+const SHUTDOWN_MESSAGE = `event: shutdown\ndata: ${JSON.stringify({ detail: 'the service is stopping; reconnect with Last-Event-ID to resume' })}\n\n`;
 
 export class EventsQueryDto {
-  /** Start after this log position ('0' or a position from an earlier event); absent: live only. */
-  @IsOptional() @Matches(/^-?\d{1,20}$/, { message: '$property must be a log position' }) from?: string;
+  /** Start after this log position, 0..9223372036854775807 ('0': from the first event); absent: live only. */
+  @IsOptional() @Matches(POSITION, { message: POSITION_MESSAGE }) from?: string;
   /** Comma-separated event types, e.g. ClaimAsserted,ClaimCorrected. */
   @IsOptional() @IsString() @MaxLength(1000) types?: string;
   /** Comma-separated stream-name prefixes, e.g. figure- or fact-centcom. */
@@ -24,13 +39,13 @@ const HEARTBEAT_MS = 15_000;
 @ApiTags('events')
 @SkipThrottle()
 @Controller('events')
-export class EventsController implements OnApplicationShutdown {
+export class EventsController implements BeforeApplicationShutdown {
   /** Open streams, ended on shutdown so that the server can close. */
-  private readonly open = new Set<() => void>();
+  private readonly open = new Set<(last?: string) => void>();
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    private readonly runner: ProjectionRunner,
+    private readonly live: LiveEvents,
   ) {}
 
   /**
@@ -45,19 +60,16 @@ export class EventsController implements OnApplicationShutdown {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const after = position(lastEventId ?? query.from);
+    const after = lastEventId !== undefined ? position(lastEventId, 'Last-Event-ID') : position(query.from, 'from');
+    // HEAD (which Fastify routes here) gets the stream's headers and no stream, rather than a stream that never ends.
+    if (request.method === 'HEAD') return void reply.headers(SSE_HEADERS).send();
     const raw = reply.raw;
     reply.hijack();
-    raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
+    raw.writeHead(200, SSE_HEADERS);
     raw.write(': annals event stream\n\n');
     const feed = new EventFeed(
       this.store,
-      (listener) => this.runner.onApplied(listener),
+      (listener) => this.live.listen(listener),
       { send: (events) => raw.write(events.map(format).join('')) || raw.writableLength < MAX_BUFFERED_BYTES },
       { types: list(query.types), streamPrefixes: list(query.streams) },
       after,
@@ -78,14 +90,20 @@ export class EventsController implements OnApplicationShutdown {
     }
   }
 
-  onApplicationShutdown(): void {
-    for (const end of [...this.open]) end();
+  /**
+   * Before the server closes, not after: it waits for open connections, and a stream never ends by
+   * itself, so SIGTERM would wait forever. Each client gets a last `shutdown` message.
+   */
+  beforeApplicationShutdown(): void {
+    for (const end of [...this.open]) end(SHUTDOWN_MESSAGE);
   }
 }
 
-function position(value: string | undefined): bigint | undefined {
+/** Checked in full before the stream opens, so a bad position is a 400 and not an error event. */
+function position(value: string | undefined, field: 'from' | 'Last-Event-ID'): bigint | undefined {
   if (value === undefined || value === '') return undefined;
-  if (!/^-?\d{1,20}$/.test(value)) throw new RequestValidationError([{ field: 'Last-Event-ID', reason: 'must be a log position' }]);
+  const valid = POSITION.test(value) && BigInt(value) <= MAX_POSITION;
+  if (!valid) throw new RequestValidationError([{ field, reason: POSITION_MESSAGE.replace('$property ', '') }]);
   return BigInt(value);
 }
 

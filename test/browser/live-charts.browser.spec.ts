@@ -225,7 +225,7 @@ function overflow(node: unknown): number {
         await post('/facts', { id: 'before-the-drop', title: 'Recorded before the drop', summary: '', tags: [], entities: [], sources: [source], validTime: { at: '2019-06-02' } });
         await reader.locator('.fact[data-fact-id="before-the-drop"]').waitFor();
         // The server ends every open stream, as a restart or a proxy timeout would.
-        app.get(EventsController).onApplicationShutdown();
+        app.get(EventsController).beforeApplicationShutdown();
         await reader.locator('#live[data-state="reconnecting"]').waitFor();
         await expect(reader.locator('#live-text').textContent()).resolves.toMatch(/Disconnected/);
         await post(`/figures/${CASUALTIES}/claims`, { id: 'recorded-in-the-gap', claimant: 'Airwars', value: { kind: 'exact', value: 8200 }, assertedOn: '2019-06-02', sources: [source] });

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import { EVENT_STORE, type EventStore, type JsonObject } from '../../src/event-store/event-store';
-import { ProjectionRunner } from '../../src/projections/projection-runner';
+import { AppliedPosition } from '../../src/projections/applied-position';
 import { upcast } from '../../src/domain/upcast';
 import { figureDecider } from '../../src/domain/figure/figure';
 import { handleCommand } from '../../src/event-store/handle-command';
@@ -49,7 +49,7 @@ describe('events of the shapes written before the evidence model', () => {
       const id = `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
       ({ position } = await store.appendToStream(e.streamId, [{ id, type: e.type, data: e.data, metadata: e.metadata }]));
     }
-    expect(await app.get(ProjectionRunner).waitFor(position, 5000)).toBe(true);
+    expect(await app.get(AppliedPosition).waitFor(position, 5000)).toBe(true);
   });
 
   afterAll(async () => {

@@ -11,6 +11,7 @@ describe('figure queries under the certainty rule', () => {
   it('walk the claimant indexes for the latest certain claim and the possibly newer ones', () => {
     const db = openReadModelDatabase(':memory:');
     const queries = new FigureQueries(db);
+    queries.figures({}, 1, 0); // statements are prepared on first use, on the connection then served
     // The statements the queries really run (better-sqlite3 keeps each one's SQL as `source`).
     const sqlOf = (name: string) => (queries as unknown as Record<string, Database.Statement>)[name]?.source as string;
     const params = { figureId: 'f', claimant: 'c', asOf: '2019-01-01', at: 1, after: '2018-01-01', chosen: 'x', chosenLatest: '2018-01-01', chosenRank: 1 };

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fastifyOptions } from '../../src/api/client-errors';
 import { AppModule } from '../../src/app.module';
 import { loadConfig, type AnnalsConfig, type AuthConfig } from '../../src/config';
 import { configureApp } from '../../src/configure-app';
@@ -28,7 +29,7 @@ export async function createTestApp(overrides: TestConfig = {}): Promise<NestFas
   };
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.register(config),
-    new FastifyAdapter({ bodyLimit: config.bodyLimitBytes ?? 256 * 1024 }),
+    new FastifyAdapter(fastifyOptions(config.bodyLimitBytes ?? 256 * 1024)),
     { logger: false, bodyParser: false },
   );
   configureApp(app);

@@ -1,4 +1,4 @@
-import { IsArray, IsDefined, IsNotEmpty, IsOptional, IsString, ValidateNested } from 'class-validator';
+import { IsArray, IsNotEmpty, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
 import { Type } from 'class-transformer';
 import type { CorrectFact, RecordFact } from '../../domain/fact/fact';
 import type { ValidTime } from '../../domain/valid-time';
@@ -12,7 +12,7 @@ export class RecordFactDto {
   @IsArray() @IsString({ each: true }) tags!: string[];
   @IsArray() @ValidateNested({ each: true }) @Type(() => EntityDto) entities!: EntityDto[];
   @IsArray() @ValidateNested({ each: true }) @Type(() => SourceDto) sources!: SourceDto[];
-  @IsDefined() @ValidateNested() @Type(() => ValidTimeDto) validTime!: ValidTimeDto;
+  @IsObject() @ValidateNested() @Type(() => ValidTimeDto) validTime!: ValidTimeDto;
   @IsOptional() @ValidateNested() @Type(() => ConfidenceDto) confidence?: ConfidenceDto;
 
   toCommand(factId: string): RecordFact {
@@ -41,7 +41,7 @@ export class FactChangesDto {
 }
 
 export class CorrectFactDto extends ReasonDto {
-  @IsDefined() @ValidateNested() @Type(() => FactChangesDto) changes!: FactChangesDto;
+  @IsObject() @ValidateNested() @Type(() => FactChangesDto) changes!: FactChangesDto;
 
   toCommand(factId: string): CorrectFact {
     const c = this.changes;

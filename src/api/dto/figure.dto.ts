@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsArray, IsDefined, IsIn, IsNotEmpty, IsNumber, IsOptional, IsString, ValidateNested } from 'class-validator';
+import { IsArray, IsIn, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
 import type { AssertClaim, CorrectClaim, DefineFigure } from '../../domain/figure/figure';
 import { CLAIM_QUALIFIERS, CLAIM_RANKS, type ClaimQualifier, type ClaimRankValue, type ClaimValue } from '../../domain/figure/figure.events';
 import { ConfidenceDto, defined, IsPartialDate, IsRecordId, PeriodDto, ReasonDto, SourceDto } from './common.dto';
@@ -14,7 +14,7 @@ export class DefineFigureDto {
   @IsString() @IsNotEmpty() name!: string;
   @IsString() @IsNotEmpty() unit!: string;
   @IsOptional() @IsString() description?: string;
-  @IsDefined() @ValidateNested() @Type(() => ScopeDto) scope!: ScopeDto;
+  @IsObject() @ValidateNested() @Type(() => ScopeDto) scope!: ScopeDto;
 
   toCommand(figureId: string): DefineFigure {
     return defined({
@@ -55,12 +55,12 @@ export class AssertClaimDto {
   @IsOptional() @IsString() @IsRecordId() id?: string;
   /** The party that made the claim; who reported it is each source's publisher. */
   @IsString() @IsNotEmpty() claimant!: string;
-  @IsDefined() @ValidateNested() @Type(() => ClaimValueDto) value!: ClaimValueDto;
+  @IsObject() @ValidateNested() @Type(() => ClaimValueDto) value!: ClaimValueDto;
   @IsString() @IsPartialDate() assertedOn!: string;
   @IsOptional() @ValidateNested() @Type(() => PeriodDto) period?: PeriodDto;
   @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => SourceDto) sources?: SourceDto[];
   /** One source, as clients sent it before `sources`: stored as a list of one. */
-  @IsOptional() @ValidateNested() @Type(() => SourceDto) source?: SourceDto;
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => SourceDto) source?: SourceDto;
   @IsOptional() @ValidateNested() @Type(() => ConfidenceDto) confidence?: ConfidenceDto;
   /** For a number derived from other claims of this figure: their ids. */
   @IsOptional() @IsArray() @IsString({ each: true }) inferredFrom?: string[];
@@ -96,7 +96,7 @@ export class ClaimChangesDto {
 }
 
 export class CorrectClaimDto extends ReasonDto {
-  @IsDefined() @ValidateNested() @Type(() => ClaimChangesDto) changes!: ClaimChangesDto;
+  @IsObject() @ValidateNested() @Type(() => ClaimChangesDto) changes!: ClaimChangesDto;
 
   toCommand(figureId: string, claimId: string): CorrectClaim {
     const c = this.changes;

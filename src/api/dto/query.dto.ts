@@ -46,7 +46,10 @@ export class TimelineQueryDto extends ClocksDto {
   @IsOptional() @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value)) @IsBoolean() includeRetracted?: boolean;
 }
 
+/** Deeper pages are refused: an offset must also stay far inside what SQLite binds (a 64-bit integer). */
+export const MAX_OFFSET = 1_000_000;
+
 export class PageDto extends ClocksDto {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit: number = 50;
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0) offset: number = 0;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(MAX_OFFSET) offset: number = 0;
 }

@@ -3,6 +3,7 @@ import {
   AppendOptions,
   AppendResult,
   DuplicateEventIdError,
+  EventStoreError,
   EventData,
   EventFilter,
   EventStore,
@@ -270,6 +271,54 @@ export class SqliteEventStore implements EventStore {
     this.db.prepare('SELECT 1').get();
   }
 
+  /**
+   * A consistent copy of the log taken while the store keeps serving (SQLite's online backup API:
+   * the copy is the log as of one commit, however long it takes and however many appends land meanwhile).
+   */
+  async backup(destination: string): Promise<void> {
+    this.assertOpen();
+    await this.db.backup(destination);
+  }
+
+  /**
+   * For restore only: writes exported events with the positions, revisions, ids, record times,
+   * data and metadata they had, so every knownAt answer is the same as before. Refused unless the
+   * log is empty; all or nothing (one transaction). Returns the number of events written.
+   */
+  async restore(events: AsyncIterable<RecordedEvent> | Iterable<RecordedEvent>): Promise<number> {
+    this.assertOpen();
+    if (this.statements.head.get() !== null) throw new RestoreRefusedError('the event log is not empty: a restore goes into an empty store only');
+    const insert = this.db.prepare(`INSERT INTO events (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    const next = new Map<string, bigint>();
+    let count = 0;
+    let lastPosition = 0n;
+    let lastRecordedAt = 0;
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      for await (const event of events) {
+        const at = `event at position ${event.position}`;
+        if (event.position <= lastPosition) throw new RestoreRefusedError(`${at}: positions must grow (the previous was ${lastPosition})`);
+        const expected = next.get(event.streamId) ?? 0n;
+        if (event.revision !== expected) throw new RestoreRefusedError(`${at}: ${event.streamId} revision ${event.revision}, expected ${expected}`);
+        const recordedAt = event.recordedAt.getTime();
+        if (recordedAt < lastRecordedAt) throw new RestoreRefusedError(`${at}: record time goes backwards`);
+        validateAppend(event.streamId, [{ id: event.id, type: event.type, data: event.data, metadata: event.metadata }]);
+        insert.run(event.position, event.id.toLowerCase(), event.streamId, event.revision, event.type, JSON.stringify(event.data), JSON.stringify(event.metadata), recordedAt);
+        next.set(event.streamId, expected + 1n);
+        lastPosition = event.position;
+        lastRecordedAt = recordedAt;
+        count += 1;
+      }
+      this.db.exec('COMMIT');
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw error;
+    }
+    this.lastRecordedAt = Math.max(this.lastRecordedAt, lastRecordedAt);
+    if (count > 0) this.wake();
+    return count;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     // Appends already accepted are committed, not dropped.
@@ -290,6 +339,13 @@ export class SqliteEventStore implements EventStore {
 }
 
 const MAX_INT64 = 9223372036854775807n;
+
+/** A restore into a store that already holds events, or of a log that is not one (positions, revisions). */
+export class RestoreRefusedError extends EventStoreError {
+  constructor(message: string) {
+    super(message, 'restore-refused');
+  }
+}
 
 function prepareStatements(db: Database.Database) {
   const prepare = (sql: string) => db.prepare(sql).safeIntegers(true);

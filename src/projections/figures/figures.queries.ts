@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { ReadModelSource } from '../read-model-database';
 import { certaintyBy, settledBefore, type Certainty } from '../../domain/certainty';
 import { FIRST_DAY, LAST_DAY, shownDay, type DayWindow } from '../../domain/edtf';
 import { claimValueBounds, type ClaimAsserted, type ClaimRank, type FigureDefined } from '../../domain/figure/figure.events';
@@ -100,15 +101,27 @@ const IN_FORCE = `figure_id = @figureId AND claimant = @claimant AND status = 'a
 
 /** Figure reads: one indexed read of the figure's claim versions, then grouping in memory. */
 export class FigureQueries {
-  private readonly figureRow: Database.Statement;
-  private readonly claimRows: Database.Statement;
-  private readonly list: Database.Statement;
-  private readonly claimants: Database.Statement;
-  private readonly latestOfClaimant: Database.Statement;
-  private readonly possibleOfClaimant: Database.Statement;
-  private readonly revisionAt: Database.Statement;
+  private figureRow!: Database.Statement;
+  private claimRows!: Database.Statement;
+  private list!: Database.Statement;
+  private claimants!: Database.Statement;
+  private latestOfClaimant!: Database.Statement;
+  private possibleOfClaimant!: Database.Statement;
+  private revisionAt!: Database.Statement;
+  private inForce!: Database.Statement;
+  private preparedOn: Database.Database | undefined;
+  private readonly source: ReadModelSource;
 
-  constructor(db: Database.Database) {
+  /** A source whose connection may be swapped by a rebuild, or one fixed connection. */
+  constructor(source: ReadModelSource | Database.Database) {
+    this.source = 'prepare' in source ? { db: source } : source;
+  }
+
+  /** Statements belong to a connection: prepared again on the new one after a swap. */
+  private prepared(): this {
+    const db = this.source.db;
+    if (this.preparedOn === db) return this;
+    this.preparedOn = db;
     this.revisionAt = db
       .prepare('SELECT revision FROM claim_versions WHERE figure_id = ? AND recorded_from <= ? ORDER BY revision DESC LIMIT 1')
       .pluck();
@@ -131,22 +144,35 @@ export class FigureQueries {
     this.figureRow = db.prepare('SELECT figure_id, recorded_at, body FROM figures WHERE figure_id = ? AND recorded_at <= ?');
     this.claimRows = db.prepare(`SELECT ${COLUMNS} FROM claim_versions WHERE figure_id = ? AND recorded_from <= ? ORDER BY revision`);
     this.list = db.prepare('SELECT figure_id, body FROM figures WHERE recorded_at <= ? ORDER BY figure_id LIMIT ? OFFSET ?');
+    this.inForce = db.prepare(
+      `SELECT ${COLUMNS} FROM claim_versions
+       WHERE figure_id = @figureId AND asserted_latest <= @asOf AND status = 'asserted' AND recorded_from <= @at AND (recorded_to IS NULL OR recorded_to > @at)
+       ORDER BY asserted_earliest, asserted_latest, asserted_position`,
+    );
+    return this;
   }
 
   /** Figures with their latest claims and spread, without histories: a few indexed lookups per claimant. */
   figures(filter: FigureFilter, limit: number, offset: number): FigureSummary[] {
-    const rows = this.list.all(instant(filter), limit, offset) as FigureRow[];
+    const rows = this.prepared().list.all(instant(filter), limit, offset) as FigureRow[];
     return rows.map((row) => this.summary(row, filter));
   }
 
   /** A figure with its latest claims, spread and every claimant's history. */
   figure(figureId: string, filter: FigureFilter = {}): FigureView | undefined {
     const at = instant(filter);
-    const row = this.figureRow.get(figureId, at) as FigureRow | undefined;
+    const row = this.prepared().figureRow.get(figureId, at) as FigureRow | undefined;
     if (!row) return undefined;
     const rows = this.claimRows.all(figureId, at) as ClaimRow[];
     const visible = rows.filter((r) => r.recorded_to === null || r.recorded_to > at);
     return { ...this.summary(row, filter), history: history(rows, visible, filter.asOf) };
+  }
+
+  /** Every claim of the figure in force (not retracted, as corrected) at knownAt and certainly asserted by asOf, in assertion order: the figure's sheet. */
+  claims(figureId: string, filter: FigureFilter = {}): ClaimView[] {
+    const asOf = filter.asOf ?? LAST_DAY;
+    const rows = this.prepared().inForce.all({ figureId, asOf, at: instant(filter) }) as ClaimRow[];
+    return rows.map((row) => toClaimView(row, asOf));
   }
 
   private summary(row: FigureRow, filter: FigureFilter): FigureSummary {

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { ReadModelSource } from '../read-model-database';
 import { invalid } from '../../domain/errors';
 import type { FactRecorded } from '../../domain/fact/fact.events';
 import type { Certainty } from '../../domain/certainty';
@@ -69,8 +70,13 @@ const COLUMNS = 'v.version_id, v.fact_id, v.revision, v.position, v.event_type, 
  */
 export class TimelineQueries {
   private readonly statements = new Map<string, Database.Statement>();
+  private preparedOn: Database.Database | undefined;
+  private readonly source: ReadModelSource;
 
-  constructor(private readonly db: Database.Database) {}
+  /** A source whose connection may be swapped by a rebuild, or one fixed connection. */
+  constructor(source: ReadModelSource | Database.Database) {
+    this.source = 'prepare' in source ? { db: source } : source;
+  }
 
   timeline(page: TimelinePage): { items: FactView[]; nextCursor: string | null } {
     const desc = page.order === 'desc';
@@ -154,9 +160,14 @@ export class TimelineQueries {
   }
 
   private prepare(sql: string): Database.Statement {
+    // Statements belong to a connection: after a swap they are prepared again on the new one.
+    if (this.preparedOn !== this.source.db) {
+      this.statements.clear();
+      this.preparedOn = this.source.db;
+    }
     let statement = this.statements.get(sql);
     if (!statement) {
-      statement = this.db.prepare(sql);
+      statement = this.source.db.prepare(sql);
       this.statements.set(sql, statement);
     }
     return statement;

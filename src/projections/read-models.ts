@@ -1,0 +1,238 @@
+import Database from 'better-sqlite3';
+import { rmSync } from 'node:fs';
+import type { EventStore } from '../event-store/event-store';
+import type { AppliedPosition } from './applied-position';
+import { FiguresProjection } from './figures/figures.projection';
+import { ProjectionRunner, type RunnerLogger } from './projection-runner';
+import {
+  nextReadModelPath,
+  openReadModelDatabase,
+  pointToReadModel,
+  readModelFileStatus,
+  resolveReadModelPath,
+  unusedReadModelFiles,
+  type ReadModelSource,
+} from './read-model-database';
+import { FigureQueries } from './figures/figures.queries';
+import { TimelineProjection } from './timeline/timeline.projection';
+import { TimelineQueries } from './timeline/timeline.queries';
+
+export interface RebuildStatus {
+  readonly startedAt: string;
+  /** The log's head when the rebuild began: the catch-up's goal before it follows the log live. */
+  readonly target: string;
+  readonly position: string;
+  /** 0..1 of the way from the start of the log to `target`. */
+  readonly progress: number;
+}
+
+export interface ProjectionStatus {
+  readonly file: string;
+  /** The last position the served read models applied. */
+  readonly position: string;
+  readonly headPosition: string;
+  readonly lag: string;
+  /** The served read models' runner stopped on a failed projection (a rebuild replaces it). */
+  readonly error: string | null;
+  readonly rebuild: RebuildStatus | null;
+  readonly lastRebuild: { readonly finishedAt: string; readonly position: string; readonly error: string | null } | null;
+}
+
+/** Refused because one is already running: a second would build the same file twice. */
+export class RebuildRunningError extends Error {}
+
+interface Rebuild {
+  readonly startedAt: Date;
+  readonly runner: ProjectionRunner;
+  /** -1n until the log's head is read. */
+  target: bigint;
+  done?: Promise<void>;
+}
+
+/**
+ * Owns the read models being served: the connection queries go through (ReadModelSource), the
+ * runner that keeps them up to date, and rebuilds. A rebuild builds fresh read models in a new
+ * file from the log while the old ones keep answering, follows the log live, and once it holds
+ * everything the served ones hold swaps them in one synchronous step: no query ever sees a
+ * half-built model, and writes made meanwhile are in the new one.
+ */
+export class ReadModels implements ReadModelSource {
+  private current!: Database.Database;
+  private currentPath!: string;
+  private runner: ProjectionRunner | undefined;
+  private rebuilding: Rebuild | undefined;
+  private lastRebuild: ProjectionStatus['lastRebuild'] = null;
+  private stopped = false;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly configuredPath: string,
+    private readonly applied: AppliedPosition,
+    private readonly logger: RunnerLogger,
+    private readonly bulkLoadFrom?: bigint,
+  ) {}
+
+  get db(): Database.Database {
+    return this.current;
+  }
+
+  /**
+   * Serves the read models on disk at once and catches them up in the background; only with none
+   * to serve (first start, or read models of another log) does it wait for them to be built. Read
+   * models of an older schema keep answering, read-only, while new ones are rebuilt beside them.
+   */
+  async start(): Promise<void> {
+    const path = resolveReadModelPath(this.configuredPath);
+    const head = await this.store.headPosition();
+    const onDisk = readModelFileStatus(path);
+    for (const file of path === ':memory:' ? [] : unusedReadModelFiles(this.configuredPath, path)) rmSync(file, { force: true });
+    if (onDisk && !onDisk.current && onDisk.position >= 0n && onDisk.position <= head) {
+      const old = new Database(path, { readonly: true });
+      if (answersEveryQuery(old)) {
+        this.logger.log(`read models at ${path} have schema ${onDisk.version}, this build needs ${onDisk.expectedVersion}: serving them while new ones are rebuilt`);
+        this.current = old;
+        this.currentPath = path;
+        this.applied.advance(onDisk.position);
+        void this.rebuild().done.catch(() => undefined);
+        return;
+      }
+      // This build's queries fail on the old tables: serving them would answer errors, so build first.
+      this.logger.log(`read models at ${path} have schema ${onDisk.version}, which this build cannot query: rebuilding them before serving`);
+      old.close();
+    }
+    this.current = openReadModelDatabase(path);
+    this.currentPath = path;
+    const runner = this.runnerOn(this.current);
+    this.serve(runner);
+    const caughtUp = runner.start();
+    if (runner.position >= 0n && runner.position <= head) {
+      caughtUp.catch((error: Error) => this.logger.error(`read models failed to catch up: ${error.message}`));
+    } else {
+      await caughtUp;
+    }
+  }
+
+  /** Starts a rebuild; `done` settles when the new read models are swapped in (or the rebuild failed). */
+  rebuild(): { status: RebuildStatus; done: Promise<void> } {
+    if (this.rebuilding) throw new RebuildRunningError('a rebuild is already running');
+    const path = nextReadModelPath(this.configuredPath, Date.now());
+    const db = openReadModelDatabase(path);
+    const runner = this.runnerOn(db);
+    const rebuild: Rebuild = { startedAt: new Date(), runner, target: -1n };
+    this.rebuilding = rebuild;
+    const done = (async () => {
+      rebuild.target = await this.store.headPosition();
+      this.logger.log(`rebuilding read models into ${path} (log head ${rebuild.target}) while the current ones keep answering`);
+      await runner.start();
+      // Follows the log live now: swap as soon as it holds everything the served read models hold.
+      for (;;) {
+        if (this.stopped) throw new Error('the service stopped during the rebuild');
+        if (runner.error) throw runner.error;
+        const served = this.runner?.position ?? this.applied.position;
+        if (runner.position >= served) break;
+        await runner.waitFor(served, 1000);
+      }
+      this.swap(runner, db, path);
+    })();
+    const finished = done.then(
+      () => {
+        this.lastRebuild = { finishedAt: new Date().toISOString(), position: runner.position.toString(), error: null };
+      },
+      async (error: Error) => {
+        this.lastRebuild = { finishedAt: new Date().toISOString(), position: runner.position.toString(), error: error.message };
+        this.logger.error(`rebuild failed, the current read models stay in use: ${error.message}`);
+        await runner.stop();
+        db.close();
+        if (path !== ':memory:') for (const file of [path, `${path}-wal`, `${path}-shm`]) rmSync(file, { force: true });
+        throw error;
+      },
+    ).finally(() => {
+      this.rebuilding = undefined;
+    });
+    rebuild.done = finished;
+    return { status: this.rebuildStatus() as RebuildStatus, done: finished };
+  }
+
+  async status(): Promise<ProjectionStatus> {
+    const head = await this.store.headPosition();
+    const position = this.runner?.position ?? this.applied.position;
+    return {
+      file: this.currentPath,
+      position: position.toString(),
+      headPosition: head.toString(),
+      lag: (head > position ? head - position : 0n).toString(),
+      error: this.runner?.error?.message ?? null,
+      rebuild: this.rebuildStatus(),
+      lastRebuild: this.lastRebuild,
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const rebuilding = this.rebuilding;
+    await this.runner?.stop();
+    if (rebuilding) {
+      await rebuilding.runner.stop();
+      await rebuilding.done?.catch(() => undefined);
+    }
+    this.applied.close();
+    this.current?.close();
+  }
+
+  private rebuildStatus(): RebuildStatus | null {
+    const r = this.rebuilding;
+    if (!r) return null;
+    const position = r.runner.position;
+    const progress = r.target <= 0n ? (position >= r.target ? 1 : 0) : Math.min(1, Number(position < 0n ? 0n : position) / Number(r.target));
+    return { startedAt: r.startedAt.toISOString(), target: r.target.toString(), position: position.toString(), progress: Math.round(progress * 1000) / 1000 };
+  }
+
+  private runnerOn(db: Database.Database): ProjectionRunner {
+    return new ProjectionRunner(this.store, db, [new TimelineProjection(db), new FiguresProjection(db)], this.logger, this.bulkLoadFrom);
+  }
+
+  /** The runner whose read models are served reports to the writers' waits. */
+  private serve(runner: ProjectionRunner): void {
+    this.runner = runner;
+    runner.hooks = { committed: (position) => this.applied.advance(position), failed: (error) => this.applied.fail(error) };
+    this.applied.recover(runner.position);
+  }
+
+  /** One synchronous step: queries read `db` from here on; the old runner and file are let go. */
+  private swap(runner: ProjectionRunner, db: Database.Database, path: string): void {
+    const old = { runner: this.runner, db: this.current, path: this.currentPath };
+    this.current = db;
+    this.currentPath = path;
+    if (old.runner) old.runner.hooks = {};
+    this.serve(runner);
+    pointToReadModel(this.configuredPath, path);
+    this.logger.log(`swapped in the rebuilt read models at ${path} (position ${runner.position})`);
+    void (async () => {
+      await old.runner?.stop();
+      old.db.close();
+      if (old.path !== ':memory:' && old.path !== path) for (const file of [old.path, `${old.path}-wal`, `${old.path}-shm`]) rmSync(file, { force: true });
+    })().catch((error: Error) => this.logger.error(`could not let the old read models go: ${error.message}`));
+  }
+}
+
+/** Runs every query once on read models of another schema: true when none fails (a table or column this build needs is there). */
+function answersEveryQuery(db: Database.Database): boolean {
+  try {
+    const timeline = new TimelineQueries(db);
+    const figures = new FigureQueries(db);
+    const knownAt = new Date(0);
+    for (const clocks of [{}, { asOf: '2000-01-01', knownAt }]) {
+      timeline.timeline({ ...clocks, limit: 1, tag: 'probe' });
+      timeline.timeline({ ...clocks, limit: 1, entity: 'probe', text: 'probe', from: '2000-01-01', to: '2000-01-01' });
+      timeline.inEffect('2000-01-01', clocks, 1);
+      figures.figures(clocks, 1, 0);
+      figures.figure('probe', clocks);
+      figures.claims('probe', clocks);
+    }
+    timeline.fact('probe');
+    timeline.history('probe');
+    return true;
+  } catch {
+    return false;
+  }
+}

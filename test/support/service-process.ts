@@ -1,0 +1,68 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+/** The real service (src/main.ts) as a child process on a data directory, listening on 127.0.0.1. */
+export interface ServiceProcess {
+  readonly child: ChildProcess;
+  readonly base: string;
+  /** Resolves with the exit code or signal once the process has ended. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Everything the process wrote to stdout and stderr so far (for failure messages). */
+  output(): string;
+}
+
+const MAIN = join(__dirname, '../../src/main.ts');
+
+/** Starts the service and resolves once it answers /health; rejects with its output if it exits first. */
+export async function startService(dataDir: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', MAIN], {
+    cwd: join(__dirname, '../..'),
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ANNALS_DATA_DIR: dataDir,
+      ANNALS_DEMO_DATA: 'false',
+      ANNALS_SQLITE_SYNCHRONOUS: 'full',
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const base = `http://127.0.0.1:${port}`;
+  let ended = false;
+  void exited.then(() => (ended = true));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (ended) throw new Error(`the service exited before it answered:\n${output}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the service did not answer within 60 s:\n${output}`);
+    }
+    const healthy = await fetch(`${base}/health`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (healthy) return { child, base, exited, output: () => output };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
