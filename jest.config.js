@@ -13,5 +13,6 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   testTimeout: 20000,
+  globalSetup: '<rootDir>/test/support/build-ui.global-setup.js',
   reporters: ['default', '<rootDir>/test/support/skipped-reporter.js'],
 };

@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { registerJsonBodyParser } from './api/json-body-parser';
+import { setupOpenApi } from './api/openapi';
 import { ProblemFilter } from './api/problem.filter';
 import { configureSecurity } from './api/security';
 import { validationPipes } from './core/validation';
@@ -15,16 +15,5 @@ export function configureApp(app: NestFastifyApplication): void {
   app.useGlobalPipes(...validationPipes());
   app.useGlobalFilters(new ProblemFilter());
   app.enableShutdownHooks();
-  const openApi = new DocumentBuilder()
-    .setTitle('Annals')
-    .setDescription(
-      'Event-sourced timelines and the revision histories of disputed figures. Every fact is an immutable event; ' +
-        'query the world as of a date (asOf), the record as known at an instant (knownAt), or both.',
-    )
-    .setVersion('0.1.0')
-    // Swagger UI's Authorize button then sends the key with "Try it out" (README "Access control").
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'an API key from `annals keys create`' })
-    .addSecurityRequirements('bearer')
-    .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApi), { jsonDocumentUrl: 'docs/json' });
+  setupOpenApi(app);
 }

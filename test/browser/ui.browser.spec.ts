@@ -221,7 +221,7 @@ describeInBrowser(HAS_CHROMIUM ? 'web UI in Chromium' : 'skipped: Chromium not i
       }
       await expect(card.locator('.spread').textContent()).resolves.toMatch(/Spread.*×/);
 
-      await card.locator('summary').click();
+      await card.locator('.figure-history > summary').click();
       const histories = card.locator('.claimant-history h4');
       await histories.first().waitFor();
       const names = await histories.allTextContents();
@@ -255,7 +255,7 @@ describeInBrowser(HAS_CHROMIUM ? 'web UI in Chromium' : 'skipped: Chromium not i
     'takes a screenshot of the page on the day the command changed hands',
     async () => {
       await open('/?asOf=2019-03-28');
-      await page.locator('#figure-list details summary').first().click();
+      await page.locator('#figure-list .figure-history > summary').first().click();
       await page.locator('#figure-list .claimant-history').first().waitFor();
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
       const inEffect = await page.locator('#in-effect').textContent();

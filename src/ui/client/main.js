@@ -1,24 +1,24 @@
 /*
- * Annals reading room: a plain script over the JSON API, no framework and no build step.
+ * Annals reading room: a plain script over the JSON API, no framework; esbuild bundles it with its
+ * modules and the charting library into one file (scripts/build-ui.js).
  *
  * Every piece of data reaches the page as a text node or an attribute value set through the
- * DOM (never innerHTML), so a title such as "<b>" shows as those three characters.
+ * DOM (never innerHTML, see dom.js), so a title such as "<b>" shows as those three characters.
  * The clocks and filters live in the address bar, so a view can be linked and the Back button works.
  */
+import { $, append, clear, el, hiddenText } from './dom.js';
+import { claimValue, formatNumber, fullNumber } from './numbers.js';
+import { revisionChart } from './revision-chart.js';
+import { connectLive } from './live.js';
+import { timelineChart } from './timeline-chart.js';
+import { editor } from './editor.js';
+
 (function () {
   'use strict';
 
   var PAGE_SIZE = 20;
   var MAX_PAGE_SIZE = 500;
   var FIELDS = ['asOf', 'knownAt', 'tag', 'entity', 'text', 'order', 'includeRetracted'];
-  var QUALIFIERS = {
-    at_least: 'at least',
-    at_most: 'at most',
-    about: 'about',
-    almost: 'almost',
-    more_than: 'more than',
-    fewer_than: 'fewer than',
-  };
   var FACT_CHANGES = { FactRecorded: 'Recorded', FactCorrected: 'Corrected', FactRetracted: 'Retracted' };
   var CLAIM_KINDS = { asserted: 'Asserted', revised: 'Revised', corrected: 'Corrected', retracted: 'Retracted', ranked: 'Ranked' };
   var FACT_FIELDS = [
@@ -29,7 +29,9 @@
     ['entities', 'People, organisations, places'],
     ['sources', 'Sources'],
   ];
-  var numbers = new Intl.NumberFormat('en-GB');
+
+  /** Each figure card's full answer (for its chart): a live update swaps a card in once it is drawn. */
+  var chartDrawn = new WeakMap();
 
   var view = {
     state: {},
@@ -38,44 +40,15 @@
     nextCursor: null,
     shown: 0,
     historyOpener: null,
+    /** Events that arrived while the page shows a past knownAt. */
+    unseen: 0,
+    /** The facts on the page, drawn on the zoomable timeline too. */
+    loadedFacts: [],
+    timeline: null,
+    figures: null,
+    canWrite: false,
+    editor: null,
   };
-
-  // ---------- DOM helpers: text only ----------
-
-  /** el('a', { href: url, class: 'x' }, 'text', otherNode): children are strings (text nodes) or nodes. */
-  function el(tag, attributes) {
-    var node = document.createElement(tag);
-    if (attributes) {
-      Object.keys(attributes).forEach(function (name) {
-        var value = attributes[name];
-        if (value === undefined || value === null || value === false) return;
-        if (name === 'text') node.textContent = String(value);
-        else if (name === 'hidden') node.hidden = true;
-        else node.setAttribute(name, value === true ? '' : String(value));
-      });
-    }
-    for (var i = 2; i < arguments.length; i++) append(node, arguments[i]);
-    return node;
-  }
-
-  function append(parent, child) {
-    if (child === undefined || child === null || child === false) return;
-    if (Array.isArray(child)) child.forEach(function (c) { append(parent, c); });
-    else parent.appendChild(typeof child === 'string' ? document.createTextNode(child) : child);
-  }
-
-  function clear(node) {
-    while (node.firstChild) node.removeChild(node.firstChild);
-    return node;
-  }
-
-  function $(id) {
-    return document.getElementById(id);
-  }
-
-  function hiddenText(text) {
-    return el('span', { class: 'visually-hidden' }, text);
-  }
 
   /** Only web links become links; anything else stays visible as text. */
   function link(url, text) {
@@ -83,7 +56,7 @@
     try {
       var parsed = new URL(url);
       safe = parsed.protocol === 'https:' || parsed.protocol === 'http:';
-    } catch (_) {
+    } catch {
       safe = false;
     }
     if (!safe) return el('span', null, text + ' (' + url + ')');
@@ -96,7 +69,16 @@
 
   /** A date exactly as the source gave it: '2014', '2019-03', '2016-03-30', or a window '[2017-06-30..2017-07-28]'. */
   function partialDate(value) {
-    if (value.charAt(0) === '[') return el('span', { class: 'date-window', title: 'one day within this window' }, value);
+    // <wbr> after '..' lets a narrow column wrap a window between its two days, never inside one (and copies as typed).
+    if (value.charAt(0) === '[') {
+      var parts = value.split('..');
+      return el(
+        'span',
+        { class: 'date-window', title: 'one day within this window' },
+        el('span', { class: 'nowrap' }, parts[0] + '..'),
+        parts.length > 1 ? [el('wbr'), el('span', { class: 'nowrap' }, parts.slice(1).join('..'))] : null,
+      );
+    }
     if (value === '..' || value === '') return el('span', { class: 'date-open' }, value === '..' ? 'open' : 'unknown');
     return el('time', { datetime: value, title: (PRECISIONS[value.length] || 'date') + ' precision' }, value);
   }
@@ -125,27 +107,21 @@
     return vt.from + ' – ' + (vt.to === undefined || vt.to === '..' ? 'present' : vt.to === '' ? 'unknown' : vt.to);
   }
 
-  /** A claim's number as the source worded it: 'at least 1,257', 'almost 34,000', '7,000–8,000'. */
-  function claimValue(value) {
-    if (!value) return '';
-    if (value.kind === 'range') return numbers.format(value.min) + '–' + numbers.format(value.max);
-    if (value.kind === 'bound') return (QUALIFIERS[value.qualifier] || value.qualifier) + ' ' + numbers.format(value.value);
-    return numbers.format(value.value);
-  }
-
   function signed(n) {
-    return (n > 0 ? '+' : n < 0 ? '−' : '±') + numbers.format(Math.abs(n));
+    return (n > 0 ? '+' : n < 0 ? '−' : '±') + formatNumber(Math.abs(n));
   }
 
-  /** Record time, unambiguous: '2026-01-01 09:30:00 UTC'. */
+  /**
+   * Record time exactly as the API gives it, milliseconds and all ('2026-01-01T09:30:00.123Z'): copied
+   * into "As known at", it finds this very version (a rounded instant would fall before it).
+   */
   function instant(iso) {
     if (!iso) return el('span', null, '—');
-    var text = String(iso).replace('T', ' ').replace(/\.\d+Z$/, 'Z').replace(/Z$/, ' UTC');
-    return el('time', { datetime: iso }, text);
+    return el('time', { datetime: iso, class: 'instant' }, String(iso));
   }
 
   function plural(n, one, many) {
-    return numbers.format(n) + ' ' + (n === 1 ? one : many);
+    return formatNumber(n) + ' ' + (n === 1 ? one : many);
   }
 
   // ---------- the API ----------
@@ -173,7 +149,7 @@
           var data = null;
           try {
             data = body ? JSON.parse(body) : null;
-          } catch (_) {
+          } catch {
             data = null;
           }
           if (response.ok && data !== null) return data;
@@ -208,6 +184,11 @@
 
   function showSession(session) {
     var signedIn = Boolean(session && session.authenticated);
+    // Editors write from the page; so does everyone while the service has no keys (its safe default is loopback only).
+    view.canWrite = Boolean(session && (session.keysConfigured === false || (signedIn && (session.role === 'editor' || session.role === 'admin'))));
+    document.body.classList.toggle('can-write', view.canWrite);
+    $('editor').hidden = !view.canWrite;
+    if (view.canWrite && view.figures) view.editor.show(view.figures);
     $('login').hidden = signedIn || !(session && session.keysConfigured);
     $('session').hidden = !signedIn;
     $('session-name').textContent = signedIn ? 'Logged in as ' + session.name + ' (' + session.role + ')' : '';
@@ -286,20 +267,14 @@
     return state;
   }
 
-  function two(n) {
-    return (n < 10 ? '0' : '') + n;
-  }
-
-  /** An ISO instant as the value of a datetime-local input, in the reader's time zone. */
-  function localInputValue(iso) {
-    var d = new Date(iso);
-    if (isNaN(d.getTime())) return '';
-    return d.getFullYear() + '-' + two(d.getMonth() + 1) + '-' + two(d.getDate()) + 'T' + two(d.getHours()) + ':' + two(d.getMinutes()) + ':' + two(d.getSeconds());
-  }
+  var DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
+  /** An instant as the API writes it; the zone may be left off (then UTC) and the fraction kept whatever its length. */
+  var INSTANT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?$/;
 
   function stateToForm(state) {
+    // The clocks as ISO text, exactly as in the address bar: no locale format, no lost milliseconds.
     $('asOf').value = state.asOf || '';
-    $('knownAt').value = state.knownAt ? localInputValue(state.knownAt) : '';
+    $('knownAt').value = state.knownAt || '';
     $('tag').value = state.tag || '';
     $('entity').value = state.entity || '';
     $('text').value = state.text || '';
@@ -307,23 +282,25 @@
     $('includeRetracted').checked = state.includeRetracted === 'true';
   }
 
-  /** Reads the form; returns null (and shows why) when a clock cannot be sent. */
+  /** Reads the form; returns null (and shows why, next to the field) when a clock cannot be sent. */
   function stateFromForm() {
     var state = {};
-    var asOf = $('asOf').value;
-    if ($('asOf').validity.badInput) {
-      showProblem(new ApiProblem({ title: 'The “as of” date is not complete', errors: [{ field: 'asOf', reason: 'give a full day' }] }));
+    clearFieldErrors($('clocks'));
+    var asOf = $('asOf').value.trim();
+    if (asOf && (!DAY_PATTERN.test(asOf) || isNaN(Date.parse(asOf + 'T00:00:00Z')))) {
+      showFieldErrors($('clocks'), [{ field: 'asOf', reason: 'give a day as YYYY-MM-DD, e.g. 2019-03-31' }]);
       return null;
     }
     if (asOf) state.asOf = asOf;
-    var knownAt = $('knownAt').value;
+    var knownAt = $('knownAt').value.trim();
     if (knownAt) {
-      var d = new Date(knownAt);
-      if (isNaN(d.getTime())) {
-        showProblem(new ApiProblem({ title: 'The “as known at” moment is not a date and time', errors: [{ field: 'knownAt', reason: 'give a day and a time' }] }));
+      var withZone = /(Z|[+-]\d{2}:\d{2})$/.test(knownAt) ? knownAt : knownAt + 'Z';
+      if (!INSTANT_PATTERN.test(knownAt) || isNaN(Date.parse(withZone))) {
+        showFieldErrors($('clocks'), [{ field: 'knownAt', reason: 'give an instant as YYYY-MM-DDTHH:MM:SS.sssZ, e.g. 2026-01-01T09:30:00.000Z' }]);
         return null;
       }
-      state.knownAt = d.toISOString();
+      // Sent as typed (a recordedAt copied from the API keeps its milliseconds); only a missing zone is made UTC.
+      state.knownAt = withZone;
     }
     ['tag', 'entity', 'text'].forEach(function (key) {
       var value = $(key).value.trim();
@@ -333,6 +310,43 @@
     if ($('includeRetracted').checked) state.includeRetracted = 'true';
     if (view.state.limit) state.limit = view.state.limit;
     return state;
+  }
+
+  /** The API's problem+json errors[] beside their fields: each field's .field-error slot gets its reason. */
+  function showFieldErrors(form, errors) {
+    var unplaced = [];
+    errors.forEach(function (e) {
+      var name = String(e.field || '').split(/[.[]/)[0];
+      var input = name ? form.querySelector('[name="' + CSS.escape(name) + '"]') : null;
+      if (!input) {
+        unplaced.push(e);
+        return;
+      }
+      var id = (input.id || name) + '-error';
+      var slot = document.getElementById(id);
+      if (!slot) {
+        slot = el('p', { id: id, class: 'field-error' });
+        input.insertAdjacentElement('afterend', slot);
+      }
+      slot.textContent = (slot.textContent ? slot.textContent + '; ' : '') + (e.field !== name ? e.field + ': ' : '') + e.reason;
+      slot.hidden = false;
+      input.setAttribute('aria-invalid', 'true');
+      var described = (input.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
+      if (described.indexOf(id) < 0) input.setAttribute('aria-describedby', described.concat(id).join(' '));
+    });
+    var first = form.querySelector('[aria-invalid="true"]');
+    if (first) first.focus();
+    return unplaced;
+  }
+
+  function clearFieldErrors(form) {
+    form.querySelectorAll('.field-error').forEach(function (slot) {
+      slot.textContent = '';
+      slot.hidden = true;
+    });
+    form.querySelectorAll('[aria-invalid]').forEach(function (input) {
+      input.removeAttribute('aria-invalid');
+    });
   }
 
   function apply(state, push) {
@@ -369,6 +383,8 @@
     setBusy(true);
     $('status').textContent = 'Loading…';
     renderClockSummary(state);
+    if (view.timeline) view.timeline.reset();
+    $('timeline-detail').hidden = true;
 
     var timeline = api('/timeline', timelineParams(state));
     // With asOf the timeline answers with the figures as of that day; otherwise ask for them.
@@ -384,11 +400,121 @@
       else renderTimelineFailed();
       if (results[1].status === 'fulfilled') renderFigures(results[1].value, state);
       else clear($('figure-list'));
+      // An empty store (not an empty filter) says how to start.
+      var filtered = Object.keys(state).some(function (key) { return key !== 'limit' && key !== 'order'; });
+      $('getting-started').hidden = !(
+        !filtered &&
+        results[0].status === 'fulfilled' && results[0].value.items.length === 0 &&
+        results[1].status === 'fulfilled' && results[1].value.length === 0
+      );
       if (problems.length > 0) {
         showProblem(problems[0].reason);
         $('status').textContent = 'The service refused this view; see the message above.';
       }
     });
+  }
+
+  // ---------- live ----------
+
+  var LIVE_TEXT = {
+    connecting: 'Connecting…',
+    live: 'Live',
+    back: 'Live again',
+    reconnecting: 'Disconnected: reconnecting…',
+  };
+
+  function showLiveState(state) {
+    $('live').setAttribute('data-state', state);
+    $('live-text').textContent = LIVE_TEXT[state] || state;
+  }
+
+  /** What the events touched: fact ids, figure ids and claim ids, each with the last event type. */
+  function changesOf(events) {
+    var changed = { facts: {}, figures: {}, claims: {}, count: events.length };
+    events.forEach(function (event) {
+      var stream = String(event.streamId || '');
+      if (stream.indexOf('fact-') === 0) changed.facts[stream.slice(5)] = event.type;
+      if (stream.indexOf('figure-') === 0) changed.figures[stream.slice(7)] = event.type;
+      if (event.data && event.data.claimId) changed.claims[event.data.claimId] = event.type;
+    });
+    return changed;
+  }
+
+  /**
+   * New events: the parts of the page they touch are fetched again and swapped in place, marked
+   * as new; the rest stays as the reader left it. A view of the past (knownAt) does not change:
+   * the page only says that the record has moved on.
+   */
+  function onLiveEvents(events) {
+    if (events.length === 0) return;
+    var changed = changesOf(events);
+    $('getting-started').hidden = true;
+    if (view.state.knownAt) {
+      view.unseen += events.length;
+      $('status').textContent = plural(view.unseen, 'event', 'events') + ' recorded since this page opened; clear “As known at” to see the record as it stands now.';
+      return;
+    }
+    var generation = view.generation;
+    var state = view.state;
+    var jobs = [];
+    if (Object.keys(changed.facts).length > 0) {
+      var shown = Math.max(view.shown, state.limit ? Number(state.limit) : PAGE_SIZE);
+      jobs.push(
+        api('/timeline', Object.assign(timelineParams(state), { limit: Math.min(shown, MAX_PAGE_SIZE) })).then(function (page) {
+          if (generation !== view.generation) return;
+          renderTimeline(page, state);
+          markFacts(changed.facts);
+        }),
+      );
+    }
+    if (Object.keys(changed.figures).length > 0) {
+      var figures = state.asOf
+        ? api('/timeline', Object.assign(timelineParams(state), { limit: 1 })).then(function (page) { return page.figures || []; })
+        : api('/figures', { limit: 100 }).then(function (page) { return page.items; });
+      jobs.push(
+        figures.then(function (items) {
+          if (generation !== view.generation) return;
+          return replaceFigures(items, state, changed);
+        }),
+      );
+    }
+    return Promise.all(jobs).catch(showProblem);
+  }
+
+  function markFacts(facts) {
+    Object.keys(facts).forEach(function (id) {
+      var item = document.querySelector('.fact[data-fact-id="' + CSS.escape(id) + '"]');
+      if (!item) return;
+      var type = facts[id];
+      item.classList.add('is-new');
+      var title = item.querySelector('.fact-title');
+      title.insertAdjacentElement('beforebegin', el('p', { class: 'badge badge-new' }, type === 'FactRecorded' ? 'New' : type === 'FactCorrected' ? 'Just corrected' : 'Just retracted'));
+    });
+  }
+
+  /** Each touched figure's card is rebuilt off-screen and swapped in once its chart is drawn, so nothing jumps. */
+  function replaceFigures(items, state, changed) {
+    var list = $('figure-list');
+    $('figures-empty').hidden = items.length > 0;
+    var swaps = items.map(function (figure, index) {
+      var old = document.getElementById('card-' + figure.id);
+      if (old && !changed.figures[figure.id]) return null;
+      var card = figureCard(figure, state);
+      return chartDrawn.get(card).then(function () {
+        card.classList.add('is-new');
+        card.querySelectorAll('[data-claim-id]').forEach(function (row) {
+          var type = changed.claims[row.getAttribute('data-claim-id')];
+          if (!type) return;
+          row.classList.add('is-new');
+          var label = row.querySelector('th');
+          if (label) label.appendChild(el('span', { class: 'badge badge-new' }, type === 'ClaimAsserted' ? 'New' : type === 'ClaimCorrected' ? 'Corrected' : type === 'ClaimRetracted' ? 'Retracted' : 'Ranked'));
+        });
+        var current = document.getElementById('card-' + figure.id);
+        if (current) current.replaceWith(card);
+        else list.insertBefore(card, list.children[index] || null);
+      });
+    });
+    return Promise.all(swaps);
   }
 
   function loadMore() {
@@ -418,10 +544,22 @@
 
   // ---------- rendering: timeline ----------
 
+  /** The folded clocks' one line: what the view is set to, so a phone reader knows without opening it. */
+  function renderControlsState(state) {
+    var parts = [];
+    if (state.asOf) parts.push('as of ' + state.asOf);
+    if (state.knownAt) parts.push('known at ' + state.knownAt);
+    if (state.tag) parts.push('#' + state.tag);
+    if (state.entity) parts.push(state.entity);
+    if (state.text) parts.push('“' + state.text + '”');
+    $('controls-state').textContent = parts.length ? parts.join(' · ') : 'every date, the record now';
+  }
+
   function renderClockSummary(state) {
+    renderControlsState(state);
     var parts = [];
     parts.push(state.asOf ? 'The world as of ' + state.asOf : 'The world on every date');
-    parts.push(state.knownAt ? 'the record as it stood at ' + state.knownAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z').replace(/Z$/, ' UTC') : 'the record as it stands now');
+    parts.push(state.knownAt ? 'the record as it stood at ' + state.knownAt : 'the record as it stands now');
     var filters = [];
     if (state.tag) filters.push('tag “' + state.tag + '”');
     if (state.entity) filters.push('“' + state.entity + '”');
@@ -441,6 +579,7 @@
   function renderTimeline(page, state) {
     clear($('facts'));
     view.shown = 0;
+    view.loadedFacts = [];
     renderInEffect(page.inEffect, state.asOf, page.inEffectMore);
     appendFacts(page.items);
     setCursor(page.nextCursor);
@@ -485,6 +624,8 @@
   }
 
   function appendFacts(items) {
+    view.loadedFacts = view.loadedFacts.concat(items);
+    if (view.timeline) view.timeline.update(view.loadedFacts);
     var list = $('facts');
     items.forEach(function (fact) {
       list.appendChild(factItem(fact));
@@ -495,7 +636,7 @@
   function factItem(fact) {
     var retracted = fact.status === 'retracted';
     var headingId = 'fact-' + view.generation + '-' + view.shown;
-    var item = el('li', { class: 'fact' + (fact.kind === 'state' ? ' fact-state' : '') + (retracted ? ' fact-retracted' : '') });
+    var item = el('li', { class: 'fact' + (fact.kind === 'state' ? ' fact-state' : '') + (retracted ? ' fact-retracted' : ''), 'data-fact-id': fact.id });
     var date = el(
       'div',
       { class: 'fact-date' },
@@ -527,10 +668,31 @@
           'History',
           hiddenText(' of “' + fact.title + '”'),
         ),
+        el('button', { type: 'button', class: 'link-button edit-only', 'data-edit-fact': fact.id, 'data-edit-kind': 'correct' }, 'Correct', hiddenText(' “' + fact.title + '”')),
+        retracted ? null : el('button', { type: 'button', class: 'link-button edit-only', 'data-edit-fact': fact.id, 'data-edit-kind': 'retract' }, 'Retract', hiddenText(' “' + fact.title + '”')),
       ),
     );
     append(item, [date, article]);
     return item;
+  }
+
+  /** A fact chosen on the zoomable timeline: its details and sources under the chart. */
+  function showFactDetail(fact) {
+    var box = clear($('timeline-detail'));
+    var item = factItem(fact);
+    var heading = item.querySelector('h3');
+    heading.id = 'detail-' + heading.id;
+    item.querySelector('article').setAttribute('aria-labelledby', heading.id);
+    append(box, [
+      el('div', { class: 'detail-head' }, el('button', { type: 'button', id: 'detail-close', class: 'close' }, 'Close', hiddenText(' the details of “' + fact.title + '”'))),
+      el('ol', { class: 'facts' }, item),
+    ]);
+    box.hidden = false;
+    $('detail-close').addEventListener('click', function () {
+      box.hidden = true;
+      var mark = document.querySelector('.timeline-chart .mark[data-fact-id="' + CSS.escape(fact.id) + '"]');
+      if (mark) mark.focus();
+    });
   }
 
   function labels(fact) {
@@ -597,6 +759,8 @@
       ? 'Each claimant’s latest number certainly asserted by ' + state.asOf + '; numbers whose date may fall later are marked “possibly newer”.'
       : 'Each claimant’s latest number.';
     $('figures-empty').hidden = figures.length > 0;
+    view.figures = figures;
+    if (view.canWrite) view.editor.show(figures);
     figures.forEach(function (figure) {
       list.appendChild(figureCard(figure, state));
     });
@@ -604,13 +768,12 @@
 
   function figureCard(figure, state) {
     var headingId = 'figure-' + figure.id;
-    var card = el('article', { class: 'figure', 'aria-labelledby': headingId });
+    var card = el('article', { class: 'figure', id: 'card-' + figure.id, 'data-figure-id': figure.id, 'aria-labelledby': headingId });
     card.appendChild(el('h3', { id: headingId, class: 'figure-name' }, figure.name));
     var scope = [];
     if (figure.scope && figure.scope.places && figure.scope.places.length) scope.push(figure.scope.places.join(', '));
     if (figure.scope && figure.scope.period) scope.push(validTimeText(figure.scope.period));
     card.appendChild(el('p', { class: 'figure-scope' }, 'Unit: ' + figure.unit + (scope.length ? ' · ' + scope.join(' · ') : '')));
-    if (figure.description) card.appendChild(el('p', { class: 'figure-description' }, figure.description));
 
     if (!figure.claims || figure.claims.length === 0) {
       card.appendChild(el('p', { class: 'empty' }, 'No claim asserted by then.'));
@@ -618,25 +781,30 @@
       card.appendChild(claimsTable(figure));
       card.appendChild(spread(figure));
     }
+    // The chart needs every claimant's history: drawn when the figure's full answer arrives.
+    var chartSlot = el('div', { class: 'chart-slot' }, el('p', { class: 'loading' }, 'Drawing the revision chart…'));
+    card.insertBefore(chartSlot, card.querySelector('.claims, .empty'));
+    if (figure.description) {
+      card.appendChild(el('details', { class: 'figure-about' }, el('summary', null, 'About this figure'), el('p', { class: 'figure-description' }, figure.description)));
+    }
 
     var details = el('details', { class: 'figure-history' });
     var summary = el('summary', null, 'Revision history', hiddenText(' of “' + figure.name + '”'));
     var body = el('div', { class: 'figure-history-body' }, el('p', { class: 'loading' }, 'Opening…'));
     append(details, [summary, body]);
-    details.addEventListener('toggle', function () {
-      if (!details.open || details.getAttribute('data-loaded') === 'true') return;
-      api('/figures/' + encodeURIComponent(figure.id), { asOf: state.asOf, knownAt: state.knownAt }).then(
-        function (full) {
-          details.setAttribute('data-loaded', 'true');
-          clear(body).appendChild(figureHistory(full));
-        },
-        function (error) {
-          clear(body).appendChild(el('p', { class: 'empty' }, 'The history could not be loaded.'));
-          showProblem(error);
-        },
-      );
-    });
     card.appendChild(details);
+    var full = api('/figures/' + encodeURIComponent(figure.id), { asOf: state.asOf, knownAt: state.knownAt });
+    full.then(
+      function (answer) {
+        clear(chartSlot).appendChild(revisionChart(answer, { asOf: state.asOf }));
+        clear(body).appendChild(figureHistory(answer));
+      },
+      function (error) {
+        clear(chartSlot).appendChild(el('p', { class: 'empty' }, 'The chart could not be drawn: ' + (error.problem ? error.problem.title : 'no answer') + '.'));
+        clear(body).appendChild(el('p', { class: 'empty' }, 'The history could not be loaded.'));
+      },
+    );
+    chartDrawn.set(card, full.catch(function () {}));
     return card;
   }
 
@@ -666,7 +834,7 @@
       body.appendChild(
         el(
           'tr',
-          null,
+          { 'data-claim-id': claim.claimId, 'data-claimant': claim.claimant },
           el(
             'th',
             { scope: 'row', class: 'claimant' },
@@ -677,7 +845,7 @@
           el(
             'td',
             { class: 'num' },
-            el('span', { class: 'claim-value' }, claimValue(claim.value)),
+            el('span', { class: 'claim-value', title: claim.low === claim.high ? fullNumber(claim.low) : fullNumber(claim.low) + '–' + fullNumber(claim.high) }, claimValue(claim.value)),
             claim.period ? el('span', { class: 'claim-period' }, validTimeText(claim.period)) : null,
             newer.length ? el('span', { class: 'claim-possibly-newer' }, 'possibly newer: ' + newer.join('; ')) : null,
             bar,
@@ -699,7 +867,7 @@
       'p',
       { class: 'spread' },
       el('span', { class: 'spread-label' }, 'Spread'),
-      ' ' + numbers.format(s.low) + ' to ' + numbers.format(s.high),
+      ' ' + formatNumber(s.low) + ' to ' + formatNumber(s.high),
       s.ratio !== null && s.ratio !== undefined
         ? el('span', { class: 'spread-ratio' }, ' ×' + s.ratio, hiddenText(' (the highest claim is ' + s.ratio + ' times the lowest)'))
         : null,
@@ -863,7 +1031,9 @@
   function onClick(event) {
     var target = event.target.closest('button');
     if (!target) return;
-    if (target.hasAttribute('data-history')) {
+    if (target.hasAttribute('data-edit-fact')) {
+      view.editor.openFact(target.getAttribute('data-edit-fact'), target.getAttribute('data-edit-kind'), target);
+    } else if (target.hasAttribute('data-history')) {
       openFactHistory(target.getAttribute('data-history'), target);
     } else if (target.hasAttribute('data-tag')) {
       var withTag = Object.assign({}, view.state, { tag: target.getAttribute('data-tag') });
@@ -902,6 +1072,17 @@
       view.historyOpener = null;
     });
     $('login').addEventListener('submit', logIn);
+    view.editor = editor(function (newer, older) {
+      return versionFields(newer, older);
+    });
+    $('edit-close').addEventListener('click', function () {
+      $('edit-dialog').close();
+    });
+    view.timeline = timelineChart(showFactDetail);
+    $('timeline-chart-slot').appendChild(view.timeline.element);
+    connectLive(onLiveEvents, showLiveState);
+    // On a phone the story comes first: the clocks and filters fold into one line above it.
+    if (window.matchMedia('(max-width: 720px)').matches) $('controls').open = false;
     $('logout').addEventListener('click', logOut);
     refreshSession();
     window.addEventListener('popstate', function () {

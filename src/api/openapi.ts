@@ -1,0 +1,388 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { CSRF_HEADER } from '../auth/access.guard';
+import { PROBLEM_CONTENT_TYPE } from './problem';
+
+/*
+ * The OpenAPI document: what Nest derives from the controllers and DTOs, completed once here with
+ * what it cannot derive, for every operation alike (those of controllers added later too):
+ * - every error status an operation can answer, each with the problem+json schema;
+ * - the answers' schemas (the read models are plain objects, not classes Nest could describe);
+ * - the headers every write reads (Idempotency-Key, X-Correlation-Id, If-Match) and /events' own;
+ * - examples that work with "Try it out" against the demo data;
+ * - query parameters as optional as they are (a DTO default made the plugin mark them required).
+ * Served at /docs/json (Swagger UI's) and /docs-json (Nest's usual address).
+ */
+
+type Schema = Record<string, unknown>;
+const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+const str = (description?: string, extra: Schema = {}): Schema => ({ type: 'string', ...(description ? { description } : {}), ...extra });
+const arr = (items: Schema): Schema => ({ type: 'array', items });
+const obj = (properties: Record<string, Schema>, required: string[] = [], extra: Schema = {}): Schema => ({ type: 'object', properties, required, ...extra });
+const nullable = (schema: Schema): Schema => ({ ...schema, nullable: true });
+
+const DATE = 'a date with its precision (YYYY, YYYY-MM, YYYY-MM-DD) or an EDTF window such as [2019-03-28..2019-03-31]';
+const BIGINT = 'a bigint as a decimal string';
+
+export const SCHEMAS: Record<string, Schema> = {
+  Problem: obj(
+    {
+      type: str('a URI reference naming the kind of problem', { example: '/problems/invalid-request' }),
+      title: str('a short summary of the kind of problem', { example: 'The request is not valid' }),
+      status: { type: 'integer', example: 400 },
+      detail: str('what went wrong with this request', { example: 'assertedOn: assertedOn must be a date written …' }),
+      instance: str('the request path', { example: '/figures/civilians-killed-by-coalition-strikes/claims' }),
+      code: str('a stable machine-readable code, the last segment of type', { example: 'invalid-request' }),
+      errors: arr(obj({ field: str('the field at fault, as a path: sources[0].url', { example: 'assertedOn' }), reason: str('why it was refused') }, ['field', 'reason'])),
+      currentRevision: str(`on 412: the stream's current revision (${BIGINT})`),
+    },
+    ['type', 'title', 'status', 'detail', 'code'],
+    { description: 'RFC 9457 problem details (application/problem+json); extra members such as currentRevision on some problems.' },
+  ),
+  WriteResult: obj(
+    {
+      id: str('the id of the fact, figure or claim written'),
+      revision: str(`the stream's revision after the write (${BIGINT}); also the ETag`),
+      position: str(`the event's position in the global log (${BIGINT})`),
+      projected: { type: 'boolean', description: 'whether the read models had caught up when the answer was sent (reads then see the write)' },
+    },
+    ['id', 'revision', 'position', 'projected'],
+  ),
+  Days: obj({ earliest: str('YYYY-MM-DD'), latest: str('YYYY-MM-DD') }, ['earliest', 'latest'], { description: 'the first and last day a date as given allows' }),
+  Source: obj(
+    {
+      publisher: str(),
+      title: str(),
+      url: str(undefined, { format: 'uri' }),
+      publishedOn: str(DATE),
+      accessedOn: str(DATE),
+      archivedUrl: str(undefined, { format: 'uri' }),
+      quote: str(),
+    },
+    ['publisher', 'title', 'url'],
+  ),
+  Entity: obj({ type: str(undefined, { enum: ['person', 'organisation', 'place'] }), name: str() }, ['type', 'name']),
+  ValidTime: obj({ at: str(DATE), from: str(`${DATE}, or '..' (open)`), to: str(`${DATE}, '..' (still holds) or '' (ended, unknown when)`) }, [], {
+    description: 'either at (an event) or from with an optional to (a state)',
+  }),
+  Confidence: obj({ level: str(undefined, { enum: ['high', 'medium', 'low'] }), sourceGrade: str(), note: str() }, ['level']),
+  Rank: obj({ value: str(undefined, { enum: ['preferred', 'normal', 'deprecated'] }), reason: str() }, ['value']),
+  ClaimValue: obj(
+    {
+      kind: str(undefined, { enum: ['exact', 'range', 'bound'] }),
+      value: { type: 'number' },
+      min: { type: 'number' },
+      max: { type: 'number' },
+      qualifier: str(undefined, { enum: ['at_least', 'at_most', 'about', 'almost', 'more_than', 'fewer_than'] }),
+    },
+    ['kind'],
+  ),
+  LastChange: obj({ type: str('the event type', { example: 'FactCorrected' }), actor: str(), reason: nullable(str()) }, ['type']),
+  Fact: obj(
+    {
+      id: str(),
+      factId: str(),
+      title: str(),
+      summary: str(),
+      tags: arr(str()),
+      entities: arr(ref('Entity')),
+      sources: arr(ref('Source')),
+      validTime: ref('ValidTime'),
+      kind: str('an event happened on a day; a state held over a period', { enum: ['event', 'state'] }),
+      precision: str(),
+      validDays: ref('Days'),
+      certainty: str('with asOf: certain when its latest possible day is on or before asOf, possible when only its earliest is', { enum: ['certain', 'possible'] }),
+      confidence: ref('Confidence'),
+      status: str(undefined, { enum: ['recorded', 'corrected', 'retracted'] }),
+      revision: str(BIGINT),
+      position: str(BIGINT),
+      recordedAt: str('when the service stored this version', { format: 'date-time' }),
+      lastChange: ref('LastChange'),
+    },
+    ['id', 'title', 'validTime', 'kind', 'status', 'recordedAt'],
+  ),
+  FactVersion: { allOf: [ref('Fact'), obj({ supersededAt: nullable(str('when a later version replaced it', { format: 'date-time' })) })] },
+  FactHistory: obj({ id: str(), versions: arr(ref('FactVersion')) }, ['id', 'versions']),
+  Claim: obj(
+    {
+      figureId: str(),
+      claimId: str(),
+      claimant: str(),
+      value: ref('ClaimValue'),
+      assertedOn: str(DATE),
+      assertedDays: ref('Days'),
+      period: ref('ValidTime'),
+      sources: arr(ref('Source')),
+      confidence: ref('Confidence'),
+      rank: ref('Rank'),
+      inferredFrom: arr(str()),
+      status: str(undefined, { enum: ['asserted', 'corrected', 'retracted'] }),
+      certainty: str(undefined, { enum: ['certain', 'possible'] }),
+      low: { type: 'number', description: 'the lowest number the claim allows' },
+      high: { type: 'number', description: 'the highest number the claim allows' },
+      recordedAt: str(undefined, { format: 'date-time' }),
+      position: str(BIGINT),
+      possiblyNewer: arr(obj({ claimId: str(), value: ref('ClaimValue'), assertedOn: str(DATE) })),
+    },
+    ['claimId', 'claimant', 'value', 'assertedOn'],
+  ),
+  Spread: nullable(obj({ low: { type: 'number' }, high: { type: 'number' }, ratio: nullable({ type: 'number' }) }, ['low', 'high'])),
+  Figure: obj(
+    {
+      id: str(),
+      figureId: str(),
+      name: str(),
+      unit: str(),
+      description: str(),
+      scope: obj({ places: arr(str()), period: ref('ValidTime') }),
+      revision: str(BIGINT),
+      asOf: nullable(str()),
+      knownAt: nullable(str(undefined, { format: 'date-time' })),
+      claims: { ...arr(ref('Claim')), description: "each claimant's latest certain claim" },
+      possibleClaims: { ...arr(ref('Claim')), description: 'claims whose date may fall after asOf' },
+      spread: ref('Spread'),
+    },
+    ['id', 'name', 'unit', 'claims'],
+  ),
+  HistoryEntry: obj(
+    {
+      kind: str(undefined, { enum: ['asserted', 'revised', 'corrected', 'retracted', 'ranked'] }),
+      claimId: str(),
+      value: ref('ClaimValue'),
+      assertedOn: str(DATE),
+      assertedDays: ref('Days'),
+      recordedAt: str(undefined, { format: 'date-time' }),
+      actor: str(),
+      reason: str(),
+      previous: nullable(obj({ claimId: str(), assertedOn: str(DATE), value: ref('ClaimValue') })),
+      change: nullable(obj({ low: { type: 'number' }, high: { type: 'number' }, ratio: nullable({ type: 'number' }) })),
+      orderUncertain: { type: 'boolean', description: 'its window overlaps the previous claim’s, so no change is reported' },
+      rank: ref('Rank'),
+    },
+    ['kind', 'claimId', 'assertedOn'],
+  ),
+  FigureWithHistory: {
+    allOf: [ref('Figure'), obj({ history: { type: 'object', description: "each claimant's claims in date order", additionalProperties: arr(ref('HistoryEntry')) } })],
+  },
+  FigurePage: obj({ items: arr(ref('Figure')) }, ['items']),
+  TimelinePage: obj(
+    {
+      asOf: nullable(str()),
+      knownAt: nullable(str(undefined, { format: 'date-time' })),
+      items: arr(ref('Fact')),
+      nextCursor: nullable(str('pass as cursor for the next page')),
+      inEffect: { ...arr(ref('Fact')), description: 'with asOf: the states in effect that day (at most 20)' },
+      inEffectMore: { type: 'boolean' },
+      figures: { ...arr(ref('Figure')), description: 'with asOf, on the first page: figures as of that day (at most 10)' },
+      figuresMore: { type: 'boolean' },
+    },
+    ['asOf', 'knownAt', 'items'],
+  ),
+  Session: obj(
+    { authenticated: { type: 'boolean' }, name: str(), role: str(undefined, { enum: ['reader', 'editor', 'admin'] }), readsNeedKey: { type: 'boolean' }, keysConfigured: { type: 'boolean' } },
+    ['authenticated', 'readsNeedKey', 'keysConfigured'],
+  ),
+  SessionCreated: obj({ name: str(), role: str(), expiresAt: str(undefined, { format: 'date-time' }) }, ['name', 'role', 'expiresAt']),
+  KeyList: obj(
+    {
+      items: arr(
+        obj({ name: str(), role: str(undefined, { enum: ['reader', 'editor', 'admin'] }), onBehalfOf: { type: 'boolean' }, createdAt: str(undefined, { format: 'date-time' }), revokedAt: str(undefined, { format: 'date-time' }) }, ['name', 'role', 'createdAt']),
+      ),
+    },
+    ['items'],
+  ),
+  RecordedEvent: obj(
+    {
+      id: str('the event id'),
+      streamId: str(undefined, { example: 'figure-civilians-killed-by-coalition-strikes' }),
+      revision: str(BIGINT),
+      position: str(`${BIGINT}; also the SSE message id`),
+      type: str(undefined, { example: 'ClaimAsserted' }),
+      data: { type: 'object' },
+      metadata: { type: 'object' },
+      recordedAt: str(undefined, { format: 'date-time' }),
+    },
+    ['id', 'streamId', 'revision', 'position', 'type', 'data', 'metadata', 'recordedAt'],
+    { description: 'the data of one server-sent event' },
+  ),
+};
+
+/** Each operation's success answer, by "METHOD path". */
+const ANSWERS: Record<string, Schema> = {
+  'post /facts': ref('WriteResult'),
+  'get /facts/{id}': ref('Fact'),
+  'get /facts/{id}/history': ref('FactHistory'),
+  'post /facts/{id}/corrections': ref('WriteResult'),
+  'post /facts/{id}/retraction': ref('WriteResult'),
+  'post /figures': ref('WriteResult'),
+  'get /figures': ref('FigurePage'),
+  'get /figures/{id}': ref('FigureWithHistory'),
+  'post /figures/{id}/claims': ref('WriteResult'),
+  'post /figures/{id}/claims/{claimId}/corrections': ref('WriteResult'),
+  'post /figures/{id}/claims/{claimId}/retraction': ref('WriteResult'),
+  'post /figures/{id}/claims/{claimId}/rank': ref('WriteResult'),
+  'get /timeline': ref('TimelinePage'),
+  'post /auth/session': ref('SessionCreated'),
+  'get /auth/session': ref('Session'),
+  'get /auth/keys': ref('KeyList'),
+};
+
+/** Answers in other types than JSON, or in several: by "METHOD path", each media type with its schema. */
+const CONTENTS: Record<string, Record<string, Schema>> = {
+  'post /admin/rebuild': { 'application/json': obj({ rebuild: { type: 'object', description: 'the rebuild as /health reports it' } }, ['rebuild']) },
+  'post /admin/import': { 'application/json': { type: 'object', description: 'the import summary: records written, skipped and refused, each refusal with its reason' } },
+  'get /admin/export/log': { 'application/x-ndjson': str('one RecordedEvent as JSON a line, in log order (what annals restore reads)') },
+  'get /export/figures/{id}/claims': {
+    'text/csv': str("the figure's claims in the import layout, one a row"),
+    'application/ld+json': { type: 'object', description: 'the claims as schema.org Claim JSON-LD' },
+  },
+  'get /export/timeline': {
+    'text/csv': str('the facts in the import layout, one a row'),
+    'application/json': { type: 'object', description: 'the facts as TimelineJS3 JSON' },
+  },
+};
+
+const source = { publisher: 'The National', title: 'Anti-ISIS coalition admits 1,257 civilians killed since 2014', url: 'https://www.thenational.ae/', publishedOn: '[2019-03-28..2019-03-31]' };
+
+/** Request bodies that "Try it out" can send as they are against the demo data. */
+const EXAMPLES: Record<string, unknown> = {
+  'post /facts': {
+    title: 'Baghouz, the last patch of territory held by Daesh, is cleared',
+    summary: 'The Syrian Democratic Forces announce the end of the territorial caliphate.',
+    tags: ['syria', 'baghouz'],
+    entities: [{ type: 'place', name: 'Baghouz' }],
+    sources: [{ publisher: 'BBC News', title: 'IS defeated in final Syria victory, says SDF', url: 'https://www.bbc.co.uk/news/world-middle-east-47678157', publishedOn: '2019-03-23' }],
+    validTime: { at: '2019-03-23' },
+  },
+  'post /facts/{id}/corrections': { reason: 'the summary named the wrong day', changes: { summary: 'Announced on 23 March 2019.' } },
+  'post /facts/{id}/retraction': { reason: 'recorded twice' },
+  'post /figures': { name: 'coalition air strikes in Iraq and Syria', unit: 'strikes', scope: { places: ['Iraq', 'Syria'], period: { from: '2014-08' } } },
+  'post /figures/{id}/claims': { claimant: 'Airwars', value: { kind: 'bound', value: 7595, qualifier: 'at_least' }, assertedOn: '[2019-03-28..2019-03-31]', sources: [source] },
+  'post /figures/{id}/claims/{claimId}/corrections': { reason: 'the grade was missing', changes: { confidence: { level: 'medium', note: 'an estimate from local reports' } } },
+  'post /figures/{id}/claims/{claimId}/retraction': { reason: 'the claim was never made' },
+  'post /figures/{id}/claims/{claimId}/rank': { value: 'preferred', reason: 'the most recent count' },
+  'post /auth/session': { key: 'annals_…' },
+};
+
+const PATH_EXAMPLES: Record<string, string> = { id: 'civilians-killed-by-coalition-strikes', claimId: 'airwars-civilian-deaths-2019-03' };
+const FACT_ID_EXAMPLE = 'us-led-coalition-formed';
+const QUERY_EXAMPLES: Record<string, string> = { asOf: '2019-03-31', tag: 'coalition', entity: 'Airwars' };
+
+const problemResponse = (description: string) => ({ description, content: { [PROBLEM_CONTENT_TYPE]: { schema: ref('Problem') } } });
+
+/** The statuses an operation can answer besides its success, from what it takes. */
+function errorsOf(method: string, path: string, operation: Record<string, unknown>): Record<string, string> {
+  const parameters = (operation.parameters as { name: string; in: string }[] | undefined) ?? [];
+  const write = method !== 'get';
+  const errors: Record<string, string> = {
+    400: 'the request is not valid: each field at fault in errors[] with its reason',
+    401: 'a key is needed (Authorization: Bearer <key>, or the session cookie) and none or an unknown one was sent',
+    403: "the key's role may not do this; or, from a session cookie, a write without the " + CSRF_HEADER + ' header',
+    429: 'too many requests: Retry-After says when to try again',
+    500: 'the service failed; the error was logged under the correlation id',
+  };
+  if (path.includes('{')) errors[404] = 'no such fact, figure or claim';
+  if (method === 'post') {
+    errors[409] = 'the write breaks a rule of the record (e.g. a correction of a retracted fact), or the Idempotency-Key was used with another body';
+    errors[413] = 'the body is larger than the limit';
+    errors[415] = 'the body is not application/json';
+  }
+  if (write) errors[503] = 'the event store is unavailable';
+  if (parameters.some((p) => p.name === 'If-Match')) errors[412] = 'If-Match names a revision that is no longer current: someone changed it since you read it (currentRevision says where it is now)';
+  return errors;
+}
+
+/** The headers of the record's writes (facts, figures, claims). */
+const WRITE_HEADERS: Schema[] = [
+  { name: 'Idempotency-Key', in: 'header', required: false, description: 'Retry-safe writes: the same key and body within the window return the first answer instead of writing twice.', schema: str() },
+  { name: 'X-Correlation-Id', in: 'header', required: false, description: 'Kept in the event metadata and echoed in logs, to follow one change across systems.', schema: str() },
+  { name: CSRF_HEADER, in: 'header', required: false, description: 'Required, with any value, on writes authenticated by the session cookie (the web page); not needed with a Bearer key.', schema: str() },
+];
+
+/** /events is a hand-written stream: its parameters and answer are described here. */
+function describeEvents(document: OpenAPIObject): void {
+  const operation = document.paths['/events']?.get as Record<string, unknown> | undefined;
+  if (!operation) return;
+  operation.parameters = [
+    { name: 'from', in: 'query', required: false, description: "Start after this log position ('0' for everything); absent: live events only.", schema: str(undefined, { pattern: '^-?\\d{1,20}$', example: '0' }) },
+    { name: 'types', in: 'query', required: false, description: 'Comma-separated event types.', schema: str(undefined, { example: 'ClaimAsserted,ClaimCorrected' }) },
+    { name: 'streams', in: 'query', required: false, description: 'Comma-separated stream-name prefixes.', schema: str(undefined, { example: 'figure-' }) },
+    { name: 'Last-Event-ID', in: 'header', required: false, description: 'Sent by a reconnecting EventSource: resume after this position (wins over from).', schema: str() },
+  ];
+  operation.responses = {
+    200: {
+      description:
+        'A text/event-stream: each message has id (the log position), event (the event type) and data (a RecordedEvent as JSON); comments keep the connection alive every 15 s.',
+      content: { 'text/event-stream': { schema: str('server-sent events; each data line is a RecordedEvent'), example: 'id: 14\nevent: ClaimAsserted\ndata: {"id":"…","streamId":"figure-…","position":"14",…}\n\n' } },
+    },
+    400: problemResponse('from or Last-Event-ID is not a log position'),
+    401: problemResponse('reads need a key here and none or an unknown one was sent'),
+    403: problemResponse("the key's role may not read"),
+  };
+  if (document.components?.schemas) (document.components.schemas as Record<string, Schema>).RecordedEvent = SCHEMAS.RecordedEvent;
+}
+
+/** Completes the derived document; see the comment at the top. */
+export function completeDocument(document: OpenAPIObject): OpenAPIObject {
+  document.components = { ...document.components, schemas: { ...(document.components?.schemas ?? {}), ...SCHEMAS } };
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const [method, value] of Object.entries(item)) {
+      if (!['get', 'post', 'put', 'patch', 'delete'].includes(method) || !value || typeof value !== 'object') continue;
+      const operation = value as Record<string, unknown> & { parameters?: Record<string, unknown>[]; responses?: Record<string, Record<string, unknown>> };
+      const key = `${method} ${path}`;
+      const parameters = operation.parameters ?? [];
+      for (const parameter of parameters) {
+        // Every query parameter is optional; a DTO default (limit = 20) made the plugin say otherwise.
+        if (parameter.in === 'query') parameter.required = false;
+        if (parameter.in === 'query' && QUERY_EXAMPLES[parameter.name as string] !== undefined) parameter.example = QUERY_EXAMPLES[parameter.name as string];
+        if (parameter.in === 'path') parameter.example = path.startsWith('/facts') ? FACT_ID_EXAMPLE : PATH_EXAMPLES[parameter.name as string];
+      }
+      // The headers the write path reads (@Write): the record's own writes, not login or admin.
+      if (method !== 'get' && /^\/(facts|figures)/.test(path)) {
+        const names = new Set(parameters.map((p) => p.name));
+        operation.parameters = [...parameters, ...WRITE_HEADERS.filter((h) => !names.has(h.name))];
+      }
+      const responses = (operation.responses ??= {});
+      const answer = ANSWERS[key];
+      const contents = CONTENTS[key] ?? (answer ? { 'application/json': answer } : undefined);
+      for (const [status, response] of Object.entries(responses)) {
+        if (!contents || !/^2\d\d$/.test(status) || status === '204') continue;
+        response.content = Object.fromEntries(Object.entries(contents).map(([type, schema]) => [type, { schema }]));
+        if (response.description === undefined || response.description === '') response.description = 'OK';
+      }
+      for (const [status, description] of Object.entries(errorsOf(method, path, { parameters: operation.parameters }))) {
+        if (status === '503' && responses['503']) continue;
+        responses[status] ??= problemResponse(description);
+      }
+      const body = (operation.requestBody as { content?: Record<string, Record<string, unknown>> } | undefined)?.content?.['application/json'];
+      if (body && EXAMPLES[key] !== undefined) body.example = EXAMPLES[key];
+    }
+  }
+  describeEvents(document);
+  return document;
+}
+
+/** The document at /docs (Swagger UI), /docs/json and /docs-json. */
+export function setupOpenApi(app: NestFastifyApplication): void {
+  const config = new DocumentBuilder()
+    .setTitle('Annals')
+    .setDescription(
+      'Event-sourced timelines and the revision histories of disputed figures. Every fact is an immutable event; ' +
+        'query the world as of a date (asOf), the record as known at an instant (knownAt), or both. ' +
+        'Every error is RFC 9457 problem+json (the Problem schema) naming each field at fault.',
+    )
+    .setVersion('0.1.0')
+    // Swagger UI's Authorize button then sends the key with "Try it out" (README "Access control").
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'an API key from `annals keys create`' })
+    .addSecurityRequirements('bearer')
+    .build();
+  let document: OpenAPIObject | undefined;
+  const build = (): OpenAPIObject => (document ??= completeDocument(SwaggerModule.createDocument(app, config)));
+  SwaggerModule.setup('docs', app, build, { jsonDocumentUrl: 'docs/json' });
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .get('/docs-json', (_request, reply) => {
+      void reply.header('content-type', 'application/json; charset=utf-8').send(build());
+    });
+}

@@ -1,0 +1,59 @@
+/*
+ * The page follows the log: one EventSource on /events. The browser reconnects by itself after a
+ * drop and sends the last message's id as Last-Event-ID, so the server resumes right after the
+ * last event this page saw; nothing is missed and nothing comes twice.
+ */
+
+/** The event types that change what the page shows. */
+const TYPES = ['FactRecorded', 'FactCorrected', 'FactRetracted', 'FigureDefined', 'ClaimAsserted', 'ClaimCorrected', 'ClaimRetracted', 'ClaimRanked'];
+
+/**
+ * onEvents(events) gets the events that arrived within `settleMs` of each other, once;
+ * onState('connecting' | 'live' | 'reconnecting' | 'back') says how the connection is.
+ */
+export function connectLive(onEvents, onState, settleMs = 150) {
+  if (typeof EventSource === 'undefined') return null;
+  let pending = [];
+  let timer = null;
+  let dropped = false;
+  let lastId = null;
+  onState('connecting');
+  const flush = () => {
+    timer = null;
+    const events = pending;
+    pending = [];
+    onEvents(events);
+  };
+  const open = (url) => {
+    const source = new EventSource(url);
+    TYPES.forEach((type) => {
+      source.addEventListener(type, (message) => {
+        lastId = message.lastEventId || lastId;
+        let event = null;
+        try {
+          event = JSON.parse(message.data);
+        } catch {
+          return;
+        }
+        pending.push(event);
+        if (timer === null) timer = setTimeout(flush, settleMs);
+      });
+    });
+    source.addEventListener('open', () => {
+      onState(dropped ? 'back' : 'live');
+      dropped = false;
+    });
+    source.addEventListener('error', () => {
+      // CONNECTING: the browser retries on its own; CLOSED: the server refused the stream for good.
+      dropped = true;
+      if (source.readyState !== EventSource.CLOSED) {
+        onState('reconnecting');
+        return;
+      }
+      // The browser gave up (an error status, not a dropped connection): try again later from the last event seen.
+      onState('reconnecting');
+      setTimeout(() => open(lastId === null ? '/events' : '/events?from=' + encodeURIComponent(lastId)), 5000);
+    });
+  };
+  open('/events');
+}

@@ -1,0 +1,62 @@
+/*
+ * Numbers as a reader wants them, whatever their size: grouped digits for the numbers reports give
+ * (1,257; 7,595; 34,000), compact words for very large ones (1.2 trillion), a few significant
+ * digits for fractions, scientific notation only for the tiny or the astronomical. The full value
+ * is always available as a title, so nothing is hidden by rounding.
+ */
+const grouped = new Intl.NumberFormat('en-GB', { maximumFractionDigits: 3 });
+const significant = new Intl.NumberFormat('en-GB', { maximumSignificantDigits: 3 });
+const compact = new Intl.NumberFormat('en-GB', { notation: 'compact', compactDisplay: 'long', maximumSignificantDigits: 3 });
+const compactShort = new Intl.NumberFormat('en-GB', { notation: 'compact', compactDisplay: 'short', maximumSignificantDigits: 3 });
+const scientific = new Intl.NumberFormat('en-GB', { notation: 'scientific', maximumSignificantDigits: 3 });
+const exact = new Intl.NumberFormat('en-GB', { maximumSignificantDigits: 21 });
+
+/** Up to a billion in full; beyond that in words up to 10^15, then as a power of ten. */
+export function formatNumber(n) {
+  if (typeof n !== 'number' || !isFinite(n)) return String(n);
+  const size = Math.abs(n);
+  if (size === 0) return '0';
+  if (size >= 1e15 || size < 1e-3) return scientific.format(n);
+  if (size >= 1e9) return compact.format(n);
+  if (size < 1) return significant.format(n);
+  return grouped.format(n);
+}
+
+/** For chart axes: short ('1.2K', '3.4T'). */
+export function formatAxis(n) {
+  if (typeof n !== 'number' || !isFinite(n)) return '';
+  const size = Math.abs(n);
+  if (size === 0) return '0';
+  if (size >= 1e15 || size < 1e-3) return scientific.format(n);
+  if (size >= 1e4) return compactShort.format(n);
+  return significant.format(n);
+}
+
+/** Every digit the number has, for a title attribute. */
+export function fullNumber(n) {
+  return typeof n === 'number' && isFinite(n) ? exact.format(n) : String(n);
+}
+
+export const QUALIFIERS = {
+  at_least: 'at least',
+  at_most: 'at most',
+  about: 'about',
+  almost: 'almost',
+  more_than: 'more than',
+  fewer_than: 'fewer than',
+};
+
+/** A claim's number as the source worded it: 'at least 1,257', 'almost 34,000', '7,000–8,000'. */
+export function claimValue(value) {
+  if (!value) return '';
+  if (value.kind === 'range') return formatNumber(value.min) + '–' + formatNumber(value.max);
+  if (value.kind === 'bound') return (QUALIFIERS[value.qualifier] || value.qualifier) + ' ' + formatNumber(value.value);
+  return formatNumber(value.value);
+}
+
+/** The lowest and highest number a claim allows for, as the API's spread counts them. */
+export function claimBounds(value) {
+  if (!value) return { low: null, high: null };
+  if (value.kind === 'range') return { low: value.min, high: value.max };
+  return { low: value.value, high: value.value };
+}
