@@ -12,6 +12,7 @@ import { GrpcModule } from './grpc/grpc.module';
 import { HealthModule } from './health/health.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 import { UiModule } from './ui/ui.module';
+import { WatchesModule } from './watches/watches.module';
 
 @Module({})
 export class AppModule {
@@ -42,6 +43,7 @@ export class AppModule {
         GrpcModule,
         AdminModule,
         ExportModule,
+        WatchesModule,
       ],
     };
   }

@@ -1,0 +1,161 @@
+import { BeforeApplicationShutdown, Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiProduces, ApiTags } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ANONYMOUS, principalOf } from '../auth/auth.service';
+import { ATOM_CONTENT_TYPE, atomFeed } from './atom';
+import type { SequencedNotice } from './notice';
+import { SSE_HEADERS, SseStreams } from './sse';
+import { WatchEngine } from './watch-engine';
+import { CreateWatchDto, NoticesQueryDto, sequenceOrPosition } from './watches.dto';
+import { WatchesService, type Caller } from './watches.service';
+
+/** Notices an Atom feed holds: the latest ones (older ones stay readable at /watches/:id/notices?after=). */
+const ATOM_ENTRIES = 50;
+const BACKLOG_PAGE = 500;
+
+/**
+ * Watches: saved questions whose answers are re-asked after every event that can change them.
+ * Readers list and read watches and their notices (the notices hold nothing a reader could not
+ * read at GET /figures, /facts, /timeline); editors create them and delete their own, admins any.
+ * A webhook's URL is shown only to its watch's owner and to admins; its secret only once, at creation.
+ */
+@ApiTags('watches')
+@Controller()
+export class WatchesController implements BeforeApplicationShutdown {
+  private readonly streams = new SseStreams();
+
+  constructor(
+    private readonly watches: WatchesService,
+    private readonly engine: WatchEngine,
+  ) {}
+
+  /** 201 with the watch, the answer it gives now and, with a webhookUrl, the signing secret (shown once). */
+  @Post('watches')
+  async create(@Body() body: CreateWatchDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const caller = callerOf(request);
+    const created = await this.watches.create({ question: body.toQuestion(), owner: caller.name, title: body.title, webhookUrl: body.webhookUrl });
+    void reply.header('location', `/watches/${created.watch.id}`);
+    return {
+      watch: created.watch,
+      answer: created.answer,
+      ...(created.secret ? { webhook: { url: body.webhookUrl, secret: created.secret, note: 'keep the secret: it is not shown again' } } : {}),
+    };
+  }
+
+  @Get('watches')
+  list(@Req() request: FastifyRequest) {
+    return { items: this.watches.list(callerOf(request)) };
+  }
+
+  /** The watch and the answer it stored last. */
+  @Get('watches/:id')
+  get(@Param('id') id: string, @Req() request: FastifyRequest) {
+    return this.watches.get(id, callerOf(request));
+  }
+
+  /** Its owner or an admin. The notices it recorded stay readable by id; undelivered webhooks are cancelled. */
+  @Delete('watches/:id')
+  @HttpCode(204)
+  remove(@Param('id') id: string, @Req() request: FastifyRequest): void {
+    this.watches.remove(id, callerOf(request));
+  }
+
+  /** Its notices after `after` (a sequence), oldest first; without `after`, the latest `limit`. */
+  @Get('watches/:id/notices')
+  notices(@Param('id') id: string, @Query() query: NoticesQueryDto) {
+    return { items: this.watches.notices(id, sequenceOrPosition(query.after, 'after'), query.limit) };
+  }
+
+  /** Server-sent events: its notices as they are recorded (`event: notice`, id = sequence); from `after` or Last-Event-ID first. */
+  @Get('watches/:id/notices/stream')
+  @SkipThrottle()
+  @ApiProduces('text/event-stream')
+  stream(@Param('id') id: string, @Query() query: NoticesQueryDto, @Headers('last-event-id') lastEventId: string | undefined, @Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+    this.watches.record(id);
+    this.openNoticeStream(id, lastEventId, query.after, request, reply);
+  }
+
+  @Get('watches/:id/notices.atom')
+  @ApiProduces('application/atom+xml')
+  atom(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+    const { watch } = this.watches.get(id, callerOf(request));
+    const base = baseUrl(request);
+    const feed = atomFeed(
+      { self: `${base}/watches/${id}/notices.atom`, title: `Annals watch: ${watch.title ?? watch.description}`, link: `${base}${watch.path}`, since: watch.createdAt },
+      this.watches.notices(id, undefined, ATOM_ENTRIES),
+      base,
+    );
+    void reply.header('content-type', ATOM_CONTENT_TYPE).send(feed);
+  }
+
+  /** Every watch's notices (see /watches/:id/notices). */
+  @Get('notices')
+  allNotices(@Query() query: NoticesQueryDto) {
+    return { items: this.watches.notices(undefined, sequenceOrPosition(query.after, 'after'), query.limit) };
+  }
+
+  @Get('notices/stream')
+  @SkipThrottle()
+  @ApiProduces('text/event-stream')
+  allStream(@Query() query: NoticesQueryDto, @Headers('last-event-id') lastEventId: string | undefined, @Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+    this.openNoticeStream(undefined, lastEventId, query.after, request, reply);
+  }
+
+  @Get('notices.atom')
+  @ApiProduces('application/atom+xml')
+  allAtom(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+    const base = baseUrl(request);
+    const feed = atomFeed(
+      { self: `${base}/notices.atom`, title: 'Annals: every watch', link: `${base}/watches`, since: new Date(0).toISOString() },
+      this.watches.notices(undefined, undefined, ATOM_ENTRIES),
+      base,
+    );
+    void reply.header('content-type', ATOM_CONTENT_TYPE).send(feed);
+  }
+
+  beforeApplicationShutdown(): void {
+    this.streams.endAll();
+  }
+
+  /**
+   * Backlog then live with no gap: both happen in one synchronous step (the store is synchronous,
+   * and the engine tells listeners right after its commit, also synchronously), so no notice can
+   * be committed between reading the backlog and listening.
+   */
+  private openNoticeStream(watchId: string | undefined, lastEventId: string | undefined, after: string | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const from = sequenceOrPosition(lastEventId, 'Last-Event-ID') ?? sequenceOrPosition(after, 'after');
+    if (request.method === 'HEAD') return void reply.headers(SSE_HEADERS).send();
+    reply.hijack();
+    const stream = this.streams.open(reply.raw);
+    let last = from ?? -1n;
+    const send = (notice: SequencedNotice) => {
+      const sequence = BigInt(notice.sequence);
+      if (sequence <= last || (watchId !== undefined && notice.watchId !== watchId)) return true;
+      last = sequence;
+      return stream.send('notice', notice, notice.sequence);
+    };
+    if (from !== undefined) {
+      for (;;) {
+        const page = this.watches.notices(watchId, last, BACKLOG_PAGE);
+        if (!page.every(send) || page.length < BACKLOG_PAGE) break;
+      }
+    } else {
+      last = BigInt(this.watches.notices(watchId, undefined, 1)[0]?.sequence ?? '-1');
+    }
+    if (stream.isClosed) return;
+    const stop = this.engine.onNotices((notices) => {
+      for (const notice of notices) if (!send(notice)) return;
+    });
+    stream.onClose(stop);
+  }
+}
+
+export function callerOf(request: FastifyRequest): Caller {
+  const principal = principalOf(request);
+  return { name: principal?.name ?? ANONYMOUS, admin: principal?.role === 'admin' };
+}
+
+function baseUrl(request: FastifyRequest): string {
+  return `${request.protocol}://${request.headers.host ?? 'localhost'}`;
+}
