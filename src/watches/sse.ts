@@ -14,9 +14,11 @@ export interface SseLimits {
   readonly heartbeatMs: number;
   /** How long a dropped client's last bytes may take before its socket is destroyed. */
   readonly lingerMs: number;
+  /** Sent as the stream's `retry:` field: how soon a dropped client should reconnect. */
+  readonly retryMs: number;
 }
 
-export const DEFAULT_SSE_LIMITS: SseLimits = { maxBufferedBytes: 4 * 1024 * 1024, heartbeatMs: 15_000, lingerMs: 5_000 };
+export const DEFAULT_SSE_LIMITS: SseLimits = { maxBufferedBytes: 4 * 1024 * 1024, heartbeatMs: 15_000, lingerMs: 5_000, retryMs: 1_000 };
 
 /** One server-sent message; `data` is sent as one line of JSON. */
 export function sseMessage(event: string, data: unknown, id?: string): string {
@@ -45,7 +47,7 @@ export class SseStream {
     private readonly limits: SseLimits = DEFAULT_SSE_LIMITS,
   ) {
     raw.writeHead(200, SSE_HEADERS);
-    raw.write(': annals\n\n');
+    raw.write(`: annals\nretry: ${limits.retryMs}\n\n`);
     this.heartbeat = setInterval(() => this.write(': keep-alive\n\n'), limits.heartbeatMs);
     this.heartbeat.unref?.();
     raw.on('close', () => this.end());
