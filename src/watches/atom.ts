@@ -28,15 +28,17 @@ export function atomFeed(meta: FeedMeta, notices: readonly SequencedNotice[], ba
     generator: 'Annals',
     feedLinks: { atom: meta.self },
     author: { name: 'Annals' },
-    copyright: 'Annals',
+    // Required by the package's types, optional in Atom: left out.
+    copyright: undefined as unknown as string,
   });
   for (const notice of newest) {
     feed.addItem({
-      title: notice.summary,
+      // The package marks titles and summaries type="html": reasons are text written by people, so escaped here.
+      title: escape(notice.summary),
       id: `urn:uuid:${notice.id}`,
       link: `${base}${notice.path}`,
       date: new Date(notice.recordedAt),
-      description: notice.reasons.length ? `Why: ${notice.reasons.join('; ')}` : notice.summary,
+      description: escape(notice.reasons.length ? `Why: ${notice.reasons.join('; ')}` : notice.summary),
       content: contentOf(notice),
       author: (notice.actors.length ? notice.actors : ['unknown']).map((name) => ({ name })),
     });
