@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { keysCommand } from '../auth/keys.command';
+import { watchesCommand } from '../watches/watches.command';
 import { runCli } from './program';
 
 /** The `annals` command (package.json "bin"); see `annals --help` and the README. */
@@ -9,7 +10,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(0);
   throw error;
 });
-runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }, [keysCommand()]).then(
+runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }, [keysCommand(), watchesCommand()]).then(
   (code) => {
     // `keys` sets process.exitCode itself (its own codes: 1 usage, 2 no such key).
     process.exitCode = code || process.exitCode;

@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Body, Controller, Delete, Get, Headers, Http
 import { ApiProduces, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ANONYMOUS, principalOf } from '../auth/auth.service';
+import { ANONYMOUS, AuthService, principalOf } from '../auth/auth.service';
 import { ATOM_CONTENT_TYPE, atomFeed } from './atom';
 import type { SequencedNotice } from './notice';
 import { SSE_HEADERS, SseStreams } from './sse';
@@ -28,12 +28,13 @@ export class WatchesController implements BeforeApplicationShutdown {
   constructor(
     private readonly watches: WatchesService,
     private readonly engine: WatchEngine,
+    private readonly auth: AuthService,
   ) {}
 
   /** 201 with the watch, the answer it gives now and, with a webhookUrl, the signing secret (shown once). */
   @Post('watches')
   async create(@Body() body: CreateWatchDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
-    const caller = callerOf(request);
+    const caller = this.callerOf(request);
     const created = await this.watches.create({ question: body.toQuestion(), owner: caller.name, title: body.title, webhookUrl: body.webhookUrl });
     void reply.header('location', `/watches/${created.watch.id}`);
     return {
@@ -45,20 +46,20 @@ export class WatchesController implements BeforeApplicationShutdown {
 
   @Get('watches')
   list(@Req() request: FastifyRequest) {
-    return { items: this.watches.list(callerOf(request)) };
+    return { items: this.watches.list(this.callerOf(request)) };
   }
 
   /** The watch and the answer it stored last. */
   @Get('watches/:id')
   get(@Param('id') id: string, @Req() request: FastifyRequest) {
-    return this.watches.get(id, callerOf(request));
+    return this.watches.get(id, this.callerOf(request));
   }
 
   /** Its owner or an admin. The notices it recorded stay readable by id; undelivered webhooks are cancelled. */
   @Delete('watches/:id')
   @HttpCode(204)
   remove(@Param('id') id: string, @Req() request: FastifyRequest): void {
-    this.watches.remove(id, callerOf(request));
+    this.watches.remove(id, this.callerOf(request));
   }
 
   /** Its notices after `after` (a sequence), oldest first; without `after`, the latest `limit`. */
@@ -79,7 +80,7 @@ export class WatchesController implements BeforeApplicationShutdown {
   @Get('watches/:id/notices.atom')
   @ApiProduces('application/atom+xml')
   atom(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
-    const { watch } = this.watches.get(id, callerOf(request));
+    const { watch } = this.watches.get(id, this.callerOf(request));
     const base = baseUrl(request);
     const feed = atomFeed(
       { self: `${base}/watches/${id}/notices.atom`, title: `Annals watch: ${watch.title ?? watch.description}`, link: `${base}${watch.path}`, since: watch.createdAt },
@@ -118,6 +119,13 @@ export class WatchesController implements BeforeApplicationShutdown {
     this.streams.endAll();
   }
 
+  /** With no key ever created the service is a single user's and everything is open (README "Access control"): that user may do all. */
+  private callerOf(request: FastifyRequest): Caller {
+    const principal = principalOf(request);
+    if (!principal) return { name: ANONYMOUS, admin: !this.auth.keys.configured() };
+    return { name: principal.name, admin: principal.role === 'admin' };
+  }
+
   /**
    * Backlog then live with no gap: both happen in one synchronous step (the store is synchronous,
    * and the engine tells listeners right after its commit, also synchronously), so no notice can
@@ -151,10 +159,6 @@ export class WatchesController implements BeforeApplicationShutdown {
   }
 }
 
-export function callerOf(request: FastifyRequest): Caller {
-  const principal = principalOf(request);
-  return { name: principal?.name ?? ANONYMOUS, admin: principal?.role === 'admin' };
-}
 
 function baseUrl(request: FastifyRequest): string {
   return `${request.protocol}://${request.headers.host ?? 'localhost'}`;

@@ -1,5 +1,4 @@
 import { BeforeApplicationShutdown, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { join } from 'node:path';
 import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store';
 import { AppliedPosition } from '../projections/applied-position';
@@ -12,22 +11,8 @@ import { WatchEngine } from './watch-engine';
 import { WatchStore } from './watch-store';
 import { WatchesController } from './watches.controller';
 import { WatchesService } from './watches.service';
-import { WebhookDispatcher, type WebhookConfig } from './webhook-dispatcher';
-
-/** watches.db in the data directory; beside a ':memory:' log (tests, benchmarks) in memory too: positions of another log would mean nothing. */
-export function watchesPath(config: AnnalsConfig): string {
-  return config.watches?.path ?? (config.sqlitePath === ':memory:' ? ':memory:' : join(config.dataDir, 'watches.db'));
-}
-
-export function webhookConfig(config: AnnalsConfig): WebhookConfig {
-  const w = config.watches;
-  return {
-    retryBaseMs: w?.webhookRetryBaseMs ?? 1000,
-    retryMaxMs: w?.webhookRetryMaxMs ?? 3_600_000,
-    maxAttempts: w?.webhookMaxAttempts ?? 20,
-    timeoutMs: w?.webhookTimeoutMs ?? 10_000,
-  };
-}
+import { WebhookDispatcher } from './webhook-dispatcher';
+import { watchesPath, webhookConfig } from './watches.config';
 
 /** Watches, view subscriptions, notice feeds and webhook delivery (README "Watches"). */
 @Module({
