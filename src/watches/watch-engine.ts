@@ -4,19 +4,22 @@ import type { EventStore, RecordedEvent } from '../event-store/event-store';
 import type { AppliedPosition } from '../projections/applied-position';
 import type { FigureQueries } from '../projections/figures/figures.queries';
 import type { TimelineQueries } from '../projections/timeline/timeline.queries';
-import { answerChanges, answerHash, canonical } from './answer-diff';
+import { answerChanges, storedAnswer, type AnswerChange } from './answer-diff';
 import { MAX_NOTICE_EVENTS, noticeEvent, summaryOf, type Notice, type SequencedNotice } from './notice';
 import { answerOf, pathOf, type Answer, type Question } from './question';
 import { QuestionIndex, type Reach } from './reach';
 import type { Evaluation, WatchStore } from './watch-store';
 
-/** A watch as the engine keeps it in memory: what it asks and the answer last stored. */
+/**
+ * A watch as the engine keeps it in memory: what it asks and the hash of the answer last stored
+ * (the answer itself, often tens of kB, stays in the watch file until a change needs it: 10,000
+ * of them in memory would be hundreds of MB for the garbage collector to walk).
+ */
 export interface WatchItem {
   readonly id: string;
   readonly question: Question;
   readonly title: string | null;
   readonly webhookUrl: string | null;
-  answer: string;
   hash: string;
   evaluatedUpTo: bigint;
 }
@@ -56,6 +59,8 @@ export class WatchEngine {
   readonly views = new QuestionIndex<ViewSubscriber>();
   private readonly byId = new Map<string, WatchItem>();
   private readonly noticeListeners = new Set<(notices: readonly SequencedNotice[]) => void>();
+  /** Counters since start: events evaluated, questions asked again, notices recorded (the benchmark reads them). */
+  readonly stats = { events: 0, asked: 0, notices: 0 };
   private position = -1n;
   private savedPosition = -1n;
   private savedAt = 0;
@@ -96,7 +101,6 @@ export class WatchEngine {
         question: record.question,
         title: record.title,
         webhookUrl: record.webhookUrl,
-        answer: record.answer,
         hash: record.answerHash,
         evaluatedUpTo: record.evaluatedUpTo > head ? head : record.evaluatedUpTo,
       });
@@ -140,7 +144,7 @@ export class WatchEngine {
     if (after !== undefined) events = await this.readAfter(after, RESUME_CHECK_LIMIT);
     const now = this.applied.position;
     const answer = answerOf(question, this.figures, this.timeline);
-    const subscriber: ViewSubscriber = { question, sentUpTo: now, lastHash: answerHash(answer), send };
+    const subscriber: ViewSubscriber = { question, sentUpTo: now, lastHash: storedAnswer(answer).hash, send };
     if (after === undefined || events === undefined || after > now || !this.unchangedSince(question, events, now)) send(answer, now);
     this.views.add(subscriber);
     return () => this.views.remove(subscriber);
@@ -221,6 +225,7 @@ export class WatchEngine {
     const through = taken.length < events.length || toEnd ? now : taken[taken.length - 1].position;
     const watchEvents = new Map<WatchItem, RecordedEvent[]>();
     const views = new Set<ViewSubscriber>();
+    this.stats.events += taken.length;
     for (const event of taken) {
       const touch = this.reach.touchOf(upcast(event));
       if (!touch) continue;
@@ -232,18 +237,20 @@ export class WatchEngine {
       }
       for (const view of this.views.reached(touch)) if (view.sentUpTo < event.position) views.add(view);
     }
-    const asked = new Map<string, { answer: Answer; canonical: string; hash: string }>();
+    const asked = new Map<string, { answer: Answer; text: string; hash: string }>();
     const ask = (question: Question) => {
-      const key = canonical(question);
+      const key = JSON.stringify(question);
       let found = asked.get(key);
       if (!found) {
         const answer = answerOf(question, this.figures, this.timeline);
-        found = { answer, canonical: canonical(answer), hash: answerHash(answer) };
+        this.stats.asked++;
+        found = { answer, ...storedAnswer(answer) };
         asked.set(key, found);
       }
       return found;
     };
-    const changed: { watch: WatchItem; canonical: string; hash: string; notice: Notice }[] = [];
+    /** New answers to store; those with a notice are changes, the rest only a new spelling of the same answer. */
+    const stored: { watch: WatchItem; text: string; hash: string; notice?: Notice }[] = [];
     const recordedAt = new Date().toISOString();
     for (const [watch, reachedBy] of watchEvents) {
       const next = ask(watch.question);
@@ -251,22 +258,29 @@ export class WatchEngine {
         watch.evaluatedUpTo = now;
         continue;
       }
-      changed.push({ watch, canonical: next.canonical, hash: next.hash, notice: this.noticeOf(watch, reachedBy, next.answer, next.hash, now, recordedAt) });
+      const before = JSON.parse(this.watchStore.answerOf(watch.id) ?? 'null') as Answer;
+      const changes = answerChanges(before, next.answer);
+      const notice = changes.length === 0 ? undefined : this.noticeOf(watch, reachedBy, before, changes, next.answer, next.hash, now, recordedAt);
+      stored.push({ watch, text: next.text, hash: next.hash, notice });
     }
-    if (changed.length > 0) {
+    const changed = stored.filter((s): s is typeof s & { notice: Notice } => s.notice !== undefined);
+    let sequences: bigint[] = [];
+    if (stored.length > 0) {
       const evaluation: Evaluation = {
-        answers: changed.map((c) => ({ watchId: c.watch.id, answer: c.canonical, hash: c.hash, position: now })),
+        answers: stored.map((c) => ({ watchId: c.watch.id, answer: c.text, hash: c.hash, position: now })),
         notices: changed.map((c) => ({ id: c.notice.id, watchId: c.watch.id, position: now, recordedAt, body: JSON.stringify(c.notice), webhookUrl: c.watch.webhookUrl })),
         position: through,
       };
-      const sequences = this.watchStore.commit(evaluation);
+      sequences = this.watchStore.commit(evaluation);
+      this.stats.notices += changed.length;
       this.savedPosition = through;
       this.savedAt = Date.now();
-      for (const c of changed) {
-        c.watch.answer = c.canonical;
+      for (const c of stored) {
         c.watch.hash = c.hash;
         c.watch.evaluatedUpTo = now;
       }
+    }
+    if (changed.length > 0) {
       const sequenced = changed.map((c, i) => ({ ...c.notice, sequence: sequences[i].toString() }));
       if (changed.some((c) => c.watch.webhookUrl)) this.onOutbox();
       for (const listener of this.noticeListeners) this.tell(() => listener(sequenced));
@@ -282,9 +296,16 @@ export class WatchEngine {
     }
   }
 
-  private noticeOf(watch: WatchItem, reachedBy: readonly RecordedEvent[], after: Answer, afterHash: string, position: bigint, recordedAt: string): Notice {
-    const before = JSON.parse(watch.answer) as Answer;
-    const changes = answerChanges(before, after);
+  private noticeOf(
+    watch: WatchItem,
+    reachedBy: readonly RecordedEvent[],
+    before: Answer,
+    changes: AnswerChange[],
+    after: Answer,
+    afterHash: string,
+    position: bigint,
+    recordedAt: string,
+  ): Notice {
     const events = reachedBy.slice(0, MAX_NOTICE_EVENTS).map(noticeEvent);
     return {
       id: randomUUID(),

@@ -135,7 +135,10 @@ export class WatchStore {
          VALUES (@id, @owner, @title, @question, @webhookUrl, @webhookSecret, @createdAt, @answer, @answerHash, @evaluatedUpTo)`,
       ),
       get: db.prepare('SELECT * FROM watches WHERE watch_id = ?').safeIntegers(true),
-      active: db.prepare('SELECT * FROM watches WHERE deleted_at IS NULL ORDER BY created_at, watch_id').safeIntegers(true),
+      answerOf: db.prepare('SELECT answer FROM watches WHERE watch_id = ?').pluck(),
+      active: db
+        .prepare('SELECT watch_id, owner, title, question, webhook_url, created_at, answer_hash, evaluated_up_to FROM watches WHERE deleted_at IS NULL ORDER BY created_at, watch_id')
+        .safeIntegers(true),
       remove: db.prepare('UPDATE watches SET deleted_at = ? WHERE watch_id = ? AND deleted_at IS NULL'),
       cancel: db.prepare("UPDATE outbox SET failed_at = ?, last_error = 'the watch was deleted' WHERE watch_id = ? AND delivered_at IS NULL AND failed_at IS NULL"),
       answer: db.prepare('UPDATE watches SET answer = ?, answer_hash = ?, evaluated_up_to = ? WHERE watch_id = ?'),
@@ -192,8 +195,14 @@ export class WatchStore {
     return row && toRecord(row);
   }
 
-  active(): WatchRecord[] {
+  /** The watches not deleted, without their answers and secrets (see answerOf). */
+  active(): Omit<WatchRecord, 'answer' | 'webhookSecret' | 'deletedAt'>[] {
     return (this.statements.active.all() as WatchRow[]).map(toRecord);
+  }
+
+  /** The answer a watch stored last, as JSON. */
+  answerOf(id: string): string | undefined {
+    return this.statements.answerOf.get(id) as string | undefined;
   }
 
   /** Marks it deleted (its notices stay readable) and cancels its undelivered webhooks. */

@@ -3,7 +3,7 @@ import { problem, ProblemError } from '../api/problem';
 import { notFound } from '../domain/errors';
 import type { FigureQueries } from '../projections/figures/figures.queries';
 import type { TimelineQueries } from '../projections/timeline/timeline.queries';
-import { answerHash, canonical } from './answer-diff';
+import { storedAnswer } from './answer-diff';
 import type { SequencedNotice } from './notice';
 import type { AppliedPosition } from '../projections/applied-position';
 import { answerOf, describe, pathOf, type Answer, type Question } from './question';
@@ -83,6 +83,7 @@ export class WatchesService {
     this.assertExists(input.question);
     const position = this.applied.position;
     const answer = answerOf(input.question, this.figures, this.timeline);
+    const { text, hash } = storedAnswer(answer);
     // A new file: the server's engine goes on from here, not from the log's head when it starts.
     if (this.store.position() === undefined) this.store.setPosition(position);
     const secret = input.webhookUrl ? newWebhookSecret() : undefined;
@@ -95,8 +96,8 @@ export class WatchesService {
       webhookSecret: secret ?? null,
       createdAt: new Date().toISOString(),
       deletedAt: null,
-      answer: canonical(answer),
-      answerHash: answerHash(answer),
+      answer: text,
+      answerHash: hash,
       evaluatedUpTo: position,
     };
     this.store.insert(record);
@@ -105,7 +106,6 @@ export class WatchesService {
       question: record.question,
       title: record.title,
       webhookUrl: record.webhookUrl,
-      answer: record.answer,
       hash: record.answerHash,
       evaluatedUpTo: record.evaluatedUpTo,
     });
@@ -115,6 +115,7 @@ export class WatchesService {
   list(caller: Caller): WatchView[] {
     return this.store.active().map((record) => this.view(record, caller));
   }
+
 
   get(id: string, caller: Caller): { watch: WatchView; answer: Answer } {
     const record = this.record(id);
@@ -143,7 +144,7 @@ export class WatchesService {
     return rows.map(sequenced);
   }
 
-  private view(record: WatchRecord, caller: Caller): WatchView {
+  private view(record: Pick<WatchRecord, 'id' | 'title' | 'owner' | 'question' | 'createdAt' | 'answerHash' | 'evaluatedUpTo' | 'webhookUrl'>, caller: Caller): WatchView {
     const mine = caller.admin || caller.name === record.owner;
     return {
       id: record.id,
