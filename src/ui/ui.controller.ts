@@ -40,6 +40,7 @@ const FILES = {
   page: { file: 'index.html', type: 'text/html; charset=utf-8' },
   style: { file: 'annals.css', type: 'text/css; charset=utf-8' },
   script: { file: 'annals.js', type: 'text/javascript; charset=utf-8' },
+  watches: { file: 'watches.js', type: 'text/javascript; charset=utf-8' },
 } as const;
 
 function load(file: string, type: string): Asset {
@@ -67,6 +68,7 @@ export class UiController {
     page: load(FILES.page.file, FILES.page.type),
     style: load(FILES.style.file, FILES.style.type),
     script: load(FILES.script.file, FILES.script.type),
+    watches: load(FILES.watches.file, FILES.watches.type),
   };
 
   @Get()
@@ -82,6 +84,12 @@ export class UiController {
   @Get('ui/annals.js')
   script(@Headers('if-none-match') ifNoneMatch: string | undefined, @Res() reply: FastifyReply): void {
     this.send(this.assets.script, ifNoneMatch, reply);
+  }
+
+  /** Watches on the page (src/watches): a file of its own, so that the page can be redone around it. */
+  @Get('ui/watches.js')
+  watchesScript(@Headers('if-none-match') ifNoneMatch: string | undefined, @Res() reply: FastifyReply): void {
+    this.send(this.assets.watches, ifNoneMatch, reply);
   }
 
   private send(asset: Asset, ifNoneMatch: string | undefined, reply: FastifyReply): void {
