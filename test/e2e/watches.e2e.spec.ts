@@ -1,5 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
+import { ReadModels } from '../../src/projections/read-models';
 import { createTestApp } from '../support/app';
 import { claimBody, correctionBody, factBody, figureBody, uniqueId } from '../support/factories';
 import { givenKeys } from '../support/keys';
@@ -84,6 +85,18 @@ describe('watches', () => {
     const [notice] = await notices(watchId);
     expect(notice.before.claims).toHaveLength(1);
     expect(notice.after.claims).toEqual([]);
+  });
+
+  it('outlives a rebuild of the read models: the rebuilt ones give the same answer, and the next change is one notice from it', async () => {
+    const { figureId, claimId } = await figureWithClaim('2019-02-15');
+    const { body: created } = await http().post('/watches').send({ kind: 'figure', figureId, asOf: '2019-03-28' }).expect(201);
+    await app.get(ReadModels).rebuild().done;
+    await http().post('/facts').send(factBody()).expect(201);
+    expect(await notices(created.watch.id)).toEqual([]);
+    await http().post(`/figures/${figureId}/claims/${claimId}/corrections`).send(correctionBody({ value: { kind: 'exact', value: 7 } })).expect(200);
+    const [notice, ...more] = await notices(created.watch.id);
+    expect(more).toEqual([]);
+    expect(notice.before).toEqual(created.answer);
   });
 
   it('an unrelated write is no notice', async () => {
