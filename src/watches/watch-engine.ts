@@ -67,6 +67,8 @@ export class WatchEngine {
   private loop: Promise<void> | undefined;
   private stopped = false;
   private pause: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
+  private stopNow: (stopped: false) => void = () => undefined;
+  private readonly stopping = new Promise<false>((resolve) => (this.stopNow = resolve));
 
   constructor(
     private readonly store: EventStore,
@@ -110,6 +112,7 @@ export class WatchEngine {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopNow(false);
     this.wakeUp();
     await this.loop;
     if (this.position > this.savedPosition) this.save(true);
@@ -179,7 +182,8 @@ export class WatchEngine {
     while (!this.stopped) {
       try {
         const started = Date.now();
-        const reached = await this.applied.waitFor(this.position + 1n, IDLE_MS);
+        // Raced with stop(), so that shutting down does not wait out the idle wait.
+        const reached = await Promise.race([this.applied.waitFor(this.position + 1n, IDLE_MS), this.stopping]);
         if (this.stopped) return;
         if (!reached) {
           this.save(false);
