@@ -155,6 +155,31 @@ describe('view subscriptions (SSE)', () => {
     expect(single[1].data.title).toBe('Corrected title');
   });
 
+  it('a notice stream resumes after the last notice the client had', async () => {
+    const figure = figureBody();
+    await http().post('/figures').send(figure).expect(201);
+    const claim = claimBody({ assertedOn: '2019-02-15', period: undefined });
+    await http().post(`/figures/${figure.id}/claims`).send(claim).expect(201);
+    const { body: created } = await http().post('/watches').send({ kind: 'figure', figureId: figure.id }).expect(201);
+    const correct = (value: number) =>
+      http().post(`/figures/${figure.id}/claims/${claim.id}/corrections`).send(correctionBody({ value: { kind: 'exact', value } })).expect(200);
+    await correct(1);
+    await correct(2);
+    const first = await eventually(async () => {
+      const { body } = await http().get(`/watches/${created.watch.id}/notices`).expect(200);
+      return body.items.length === 2 ? body.items[0] : undefined;
+    }, 'two notices');
+    const received: { id: string; notice: { after: { claims: { value: { value: number } }[] } } }[] = [];
+    const source = new EventSource(`${base}/watches/${created.watch.id}/notices/stream?after=${first.sequence}`);
+    sources.push(source);
+    source.addEventListener('notice', (m) => received.push({ id: m.lastEventId, notice: JSON.parse(m.data) }));
+    await eventually(() => (received.length === 1 ? true : undefined), 'the missed notice');
+    await correct(3);
+    await eventually(() => (received.length === 2 ? true : undefined), 'the live notice');
+    expect(received.map((r) => r.notice.after.claims[0].value.value)).toEqual([2, 3]);
+    expect(BigInt(received[1].id)).toBeGreaterThan(BigInt(received[0].id));
+  });
+
   it('refuses what it cannot stream before the stream opens', async () => {
     await http().get('/views/figures/no-such-figure').expect(404);
     await http().get('/views/timeline?asOf=2019-13-01').expect(400);
