@@ -45,6 +45,7 @@ const RESUME_CHECK_LIMIT = 10_000;
 /** How often the evaluated position is saved when nothing changed (a lost save only repeats work). */
 const SAVE_POSITION_MS = 1000;
 const IDLE_MS = 1000;
+const RESUME_WAIT_MS = 5000;
 
 /**
  * Re-asks saved questions after the read models have applied new events, and records a notice
@@ -143,6 +144,9 @@ export class WatchEngine {
    * have changed it; then the client already holds the current one.
    */
   async subscribe(question: Question, after: bigint | undefined, send: ViewSubscriber['send']): Promise<() => void> {
+    // After a restart the read models may be behind the evaluated position: events in between would
+    // never reach this subscriber (the engine is past them). Wait a little for them; then go on anyway.
+    await Promise.race([this.applied.waitFor(this.position, RESUME_WAIT_MS), this.stopping]);
     let events: RecordedEvent[] | undefined;
     if (after !== undefined) events = await this.readAfter(after, RESUME_CHECK_LIMIT);
     const now = this.applied.position;
