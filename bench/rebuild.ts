@@ -3,6 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteEventStore } from '../src/event-store/sqlite/sqlite-event-store';
 import { FiguresProjection } from '../src/projections/figures/figures.projection';
+import { MerkleProjection } from '../src/projections/merkle/merkle.projection';
 import { ProjectionRunner } from '../src/projections/projection-runner';
 import { openReadModelDatabase } from '../src/projections/read-model-database';
 import { TimelineProjection } from '../src/projections/timeline/timeline.projection';
@@ -30,7 +31,7 @@ export interface Rebuild {
 const quiet = { log: () => undefined, error: (message: string) => console.error(message) };
 
 /**
- * ProjectionRunner with the projections that projections.module.ts wires (timeline, figures),
+ * ProjectionRunner with the projections that projections.module.ts wires (timeline, figures, merkle),
  * on a fresh read-model file, fed by SqliteEventStore over the log file. Leaves the read models
  * built at `readModelPath`.
  */
@@ -38,7 +39,7 @@ export async function rebuildReadModels(storePath: string, readModelPath: string
   removeDb(readModelPath);
   const store = new SqliteEventStore({ path: storePath });
   const db = openReadModelDatabase(readModelPath);
-  const runner = new ProjectionRunner(store, db, [new TimelineProjection(db), new FiguresProjection(db)], quiet);
+  const runner = new ProjectionRunner(store, db, [new TimelineProjection(db), new FiguresProjection(db), new MerkleProjection(db)], quiet);
   const head = await store.headPosition();
   const started = performance.now();
   await runner.start();

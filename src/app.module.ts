@@ -10,6 +10,7 @@ import { CoreModule } from './core/core.module';
 import { ExportModule } from './export/export.module';
 import { GrpcModule } from './grpc/grpc.module';
 import { HealthModule } from './health/health.module';
+import { IntegrityModule } from './integrity/integrity.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 import { UiModule } from './ui/ui.module';
 import { WatchesModule } from './watches/watches.module';
@@ -36,6 +37,7 @@ export class AppModule {
         }),
         ThrottlerModule.forRootAsync({ inject: [ANNALS_CONFIG], useFactory: (config: AnnalsConfig) => rateLimitOptions(config) }),
         AuthModule,
+        IntegrityModule,
         ApiModule,
         SubscriptionsModule,
         HealthModule,

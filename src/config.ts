@@ -19,6 +19,10 @@ export interface AnnalsConfig {
   readonly writeWaitMs: number;
   readonly bodyLimitBytes: number;
   readonly logLevel: string;
+  /** Ed25519 signer key (signed-note format) for checkpoints; absent: generated in the data dir on first start. */
+  readonly signingKeyFile?: string;
+  /** The log's name in its checkpoints (C2SP origin), also the signing key's name when one is generated. */
+  readonly logOrigin: string;
   readonly auth: AuthConfig;
   /** EventStoreDB's gRPC API over the store (src/grpc): off unless ANNALS_GRPC_PORT is set. */
   readonly grpc?: GrpcConfig;
@@ -92,6 +96,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AnnalsConfig {
     writeWaitMs: integer(env, 'ANNALS_WRITE_WAIT_MS', 5000),
     bodyLimitBytes: integer(env, 'ANNALS_BODY_LIMIT_BYTES', 256 * 1024),
     logLevel: env.LOG_LEVEL ?? 'info',
+    signingKeyFile: env.ANNALS_SIGNING_KEY_FILE || undefined,
+    logOrigin: env.ANNALS_LOG_ORIGIN || 'annals.localhost/log',
     auth: {
       keysFile: resolve(env.ANNALS_KEYS_FILE || join(dataDir, 'keys.json')),
       readsNeedKey: flag(env, 'ANNALS_READS_NEED_KEY', false),

@@ -8,6 +8,7 @@ import { ANNALS_CONFIG, AnnalsConfig, ConfigError } from './config';
 import { configureApp } from './configure-app';
 import { markServed } from './core/server-lock';
 import { ensureDemoData } from './demo/demo-data';
+import { IntegrityService } from './integrity/integrity.service';
 
 /**
  * Boots the HTTP server on the core; `npm start` (main.ts) and `annals serve` both call it.
@@ -37,7 +38,8 @@ export async function startServer(overrides?: Partial<AnnalsConfig>): Promise<Ne
   }
   configureApp(app);
   await app.init();
-  if (config.demoData) {
+  // A log that failed its integrity check takes no writes, the demo's included: start anyway, so health can say why.
+  if (config.demoData && app.get(IntegrityService).state.status === 'verified') {
     const demo = await ensureDemoData(app);
     if (demo) {
       const what = demo.resumed ? 'completed the demo import an earlier start left half-way' : 'imported the demo data into the empty store';

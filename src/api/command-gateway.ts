@@ -4,6 +4,7 @@ import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
 import type { Decider } from '../domain/decider';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store';
 import { handleCommand, idFromKey } from '../event-store/handle-command';
+import { IntegrityService } from '../integrity/integrity.service';
 import { AppliedPosition } from '../projections/applied-position';
 import { RequestValidationError } from './problem';
 
@@ -38,6 +39,7 @@ export class CommandGateway {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly applied: AppliedPosition,
     @Inject(ANNALS_CONFIG) private readonly config: AnnalsConfig,
+    private readonly integrity: IntegrityService,
   ) {}
 
   async execute<Command, Event extends { type: string; data: object }, State>(
@@ -46,6 +48,7 @@ export class CommandGateway {
     id: string,
     context: WriteContext,
   ): Promise<WriteResult> {
+    this.integrity.assertWritable();
     const correlationId = context.correlationId ?? randomUUID();
     const result = await handleCommand(
       this.store,

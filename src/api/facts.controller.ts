@@ -9,6 +9,7 @@ import { ReasonDto } from './dto/common.dto';
 import { CorrectFactDto, RecordFactDto } from './dto/fact.dto';
 import { KnownAtDto } from './dto/query.dto';
 import { ON_BEHALF_OF, Write } from './write-context.decorator';
+import { Citable } from '../integrity/receipt.interceptor';
 
 @ApiTags('facts')
 @ApiHeader({ name: 'X-Actor', required: false, description: ON_BEHALF_OF })
@@ -30,6 +31,7 @@ export class FactsController {
 
   /** The fact now, or as the service knew it at `knownAt`. */
   @Get(':id')
+  @Citable()
   get(@Param('id') id: string, @Query() query: KnownAtDto, @Res({ passthrough: true }) reply: FastifyReply) {
     const fact = this.timeline.fact(id, query.knownAtDate());
     if (!fact) throw notFound(`fact ${id} not found`, 'id');
@@ -39,8 +41,9 @@ export class FactsController {
 
   /** Every version of the fact, oldest first, with who changed it and why. */
   @Get(':id/history')
-  history(@Param('id') id: string) {
-    const versions = this.timeline.history(id);
+  @Citable()
+  history(@Param('id') id: string, @Query() query: KnownAtDto) {
+    const versions = this.timeline.history(id, query.knownAtDate());
     if (versions.length === 0) throw notFound(`fact ${id} not found`, 'id');
     return { id, versions };
   }

@@ -9,6 +9,7 @@ import { ReasonDto } from './dto/common.dto';
 import { AssertClaimDto, CorrectClaimDto, DefineFigureDto, RankClaimDto } from './dto/figure.dto';
 import { ClocksDto, PageDto } from './dto/query.dto';
 import { ON_BEHALF_OF, Write } from './write-context.decorator';
+import { Citable } from '../integrity/receipt.interceptor';
 
 const IF_MATCH = { name: 'If-Match', required: false, description: 'The figure revision you read (ETag); 412 if it changed since' };
 
@@ -30,12 +31,14 @@ export class FiguresController {
   }
 
   @Get()
+  @Citable()
   list(@Query() query: PageDto) {
     return { items: this.figures.figures(query.clocks(), query.limit, query.offset) };
   }
 
   /** Claims side by side (latest per claimant as of `asOf`), their spread, and each claimant's revision history. */
   @Get(':id')
+  @Citable()
   get(@Param('id') id: string, @Query() query: ClocksDto, @Res({ passthrough: true }) reply: FastifyReply) {
     const figure = this.figures.figure(id, query.clocks());
     if (!figure) throw notFound(`figure ${id} not found`, 'id');

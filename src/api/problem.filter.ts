@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthError, WWW_AUTHENTICATE } from '../auth/auth-error';
 import { DomainError } from '../domain/errors';
 import { IdempotencyKeyReusedError } from '../event-store/handle-command';
+import { IntegrityUnverifiedError } from '../integrity/integrity-errors';
 import {
   DuplicateEventIdError,
   InvalidEventError,
@@ -59,6 +60,7 @@ export class ProblemFilter implements ExceptionFilter {
     if (error instanceof ThrottlerException) {
       return problem(429, 'rate-limited', 'Too many requests', 'Slow down and retry after the time given in Retry-After');
     }
+    if (error instanceof IntegrityUnverifiedError) return problem(503, error.code, 'The record failed its integrity check', error.message);
     if (error instanceof HttpException) return fromHttpException(error);
     if (error instanceof IdempotencyKeyReusedError) {
       return problem(422, 'idempotency-key-reused', 'Idempotency-Key already used for another request', error.message, {

@@ -6,6 +6,7 @@ import { TimelineQueries, type TimelineFilter } from '../projections/timeline/ti
 const IN_EFFECT_LIMIT = 20;
 const FIGURES_LIMIT = 10;
 import { TimelineQueryDto } from './dto/query.dto';
+import { Citable } from '../integrity/receipt.interceptor';
 
 @ApiTags('timeline')
 @Controller('timeline')
@@ -22,6 +23,7 @@ export class TimelineController {
    * `knownAt`, all of it as the service said it at that instant.
    */
   @Get()
+  @Citable()
   get(@Query() query: TimelineQueryDto) {
     const { asOf, knownAt } = query.clocks();
     const filter = { ...query, asOf, knownAt };

@@ -4,6 +4,7 @@ import { CommandGateway } from '../api/command-gateway';
 import { ANNALS_CONFIG, AnnalsConfig, loadConfig } from '../config';
 import { EventStoreModule } from '../event-store/event-store.module';
 import { ImportModule } from '../import/import.module';
+import { IntegrityCoreModule } from '../integrity/integrity-core.module';
 import { ProjectionsModule } from '../projections/projections.module';
 
 /**
@@ -22,6 +23,7 @@ export class CoreModule {
         ConfigurationModule,
         EventStoreModule,
         ProjectionsModule,
+        IntegrityCoreModule,
         WriteModule,
         ImportModule,
       ],

@@ -3,7 +3,10 @@ import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store';
 import { AuthService } from '../auth/auth.service';
 import type { KeyRing } from '../auth/key-ring';
+import { IntegrityService } from '../integrity/integrity.service';
 import { GRPC_AUTHENTICATOR, type GrpcAuthenticator } from './grpc-authenticator';
+import { grpcError } from './grpc-errors';
+import { status } from '@grpc/grpc-js';
 import { AnnalsGrpcServer, readTls } from './grpc-server';
 
 /** The gRPC endpoint's lifecycle: started on bootstrap when ANNALS_GRPC_PORT is set, stopped before the store closes. */
@@ -16,6 +19,7 @@ export class GrpcEndpoint implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(ANNALS_CONFIG) private readonly config: AnnalsConfig,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(GRPC_AUTHENTICATOR) private readonly authenticator: GrpcAuthenticator,
+    private readonly integrity: IntegrityService,
   ) {}
 
   /** The bound port, once started (ANNALS_GRPC_PORT=0 picks a free one). */
@@ -27,7 +31,7 @@ export class GrpcEndpoint implements OnApplicationBootstrap, BeforeApplicationSh
     const grpc = this.config.grpc;
     if (!grpc) return;
     const tls = readTls(grpc.tlsCertPath, grpc.tlsKeyPath);
-    this.server = new AnnalsGrpcServer(this.store, { host: grpc.host, port: grpc.port, tls, authenticator: this.authenticator });
+    this.server = new AnnalsGrpcServer(refusingAppendsWhileUnverified(this.store, this.integrity), { host: grpc.host, port: grpc.port, tls, authenticator: this.authenticator });
     const port = await this.server.start();
     if (!tls && !['127.0.0.1', '::1', 'localhost'].includes(grpc.host)) {
       this.logger.warn(`the gRPC port listens on ${grpc.host} without TLS: anyone who reaches it may read the log and append to non-domain streams`);
@@ -40,6 +44,26 @@ export class GrpcEndpoint implements OnApplicationBootstrap, BeforeApplicationSh
   async beforeApplicationShutdown(): Promise<void> {
     await this.server?.stop();
   }
+}
+
+/** gRPC appends are refused, as HTTP writes are, while the log fails its integrity check (UNAVAILABLE). */
+function refusingAppendsWhileUnverified(store: EventStore, integrity: IntegrityService): EventStore {
+  return new Proxy(store, {
+    get(target, key) {
+      if (key === 'appendToStream') {
+        return (...args: Parameters<EventStore['appendToStream']>) => {
+          try {
+            integrity.assertWritable();
+          } catch (error) {
+            return Promise.reject(grpcError(status.UNAVAILABLE, (error as Error).message));
+          }
+          return target.appendToStream(...args);
+        };
+      }
+      const value = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 /**

@@ -4,6 +4,7 @@ import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs
 import { SkipThrottle } from '@nestjs/throttler';
 import { Role } from '../auth/role.decorator';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store';
+import { IntegrityService } from '../integrity/integrity.service';
 import { ReadModels } from '../projections/read-models';
 
 @ApiTags('health')
@@ -15,6 +16,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly integrity: IntegrityService,
     private readonly readModels: ReadModels,
   ) {}
 
@@ -22,7 +24,14 @@ export class HealthController {
   @Get()
   @HealthCheck()
   check() {
-    return this.health.check([() => this.eventStore(), () => this.projections()]);
+    return this.health.check([() => this.eventStore(), () => this.projections(), () => this.integrityCheck()]);
+  }
+
+  /** Down while the log does not extend the last signed checkpoint, until an admin acknowledges it. */
+  private integrityCheck() {
+    const indicator = this.indicators.check('integrity');
+    const state = this.integrity.state;
+    return state.status === 'verified' ? indicator.up() : indicator.down({ reason: state.reason });
   }
 
   private async projections() {

@@ -55,7 +55,7 @@ export class ProjectionRunner {
       for (const stored of events) {
         // Projections see today's shapes only: older stored events are read through the one upcaster.
         const event = upcast(stored);
-        for (const projection of this.projections) projection.apply(event);
+        for (const projection of this.projections) projection.apply(projection.storedEvents ? stored : event);
       }
       this.writeCheckpoint.run(events[events.length - 1].position);
     });

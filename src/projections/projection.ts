@@ -6,5 +6,7 @@ import type { RecordedEvent } from '../event-store/event-store';
  */
 export interface Projection {
   readonly name: string;
+  /** Sees events exactly as stored, not upcast (the Merkle log hashes what the store holds). */
+  readonly storedEvents?: boolean;
   apply(event: RecordedEvent): void;
 }

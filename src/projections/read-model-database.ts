@@ -3,15 +3,16 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import { basename, dirname, join, parse } from 'node:path';
 import { FACT_SCHEMA } from './timeline/timeline.schema';
 import { FIGURE_SCHEMA } from './figures/figures.schema';
+import { MERKLE_SCHEMA } from './merkle/merkle.schema';
 
 /**
  * Read models are disposable: bump this when a schema or a projection's meaning changes, and the
  * next start drops them and rebuilds the same answers from the log.
  */
-export const READ_MODEL_VERSION = 6;
+export const READ_MODEL_VERSION = 7;
 
 const CHECKPOINT_SCHEMA = `CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), position INTEGER NOT NULL);`;
-const SCHEMA = CHECKPOINT_SCHEMA + FACT_SCHEMA + FIGURE_SCHEMA;
+const SCHEMA = CHECKPOINT_SCHEMA + FACT_SCHEMA + FIGURE_SCHEMA + MERKLE_SCHEMA;
 
 /** Opens the read-model database (a file next to the log, or ':memory:') at the current schema. */
 export function openReadModelDatabase(path: string): Database.Database {

@@ -3,6 +3,8 @@ import { rmSync } from 'node:fs';
 import type { EventStore } from '../event-store/event-store';
 import type { AppliedPosition } from './applied-position';
 import { FiguresProjection } from './figures/figures.projection';
+import { MerkleProjection } from './merkle/merkle.projection';
+import { MerkleTree } from './merkle/merkle-tree';
 import { ProjectionRunner, type RunnerLogger } from './projection-runner';
 import {
   nextReadModelPath,
@@ -188,7 +190,7 @@ export class ReadModels implements ReadModelSource {
   }
 
   private runnerOn(db: Database.Database): ProjectionRunner {
-    return new ProjectionRunner(this.store, db, [new TimelineProjection(db), new FiguresProjection(db)], this.logger, this.bulkLoadFrom);
+    return new ProjectionRunner(this.store, db, [new TimelineProjection(db), new FiguresProjection(db), new MerkleProjection(db)], this.logger, this.bulkLoadFrom);
   }
 
   /** The runner whose read models are served reports to the writers' waits. */
@@ -231,6 +233,7 @@ function answersEveryQuery(db: Database.Database): boolean {
     }
     timeline.fact('probe');
     timeline.history('probe');
+    new MerkleTree(db).size();
     return true;
   } catch {
     return false;

@@ -8,6 +8,7 @@ import {
   Subscription,
   WrongExpectedVersionError,
 } from '../../src/event-store/event-store';
+import { eventHash } from '../../src/integrity/event-hash';
 
 /**
  * One suite that every event-store adapter passes unchanged. Streams are named with a fresh
@@ -149,6 +150,47 @@ export function describeEventStoreContract(adapter: string, open: () => Promise<
 
       it('says a stream with no events is not found', async () => {
         await expect(store.readStream(stream())).rejects.toBeInstanceOf(StreamNotFoundError);
+      });
+    });
+
+    describe('hash chain', () => {
+      it('chains each event to its stream predecessor, over any expected revision, and hashes what is read back', async () => {
+        const s = stream();
+        await store.appendToStream(s, [event({ n: 0 }, { actor: 'desk', hash: 'forged', prevHash: 'forged' })], { expectedRevision: 'no_stream' });
+        await store.appendToStream(s, [event({ n: 1, text: 'Baghouz — «cleared»' }), event({ n: 2.5, nested: { b: [1, null], a: true } })], { expectedRevision: 0n });
+        await store.appendToStream(s, [event({ n: 3 })], { expectedRevision: 'any' });
+        await store.appendToStream(s, [event({ n: 4 })], { expectedRevision: 'stream_exists' });
+        const read = await store.readStream(s);
+        expect(read.map((e) => e.revision)).toEqual([0n, 1n, 2n, 3n, 4n]);
+        expect(read[0].metadata).toMatchObject({ actor: 'desk', prevHash: null });
+        read.forEach((e, i) => {
+          expect(e.metadata.hash).toMatch(/^[0-9a-f]{64}$/);
+          // The writer's own hash fields are replaced: only the store sets them.
+          expect(e.metadata.hash).toBe(eventHash(e));
+          if (i > 0) expect(e.metadata.prevHash).toBe(read[i - 1].metadata.hash);
+        });
+      });
+
+      it('never forks a chain: of writers racing at the same revision, the one that wins extends the last hash', async () => {
+        const s = stream();
+        await store.appendToStream(s, [event()], { expectedRevision: 'no_stream' });
+        await Promise.allSettled(Array.from({ length: 6 }, (_, i) => store.appendToStream(s, [event({ writer: i })], { expectedRevision: 0n })));
+        await Promise.allSettled(Array.from({ length: 6 }, (_, i) => store.appendToStream(s, [event({ anyWriter: i })], { expectedRevision: 'any' })));
+        const read = await store.readStream(s);
+        expect(read).toHaveLength(8);
+        for (let i = 1; i < read.length; i++) {
+          expect(read[i].metadata.prevHash).toBe(read[i - 1].metadata.hash);
+          expect(read[i].metadata.hash).toBe(eventHash(read[i]));
+        }
+      });
+
+      it('keeps the first hashes for an idempotent retry', async () => {
+        const s = stream();
+        const events = [event({ n: 1 }), event({ n: 2 })];
+        await store.appendToStream(s, events, { expectedRevision: 'no_stream' });
+        const first = await store.readStream(s);
+        await store.appendToStream(s, events, { expectedRevision: 'any' });
+        expect(await store.readStream(s)).toEqual(first);
       });
     });
 

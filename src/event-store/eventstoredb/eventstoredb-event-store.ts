@@ -42,6 +42,17 @@ import {
   WrongExpectedVersionError,
 } from '../event-store';
 import { validateAppend, validateExpectedRevision, validateStreamName } from '../validate-append';
+import { chainEvents, chainHeadOf } from '../../integrity/event-hash';
+
+/** Where the chain continues: the revision the append is sent at and the hash it extends. */
+interface AppendPlan {
+  readonly clientExpected: 'no_stream' | bigint;
+  readonly firstRevision: bigint;
+  readonly prevHash: string | null;
+}
+
+/** `any` promises to append whatever the stream holds: a lost race is read again, this many times at most. */
+const MAX_ANY_ATTEMPTS = 10;
 
 export interface EventStoreDbEventStoreOptions {
   /** How long ping() waits for the server; the client's own deadline does not apply to reads. */
@@ -74,15 +85,84 @@ export class EventStoreDbEventStore implements EventStore {
     return new EventStoreDbEventStore(EventStoreDBClient.connectionString(connectionString), options);
   }
 
+  /**
+   * Appends with the hash chain in each event's metadata. The hash of the event the append extends
+   * is read first, and the append is sent at exactly that revision: if another writer got there in
+   * between, the server refuses it, so two events can never chain to the same predecessor. `any` and
+   * `stream_exists` therefore read the stream's last event and append at its revision (`any` tries
+   * again on a race, as it promises to succeed whatever the stream holds); sending them as the
+   * server's own `any` would let two racing appends fork the chain.
+   */
   async appendToStream(stream: string, events: readonly EventData[], options: AppendOptions = {}): Promise<AppendResult> {
     this.assertOpen();
-    validateAppend(stream, events);
-    const expected = options.expectedRevision ?? ANY;
-    const clientExpected = toClientExpectedRevision(expected);
-    const proposed = events.map((e) => jsonEvent({ id: e.id, type: e.type, data: e.data, metadata: e.metadata ?? {} }));
+    const encoded = validateAppend(stream, events);
+    const expected = validateExpectedRevision(options.expectedRevision ?? ANY);
+    for (let attempt = 1; ; attempt++) {
+      const plan = await this.planAppend(stream, events, expected);
+      if ('retried' in plan) return plan.retried;
+      try {
+        return await this.appendAt(stream, events, encoded, expected, plan);
+      } catch (error) {
+        if (expected === ANY && error instanceof WrongExpectedVersionError && attempt < MAX_ANY_ATTEMPTS) continue;
+        throw error;
+      }
+    }
+  }
+
+  private async planAppend(
+    stream: string,
+    events: readonly EventData[],
+    expected: ExpectedRevision,
+  ): Promise<AppendPlan | { retried: AppendResult }> {
+    if (expected === NO_STREAM) return { clientExpected: NO_STREAM, firstRevision: 0n, prevHash: null };
+    if (typeof expected === 'bigint') {
+      // The event the append would follow; without it the server refuses the append (or finds a retry).
+      const [previous] = await this.readOrNothing(stream, { fromRevision: expected, maxCount: 1 });
+      if (!previous || previous.revision !== expected) {
+        const retried = await this.retriedAt(stream, events, expected);
+        if (retried) return { retried };
+        throw new WrongExpectedVersionError(stream, expected, await this.lastRevision(stream));
+      }
+      return { clientExpected: expected, firstRevision: expected + 1n, prevHash: chainHeadOf(previous) };
+    }
+    const tail = (await this.readOrNothing(stream, { direction: 'backwards', maxCount: events.length })).reverse();
+    const last = tail[tail.length - 1];
+    // A retry of the append that wrote the stream's last events (the server's own idempotency check
+    // does not apply once the append goes at the exact revision).
+    if (tail.length === events.length && tail.every((e, i) => e.id.toLowerCase() === events[i].id.toLowerCase())) {
+      return { retried: { nextExpectedRevision: last.revision, position: last.position } };
+    }
+    if (!last && expected === STREAM_EXISTS) throw new WrongExpectedVersionError(stream, expected, 'no_stream');
+    return last
+      ? { clientExpected: last.revision, firstRevision: last.revision + 1n, prevHash: chainHeadOf(last) }
+      : { clientExpected: NO_STREAM, firstRevision: 0n, prevHash: null };
+  }
+
+  /** An exact-revision append retried after it succeeded: the server answers it from its idempotency check. */
+  private async retriedAt(stream: string, events: readonly EventData[], expected: bigint): Promise<AppendResult | undefined> {
+    const written = await this.readOrNothing(stream, { fromRevision: expected + 1n, maxCount: events.length });
+    if (written.length !== events.length || !written.every((e, i) => e.id.toLowerCase() === events[i].id.toLowerCase())) return undefined;
+    const last = written[written.length - 1];
+    return { nextExpectedRevision: last.revision, position: last.position };
+  }
+
+  private async appendAt(
+    stream: string,
+    events: readonly EventData[],
+    encoded: { data: string; metadata: string }[],
+    expected: ExpectedRevision,
+    plan: AppendPlan,
+  ): Promise<AppendResult> {
+    const chained = chainEvents(
+      stream,
+      plan.firstRevision,
+      plan.prevHash,
+      events.map((e, i) => ({ type: e.type, data: JSON.parse(encoded[i].data), metadata: JSON.parse(encoded[i].metadata) })),
+    );
+    const proposed = events.map((e, i) => jsonEvent({ id: e.id, type: e.type, data: e.data, metadata: chained[i] }));
     let result;
     try {
-      result = await this.client.appendToStream(stream, proposed, { expectedRevision: clientExpected });
+      result = await this.client.appendToStream(stream, proposed, { expectedRevision: toClientExpectedRevision(plan.clientExpected) });
     } catch (error) {
       throw toPortAppendError(error, stream, expected);
     }
@@ -97,6 +177,15 @@ export class EventStoreDbEventStore implements EventStore {
     const position =
       commit === undefined || commit === NO_POSITION ? await this.positionOf(stream, result.nextExpectedRevision) : commit;
     return { nextExpectedRevision: result.nextExpectedRevision, position };
+  }
+
+  private async readOrNothing(stream: string, options: ReadStreamOptions): Promise<RecordedEvent[]> {
+    try {
+      return await this.readStream(stream, options);
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return [];
+      throw error;
+    }
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {

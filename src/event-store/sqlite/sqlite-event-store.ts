@@ -16,6 +16,7 @@ import {
   WrongExpectedVersionError,
 } from '../event-store';
 import { validateAppend, validateExpectedRevision, validateStreamName } from '../validate-append';
+import { chainEvents, chainHeadOf } from '../../integrity/event-hash';
 import { SCHEMA } from './schema';
 import { SqliteSubscription } from './sqlite-subscription';
 
@@ -142,7 +143,8 @@ export class SqliteEventStore implements EventStore {
     const retried = this.previousAppend(stream, events);
     if (retried) return { result: retried, written: false };
 
-    const last = this.statements.lastRevision.get(stream) as bigint | null;
+    const lastRow = this.statements.lastEvent.get(stream) as Pick<EventRow, 'revision' | 'type' | 'data' | 'metadata'> | undefined;
+    const last = lastRow?.revision ?? null;
     const actual = last === null ? ('no_stream' as const) : last;
     const matches =
       expected === 'any' ||
@@ -151,6 +153,15 @@ export class SqliteEventStore implements EventStore {
       (typeof expected === 'bigint' && last === expected);
     if (!matches) throw new WrongExpectedVersionError(stream, expected, actual);
 
+    // The chain is extended here, inside the transaction that checked the revision: no other append
+    // can slip in between reading the stream's last hash and writing the next one.
+    const prevHash = lastRow ? chainHeadOfRow(stream, lastRow) : null;
+    const chained = chainEvents(
+      stream,
+      (last ?? -1n) + 1n,
+      prevHash,
+      events.map((event, i) => ({ type: event.type, data: JSON.parse(encoded[i].data), metadata: JSON.parse(encoded[i].metadata) })),
+    );
     const recordedAt = Math.max(this.clock(), this.lastRecordedAt);
     let revision = last ?? -1n;
     let position = 0n;
@@ -164,7 +175,7 @@ export class SqliteEventStore implements EventStore {
           revision,
           event.type,
           encoded[i].data,
-          encoded[i].metadata,
+          JSON.stringify(chained[i]),
           recordedAt,
         );
         position = BigInt(lastInsertRowid);
@@ -354,6 +365,7 @@ function prepareStatements(db: Database.Database) {
       'INSERT INTO events (id, stream_id, revision, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
     lastRevision: prepare('SELECT max(revision) AS revision FROM events WHERE stream_id = ?').pluck(),
+    lastEvent: prepare('SELECT revision, type, data, metadata FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
     byId: prepare('SELECT stream_id, revision, position FROM events WHERE id = ?'),
     head: prepare('SELECT max(position) FROM events').pluck(),
     lastRecordedAt: prepare('SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1').pluck(),
@@ -364,6 +376,13 @@ function prepareStatements(db: Database.Database) {
       `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
     ),
   };
+}
+
+/** The last event's recorded hash; its data is parsed only for a legacy event that has none. */
+function chainHeadOfRow(stream: string, row: Pick<EventRow, 'revision' | 'type' | 'data' | 'metadata'>): string | null {
+  const metadata = JSON.parse(row.metadata);
+  if (typeof metadata.hash === 'string') return metadata.hash;
+  return chainHeadOf({ streamId: stream, revision: row.revision, type: row.type, data: JSON.parse(row.data), metadata });
 }
 
 function filterParams(filter: EventFilter | undefined): string[] {

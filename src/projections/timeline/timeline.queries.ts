@@ -118,11 +118,15 @@ export class TimelineQueries {
   }
 
   /** Every version of a fact, oldest first: who changed what, when, and why. */
-  history(factId: string): (FactView & { readonly supersededAt: string | null })[] {
-    const statement = this.prepare(`SELECT ${COLUMNS}, v.recorded_to FROM fact_versions v WHERE v.fact_id = ? ORDER BY v.version_id`);
-    return (statement.all(factId) as (VersionRow & { recorded_to: number | null })[]).map((row) => ({
+  /** With `knownAt`, the history as the service told it then: later versions left out, later supersessions not yet happened. */
+  history(factId: string, knownAt?: Date): (FactView & { readonly supersededAt: string | null })[] {
+    const statement = this.prepare(
+      `SELECT ${COLUMNS}, v.recorded_to FROM fact_versions v WHERE v.fact_id = ? AND v.recorded_from <= ? ORDER BY v.version_id`,
+    );
+    const until = knownAt?.getTime() ?? Number.MAX_SAFE_INTEGER;
+    return (statement.all(factId, until) as (VersionRow & { recorded_to: number | null })[]).map((row) => ({
       ...toView(row),
-      supersededAt: row.recorded_to === null ? null : new Date(row.recorded_to).toISOString(),
+      supersededAt: row.recorded_to === null || row.recorded_to > until ? null : new Date(row.recorded_to).toISOString(),
     }));
   }
 

@@ -1,0 +1,77 @@
+import type { JsonObject, RecordedEvent } from '../event-store/event-store';
+import { canonicalJson, sha256 } from './canonical-json';
+
+/**
+ * The per-stream hash chain. Each event's metadata carries `prevHash` (the hash of its stream's
+ * previous event, null at revision 0) and `hash`, the SHA-256 of the canonical JSON of
+ * { type, data, metadata without `hash`, stream, revision }. prevHash sits inside the hashed
+ * metadata, so each hash covers the whole stream before it. The store writes both inside the
+ * expected-revision append: two writers cannot both extend the same revision, so chains never fork.
+ */
+export const HASH = 'hash';
+export const PREV_HASH = 'prevHash';
+
+/** Lower-case hex SHA-256, 64 characters. */
+const HEX_HASH = /^[0-9a-f]{64}$/;
+
+export interface HashableEvent {
+  readonly streamId: string;
+  readonly revision: bigint;
+  readonly type: string;
+  readonly data: JsonObject;
+  readonly metadata: JsonObject;
+}
+
+/** The hash an event should carry: over its content, never over the `hash` field itself. */
+export function eventHash(event: HashableEvent): string {
+  const { [HASH]: _own, ...metadata } = event.metadata;
+  const content = { type: event.type, data: event.data, metadata, stream: event.streamId, revision: event.revision.toString() };
+  return sha256(canonicalJson(content)).toString('hex');
+}
+
+/** The hash recorded in an event, or undefined for an event written before chains existed. */
+export function recordedHash(event: Pick<RecordedEvent, 'metadata'>): string | undefined {
+  const hash = event.metadata[HASH];
+  return typeof hash === 'string' ? hash : undefined;
+}
+
+export function isChained(event: Pick<RecordedEvent, 'metadata'>): boolean {
+  return HASH in event.metadata || PREV_HASH in event.metadata;
+}
+
+/**
+ * What the next event of a stream chains to: the recorded hash of its last event, or the hash of
+ * its content when that event predates chains (a legacy prefix then links into the chain).
+ */
+export function chainHeadOf(last: HashableEvent | undefined): string | null {
+  if (!last) return null;
+  return recordedHash(last) ?? eventHash(last);
+}
+
+/**
+ * Metadata for the events of one append, chained from `prevHash` at `firstRevision`. Data and
+ * metadata must be in the form readers will see (JSON-parsed), or the hash would not recompute.
+ * A writer's own `hash` / `prevHash` fields are replaced: only the store sets them.
+ */
+export function chainEvents(
+  streamId: string,
+  firstRevision: bigint,
+  prevHash: string | null,
+  events: readonly { type: string; data: JsonObject; metadata: JsonObject }[],
+): JsonObject[] {
+  let previous = prevHash;
+  return events.map((event, i) => {
+    const { [HASH]: _hash, [PREV_HASH]: _prev, ...own } = event.metadata;
+    const metadata: JsonObject = { ...own, [PREV_HASH]: previous };
+    const hash = eventHash({ streamId, revision: firstRevision + BigInt(i), type: event.type, data: event.data, metadata });
+    previous = hash;
+    return { ...metadata, [HASH]: hash };
+  });
+}
+
+export function isHexHash(value: unknown): value is string {
+  return typeof value === 'string' && HEX_HASH.test(value);
+}
+
+/** Extra metadata bytes the chain adds to each event, reserved by the append size limit. */
+export const CHAIN_BYTES_PER_EVENT = 160;

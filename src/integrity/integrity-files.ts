@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { AnnalsConfig } from '../config';
+import { formatSignerKey, parseSignerKey, signerFromSeed, type NoteSigner } from './signed-note';
+
+/**
+ * Where the signing key and the last signed checkpoint are kept: in the data dir, outside the read
+ * models, so that a rebuild of the read models from a rewritten log cannot bless it. `undefined`
+ * keeps them in memory only (an in-memory store has no history to protect across starts).
+ */
+export interface IntegrityFiles {
+  readonly keyFile?: string;
+  readonly checkpointFile?: string;
+}
+
+export const KEY_FILE = 'signing-key';
+export const CHECKPOINT_FILE = 'checkpoint';
+
+/**
+ * Next to the SQLite log (its data dir unless ANNALS_SQLITE_PATH moved it), so that a checkpoint
+ * always travels with the log it signs; the data dir for EventStoreDB; nowhere for an in-memory log.
+ */
+export function integrityFilesOf(config: AnnalsConfig): IntegrityFiles {
+  if (config.store === 'sqlite') {
+    return config.sqlitePath === ':memory:' ? { keyFile: config.signingKeyFile } : integrityFiles(dirname(config.sqlitePath), config.signingKeyFile);
+  }
+  return integrityFiles(config.dataDir, config.signingKeyFile);
+}
+
+export function integrityFiles(dataDir: string | undefined, keyFile: string | undefined): IntegrityFiles {
+  return {
+    keyFile: keyFile ?? (dataDir ? join(dataDir, KEY_FILE) : undefined),
+    checkpointFile: dataDir ? join(dataDir, CHECKPOINT_FILE) : undefined,
+  };
+}
+
+/** The configured or kept key; a new one (written 0600) when there is none yet. */
+export function loadOrCreateSigner(files: IntegrityFiles, origin: string): { signer: NoteSigner; created: boolean } {
+  if (files.keyFile && existsSync(files.keyFile)) return { signer: parseSignerKey(readFileSync(files.keyFile, 'utf8')), created: false };
+  const signer = signerFromSeed(origin, randomBytes(32));
+  if (files.keyFile) writeDurably(files.keyFile, `${formatSignerKey(signer)}\n`, 0o600);
+  return { signer, created: true };
+}
+
+export function readCheckpointFile(files: IntegrityFiles): string | undefined {
+  return files.checkpointFile && existsSync(files.checkpointFile) ? readFileSync(files.checkpointFile, 'utf8') : undefined;
+}
+
+export function writeCheckpointFile(files: IntegrityFiles, note: string): void {
+  if (files.checkpointFile) writeDurably(files.checkpointFile, note, 0o644);
+}
+
+/** Write to a temporary file, fsync, rename: a crash leaves the old file or the new one, never half of one. */
+function writeDurably(path: string, content: string, mode: number): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const temporary = `${path}.${process.pid}.tmp`;
+  const fd = openSync(temporary, 'w', mode);
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temporary, path);
+}

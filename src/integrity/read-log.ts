@@ -1,0 +1,16 @@
+import type { EventStore, RecordedEvent } from '../event-store/event-store';
+
+const PAGE = 5000;
+
+/** The whole log in global order, a page at a time, so that walking it never holds it all in memory. */
+export async function* readLog(store: EventStore): AsyncGenerator<RecordedEvent> {
+  let after: bigint | undefined;
+  for (;;) {
+    // Reads from the last position seen, inclusive: EventStoreDB's positions are not consecutive.
+    const page = await store.readAll({ fromPosition: after ?? 'start', maxCount: PAGE + 1 });
+    const fresh = after === undefined ? page : page.filter((e) => e.position > (after as bigint));
+    yield* fresh;
+    if (fresh.length === 0 || page.length < PAGE + 1) return;
+    after = fresh[fresh.length - 1].position;
+  }
+}

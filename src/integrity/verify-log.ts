@@ -1,0 +1,249 @@
+import type { RecordedEvent } from '../event-store/event-store';
+import type { TreeHead } from './checkpoint';
+import { PREV_HASH, eventHash, isChained, recordedHash } from './event-hash';
+import { eventLeafHash } from './leaf';
+import { CompactTree } from './merkle';
+
+/**
+ * Recomputes a whole log: every stream's hash chain, and the Merkle tree over the global order,
+ * compared with the last signed checkpoint. Pure: it takes the events and the checkpoint and says
+ * what does not match, and how.
+ */
+
+/** The system stream where integrity decisions (acknowledged mismatches) are recorded. */
+export const INTEGRITY_STREAM = 'annals-integrity';
+export const MISMATCH_ACKNOWLEDGED = 'IntegrityMismatchAcknowledged';
+
+export type MismatchKind =
+  /** The event's content no longer matches its own hash, or its successor's link to it. */
+  | 'edited'
+  /** Events are gone from the middle of the log or of a stream. */
+  | 'missing'
+  /** Events are out of their order (a stream's revisions, or record time). */
+  | 'reordered'
+  /** An event the store did not write: unhashed among chained events, or a revision twice. */
+  | 'foreign'
+  /** The log is shorter than the last signed checkpoint. */
+  | 'truncated'
+  /** The first checkpoint-size events no longer hash to the signed root. */
+  | 'rewritten';
+
+export interface Mismatch {
+  kind: MismatchKind;
+  detail: string;
+  leafIndex?: number;
+  position?: string;
+  eventId?: string;
+  streamId?: string;
+  revision?: string;
+  acknowledged?: boolean;
+}
+
+export interface VerifyReport {
+  /** True when nothing mismatches that an admin has not acknowledged. */
+  readonly ok: boolean;
+  readonly events: number;
+  readonly streams: number;
+  readonly chainedEvents: number;
+  /** Events written before chains existed: the unhashed first events of their streams. */
+  readonly legacyEvents: number;
+  readonly legacyStreams: number;
+  /** The tree recomputed from the log, over all of it. */
+  readonly treeSize: number;
+  readonly rootHash: string;
+  readonly checkpoint: { readonly size: number; readonly rootHash: string; readonly matches: boolean } | null;
+  readonly firstMismatch: Mismatch | null;
+  readonly counts: Partial<Record<MismatchKind, number>>;
+  /** At most MAX_LISTED, oldest first. */
+  readonly mismatches: readonly Mismatch[];
+  readonly acknowledged: number;
+}
+
+export interface VerifyOptions {
+  /** The last checkpoint signed: the log must extend it. */
+  readonly checkpoint?: TreeHead;
+  /**
+   * The SQLite store's positions are rowids 1, 2, 3… and its record time never goes backwards: a gap
+   * is a deleted row, an earlier time a moved one. (EventStoreDB promises neither.)
+   */
+  readonly contiguousPositions?: boolean;
+  /** List every mismatch, not only the first MAX_LISTED (an acknowledgement must name them all). */
+  readonly listAll?: boolean;
+}
+
+const MAX_LISTED = 100;
+
+interface StreamState {
+  next: bigint;
+  /** What the next event must carry as prevHash. */
+  lastHash: string | null;
+  /** Just enough of the stream's last event to name it (a whole event per stream would not fit a large log in memory). */
+  last?: Pick<RecordedEvent, 'id' | 'streamId' | 'revision' | 'position'>;
+  chained: boolean;
+  legacy: number;
+  gaps?: Map<bigint, Mismatch>;
+}
+
+export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<RecordedEvent>, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const tree = new CompactTree();
+  const streams = new Map<string, StreamState>();
+  const found: Mismatch[] = [];
+  const acknowledgements: { kind: string; position: string }[] = [];
+  let checkpointRoot: Buffer | undefined;
+  let previous: RecordedEvent | undefined;
+  let sawChained = false;
+  let chainedEvents = 0;
+  let legacyEvents = 0;
+  const at = (event: Pick<RecordedEvent, 'id' | 'streamId' | 'revision' | 'position'>) => ({
+    leafIndex: tree.size,
+    position: event.position.toString(),
+    eventId: event.id,
+    streamId: event.streamId,
+    revision: event.revision.toString(),
+  });
+  const report = (mismatch: Mismatch) => {
+    // One finding per kind and event: a deleted row shows as both a position gap and a revision gap.
+    const last = found[found.length - 1];
+    if (last && mismatch.leafIndex !== undefined && last.leafIndex === mismatch.leafIndex && last.kind === mismatch.kind) {
+      last.detail += `; ${mismatch.detail}`;
+      return last;
+    }
+    found.push(mismatch);
+    return mismatch;
+  };
+
+  for await (const event of events) {
+    const where = at(event);
+    const label = `event ${event.id} (${event.type}, ${event.streamId} revision ${event.revision}, position ${event.position})`;
+    if (options.contiguousPositions) {
+      const expected = previous ? previous.position + 1n : 1n;
+      if (event.position > expected) {
+        const range = event.position - 1n === expected ? `position ${expected} is` : `positions ${expected}–${event.position - 1n} are`;
+        report({ kind: 'missing', ...where, detail: `${range} missing from the log before ${label}` });
+      }
+    }
+    if (options.contiguousPositions && previous && event.recordedAt.getTime() < previous.recordedAt.getTime()) {
+      report({ kind: 'reordered', ...where, detail: `${label} was recorded at ${event.recordedAt.toISOString()}, before the event ahead of it in the log (${previous.recordedAt.toISOString()})` });
+    }
+
+    let stream = streams.get(event.streamId);
+    if (!stream) {
+      stream = { next: 0n, lastHash: null, chained: false, legacy: 0 };
+      streams.set(event.streamId, stream);
+    }
+    let inOrder = event.revision === stream.next;
+    const advances = event.revision >= stream.next;
+    if (event.revision > stream.next) {
+      const gap = report({
+        kind: 'missing',
+        ...where,
+        detail: `${event.streamId} jumps from revision ${stream.next - 1n} to ${event.revision}: ${event.revision - stream.next} event(s) of the stream are missing before ${label}`,
+      });
+      stream.gaps ??= new Map();
+      for (let r = stream.next; r < event.revision && r < stream.next + 1000n; r++) stream.gaps.set(r, gap);
+      stream.next = event.revision + 1n;
+    } else if (event.revision < stream.next) {
+      const gap = stream.gaps?.get(event.revision);
+      if (gap) {
+        gap.kind = 'reordered';
+        gap.detail = `${event.streamId} revision ${event.revision} comes after revision ${gap.revision} in the log: events were reordered (${label})`;
+        stream.gaps?.delete(event.revision);
+      } else {
+        report({ kind: 'foreign', ...where, detail: `${label} repeats a revision the stream already has: it was inserted` });
+      }
+      inOrder = false;
+    } else {
+      stream.next += 1n;
+    }
+
+    if (!isChained(event)) {
+      if (stream.chained || sawChained) {
+        report({ kind: 'foreign', ...where, detail: `${label} carries no hash, yet chained events precede it: the store did not write it` });
+      } else {
+        legacyEvents += 1;
+        stream.legacy += 1;
+      }
+      if (advances) stream.lastHash = eventHash(event);
+    } else {
+      sawChained = true;
+      stream.chained = true;
+      chainedEvents += 1;
+      const recorded = recordedHash(event);
+      if (recorded !== eventHash(event)) {
+        report({ kind: 'edited', ...where, detail: `${label} no longer matches its hash: its type, data or metadata were changed` });
+      } else if (inOrder && event.metadata[PREV_HASH] !== stream.lastHash) {
+        // The event itself is intact, so the one it links to was rewritten (hash recomputed to hide it).
+        const before = stream.last;
+        report({
+          kind: 'edited',
+          ...(before ? at(before) : where),
+          leafIndex: where.leafIndex,
+          detail: before
+            ? `${event.streamId} revision ${event.revision} does not link to revision ${before.revision} (position ${before.position}) as recorded: that event was rewritten`
+            : `${label} links to an event its stream does not hold`,
+        });
+      }
+      if (advances) stream.lastHash = recorded ?? null;
+    }
+    if (advances) stream.last = { id: event.id, streamId: event.streamId, revision: event.revision, position: event.position };
+
+    if (event.streamId === INTEGRITY_STREAM && event.type === MISMATCH_ACKNOWLEDGED && Array.isArray(event.data.mismatches)) {
+      for (const m of event.data.mismatches) {
+        if (m && typeof m === 'object' && !Array.isArray(m)) acknowledgements.push({ kind: String(m.kind), position: String(m.position) });
+      }
+    }
+    tree.appendHash(eventLeafHash(event));
+    if (options.checkpoint && tree.size === options.checkpoint.size) checkpointRoot = tree.root();
+    previous = event;
+  }
+
+  const checkpoint = options.checkpoint;
+  if (checkpoint && checkpoint.size === 0) checkpointRoot = checkpoint.rootHash;
+  if (checkpoint && tree.size < checkpoint.size) {
+    report({
+      kind: 'truncated',
+      leafIndex: tree.size,
+      detail: `the log holds ${tree.size} events but the last signed checkpoint covers ${checkpoint.size}: ${checkpoint.size - tree.size} event(s) at its end are gone`,
+    });
+  } else if (checkpoint && checkpointRoot && !checkpointRoot.equals(checkpoint.rootHash)) {
+    report({
+      kind: 'rewritten',
+      detail: `the first ${checkpoint.size} events of the log no longer hash to the root of the last signed checkpoint: history was rewritten`,
+    });
+  }
+
+  for (const mismatch of found) {
+    if (acknowledgements.some((a) => a.kind === mismatch.kind && a.position === String(mismatch.position))) mismatch.acknowledged = true;
+  }
+  const open = found.filter((m) => !m.acknowledged);
+  const counts: Partial<Record<MismatchKind, number>> = {};
+  for (const m of open) counts[m.kind] = (counts[m.kind] ?? 0) + 1;
+  return {
+    ok: open.length === 0,
+    events: tree.size,
+    streams: streams.size,
+    chainedEvents,
+    legacyEvents,
+    legacyStreams: [...streams.values()].filter((s) => s.legacy > 0).length,
+    treeSize: tree.size,
+    rootHash: tree.root().toString('base64'),
+    checkpoint: checkpoint
+      ? { size: checkpoint.size, rootHash: checkpoint.rootHash.toString('base64'), matches: checkpointRoot?.equals(checkpoint.rootHash) ?? false }
+      : null,
+    firstMismatch: open[0] ?? null,
+    counts,
+    mismatches: options.listAll ? open : open.slice(0, MAX_LISTED),
+    acknowledged: found.length - open.length,
+  };
+}
+
+/** One line per finding, for logs and the command line. */
+export function describeReport(report: VerifyReport): string {
+  const head = `${report.events} events in ${report.streams} streams (${report.chainedEvents} chained, ${report.legacyEvents} legacy in ${report.legacyStreams} streams); tree root ${report.rootHash}`;
+  const checkpoint = report.checkpoint
+    ? `checkpoint of ${report.checkpoint.size}: ${report.checkpoint.matches ? 'extended' : 'NOT extended'}`
+    : 'no checkpoint signed yet';
+  if (report.ok) return `OK: ${head}; ${checkpoint}${report.acknowledged ? `; ${report.acknowledged} acknowledged mismatch(es)` : ''}`;
+  const counts = Object.entries(report.counts).map(([k, n]) => `${n} ${k}`).join(', ');
+  return `MISMATCH (${counts}): first: ${report.firstMismatch?.detail}; ${head}; ${checkpoint}`;
+}
