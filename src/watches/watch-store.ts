@@ -205,7 +205,7 @@ export class WatchStore {
     return this.statements.answerOf.get(id) as string | undefined;
   }
 
-  /** Marks it deleted (its notices stay readable) and cancels its undelivered webhooks. */
+  /** Marks it deleted (its notices stay in the notice log) and cancels its undelivered webhooks. */
   remove(id: string, at: string): boolean {
     return this.db.transaction(() => {
       const changed = this.statements.remove.run(at, id).changes > 0;

@@ -112,7 +112,7 @@ export function watchesCommand(io: Io = processIo): Command {
 
   watches
     .command('delete')
-    .description('delete a watch (its owner or an admin); its notices stay readable')
+    .description('delete a watch (its owner or an admin); its notices stay in /notices')
     .argument('<id>')
     .action(
       cli.action(async (id: string, _: unknown, command: Command) => {

@@ -55,7 +55,7 @@ export class WatchesController implements BeforeApplicationShutdown {
     return this.watches.get(id, this.callerOf(request));
   }
 
-  /** Its owner or an admin. The notices it recorded stay readable by id; undelivered webhooks are cancelled. */
+  /** Its owner or an admin. The notices it recorded stay in /notices; undelivered webhooks are cancelled. */
   @Delete('watches/:id')
   @HttpCode(204)
   remove(@Param('id') id: string, @Req() request: FastifyRequest): void {

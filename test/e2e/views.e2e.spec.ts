@@ -182,6 +182,11 @@ describe('view subscriptions (SSE)', () => {
 
   it('refuses what it cannot stream before the stream opens', async () => {
     await http().get('/views/figures/no-such-figure').expect(404);
+    const figure = figureBody();
+    await http().post('/figures').send(figure).expect(201);
+    // HEAD answers the stream's headers and no stream.
+    const head = await http().head(`/views/figures/${figure.id}`).expect(200);
+    expect(head.headers['content-type']).toMatch(/^text\/event-stream/);
     await http().get('/views/timeline?asOf=2019-13-01').expect(400);
     await http().get('/views/timeline?knownAt=2026-01-01T00:00:00Z').expect(400);
     await http().get('/views/facts/x').set('last-event-id', 'abc').expect(400);
