@@ -3,6 +3,8 @@ import { ApiProduces, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ANONYMOUS, AuthService, principalOf } from '../auth/auth.service';
+import type { WriteContext } from '../api/command-gateway';
+import { Write } from '../api/write-context.decorator';
 import { ATOM_CONTENT_TYPE, atomFeed } from './atom';
 import type { SequencedNotice } from './notice';
 import { SSE_HEADERS, SseStreams } from './sse';
@@ -31,11 +33,19 @@ export class WatchesController implements BeforeApplicationShutdown {
     private readonly auth: AuthService,
   ) {}
 
-  /** 201 with the watch, the answer it gives now and, with a webhookUrl, the signing secret (shown once). */
+  /**
+   * 201 with the watch, the answer it gives now and, with a webhookUrl, the signing secret (shown
+   * once; again only to a retry with the same Idempotency-Key, which answers the same watch).
+   */
   @Post('watches')
-  async create(@Body() body: CreateWatchDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
-    const caller = this.callerOf(request);
-    const created = await this.watches.create({ question: body.toQuestion(), owner: caller.name, title: body.title, webhookUrl: body.webhookUrl });
+  async create(@Body() body: CreateWatchDto, @Write() context: WriteContext, @Res({ passthrough: true }) reply: FastifyReply) {
+    const created = await this.watches.create({
+      question: body.toQuestion(),
+      owner: context.actor ?? ANONYMOUS,
+      title: body.title,
+      webhookUrl: body.webhookUrl,
+      idempotencyKey: context.idempotencyKey,
+    });
     void reply.header('location', `/watches/${created.watch.id}`);
     return {
       watch: created.watch,

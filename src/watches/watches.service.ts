@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { problem, ProblemError } from '../api/problem';
 import { notFound } from '../domain/errors';
+import { idFromKey, IdempotencyKeyReusedError } from '../event-store/handle-command';
 import type { FigureQueries } from '../projections/figures/figures.queries';
 import type { TimelineQueries } from '../projections/timeline/timeline.queries';
 import { storedAnswer } from './answer-diff';
@@ -16,6 +17,8 @@ export interface NewWatch {
   readonly owner: string;
   readonly title?: string;
   readonly webhookUrl?: string;
+  /** A retry with the same key answers the watch it made (its secret too: only the same owner can send it), never a second one. */
+  readonly idempotencyKey?: string;
 }
 
 /** A watch as the API and the command line show it; the webhook's URL only to its owner (and admins), its secret never. */
@@ -73,6 +76,9 @@ export class WatchesService {
 
   /** Stores the question with the answer it gives now; answers the watch, that answer and (once) the webhook secret. */
   async create(input: NewWatch): Promise<{ watch: WatchView; answer: Answer; secret?: string }> {
+    const id = input.idempotencyKey === undefined ? randomUUID() : idFromKey(input.idempotencyKey, `watch:${input.owner}`, 0);
+    const earlier = input.idempotencyKey === undefined ? undefined : this.store.get(id);
+    if (earlier) return this.retried(earlier, input);
     // The answer must be read from read models holding every event evaluated so far (after a restart
     // they may be behind the watches): events in between would be skipped for this watch.
     const evaluated = this.engine?.evaluated ?? this.store.position() ?? -1n;
@@ -88,7 +94,7 @@ export class WatchesService {
     if (this.store.position() === undefined) this.store.setPosition(position);
     const secret = input.webhookUrl ? newWebhookSecret() : undefined;
     const record: WatchRecord = {
-      id: randomUUID(),
+      id,
       owner: input.owner,
       title: input.title ?? null,
       question: input.question,
@@ -110,6 +116,17 @@ export class WatchesService {
       evaluatedUpTo: record.evaluatedUpTo,
     });
     return { watch: this.view(record, { name: input.owner, admin: false }), answer, ...(secret ? { secret } : {}) };
+  }
+
+  private retried(earlier: WatchRecord, input: NewWatch): { watch: WatchView; answer: Answer; secret?: string } {
+    const same =
+      earlier.deletedAt === null &&
+      JSON.stringify(earlier.question) === JSON.stringify(input.question) &&
+      earlier.title === (input.title ?? null) &&
+      earlier.webhookUrl === (input.webhookUrl ?? null);
+    if (!same) throw new IdempotencyKeyReusedError(input.idempotencyKey as string);
+    const caller = { name: input.owner, admin: false };
+    return { watch: this.view(earlier, caller), answer: JSON.parse(earlier.answer) as Answer, ...(earlier.webhookSecret ? { secret: earlier.webhookSecret } : {}) };
   }
 
   list(caller: Caller): WatchView[] {

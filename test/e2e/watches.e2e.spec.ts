@@ -147,6 +147,19 @@ describe('watches', () => {
     expect((await http().get('/notices?limit=500').expect(200)).body.items.filter((n: { watchId: string }) => n.watchId === watchId)).toEqual([]);
   });
 
+  it('a retry with the same Idempotency-Key answers the same watch; the key with another question is refused', async () => {
+    const { figureId } = await figureWithClaim('2019-02-15');
+    const body = { kind: 'figure', figureId, asOf: '2019-03-28', webhookUrl: 'http://127.0.0.1:9/hook' };
+    const first = (await http().post('/watches').set('idempotency-key', 'watch-retry-1').send(body).expect(201)).body;
+    const again = (await http().post('/watches').set('idempotency-key', 'watch-retry-1').send(body).expect(201)).body;
+    expect(again.watch.id).toBe(first.watch.id);
+    expect(again.webhook.secret).toBe(first.webhook.secret);
+    const listed = (await http().get('/watches').expect(200)).body.items.filter((w: { question: { figureId?: string } }) => w.question.figureId === figureId);
+    expect(listed).toHaveLength(1);
+    const refused = await http().post('/watches').set('idempotency-key', 'watch-retry-1').send({ ...body, asOf: '2019-03-29' }).expect(422);
+    expect(refused.body.code).toBe('idempotency-key-reused');
+  });
+
   it('refuses bad questions with the field and the reason, and unknown records with 404', async () => {
     const problem = async (body: Record<string, unknown>, status = 400) => (await http().post('/watches').send(body).expect(status)).body;
     expect((await problem({ kind: 'figure' })).errors).toEqual([expect.objectContaining({ field: 'figureId' })]);
