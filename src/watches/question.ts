@@ -109,8 +109,11 @@ export function describe(question: Question): string {
   }
 }
 
-/** The last day of the world a question reads: events dated after it cannot change its answer. */
+/**
+ * The last day of the world a question reads: events dated after it cannot change its answer. A
+ * timeline's `to` bounds its items, but with asOf its states in effect are read up to asOf.
+ */
 export function lastDayRead(question: Question): string {
-  if (question.kind === 'timeline' && question.to !== undefined && (question.asOf === undefined || question.to < question.asOf)) return question.to;
-  return question.asOf ?? LAST_DAY;
+  if (question.asOf !== undefined) return question.asOf;
+  return (question.kind === 'timeline' ? question.to : undefined) ?? LAST_DAY;
 }

@@ -30,14 +30,16 @@ describe('the question index (which watches an event can reach)', () => {
     const person = item(timeline({ entity: 'Joseph Votel' }));
     const words = item(timeline({ text: 'strike', asOf: '2015-01-01' }));
     const until = item(timeline({ tag: 'raqqa', to: '2016-12-31' }));
+    // With asOf, the states in effect that day are read whatever `to` says.
+    const statesToo = item(timeline({ tag: 'raqqa', to: '2016-12-31', asOf: '2019-03-28' }));
     const fact = item({ kind: 'fact', factId: 'f1', asOf: '2019-03-28' });
-    for (const i of [tagged, person, words, until, fact]) index.add(i);
-    expect(index.reached(factTouch('f2', '2017-06-01', ['tag:raqqa']))).toEqual([tagged]);
-    expect(index.reached(factTouch('f2', '2014-06-01', ['tag:raqqa']))).toEqual([words, tagged, until]);
+    for (const i of [tagged, person, words, until, statesToo, fact]) index.add(i);
+    expect(index.reached(factTouch('f2', '2017-06-01', ['tag:raqqa']))).toEqual([tagged, statesToo]);
+    expect(index.reached(factTouch('f2', '2014-06-01', ['tag:raqqa']))).toEqual([words, tagged, until, statesToo]);
     expect(index.reached(factTouch('f2', '2020-01-01', ['entity:joseph votel']))).toEqual([person]);
     expect(index.reached(factTouch('f1', '2019-03-01', []))).toEqual([fact]);
     // A fact the read models do not know yet reaches every timeline question.
-    expect(index.reached(factTouch('f3', FIRST_DAY, ['*']))).toEqual([words, tagged, until, person]);
+    expect(index.reached(factTouch('f3', FIRST_DAY, ['*']))).toEqual([words, tagged, until, statesToo, person]);
   });
 
   it('forgets removed questions and counts what it holds', () => {
