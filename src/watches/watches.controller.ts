@@ -9,7 +9,7 @@ import { ATOM_CONTENT_TYPE, atomFeed } from './atom';
 import type { SequencedNotice } from './notice';
 import { SSE_HEADERS, SseStreams } from './sse';
 import { WatchEngine } from './watch-engine';
-import { CreateWatchDto, NoticesQueryDto, sequenceOrPosition } from './watches.dto';
+import { CreateWatchDto, NoticesQueryDto, NoticeStreamQueryDto, sequenceOrPosition } from './watches.dto';
 import { WatchesService, type Caller } from './watches.service';
 
 /** Notices an Atom feed holds: the latest ones (older ones stay readable at /watches/:id/notices?after=). */
@@ -84,7 +84,7 @@ export class WatchesController implements BeforeApplicationShutdown {
   @ApiProduces('text/event-stream')
   stream(@Param('id') id: string, @Query() query: NoticesQueryDto, @Headers('last-event-id') lastEventId: string | undefined, @Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
     this.watches.record(id);
-    this.openNoticeStream(id, lastEventId, query.after, request, reply);
+    this.openNoticeStream(id, new Set([id]), lastEventId, query.after, request, reply);
   }
 
   @Get('watches/:id/notices.atom')
@@ -106,11 +106,12 @@ export class WatchesController implements BeforeApplicationShutdown {
     return { items: this.watches.notices(undefined, sequenceOrPosition(query.after, 'after'), query.limit) };
   }
 
+  /** Every watch's notices as they are recorded, or those of `watches` (comma-separated ids) only. */
   @Get('notices/stream')
   @SkipThrottle()
   @ApiProduces('text/event-stream')
-  allStream(@Query() query: NoticesQueryDto, @Headers('last-event-id') lastEventId: string | undefined, @Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
-    this.openNoticeStream(undefined, lastEventId, query.after, request, reply);
+  allStream(@Query() query: NoticeStreamQueryDto, @Headers('last-event-id') lastEventId: string | undefined, @Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+    this.openNoticeStream(undefined, query.watches ? new Set(query.watches.split(',')) : undefined, lastEventId, query.after, request, reply);
   }
 
   @Get('notices.atom')
@@ -141,7 +142,15 @@ export class WatchesController implements BeforeApplicationShutdown {
    * and the engine tells listeners right after its commit, also synchronously), so no notice can
    * be committed between reading the backlog and listening.
    */
-  private openNoticeStream(watchId: string | undefined, lastEventId: string | undefined, after: string | undefined, request: FastifyRequest, reply: FastifyReply): void {
+  private openNoticeStream(
+    /** The watch whose notices are read (checked before: it exists); undefined: every notice, filtered by watchIds. */
+    watchId: string | undefined,
+    watchIds: ReadonlySet<string> | undefined,
+    lastEventId: string | undefined,
+    after: string | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
     const from = sequenceOrPosition(lastEventId, 'Last-Event-ID') ?? sequenceOrPosition(after, 'after');
     if (request.method === 'HEAD') return void reply.headers(SSE_HEADERS).send();
     reply.hijack();
@@ -149,7 +158,7 @@ export class WatchesController implements BeforeApplicationShutdown {
     let last = from ?? -1n;
     const send = (notice: SequencedNotice) => {
       const sequence = BigInt(notice.sequence);
-      if (sequence <= last || (watchId !== undefined && notice.watchId !== watchId)) return true;
+      if (sequence <= last || (watchIds !== undefined && !watchIds.has(notice.watchId))) return true;
       last = sequence;
       return stream.send('notice', notice, notice.sequence);
     };
@@ -157,6 +166,7 @@ export class WatchesController implements BeforeApplicationShutdown {
       for (;;) {
         const page = this.watches.notices(watchId, last, BACKLOG_PAGE);
         if (!page.every(send) || page.length < BACKLOG_PAGE) break;
+        last = BigInt(page[page.length - 1].sequence);
       }
     } else {
       last = BigInt(this.watches.notices(watchId, undefined, 1)[0]?.sequence ?? '-1');

@@ -85,6 +85,12 @@ export class NoticesQueryDto {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit: number = 50;
 }
 
+/** The stream of every watch's notices, or of these watches only (the page follows its own). */
+export class NoticeStreamQueryDto extends NoticesQueryDto {
+  /** Comma-separated watch ids, at most 100. */
+  @IsOptional() @IsString() @MaxLength(4000) @Matches(/^[0-9a-f-]{1,64}(,[0-9a-f-]{1,64}){0,99}$/, { message: '$property must be up to 100 watch ids, comma-separated' }) watches?: string;
+}
+
 /** Last-Event-ID or `after` of a stream: a whole number, checked before the stream opens. */
 export function sequenceOrPosition(value: string | undefined, field: string): bigint | undefined {
   if (value === undefined || value === '') return undefined;

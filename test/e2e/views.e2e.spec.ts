@@ -174,10 +174,22 @@ describe('view subscriptions (SSE)', () => {
     sources.push(source);
     source.addEventListener('notice', (m) => received.push({ id: m.lastEventId, notice: JSON.parse(m.data) }));
     await eventually(() => (received.length === 1 ? true : undefined), 'the missed notice');
+    // The stream of every notice, kept to this watch: another watch's notices stay out of it.
+    const other = figureBody();
+    await http().post('/figures').send(other).expect(201);
+    await http().post('/watches').send({ kind: 'figure', figureId: other.id }).expect(201);
+    const filtered: string[] = [];
+    const all = new EventSource(`${base}/notices/stream?watches=${created.watch.id}`);
+    sources.push(all);
+    all.addEventListener('notice', (m) => filtered.push(JSON.parse(m.data).watchId));
+    await new Promise((resolve) => all.addEventListener('open', resolve));
+    await http().post(`/figures/${other.id}/claims`).send(claimBody({ assertedOn: '2019-01-01', period: undefined })).expect(201);
     await correct(3);
-    await eventually(() => (received.length === 2 ? true : undefined), 'the live notice');
+    await eventually(() => (received.length === 2 && filtered.length === 1 ? true : undefined), 'the live notice');
     expect(received.map((r) => r.notice.after.claims[0].value.value)).toEqual([2, 3]);
     expect(BigInt(received[1].id)).toBeGreaterThan(BigInt(received[0].id));
+    expect(filtered).toEqual([created.watch.id]);
+    await http().get('/notices/stream?watches=not%20an%20id').expect(400);
   });
 
   it('refuses what it cannot stream before the stream opens', async () => {

@@ -106,6 +106,7 @@
             var all = load();
             all[key] = { id: created.watch.id, seen: null };
             save(all);
+            follow();
             render(box, card, figureId, day);
           },
           function (error) {
@@ -150,6 +151,7 @@
         delete all[key];
         save(all);
         delete marked[watch.id];
+        follow();
         render(box, card, figureId, day);
       }
     });
@@ -194,9 +196,19 @@
     });
   }
 
+  var source;
+
+  /** One stream of the notices of this browser's watches, opened again when that set changes. */
   function follow() {
     if (!window.EventSource) return;
-    var source = new EventSource('/notices/stream');
+    var all = load();
+    var ids = Object.keys(all).map(function (key) { return all[key].id; }).sort().slice(0, 100).join(',');
+    if (source && source.ids === ids) return;
+    if (source) source.close();
+    source = undefined;
+    if (!ids) return;
+    source = new EventSource('/notices/stream?watches=' + encodeURIComponent(ids));
+    source.ids = ids;
     source.addEventListener('notice', function (message) {
       try {
         mark(JSON.parse(message.data));
