@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { ReadModels } from '../../src/projections/read-models';
+import { WatchStore } from '../../src/watches/watch-store';
 import { createTestApp } from '../support/app';
 import { claimBody, correctionBody, factBody, figureBody, uniqueId } from '../support/factories';
 import { givenKeys } from '../support/keys';
@@ -97,6 +98,27 @@ describe('watches', () => {
     const [notice, ...more] = await notices(created.watch.id);
     expect(more).toEqual([]);
     expect(notice.before).toEqual(created.answer);
+  });
+
+  it('a commit that fails is evaluated again from the last committed position: one notice, not none or two', async () => {
+    const { figureId, claimId } = await figureWithClaim('2019-02-15');
+    const watchId = await watch({ kind: 'figure', figureId, asOf: '2019-03-28' });
+    const file = app.get(WatchStore);
+    const commit = file.commit;
+    let failures = 1;
+    (file as { commit: WatchStore['commit'] }).commit = (evaluation) => {
+      if (failures-- > 0) throw new Error('disk I/O error (injected)');
+      return commit(evaluation);
+    };
+    try {
+      await http().post(`/figures/${figureId}/claims/${claimId}/corrections`).send(correctionBody({ value: { kind: 'exact', value: 9 } })).expect(200);
+      const found = await notices(watchId);
+      expect(failures).toBeLessThan(0);
+      expect(found).toHaveLength(1);
+      expect(found[0].after.claims[0].value.value).toBe(9);
+    } finally {
+      (file as { commit: WatchStore['commit'] }).commit = commit;
+    }
   });
 
   it('an unrelated write is no notice', async () => {
