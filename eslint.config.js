@@ -44,7 +44,7 @@ module.exports = tseslint.config(
   },
   {
     files: ['src/**/*.ts'],
-    ignores: ['src/domain/**', 'src/projections/**', 'src/event-store/eventstoredb/**', 'src/event-store/sqlite/**'],
+    ignores: ['src/domain/**', 'src/projections/**', 'src/event-store/eventstoredb/**', 'src/event-store/sqlite/**', 'src/watches/watch-store.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: drivers() }] },
   },
   { files: ['**/*.js'], rules: { '@typescript-eslint/no-require-imports': 'off' } },

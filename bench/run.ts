@@ -7,6 +7,7 @@ import { http } from './http';
 import { rebuildFigure, serviceMemory } from './rebuild';
 import { storeAppends } from './store-appends';
 import { subscriptions } from './subscriptions';
+import { watches } from './watches';
 import { codeVersion, machine, versions, type Mode } from './support/env';
 import { table, type Row } from './support/report';
 
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
       return [await rebuildFigure(mode, largest), await serviceMemory(mode, largest)];
     });
     await step('5 subscriptions', () => subscriptions(mode));
+    await step('6 watches', () => watches(mode));
   } finally {
     const seconds = (Date.now() - started) / 1000;
     const text = `${header}\n\n${table(rows)}\n\ntotal ${seconds.toFixed(0)} s (${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(0)} s`).join(', ')})`;

@@ -13,6 +13,7 @@ import { HealthModule } from './health/health.module';
 import { IntegrityModule } from './integrity/integrity.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 import { UiModule } from './ui/ui.module';
+import { WatchesModule } from './watches/watches.module';
 
 @Module({})
 export class AppModule {
@@ -44,6 +45,7 @@ export class AppModule {
         GrpcModule,
         AdminModule,
         ExportModule,
+        WatchesModule,
       ],
     };
   }

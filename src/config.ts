@@ -26,6 +26,17 @@ export interface AnnalsConfig {
   readonly auth: AuthConfig;
   /** EventStoreDB's gRPC API over the store (src/grpc): off unless ANNALS_GRPC_PORT is set. */
   readonly grpc?: GrpcConfig;
+  /** Watches (src/watches): their durable file and webhook delivery. */
+  readonly watches?: WatchesConfig;
+}
+
+export interface WatchesConfig {
+  /** ANNALS_WATCHES_PATH; unset: watches.db in the data dir (':memory:' beside a ':memory:' log). */
+  readonly path?: string;
+  readonly webhookRetryBaseMs: number;
+  readonly webhookRetryMaxMs: number;
+  readonly webhookMaxAttempts: number;
+  readonly webhookTimeoutMs: number;
 }
 
 /** Access control, rate limits and browser security (README "Access control"). */
@@ -102,6 +113,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AnnalsConfig {
       },
     },
     grpc: grpcConfig(env),
+    watches: {
+      path: env.ANNALS_WATCHES_PATH || undefined,
+      webhookRetryBaseMs: integer(env, 'ANNALS_WEBHOOK_RETRY_BASE_MS', 1000),
+      webhookRetryMaxMs: integer(env, 'ANNALS_WEBHOOK_RETRY_MAX_MS', 3_600_000),
+      webhookMaxAttempts: integer(env, 'ANNALS_WEBHOOK_MAX_ATTEMPTS', 20),
+      webhookTimeoutMs: integer(env, 'ANNALS_WEBHOOK_TIMEOUT_MS', 10_000),
+    },
   };
 }
 

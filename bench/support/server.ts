@@ -6,6 +6,7 @@ import { CommandGateway } from '../../src/api/command-gateway';
 import { RecordFactDto } from '../../src/api/dto/fact.dto';
 import { AssertClaimDto } from '../../src/api/dto/figure.dto';
 import { ClocksDto, TimelineQueryDto } from '../../src/api/dto/query.dto';
+import { ANNALS_CONFIG, loadConfig } from '../../src/config';
 import { configureApp } from '../../src/configure-app';
 import { factDecider } from '../../src/domain/fact/fact';
 import type { SqliteSynchronous } from '../../src/event-store/sqlite/sqlite-event-store';
@@ -57,7 +58,8 @@ class BareController {
   }
 }
 
-@Module({ controllers: [BareController] })
+// configureApp's security headers read the typed config (CORS origins, TLS): the defaults, as the real app has them.
+@Module({ controllers: [BareController], providers: [{ provide: ANNALS_CONFIG, useValue: loadConfig({}) }] })
 class BareModule {}
 
 async function bareApp(): Promise<NestFastifyApplication> {

@@ -305,6 +305,85 @@ const INTEGRITY_CONTENTS: Record<string, Record<string, Schema>> = {
   },
 };
 
+const question = obj(
+  {
+    kind: str(undefined, { enum: ['figure', 'fact', 'timeline'] }),
+    figureId: str(),
+    factId: str(),
+    asOf: str('YYYY-MM-DD'),
+    tag: str(),
+    entity: str(),
+    text: str(),
+    from: str(),
+    to: str(),
+    limit: { type: 'integer' },
+  },
+  ['kind'],
+  { description: 'the saved question: a figure, a fact or a timeline query, as of a day' },
+);
+const answer = { type: 'object', description: 'the answer the question gives: the same JSON as the read it names (see `path`)' };
+const watch = obj(
+  {
+    id: str(),
+    title: nullable(str()),
+    owner: str('the key name that made it'),
+    question,
+    description: str(),
+    path: str('the API path that answers the same question now'),
+    createdAt: str(undefined, { format: 'date-time' }),
+    answerHash: str(),
+    answeredAt: str('the log position of the stored answer'),
+    webhook: nullable(obj({ url: str('shown to its owner and admins only'), delivery: { type: 'object' } }, ['delivery'])),
+  },
+  ['id', 'title', 'owner', 'question', 'description', 'path', 'createdAt', 'answerHash', 'answeredAt', 'webhook'],
+);
+const notice = obj(
+  {
+    id: str('also the webhook-id of its deliveries'),
+    sequence: str('its place in the notice log; feeds resume after it'),
+    watchId: str(),
+    title: nullable(str()),
+    question,
+    path: str(),
+    summary: str(),
+    previousPosition: str(),
+    position: str(),
+    recordedAt: str(undefined, { format: 'date-time' }),
+    events: arr(obj({ position: str(), id: str(), type: str(), streamId: str(), actor: nullable(str()), onBehalfOf: str(), reason: nullable(str()), recordedAt: str(undefined, { format: 'date-time' }) }, ['position', 'id', 'type', 'streamId', 'actor', 'reason', 'recordedAt'])),
+    moreEvents: { type: 'integer' },
+    actors: arr(str()),
+    reasons: arr(str()),
+    changes: arr(obj({ op: str(undefined, { enum: ['add', 'remove', 'replace'] }), path: str('a JSON Pointer into the answer'), before: {}, after: {} }, ['op', 'path'])),
+    before: answer,
+    after: answer,
+    beforeHash: str(),
+    afterHash: str(),
+  },
+  ['id', 'sequence', 'watchId', 'question', 'path', 'summary', 'position', 'recordedAt', 'events', 'changes', 'before', 'after'],
+);
+const eventStream = (what: string): Record<string, Schema> => ({ 'text/event-stream': str(`server-sent events: ${what}; each id is a log position (views) or a notice sequence (notices), for Last-Event-ID`) });
+const atom = { 'application/atom+xml': str('an Atom 1.0 feed of the notices') };
+/** Watches and view streams (src/watches). */
+const WATCH_CONTENTS: Record<string, Record<string, Schema>> = {
+  'post /watches': {
+    'application/json': obj(
+      { watch, answer, webhook: obj({ url: str(), secret: str('whsec_…: the Standard Webhooks signing secret, shown once'), note: str() }, ['url', 'secret']) },
+      ['watch', 'answer'],
+    ),
+  },
+  'get /watches': { 'application/json': obj({ items: arr(watch) }, ['items']) },
+  'get /watches/{id}': { 'application/json': obj({ watch, answer }, ['watch', 'answer']) },
+  'get /watches/{id}/notices': { 'application/json': obj({ items: arr(notice) }, ['items']) },
+  'get /watches/{id}/notices/stream': eventStream("the watch's notices"),
+  'get /watches/{id}/notices.atom': atom,
+  'get /notices': { 'application/json': obj({ items: arr(notice) }, ['items']) },
+  'get /notices/stream': eventStream('the notices of every watch, or of those named'),
+  'get /notices.atom': atom,
+  'get /views/figures/{id}': eventStream("the figure's answer, again whenever an event changes it"),
+  'get /views/facts/{id}': eventStream("the fact's answer, again whenever an event changes it"),
+  'get /views/timeline': eventStream("the timeline query's answer, again whenever an event changes it"),
+};
+
 /** Each operation's success answer, by "METHOD path". */
 const ANSWERS: Record<string, Schema> = {
   'post /facts': ref('WriteResult'),
@@ -339,6 +418,7 @@ const CONTENTS: Record<string, Record<string, Schema>> = {
     'application/json': { type: 'object', description: 'the facts as TimelineJS3 JSON' },
   },
   ...INTEGRITY_CONTENTS,
+  ...WATCH_CONTENTS,
 };
 
 const source = { publisher: 'The National', title: 'Anti-ISIS coalition admits 1,257 civilians killed since 2014', url: 'https://www.thenational.ae/', publishedOn: '[2019-03-28..2019-03-31]' };

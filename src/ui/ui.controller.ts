@@ -44,6 +44,7 @@ const FILES = {
   page: { file: 'index.html', type: 'text/html; charset=utf-8' },
   style: { file: 'annals.css', type: 'text/css; charset=utf-8' },
   script: { file: 'annals.js', type: 'text/javascript; charset=utf-8' },
+  watches: { file: 'watches.js', type: 'text/javascript; charset=utf-8' },
 } as const;
 
 function load(file: string, type: string): Asset {
@@ -77,6 +78,7 @@ export class UiController {
     page: load(FILES.page.file, FILES.page.type),
     style: load(FILES.style.file, FILES.style.type),
     script: load(FILES.script.file, FILES.script.type),
+    watches: load(FILES.watches.file, FILES.watches.type),
   };
 
   @Get()
@@ -92,6 +94,12 @@ export class UiController {
   @Get('ui/annals.js')
   script(@Headers('if-none-match') ifNoneMatch: string | undefined, @Headers('accept-encoding') encodings: string | undefined, @Res() reply: FastifyReply): void {
     this.send(this.assets.script, ifNoneMatch, encodings, reply);
+  }
+
+  /** Watches on the page (src/watches): a file of its own, so that the page can be redone around it. */
+  @Get('ui/watches.js')
+  watchesScript(@Headers('if-none-match') ifNoneMatch: string | undefined, @Headers('accept-encoding') encodings: string | undefined, @Res() reply: FastifyReply): void {
+    this.send(this.assets.watches, ifNoneMatch, encodings, reply);
   }
 
   private send(asset: Asset, ifNoneMatch: string | undefined, encodings: string | undefined, reply: FastifyReply): void {

@@ -1,0 +1,77 @@
+import type { RecordedEvent } from '../event-store/event-store';
+import type { AnswerChange } from './answer-diff';
+import type { Answer, Question } from './question';
+
+/** An event that reached the question between the two answers, with who wrote it and why. */
+export interface NoticeEvent {
+  readonly position: string;
+  readonly id: string;
+  readonly type: string;
+  readonly streamId: string;
+  readonly actor: string | null;
+  readonly onBehalfOf?: string;
+  readonly reason: string | null;
+  readonly recordedAt: string;
+}
+
+/**
+ * A change notice: the same question gave a different answer. `changes` is value by value (JSON
+ * Pointers into the answer); `before` and `after` are the two answers whole. `events` are those,
+ * after the previous answer's position, that can reach the question (see reach.ts): the ones that
+ * changed it are among them; `actors` and `reasons` gather theirs.
+ */
+export interface Notice {
+  readonly id: string;
+  readonly watchId: string;
+  readonly title: string | null;
+  readonly question: Question;
+  /** The API path that answers the same question now. */
+  readonly path: string;
+  readonly summary: string;
+  /** The log positions the answers are at. */
+  readonly previousPosition: string;
+  readonly position: string;
+  readonly recordedAt: string;
+  readonly events: NoticeEvent[];
+  /** How many more reached it than `events` lists (a long catch-up after downtime). */
+  readonly moreEvents: number;
+  readonly actors: string[];
+  readonly reasons: string[];
+  readonly changes: AnswerChange[];
+  readonly before: Answer;
+  readonly after: Answer;
+  readonly beforeHash: string;
+  readonly afterHash: string;
+}
+
+/** A notice as read back: with its place in the notice log, which feeds resume from. */
+export type SequencedNotice = Notice & { readonly sequence: string };
+
+export const MAX_NOTICE_EVENTS = 100;
+
+export function noticeEvent(event: RecordedEvent): NoticeEvent {
+  const metadata = event.metadata as { actor?: unknown; reason?: unknown; onBehalfOf?: unknown };
+  return {
+    position: event.position.toString(),
+    id: event.id,
+    type: event.type,
+    streamId: event.streamId,
+    actor: typeof metadata.actor === 'string' ? metadata.actor : null,
+    ...(typeof metadata.onBehalfOf === 'string' ? { onBehalfOf: metadata.onBehalfOf } : {}),
+    reason: typeof metadata.reason === 'string' ? metadata.reason : null,
+    recordedAt: event.recordedAt.toISOString(),
+  };
+}
+
+/** "3 values changed by ClaimCorrected (desk-jane: the report said 1,300)". */
+export function summaryOf(changes: readonly AnswerChange[], events: readonly NoticeEvent[]): string {
+  const types = [...new Set(events.map((e) => e.type))].join(', ');
+  const who = events
+    .filter((e) => e.actor || e.reason)
+    .map((e) => [e.actor, e.reason].filter(Boolean).join(': '))
+    .filter((text, i, all) => all.indexOf(text) === i)
+    .slice(0, 3)
+    .join('; ');
+  const count = changes.length === 1 && changes[0].path === '' ? 'the answer changed' : `${changes.length} value${changes.length === 1 ? '' : 's'} changed`;
+  return `${count}${types ? ` by ${types}` : ''}${who ? ` (${who})` : ''}`;
+}

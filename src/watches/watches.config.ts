@@ -1,0 +1,18 @@
+import { join } from 'node:path';
+import type { AnnalsConfig } from '../config';
+import type { WebhookConfig } from './webhook-dispatcher';
+
+/** watches.db in the data directory; beside a ':memory:' log (tests, benchmarks) in memory too: positions of another log would mean nothing. */
+export function watchesPath(config: AnnalsConfig): string {
+  return config.watches?.path ?? (config.sqlitePath === ':memory:' ? ':memory:' : join(config.dataDir, 'watches.db'));
+}
+
+export function webhookConfig(config: AnnalsConfig): WebhookConfig {
+  const w = config.watches;
+  return {
+    retryBaseMs: w?.webhookRetryBaseMs ?? 1000,
+    retryMaxMs: w?.webhookRetryMaxMs ?? 3_600_000,
+    maxAttempts: w?.webhookMaxAttempts ?? 20,
+    timeoutMs: w?.webhookTimeoutMs ?? 10_000,
+  };
+}

@@ -1,0 +1,101 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { IsRecordId } from '../api/dto/common.dto';
+import { RequestValidationError } from '../api/problem';
+import { isoDay } from '../domain/valid-time';
+import { QUESTION_KINDS, type Question } from './question';
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const DAY_MESSAGE = '$property must be a day written YYYY-MM-DD';
+const SEQUENCE = /^\d{1,19}$/;
+
+/** The world's day a question is asked as of; no knownAt: views and watches follow the record as it is now. */
+export class ViewClocksDto {
+  @IsOptional() @Matches(DAY, { message: DAY_MESSAGE }) asOf?: string;
+}
+
+/** The timeline's filters, as GET /timeline takes them (its first page). */
+export class TimelineViewDto extends ViewClocksDto {
+  @IsOptional() @Matches(DAY, { message: DAY_MESSAGE }) from?: string;
+  @IsOptional() @Matches(DAY, { message: DAY_MESSAGE }) to?: string;
+  @IsOptional() @IsString() @MaxLength(100) tag?: string;
+  @IsOptional() @IsString() @MaxLength(200) entity?: string;
+  @IsOptional() @IsString() @MaxLength(200) text?: string;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit: number = 50;
+}
+
+const TIMELINE_ONLY = ['tag', 'entity', 'text', 'from', 'to', 'limit'] as const;
+
+/**
+ * A watch: which question (kind and its id or filters, asOf), an optional title, and an optional
+ * webhook to deliver its notices to (signed with a secret shown once, in the answer to this request).
+ */
+export class CreateWatchDto {
+  @IsIn(QUESTION_KINDS) kind!: Question['kind'];
+  @ValidateIf((o: CreateWatchDto) => o.kind === 'figure' || o.figureId !== undefined) @IsString() @IsRecordId() figureId?: string;
+  @ValidateIf((o: CreateWatchDto) => o.kind === 'fact' || o.factId !== undefined) @IsString() @IsRecordId() factId?: string;
+  @IsOptional() @Matches(DAY, { message: DAY_MESSAGE }) asOf?: string;
+  @IsOptional() @Matches(DAY, { message: DAY_MESSAGE }) from?: string;
+  @IsOptional() @Matches(DAY, { message: DAY_MESSAGE }) to?: string;
+  @IsOptional() @IsString() @MaxLength(100) tag?: string;
+  @IsOptional() @IsString() @MaxLength(200) entity?: string;
+  @IsOptional() @IsString() @MaxLength(200) text?: string;
+  @IsOptional() @IsInt() @Min(1) @Max(500) limit?: number;
+  @IsOptional() @IsString() @MaxLength(200) title?: string;
+  /** Where to POST each notice (http or https). */
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }, { message: '$property must be an http or https URL' })
+  webhookUrl?: string;
+
+  toQuestion(): Question {
+    const extra = (fields: readonly (keyof CreateWatchDto)[]) => {
+      const given = fields.filter((f) => this[f] !== undefined);
+      if (given.length > 0) throw new RequestValidationError(given.map((field) => ({ field, reason: `does not apply to a ${this.kind} watch` })));
+    };
+    const asOf = this.asOf === undefined ? {} : { asOf: isoDay(this.asOf, 'asOf') };
+    switch (this.kind) {
+      case 'figure':
+        extra(['factId', ...TIMELINE_ONLY]);
+        return { kind: 'figure', figureId: this.figureId as string, ...asOf };
+      case 'fact':
+        extra(['figureId', ...TIMELINE_ONLY]);
+        return { kind: 'fact', factId: this.factId as string, ...asOf };
+      case 'timeline':
+        extra(['figureId', 'factId']);
+        return timelineQuestion({ ...this, limit: this.limit ?? 50 });
+    }
+  }
+}
+
+export function timelineQuestion(filters: Omit<TimelineViewDto, 'limit'> & { limit: number }): Question {
+  const question: Record<string, unknown> = { kind: 'timeline' };
+  for (const key of ['asOf', 'tag', 'entity', 'text', 'from', 'to'] as const) {
+    const value = filters[key];
+    if (value !== undefined) question[key] = key === 'asOf' || key === 'from' || key === 'to' ? isoDay(value, key) : value;
+  }
+  question.limit = filters.limit;
+  return question as unknown as Question;
+}
+
+export class NoticesQueryDto {
+  /** Notices after this sequence number (a notice's `sequence`); absent: the latest ones. */
+  @IsOptional() @Matches(SEQUENCE, { message: '$property must be a notice sequence number' }) after?: string;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit: number = 50;
+}
+
+/** The stream of every watch's notices, or of these watches only (the page follows its own). */
+export class NoticeStreamQueryDto extends NoticesQueryDto {
+  /** Comma-separated watch ids, at most 100. */
+  @IsOptional() @IsString() @MaxLength(4000) @Matches(/^[0-9a-f-]{1,64}(,[0-9a-f-]{1,64}){0,99}$/, { message: '$property must be up to 100 watch ids, comma-separated' }) watches?: string;
+}
+
+/** Last-Event-ID or `after` of a stream: a whole number, checked before the stream opens. */
+export function sequenceOrPosition(value: string | undefined, field: string): bigint | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!SEQUENCE.test(value) || BigInt(value) > 2n ** 63n - 1n) {
+    throw new RequestValidationError([{ field, reason: 'must be a whole number from 0 to 9223372036854775807' }]);
+  }
+  return BigInt(value);
+}

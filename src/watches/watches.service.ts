@@ -1,0 +1,183 @@
+import { randomUUID } from 'node:crypto';
+import { problem, ProblemError } from '../api/problem';
+import { notFound } from '../domain/errors';
+import { idFromKey, IdempotencyKeyReusedError } from '../event-store/handle-command';
+import type { FigureQueries } from '../projections/figures/figures.queries';
+import type { TimelineQueries } from '../projections/timeline/timeline.queries';
+import { storedAnswer } from './answer-diff';
+import type { SequencedNotice } from './notice';
+import type { AppliedPosition } from '../projections/applied-position';
+import { answerOf, describe, pathOf, type Answer, type Question } from './question';
+import type { WatchEngine } from './watch-engine';
+import type { StoredNotice, WatchRecord, WatchStore } from './watch-store';
+import { newWebhookSecret } from './webhook-dispatcher';
+
+export interface NewWatch {
+  readonly question: Question;
+  readonly owner: string;
+  readonly title?: string;
+  readonly webhookUrl?: string;
+  /** A retry with the same key answers the watch it made (its secret too: only the same owner can send it), never a second one. */
+  readonly idempotencyKey?: string;
+}
+
+/** A watch as the API and the command line show it; the webhook's URL only to its owner (and admins), its secret never. */
+export interface WatchView {
+  readonly id: string;
+  readonly title: string | null;
+  readonly owner: string;
+  readonly question: Question;
+  readonly description: string;
+  /** The API path that answers the same question now. */
+  readonly path: string;
+  readonly createdAt: string;
+  readonly answerHash: string;
+  /** The log position the stored answer is at. */
+  readonly answeredAt: string;
+  readonly webhook: { readonly url?: string; readonly delivery: ReturnType<WatchStore['deliveryStatus']> } | null;
+}
+
+/** Who asks: owners may delete their watches and see their webhooks; admins may do so for every watch. */
+export interface Caller {
+  readonly name: string;
+  readonly admin: boolean;
+}
+
+export class ForbiddenWatchError extends ProblemError {
+  constructor(detail: string) {
+    super(problem(403, 'watch.forbidden', 'Not your watch', detail));
+  }
+}
+
+/** The read models are behind the watches (after a restart): answered 503, try again shortly. */
+export class ServiceBehindError extends ProblemError {
+  constructor(detail: string) {
+    super(problem(503, 'watch.read-models-behind', 'Read models behind', detail));
+  }
+}
+
+/** Creating, reading and deleting watches: the API and the command line (on a data directory) share it. */
+export class WatchesService {
+  constructor(
+    private readonly store: WatchStore,
+    private readonly figures: FigureQueries,
+    private readonly timeline: TimelineQueries,
+    private readonly applied: AppliedPosition,
+    /** The running engine (the server); absent on the command line. */
+    private readonly engine?: WatchEngine,
+    private readonly waitMs = 5000,
+  ) {}
+
+  /** 404 unless the figure or fact exists now: a watch of a mistyped id would never say anything. */
+  assertExists(question: Question): void {
+    if (question.kind === 'figure' && !this.figures.figure(question.figureId)) throw notFound(`figure ${question.figureId} not found`, 'figureId');
+    if (question.kind === 'fact' && !this.timeline.fact(question.factId)) throw notFound(`fact ${question.factId} not found`, 'factId');
+  }
+
+  /** Stores the question with the answer it gives now; answers the watch, that answer and (once) the webhook secret. */
+  async create(input: NewWatch): Promise<{ watch: WatchView; answer: Answer; secret?: string }> {
+    const id = input.idempotencyKey === undefined ? randomUUID() : idFromKey(input.idempotencyKey, `watch:${input.owner}`, 0);
+    const earlier = input.idempotencyKey === undefined ? undefined : this.store.get(id);
+    if (earlier) return this.retried(earlier, input);
+    // The answer must be read from read models holding every event evaluated so far (after a restart
+    // they may be behind the watches): events in between would be skipped for this watch.
+    const evaluated = this.engine?.evaluated ?? this.store.position() ?? -1n;
+    if (!(await this.applied.waitFor(evaluated, this.waitMs))) {
+      throw new ServiceBehindError(`the read models have not reached position ${evaluated} yet; try again shortly`);
+    }
+    // Synchronous from here: the answer and its position belong together.
+    this.assertExists(input.question);
+    const position = this.applied.position;
+    const answer = answerOf(input.question, this.figures, this.timeline);
+    const { text, hash } = storedAnswer(answer);
+    // A new file: the server's engine goes on from here, not from the log's head when it starts.
+    if (this.store.position() === undefined) this.store.setPosition(position);
+    const secret = input.webhookUrl ? newWebhookSecret() : undefined;
+    const record: WatchRecord = {
+      id,
+      owner: input.owner,
+      title: input.title ?? null,
+      question: input.question,
+      webhookUrl: input.webhookUrl ?? null,
+      webhookSecret: secret ?? null,
+      createdAt: new Date().toISOString(),
+      deletedAt: null,
+      answer: text,
+      answerHash: hash,
+      evaluatedUpTo: position,
+    };
+    this.store.insert(record);
+    this.engine?.add({
+      id: record.id,
+      question: record.question,
+      title: record.title,
+      webhookUrl: record.webhookUrl,
+      hash: record.answerHash,
+      evaluatedUpTo: record.evaluatedUpTo,
+    });
+    return { watch: this.view(record, { name: input.owner, admin: false }), answer, ...(secret ? { secret } : {}) };
+  }
+
+  private retried(earlier: WatchRecord, input: NewWatch): { watch: WatchView; answer: Answer; secret?: string } {
+    const same =
+      earlier.deletedAt === null &&
+      JSON.stringify(earlier.question) === JSON.stringify(input.question) &&
+      earlier.title === (input.title ?? null) &&
+      earlier.webhookUrl === (input.webhookUrl ?? null);
+    if (!same) throw new IdempotencyKeyReusedError(input.idempotencyKey as string);
+    const caller = { name: input.owner, admin: false };
+    return { watch: this.view(earlier, caller), answer: JSON.parse(earlier.answer) as Answer, ...(earlier.webhookSecret ? { secret: earlier.webhookSecret } : {}) };
+  }
+
+  list(caller: Caller): WatchView[] {
+    return this.store.active().map((record) => this.view(record, caller));
+  }
+
+
+  get(id: string, caller: Caller): { watch: WatchView; answer: Answer } {
+    const record = this.record(id);
+    return { watch: this.view(record, caller), answer: JSON.parse(record.answer) as Answer };
+  }
+
+  remove(id: string, caller: Caller): void {
+    const record = this.record(id);
+    if (record.owner !== caller.name && !caller.admin) {
+      throw new ForbiddenWatchError(`watch ${id} belongs to ${record.owner}: only its owner or an admin may delete it`);
+    }
+    this.store.remove(id, new Date().toISOString());
+    this.engine?.remove(id);
+  }
+
+  /** 404 for an unknown or deleted watch. */
+  record(id: string): WatchRecord {
+    const record = this.store.get(id);
+    if (!record || record.deletedAt !== null) throw notFound(`watch ${id} not found`, 'id');
+    return record;
+  }
+
+  notices(watchId: string | undefined, after: bigint | undefined, limit: number): SequencedNotice[] {
+    if (watchId !== undefined) this.record(watchId);
+    const rows = after === undefined ? this.store.latestNotices(watchId, limit).reverse() : this.store.notices(watchId, after, limit);
+    return rows.map(sequenced);
+  }
+
+  private view(record: Pick<WatchRecord, 'id' | 'title' | 'owner' | 'question' | 'createdAt' | 'answerHash' | 'evaluatedUpTo' | 'webhookUrl'>, caller: Caller): WatchView {
+    const mine = caller.admin || caller.name === record.owner;
+    return {
+      id: record.id,
+      title: record.title,
+      owner: record.owner,
+      question: record.question,
+      description: describe(record.question),
+      path: pathOf(record.question),
+      createdAt: record.createdAt,
+      answerHash: record.answerHash,
+      answeredAt: record.evaluatedUpTo.toString(),
+      webhook: record.webhookUrl ? { ...(mine ? { url: record.webhookUrl } : {}), delivery: this.store.deliveryStatus(record.id) } : null,
+    };
+  }
+}
+
+export function sequenced(row: StoredNotice): SequencedNotice {
+  return { ...(JSON.parse(row.body) as Omit<SequencedNotice, 'sequence'>), sequence: row.sequence.toString() };
+}
