@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildDatasets, growth } from './growth';
+import { figureWrites } from './figure-writes';
 import { http } from './http';
 import { rebuildFigure, serviceMemory } from './rebuild';
 import { storeAppends } from './store-appends';
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
   };
   try {
     await step('1 store appends', () => storeAppends(mode));
+    await step('1b figure writes', () => figureWrites(mode));
     await step('2 http', () => http(mode));
     let datasets: Awaited<ReturnType<typeof buildDatasets>> = [];
     await step('3 datasets (generate + rebuild)', async () => {

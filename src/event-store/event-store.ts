@@ -88,6 +88,11 @@ export interface EventStore {
   appendToStream(stream: string, events: readonly EventData[], options?: AppendOptions): Promise<AppendResult>;
   /** Throws StreamNotFoundError when the stream has no events. */
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /**
+   * The event with this id, or undefined. Optional: an adapter with an index by id offers it, and
+   * callers fall back to reading the stream where it is missing (EventStoreDB has no such index).
+   */
+  readEvent?(id: string): Promise<RecordedEvent | undefined>;
   /** User events only (no system events). */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   subscribeToAll(options?: SubscribeToAllOptions): Subscription;

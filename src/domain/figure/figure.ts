@@ -1,3 +1,4 @@
+import { Map as PersistentMap } from 'immutable';
 import { correctionOf } from '../correction';
 import type { Decider } from '../decider';
 import { conflict, invalid, notFound } from '../errors';
@@ -38,7 +39,14 @@ export type ClaimState =
 
 export type FigureState =
   | { readonly status: 'none' }
-  | { readonly status: 'defined'; readonly figure: FigureDefined; readonly claims: ReadonlyMap<string, ClaimState> };
+  | { readonly status: 'defined'; readonly figure: FigureDefined; readonly claims: ClaimsById };
+
+/**
+ * A persistent map: setting a claim shares the rest of the map with the state before it, so a fold
+ * over a figure's history is linear, not quadratic, and every state it passes through stays valid.
+ */
+export type ClaimsById = PersistentMap<string, ClaimState>;
+export const claimsById = (entries: Iterable<readonly [string, ClaimState]> = []): ClaimsById => PersistentMap(entries as Iterable<[string, ClaimState]>);
 
 export const initialFigureState: FigureState = { status: 'none' };
 
@@ -47,7 +55,7 @@ export const figureStream = (figureId: string): string => `figure-${figureId}`;
 /** Total, like evolveFact: an impossible or unknown event leaves the state as it is. */
 export function evolveFigure(state: FigureState, event: FigureEvent): FigureState {
   if (event.type === 'FigureDefined') {
-    return state.status === 'none' ? { status: 'defined', figure: event.data, claims: new Map() } : state;
+    return state.status === 'none' ? { status: 'defined', figure: event.data, claims: claimsById() } : state;
   }
   if (state.status !== 'defined') return state;
   const current = state.claims.get(event.data.claimId);
@@ -219,5 +227,5 @@ function liveClaim(state: FigureState, figureId: string, claimId: string): Claim
 }
 
 function withClaim(state: Extract<FigureState, { status: 'defined' }>, claim: ClaimState): FigureState {
-  return { ...state, claims: new Map(state.claims).set(claim.claim.claimId, claim) };
+  return { ...state, claims: state.claims.set(claim.claim.claimId, claim) };
 }

@@ -224,6 +224,12 @@ export class SqliteEventStore implements EventStore {
     return rows.map(toRecordedEvent);
   }
 
+  async readEvent(id: string): Promise<RecordedEvent | undefined> {
+    this.assertOpen();
+    const row = this.statements.eventById.get(String(id).toLowerCase()) as EventRow | undefined;
+    return row && toRecordedEvent(row);
+  }
+
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     this.assertOpen();
     return this.readAllSync(options);
@@ -367,6 +373,7 @@ function prepareStatements(db: Database.Database) {
     lastRevision: prepare('SELECT max(revision) AS revision FROM events WHERE stream_id = ?').pluck(),
     lastEvent: prepare('SELECT revision, type, data, metadata FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
     byId: prepare('SELECT stream_id, revision, position FROM events WHERE id = ?'),
+    eventById: prepare(`SELECT ${COLUMNS} FROM events WHERE id = ?`),
     head: prepare('SELECT max(position) FROM events').pluck(),
     lastRecordedAt: prepare('SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1').pluck(),
     streamForwards: prepare(

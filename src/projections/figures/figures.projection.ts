@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '../../event-store/event-store';
-import { evolveFigure, type ClaimState, type FigureState } from '../../domain/figure/figure';
+import { claimsById, evolveFigure, type ClaimState, type FigureState } from '../../domain/figure/figure';
 import { isFigureEvent, type ClaimAsserted, type FigureDefined, type FigureEvent } from '../../domain/figure/figure.events';
 import { parseDate } from '../../domain/valid-time';
 import type { Projection } from '../projection';
@@ -20,7 +20,7 @@ interface CurrentClaim {
  * claim: the projection never loads a whole figure, and the rule stays in one place.
  */
 function nextClaim(before: ClaimState | undefined, event: Exclude<FigureEvent, { type: 'FigureDefined' }>): ClaimState | undefined {
-  const claims = new Map(before ? [[before.claim.claimId, before]] : []);
+  const claims = claimsById(before ? [[before.claim.claimId, before]] : []);
   const state: FigureState = { status: 'defined', figure: {} as FigureDefined, claims };
   const next = evolveFigure(state, event);
   return next === state || next.status !== 'defined' ? before : next.claims.get(event.data.claimId);

@@ -1,4 +1,4 @@
-import { figureDecider, figureStream, type CorrectClaim, type RetractClaim } from '../../../src/domain/figure/figure';
+import { claimsById, figureDecider, figureStream, type CorrectClaim, type RetractClaim } from '../../../src/domain/figure/figure';
 import { claimValueBounds, type ClaimAsserted, type FigureEvent } from '../../../src/domain/figure/figure.events';
 import { because, deciderSpec, stateAfter } from '../../support/given-when-then';
 import { assertClaim, claimAsserted, claimData, defineFigure, figureData, figureDefined, source } from './factories';
@@ -200,7 +200,7 @@ describe('figure state', () => {
     expect(state).toEqual({
       status: 'defined',
       figure: figureData(),
-      claims: new Map([
+      claims: claimsById([
         [claimId, { status: 'retracted', claim: claimData({ assertedOn: '2019-03' }) }],
         [airwars.claimId, { status: 'asserted', claim: claimData(airwars) }],
       ]),
