@@ -1,5 +1,5 @@
 import type { JsonObject, RecordedEvent } from '../event-store/event-store';
-import { canonicalJson, sha256 } from './canonical-json';
+import { canonicalJson, CanonicalText, sha256 } from './canonical-json';
 
 /**
  * The per-stream hash chain. Each event's metadata carries `prevHash` (the hash of its stream's
@@ -18,7 +18,8 @@ export interface HashableEvent {
   readonly streamId: string;
   readonly revision: bigint;
   readonly type: string;
-  readonly data: JsonObject;
+  /** The data, or its canonical JSON when the writer has it already. */
+  readonly data: JsonObject | CanonicalText;
   readonly metadata: JsonObject;
 }
 
@@ -57,7 +58,7 @@ export function chainEvents(
   streamId: string,
   firstRevision: bigint,
   prevHash: string | null,
-  events: readonly { type: string; data: JsonObject; metadata: JsonObject }[],
+  events: readonly { type: string; data: JsonObject | CanonicalText; metadata: JsonObject }[],
 ): JsonObject[] {
   let previous = prevHash;
   return events.map((event, i) => {

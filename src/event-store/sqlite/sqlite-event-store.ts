@@ -16,6 +16,7 @@ import {
   WrongExpectedVersionError,
 } from '../event-store';
 import { validateAppend, validateExpectedRevision, validateStreamName } from '../validate-append';
+import { canonicalJson, CanonicalText } from '../../integrity/canonical-json';
 import { chainEvents, chainHeadOf } from '../../integrity/event-hash';
 import { SCHEMA } from './schema';
 import { SqliteSubscription } from './sqlite-subscription';
@@ -84,9 +85,12 @@ export class SqliteEventStore implements EventStore {
   async appendToStream(stream: string, events: readonly EventData[], options: AppendOptions = {}): Promise<AppendResult> {
     this.assertOpen();
     const encoded = validateAppend(stream, events);
+    // The data's canonical form is taken now, from the same value and at the same moment as its
+    // stored JSON (a caller changing the object later changes neither); the chain hashes it in the transaction.
+    const canonical = events.map((event) => new CanonicalText(canonicalJson(event.data)));
     const expected = validateExpectedRevision(options.expectedRevision ?? 'any');
     return new Promise((resolve, reject) => {
-      this.pending.push({ run: () => this.appendTransaction(stream, events, encoded, expected), resolve, reject });
+      this.pending.push({ run: () => this.appendTransaction(stream, events, encoded, canonical, expected), resolve, reject });
       if (this.pending.length === 1) setImmediate(() => this.commitPending());
     });
   }
@@ -138,6 +142,7 @@ export class SqliteEventStore implements EventStore {
     stream: string,
     events: readonly EventData[],
     encoded: { data: string; metadata: string }[],
+    canonical: CanonicalText[],
     expected: NonNullable<AppendOptions['expectedRevision']>,
   ): { result: AppendResult; written: boolean } {
     const retried = this.previousAppend(stream, events);
@@ -160,7 +165,7 @@ export class SqliteEventStore implements EventStore {
       stream,
       (last ?? -1n) + 1n,
       prevHash,
-      events.map((event, i) => ({ type: event.type, data: JSON.parse(encoded[i].data), metadata: JSON.parse(encoded[i].metadata) })),
+      events.map((event, i) => ({ type: event.type, data: canonical[i], metadata: JSON.parse(encoded[i].metadata) })),
     );
     const recordedAt = Math.max(this.clock(), this.lastRecordedAt);
     let revision = last ?? -1n;
