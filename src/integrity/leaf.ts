@@ -1,19 +1,19 @@
 import type { JsonObject, RecordedEvent } from '../event-store/event-store';
-import { canonicalJson } from './canonical-json';
+import { canonicalJson, CanonicalText } from './canonical-json';
 import { leafHash } from './merkle';
 
 /**
  * The Merkle leaf of an event: the canonical JSON of the whole recorded event, the store's envelope
  * included (position and record time), so that a proof covers what knownAt answers depend on.
  */
-export function leafJson(event: RecordedEvent): JsonObject {
+export function leafJson(event: RecordedEvent, data: JsonObject | CanonicalText = event.data): { [key: string]: unknown } {
   return {
     id: event.id,
     stream: event.streamId,
     revision: event.revision.toString(),
     position: event.position.toString(),
     type: event.type,
-    data: event.data,
+    data,
     metadata: event.metadata,
     recordedAt: event.recordedAt.toISOString(),
   };
@@ -23,6 +23,7 @@ export function leafOf(event: RecordedEvent): string {
   return canonicalJson(leafJson(event));
 }
 
-export function eventLeafHash(event: RecordedEvent): Buffer {
-  return leafHash(leafOf(event));
+/** `data`: the event's data already in canonical form, when the caller has it (verification hashes it twice otherwise). */
+export function eventLeafHash(event: RecordedEvent, data?: CanonicalText): Buffer {
+  return leafHash(canonicalJson(leafJson(event, data)));
 }

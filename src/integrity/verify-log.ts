@@ -1,5 +1,6 @@
 import type { RecordedEvent } from '../event-store/event-store';
 import type { TreeHead } from './checkpoint';
+import { canonicalJson, CanonicalText } from './canonical-json';
 import { PREV_HASH, eventHash, isChained, recordedHash } from './event-hash';
 import { eventLeafHash } from './leaf';
 import { CompactTree } from './merkle';
@@ -156,6 +157,9 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
       stream.next += 1n;
     }
 
+    // The data is serialised once for both hashes that cover it: the chain's and the Merkle leaf's.
+    const data = new CanonicalText(canonicalJson(event.data));
+    const hashable = { ...event, data };
     if (!isChained(event)) {
       if (stream.chained || sawChained) {
         report({ kind: 'foreign', ...where, detail: `${label} carries no hash, yet chained events precede it: the store did not write it` });
@@ -163,13 +167,13 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
         legacyEvents += 1;
         stream.legacy += 1;
       }
-      if (advances) stream.lastHash = eventHash(event);
+      if (advances) stream.lastHash = eventHash(hashable);
     } else {
       sawChained = true;
       stream.chained = true;
       chainedEvents += 1;
       const recorded = recordedHash(event);
-      if (recorded !== eventHash(event)) {
+      if (recorded !== eventHash(hashable)) {
         report({ kind: 'edited', ...where, detail: `${label} no longer matches its hash: its type, data or metadata were changed` });
       } else if (inOrder && event.metadata[PREV_HASH] !== stream.lastHash) {
         // The event itself is intact, so the one it links to was rewritten (hash recomputed to hide it).
@@ -192,7 +196,7 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
         if (m && typeof m === 'object' && !Array.isArray(m)) acknowledgements.push({ kind: String(m.kind), position: String(m.position) });
       }
     }
-    tree.appendHash(eventLeafHash(event));
+    tree.appendHash(eventLeafHash(event, data));
     if (options.checkpoint && tree.size === options.checkpoint.size) checkpointRoot = tree.root();
     previous = event;
   }
