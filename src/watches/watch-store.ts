@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Question } from './question';
 
@@ -269,4 +269,27 @@ function toRecord(row: WatchRow): WatchRecord {
     answerHash: row.answer_hash,
     evaluatedUpTo: row.evaluated_up_to,
   };
+}
+
+/** A consistent copy of a watches.db while a service may be writing to it (SQLite's online backup); mode 600, as it holds webhook secrets. */
+export async function backupWatchFile(path: string, destination: string): Promise<void> {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    await db.backup(destination);
+  } finally {
+    db.close();
+  }
+  chmodSync(destination, 0o600);
+}
+
+/** A watches.db a service has opened holds its tables even with no watch: only one with a watch (even deleted) is in the way of a restore. */
+export function holdsWatches(path: string): boolean {
+  if (!existsSync(path)) return false;
+  const db = new Database(path, { readonly: true });
+  try {
+    const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'watches'").get();
+    return table !== undefined && db.prepare('SELECT 1 FROM watches LIMIT 1').get() !== undefined;
+  } finally {
+    db.close();
+  }
 }

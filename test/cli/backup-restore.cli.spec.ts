@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { importDemoData } from '../../src/demo/demo-data';
 import { Importer } from '../../src/import/importer';
@@ -66,6 +66,7 @@ describe('backup, export and restore', () => {
   let before: Map<string, string>;
   let instants: string[];
   let exported: string;
+  let watch: { id: string; title: string };
 
   afterAll(() => [source, fromLog, fromBackup].forEach((d) => d.remove()));
 
@@ -73,6 +74,9 @@ describe('backup, export and restore', () => {
     const app = await appOn(source.dir);
     try {
       await givenARecord(app);
+      const created = await app.inject({ method: 'POST', url: '/watches', payload: { kind: 'figure', figureId: 'gen-figure-1', asOf: '2015-01-01', title: 'backed up' } });
+      expect(created.statusCode).toBe(201);
+      watch = (created.json() as { watch: { id: string; title: string } }).watch;
       // Taken while the service runs.
       const log = join(source.dir, 'log.ndjson');
       expect((await annals(['--data-dir', source.dir, 'export', 'log', '--out', log])).code).toBe(0);
@@ -105,10 +109,43 @@ describe('backup, export and restore', () => {
       const after = await answers(app, instants);
       expect([...after.keys()]).toEqual([...before.keys()]);
       for (const [url, answer] of before) expect(`${url} → ${after.get(url)}`).toBe(`${url} → ${answer}`);
+      // The backup carried the watch beside the log; the NDJSON export is the log alone.
+      const watches = ((await app.inject({ method: 'GET', url: '/watches' })).json() as { items: { id: string; title: string }[] }).items;
+      if (file === 'backup.db') {
+        expect(JSON.parse(restore.stdout).watches).toBe(join(dir(), 'watches.db'));
+        expect(watches.map((w) => [w.id, w.title])).toEqual([[watch.id, 'backed up']]);
+      } else {
+        expect(watches).toEqual([]);
+      }
     } finally {
       await app.close();
     }
   }, 60_000);
+
+  it('writes the watches beside the backup, readable by their owner only, and never overwrites either file', async () => {
+    expect(statSync(join(source.dir, 'backup.db.watches')).mode & 0o777).toBe(0o600);
+    const again = await annals(['--data-dir', source.dir, 'backup', join(source.dir, 'backup.db')]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/exists: a backup never overwrites/);
+  });
+
+  it('refuses to restore watches over a directory that has its own, and changes nothing there', async () => {
+    const target = tempDir();
+    try {
+      const app = await appOn(target.dir);
+      try {
+        expect((await app.inject({ method: 'POST', url: '/watches', payload: { kind: 'timeline', asOf: '2015-01-01' } })).statusCode).toBe(201);
+      } finally {
+        await app.close();
+      }
+      const run = await annals(['--data-dir', target.dir, 'restore', join(source.dir, 'backup.db')]);
+      expect(run.code).toBe(4);
+      expect(run.stderr).toMatch(/already holds watches/);
+      expect((await annals(['--data-dir', target.dir, 'export', 'log'])).stdout).toBe('');
+    } finally {
+      target.remove();
+    }
+  });
 
   it('refuses a restore into a data directory whose log holds events, and changes nothing there', async () => {
     const run = await annals(['--data-dir', source.dir, 'restore', join(source.dir, 'log.ndjson')]);

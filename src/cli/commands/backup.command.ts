@@ -6,14 +6,15 @@ import { CliError, EXIT, globals, type Cli } from '../cli';
 export function registerBackup(program: Command, cli: Cli): void {
   program
     .command('backup')
-    .description("a consistent copy of the SQLite event log (SQLite's online backup API), safe while the server runs")
-    .argument('<file>', 'the backup file to write (never overwritten)')
+    .description("a consistent copy of the SQLite event log (SQLite's online backup API), safe while the server runs, and of the watches beside it (<file>.watches)")
+    .argument('<file>', 'the backup file to write (never overwritten); the watches, when there are any, go to <file>.watches (it holds webhook secrets: mode 600)')
     .addHelpText('after', '\nExamples:\n  annals --data-dir /var/lib/annals backup /backups/annals-$(date +%F).db\n  annals --data-dir /var/lib/annals export log --out /backups/annals.ndjson   # the portable form')
     .action(
       cli.action(async (file: string, _: unknown, command: Command) => {
         const options = globals(command);
         const result = await refusals(() => backupLog(cli.config(options), file));
-        cli.print(options, `backed up the log to ${file} (head position ${result.headPosition})`, { file, ...result });
+        const watches = result.watches ? ` and the watches to ${result.watches}` : '';
+        cli.print(options, `backed up the log to ${file} (head position ${result.headPosition})${watches}`, { file, ...result });
       }),
     );
 }
@@ -22,14 +23,15 @@ export function registerRestore(program: Command, cli: Cli): void {
   program
     .command('restore')
     .description('restore a backup (SQLite copy or NDJSON log export) into a data directory whose log is empty: same positions, record times, ids and metadata')
-    .argument('<file>', 'a file from `annals backup` or `annals export log`')
+    .argument('<file>', 'a file from `annals backup` or `annals export log`; <file>.watches beside it, when there, is restored too')
     .addHelpText('after', '\nExample:\n  annals --data-dir /var/lib/annals-new restore /backups/annals.ndjson && annals --data-dir /var/lib/annals-new serve')
     .action(
       cli.action(async (file: string, _: unknown, command: Command) => {
         const options = globals(command);
         const result = await refusals(() => restoreLog(cli.config(options), file));
         const events = result.events === null ? '' : `${result.events} events, `;
-        cli.print(options, `restored ${file} (${result.format}: ${events}head position ${result.headPosition}); read models are built on the next start`, { file, ...result });
+        const watches = result.watches ? `, the watches into ${result.watches}` : '';
+        cli.print(options, `restored ${file} (${result.format}: ${events}head position ${result.headPosition})${watches}; read models are built on the next start`, { file, ...result });
       }),
     );
 }
