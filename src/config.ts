@@ -37,6 +37,8 @@ export interface WatchesConfig {
   readonly webhookRetryMaxMs: number;
   readonly webhookMaxAttempts: number;
   readonly webhookTimeoutMs: number;
+  /** ANNALS_WEBHOOK_ALLOW_PRIVATE: webhooks may go to loopback, private and reserved addresses (off: only public ones). */
+  readonly webhookAllowPrivate?: boolean;
 }
 
 /** Access control, rate limits and browser security (README "Access control"). */
@@ -119,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AnnalsConfig {
       webhookRetryMaxMs: integer(env, 'ANNALS_WEBHOOK_RETRY_MAX_MS', 3_600_000),
       webhookMaxAttempts: integer(env, 'ANNALS_WEBHOOK_MAX_ATTEMPTS', 20),
       webhookTimeoutMs: integer(env, 'ANNALS_WEBHOOK_TIMEOUT_MS', 10_000),
+      webhookAllowPrivate: flag(env, 'ANNALS_WEBHOOK_ALLOW_PRIVATE', false),
     },
   };
 }

@@ -11,7 +11,7 @@ import type { SequencedNotice } from './notice';
 import type { Answer } from './question';
 import { WatchStore } from './watch-store';
 import { CreateWatchDto } from './watches.dto';
-import { watchesPath } from './watches.config';
+import { watchesPath, webhookConfig } from './watches.config';
 import { WatchesService, type WatchView } from './watches.service';
 
 const processIo: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env };
@@ -154,7 +154,7 @@ async function onDataDir<T>(cli: Cli, options: GlobalOptions, run: (service: Wat
     await applied.waitFor(await app.get<EventStore>(EVENT_STORE).headPosition(), 60_000);
     const store = new WatchStore(watchesPath(cli.config(options)));
     try {
-      return await run(new WatchesService(store, app.get(FigureQueries), app.get(TimelineQueries), applied));
+      return await run(new WatchesService(store, app.get(FigureQueries), app.get(TimelineQueries), applied, undefined, undefined, webhookConfig(cli.config(options)).allowPrivate));
     } finally {
       store.close();
     }

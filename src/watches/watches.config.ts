@@ -14,5 +14,6 @@ export function webhookConfig(config: AnnalsConfig): WebhookConfig {
     retryMaxMs: w?.webhookRetryMaxMs ?? 3_600_000,
     maxAttempts: w?.webhookMaxAttempts ?? 20,
     timeoutMs: w?.webhookTimeoutMs ?? 10_000,
+    allowPrivate: w?.webhookAllowPrivate ?? false,
   };
 }

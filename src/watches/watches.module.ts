@@ -41,7 +41,7 @@ import { watchesPath, webhookConfig } from './watches.config';
       provide: WatchesService,
       inject: [WatchStore, FigureQueries, TimelineQueries, AppliedPosition, WatchEngine, ANNALS_CONFIG],
       useFactory: (store: WatchStore, figures: FigureQueries, timeline: TimelineQueries, applied: AppliedPosition, engine: WatchEngine, config: AnnalsConfig) =>
-        new WatchesService(store, figures, timeline, applied, engine, config.writeWaitMs),
+        new WatchesService(store, figures, timeline, applied, engine, config.writeWaitMs, webhookConfig(config).allowPrivate),
     },
   ],
   exports: [WatchesService, WatchEngine],

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { problem, ProblemError } from '../api/problem';
+import { problem, ProblemError, RequestValidationError } from '../api/problem';
 import { notFound } from '../domain/errors';
 import { idFromKey, IdempotencyKeyReusedError } from '../event-store/handle-command';
 import type { FigureQueries } from '../projections/figures/figures.queries';
@@ -11,6 +11,7 @@ import { answerOf, describe, pathOf, type Answer, type Question } from './questi
 import type { WatchEngine } from './watch-engine';
 import type { StoredNotice, WatchRecord, WatchStore } from './watch-store';
 import { newWebhookSecret } from './webhook-dispatcher';
+import { privateTargetRefusal } from './webhook-target';
 
 export interface NewWatch {
   readonly question: Question;
@@ -66,6 +67,8 @@ export class WatchesService {
     /** The running engine (the server); absent on the command line. */
     private readonly engine?: WatchEngine,
     private readonly waitMs = 5000,
+    /** Webhooks may go to loopback, private and reserved addresses (ANNALS_WEBHOOK_ALLOW_PRIVATE). */
+    private readonly allowPrivateWebhooks = false,
   ) {}
 
   /** 404 unless the figure or fact exists now: a watch of a mistyped id would never say anything. */
@@ -79,6 +82,8 @@ export class WatchesService {
     const id = input.idempotencyKey === undefined ? randomUUID() : idFromKey(input.idempotencyKey, `watch:${input.owner}`, 0);
     const earlier = input.idempotencyKey === undefined ? undefined : this.store.get(id);
     if (earlier) return this.retried(earlier, input);
+    const refusal = input.webhookUrl === undefined ? undefined : privateTargetRefusal(input.webhookUrl, this.allowPrivateWebhooks);
+    if (refusal) throw new RequestValidationError([{ field: 'webhookUrl', reason: refusal }]);
     // The answer must be read from read models holding every event evaluated so far (after a restart
     // they may be behind the watches): events in between would be skipped for this watch.
     const evaluated = this.engine?.evaluated ?? this.store.position() ?? -1n;

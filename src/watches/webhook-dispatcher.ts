@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import type { EngineLogger } from './watch-engine';
 import type { Delivery, WatchStore } from './watch-store';
+import { privateTargetRefusal, publicOnlyLookup } from './webhook-target';
 
 export interface WebhookConfig {
   /** The first retry waits this long, each next one twice as long (with up to 20% jitter)... */
@@ -12,6 +16,8 @@ export interface WebhookConfig {
   readonly maxAttempts: number;
   /** A receiver that has not answered in this long counts as a failed attempt. */
   readonly timeoutMs: number;
+  /** Deliver to loopback, private and reserved addresses too (ANNALS_WEBHOOK_ALLOW_PRIVATE): only where every watch creator is trusted with the service's network. */
+  readonly allowPrivate: boolean;
 }
 
 /** The event type of a notice's webhook body, `{type, timestamp, data}` as Standard Webhooks suggests. */
@@ -34,6 +40,8 @@ export function webhookBody(notice: string, recordedAt: string): string {
  * through the reference library `standardwebhooks`. A 2xx answer delivers it; anything else is
  * retried with exponential backoff. The outbox lives in the watch file, so a restart resumes it:
  * delivery is at least once (a crash between the receiver's 2xx and the mark sends it again).
+ * Redirects are not followed, and unless private targets are allowed, a URL whose host is (or
+ * resolves, at connection time, to) a private, loopback or reserved address is refused.
  */
 export class WebhookDispatcher {
   private stopped = false;
@@ -113,13 +121,15 @@ export class WebhookDispatcher {
       'webhook-timestamp': Math.floor(timestamp.getTime() / 1000).toString(),
     };
     if (delivery.secret) headers['webhook-signature'] = new Webhook(delivery.secret).sign(delivery.noticeId, timestamp, body);
+    const refusal = privateTargetRefusal(delivery.url, this.config.allowPrivate);
+    if (refusal) return `refused: the URL ${refusal}`;
     try {
-      const response = await fetch(delivery.url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.any([AbortSignal.timeout(this.config.timeoutMs), this.abort.signal]) });
-      await response.body?.cancel();
-      return response.status >= 200 && response.status < 300 ? undefined : `the receiver answered ${response.status}`;
+      const signal = AbortSignal.any([AbortSignal.timeout(this.config.timeoutMs), this.abort.signal]);
+      const status = await postOnce(delivery.url, headers, body, signal, this.config.allowPrivate ? undefined : (publicOnlyLookup as LookupFunction));
+      return status >= 200 && status < 300 ? undefined : `the receiver answered ${status}`;
     } catch (error) {
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      return `no answer: ${cause?.code ?? cause?.message ?? (error as Error).message}`;
+      const { code, message } = error as NodeJS.ErrnoException;
+      return code === 'EPRIVATETARGET' ? `refused: ${message}` : `no answer: ${code ?? message}`;
     }
   }
 
@@ -134,4 +144,19 @@ export class WebhookDispatcher {
       this.pause = { timer: setTimeout(resolve, ms), resolve };
     });
   }
+}
+
+/** One POST, its answer's status; the answer's body is read and dropped, a redirect is just a status. */
+function postOnce(url: string, headers: Record<string, string>, body: string, signal: AbortSignal, lookup: LookupFunction | undefined): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    const request = send(target, { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body).toString() }, signal, lookup }, (response) => {
+      response.on('error', reject);
+      response.on('end', () => resolve(response.statusCode ?? 0));
+      response.resume();
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
 }

@@ -25,7 +25,8 @@ describe('watching the demo casualty figure', () => {
 
   beforeAll(async () => {
     receiver = await new Receiver().start();
-    app = await createTestApp();
+    // The receiver listens on this machine: private targets are allowed here as an operator would allow an internal receiver.
+    app = await createTestApp({ watches: { webhookRetryBaseMs: 1000, webhookRetryMaxMs: 3_600_000, webhookMaxAttempts: 20, webhookTimeoutMs: 10_000, webhookAllowPrivate: true } });
     await app.listen(0, '127.0.0.1');
     await importDemoData(app);
   });

@@ -10,7 +10,7 @@ import { claimBody, correctionBody, figureBody } from '../support/factories';
 import { eventually, Receiver } from '../support/watches';
 
 /** Quick retries so that a test waits milliseconds, not the default second doubling to an hour. */
-const QUICK: WatchesConfig = { webhookRetryBaseMs: 20, webhookRetryMaxMs: 100, webhookMaxAttempts: 1000, webhookTimeoutMs: 2000 };
+const QUICK: WatchesConfig = { webhookRetryBaseMs: 20, webhookRetryMaxMs: 100, webhookMaxAttempts: 1000, webhookTimeoutMs: 2000, webhookAllowPrivate: true };
 
 /** A receiver that is down now: its port is known, nothing listens on it. */
 async function downReceiver(): Promise<Receiver> {
@@ -40,7 +40,7 @@ describe('watch webhooks', () => {
         .post(`/figures/${figure.id}/claims/${claim.id}/corrections`)
         .send(correctionBody({ value: { kind: 'exact', value: 1300 } }, 'the table, not the text'))
         .expect(200);
-    return { watchId: body.watch.id as string, secret: body.webhook.secret as string, correct };
+    return { watchId: body.watch.id as string, secret: body.webhook.secret as string, correct, figureId: figure.id };
   }
 
   it('a receiver that is down gets the notice once it is back, signed per Standard Webhooks', async () => {
@@ -95,5 +95,45 @@ describe('watch webhooks', () => {
     // The watch and its stored answer outlived the restart: one notice, not a second one for the same change.
     const { body } = await request(second.getHttpServer()).get(`/watches/${watchId}/notices`).expect(200);
     expect(body.items).toHaveLength(1);
+  });
+
+  it.each([
+    ['http://127.0.0.1:9/hook', '127.0.0.1'],
+    ['http://localhost:8080/hook', 'localhost'],
+    ['http://169.254.169.254/latest/meta-data', '169.254.169.254'],
+    ['http://10.1.2.3/hook', '10.1.2.3'],
+    ['http://[::1]:3000/hook', '::1'],
+    ['http://[::ffff:192.168.0.1]/hook', '::ffff:c0a8:1'],
+  ])('refuses a webhook to %s by default: 400 naming webhookUrl, and no watch is made', async (url, host) => {
+    const app = await createTestApp();
+    apps.push(app);
+    const http = () => request(app.getHttpServer());
+    const figure = figureBody();
+    await http().post('/figures').send(figure).expect(201);
+    const { body } = await http().post('/watches').send({ kind: 'figure', figureId: figure.id, webhookUrl: url }).expect(400);
+    expect(body.errors).toEqual([{ field: 'webhookUrl', reason: expect.stringContaining(host) }]);
+    expect((await http().get('/watches').expect(200)).body.items).toEqual([]);
+    // A public host is taken (it is resolved only when a notice is delivered).
+    await http().post('/watches').send({ kind: 'figure', figureId: figure.id, webhookUrl: 'https://desk.example.org/hooks/annals' }).expect(201);
+  });
+
+  it('refuses at delivery a webhook made while private targets were allowed, once they are not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'annals-watches-'));
+    const files = { sqlitePath: join(dir, 'events.db'), readModelPath: join(dir, 'read-models.db'), dataDir: dir };
+    const receiver = await new Receiver().start();
+    receivers.push(receiver);
+    const first = await createTestApp({ ...files, watches: QUICK });
+    const { watchId, figureId } = await watchedFigure(first, receiver.url);
+    await first.close();
+    const second = await createTestApp({ ...files, watches: { ...QUICK, webhookAllowPrivate: false } });
+    apps.push(second);
+    // A second claim before the watched day changes the watched answer: a notice, for a refused webhook.
+    await request(second.getHttpServer()).post(`/figures/${figureId}/claims`).send(claimBody({ assertedOn: '2019-01-15', period: undefined })).expect(201);
+    const delivery = await eventually(async () => {
+      const { body } = await request(second.getHttpServer()).get(`/watches/${watchId}`).expect(200);
+      return body.watch.webhook.delivery.lastError ? body.watch.webhook.delivery : undefined;
+    }, 'a refused delivery');
+    expect(delivery.lastError).toMatch(/^refused: the URL is a private, loopback or reserved address \(127\.0\.0\.1\)/);
+    expect(receiver.received).toEqual([]);
   });
 });

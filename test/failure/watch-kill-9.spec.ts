@@ -35,7 +35,7 @@ describe('watches under kill -9', () => {
   });
 
   it('keeps an unbroken chain of notices and delivers each one', async () => {
-    const env = { ANNALS_WEBHOOK_RETRY_BASE_MS: '20', ANNALS_WEBHOOK_RETRY_MAX_MS: '100', ANNALS_WEBHOOK_MAX_ATTEMPTS: '100000' };
+    const env = { ANNALS_WEBHOOK_RETRY_BASE_MS: '20', ANNALS_WEBHOOK_RETRY_MAX_MS: '100', ANNALS_WEBHOOK_MAX_ATTEMPTS: '100000', ANNALS_WEBHOOK_ALLOW_PRIVATE: 'true' };
     const probe = await new Receiver().start();
     const port = Number(new URL(probe.url).port);
     await probe.stop();
