@@ -17,7 +17,8 @@ export interface ServerHandle {
 export async function startServer(options: ServerOptions): Promise<ServerHandle> {
   const child: ChildProcess = fork(join(__dirname, 'server.ts'), [], {
     cwd: ROOT,
-    execArgv: ['-r', 'ts-node/register/transpile-only'],
+    // BENCH_CPU_PROF=<dir>: each server writes a .cpuprofile there when it stops (see bench/README.md).
+    execArgv: ['-r', 'ts-node/register/transpile-only', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
     env: { ...process.env, BENCH_SERVER: JSON.stringify(options) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

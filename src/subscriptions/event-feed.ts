@@ -76,7 +76,9 @@ export class EventFeed {
       this.last = event.position;
       if (this.matches(event)) fresh.push(event);
     }
-    if (fresh.length > 0 && !this.sink.send(fresh)) this.stop();
+    if (fresh.length === 0) return;
+    // The very batch every unfiltered subscriber gets: the sink may encode it once for all of them.
+    if (!this.sink.send(fresh.length === events.length ? events : fresh)) this.stop();
   }
 
   private matches(event: RecordedEvent): boolean {

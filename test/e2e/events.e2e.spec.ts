@@ -103,6 +103,31 @@ describe('event stream (SSE)', () => {
     await write;
   });
 
+  it('gives live subscribers, filtered or not, each its own events once and in order while writes run side by side', async () => {
+    await record('before');
+    // 30 unfiltered subscribers share each live batch (encoded once); two filtered ones get their part of it.
+    const everyone = Array.from({ length: 30 }, () => listen('/events', 40));
+    const retractions = listen('/events?types=FactRetracted', 10);
+    const oddFacts = listen('/events?streams=fact-odd-', 15);
+    await new Promise((r) => setTimeout(r, 100));
+    const writes: Promise<unknown>[] = [];
+    for (let n = 0; n < 30; n++) writes.push(record(n % 2 ? `odd-${n}` : `even-${n}`));
+    await Promise.all(writes);
+    const retracting = [];
+    for (let n = 0; n < 10; n++) retracting.push(request(app.getHttpServer()).post(`/facts/${n % 2 ? `odd-${n}` : `even-${n}`}/retraction`).send({ reason: 'test' }).expect(200));
+    await Promise.all(retracting);
+    const seen = await Promise.all(everyone);
+    const positions = seen[0].map((m) => BigInt(m.data.position));
+    expect([...positions].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(positions);
+    expect(new Set(positions).size).toBe(40);
+    expect(seen[0].filter((m) => m.event === 'FactRecorded').map((m) => m.data.data.factId)).not.toContain('before');
+    for (const other of seen) expect(other.map((m) => m.id)).toEqual(seen[0].map((m) => m.id));
+    expect((await retractions).map((m) => m.event)).toEqual(Array(10).fill('FactRetracted'));
+    const odd = await oddFacts;
+    expect(odd.every((m) => m.data.streamId.startsWith('fact-odd-'))).toBe(true);
+    expect(odd.map((m) => m.id)).toEqual(seen[0].filter((m) => m.data.streamId.startsWith('fact-odd-')).map((m) => m.id));
+  });
+
   it('refuses a malformed position with problem+json', async () => {
     const response = await request(app.getHttpServer()).get('/events?from=abc');
     expect(response.status).toBe(400);
