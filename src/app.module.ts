@@ -3,6 +3,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { ANNALS_CONFIG, AnnalsConfig } from './config';
 import { AdminModule } from './admin/admin.module';
+import { AnswerCacheModule } from './api/answer-cache/answer-cache.module';
 import { ApiModule } from './api/api.module';
 import { AuthModule } from './auth/auth.module';
 import { rateLimitOptions } from './auth/rate-limit';
@@ -38,6 +39,7 @@ export class AppModule {
         ThrottlerModule.forRootAsync({ inject: [ANNALS_CONFIG], useFactory: (config: AnnalsConfig) => rateLimitOptions(config) }),
         AuthModule,
         IntegrityModule,
+        AnswerCacheModule,
         ApiModule,
         SubscriptionsModule,
         HealthModule,

@@ -68,7 +68,7 @@ async function bareApp(): Promise<NestFastifyApplication> {
     logger: false,
     bodyParser: false,
   });
-  configureApp(app);
+  await configureApp(app);
   await app.init();
   return app;
 }
