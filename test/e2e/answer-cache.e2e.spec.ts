@@ -217,6 +217,18 @@ describe('cached answers', () => {
     expect(rebuilt.headers.etag).not.toBe(wrong.headers.etag);
   });
 
+  it('documents If-None-Match, 304 and the caching headers on citable reads', async () => {
+    type Operation = { parameters: { name: string; in: string }[]; responses: Record<string, { headers?: Record<string, unknown> }> };
+    const document = (await getOk('/docs/json')).json<{ paths: Record<string, { get?: Operation }> }>();
+    for (const path of ['/timeline', '/figures', '/figures/{id}', '/facts/{id}', '/facts/{id}/history']) {
+      const get = document.paths[path].get as Operation;
+      expect(get.parameters).toContainEqual(expect.objectContaining({ name: 'If-None-Match', in: 'header' }));
+      expect(Object.keys(get.responses['200'].headers ?? {})).toEqual(['ETag', 'Cache-Control', 'Vary']);
+      expect(get.responses['304']).toBeDefined();
+    }
+    expect(document.paths['/events'].get?.responses['304']).toBeUndefined();
+  });
+
   it('never caches problem answers, writes or receipts', async () => {
     const missing = await inject('GET', `/facts/${uniqueId('fact')}`);
     expect(missing.statusCode).toBe(404);

@@ -52,7 +52,7 @@ describe('cached answers (property)', () => {
             expect((await inject('POST', `/figures/${figure.id}/claims`, {}, claim)).statusCode).toBe(201);
           } else {
             const url = queries()[s.query];
-            const headers = s.encoding ? { 'accept-encoding': s.encoding } : {};
+            const headers: Record<string, string> = s.encoding ? { 'accept-encoding': s.encoding } : {};
             const served = await inject('GET', url, headers);
             app.get(AnswerCache).clear();
             const fresh = await inject('GET', url, headers);
