@@ -38,8 +38,9 @@ export class AppModule {
         }),
         ThrottlerModule.forRootAsync({ inject: [ANNALS_CONFIG], useFactory: (config: AnnalsConfig) => rateLimitOptions(config) }),
         AuthModule,
-        IntegrityModule,
+        // Before IntegrityModule: its interceptor is then the outer one, and a cached answer skips the receipt's hop.
         AnswerCacheModule,
+        IntegrityModule,
         ApiModule,
         SubscriptionsModule,
         HealthModule,

@@ -241,8 +241,12 @@ describe('cached answers', () => {
     const write = await inject('POST', '/facts', { body: factBody() });
     expect(write.statusCode).toBe(201);
     expect(write.headers['cache-control']).toBeUndefined();
-    await getOk('/timeline?receipt=true');
+    const fact = factBody();
+    await post('/facts', fact);
+    const cited = await getOk(`/facts/${fact.id}?receipt=true`);
     expect(cache().size).toBe(0);
+    // Its ETag is the fact's revision, which does not name the receipt: never a 304.
+    expect((await inject('GET', `/facts/${fact.id}?receipt=true`, { headers: { 'if-none-match': cited.headers.etag as string } })).statusCode).toBe(200);
     // The figure defined after a 404 is found: the 404 was not kept.
     const figure = figureBody();
     expect((await inject('GET', `/figures/${figure.id}`)).statusCode).toBe(404);

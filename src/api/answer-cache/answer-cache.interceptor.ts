@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { map, of, type Observable } from 'rxjs';
 import { ANNALS_CONFIG, type AnnalsConfig } from '../../config';
 import { CITABLE } from '../../integrity/receipt.interceptor';
+import { answersConditionally } from './http-caching';
 import { AnswerCache, COMPRESS_THRESHOLD, etagOf, type CachedAnswer, type Coding, type Validity } from './answer-cache';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -28,6 +29,8 @@ const IMMUTABLE_MAX_AGE = 31_536_000;
 export class AnswerCacheInterceptor implements NestInterceptor {
   private readonly negotiator = new Negotiator<Coding>({ supportedValues: ['br', 'gzip', 'identity'] });
   private readonly scope: 'public' | 'private';
+  /** Whether each handler is citable, read once: metadata lookups are a measurable share of a cached answer's cost. */
+  private readonly citable = new WeakMap<object, boolean>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -39,7 +42,7 @@ export class AnswerCacheInterceptor implements NestInterceptor {
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (context.getType() !== 'http' || !this.reflector.get<boolean>(CITABLE, context.getHandler())) return next.handle();
+    if (context.getType() !== 'http' || !this.isCitable(context.getHandler())) return next.handle();
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     if (request.method !== 'GET' && request.method !== 'HEAD') return next.handle();
     const question = questionOf(request.url);
@@ -64,6 +67,15 @@ export class AnswerCacheInterceptor implements NestInterceptor {
     );
   }
 
+  private isCitable(handler: object): boolean {
+    let citable = this.citable.get(handler);
+    if (citable === undefined) {
+      citable = this.reflector.get<boolean | undefined>(CITABLE, handler as never) === true;
+      this.citable.set(handler, citable);
+    }
+    return citable;
+  }
+
   private send(request: FastifyRequest, reply: FastifyReply, key: string, entry: CachedAnswer): Buffer {
     const coding = entry.identity.length < COMPRESS_THRESHOLD ? 'identity' : this.codingFor(request);
     void reply
@@ -73,6 +85,7 @@ export class AnswerCacheInterceptor implements NestInterceptor {
       // Lower case, as @fastify/compress writes and looks for it.
       .header('vary', 'accept-encoding');
     if (coding !== 'identity') void reply.header('content-encoding', coding);
+    answersConditionally(request);
     return this.cache.encoded(key, entry, coding);
   }
 
