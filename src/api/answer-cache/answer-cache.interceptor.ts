@@ -81,7 +81,8 @@ export class AnswerCacheInterceptor implements NestInterceptor {
     void reply
       .header('content-type', JSON_TYPE)
       .header('etag', entry.etag)
-      .header('cache-control', cacheControl(entry.validity, this.scope))
+      // An answer that sets a cookie is its caller's alone, whatever it says (none of the citable reads does today).
+      .header('cache-control', reply.getHeader('set-cookie') === undefined ? cacheControl(entry.validity, this.scope) : 'private, no-cache')
       // Lower case, as @fastify/compress writes and looks for it.
       .header('vary', 'accept-encoding');
     if (coding !== 'identity') void reply.header('content-encoding', coding);
