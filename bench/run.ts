@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildDatasets, growth } from './growth';
+import { cache } from './cache';
 import { figureWrites } from './figure-writes';
 import { http } from './http';
 import { rebuildFigure, serviceMemory } from './rebuild';
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
     await step('1 store appends', () => storeAppends(mode));
     await step('1b figure writes', () => figureWrites(mode));
     await step('2 http', () => http(mode));
+    await step('2b cache', () => cache(mode));
     let datasets: Awaited<ReturnType<typeof buildDatasets>> = [];
     await step('3 datasets (generate + rebuild)', async () => {
       console.log('\n[3/4] generating the logs and rebuilding their read models');

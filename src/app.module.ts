@@ -3,6 +3,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { ANNALS_CONFIG, AnnalsConfig } from './config';
 import { AdminModule } from './admin/admin.module';
+import { AnswerCacheModule } from './api/answer-cache/answer-cache.module';
 import { ApiModule } from './api/api.module';
 import { AuthModule } from './auth/auth.module';
 import { rateLimitOptions } from './auth/rate-limit';
@@ -37,6 +38,8 @@ export class AppModule {
         }),
         ThrottlerModule.forRootAsync({ inject: [ANNALS_CONFIG], useFactory: (config: AnnalsConfig) => rateLimitOptions(config) }),
         AuthModule,
+        // Before IntegrityModule: its interceptor is then the outer one, and a cached answer skips the receipt's hop.
+        AnswerCacheModule,
         IntegrityModule,
         ApiModule,
         SubscriptionsModule,

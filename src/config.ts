@@ -18,6 +18,8 @@ export interface AnnalsConfig {
   /** How long a write waits for the read models to reach its position before it answers. */
   readonly writeWaitMs: number;
   readonly bodyLimitBytes: number;
+  /** In-memory answer cache (src/api/answer-cache), bounded in bytes; 0 turns it off (ETags and 304s stay). */
+  readonly answerCacheBytes: number;
   readonly logLevel: string;
   /** Ed25519 signer key (signed-note format) for checkpoints; absent: generated in the data dir on first start. */
   readonly signingKeyFile?: string;
@@ -97,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AnnalsConfig {
     demoData: !['0', 'false', 'no', 'off'].includes((env.ANNALS_DEMO_DATA ?? 'true').toLowerCase()),
     writeWaitMs: integer(env, 'ANNALS_WRITE_WAIT_MS', 5000),
     bodyLimitBytes: integer(env, 'ANNALS_BODY_LIMIT_BYTES', 256 * 1024),
+    answerCacheBytes: integer(env, 'ANNALS_ANSWER_CACHE_BYTES', 32 * 1024 * 1024),
     logLevel: env.LOG_LEVEL ?? 'info',
     signingKeyFile: env.ANNALS_SIGNING_KEY_FILE || undefined,
     logOrigin: env.ANNALS_LOG_ORIGIN || 'annals.localhost/log',

@@ -36,7 +36,7 @@ export async function startServer(overrides?: Partial<AnnalsConfig>): Promise<Ne
     process.exitCode = 1;
     return undefined;
   }
-  configureApp(app);
+  await configureApp(app);
   await app.init();
   // A log that failed its integrity check takes no writes, the demo's included: start anyway, so health can say why.
   if (config.demoData && app.get(IntegrityService).state.status === 'verified') {

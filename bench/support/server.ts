@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { Body, Controller, Get, Module, Param, Post, Query } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
+import { Body, Controller, Get, Header, Module, Param, Post, Query } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { CommandGateway } from '../../src/api/command-gateway';
@@ -24,6 +25,10 @@ export interface ServerOptions {
   readonly sqlitePath?: string;
   readonly readModelPath?: string;
   readonly synchronous?: SqliteSynchronous;
+  /** app: the answer cache's bound (0: off). bare: a JSON file GET /timeline answers instead of the constant, parsed or as bytes. */
+  readonly answerCacheBytes?: number;
+  readonly timelineAnswerFile?: string;
+  readonly timelineAnswerAsBytes?: boolean;
 }
 
 export type ToServer = { type: 'stop' } | { type: 'write'; rate: number; seconds: number };
@@ -32,7 +37,7 @@ export type FromServer =
   | { type: 'written'; sent: number; ok: number; failed: number; firstError?: string; seconds: number };
 
 const WRITE_RESULT = { id: 'x', revision: '0', position: '0', projected: true };
-const TIMELINE = { asOf: null, knownAt: null, items: [], nextCursor: null };
+let TIMELINE: unknown = { asOf: null, knownAt: null, items: [], nextCursor: null };
 const FIGURE = { id: 'x', name: 'x', unit: 'people', scope: { places: [] }, revision: '0', claims: [], spread: null, history: {} };
 
 @Controller()
@@ -48,6 +53,7 @@ class BareController {
   }
 
   @Get('timeline')
+  @Header('content-type', 'application/json; charset=utf-8')
   timeline(@Query() _query: TimelineQueryDto) {
     return TIMELINE;
   }
@@ -68,7 +74,7 @@ async function bareApp(): Promise<NestFastifyApplication> {
     logger: false,
     bodyParser: false,
   });
-  configureApp(app);
+  await configureApp(app);
   await app.init();
   return app;
 }
@@ -78,6 +84,7 @@ function realApp(options: ServerOptions): Promise<NestFastifyApplication> {
     sqlitePath: options.sqlitePath,
     readModelPath: options.readModelPath,
     sqliteSynchronous: options.synchronous ?? 'full',
+    ...(options.answerCacheBytes === undefined ? {} : { answerCacheBytes: options.answerCacheBytes }),
     // The rate limit stays on (it is part of the app) but high enough never to answer 429.
     auth: { rateLimitsPerMinute: { reads: 1_000_000_000, writes: 1_000_000_000, auth: 1_000_000_000 } },
   });
@@ -122,6 +129,10 @@ async function writeInProcess(app: NestFastifyApplication, rate: number, seconds
 
 async function main(): Promise<void> {
   const options = JSON.parse(process.env.BENCH_SERVER ?? '{}') as ServerOptions;
+  if (options.timelineAnswerFile) {
+    const file = readFileSync(options.timelineAnswerFile);
+    TIMELINE = options.timelineAnswerAsBytes ? file : JSON.parse(file.toString('utf8'));
+  }
   const app = options.kind === 'bare' ? await bareApp() : await realApp(options);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as { port: number };

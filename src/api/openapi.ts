@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { CSRF_HEADER } from '../auth/access.guard';
+import { describeCaching } from './answer-cache/openapi-caching';
 import { PROBLEM_CONTENT_TYPE } from './problem';
 
 /*
@@ -538,6 +539,7 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
     }
   }
   describeEvents(document);
+  describeCaching(document);
   return document;
 }
 

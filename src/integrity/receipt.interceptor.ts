@@ -13,7 +13,7 @@ import { IntegrityService, type SignedCheckpoint } from './integrity.service';
 import { ProofsService } from './proofs.service';
 import type { InclusionProofJson } from './verifier';
 
-const CITABLE = 'annals:citable';
+export const CITABLE = 'annals:citable';
 const MAX_CLOCK_WAIT_MS = 2000;
 
 /** Marks a read that can come with a receipt (`?receipt=true`). */

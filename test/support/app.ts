@@ -32,7 +32,7 @@ export async function createTestApp(overrides: TestConfig = {}): Promise<NestFas
     new FastifyAdapter(fastifyOptions(config.bodyLimitBytes ?? 256 * 1024)),
     { logger: false, bodyParser: false },
   );
-  configureApp(app);
+  await configureApp(app);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;
