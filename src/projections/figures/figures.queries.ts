@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { ReadModelSource } from '../read-model-database';
 import { certaintyBy, settledBefore, type Certainty } from '../../domain/certainty';
+import { invalid } from '../../domain/errors';
 import { FIRST_DAY, LAST_DAY, shownDay, type DayWindow } from '../../domain/edtf';
 import { claimValueBounds, type ClaimAsserted, type ClaimRank, type FigureDefined } from '../../domain/figure/figure.events';
 
@@ -73,10 +74,23 @@ export interface FigureSummary extends FigureDefined {
   readonly spread: { readonly low: number; readonly high: number; readonly ratio: number | null } | null;
 }
 
-export interface FigureView extends FigureSummary {
+export interface HistoryPage {
   /** Per claimant, in the order their dates put them; corrections, retractions and ranks marked. */
   readonly history: Record<string, HistoryEntry[]>;
+  /** Where the next page starts (pass it as `cursor`); null on the last page. */
+  readonly historyNext: string | null;
 }
+
+export interface FigureView extends FigureSummary, HistoryPage {}
+
+/** A page of a figure's history: at most `limit` claims (each with its whole record), after `cursor`. */
+export interface HistoryPaging {
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+/** The whole history in one answer: for watches, which compare whole answers, and for tests. */
+export const WHOLE_HISTORY: HistoryPaging = { limit: 1_000_000_000 };
 
 interface ClaimRow {
   claim_id: string;
@@ -102,7 +116,12 @@ const IN_FORCE = `figure_id = @figureId AND claimant = @claimant AND status = 'a
 /** Figure reads: one indexed read of the figure's claim versions, then grouping in memory. */
 export class FigureQueries {
   private figureRow!: Database.Statement;
-  private claimRows!: Database.Statement;
+  private lastRecorded!: Database.Statement;
+  private historyClaimants!: Database.Statement;
+  private historyRows!: Database.Statement;
+  private liveBefore!: Database.Statement;
+  private liveOverlapping!: Database.Statement;
+  private claimRecord!: Database.Statement;
   private list!: Database.Statement;
   private claimants!: Database.Statement;
   private latestOfClaimant!: Database.Statement;
@@ -142,7 +161,35 @@ export class FigureQueries {
        ORDER BY asserted_earliest, asserted_latest, asserted_position LIMIT 50`,
     );
     this.figureRow = db.prepare('SELECT figure_id, recorded_at, body FROM figures WHERE figure_id = ? AND recorded_at <= ?');
-    this.claimRows = db.prepare(`SELECT ${COLUMNS} FROM claim_versions WHERE figure_id = ? AND recorded_from <= ? ORDER BY revision`);
+    this.lastRecorded = db
+      .prepare('SELECT recorded_from FROM claim_versions WHERE figure_id = ? AND recorded_from <= ? ORDER BY revision DESC LIMIT 1')
+      .pluck();
+    this.historyClaimants = db.prepare('SELECT claimant FROM figure_claimants WHERE figure_id = ? AND claimant >= ? ORDER BY claimant').pluck();
+    // A claimant's claims as recorded at @at (their version then), in history order after the cursor's
+    // key: a seek into claim_versions_possible, then a walk that stops at the page's end or at asOf.
+    this.historyRows = db.prepare(
+      `SELECT ${COLUMNS} FROM claim_versions
+       WHERE figure_id = @figureId AND claimant = @claimant AND asserted_earliest <= @asOf
+         AND (asserted_earliest, asserted_latest, asserted_position) > (@earliest, @latest, @assertedPosition)
+         AND recorded_from <= @at AND (recorded_to IS NULL OR recorded_to > @at)
+       ORDER BY asserted_earliest, asserted_latest, asserted_position LIMIT @limit`,
+    );
+    // Before a page's first claim of a claimant: the live claim just before it (what it may revise)…
+    this.liveBefore = db.prepare(
+      `SELECT ${COLUMNS} FROM claim_versions
+       WHERE ${IN_FORCE} AND asserted_earliest <= @asOf
+         AND (asserted_earliest, asserted_latest, asserted_position) < (@earliest, @latest, @assertedPosition)
+       ORDER BY asserted_earliest DESC, asserted_latest DESC, asserted_position DESC LIMIT 1`,
+    );
+    // …and the live ones before it whose windows reach its first day: the only earlier claims whose
+    // order with the page's claims the dates may not settle (any other ended before they began).
+    this.liveOverlapping = db.prepare(
+      `SELECT ${COLUMNS} FROM claim_versions
+       WHERE ${IN_FORCE} AND asserted_earliest <= @asOf AND asserted_latest >= @earliest
+         AND (asserted_earliest, asserted_latest, asserted_position) < (@earliest, @latest, @assertedPosition)
+       ORDER BY asserted_earliest, asserted_latest, asserted_position`,
+    );
+    this.claimRecord = db.prepare(`SELECT ${COLUMNS} FROM claim_versions WHERE figure_id = ? AND claim_id = ? AND recorded_from <= ? ORDER BY position`);
     this.list = db.prepare('SELECT figure_id, body FROM figures WHERE recorded_at <= ? ORDER BY figure_id LIMIT ? OFFSET ?');
     this.inForce = db.prepare(
       `SELECT ${COLUMNS} FROM claim_versions
@@ -158,14 +205,82 @@ export class FigureQueries {
     return rows.map((row) => this.summary(row, filter));
   }
 
-  /** A figure with its latest claims, spread and every claimant's history. */
-  figure(figureId: string, filter: FigureFilter = {}): FigureView | undefined {
-    const at = instant(filter);
-    const row = this.prepared().figureRow.get(figureId, at) as FigureRow | undefined;
+  /** A figure with its latest claims, spread and the first page of its history (or the page after `paging.cursor`). */
+  figure(figureId: string, filter: FigureFilter = {}, paging: HistoryPaging = WHOLE_HISTORY): FigureView | undefined {
+    const row = this.prepared().figureRow.get(figureId, instant(filter)) as FigureRow | undefined;
     if (!row) return undefined;
-    const rows = this.claimRows.all(figureId, at) as ClaimRow[];
-    const visible = rows.filter((r) => r.recorded_to === null || r.recorded_to > at);
-    return { ...this.summary(row, filter), history: history(rows, visible, filter.asOf) };
+    return { ...this.summary(row, filter), ...this.historyPage(figureId, filter, paging) };
+  }
+
+  /** A page of the figure's history, undefined when the figure was not defined (by knownAt). */
+  history(figureId: string, filter: FigureFilter, paging: HistoryPaging): HistoryPage | undefined {
+    if (!this.prepared().figureRow.get(figureId, instant(filter))) return undefined;
+    return this.historyPage(figureId, filter, paging);
+  }
+
+  /**
+   * Claims in history order (claimant, then the days their dates can mean, then as asserted), each
+   * with its record, walked from the cursor's key: the cost of a page is its own claims, whatever
+   * the history's length. The cursor also pins the record instant the first page was read at, so
+   * writes between pages never shift a paging in progress (read from the first page to see them).
+   */
+  private historyPage(figureId: string, filter: FigureFilter, paging: HistoryPaging): HistoryPage {
+    const after = paging.cursor === undefined ? undefined : decodeHistoryCursor(paging.cursor);
+    const at = after?.at ?? ((this.lastRecorded.get(figureId, instant(filter)) as number | undefined) ?? 0);
+    const asOf = filter.asOf ?? LAST_DAY;
+    const page: ClaimRow[] = [];
+    for (const claimant of this.historyClaimants.all(figureId, after?.claimant ?? '') as string[]) {
+      const key = after && claimant === after.claimant ? after : { earliest: '', latest: '', assertedPosition: -1 };
+      page.push(...(this.historyRows.all({ figureId, claimant, asOf, at, ...key, limit: paging.limit + 1 - page.length }) as ClaimRow[]));
+      if (page.length > paging.limit) break;
+    }
+    const shown = page.slice(0, paging.limit);
+    const last = shown[shown.length - 1];
+    const next = page.length > paging.limit ? encodeHistoryCursor({ claimant: last.claimant, ...keyOf(last), at }) : null;
+    return { history: this.entries(figureId, shown, at, filter.asOf), historyNext: next };
+  }
+
+  /** The history entries of a page's claims: each claim's versions, and how each claim follows the live one before it. */
+  private entries(figureId: string, page: ClaimRow[], at: number, asOf: string | undefined): Record<string, HistoryEntry[]> {
+    const previousOf = new Map<string, ClaimRow>();
+    const uncertainWith = new Map<string, string[]>();
+    let claimant: string | undefined;
+    let live: ClaimRow[] = [];
+    for (const row of page) {
+      if (row.claimant !== claimant) {
+        claimant = row.claimant;
+        live = this.liveContext(figureId, row, at, asOf);
+      }
+      const prior = live[live.length - 1];
+      if (prior && settledBefore(window(prior), window(row))) previousOf.set(row.claim_id, prior);
+      const overlapping = live.filter((other) => !settledBefore(window(other), window(row))).map((other) => other.claim_id);
+      if (overlapping.length > 0) uncertainWith.set(row.claim_id, overlapping);
+      // A retracted claim keeps its place in the history but is no claim that a later one revises.
+      if (row.status === 'asserted') live.push(row);
+    }
+    const history: Record<string, HistoryEntry[]> = {};
+    for (const current of page) {
+      // A claim whose claimant we corrected stays under the claimant it has now, with its whole record.
+      const record = current.position === current.asserted_position ? [current] : (this.claimRecord.all(figureId, current.claim_id, at) as ClaimRow[]);
+      for (const row of record) {
+        const entry = entryOf(row, previousOf.get(row.claim_id), uncertainWith.get(row.claim_id), asOf);
+        (history[current.claimant] ??= []).push({ ...entry, claimant: current.claimant });
+      }
+    }
+    return history;
+  }
+
+  /**
+   * The claimant's live claims before `first` that the page's claims may follow: the one just before
+   * it and those whose windows reach its first day, in history order. Earlier ones ended before
+   * every claim of the page began, so they are settled before them and revised by none of them.
+   */
+  private liveContext(figureId: string, first: ClaimRow, at: number, asOf: string | undefined): ClaimRow[] {
+    const params = { figureId, claimant: first.claimant, at, asOf: asOf ?? LAST_DAY, ...keyOf(first) };
+    const overlapping = this.liveOverlapping.all(params) as ClaimRow[];
+    const before = this.liveBefore.get(params) as ClaimRow | undefined;
+    if (before && overlapping[overlapping.length - 1]?.claim_id !== before.claim_id) overlapping.push(before);
+    return overlapping;
   }
 
   /** Every claim of the figure in force (not retracted, as corrected) at knownAt and certainly asserted by asOf, in assertion order: the figure's sheet. */
@@ -230,17 +345,6 @@ function toClaimView(row: ClaimRow, asOf: string): ClaimView {
   };
 }
 
-/** The order of a claimant's claims: by the days their dates can mean, then as recorded. */
-function byAssertion(a: ClaimRow, b: ClaimRow): number {
-  return (
-    compare(a.asserted_earliest, b.asserted_earliest) || compare(a.asserted_latest, b.asserted_latest) || a.asserted_position - b.asserted_position
-  );
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /** Deprecated claims count only when every latest claim is deprecated. */
 function spread(claims: ClaimView[]): FigureSummary['spread'] {
   const ranked = claims.filter((c) => c.rank.value !== 'deprecated');
@@ -249,45 +353,6 @@ function spread(claims: ClaimView[]): FigureSummary['spread'] {
   const low = Math.min(...counted.map((c) => c.low));
   const high = Math.max(...counted.map((c) => c.high));
   return { low, high, ratio: low > 0 ? round(high / low) : null };
-}
-
-/**
- * Each claimant's record: assertions in the order their dates put them (a later one is a revision,
- * with the change from the live claim before it, only when the dates settle that it came later),
- * and our corrections, retractions and rankings of those records. `rows` are every version recorded
- * by then; `visible` the ones in force then.
- */
-function history(rows: ClaimRow[], visible: ClaimRow[], asOf: string | undefined): Record<string, HistoryEntry[]> {
-  // A claim is in scope when it may have been made by asOf, by its date now (a correction may have moved it).
-  const current = new Map(visible.map((r) => [r.claim_id, r]));
-  const inScope = (row: ClaimRow) => asOf === undefined || (current.get(row.claim_id) ?? row).asserted_earliest <= asOf;
-  const previousOf = new Map<string, ClaimRow>();
-  const uncertainWith = new Map<string, string[]>();
-  const live = new Map<string, ClaimRow[]>();
-  for (const row of visible.filter(inScope).sort(byAssertion)) {
-    const before = live.get(row.claimant) ?? [];
-    const prior = before[before.length - 1];
-    if (prior && settledBefore(window(prior), window(row))) previousOf.set(row.claim_id, prior);
-    const overlapping = before.filter((other) => !settledBefore(window(other), window(row))).map((other) => other.claim_id);
-    if (overlapping.length > 0) uncertainWith.set(row.claim_id, overlapping);
-    // A retracted claim keeps its place in the history but is no claim that a later one revises.
-    if (row.status === 'asserted') live.set(row.claimant, [...before, row]);
-  }
-  // A claim whose claimant we corrected stays under the claimant it has now, with its whole record.
-  const now = (row: ClaimRow) => current.get(row.claim_id) ?? row;
-  const byClaimant: Record<string, { row: ClaimRow; entry: HistoryEntry }[]> = {};
-  for (const row of rows.filter(inScope)) {
-    const claimant = (current.get(row.claim_id) ?? row).claimant;
-    const entry = entryOf(row, previousOf.get(row.claim_id), uncertainWith.get(row.claim_id), asOf);
-    (byClaimant[claimant] ??= []).push({ row, entry: { ...entry, claimant } });
-  }
-  return Object.fromEntries(
-    Object.entries(byClaimant).map(([claimant, entries]) => [
-      claimant,
-      // Each claim's versions together, where its dates as now recorded put it, then in record order.
-      entries.sort((a, b) => byAssertion(now(a.row), now(b.row)) || a.row.position - b.row.position).map((e) => e.entry),
-    ]),
-  );
 }
 
 const LIFECYCLE: Record<string, HistoryEntry['kind']> = { ClaimCorrected: 'corrected', ClaimRetracted: 'retracted', ClaimRanked: 'ranked' };
@@ -322,6 +387,43 @@ function entryOf(row: ClaimRow, previous: ClaimRow | undefined, uncertainWith: s
     previous: { claimId: previous.claim_id, assertedOn: before.assertedOn, value: before.value },
     change: { low: now.low - then.low, high: now.high - then.high, ratio: then.high > 0 ? round(now.high / then.high) : null },
   };
+}
+
+interface HistoryKey {
+  readonly earliest: string;
+  readonly latest: string;
+  readonly assertedPosition: number;
+}
+
+const keyOf = (row: ClaimRow): HistoryKey => ({ earliest: row.asserted_earliest, latest: row.asserted_latest, assertedPosition: row.asserted_position });
+
+interface HistoryCursor extends HistoryKey {
+  readonly claimant: string;
+  /** The record instant the first page was read at (ms). */
+  readonly at: number;
+}
+
+/** Opaque to clients: the last claim's place in history order and the pinned instant, as base64url JSON. */
+function encodeHistoryCursor(cursor: HistoryCursor): string {
+  return Buffer.from(JSON.stringify([cursor.claimant, cursor.earliest, cursor.latest, cursor.assertedPosition, cursor.at])).toString('base64url');
+}
+
+/** A cursor this service did not give is the client's mistake, not an empty page. */
+function decodeHistoryCursor(text: string): HistoryCursor {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  const day = (v: unknown): v is string => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v);
+  const whole = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+  if (!Array.isArray(parsed) || parsed.length !== 5) throw invalid('cursor must be a historyNext this service gave', 'cursor');
+  const [claimant, earliest, latest, assertedPosition, at] = parsed as unknown[];
+  if (typeof claimant !== 'string' || !day(earliest) || !day(latest) || !whole(assertedPosition) || !whole(at)) {
+    throw invalid('cursor must be a historyNext this service gave', 'cursor');
+  }
+  return { claimant, earliest, latest, assertedPosition, at };
 }
 
 function round(n: number): number {
