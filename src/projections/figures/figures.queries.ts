@@ -212,6 +212,12 @@ export class FigureQueries {
     return { ...this.summary(row, filter), ...this.historyPage(figureId, filter, paging) };
   }
 
+  /** A figure with its latest claims and spread, without its history. */
+  summaryOf(figureId: string, filter: FigureFilter = {}): FigureSummary | undefined {
+    const row = this.prepared().figureRow.get(figureId, instant(filter)) as FigureRow | undefined;
+    return row ? this.summary(row, filter) : undefined;
+  }
+
   /** A page of the figure's history, undefined when the figure was not defined (by knownAt). */
   history(figureId: string, filter: FigureFilter, paging: HistoryPaging): HistoryPage | undefined {
     if (!this.prepared().figureRow.get(figureId, instant(filter))) return undefined;
@@ -236,7 +242,7 @@ export class FigureQueries {
     }
     const shown = page.slice(0, paging.limit);
     const last = shown[shown.length - 1];
-    const next = page.length > paging.limit ? encodeHistoryCursor({ claimant: last.claimant, ...keyOf(last), at }) : null;
+    const next = page.length > paging.limit && last ? encodeHistoryCursor({ claimant: last.claimant, ...keyOf(last), at }) : null;
     return { history: this.entries(figureId, shown, at, filter.asOf), historyNext: next };
   }
 
