@@ -173,6 +173,15 @@ describe('a figure’s history, page by page', () => {
     expect(response.body.errors.map((e: { field: string }) => e.field)).toEqual([field]);
   });
 
+  // The query parameters come from the DTOs through the Swagger plugin at build time (not under ts-jest).
+  it('documents the history page and its errors in OpenAPI', async () => {
+    type Operation = { responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }> };
+    const doc = (await http().get('/docs/json').expect(200)).body as { paths: Record<string, { get: Operation }> };
+    const history = doc.paths['/figures/{id}/history'].get;
+    expect(history.responses['200'].content?.['application/json'].schema.$ref).toMatch(/FigureHistoryPage$/);
+    expect(Object.keys(history.responses)).toEqual(expect.arrayContaining(['400', '404']));
+  });
+
   it('answers 404 for the history of an unknown figure', async () => {
     const response = await http().get('/figures/no-such-figure/history');
     expect(response.status).toBe(404);
