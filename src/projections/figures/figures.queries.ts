@@ -146,11 +146,14 @@ export class FigureQueries {
       .pluck();
     this.claimants = db.prepare('SELECT claimant FROM figure_claimants WHERE figure_id = ?').pluck();
     // A claimant's latest claim certainly made by @asOf: any rank but deprecated before a deprecated
-    // one; then the latest window; for the same days a preferred claim before a normal one; then the
-    // later record.
+    // one (@ranked 1, then 0 only when none is found); then the latest window; for the same days a
+    // preferred claim before a normal one; then the later record. A walk back from @asOf along the
+    // claimant's history order that stops at the first window (the rank only sorts that window's
+    // ties), instead of sorting every claim made by then.
     this.latestOfClaimant = db.prepare(
-      `SELECT ${COLUMNS} FROM claim_versions WHERE ${IN_FORCE} AND asserted_latest <= @asOf
-       ORDER BY rank = 0, asserted_earliest DESC, asserted_latest DESC, rank DESC, asserted_position DESC LIMIT 1`,
+      `SELECT ${COLUMNS} FROM claim_versions INDEXED BY claim_versions_possible
+       WHERE ${IN_FORCE} AND asserted_earliest <= @asOf AND asserted_latest <= @asOf AND (rank > 0) = @ranked
+       ORDER BY asserted_earliest DESC, asserted_latest DESC, rank DESC, asserted_position DESC LIMIT 1`,
     );
     // Claims that may have been made by @asOf and may be newer than the one chosen (not settled before it),
     // but not deprecated ones, nor one of the same days that the chosen one outranks: the rank settled that.
@@ -177,15 +180,15 @@ export class FigureQueries {
     // Before a page's first claim of a claimant: the live claim just before it (what it may revise)…
     this.liveBefore = db.prepare(
       `SELECT ${COLUMNS} FROM claim_versions
-       WHERE ${IN_FORCE} AND asserted_earliest <= @asOf
-         AND (asserted_earliest, asserted_latest, asserted_position) < (@earliest, @latest, @assertedPosition)
+       WHERE ${IN_FORCE} AND (asserted_earliest, asserted_latest, asserted_position) < (@earliest, @latest, @assertedPosition)
        ORDER BY asserted_earliest DESC, asserted_latest DESC, asserted_position DESC LIMIT 1`,
     );
     // …and the live ones before it whose windows reach its first day: the only earlier claims whose
     // order with the page's claims the dates may not settle (any other ended before they began).
+    // Both walk the claimant's history order up to the page's first claim (it is in scope, so all before it are).
     this.liveOverlapping = db.prepare(
       `SELECT ${COLUMNS} FROM claim_versions
-       WHERE ${IN_FORCE} AND asserted_earliest <= @asOf AND asserted_latest >= @earliest
+       WHERE ${IN_FORCE} AND asserted_latest >= @earliest
          AND (asserted_earliest, asserted_latest, asserted_position) < (@earliest, @latest, @assertedPosition)
        ORDER BY asserted_earliest, asserted_latest, asserted_position`,
     );
@@ -255,7 +258,7 @@ export class FigureQueries {
     for (const row of page) {
       if (row.claimant !== claimant) {
         claimant = row.claimant;
-        live = this.liveContext(figureId, row, at, asOf);
+        live = this.liveContext(figureId, row, at);
       }
       const prior = live[live.length - 1];
       if (prior && settledBefore(window(prior), window(row))) previousOf.set(row.claim_id, prior);
@@ -281,8 +284,8 @@ export class FigureQueries {
    * it and those whose windows reach its first day, in history order. Earlier ones ended before
    * every claim of the page began, so they are settled before them and revised by none of them.
    */
-  private liveContext(figureId: string, first: ClaimRow, at: number, asOf: string | undefined): ClaimRow[] {
-    const params = { figureId, claimant: first.claimant, at, asOf: asOf ?? LAST_DAY, ...keyOf(first) };
+  private liveContext(figureId: string, first: ClaimRow, at: number): ClaimRow[] {
+    const params = { figureId, claimant: first.claimant, at, ...keyOf(first) };
     const overlapping = this.liveOverlapping.all(params) as ClaimRow[];
     const before = this.liveBefore.get(params) as ClaimRow | undefined;
     if (before && overlapping[overlapping.length - 1]?.claim_id !== before.claim_id) overlapping.push(before);
@@ -302,7 +305,9 @@ export class FigureQueries {
     const claims: LatestClaimView[] = [];
     const possibleClaims: ClaimView[] = [];
     for (const claimant of this.claimants.all(row.figure_id) as string[]) {
-      const latest = this.latestOfClaimant.get({ ...params, claimant }) as ClaimRow | undefined;
+      const latest = (this.latestOfClaimant.get({ ...params, claimant, ranked: 1 }) ?? this.latestOfClaimant.get({ ...params, claimant, ranked: 0 })) as
+        | ClaimRow
+        | undefined;
       const after = latest ? latest.asserted_earliest : FIRST_DAY;
       const chosen = { chosen: latest?.claim_id ?? '', chosenLatest: latest?.asserted_latest ?? '', chosenRank: latest?.rank ?? 0 };
       const possible = (this.possibleOfClaimant.all({ ...params, claimant, after, ...chosen }) as ClaimRow[]).map((r) => toClaimView(r, asOf));
