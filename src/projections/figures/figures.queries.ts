@@ -111,6 +111,7 @@ interface ClaimRow {
 
 const COLUMNS =
   'claim_id, claimant, asserted_earliest, asserted_latest, asserted_position, rank, status, position, event_type, actor, reason, recorded_from, recorded_to, body';
+const columnsOf = (alias: string) => COLUMNS.split(', ').map((column) => `${alias}.${column}`).join(', ');
 const IN_FORCE = `figure_id = @figureId AND claimant = @claimant AND status = 'asserted' AND recorded_from <= @at AND (recorded_to IS NULL OR recorded_to > @at)`;
 
 /** Figure reads: one indexed read of the figure's claim versions, then grouping in memory. */
@@ -123,9 +124,7 @@ export class FigureQueries {
   private liveOverlapping!: Database.Statement;
   private claimRecord!: Database.Statement;
   private list!: Database.Statement;
-  private claimants!: Database.Statement;
-  private latestOfClaimant!: Database.Statement;
-  private possibleOfClaimant!: Database.Statement;
+  private latestClaims!: Database.Statement;
   private revisionAt!: Database.Statement;
   private inForce!: Database.Statement;
   private preparedOn: Database.Database | undefined;
@@ -144,24 +143,35 @@ export class FigureQueries {
     this.revisionAt = db
       .prepare('SELECT revision FROM claim_versions WHERE figure_id = ? AND recorded_from <= ? ORDER BY revision DESC LIMIT 1')
       .pluck();
-    this.claimants = db.prepare('SELECT claimant FROM figure_claimants WHERE figure_id = ?').pluck();
-    // A claimant's latest claim certainly made by @asOf: any rank but deprecated before a deprecated
-    // one (@ranked 1, then 0 only when none is found); then the latest window; for the same days a
-    // preferred claim before a normal one; then the later record. A walk back from @asOf along the
-    // claimant's history order that stops at the first window (the rank only sorts that window's
-    // ties), instead of sorting every claim made by then.
-    this.latestOfClaimant = db.prepare(
-      `SELECT ${COLUMNS} FROM claim_versions INDEXED BY claim_versions_possible
-       WHERE ${IN_FORCE} AND asserted_earliest <= @asOf AND asserted_latest <= @asOf AND (rank > 0) = @ranked
-       ORDER BY asserted_earliest DESC, asserted_latest DESC, rank DESC, asserted_position DESC LIMIT 1`,
-    );
-    // Claims that may have been made by @asOf and may be newer than the one chosen (not settled before it),
-    // but not deprecated ones, nor one of the same days that the chosen one outranks: the rank settled that.
-    this.possibleOfClaimant = db.prepare(
-      `SELECT ${COLUMNS} FROM claim_versions WHERE ${IN_FORCE} AND asserted_earliest <= @asOf
-         AND asserted_latest >= @after AND claim_id <> @chosen AND rank > 0
-         AND NOT (asserted_earliest = @after AND asserted_latest = @chosenLatest AND rank < @chosenRank)
-       ORDER BY asserted_earliest, asserted_latest, asserted_position LIMIT 50`,
+    // Each claimant's latest claim certainly made by @asOf: any rank but deprecated before a deprecated
+    // one (deprecated looked for only when no other is found); then the latest window; for the same days a
+    // preferred claim before a normal one; then the later record. Each is a walk back from @asOf along the
+    // claimant's history order that stops at the first window (the rank only sorts that window's ties).
+    // A figure's summary is this one statement for all its claimants, not two statements per claimant.
+    const latestOf = (ranked: string) => `SELECT version_id FROM claim_versions INDEXED BY claim_versions_possible
+       WHERE figure_id = fc.figure_id AND claimant = fc.claimant AND status = 'asserted' AND recorded_from <= @at AND (recorded_to IS NULL OR recorded_to > @at)
+         AND asserted_earliest <= @asOf AND asserted_latest <= @asOf AND ${ranked}
+       ORDER BY asserted_earliest DESC, asserted_latest DESC, rank DESC, asserted_position DESC LIMIT 1`;
+    const chosen = `WITH chosen AS MATERIALIZED (
+       SELECT fc.claimant, COALESCE((${latestOf('rank > 0')}), (${latestOf('rank = 0')})) AS version_id
+       FROM figure_claimants fc WHERE fc.figure_id = @figureId)`;
+    // After them, the claims that may have been made by @asOf and may be newer than the one chosen (not settled
+    // before it), but not deprecated ones, nor one of the same days that the chosen one outranks: the rank settled
+    // that. At most 50 a claimant. CROSS JOIN keeps the claimants outside (a walk of each one's claims, not of
+    // the figure's), and the claims chosen are materialised once, not looked for again at each row.
+    this.latestClaims = db.prepare(
+      `${chosen}, picked AS MATERIALIZED (
+         SELECT c.claimant, c.version_id, v.asserted_earliest AS after, v.asserted_latest AS chosen_latest, v.rank AS chosen_rank
+         FROM chosen c LEFT JOIN claim_versions v ON v.version_id = c.version_id)
+       SELECT 1 AS chosen, ${columnsOf('v')} FROM picked c JOIN claim_versions v ON v.version_id = c.version_id
+       UNION ALL
+       SELECT 0 AS chosen, ${COLUMNS} FROM (
+         SELECT ${columnsOf('p')}, ROW_NUMBER() OVER (PARTITION BY p.claimant ORDER BY p.asserted_earliest, p.asserted_latest, p.asserted_position) AS n
+         FROM picked c CROSS JOIN claim_versions p ON p.figure_id = @figureId AND p.claimant = c.claimant
+         WHERE p.status = 'asserted' AND p.recorded_from <= @at AND (p.recorded_to IS NULL OR p.recorded_to > @at)
+           AND p.asserted_earliest <= @asOf AND p.asserted_latest >= COALESCE(c.after, '${FIRST_DAY}') AND p.version_id IS NOT c.version_id AND p.rank > 0
+           AND NOT (p.asserted_earliest = COALESCE(c.after, '') AND p.asserted_latest = COALESCE(c.chosen_latest, '') AND p.rank < COALESCE(c.chosen_rank, 0)))
+       WHERE n <= 50 ORDER BY chosen DESC, claimant, asserted_earliest, asserted_latest, asserted_position`,
     );
     this.figureRow = db.prepare('SELECT figure_id, recorded_at, body FROM figures WHERE figure_id = ? AND recorded_at <= ?');
     this.lastRecorded = db
@@ -302,18 +312,16 @@ export class FigureQueries {
   private summary(row: FigureRow, filter: FigureFilter): FigureSummary {
     const asOf = filter.asOf ?? LAST_DAY;
     const params = { figureId: row.figure_id, asOf, at: instant(filter) };
-    const claims: LatestClaimView[] = [];
+    const latest = new Map<string, ClaimRow>();
+    const newer = new Map<string, ClaimView[]>();
     const possibleClaims: ClaimView[] = [];
-    for (const claimant of this.claimants.all(row.figure_id) as string[]) {
-      const latest = (this.latestOfClaimant.get({ ...params, claimant, ranked: 1 }) ?? this.latestOfClaimant.get({ ...params, claimant, ranked: 0 })) as
-        | ClaimRow
-        | undefined;
-      const after = latest ? latest.asserted_earliest : FIRST_DAY;
-      const chosen = { chosen: latest?.claim_id ?? '', chosenLatest: latest?.asserted_latest ?? '', chosenRank: latest?.rank ?? 0 };
-      const possible = (this.possibleOfClaimant.all({ ...params, claimant, after, ...chosen }) as ClaimRow[]).map((r) => toClaimView(r, asOf));
-      if (latest) claims.push({ ...toClaimView(latest, asOf), possiblyNewer: possible });
-      else possibleClaims.push(...possible);
+    // The chosen claims come first, then the others in claimant and history order.
+    for (const r of this.latestClaims.all(params) as (ClaimRow & { chosen: number })[]) {
+      if (r.chosen) latest.set(r.claimant, r);
+      else if (latest.has(r.claimant)) newer.set(r.claimant, [...(newer.get(r.claimant) ?? []), toClaimView(r, asOf)]);
+      else possibleClaims.push(toClaimView(r, asOf));
     }
+    const claims: LatestClaimView[] = [...latest.values()].map((r) => ({ ...toClaimView(r, asOf), possiblyNewer: newer.get(r.claimant) ?? [] }));
     claims.sort((a, b) => a.low - b.low || a.claimant.localeCompare(b.claimant));
     // The figure's stream revision (at knownAt): every event after its definition (revision 0) is a claim version.
     const revision = (this.revisionAt.get(row.figure_id, params.at) as number | undefined) ?? 0;
