@@ -31,6 +31,10 @@ describe('figure queries under the certainty rule', () => {
     expect(plan('historyRows')).toBe(
       'SEARCH claim_versions USING INDEX claim_versions_possible (figure_id=? AND claimant=? AND (asserted_earliest,asserted_latest,asserted_position)>(?,?,?) AND asserted_earliest<?)',
     );
+    // The claimants after the cursor's: each one's range in turn, already in history order (no sort).
+    expect(plan('historyLaterClaimants')).toBe(
+      'SEARCH fc USING PRIMARY KEY (figure_id=? AND claimant>?)\nSEARCH v USING INDEX claim_versions_possible (figure_id=? AND claimant=? AND asserted_earliest<?)',
+    );
     for (const name of ['liveBefore', 'liveOverlapping']) {
       expect(plan(name)).toBe('SEARCH claim_versions USING INDEX claim_versions_possible (figure_id=? AND claimant=? AND (asserted_earliest,asserted_latest,asserted_position)<(?,?,?))');
     }

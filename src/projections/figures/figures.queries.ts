@@ -118,7 +118,7 @@ const IN_FORCE = `figure_id = @figureId AND claimant = @claimant AND status = 'a
 export class FigureQueries {
   private figureRow!: Database.Statement;
   private lastRecorded!: Database.Statement;
-  private historyClaimants!: Database.Statement;
+  private historyLaterClaimants!: Database.Statement;
   private historyRows!: Database.Statement;
   private liveBefore!: Database.Statement;
   private liveOverlapping!: Database.Statement;
@@ -177,7 +177,15 @@ export class FigureQueries {
     this.lastRecorded = db
       .prepare('SELECT recorded_from FROM claim_versions WHERE figure_id = ? AND recorded_from <= ? ORDER BY revision DESC LIMIT 1')
       .pluck();
-    this.historyClaimants = db.prepare('SELECT claimant FROM figure_claimants WHERE figure_id = ? AND claimant >= ? ORDER BY claimant').pluck();
+    // The claimants after the cursor's, each walked from its first claim: one statement whose nested loops
+    // (claimants in key order, then each one's index range up to asOf) are already in history order.
+    this.historyLaterClaimants = db.prepare(
+      `SELECT ${columnsOf('v')} FROM figure_claimants fc CROSS JOIN claim_versions v INDEXED BY claim_versions_possible
+         ON v.figure_id = fc.figure_id AND v.claimant = fc.claimant
+       WHERE fc.figure_id = @figureId AND fc.claimant > @claimant AND v.asserted_earliest <= @asOf
+         AND v.recorded_from <= @at AND (v.recorded_to IS NULL OR v.recorded_to > @at)
+       ORDER BY fc.claimant, v.asserted_earliest, v.asserted_latest, v.asserted_position LIMIT @limit`,
+    );
     // A claimant's claims as recorded at @at (their version then), in history order after the cursor's
     // key: a seek into claim_versions_possible, then a walk that stops at the page's end or at asOf.
     this.historyRows = db.prepare(
@@ -247,20 +255,20 @@ export class FigureQueries {
     const after = paging.cursor === undefined ? undefined : decodeHistoryCursor(paging.cursor);
     const at = after?.at ?? ((this.lastRecorded.get(figureId, instant(filter)) as number | undefined) ?? 0);
     const asOf = filter.asOf ?? LAST_DAY;
-    const page: ClaimRow[] = [];
-    for (const claimant of this.historyClaimants.all(figureId, after?.claimant ?? '') as string[]) {
-      const key = after && claimant === after.claimant ? after : { earliest: '', latest: '', assertedPosition: -1 };
-      page.push(...(this.historyRows.all({ figureId, claimant, asOf, at, ...key, limit: paging.limit + 1 - page.length }) as ClaimRow[]));
-      if (page.length > paging.limit) break;
+    const limit = paging.limit + 1;
+    // The rest of the cursor's claimant, then the claimants after it.
+    const page = after ? (this.historyRows.all({ ...after, figureId, asOf, limit }) as ClaimRow[]) : [];
+    if (page.length < limit) {
+      page.push(...(this.historyLaterClaimants.all({ figureId, claimant: after?.claimant ?? '', asOf, at, limit: limit - page.length }) as ClaimRow[]));
     }
     const shown = page.slice(0, paging.limit);
     const last = shown[shown.length - 1];
     const next = page.length > paging.limit && last ? encodeHistoryCursor({ claimant: last.claimant, ...keyOf(last), at }) : null;
-    return { history: this.entries(figureId, shown, at, filter.asOf), historyNext: next };
+    return { history: this.entries(figureId, shown, at, filter.asOf, after), historyNext: next };
   }
 
   /** The history entries of a page's claims: each claim's versions, and how each claim follows the live one before it. */
-  private entries(figureId: string, page: ClaimRow[], at: number, asOf: string | undefined): Record<string, HistoryEntry[]> {
+  private entries(figureId: string, page: ClaimRow[], at: number, asOf: string | undefined, after: HistoryCursor | undefined): Record<string, HistoryEntry[]> {
     const previousOf = new Map<string, ClaimRow>();
     const uncertainWith = new Map<string, string[]>();
     let claimant: string | undefined;
@@ -268,7 +276,8 @@ export class FigureQueries {
     for (const row of page) {
       if (row.claimant !== claimant) {
         claimant = row.claimant;
-        live = this.liveContext(figureId, row, at);
+        // Only the cursor's claimant has claims before the page: every other one starts at its first.
+        live = after && claimant === after.claimant ? this.liveContext(figureId, row, at) : [];
       }
       const prior = live[live.length - 1];
       if (prior && settledBefore(window(prior), window(row))) previousOf.set(row.claim_id, prior);
