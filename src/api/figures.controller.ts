@@ -1,7 +1,8 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { notFound } from '../domain/errors';
+import { invalid, notFound } from '../domain/errors';
+import { ID_PATTERN } from '../domain/ids';
 import { figureDecider } from '../domain/figure/figure';
 import { FigureQueries } from '../projections/figures/figures.queries';
 import { CommandGateway, newId, type WriteContext, type WriteResult } from './command-gateway';
@@ -33,7 +34,12 @@ export class FiguresController {
   @Get()
   @Citable()
   list(@Query() query: PageDto) {
-    return { items: this.figures.figures(query.clocks(), query.limit, query.offset) };
+    const after = query.cursor === undefined ? '' : decodeFigureCursor(query.cursor);
+    const figures = this.figures.figures(query.clocks(), query.limit + 1, query.offset, after);
+    const items = figures.slice(0, query.limit);
+    // A keyset cursor (the last figure's id): the next page is an index seek, however deep.
+    const more = figures.length > query.limit;
+    return { items, nextCursor: more ? Buffer.from(items[items.length - 1].id).toString('base64url') : null };
   }
 
   /**
@@ -118,6 +124,13 @@ export class FiguresController {
     void reply.header('etag', `"${result.revision}"`);
     return result;
   }
+}
+
+/** A figure cursor is a figure id; anything else is the client's mistake, not an empty page. */
+function decodeFigureCursor(cursor: string): string {
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!ID_PATTERN.test(id)) throw invalid('cursor must be a nextCursor this service gave', 'cursor');
+  return id;
 }
 
 /** RFC 8288: the next page of the history, with the clocks it was asked with (the cursor pins the record read). */

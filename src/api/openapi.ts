@@ -184,7 +184,7 @@ export const SCHEMAS: Record<string, Schema> = {
     },
     ['id', 'history', 'historyNext'],
   ),
-  FigurePage: obj({ items: arr(ref('Figure')) }, ['items']),
+  FigurePage: obj({ items: arr(ref('Figure')), nextCursor: nullable(str('pass as cursor for the next page')) }, ['items']),
   TimelinePage: obj(
     {
       asOf: nullable(str()),

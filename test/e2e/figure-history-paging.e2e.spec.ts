@@ -182,6 +182,25 @@ describe('a figure’s history, page by page', () => {
     expect(Object.keys(history.responses)).toEqual(expect.arrayContaining(['400', '404']));
   });
 
+  it('pages GET /figures with nextCursor to the same figures as one page, and refuses a bad cursor', async () => {
+    for (let i = 0; i < 3; i++) await http().post('/figures').send(figureBody()).expect(201);
+    const all = (await http().get('/figures').query({ limit: 500 }).expect(200)).body as { items: { id: string }[]; nextCursor: string | null };
+    expect(all.nextCursor).toBeNull();
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = (await http().get('/figures').query({ limit: 2, ...(cursor ? { cursor } : {}) }).expect(200)).body as typeof all;
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      ids.push(...page.items.map((f) => f.id));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(ids).toEqual(all.items.map((f) => f.id));
+    expect(all.items.length).toBeGreaterThanOrEqual(4);
+    const bad = await http().get('/figures').query({ cursor: Buffer.from('Not An Id!').toString('base64url') });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e: { field: string }) => e.field)).toEqual(['cursor']);
+  });
+
   it('answers 404 for the history of an unknown figure', async () => {
     const response = await http().get('/figures/no-such-figure/history');
     expect(response.status).toBe(404);

@@ -51,7 +51,10 @@ export const MAX_OFFSET = 1_000_000;
 
 export class PageDto extends ClocksDto {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit: number = 50;
+  /** Kept for existing clients; `cursor` costs the same at any depth. */
   @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(MAX_OFFSET) offset: number = 0;
+  /** The nextCursor of the previous page. */
+  @IsOptional() @IsString() @MaxLength(400) @Matches(/^[A-Za-z0-9_-]+$/, { message: '$property must be a nextCursor this service gave' }) cursor?: string;
 }
 
 /** A page of a figure's history holds at most this many claims (each with its record of corrections, retractions, ranks). */

@@ -211,7 +211,7 @@ export class FigureQueries {
        ORDER BY asserted_earliest, asserted_latest, asserted_position`,
     );
     this.claimRecord = db.prepare(`SELECT ${COLUMNS} FROM claim_versions WHERE figure_id = ? AND claim_id = ? AND recorded_from <= ? ORDER BY position`);
-    this.list = db.prepare('SELECT figure_id, body FROM figures WHERE recorded_at <= ? ORDER BY figure_id LIMIT ? OFFSET ?');
+    this.list = db.prepare('SELECT figure_id, body FROM figures WHERE recorded_at <= ? AND figure_id > ? ORDER BY figure_id LIMIT ? OFFSET ?');
     this.inForce = db.prepare(
       `SELECT ${COLUMNS} FROM claim_versions
        WHERE figure_id = @figureId AND asserted_latest <= @asOf AND status = 'asserted' AND recorded_from <= @at AND (recorded_to IS NULL OR recorded_to > @at)
@@ -220,9 +220,9 @@ export class FigureQueries {
     return this;
   }
 
-  /** Figures with their latest claims and spread, without histories: a few indexed lookups per claimant. */
-  figures(filter: FigureFilter, limit: number, offset: number): FigureSummary[] {
-    const rows = this.prepared().list.all(instant(filter), limit, offset) as FigureRow[];
+  /** Figures (after the figure id `after`, in id order) with their latest claims and spread, without histories: one statement each. */
+  figures(filter: FigureFilter, limit: number, offset: number, after = ''): FigureSummary[] {
+    const rows = this.prepared().list.all(instant(filter), after, limit, offset) as FigureRow[];
     return rows.map((row) => this.summary(row, filter));
   }
 
