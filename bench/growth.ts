@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { copyFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { TimelineQueryDto } from '../src/api/dto/query.dto';
+import { HISTORY_PAGE, TimelineQueryDto } from '../src/api/dto/query.dto';
 import { TimelineController } from '../src/api/timeline.controller';
 import { FigureQueries } from '../src/projections/figures/figures.queries';
 import { openReadModelDatabase } from '../src/projections/read-model-database';
@@ -58,7 +58,8 @@ const QUERIES: readonly Query[] = [
   },
   {
     name: 'figure at a date (GET /figures/:id?asOf=…)',
-    inProcess: ({ figures }, r) => figures.figure(figureId(Math.floor(r() * FIGURE_COUNT)), { asOf: randomDay(r) }),
+    // As the controller asks it: the summary and the history's first page (the default page size).
+    inProcess: ({ figures }, r) => figures.figure(figureId(Math.floor(r() * FIGURE_COUNT)), { asOf: randomDay(r) }, { limit: HISTORY_PAGE.default }),
     path: (r) => `/figures/${figureId(Math.floor(r() * FIGURE_COUNT))}?asOf=${randomDay(r)}`,
   },
 ];

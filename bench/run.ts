@@ -21,6 +21,10 @@ import { table, type Row } from './support/report';
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const keep = process.argv.includes('--keep');
+  // --only growth[,rebuild,…]: just those measurements (the logs are generated when growth or rebuild needs them).
+  const onlyAt = process.argv.indexOf('--only');
+  const only = onlyAt > 0 ? (process.argv[onlyAt + 1] ?? '').split(',') : undefined;
+  const wanted = (name: string) => only === undefined || only.includes(name);
   const tmp = mkdtempSync(join(tmpdir(), 'annals-bench-'));
   const mode: Mode = { quick, tmp };
   const started = Date.now();
@@ -45,31 +49,37 @@ async function main(): Promise<void> {
     }
   };
   try {
-    await step('1 store appends', () => storeAppends(mode));
-    await step('1b figure writes', () => figureWrites(mode));
-    await step('2 http', () => http(mode));
-    await step('2b cache', () => cache(mode));
+    if (wanted('appends')) await step('1 store appends', () => storeAppends(mode));
+    if (wanted('figure-writes')) await step('1b figure writes', () => figureWrites(mode));
+    if (wanted('http')) await step('2 http', () => http(mode));
+    if (wanted('cache')) await step('2b cache', () => cache(mode));
     let datasets: Awaited<ReturnType<typeof buildDatasets>> = [];
-    await step('3 datasets (generate + rebuild)', async () => {
-      console.log('\n[3/4] generating the logs and rebuilding their read models');
-      datasets = await buildDatasets(mode);
-      return [];
-    });
-    await step('3 growth', () => growth(mode, datasets));
+    if (wanted('growth') || wanted('rebuild')) {
+      await step('3 datasets (generate + rebuild)', async () => {
+        console.log('\n[3/4] generating the logs and rebuilding their read models');
+        datasets = await buildDatasets(mode);
+        return [];
+      });
+    }
+    if (wanted('growth')) await step('3 growth', () => growth(mode, datasets));
     const largest = datasets[datasets.length - 1];
-    await step('4 rebuild', async () => {
-      console.log('\n[4] projection rebuild and service memory');
-      return [await rebuildFigure(mode, largest), await serviceMemory(mode, largest)];
-    });
-    await step('5 subscriptions', () => subscriptions(mode));
-    await step('6 watches', () => watches(mode));
+    if (wanted('rebuild')) {
+      await step('4 rebuild', async () => {
+        console.log('\n[4] projection rebuild and service memory');
+        return [await rebuildFigure(mode, largest), await serviceMemory(mode, largest)];
+      });
+    }
+    if (wanted('subscriptions')) await step('5 subscriptions', () => subscriptions(mode));
+    if (wanted('watches')) await step('6 watches', () => watches(mode));
   } finally {
     const seconds = (Date.now() - started) / 1000;
     const text = `${header}\n\n${table(rows)}\n\ntotal ${seconds.toFixed(0)} s (${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(0)} s`).join(', ')})`;
     console.log(`\n${text}`);
     const result = { mode: quick ? 'quick' : 'full', date: new Date(started).toISOString(), seconds, timings, machine: host, versions: software, code, rows, table: text };
-    writeFileSync(join(__dirname, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
-    console.log(`\nwritten to bench/results.json`);
+    // A partial run never overwrites the full run's results.
+    const file = only === undefined ? 'results.json' : `results-${only.join('-')}.json`;
+    writeFileSync(join(__dirname, file), `${JSON.stringify({ ...result, only }, null, 2)}\n`);
+    console.log(`\nwritten to bench/${file}`);
     if (!keep) rmSync(tmp, { recursive: true, force: true });
   }
 }

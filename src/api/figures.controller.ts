@@ -1,13 +1,14 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { notFound } from '../domain/errors';
+import { invalid, notFound } from '../domain/errors';
+import { ID_PATTERN } from '../domain/ids';
 import { figureDecider } from '../domain/figure/figure';
 import { FigureQueries } from '../projections/figures/figures.queries';
 import { CommandGateway, newId, type WriteContext, type WriteResult } from './command-gateway';
 import { ReasonDto } from './dto/common.dto';
 import { AssertClaimDto, CorrectClaimDto, DefineFigureDto, RankClaimDto } from './dto/figure.dto';
-import { ClocksDto, PageDto } from './dto/query.dto';
+import { ClocksDto, FigureQueryDto, HistoryQueryDto, PageDto } from './dto/query.dto';
 import { ON_BEHALF_OF, Write } from './write-context.decorator';
 import { Citable } from '../integrity/receipt.interceptor';
 
@@ -33,17 +34,37 @@ export class FiguresController {
   @Get()
   @Citable()
   list(@Query() query: PageDto) {
-    return { items: this.figures.figures(query.clocks(), query.limit, query.offset) };
+    const after = query.cursor === undefined ? '' : decodeFigureCursor(query.cursor);
+    const figures = this.figures.figures(query.clocks(), query.limit + 1, query.offset, after);
+    const items = figures.slice(0, query.limit);
+    // A keyset cursor (the last figure's id): the next page is an index seek, however deep.
+    const more = figures.length > query.limit;
+    return { items, nextCursor: more ? Buffer.from(items[items.length - 1].id).toString('base64url') : null };
   }
 
-  /** Claims side by side (latest per claimant as of `asOf`), their spread, and each claimant's revision history. */
+  /**
+   * Claims side by side (latest per claimant as of `asOf`), their spread, and the first page of each
+   * claimant's revision history (`historyLimit` claims); `historyNext` and a Link rel="next" page the rest.
+   */
   @Get(':id')
   @Citable()
-  get(@Param('id') id: string, @Query() query: ClocksDto, @Res({ passthrough: true }) reply: FastifyReply) {
-    const figure = this.figures.figure(id, query.clocks());
+  get(@Param('id') id: string, @Query() query: FigureQueryDto, @Res({ passthrough: true }) reply: FastifyReply) {
+    const figure = this.figures.figure(id, query.clocks(), { limit: query.historyLimit });
     if (!figure) throw notFound(`figure ${id} not found`, 'id');
     void reply.header('etag', `"${figure.revision}"`);
+    linkNext(reply, id, query, query.historyLimit, figure.historyNext);
     return figure;
+  }
+
+  /** The next page of a figure's revision history: pass the `historyNext` of the page before as `cursor`, with the same asOf. */
+  @Get(':id/history')
+  @Citable()
+  history(@Param('id') id: string, @Query() query: HistoryQueryDto, @Res({ passthrough: true }) reply: FastifyReply) {
+    const { asOf, knownAt } = query.clocks();
+    const page = this.figures.history(id, { asOf, knownAt }, { limit: query.limit, cursor: query.cursor });
+    if (!page) throw notFound(`figure ${id} not found`, 'id');
+    linkNext(reply, id, query, query.limit, page.historyNext);
+    return { id, asOf: asOf ?? null, knownAt: knownAt?.toISOString() ?? null, ...page };
   }
 
   /** A claimant's value for the figure. A later claim by the same claimant is its revision. */
@@ -103,4 +124,22 @@ export class FiguresController {
     void reply.header('etag', `"${result.revision}"`);
     return result;
   }
+}
+
+/** A figure cursor is a figure id; anything else is the client's mistake, not an empty page. */
+function decodeFigureCursor(cursor: string): string {
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!ID_PATTERN.test(id)) throw invalid('cursor must be a nextCursor this service gave', 'cursor');
+  return id;
+}
+
+/** RFC 8288: the next page of the history, with the clocks it was asked with (the cursor pins the record read). */
+function linkNext(reply: FastifyReply, id: string, clocks: ClocksDto, limit: number, cursor: string | null): void {
+  if (cursor === null) return;
+  const params = new URLSearchParams();
+  if (clocks.asOf !== undefined) params.set('asOf', clocks.asOf);
+  if (clocks.knownAt !== undefined) params.set('knownAt', clocks.knownAt);
+  params.set('limit', String(limit));
+  params.set('cursor', cursor);
+  void reply.header('link', `</figures/${encodeURIComponent(id)}/history?${params.toString()}>; rel="next"`);
 }

@@ -163,9 +163,29 @@ export const SCHEMAS: Record<string, Schema> = {
     ['kind', 'claimId', 'assertedOn'],
   ),
   FigureWithHistory: {
-    allOf: [ref('Figure'), obj({ history: { type: 'object', description: "each claimant's claims in date order", additionalProperties: arr(ref('HistoryEntry')) } })],
+    allOf: [
+      ref('Figure'),
+      obj({
+        history: { type: 'object', description: "the history's first page (historyLimit claims): each claimant's claims in date order", additionalProperties: arr(ref('HistoryEntry')) },
+        historyNext: nullable(str('pass as cursor to GET /figures/{id}/history for the next page (also in a Link rel="next" header); null: no more')),
+      }),
+    ],
   },
-  FigurePage: obj({ items: arr(ref('Figure')) }, ['items']),
+  FigureHistoryPage: obj(
+    {
+      id: str(),
+      asOf: nullable(str()),
+      knownAt: nullable(str(undefined, { format: 'date-time' })),
+      history: {
+        type: 'object',
+        description: "limit claims in history order (claimant, then date), each with its record; a claimant may continue from the page before",
+        additionalProperties: arr(ref('HistoryEntry')),
+      },
+      historyNext: nullable(str('pass as cursor for the next page (also in a Link rel="next" header); null: the last page')),
+    },
+    ['id', 'history', 'historyNext'],
+  ),
+  FigurePage: obj({ items: arr(ref('Figure')), nextCursor: nullable(str('pass as cursor for the next page')) }, ['items']),
   TimelinePage: obj(
     {
       asOf: nullable(str()),
@@ -395,6 +415,7 @@ const ANSWERS: Record<string, Schema> = {
   'post /figures': ref('WriteResult'),
   'get /figures': ref('FigurePage'),
   'get /figures/{id}': ref('FigureWithHistory'),
+  'get /figures/{id}/history': ref('FigureHistoryPage'),
   'post /figures/{id}/claims': ref('WriteResult'),
   'post /figures/{id}/claims/{claimId}/corrections': ref('WriteResult'),
   'post /figures/{id}/claims/{claimId}/retraction': ref('WriteResult'),

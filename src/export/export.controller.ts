@@ -52,7 +52,7 @@ export class ExportController {
   claims(@Param('id') id: string, @Query() query: ClaimsExportQueryDto, @Headers('accept') accept: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
     const format = chooseFormat(query.format, accept, ['csv', 'jsonld']);
     const clocks = query.clocks();
-    const figure = this.figures.figure(id, clocks);
+    const figure = this.figures.summaryOf(id, clocks);
     if (!figure) throw notFound(`figure ${id} not found`, 'id');
     const claims = this.figures.claims(id, clocks);
     void reply.header('content-type', CONTENT_TYPES[format]);

@@ -267,6 +267,43 @@ describeInBrowser(HAS_CHROMIUM ? 'web UI in Chromium' : 'skipped: Chromium not i
   );
 
   it(
+    'shows a long revision history a page at a time, every revision once after “Load more revisions”',
+    async () => {
+      const post = async (url: string, payload: object) =>
+        expect((await app.inject({ method: 'POST', url, headers: { 'x-actor': 'browser-test' }, payload })).statusCode).toBe(201);
+      await post('/figures', { id: 'ui-long-history', name: 'A monthly series, recorded for years', unit: 'people', scope: { places: ['Mosul'] } });
+      const months = Array.from({ length: 45 }, (_, i) => `${2015 + Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}`);
+      for (const [i, assertedOn] of months.entries()) {
+        await post('/figures/ui-long-history/claims', {
+          id: `ui-long-${i}`,
+          claimant: i % 3 === 0 ? 'Airwars' : 'Monitor',
+          value: { kind: 'exact', value: 100 + i },
+          assertedOn,
+          sources: [{ publisher: 'Monitor', title: `Month ${assertedOn}`, url: 'https://example.org/monthly', publishedOn: assertedOn }],
+        });
+      }
+      const first = await api<{ historyNext: string | null }>('/figures/ui-long-history');
+      expect(first.historyNext).not.toBeNull();
+
+      await open();
+      const card = page.locator('#figure-list .figure', { has: page.getByRole('heading', { name: 'A monthly series, recorded for years' }) });
+      await card.locator('.figure-history > summary').click();
+      await card.locator('.claimant-history').first().waitFor();
+      const more = card.locator('.load-more-revisions');
+      for (let pages = 0; (await more.count()) > 0 && pages < 10; pages++) {
+        const shown = await card.locator('.revision').count();
+        await more.click();
+        await card.locator('.revision').nth(shown).waitFor();
+      }
+      expect(await more.count()).toBe(0);
+      expect(await card.locator('.revision').count()).toBe(months.length);
+      const names = await card.locator('.claimant-history h4').allTextContents();
+      expect(names).toEqual(['Airwars', 'Monitor']);
+    },
+    TIMEOUT,
+  );
+
+  it(
     'shows the text of the data as text, never as markup, and a correction as old beside new',
     async () => {
       const title = 'Probe <img src=x onerror="window.annalsProbe=1"> <b>not bold</b>';

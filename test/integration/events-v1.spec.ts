@@ -31,7 +31,7 @@ function comparable(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(comparable);
   if (typeof value !== 'object' || value === null) return value;
   const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([key]) => key !== 'recordedAt' && key !== 'nextCursor' && !NEW_FIELDS.has(key))
+    .filter(([key]) => key !== 'recordedAt' && key !== 'nextCursor' && key !== 'historyNext' && !NEW_FIELDS.has(key))
     .map(([key, v]) => (key === 'source' ? ['sources', [comparable(v)]] : [key, comparable(v)]));
   return Object.fromEntries(entries);
 }

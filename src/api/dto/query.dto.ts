@@ -51,5 +51,26 @@ export const MAX_OFFSET = 1_000_000;
 
 export class PageDto extends ClocksDto {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit: number = 50;
+  /** Kept for existing clients; `cursor` costs the same at any depth. */
   @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(MAX_OFFSET) offset: number = 0;
+  /** The nextCursor of the previous page. */
+  @IsOptional() @IsString() @MaxLength(400) @Matches(/^[A-Za-z0-9_-]+$/, { message: '$property must be a nextCursor this service gave' }) cursor?: string;
+}
+
+/** A page of a figure's history holds at most this many claims (each with its record of corrections, retractions, ranks). */
+export const HISTORY_PAGE = { default: 20, max: 500 } as const;
+
+const HISTORY_CURSOR_MESSAGE = '$property must be a historyNext this service gave';
+
+/** GET /figures/:id: the figure as of the clocks, with the first page of its history. */
+export class FigureQueryDto extends ClocksDto {
+  /** How many claims the first page of the history holds; `historyNext` (and a Link rel="next") pages the rest. */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(HISTORY_PAGE.max) historyLimit: number = HISTORY_PAGE.default;
+}
+
+/** GET /figures/:id/history: a page of the history, after the cursor the previous page gave. */
+export class HistoryQueryDto extends ClocksDto {
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(HISTORY_PAGE.max) limit: number = HISTORY_PAGE.default;
+  /** The historyNext of the previous page (opaque). */
+  @IsOptional() @IsString() @MaxLength(1000) @Matches(/^[A-Za-z0-9_-]+$/, { message: HISTORY_CURSOR_MESSAGE }) cursor?: string;
 }

@@ -34,7 +34,7 @@ export function registerExport(program: Command, cli: Cli): void {
         const text = await withCore(cli, global, async (app) => {
           const figures = app.get(FigureQueries);
           const dto = await validateRecord(ClaimsExportQueryDto, query);
-          const figure = figures.figure(figureId, dto.clocks());
+          const figure = figures.summaryOf(figureId, dto.clocks());
           if (!figure) throw new CliError(`figure ${figureId} not found`, EXIT.usage);
           const claims = figures.claims(figureId, dto.clocks());
           return dto.format === 'jsonld' ? `${JSON.stringify(claimsJsonLd(figure, claims, dto.clocks()), null, 2)}\n` : claimsCsv(claims);

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { ReadModelSource } from '../read-model-database';
 import { certaintyBy, settledBefore, type Certainty } from '../../domain/certainty';
+import { invalid } from '../../domain/errors';
 import { FIRST_DAY, LAST_DAY, shownDay, type DayWindow } from '../../domain/edtf';
 import { claimValueBounds, type ClaimAsserted, type ClaimRank, type FigureDefined } from '../../domain/figure/figure.events';
 
@@ -73,10 +74,23 @@ export interface FigureSummary extends FigureDefined {
   readonly spread: { readonly low: number; readonly high: number; readonly ratio: number | null } | null;
 }
 
-export interface FigureView extends FigureSummary {
+export interface HistoryPage {
   /** Per claimant, in the order their dates put them; corrections, retractions and ranks marked. */
   readonly history: Record<string, HistoryEntry[]>;
+  /** Where the next page starts (pass it as `cursor`); null on the last page. */
+  readonly historyNext: string | null;
 }
+
+export interface FigureView extends FigureSummary, HistoryPage {}
+
+/** A page of a figure's history: at most `limit` claims (each with its whole record), after `cursor`. */
+export interface HistoryPaging {
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+/** The whole history in one answer: for watches, which compare whole answers, and for tests. */
+export const WHOLE_HISTORY: HistoryPaging = { limit: 1_000_000_000 };
 
 interface ClaimRow {
   claim_id: string;
@@ -97,16 +111,20 @@ interface ClaimRow {
 
 const COLUMNS =
   'claim_id, claimant, asserted_earliest, asserted_latest, asserted_position, rank, status, position, event_type, actor, reason, recorded_from, recorded_to, body';
+const columnsOf = (alias: string) => COLUMNS.split(', ').map((column) => `${alias}.${column}`).join(', ');
 const IN_FORCE = `figure_id = @figureId AND claimant = @claimant AND status = 'asserted' AND recorded_from <= @at AND (recorded_to IS NULL OR recorded_to > @at)`;
 
 /** Figure reads: one indexed read of the figure's claim versions, then grouping in memory. */
 export class FigureQueries {
   private figureRow!: Database.Statement;
-  private claimRows!: Database.Statement;
+  private lastRecorded!: Database.Statement;
+  private historyLaterClaimants!: Database.Statement;
+  private historyRows!: Database.Statement;
+  private liveBefore!: Database.Statement;
+  private liveOverlapping!: Database.Statement;
+  private claimRecord!: Database.Statement;
   private list!: Database.Statement;
-  private claimants!: Database.Statement;
-  private latestOfClaimant!: Database.Statement;
-  private possibleOfClaimant!: Database.Statement;
+  private latestClaims!: Database.Statement;
   private revisionAt!: Database.Statement;
   private inForce!: Database.Statement;
   private preparedOn: Database.Database | undefined;
@@ -125,25 +143,75 @@ export class FigureQueries {
     this.revisionAt = db
       .prepare('SELECT revision FROM claim_versions WHERE figure_id = ? AND recorded_from <= ? ORDER BY revision DESC LIMIT 1')
       .pluck();
-    this.claimants = db.prepare('SELECT claimant FROM figure_claimants WHERE figure_id = ?').pluck();
-    // A claimant's latest claim certainly made by @asOf: any rank but deprecated before a deprecated
-    // one; then the latest window; for the same days a preferred claim before a normal one; then the
-    // later record.
-    this.latestOfClaimant = db.prepare(
-      `SELECT ${COLUMNS} FROM claim_versions WHERE ${IN_FORCE} AND asserted_latest <= @asOf
-       ORDER BY rank = 0, asserted_earliest DESC, asserted_latest DESC, rank DESC, asserted_position DESC LIMIT 1`,
-    );
-    // Claims that may have been made by @asOf and may be newer than the one chosen (not settled before it),
-    // but not deprecated ones, nor one of the same days that the chosen one outranks: the rank settled that.
-    this.possibleOfClaimant = db.prepare(
-      `SELECT ${COLUMNS} FROM claim_versions WHERE ${IN_FORCE} AND asserted_earliest <= @asOf
-         AND asserted_latest >= @after AND claim_id <> @chosen AND rank > 0
-         AND NOT (asserted_earliest = @after AND asserted_latest = @chosenLatest AND rank < @chosenRank)
-       ORDER BY asserted_earliest, asserted_latest, asserted_position LIMIT 50`,
+    // Each claimant's latest claim certainly made by @asOf: any rank but deprecated before a deprecated
+    // one (deprecated looked for only when no other is found); then the latest window; for the same days a
+    // preferred claim before a normal one; then the later record. Each is a walk back from @asOf along the
+    // claimant's history order that stops at the first window (the rank only sorts that window's ties).
+    // A figure's summary is this one statement for all its claimants, not two statements per claimant.
+    const latestOf = (ranked: string) => `SELECT version_id FROM claim_versions INDEXED BY claim_versions_possible
+       WHERE figure_id = fc.figure_id AND claimant = fc.claimant AND status = 'asserted' AND recorded_from <= @at AND (recorded_to IS NULL OR recorded_to > @at)
+         AND asserted_earliest <= @asOf AND asserted_latest <= @asOf AND ${ranked}
+       ORDER BY asserted_earliest DESC, asserted_latest DESC, rank DESC, asserted_position DESC LIMIT 1`;
+    const chosen = `WITH chosen AS MATERIALIZED (
+       SELECT fc.claimant, COALESCE((${latestOf('rank > 0')}), (${latestOf('rank = 0')})) AS version_id
+       FROM figure_claimants fc WHERE fc.figure_id = @figureId)`;
+    // After them, the claims that may have been made by @asOf and may be newer than the one chosen (not settled
+    // before it), but not deprecated ones, nor one of the same days that the chosen one outranks: the rank settled
+    // that. At most 50 a claimant. CROSS JOIN keeps the claimants outside (a walk of each one's claims, not of
+    // the figure's), and the claims chosen are materialised once, not looked for again at each row.
+    this.latestClaims = db.prepare(
+      `${chosen}, picked AS MATERIALIZED (
+         SELECT c.claimant, c.version_id, v.asserted_earliest AS after, v.asserted_latest AS chosen_latest, v.rank AS chosen_rank
+         FROM chosen c LEFT JOIN claim_versions v ON v.version_id = c.version_id)
+       SELECT 1 AS chosen, ${columnsOf('v')} FROM picked c JOIN claim_versions v ON v.version_id = c.version_id
+       UNION ALL
+       SELECT 0 AS chosen, ${COLUMNS} FROM (
+         SELECT ${columnsOf('p')}, ROW_NUMBER() OVER (PARTITION BY p.claimant ORDER BY p.asserted_earliest, p.asserted_latest, p.asserted_position) AS n
+         FROM picked c CROSS JOIN claim_versions p ON p.figure_id = @figureId AND p.claimant = c.claimant
+         WHERE p.status = 'asserted' AND p.recorded_from <= @at AND (p.recorded_to IS NULL OR p.recorded_to > @at)
+           AND p.asserted_earliest <= @asOf AND p.asserted_latest >= COALESCE(c.after, '${FIRST_DAY}') AND p.version_id IS NOT c.version_id AND p.rank > 0
+           AND NOT (p.asserted_earliest = COALESCE(c.after, '') AND p.asserted_latest = COALESCE(c.chosen_latest, '') AND p.rank < COALESCE(c.chosen_rank, 0)))
+       WHERE n <= 50 ORDER BY chosen DESC, claimant, asserted_earliest, asserted_latest, asserted_position`,
     );
     this.figureRow = db.prepare('SELECT figure_id, recorded_at, body FROM figures WHERE figure_id = ? AND recorded_at <= ?');
-    this.claimRows = db.prepare(`SELECT ${COLUMNS} FROM claim_versions WHERE figure_id = ? AND recorded_from <= ? ORDER BY revision`);
-    this.list = db.prepare('SELECT figure_id, body FROM figures WHERE recorded_at <= ? ORDER BY figure_id LIMIT ? OFFSET ?');
+    this.lastRecorded = db
+      .prepare('SELECT recorded_from FROM claim_versions WHERE figure_id = ? AND recorded_from <= ? ORDER BY revision DESC LIMIT 1')
+      .pluck();
+    // The claimants after the cursor's, each walked from its first claim: one statement whose nested loops
+    // (claimants in key order, then each one's index range up to asOf) are already in history order.
+    this.historyLaterClaimants = db.prepare(
+      `SELECT ${columnsOf('v')} FROM figure_claimants fc CROSS JOIN claim_versions v INDEXED BY claim_versions_possible
+         ON v.figure_id = fc.figure_id AND v.claimant = fc.claimant
+       WHERE fc.figure_id = @figureId AND fc.claimant > @claimant AND v.asserted_earliest <= @asOf
+         AND v.recorded_from <= @at AND (v.recorded_to IS NULL OR v.recorded_to > @at)
+       ORDER BY fc.claimant, v.asserted_earliest, v.asserted_latest, v.asserted_position LIMIT @limit`,
+    );
+    // A claimant's claims as recorded at @at (their version then), in history order after the cursor's
+    // key: a seek into claim_versions_possible, then a walk that stops at the page's end or at asOf.
+    this.historyRows = db.prepare(
+      `SELECT ${COLUMNS} FROM claim_versions
+       WHERE figure_id = @figureId AND claimant = @claimant AND asserted_earliest <= @asOf
+         AND (asserted_earliest, asserted_latest, asserted_position) > (@earliest, @latest, @assertedPosition)
+         AND recorded_from <= @at AND (recorded_to IS NULL OR recorded_to > @at)
+       ORDER BY asserted_earliest, asserted_latest, asserted_position LIMIT @limit`,
+    );
+    // Before a page's first claim of a claimant: the live claim just before it (what it may revise)…
+    this.liveBefore = db.prepare(
+      `SELECT ${COLUMNS} FROM claim_versions
+       WHERE ${IN_FORCE} AND (asserted_earliest, asserted_latest, asserted_position) < (@earliest, @latest, @assertedPosition)
+       ORDER BY asserted_earliest DESC, asserted_latest DESC, asserted_position DESC LIMIT 1`,
+    );
+    // …and the live ones before it whose windows reach its first day: the only earlier claims whose
+    // order with the page's claims the dates may not settle (any other ended before they began).
+    // Both walk the claimant's history order up to the page's first claim (it is in scope, so all before it are).
+    this.liveOverlapping = db.prepare(
+      `SELECT ${COLUMNS} FROM claim_versions
+       WHERE ${IN_FORCE} AND asserted_latest >= @earliest
+         AND (asserted_earliest, asserted_latest, asserted_position) < (@earliest, @latest, @assertedPosition)
+       ORDER BY asserted_earliest, asserted_latest, asserted_position`,
+    );
+    this.claimRecord = db.prepare(`SELECT ${COLUMNS} FROM claim_versions WHERE figure_id = ? AND claim_id = ? AND recorded_from <= ? ORDER BY position`);
+    this.list = db.prepare('SELECT figure_id, body FROM figures WHERE recorded_at <= ? AND figure_id > ? ORDER BY figure_id LIMIT ? OFFSET ?');
     this.inForce = db.prepare(
       `SELECT ${COLUMNS} FROM claim_versions
        WHERE figure_id = @figureId AND asserted_latest <= @asOf AND status = 'asserted' AND recorded_from <= @at AND (recorded_to IS NULL OR recorded_to > @at)
@@ -152,20 +220,95 @@ export class FigureQueries {
     return this;
   }
 
-  /** Figures with their latest claims and spread, without histories: a few indexed lookups per claimant. */
-  figures(filter: FigureFilter, limit: number, offset: number): FigureSummary[] {
-    const rows = this.prepared().list.all(instant(filter), limit, offset) as FigureRow[];
+  /** Figures (after the figure id `after`, in id order) with their latest claims and spread, without histories: one statement each. */
+  figures(filter: FigureFilter, limit: number, offset: number, after = ''): FigureSummary[] {
+    const rows = this.prepared().list.all(instant(filter), after, limit, offset) as FigureRow[];
     return rows.map((row) => this.summary(row, filter));
   }
 
-  /** A figure with its latest claims, spread and every claimant's history. */
-  figure(figureId: string, filter: FigureFilter = {}): FigureView | undefined {
-    const at = instant(filter);
-    const row = this.prepared().figureRow.get(figureId, at) as FigureRow | undefined;
+  /** A figure with its latest claims, spread and the first page of its history (or the page after `paging.cursor`). */
+  figure(figureId: string, filter: FigureFilter = {}, paging: HistoryPaging = WHOLE_HISTORY): FigureView | undefined {
+    const row = this.prepared().figureRow.get(figureId, instant(filter)) as FigureRow | undefined;
     if (!row) return undefined;
-    const rows = this.claimRows.all(figureId, at) as ClaimRow[];
-    const visible = rows.filter((r) => r.recorded_to === null || r.recorded_to > at);
-    return { ...this.summary(row, filter), history: history(rows, visible, filter.asOf) };
+    return { ...this.summary(row, filter), ...this.historyPage(figureId, filter, paging) };
+  }
+
+  /** A figure with its latest claims and spread, without its history. */
+  summaryOf(figureId: string, filter: FigureFilter = {}): FigureSummary | undefined {
+    const row = this.prepared().figureRow.get(figureId, instant(filter)) as FigureRow | undefined;
+    return row ? this.summary(row, filter) : undefined;
+  }
+
+  /** A page of the figure's history, undefined when the figure was not defined (by knownAt). */
+  history(figureId: string, filter: FigureFilter, paging: HistoryPaging): HistoryPage | undefined {
+    if (!this.prepared().figureRow.get(figureId, instant(filter))) return undefined;
+    return this.historyPage(figureId, filter, paging);
+  }
+
+  /**
+   * Claims in history order (claimant, then the days their dates can mean, then as asserted), each
+   * with its record, walked from the cursor's key: the cost of a page is its own claims, whatever
+   * the history's length. The cursor also pins the record instant the first page was read at, so
+   * writes between pages never shift a paging in progress (read from the first page to see them).
+   */
+  private historyPage(figureId: string, filter: FigureFilter, paging: HistoryPaging): HistoryPage {
+    const after = paging.cursor === undefined ? undefined : decodeHistoryCursor(paging.cursor);
+    const at = after?.at ?? ((this.lastRecorded.get(figureId, instant(filter)) as number | undefined) ?? 0);
+    const asOf = filter.asOf ?? LAST_DAY;
+    const limit = paging.limit + 1;
+    // The rest of the cursor's claimant, then the claimants after it.
+    const page = after ? (this.historyRows.all({ ...after, figureId, asOf, limit }) as ClaimRow[]) : [];
+    if (page.length < limit) {
+      page.push(...(this.historyLaterClaimants.all({ figureId, claimant: after?.claimant ?? '', asOf, at, limit: limit - page.length }) as ClaimRow[]));
+    }
+    const shown = page.slice(0, paging.limit);
+    const last = shown[shown.length - 1];
+    const next = page.length > paging.limit && last ? encodeHistoryCursor({ claimant: last.claimant, ...keyOf(last), at }) : null;
+    return { history: this.entries(figureId, shown, at, filter.asOf, after), historyNext: next };
+  }
+
+  /** The history entries of a page's claims: each claim's versions, and how each claim follows the live one before it. */
+  private entries(figureId: string, page: ClaimRow[], at: number, asOf: string | undefined, after: HistoryCursor | undefined): Record<string, HistoryEntry[]> {
+    const previousOf = new Map<string, ClaimRow>();
+    const uncertainWith = new Map<string, string[]>();
+    let claimant: string | undefined;
+    let live: ClaimRow[] = [];
+    for (const row of page) {
+      if (row.claimant !== claimant) {
+        claimant = row.claimant;
+        // Only the cursor's claimant has claims before the page: every other one starts at its first.
+        live = after && claimant === after.claimant ? this.liveContext(figureId, row, at) : [];
+      }
+      const prior = live[live.length - 1];
+      if (prior && settledBefore(window(prior), window(row))) previousOf.set(row.claim_id, prior);
+      const overlapping = live.filter((other) => !settledBefore(window(other), window(row))).map((other) => other.claim_id);
+      if (overlapping.length > 0) uncertainWith.set(row.claim_id, overlapping);
+      // A retracted claim keeps its place in the history but is no claim that a later one revises.
+      if (row.status === 'asserted') live.push(row);
+    }
+    const history: Record<string, HistoryEntry[]> = {};
+    for (const current of page) {
+      // A claim whose claimant we corrected stays under the claimant it has now, with its whole record.
+      const record = current.position === current.asserted_position ? [current] : (this.claimRecord.all(figureId, current.claim_id, at) as ClaimRow[]);
+      for (const row of record) {
+        const entry = entryOf(row, previousOf.get(row.claim_id), uncertainWith.get(row.claim_id), asOf);
+        (history[current.claimant] ??= []).push({ ...entry, claimant: current.claimant });
+      }
+    }
+    return history;
+  }
+
+  /**
+   * The claimant's live claims before `first` that the page's claims may follow: the one just before
+   * it and those whose windows reach its first day, in history order. Earlier ones ended before
+   * every claim of the page began, so they are settled before them and revised by none of them.
+   */
+  private liveContext(figureId: string, first: ClaimRow, at: number): ClaimRow[] {
+    const params = { figureId, claimant: first.claimant, at, ...keyOf(first) };
+    const overlapping = this.liveOverlapping.all(params) as ClaimRow[];
+    const before = this.liveBefore.get(params) as ClaimRow | undefined;
+    if (before && overlapping[overlapping.length - 1]?.claim_id !== before.claim_id) overlapping.push(before);
+    return overlapping;
   }
 
   /** Every claim of the figure in force (not retracted, as corrected) at knownAt and certainly asserted by asOf, in assertion order: the figure's sheet. */
@@ -178,16 +321,16 @@ export class FigureQueries {
   private summary(row: FigureRow, filter: FigureFilter): FigureSummary {
     const asOf = filter.asOf ?? LAST_DAY;
     const params = { figureId: row.figure_id, asOf, at: instant(filter) };
-    const claims: LatestClaimView[] = [];
+    const latest = new Map<string, ClaimRow>();
+    const newer = new Map<string, ClaimView[]>();
     const possibleClaims: ClaimView[] = [];
-    for (const claimant of this.claimants.all(row.figure_id) as string[]) {
-      const latest = this.latestOfClaimant.get({ ...params, claimant }) as ClaimRow | undefined;
-      const after = latest ? latest.asserted_earliest : FIRST_DAY;
-      const chosen = { chosen: latest?.claim_id ?? '', chosenLatest: latest?.asserted_latest ?? '', chosenRank: latest?.rank ?? 0 };
-      const possible = (this.possibleOfClaimant.all({ ...params, claimant, after, ...chosen }) as ClaimRow[]).map((r) => toClaimView(r, asOf));
-      if (latest) claims.push({ ...toClaimView(latest, asOf), possiblyNewer: possible });
-      else possibleClaims.push(...possible);
+    // The chosen claims come first, then the others in claimant and history order.
+    for (const r of this.latestClaims.all(params) as (ClaimRow & { chosen: number })[]) {
+      if (r.chosen) latest.set(r.claimant, r);
+      else if (latest.has(r.claimant)) newer.set(r.claimant, [...(newer.get(r.claimant) ?? []), toClaimView(r, asOf)]);
+      else possibleClaims.push(toClaimView(r, asOf));
     }
+    const claims: LatestClaimView[] = [...latest.values()].map((r) => ({ ...toClaimView(r, asOf), possiblyNewer: newer.get(r.claimant) ?? [] }));
     claims.sort((a, b) => a.low - b.low || a.claimant.localeCompare(b.claimant));
     // The figure's stream revision (at knownAt): every event after its definition (revision 0) is a claim version.
     const revision = (this.revisionAt.get(row.figure_id, params.at) as number | undefined) ?? 0;
@@ -230,17 +373,6 @@ function toClaimView(row: ClaimRow, asOf: string): ClaimView {
   };
 }
 
-/** The order of a claimant's claims: by the days their dates can mean, then as recorded. */
-function byAssertion(a: ClaimRow, b: ClaimRow): number {
-  return (
-    compare(a.asserted_earliest, b.asserted_earliest) || compare(a.asserted_latest, b.asserted_latest) || a.asserted_position - b.asserted_position
-  );
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /** Deprecated claims count only when every latest claim is deprecated. */
 function spread(claims: ClaimView[]): FigureSummary['spread'] {
   const ranked = claims.filter((c) => c.rank.value !== 'deprecated');
@@ -249,45 +381,6 @@ function spread(claims: ClaimView[]): FigureSummary['spread'] {
   const low = Math.min(...counted.map((c) => c.low));
   const high = Math.max(...counted.map((c) => c.high));
   return { low, high, ratio: low > 0 ? round(high / low) : null };
-}
-
-/**
- * Each claimant's record: assertions in the order their dates put them (a later one is a revision,
- * with the change from the live claim before it, only when the dates settle that it came later),
- * and our corrections, retractions and rankings of those records. `rows` are every version recorded
- * by then; `visible` the ones in force then.
- */
-function history(rows: ClaimRow[], visible: ClaimRow[], asOf: string | undefined): Record<string, HistoryEntry[]> {
-  // A claim is in scope when it may have been made by asOf, by its date now (a correction may have moved it).
-  const current = new Map(visible.map((r) => [r.claim_id, r]));
-  const inScope = (row: ClaimRow) => asOf === undefined || (current.get(row.claim_id) ?? row).asserted_earliest <= asOf;
-  const previousOf = new Map<string, ClaimRow>();
-  const uncertainWith = new Map<string, string[]>();
-  const live = new Map<string, ClaimRow[]>();
-  for (const row of visible.filter(inScope).sort(byAssertion)) {
-    const before = live.get(row.claimant) ?? [];
-    const prior = before[before.length - 1];
-    if (prior && settledBefore(window(prior), window(row))) previousOf.set(row.claim_id, prior);
-    const overlapping = before.filter((other) => !settledBefore(window(other), window(row))).map((other) => other.claim_id);
-    if (overlapping.length > 0) uncertainWith.set(row.claim_id, overlapping);
-    // A retracted claim keeps its place in the history but is no claim that a later one revises.
-    if (row.status === 'asserted') live.set(row.claimant, [...before, row]);
-  }
-  // A claim whose claimant we corrected stays under the claimant it has now, with its whole record.
-  const now = (row: ClaimRow) => current.get(row.claim_id) ?? row;
-  const byClaimant: Record<string, { row: ClaimRow; entry: HistoryEntry }[]> = {};
-  for (const row of rows.filter(inScope)) {
-    const claimant = (current.get(row.claim_id) ?? row).claimant;
-    const entry = entryOf(row, previousOf.get(row.claim_id), uncertainWith.get(row.claim_id), asOf);
-    (byClaimant[claimant] ??= []).push({ row, entry: { ...entry, claimant } });
-  }
-  return Object.fromEntries(
-    Object.entries(byClaimant).map(([claimant, entries]) => [
-      claimant,
-      // Each claim's versions together, where its dates as now recorded put it, then in record order.
-      entries.sort((a, b) => byAssertion(now(a.row), now(b.row)) || a.row.position - b.row.position).map((e) => e.entry),
-    ]),
-  );
 }
 
 const LIFECYCLE: Record<string, HistoryEntry['kind']> = { ClaimCorrected: 'corrected', ClaimRetracted: 'retracted', ClaimRanked: 'ranked' };
@@ -322,6 +415,43 @@ function entryOf(row: ClaimRow, previous: ClaimRow | undefined, uncertainWith: s
     previous: { claimId: previous.claim_id, assertedOn: before.assertedOn, value: before.value },
     change: { low: now.low - then.low, high: now.high - then.high, ratio: then.high > 0 ? round(now.high / then.high) : null },
   };
+}
+
+interface HistoryKey {
+  readonly earliest: string;
+  readonly latest: string;
+  readonly assertedPosition: number;
+}
+
+const keyOf = (row: ClaimRow): HistoryKey => ({ earliest: row.asserted_earliest, latest: row.asserted_latest, assertedPosition: row.asserted_position });
+
+interface HistoryCursor extends HistoryKey {
+  readonly claimant: string;
+  /** The record instant the first page was read at (ms). */
+  readonly at: number;
+}
+
+/** Opaque to clients: the last claim's place in history order and the pinned instant, as base64url JSON. */
+function encodeHistoryCursor(cursor: HistoryCursor): string {
+  return Buffer.from(JSON.stringify([cursor.claimant, cursor.earliest, cursor.latest, cursor.assertedPosition, cursor.at])).toString('base64url');
+}
+
+/** A cursor this service did not give is the client's mistake, not an empty page. */
+function decodeHistoryCursor(text: string): HistoryCursor {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  const day = (v: unknown): v is string => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v);
+  const whole = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+  if (!Array.isArray(parsed) || parsed.length !== 5) throw invalid('cursor must be a historyNext this service gave', 'cursor');
+  const [claimant, earliest, latest, assertedPosition, at] = parsed as unknown[];
+  if (typeof claimant !== 'string' || !day(earliest) || !day(latest) || !whole(assertedPosition) || !whole(at)) {
+    throw invalid('cursor must be a historyNext this service gave', 'cursor');
+  }
+  return { claimant, earliest, latest, assertedPosition, at };
 }
 
 function round(n: number): number {

@@ -37,11 +37,13 @@ CREATE INDEX IF NOT EXISTS claim_versions_by_figure ON claim_versions (figure_id
 -- A claimant's claims by the days they may have been made: the latest certain claim (asserted_latest <= asOf)
 -- and the possibly newer ones (asserted_earliest <= asOf) are both range walks of these.
 CREATE INDEX IF NOT EXISTS claim_versions_by_claimant ON claim_versions (figure_id, claimant, asserted_latest, asserted_earliest);
-CREATE INDEX IF NOT EXISTS claim_versions_possible ON claim_versions (figure_id, claimant, asserted_earliest);
+-- Also the order of a claimant's history (earliest, latest, then as asserted): a history page is a seek and a walk of it.
+CREATE INDEX IF NOT EXISTS claim_versions_possible ON claim_versions (figure_id, claimant, asserted_earliest, asserted_latest, asserted_position);
 CREATE TABLE IF NOT EXISTS figure_claimants (
   figure_id TEXT NOT NULL,
   claimant  TEXT NOT NULL,
   PRIMARY KEY (figure_id, claimant)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS claim_versions_current ON claim_versions (figure_id, claim_id) WHERE recorded_to IS NULL;
+-- Every version of a claim (its record on a history page); the projection finds the current one among them.
+CREATE INDEX IF NOT EXISTS claim_versions_current ON claim_versions (figure_id, claim_id);
 `;

@@ -798,6 +798,7 @@ import { editor } from './editor.js';
       function (answer) {
         clear(chartSlot).appendChild(revisionChart(answer, { asOf: state.asOf }));
         clear(body).appendChild(figureHistory(answer));
+        if (answer.historyNext) body.appendChild(moreRevisions(answer, state, chartSlot, body));
       },
       function (error) {
         clear(chartSlot).appendChild(el('p', { class: 'empty' }, 'The chart could not be drawn: ' + (error.problem ? error.problem.title : 'no answer') + '.'));
@@ -889,6 +890,35 @@ import { editor } from './editor.js';
       box.appendChild(section);
     });
     return box;
+  }
+
+  /**
+   * The figure's answer holds the first page of its history: the rest comes a page at a time, each
+   * appended to its claimant's list (a claimant may continue from one page to the next), and the chart
+   * is drawn again over everything loaded so far.
+   */
+  function moreRevisions(answer, state, chartSlot, body) {
+    var button = el('button', { type: 'button', class: 'load-more-revisions' }, 'Load more revisions');
+    button.addEventListener('click', function () {
+      button.disabled = true;
+      var params = { asOf: state.asOf, knownAt: state.knownAt, cursor: answer.historyNext };
+      api('/figures/' + encodeURIComponent(answer.id) + '/history', params).then(
+        function (page) {
+          Object.keys(page.history).forEach(function (claimant) {
+            answer.history[claimant] = (answer.history[claimant] || []).concat(page.history[claimant]);
+          });
+          answer.historyNext = page.historyNext;
+          clear(chartSlot).appendChild(revisionChart(answer, { asOf: state.asOf }));
+          clear(body).appendChild(figureHistory(answer));
+          if (answer.historyNext) body.appendChild(moreRevisions(answer, state, chartSlot, body));
+        },
+        function (error) {
+          button.disabled = false;
+          button.textContent = 'Load more revisions (failed: ' + (error.problem ? error.problem.title : 'no answer') + '; try again)';
+        },
+      );
+    });
+    return button;
   }
 
   function historyEntry(entry) {
