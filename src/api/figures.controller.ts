@@ -8,7 +8,7 @@ import { FigureQueries } from '../projections/figures/figures.queries';
 import { CommandGateway, newId, type WriteContext, type WriteResult } from './command-gateway';
 import { ReasonDto } from './dto/common.dto';
 import { AssertClaimDto, CorrectClaimDto, DefineFigureDto, RankClaimDto } from './dto/figure.dto';
-import { ClocksDto, FigureQueryDto, HistoryQueryDto, PageDto } from './dto/query.dto';
+import { ClocksDto, FigureQueryDto, FiguresPageDto, HistoryQueryDto } from './dto/query.dto';
 import { ON_BEHALF_OF, Write } from './write-context.decorator';
 import { Citable } from '../integrity/receipt.interceptor';
 
@@ -33,9 +33,9 @@ export class FiguresController {
 
   @Get()
   @Citable()
-  list(@Query() query: PageDto) {
+  list(@Query() query: FiguresPageDto) {
     const after = query.cursor === undefined ? '' : decodeFigureCursor(query.cursor);
-    const figures = this.figures.figures(query.clocks(), query.limit + 1, query.offset, after);
+    const figures = this.figures.figures(query.clocks(), query.limit + 1, query.offset, after, query.claimsLimit);
     const items = figures.slice(0, query.limit);
     // A keyset cursor (the last figure's id): the next page is an index seek, however deep.
     const more = figures.length > query.limit;

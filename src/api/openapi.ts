@@ -142,6 +142,10 @@ export const SCHEMAS: Record<string, Schema> = {
       claims: { ...arr(ref('Claim')), description: "each claimant's latest certain claim" },
       possibleClaims: { ...arr(ref('Claim')), description: 'claims whose date may fall after asOf' },
       spread: ref('Spread'),
+      claimsMore: {
+        type: 'integer',
+        description: "in a list (GET /figures, the timeline's figures): the claimants whose latest claims `claims` leaves out (at most claimsLimit are shown, the spread's two ends among them); GET /figures/{id} shows them all",
+      },
     },
     ['id', 'name', 'unit', 'claims'],
   ),

@@ -5,7 +5,7 @@ import { TimelineQueries, type TimelineFilter } from '../projections/timeline/ti
 
 const IN_EFFECT_LIMIT = 20;
 const FIGURES_LIMIT = 10;
-import { TimelineQueryDto } from './dto/query.dto';
+import { LIST_CLAIMS, TimelineQueryDto } from './dto/query.dto';
 import { Citable } from '../integrity/receipt.interceptor';
 
 @ApiTags('timeline')
@@ -40,7 +40,7 @@ export class TimelineController {
     const inEffect = this.timeline.inEffect(asOf, filter, IN_EFFECT_LIMIT);
     const world = { inEffect: inEffect.items, inEffectMore: inEffect.more };
     if (query.cursor !== undefined) return world;
-    const figures = this.figures.figures({ asOf, knownAt: filter.knownAt }, FIGURES_LIMIT + 1, 0);
+    const figures = this.figures.figures({ asOf, knownAt: filter.knownAt }, FIGURES_LIMIT + 1, 0, '', LIST_CLAIMS.default);
     return { ...world, figures: figures.slice(0, FIGURES_LIMIT), figuresMore: figures.length > FIGURES_LIMIT };
   }
 }

@@ -304,6 +304,35 @@ describeInBrowser(HAS_CHROMIUM ? 'web UI in Chromium' : 'skipped: Chromium not i
   );
 
   it(
+    'shows every claimant of a figure whose list entry holds only some of them',
+    async () => {
+      const post = async (url: string, payload: object) =>
+        expect((await app.inject({ method: 'POST', url, headers: { 'x-actor': 'browser-test' }, payload })).statusCode).toBe(201);
+      await post('/figures', { id: 'ui-many-claimants', name: 'A figure fourteen monitors count', unit: 'people', scope: { places: ['Raqqa'] } });
+      for (let i = 0; i < 14; i++) {
+        await post('/figures/ui-many-claimants/claims', {
+          id: `ui-many-${i}`,
+          claimant: `Monitor ${String(i).padStart(2, '0')}`,
+          value: { kind: 'exact', value: 100 + i * 7 },
+          assertedOn: `2018-0${1 + (i % 9)}`,
+          sources: [{ publisher: `Monitor ${i}`, title: 'Count', url: 'https://example.org/count', publishedOn: '2018' }],
+        });
+      }
+      const listed = await api<{ items: { id: string; claims: unknown[]; claimsMore: number }[] }>('/figures?limit=100');
+      const entry = listed.items.find((f) => f.id === 'ui-many-claimants');
+      expect([entry?.claims.length, entry?.claimsMore]).toEqual([10, 4]);
+
+      await open();
+      const card = page.locator('#figure-list .figure', { has: page.getByRole('heading', { name: 'A figure fourteen monitors count' }) });
+      // The list's 10 rows give way to the figure's own 14 once its answer arrives.
+      await card.locator('table.claims tbody tr').nth(13).waitFor();
+      await expect(card.locator('table.claims tbody tr').count()).resolves.toBe(14);
+      await expect(card.locator('.claims-more').count()).resolves.toBe(0);
+    },
+    TIMEOUT,
+  );
+
+  it(
     'shows the text of the data as text, never as markup, and a correction as old beside new',
     async () => {
       const title = 'Probe <img src=x onerror="window.annalsProbe=1"> <b>not bold</b>';

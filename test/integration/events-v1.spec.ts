@@ -24,7 +24,7 @@ const events = readFileSync(join(FIXTURES, 'events-v1.ndjson'), 'utf8')
 const before = JSON.parse(readFileSync(join(FIXTURES, 'answers-v1.json'), 'utf8')) as Record<string, Record<string, unknown>>;
 
 /** Fields the evidence model adds to answers: checked for their defaults separately, then left out of the comparison. */
-const NEW_FIELDS = new Set(['rank', 'assertedDays', 'certainty', 'possiblyNewer', 'possibleClaims', 'validDays', 'orderUncertain', 'orderUncertainWith']);
+const NEW_FIELDS = new Set(['rank', 'assertedDays', 'certainty', 'possiblyNewer', 'possibleClaims', 'validDays', 'orderUncertain', 'orderUncertainWith', 'claimsMore']);
 
 /** Today's shape of yesterday's answer, minus what differs between two runs (record times). */
 function comparable(value: unknown): unknown {

@@ -57,6 +57,14 @@ export class PageDto extends ClocksDto {
   @IsOptional() @IsString() @MaxLength(400) @Matches(/^[A-Za-z0-9_-]+$/, { message: '$property must be a nextCursor this service gave' }) cursor?: string;
 }
 
+/** A figure in a list (GET /figures, the timeline's figures) shows at most this many claimants' claims; its own answer shows them all. */
+export const LIST_CLAIMS = { default: 10, max: 100 } as const;
+
+/** GET /figures: a page of figures, each with at most `claimsLimit` claims (the spread's two ends always among them). */
+export class FiguresPageDto extends PageDto {
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(LIST_CLAIMS.max) claimsLimit: number = LIST_CLAIMS.default;
+}
+
 /** A page of a figure's history holds at most this many claims (each with its record of corrections, retractions, ranks). */
 export const HISTORY_PAGE = { default: 20, max: 500 } as const;
 

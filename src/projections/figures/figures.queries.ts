@@ -70,8 +70,10 @@ export interface FigureSummary extends FigureDefined {
   readonly claims: LatestClaimView[];
   /** Claims of claimants who had certainly made none by asOf, but possibly some. */
   readonly possibleClaims: ClaimView[];
-  /** Over the latest certain claims only (deprecated ones left out while others remain). */
+  /** Over the latest certain claims only (deprecated ones left out while others remain), all of them, shown or not. */
   readonly spread: { readonly low: number; readonly high: number; readonly ratio: number | null } | null;
+  /** In a list: the claimants whose latest claims `claims` leaves out (the figure's own answer has them all). */
+  readonly claimsMore?: number;
 }
 
 export interface HistoryPage {
@@ -220,10 +222,17 @@ export class FigureQueries {
     return this;
   }
 
-  /** Figures (after the figure id `after`, in id order) with their latest claims and spread, without histories: one statement each. */
-  figures(filter: FigureFilter, limit: number, offset: number, after = ''): FigureSummary[] {
+  /**
+   * Figures (after the figure id `after`, in id order) with their latest claims and spread, without
+   * histories: one statement each. Each shows at most `claimsLimit` claims, so that a list's answer
+   * does not grow with claimants × figures (see boundedClaims); `claimsMore` counts the others.
+   */
+  figures(filter: FigureFilter, limit: number, offset: number, after = '', claimsLimit = Number.POSITIVE_INFINITY): FigureSummary[] {
     const rows = this.prepared().list.all(instant(filter), after, limit, offset) as FigureRow[];
-    return rows.map((row) => this.summary(row, filter));
+    return rows.map((row) => {
+      const summary = this.summary(row, filter);
+      return Number.isFinite(claimsLimit) ? { ...summary, ...boundedClaims(summary.claims, claimsLimit) } : summary;
+    });
   }
 
   /** A figure with its latest claims, spread and the first page of its history (or the page after `paging.cursor`). */
@@ -345,6 +354,24 @@ export class FigureQueries {
       spread: spread(claims),
     };
   }
+}
+
+/**
+ * At most `limit` of a figure's latest claims, still lowest first: the spread's two ends (the lowest
+ * and the highest claim: the dispute at a glance), then the most recently asserted of the others.
+ */
+export function boundedClaims(claims: readonly LatestClaimView[], limit: number): { claims: LatestClaimView[]; claimsMore: number } {
+  if (claims.length <= limit) return { claims: [...claims], claimsMore: 0 };
+  const ends = new Set<LatestClaimView>([claims[0], claims.reduce((top, c) => (c.high > top.high ? c : top), claims[0])]);
+  const recent = claims
+    .filter((c) => !ends.has(c))
+    .sort((a, b) => {
+      // An open end (null) is the latest it can be.
+      const [x, y] = [a.assertedDays.latest ?? '9999-12-31', b.assertedDays.latest ?? '9999-12-31'];
+      return x !== y ? (y < x ? -1 : 1) : Number(BigInt(b.position) - BigInt(a.position));
+    });
+  const kept = new Set([...ends].slice(0, limit).concat(recent.slice(0, Math.max(0, limit - ends.size))));
+  return { claims: claims.filter((c) => kept.has(c)), claimsMore: claims.length - kept.size };
 }
 
 interface FigureRow {

@@ -779,6 +779,8 @@ import { editor } from './editor.js';
       card.appendChild(el('p', { class: 'empty' }, 'No claim asserted by then.'));
     } else {
       card.appendChild(claimsTable(figure));
+      // A list shows a few claimants (the spread's ends, the latest); the figure's own answer, asked for below, has them all.
+      if (figure.claimsMore > 0) card.appendChild(el('p', { class: 'claims-more loading' }, 'and ' + figure.claimsMore + ' more claimants…'));
       card.appendChild(spread(figure));
     }
     // The chart needs every claimant's history: drawn when the figure's full answer arrives.
@@ -796,6 +798,12 @@ import { editor } from './editor.js';
     var full = api('/figures/' + encodeURIComponent(figure.id), { asOf: state.asOf, knownAt: state.knownAt });
     full.then(
       function (answer) {
+        if (figure.claimsMore > 0) {
+          var shown = card.querySelector('table.claims');
+          if (shown) shown.replaceWith(claimsTable(answer));
+          var more = card.querySelector('.claims-more');
+          if (more) more.remove();
+        }
         clear(chartSlot).appendChild(revisionChart(answer, { asOf: state.asOf }));
         clear(body).appendChild(figureHistory(answer));
         if (answer.historyNext) body.appendChild(moreRevisions(answer, state, chartSlot, body));
