@@ -9,7 +9,7 @@ import { MERKLE_SCHEMA } from './merkle/merkle.schema';
  * Read models are disposable: bump this when a schema or a projection's meaning changes, and the
  * next start drops them and rebuilds the same answers from the log.
  */
-export const READ_MODEL_VERSION = 7;
+export const READ_MODEL_VERSION = 8;
 
 const CHECKPOINT_SCHEMA = `CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), position INTEGER NOT NULL);`;
 const SCHEMA = CHECKPOINT_SCHEMA + FACT_SCHEMA + FIGURE_SCHEMA + MERKLE_SCHEMA;
