@@ -70,6 +70,28 @@ export interface VerifyOptions {
   readonly contiguousPositions?: boolean;
   /** List every mismatch, not only the first MAX_LISTED (an acknowledgement must name them all). */
   readonly listAll?: boolean;
+  /** Check only the events after a prefix checked before (see start-check.ts), as if the walk had gone through it. */
+  readonly resume?: ResumeFrom;
+  /** Told where the walk stopped, so that a later one can resume from there. */
+  readonly end?: (end: WalkEnd) => void;
+}
+
+export interface WalkEnd {
+  readonly tree: { readonly size: number; readonly frontier: readonly Buffer[] };
+  readonly last?: { readonly position: bigint; readonly recordedAt: Date };
+  readonly sawChained: boolean;
+}
+
+/** Where a walk over a prefix of the log stopped: enough to check what follows it as the whole walk would. */
+export interface ResumeFrom {
+  /** The prefix's Merkle tree (CompactTree state). */
+  readonly tree: { readonly size: number; readonly frontier: readonly Buffer[] };
+  /** The prefix's last event, for the position and record-time order checks. */
+  readonly last?: { readonly position: bigint; readonly recordedAt: Date };
+  /** Whether the prefix holds chained events (an unhashed event after them is foreign). */
+  readonly sawChained: boolean;
+  /** The event of `event`'s stream at the revision before it, when `event`'s stream is first met after the prefix. */
+  readonly before: (event: RecordedEvent) => Promise<RecordedEvent | undefined>;
 }
 
 const MAX_LISTED = 100;
@@ -86,13 +108,14 @@ interface StreamState {
 }
 
 export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<RecordedEvent>, options: VerifyOptions = {}): Promise<VerifyReport> {
-  const tree = new CompactTree();
+  const resume = options.resume;
+  const tree = new CompactTree(resume ? { size: resume.tree.size, frontier: [...resume.tree.frontier] } : undefined);
   const streams = new Map<string, StreamState>();
   const found: Mismatch[] = [];
   const acknowledgements: { kind: string; position: string }[] = [];
-  let checkpointRoot: Buffer | undefined;
-  let previous: RecordedEvent | undefined;
-  let sawChained = false;
+  let checkpointRoot: Buffer | undefined = options.checkpoint && tree.size === options.checkpoint.size && tree.size > 0 ? tree.root() : undefined;
+  let previous: Pick<RecordedEvent, 'position' | 'recordedAt'> | undefined = resume?.last;
+  let sawChained = resume?.sawChained ?? false;
   let chainedEvents = 0;
   let legacyEvents = 0;
   const at = (event: Pick<RecordedEvent, 'id' | 'streamId' | 'revision' | 'position'>) => ({
@@ -131,6 +154,14 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
     if (!stream) {
       stream = { next: 0n, lastHash: null, chained: false, legacy: 0 };
       streams.set(event.streamId, stream);
+      // A stream first met after a resumed prefix goes on from its last event there (none found: its events are missing).
+      const before = resume && event.revision > 0n ? await resume.before(event) : undefined;
+      if (before && before.position < event.position) {
+        stream.next = before.revision + 1n;
+        stream.lastHash = recordedHash(before) ?? eventHash(before);
+        stream.chained = isChained(before);
+        stream.last = { id: before.id, streamId: before.streamId, revision: before.revision, position: before.position };
+      }
     }
     let inOrder = event.revision === stream.next;
     const advances = event.revision >= stream.next;
@@ -201,6 +232,7 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
     previous = event;
   }
 
+  options.end?.({ tree: tree.state, last: previous && { position: previous.position, recordedAt: previous.recordedAt }, sawChained });
   const checkpoint = options.checkpoint;
   if (checkpoint && checkpoint.size === 0) checkpointRoot = checkpoint.rootHash;
   if (checkpoint && tree.size < checkpoint.size) {
