@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { buildDatasets, growth } from './growth';
 import { figureWrites } from './figure-writes';
 import { http } from './http';
-import { rebuildFigure, serviceMemory } from './rebuild';
+import { rebuildAlone, rebuildFigure, serviceMemory } from './rebuild';
 import { storeAppends } from './store-appends';
 import { subscriptions } from './subscriptions';
 import { watches } from './watches';
@@ -20,6 +20,7 @@ import { table, type Row } from './support/report';
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const keep = process.argv.includes('--keep');
+  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
   const tmp = mkdtempSync(join(tmpdir(), 'annals-bench-'));
   const mode: Mode = { quick, tmp };
   const started = Date.now();
@@ -44,6 +45,12 @@ async function main(): Promise<void> {
     }
   };
   try {
+    // --only rebuild [--log <events.db>]: measurement 4 alone (see rebuildAlone).
+    if (only === 'rebuild') {
+      const log = process.argv.includes('--log') ? process.argv[process.argv.indexOf('--log') + 1] : undefined;
+      await step('4 rebuild', () => rebuildAlone(mode, log));
+      return;
+    }
     await step('1 store appends', () => storeAppends(mode));
     await step('1b figure writes', () => figureWrites(mode));
     await step('2 http', () => http(mode));
@@ -66,8 +73,10 @@ async function main(): Promise<void> {
     const text = `${header}\n\n${table(rows)}\n\ntotal ${seconds.toFixed(0)} s (${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(0)} s`).join(', ')})`;
     console.log(`\n${text}`);
     const result = { mode: quick ? 'quick' : 'full', date: new Date(started).toISOString(), seconds, timings, machine: host, versions: software, code, rows, table: text };
-    writeFileSync(join(__dirname, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
-    console.log(`\nwritten to bench/results.json`);
+    // A partial run must not replace the full run's table: it goes to the untracked results.local.json.
+    const file = only ? 'results.local.json' : 'results.json';
+    writeFileSync(join(__dirname, file), `${JSON.stringify(only ? { ...result, only } : result, null, 2)}\n`);
+    console.log(`\nwritten to bench/${file}`);
     if (!keep) rmSync(tmp, { recursive: true, force: true });
   }
 }
