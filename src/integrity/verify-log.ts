@@ -107,10 +107,60 @@ interface StreamState {
   gaps?: Map<bigint, Mismatch>;
 }
 
+/**
+ * A stream's state between its events, packed into one short string: a million-event log has about
+ * half a million streams, and as objects (a BigInt, a 64-character hex hash, the last event's fields)
+ * they took hundreds of MB of heap during a start. Here the hash is its 32 bytes as latin1 characters.
+ * Gaps are rare and kept beside (`gapsOf`).
+ */
+function pack(state: StreamState): string {
+  const hash = state.lastHash === null ? '' : Buffer.from(state.lastHash, 'hex').toString('latin1');
+  const last = state.last ? `${state.last.revision}\t${state.last.position}\t${state.last.id}` : '\t\t';
+  // A recorded hash that is not 64 lower-case hex digits (a tampered one) is kept as JSON, which escapes tabs.
+  const packedHash = state.lastHash === null ? 'n' : hash.length === 32 && state.lastHash === Buffer.from(hash, 'latin1').toString('hex') ? `h${hash}` : `s${JSON.stringify(state.lastHash)}`;
+  return `${state.next}\t${state.chained ? 1 : 0}\t${state.legacy}\t${packedHash}\t${last}`;
+}
+
+function unpack(streamId: string, text: string, gaps: Map<bigint, Mismatch> | undefined): StreamState {
+  const [next, chained, legacy, hash, revision, position, id] = splitPacked(text);
+  const lastHash = hash === 'n' ? null : hash[0] === 'h' ? Buffer.from(hash.slice(1), 'latin1').toString('hex') : (JSON.parse(hash.slice(1)) as string);
+  return {
+    next: BigInt(next),
+    lastHash,
+    chained: chained === '1',
+    legacy: Number(legacy),
+    last: revision === '' ? undefined : { id, streamId, revision: BigInt(revision), position: BigInt(position) },
+    gaps,
+  };
+}
+
+/** Splits on the first six tabs only: a hash's latin1 bytes may hold a tab, and an id may too. */
+function splitPacked(text: string): string[] {
+  const parts: string[] = [];
+  let from = 0;
+  for (let field = 0; field < 3; field++) {
+    const tab = text.indexOf('\t', from);
+    parts.push(text.slice(from, tab));
+    from = tab + 1;
+  }
+  // The hash field has a fixed length when it is packed bytes ('h' + 32 characters).
+  const hashEnd = text[from] === 'h' ? from + 33 : text.indexOf('\t', from);
+  parts.push(text.slice(from, hashEnd));
+  from = hashEnd + 1;
+  for (let field = 0; field < 2; field++) {
+    const tab = text.indexOf('\t', from);
+    parts.push(text.slice(from, tab));
+    from = tab + 1;
+  }
+  parts.push(text.slice(from));
+  return parts;
+}
+
 export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<RecordedEvent>, options: VerifyOptions = {}): Promise<VerifyReport> {
   const resume = options.resume;
   const tree = new CompactTree(resume ? { size: resume.tree.size, frontier: [...resume.tree.frontier] } : undefined);
-  const streams = new Map<string, StreamState>();
+  const streams = new Map<string, string>();
+  const gapsOf = new Map<string, Map<bigint, Mismatch>>();
   const found: Mismatch[] = [];
   const acknowledgements: { kind: string; position: string }[] = [];
   let checkpointRoot: Buffer | undefined = options.checkpoint && tree.size === options.checkpoint.size && tree.size > 0 ? tree.root() : undefined;
@@ -150,10 +200,12 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
       report({ kind: 'reordered', ...where, detail: `${label} was recorded at ${event.recordedAt.toISOString()}, before the event ahead of it in the log (${previous.recordedAt.toISOString()})` });
     }
 
-    let stream = streams.get(event.streamId);
-    if (!stream) {
+    const packed = streams.get(event.streamId);
+    let stream: StreamState;
+    if (packed !== undefined) {
+      stream = unpack(event.streamId, packed, gapsOf.get(event.streamId));
+    } else {
       stream = { next: 0n, lastHash: null, chained: false, legacy: 0 };
-      streams.set(event.streamId, stream);
       // A stream first met after a resumed prefix goes on from its last event there (none found: its events are missing).
       const before = resume && event.revision > 0n ? await resume.before(event) : undefined;
       if (before && before.position < event.position) {
@@ -221,6 +273,8 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
       if (advances) stream.lastHash = recorded ?? null;
     }
     if (advances) stream.last = { id: event.id, streamId: event.streamId, revision: event.revision, position: event.position };
+    streams.set(event.streamId, pack(stream));
+    if (stream.gaps) gapsOf.set(event.streamId, stream.gaps);
 
     if (event.streamId === INTEGRITY_STREAM && event.type === MISMATCH_ACKNOWLEDGED && Array.isArray(event.data.mismatches)) {
       for (const m of event.data.mismatches) {
@@ -260,7 +314,7 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
     streams: streams.size,
     chainedEvents,
     legacyEvents,
-    legacyStreams: [...streams.values()].filter((s) => s.legacy > 0).length,
+    legacyStreams: [...streams].filter(([id, s]) => unpack(id, s, undefined).legacy > 0).length,
     treeSize: tree.size,
     rootHash: tree.root().toString('base64'),
     checkpoint: checkpoint
