@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteEventStore } from '../src/event-store/sqlite/sqlite-event-store';
 import { FiguresProjection } from '../src/projections/figures/figures.projection';
@@ -10,7 +10,7 @@ import { TimelineProjection } from '../src/projections/timeline/timeline.project
 import { median } from './stats';
 import { freePort, memoryOf, removeDb, ROOT, sleep, type Mode } from './support/env';
 import { int, mb, ms, row, verdict, type Row } from './support/report';
-import { figureId, FIGURE_COUNT, randomDay, rng } from './support/data';
+import { figureId, FIGURE_COUNT, generateLog, randomDay, rng } from './support/data';
 import type { Dataset } from './growth';
 
 /**
@@ -155,4 +155,25 @@ export async function serviceMemory(mode: Mode, largest: Dataset): Promise<Row> 
     await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
     removeDb(join(dataDir, 'read-models.db'));
   }
+}
+
+/**
+ * `npm run bench -- --only rebuild [--log <events.db>]`: measurement 4 alone, over one log of the
+ * full run's largest size (quick: 100k), generated as measurement 3 generates it, or an existing
+ * log file (copied into the temp dir, so the service's data directory holds only the log).
+ */
+export async function rebuildAlone(mode: Mode, logPath: string | undefined): Promise<Row[]> {
+  const dir = join(mode.tmp, 'log-only');
+  mkdirSync(dir, { recursive: true });
+  const storePath = join(dir, 'events.db');
+  const size = mode.quick ? 100_000 : 1_000_000;
+  if (logPath) copyFileSync(logPath, storePath);
+  else await generateLog(storePath, [size], () => undefined);
+  console.log(`\n[4] projection rebuild and service memory, alone (${logPath ? `log ${logPath}` : `generated log of ${int(size)} events`})`);
+  const readModelPath = join(mode.tmp, 'read-models-only.db');
+  const rebuild = await rebuildReadModels(storePath, readModelPath);
+  removeDb(readModelPath);
+  console.log(`  rebuilt read models of ${int(rebuild.events)} events in ${ms(rebuild.ms)} (${int(rebuild.eventsPerSecond)} events/s)`);
+  const dataset = { size: rebuild.events, dir, storePath, readModelPath, rebuild } as unknown as Dataset;
+  return [await rebuildFigure(mode, dataset), await serviceMemory(mode, dataset)];
 }

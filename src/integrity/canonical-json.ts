@@ -58,15 +58,32 @@ function serialiseArray(values: readonly unknown[]): string {
   return `${text}]`;
 }
 
+/** `"key":` for the keys met so far: a log repeats a few dozen keys millions of times. Bounded, for data with ever new keys. */
+const memberPrefixes = new Map<string, string>();
+const MAX_REMEMBERED_KEYS = 10_000;
+
 function serialiseObject(object: Record<string, unknown>): string {
+  const keys = Object.keys(object);
   // Array.prototype.sort without a comparator orders strings by UTF-16 code units: JCS's order.
-  const keys = Object.keys(object).sort();
+  // Objects parsed from canonical text come sorted already: checking costs less than sorting.
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1] > keys[i]) {
+      keys.sort();
+      break;
+    }
+  }
   let text = '{';
   let first = true;
   for (const key of keys) {
     const member = serialise(object[key]);
     if (member === undefined) continue;
-    text += `${first ? '' : ','}${JSON.stringify(key)}:${member}`;
+    let prefix = memberPrefixes.get(key);
+    if (prefix === undefined) {
+      prefix = `${JSON.stringify(key)}:`;
+      if (memberPrefixes.size < MAX_REMEMBERED_KEYS) memberPrefixes.set(key, prefix);
+    }
+    text += first ? prefix : `,${prefix}`;
+    text += member;
     first = false;
   }
   return `${text}}`;

@@ -12,10 +12,13 @@ import { formatSignerKey, parseSignerKey, signerFromSeed, type NoteSigner } from
 export interface IntegrityFiles {
   readonly keyFile?: string;
   readonly checkpointFile?: string;
+  readonly verifiedPrefixFile?: string;
 }
 
 export const KEY_FILE = 'signing-key';
 export const CHECKPOINT_FILE = 'checkpoint';
+/** Where the last verified start stopped (start-check.ts), beside the checkpoint. */
+export const VERIFIED_PREFIX_FILE = 'verified-prefix';
 
 /**
  * Next to the SQLite log (its data dir unless ANNALS_SQLITE_PATH moved it), so that a checkpoint
@@ -32,6 +35,7 @@ export function integrityFiles(dataDir: string | undefined, keyFile: string | un
   return {
     keyFile: keyFile ?? (dataDir ? join(dataDir, KEY_FILE) : undefined),
     checkpointFile: dataDir ? join(dataDir, CHECKPOINT_FILE) : undefined,
+    verifiedPrefixFile: dataDir ? join(dataDir, VERIFIED_PREFIX_FILE) : undefined,
   };
 }
 
@@ -52,7 +56,7 @@ export function writeCheckpointFile(files: IntegrityFiles, note: string): void {
 }
 
 /** Write to a temporary file, fsync, rename: a crash leaves the old file or the new one, never half of one. */
-function writeDurably(path: string, content: string, mode: number): void {
+export function writeDurably(path: string, content: string, mode: number): void {
   mkdirSync(dirname(path), { recursive: true });
   const temporary = `${path}.${process.pid}.tmp`;
   const fd = openSync(temporary, 'w', mode);

@@ -10,7 +10,8 @@ import { integrityFilesOf, loadOrCreateSigner, readCheckpointFile, writeCheckpoi
 import { IntegrityUnverifiedError } from './integrity-errors';
 import { readLog } from './read-log';
 import { formatVerifierKey, type NoteSigner } from './signed-note';
-import { INTEGRITY_STREAM, MISMATCH_ACKNOWLEDGED, describeReport, verifyLog, type VerifyReport } from './verify-log';
+import { hasStoredRows, keepVerifiedPrefix, RowDigest, verifiedPrefix } from './start-check';
+import { INTEGRITY_STREAM, MISMATCH_ACKNOWLEDGED, describeReport, verifyLog, type VerifyReport, type WalkEnd } from './verify-log';
 
 /** A new checkpoint is signed this often when the log grew (and on demand, and at shutdown). */
 const CHECKPOINT_INTERVAL_MS = 1000;
@@ -25,8 +26,9 @@ export type IntegrityState =
   | { readonly status: 'failed'; readonly reason: string; readonly report?: VerifyReport };
 
 /**
- * Keeps the record honest across starts. On start it recomputes the whole log (chains and Merkle
- * tree) against the last checkpoint it signed; a log that does not extend it puts the service in
+ * Keeps the record honest across starts. On start it recomputes the log (chains and Merkle tree;
+ * only what follows a prefix verified before and unchanged since, see start-check.ts) against the
+ * last checkpoint it signed; a log that does not extend it puts the service in
  * `failed`: health reports it and writes are refused until an admin acknowledges the mismatch,
  * which is itself recorded in the log. While verified, it signs a checkpoint of the Merkle
  * projection shortly after writes, on demand and at shutdown, each one checked to extend the last.
@@ -159,13 +161,24 @@ export class IntegrityService implements OnModuleInit, OnApplicationBootstrap, B
         return;
       }
     }
-    const report = await verifyLog(readLog(this.store), { checkpoint: previous, contiguousPositions: this.config.store === 'sqlite' });
+    const contiguousPositions = this.config.store === 'sqlite';
+    // A prefix verified at an earlier start and unchanged since (its rows' digest) is not walked again: see start-check.ts.
+    const { prefix, why } = verifiedPrefix(this.files.verifiedPrefixFile, this.store, this.signer, previous);
+    let end: WalkEnd | undefined;
+    let report = await verifyLog(readLog(this.store, prefix?.resume.last?.position), { checkpoint: previous, contiguousPositions, resume: prefix?.resume, end: (e) => (end = e) });
+    let walked = prefix ? `the ${report.events - prefix.resume.tree.size} event(s) after the first ${prefix.resume.tree.size} (${why})` : `every event (${why})`;
+    if (prefix && !report.ok) {
+      // The full walk names a mismatch as the admin endpoint will; one found after a resumed prefix is found again.
+      report = await verifyLog(readLog(this.store), { checkpoint: previous, contiguousPositions });
+      walked = 'every event (a mismatch after the verified prefix)';
+    }
     if (!report.ok) {
       this.fail(describeReport(report), report);
       return;
     }
     this.current = { status: 'verified', report };
-    this.logger.log(`log verified in ${Date.now() - started} ms: ${describeReport(report)}`);
+    this.logger.log(`log verified in ${Date.now() - started} ms, walking ${walked}: ${describeReport(report)}`);
+    if (end && hasStoredRows(this.store)) keepVerifiedPrefix(this.files.verifiedPrefixFile, this.signer, prefix?.digest ?? new RowDigest(this.store), end);
     if (!previous || report.treeSize > previous.size) {
       this.sign({ origin: this.origin, size: report.treeSize, rootHash: Buffer.from(report.rootHash, 'base64') });
     }

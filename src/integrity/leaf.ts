@@ -23,7 +23,20 @@ export function leafOf(event: RecordedEvent): string {
   return canonicalJson(leafJson(event));
 }
 
-/** `data`: the event's data already in canonical form, when the caller has it (verification hashes it twice otherwise). */
+/**
+ * `data`: the event's data already in canonical form, when the caller has it (verification hashes it twice otherwise).
+ * The envelope's keys are fixed, so their canonical order is written out here rather than sorted for
+ * every event (a rebuild hashes every event of the log): the same bytes as canonicalJson(leafJson(…)),
+ * which test/unit/integrity/leaf.spec.ts checks.
+ */
 export function eventLeafHash(event: RecordedEvent, data?: CanonicalText): Buffer {
-  return leafHash(canonicalJson(leafJson(event, data)));
+  return leafHash(leafText(event, data));
+}
+
+export function leafText(event: RecordedEvent, data?: CanonicalText): string {
+  return (
+    `{"data":${data ? data.text : canonicalJson(event.data)},"id":${JSON.stringify(event.id)},"metadata":${canonicalJson(event.metadata)}` +
+    `,"position":"${event.position}","recordedAt":"${event.recordedAt.toISOString()}","revision":"${event.revision}"` +
+    `,"stream":${JSON.stringify(event.streamId)},"type":${JSON.stringify(event.type)}}`
+  );
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /**
  * RFC 9162 §2.1 Merkle tree hashing over an append-only list of leaves, with inclusion and
@@ -13,12 +13,21 @@ export const HASH_SIZE = 32;
 /** MTH({}) = SHA-256(""). */
 export const EMPTY_ROOT = createHash('sha256').digest();
 
+// One-shot crypto.hash (Node ≥ 20.12) costs about half of createHash().update().digest() on inputs
+// this small, and a Merkle rebuild hashes every event once and every interior node once.
+const NODE_INPUT = Buffer.alloc(1 + 2 * HASH_SIZE, 0x01);
+
 export function leafHash(leaf: Uint8Array | string): Buffer {
+  // U+0000 encodes to the single byte 0x00: the RFC's leaf prefix, without copying the leaf's bytes.
+  if (typeof leaf === 'string') return hash('sha256', `\u0000${leaf}`, 'buffer');
   return createHash('sha256').update(LEAF_PREFIX).update(leaf).digest();
 }
 
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  if (left.length !== HASH_SIZE || right.length !== HASH_SIZE) return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  NODE_INPUT.set(left, 1);
+  NODE_INPUT.set(right, 1 + HASH_SIZE);
+  return hash('sha256', NODE_INPUT, 'buffer');
 }
 
 /**
@@ -222,8 +231,23 @@ export class CompactTree {
   private readonly frontier: Buffer[] = [];
   private count = 0;
 
+  /** Resumes a tree of `size` leaves from its frontier (as `state` gave it). */
+  constructor(state?: { readonly size: number; readonly frontier: readonly Buffer[] }) {
+    if (!state) return;
+    let bits = 0;
+    for (let n = state.size; n > 0; n = half(n)) bits += n % 2;
+    if (bits !== state.frontier.length) throw new RangeError(`a tree of ${state.size} leaves has ${bits} frontier hashes, not ${state.frontier.length}`);
+    this.frontier.push(...state.frontier);
+    this.count = state.size;
+  }
+
   get size(): number {
     return this.count;
+  }
+
+  /** What resumes this tree later: its size and frontier. */
+  get state(): { size: number; frontier: Buffer[] } {
+    return { size: this.count, frontier: [...this.frontier] };
   }
 
   appendHash(hash: Buffer): void {

@@ -2,9 +2,9 @@ import type { EventStore, RecordedEvent } from '../event-store/event-store';
 
 const PAGE = 5000;
 
-/** The whole log in global order, a page at a time, so that walking it never holds it all in memory. */
-export async function* readLog(store: EventStore): AsyncGenerator<RecordedEvent> {
-  let after: bigint | undefined;
+/** The whole log in global order (or what follows `from`), a page at a time, so that walking it never holds it all in memory. */
+export async function* readLog(store: EventStore, from?: bigint): AsyncGenerator<RecordedEvent> {
+  let after: bigint | undefined = from;
   for (;;) {
     // Reads from the last position seen, inclusive: EventStoreDB's positions are not consecutive.
     const page = await store.readAll({ fromPosition: after ?? 'start', maxCount: PAGE + 1 });

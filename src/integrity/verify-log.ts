@@ -70,6 +70,28 @@ export interface VerifyOptions {
   readonly contiguousPositions?: boolean;
   /** List every mismatch, not only the first MAX_LISTED (an acknowledgement must name them all). */
   readonly listAll?: boolean;
+  /** Check only the events after a prefix checked before (see start-check.ts), as if the walk had gone through it. */
+  readonly resume?: ResumeFrom;
+  /** Told where the walk stopped, so that a later one can resume from there. */
+  readonly end?: (end: WalkEnd) => void;
+}
+
+export interface WalkEnd {
+  readonly tree: { readonly size: number; readonly frontier: readonly Buffer[] };
+  readonly last?: { readonly position: bigint; readonly recordedAt: Date };
+  readonly sawChained: boolean;
+}
+
+/** Where a walk over a prefix of the log stopped: enough to check what follows it as the whole walk would. */
+export interface ResumeFrom {
+  /** The prefix's Merkle tree (CompactTree state). */
+  readonly tree: { readonly size: number; readonly frontier: readonly Buffer[] };
+  /** The prefix's last event, for the position and record-time order checks. */
+  readonly last?: { readonly position: bigint; readonly recordedAt: Date };
+  /** Whether the prefix holds chained events (an unhashed event after them is foreign). */
+  readonly sawChained: boolean;
+  /** The event of `event`'s stream at the revision before it, when `event`'s stream is first met after the prefix. */
+  readonly before: (event: RecordedEvent) => Promise<RecordedEvent | undefined>;
 }
 
 const MAX_LISTED = 100;
@@ -85,14 +107,65 @@ interface StreamState {
   gaps?: Map<bigint, Mismatch>;
 }
 
+/**
+ * A stream's state between its events, packed into one short string: a million-event log has about
+ * half a million streams, and as objects (a BigInt, a 64-character hex hash, the last event's fields)
+ * they took hundreds of MB of heap during a start. Here the hash is its 32 bytes as latin1 characters.
+ * Gaps are rare and kept beside (`gapsOf`).
+ */
+function pack(state: StreamState): string {
+  const hash = state.lastHash === null ? '' : Buffer.from(state.lastHash, 'hex').toString('latin1');
+  const last = state.last ? `${state.last.revision}\t${state.last.position}\t${state.last.id}` : '\t\t';
+  // A recorded hash that is not 64 lower-case hex digits (a tampered one) is kept as JSON, which escapes tabs.
+  const packedHash = state.lastHash === null ? 'n' : hash.length === 32 && state.lastHash === Buffer.from(hash, 'latin1').toString('hex') ? `h${hash}` : `s${JSON.stringify(state.lastHash)}`;
+  return `${state.next}\t${state.chained ? 1 : 0}\t${state.legacy}\t${packedHash}\t${last}`;
+}
+
+function unpack(streamId: string, text: string, gaps: Map<bigint, Mismatch> | undefined): StreamState {
+  const [next, chained, legacy, hash, revision, position, id] = splitPacked(text);
+  const lastHash = hash === 'n' ? null : hash[0] === 'h' ? Buffer.from(hash.slice(1), 'latin1').toString('hex') : (JSON.parse(hash.slice(1)) as string);
+  return {
+    next: BigInt(next),
+    lastHash,
+    chained: chained === '1',
+    legacy: Number(legacy),
+    last: revision === '' ? undefined : { id, streamId, revision: BigInt(revision), position: BigInt(position) },
+    gaps,
+  };
+}
+
+/** Splits on the first six tabs only: a hash's latin1 bytes may hold a tab, and an id may too. */
+function splitPacked(text: string): string[] {
+  const parts: string[] = [];
+  let from = 0;
+  for (let field = 0; field < 3; field++) {
+    const tab = text.indexOf('\t', from);
+    parts.push(text.slice(from, tab));
+    from = tab + 1;
+  }
+  // The hash field has a fixed length when it is packed bytes ('h' + 32 characters).
+  const hashEnd = text[from] === 'h' ? from + 33 : text.indexOf('\t', from);
+  parts.push(text.slice(from, hashEnd));
+  from = hashEnd + 1;
+  for (let field = 0; field < 2; field++) {
+    const tab = text.indexOf('\t', from);
+    parts.push(text.slice(from, tab));
+    from = tab + 1;
+  }
+  parts.push(text.slice(from));
+  return parts;
+}
+
 export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<RecordedEvent>, options: VerifyOptions = {}): Promise<VerifyReport> {
-  const tree = new CompactTree();
-  const streams = new Map<string, StreamState>();
+  const resume = options.resume;
+  const tree = new CompactTree(resume ? { size: resume.tree.size, frontier: [...resume.tree.frontier] } : undefined);
+  const streams = new Map<string, string>();
+  const gapsOf = new Map<string, Map<bigint, Mismatch>>();
   const found: Mismatch[] = [];
   const acknowledgements: { kind: string; position: string }[] = [];
-  let checkpointRoot: Buffer | undefined;
-  let previous: RecordedEvent | undefined;
-  let sawChained = false;
+  let checkpointRoot: Buffer | undefined = options.checkpoint && tree.size === options.checkpoint.size && tree.size > 0 ? tree.root() : undefined;
+  let previous: Pick<RecordedEvent, 'position' | 'recordedAt'> | undefined = resume?.last;
+  let sawChained = resume?.sawChained ?? false;
   let chainedEvents = 0;
   let legacyEvents = 0;
   const at = (event: Pick<RecordedEvent, 'id' | 'streamId' | 'revision' | 'position'>) => ({
@@ -127,10 +200,20 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
       report({ kind: 'reordered', ...where, detail: `${label} was recorded at ${event.recordedAt.toISOString()}, before the event ahead of it in the log (${previous.recordedAt.toISOString()})` });
     }
 
-    let stream = streams.get(event.streamId);
-    if (!stream) {
+    const packed = streams.get(event.streamId);
+    let stream: StreamState;
+    if (packed !== undefined) {
+      stream = unpack(event.streamId, packed, gapsOf.get(event.streamId));
+    } else {
       stream = { next: 0n, lastHash: null, chained: false, legacy: 0 };
-      streams.set(event.streamId, stream);
+      // A stream first met after a resumed prefix goes on from its last event there (none found: its events are missing).
+      const before = resume && event.revision > 0n ? await resume.before(event) : undefined;
+      if (before && before.position < event.position) {
+        stream.next = before.revision + 1n;
+        stream.lastHash = recordedHash(before) ?? eventHash(before);
+        stream.chained = isChained(before);
+        stream.last = { id: before.id, streamId: before.streamId, revision: before.revision, position: before.position };
+      }
     }
     let inOrder = event.revision === stream.next;
     const advances = event.revision >= stream.next;
@@ -190,6 +273,8 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
       if (advances) stream.lastHash = recorded ?? null;
     }
     if (advances) stream.last = { id: event.id, streamId: event.streamId, revision: event.revision, position: event.position };
+    streams.set(event.streamId, pack(stream));
+    if (stream.gaps) gapsOf.set(event.streamId, stream.gaps);
 
     if (event.streamId === INTEGRITY_STREAM && event.type === MISMATCH_ACKNOWLEDGED && Array.isArray(event.data.mismatches)) {
       for (const m of event.data.mismatches) {
@@ -201,6 +286,7 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
     previous = event;
   }
 
+  options.end?.({ tree: tree.state, last: previous && { position: previous.position, recordedAt: previous.recordedAt }, sawChained });
   const checkpoint = options.checkpoint;
   if (checkpoint && checkpoint.size === 0) checkpointRoot = checkpoint.rootHash;
   if (checkpoint && tree.size < checkpoint.size) {
@@ -228,7 +314,7 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
     streams: streams.size,
     chainedEvents,
     legacyEvents,
-    legacyStreams: [...streams.values()].filter((s) => s.legacy > 0).length,
+    legacyStreams: [...streams].filter(([id, s]) => unpack(id, s, undefined).legacy > 0).length,
     treeSize: tree.size,
     rootHash: tree.root().toString('base64'),
     checkpoint: checkpoint

@@ -146,6 +146,7 @@ export class ProjectionRunner {
     try {
       this.applyBatch(events);
     } catch (error) {
+      for (const projection of this.projections) projection.rolledBack?.();
       this.fail(error);
       return;
     }

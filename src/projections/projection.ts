@@ -9,4 +9,6 @@ export interface Projection {
   /** Sees events exactly as stored, not upcast (the Merkle log hashes what the store holds). */
   readonly storedEvents?: boolean;
   apply(event: RecordedEvent): void;
+  /** The batch it applied was rolled back: forget any state held outside the database. */
+  rolledBack?(): void;
 }

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -86,6 +86,19 @@ describe('a tampered log is caught by verify and on start', () => {
     tamper((db) => {
       position = positionOf(db, 'FactRecorded');
       db.prepare("UPDATE events SET data = json_set(data, '$.title', 'A different story') WHERE position = ?").run(position);
+    });
+    await expectCaught('edited', () => position);
+  });
+
+  it('names an edited event that an earlier start verified (the start walks only what is new while the rest is unchanged)', async () => {
+    await writeHistory();
+    // This start verifies the four events and keeps them as a verified prefix; the next one checks their rows' digest.
+    await stop(await start());
+    expect(existsSync(join(dir, 'verified-prefix'))).toBe(true);
+    let position = 0;
+    tamper((db) => {
+      position = positionOf(db, 'FactCorrected');
+      db.prepare("UPDATE events SET data = json_set(data, '$.reason', 'another reason') WHERE position = ?").run(position);
     });
     await expectCaught('edited', () => position);
   });

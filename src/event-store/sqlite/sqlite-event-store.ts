@@ -266,6 +266,16 @@ export class SqliteEventStore implements EventStore {
     return statement;
   }
 
+  /**
+   * The log's rows exactly as stored, in position order, up to `toPosition`: the integrity start
+   * check digests them to see cheaply that a prefix it verified before is unchanged (start-check.ts).
+   */
+  storedRows(fromPosition: bigint, toPosition: bigint): IterableIterator<unknown[]> {
+    this.assertOpen();
+    const statement = this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE position >= ? AND position <= ? ORDER BY position`).raw(true).safeIntegers(true);
+    return statement.iterate(fromPosition, toPosition) as IterableIterator<unknown[]>;
+  }
+
   subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
     this.assertOpen();
     const from = options.fromPosition ?? 'start';

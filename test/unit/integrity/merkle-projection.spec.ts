@@ -20,11 +20,13 @@ const event = (i: number): RecordedEvent => ({
 describe('the Merkle projection', () => {
   it('keeps, event by event, the same tree as a recomputation, and answers proofs from its stored subtrees', () => {
     const db = openReadModelDatabase(':memory:');
-    const projection = new MerkleProjection(db);
+    let projection = new MerkleProjection(db);
     const tree = new MerkleTree(db);
     const reference = new MemoryTree();
     for (let i = 0; i < 130; i++) {
       const e = event(i);
+      // A restarted runner's projection reads its frontier back from the tables, at sizes of every shape.
+      if ([1, 2, 3, 7, 8, 64, 100, 127].includes(i)) projection = new MerkleProjection(db);
       projection.apply(e);
       reference.append(leafOf(e));
       expect(tree.size()).toBe(i + 1);

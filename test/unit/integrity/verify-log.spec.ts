@@ -31,6 +31,20 @@ describe('verifyLog', () => {
     expect(report.rootHash).toBe(tree.root().toString('base64'));
   });
 
+  it('carries a stream on through a forged hash that is not hex (tabs and all), naming the forged event and its successor only', async () => {
+    const events = log([{ stream: 'a' }, { stream: 'b' }, { stream: 'a' }, { stream: 'a' }]);
+    const forged = { ...events[0], metadata: { ...events[0].metadata, hash: 'not\thex\t' } };
+    const relinked: RecordedEvent = { ...events[2], metadata: { ...events[2].metadata, prevHash: 'not\thex\t' } };
+    const { hash: _h, ...unhashed } = relinked.metadata;
+    const rehashed = { ...relinked, metadata: { ...unhashed, hash: eventHash({ ...relinked, metadata: unhashed }) } };
+    const report = await verifyLog([forged, events[1], rehashed, events[3]]);
+    // events[3] links to the original hash of events[2], not to the rehashed one: the stream's state kept it exactly.
+    expect(report.mismatches.map((m) => [m.kind, m.position])).toEqual([
+      ['edited', '1'],
+      ['edited', '3'],
+    ]);
+  });
+
   it('calls an unhashed event after chained ones foreign, not legacy', async () => {
     const events = log([{ stream: 'a' }, { stream: 'b' }]);
     const [foreign] = log([{ stream: 'c', legacy: true }]);
