@@ -171,7 +171,7 @@ describe('watches', () => {
 
   it('a retry with the same Idempotency-Key answers the same watch; the key with another question is refused', async () => {
     const { figureId } = await figureWithClaim('2019-02-15');
-    const body = { kind: 'figure', figureId, asOf: '2019-03-28', webhookUrl: 'http://127.0.0.1:9/hook' };
+    const body = { kind: 'figure', figureId, asOf: '2019-03-28', webhookUrl: 'https://desk.example.org/hook' };
     const first = (await http().post('/watches').set('idempotency-key', 'watch-retry-1').send(body).expect(201)).body;
     const again = (await http().post('/watches').set('idempotency-key', 'watch-retry-1').send(body).expect(201)).body;
     expect(again.watch.id).toBe(first.watch.id);
@@ -210,7 +210,7 @@ describe('watches and access control', () => {
   it('editors create and delete their own, admins any; readers list without webhook URLs', async () => {
     const figure = figureBody();
     await http().post('/figures').set('authorization', keys.bearer('desk-1')).send(figure).expect(201);
-    const body = { kind: 'figure', figureId: figure.id, webhookUrl: 'http://127.0.0.1:9/hook' };
+    const body = { kind: 'figure', figureId: figure.id, webhookUrl: 'https://desk.example.org/hook' };
     await http().post('/watches').set('authorization', keys.bearer('reader')).send(body).expect(403);
     const { body: created } = await http().post('/watches').set('authorization', keys.bearer('desk-1')).send(body).expect(201);
     expect(created.webhook.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
@@ -220,7 +220,7 @@ describe('watches and access control', () => {
     expect(listed.webhook.url).toBeUndefined();
     expect(JSON.stringify(listed)).not.toContain('whsec_');
     const own = (await http().get(`/watches/${id}`).set('authorization', keys.bearer('desk-1')).expect(200)).body;
-    expect(own.watch.webhook.url).toBe('http://127.0.0.1:9/hook');
+    expect(own.watch.webhook.url).toBe('https://desk.example.org/hook');
     expect((await http().delete(`/watches/${id}`).set('authorization', keys.bearer('desk-2')).expect(403)).body.code).toBe('watch.forbidden');
     await http().delete(`/watches/${id}`).set('authorization', keys.bearer('boss')).expect(204);
     await http().delete(`/watches/${id}`).set('authorization', keys.bearer('desk-1')).expect(404);
