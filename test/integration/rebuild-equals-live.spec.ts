@@ -12,21 +12,10 @@ import { MerkleProjection } from '../../src/projections/merkle/merkle.projection
 import { ProjectionRunner } from '../../src/projections/projection-runner';
 import { openReadModelDatabase } from '../../src/projections/read-model-database';
 import { TimelineProjection } from '../../src/projections/timeline/timeline.projection';
+import { rng } from '../../bench/support/data';
 
 const quiet = { log: () => undefined, error: () => undefined };
 const COMMANDS = 800;
-
-/** A seeded generator (mulberry32): the same log on every run, a different one per seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Commands of every kind, many of them on facts and claims written before, some refused by the deciders. */
 function randomCommand(r: () => number, n: number, facts: string[], claims: { figureId: string; claimId: string }[], figures: string[]): { decider: typeof factDecider | typeof figureDecider; command: FactCommand | FigureCommand; reason?: string } {
