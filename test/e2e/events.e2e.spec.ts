@@ -108,7 +108,8 @@ describe('event stream (SSE)', () => {
     // 30 unfiltered subscribers share each live batch (encoded once); two filtered ones get their part of it.
     const everyone = Array.from({ length: 30 }, () => listen('/events', 40));
     const retractions = listen('/events?types=FactRetracted', 10);
-    const oddFacts = listen('/events?streams=fact-odd-', 15);
+    // 15 odd facts recorded, then 5 of them retracted: 20 events on fact-odd- streams.
+    const oddFacts = listen('/events?streams=fact-odd-', 20);
     await new Promise((r) => setTimeout(r, 100));
     const writes: Promise<unknown>[] = [];
     for (let n = 0; n < 30; n++) writes.push(record(n % 2 ? `odd-${n}` : `even-${n}`));
@@ -124,6 +125,7 @@ describe('event stream (SSE)', () => {
     for (const other of seen) expect(other.map((m) => m.id)).toEqual(seen[0].map((m) => m.id));
     expect((await retractions).map((m) => m.event)).toEqual(Array(10).fill('FactRetracted'));
     const odd = await oddFacts;
+    expect(odd).toHaveLength(20);
     expect(odd.every((m) => m.data.streamId.startsWith('fact-odd-'))).toBe(true);
     expect(odd.map((m) => m.id)).toEqual(seen[0].filter((m) => m.data.streamId.startsWith('fact-odd-')).map((m) => m.id));
   });
