@@ -1,4 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseEnv } from 'node:util';
 import { SqliteSynchronous } from './event-store/sqlite/sqlite-event-store';
 
 /** The environment, read and checked once at start-up. */
@@ -17,7 +19,10 @@ export interface AnnalsConfig {
   readonly demoData: boolean;
   /** How long a write waits for the read models to reach its position before it answers. */
   readonly writeWaitMs: number;
+  /** Fastify's body limit: a larger body gets 413 before any parser reads it. */
   readonly bodyLimitBytes: number;
+  /** Behind a reverse proxy: client addresses and the protocol come from X-Forwarded-* (Fastify's trustProxy). */
+  readonly trustProxy: boolean;
   /** In-memory answer cache (src/api/answer-cache), bounded in bytes; 0 turns it off (ETags and 304s stay). */
   readonly answerCacheBytes: number;
   readonly logLevel: string;
@@ -99,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AnnalsConfig {
     demoData: !['0', 'false', 'no', 'off'].includes((env.ANNALS_DEMO_DATA ?? 'true').toLowerCase()),
     writeWaitMs: integer(env, 'ANNALS_WRITE_WAIT_MS', 5000),
     bodyLimitBytes: integer(env, 'ANNALS_BODY_LIMIT_BYTES', 256 * 1024),
+    trustProxy: flag(env, 'ANNALS_TRUST_PROXY', false),
     answerCacheBytes: integer(env, 'ANNALS_ANSWER_CACHE_BYTES', 32 * 1024 * 1024),
     logLevel: env.LOG_LEVEL ?? 'info',
     signingKeyFile: env.ANNALS_SIGNING_KEY_FILE || undefined,
@@ -127,6 +133,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AnnalsConfig {
       webhookAllowPrivate: flag(env, 'ANNALS_WEBHOOK_ALLOW_PRIVATE', false),
     },
   };
+}
+
+/**
+ * `env` with the variables of a `.env` file beneath it: one already set wins, as with dotenv. The
+ * server reads its configuration once, from this, before anything is built from it.
+ */
+export function withDotEnv(env: NodeJS.ProcessEnv, file = resolve('.env')): NodeJS.ProcessEnv {
+  if (!existsSync(file)) return env;
+  return { ...parseEnv(readFileSync(file, 'utf8')), ...env };
 }
 
 function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
