@@ -1,6 +1,6 @@
 import { RequestMethod, type LoggerService } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
-import type { LoggerOptions } from 'pino';
+import { destination, type LoggerOptions } from 'pino';
 import type { AnnalsConfig } from './config';
 
 /**
@@ -27,7 +27,8 @@ export function loggerOptions(config: Pick<AnnalsConfig, 'logLevel'>): LoggerOpt
 export function pinoModuleParams(config: Pick<AnnalsConfig, 'logLevel'>): Params {
   const logRequests = config.logLevel === 'debug' || config.logLevel === 'trace';
   return {
-    pinoHttp: { ...loggerOptions(config), autoLogging: logRequests },
+    // Written synchronously: the lines of a shutdown are written before the process re-raises its signal and ends.
+    pinoHttp: [{ ...loggerOptions(config), autoLogging: logRequests }, destination({ dest: 1, sync: true })],
     // pino-http's per-request middleware costs ~47 µs even when it logs nothing: run it only
     // when requests are logged (the app's own logs go through pino either way).
     ...(logRequests ? {} : { exclude: [{ path: '{*path}', method: RequestMethod.ALL }] }),

@@ -28,6 +28,7 @@ export async function startServer(config: AnnalsConfig): Promise<NestFastifyAppl
   }
   const { host, notice } = plan!;
   const logger = app.get(Logger);
+  closeOnSignals(app, logger);
   // A log that failed its integrity check takes no writes, the demo's included: start anyway, so health can say why.
   if (config.demoData && app.get(IntegrityService).state.status === 'verified') {
     const demo = await ensureDemoData(app);
@@ -42,7 +43,6 @@ export async function startServer(config: AnnalsConfig): Promise<NestFastifyAppl
   else logger.warn(notice);
   const store = config.store === 'sqlite' ? `sqlite ${config.sqlitePath}` : `eventstoredb ${redactedConnection(config.eventStoreConnectionString)}`;
   logger.log(`Annals listening on http://${host.includes(':') ? `[${host}]` : host}:${config.port} (store: ${store}; read models: ${config.readModelPath})`);
-  closeOnSignals(app, logger);
   return app;
 }
 
