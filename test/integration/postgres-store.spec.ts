@@ -67,6 +67,10 @@ describeWithServer(postgresBinaries() ? 'PostgreSQL store' : `PostgreSQL store (
     cluster = await startPostgres();
     admin = new Client({ connectionString: cluster.url });
     await admin.connect();
+    // The schema, for tests that put triggers on the log before opening their stores.
+    const first = new PostgresEventStore({ connectionString: cluster.url });
+    await first.ready();
+    await first.close();
   });
   beforeEach(() => {
     category = `c${randomUUID().replace(/-/g, '').slice(0, 12)}`;
@@ -223,6 +227,22 @@ describeWithServer(postgresBinaries() ? 'PostgreSQL store' : `PostgreSQL store (
       await store.appendToStream(`${category}-1`, [event()]);
       const [first, second] = await store.readStream(`${category}-1`);
       expect(second.recordedAt.getTime()).toBe(first.recordedAt.getTime());
+    });
+
+    it('commits durably even where the database is set to synchronous_commit=off', async () => {
+      await admin.query('ALTER DATABASE postgres SET synchronous_commit = off');
+      // Sees the setting of the transaction that writes the events: an append acknowledged without waiting for its fsync fails here.
+      await admin.query(`CREATE OR REPLACE FUNCTION durable() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF current_setting('synchronous_commit') = 'off' THEN RAISE EXCEPTION 'append without synchronous commit'; END IF; RETURN NEW; END $$`);
+      await admin.query(`CREATE OR REPLACE TRIGGER durable BEFORE INSERT ON ${EVENTS_TABLE} FOR EACH ROW EXECUTE FUNCTION durable()`);
+      try {
+        const store = await open();
+        await store.appendToStream(`${category}-1`, [event()]);
+        expect(await store.readStream(`${category}-1`)).toHaveLength(1);
+      } finally {
+        await admin.query(`DROP TRIGGER IF EXISTS durable ON ${EVENTS_TABLE}`);
+        await admin.query('ALTER DATABASE postgres RESET synchronous_commit');
+      }
     });
 
     it('refuses to update, delete or truncate the log', async () => {

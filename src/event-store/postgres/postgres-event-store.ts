@@ -100,6 +100,7 @@ export class PostgresEventStore implements EventStore {
   private readonly waiters = new Set<() => void>();
   private appendsSeen = 0;
   private listener: Promise<Client> | undefined;
+  private beginAppend = `BEGIN; LOCK TABLE ${EVENTS_TABLE} IN EXCLUSIVE MODE;`;
   private closed = false;
 
   constructor(private readonly options: PostgresEventStoreOptions) {
@@ -125,6 +126,11 @@ export class PostgresEventStore implements EventStore {
   private async createSchema(): Promise<void> {
     const client = await this.pool.connect();
     try {
+      // A server or database set to synchronous_commit=off would acknowledge appends a crash can still
+      // lose; this adapter's appends then ask for it back, per transaction. Other values (local,
+      // remote_write, remote_apply) are the DBA's choice and kept.
+      const { rows: setting } = await client.query<{ value: string }>(`SELECT current_setting('synchronous_commit') AS value`);
+      this.beginAppend = `BEGIN;${setting[0].value === 'off' ? ' SET LOCAL synchronous_commit = on;' : ''} LOCK TABLE ${EVENTS_TABLE} IN EXCLUSIVE MODE;`;
       // Every start after the first finds the log in place: no DDL, no catalog write, no commit to wait for.
       const { rows } = await client.query<{ found: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS found`, [EVENTS_TABLE]);
       if (rows[0].found) return;
@@ -168,8 +174,8 @@ export class PostgresEventStore implements EventStore {
 
   /**
    * One transaction for the batch. None of its appends is acknowledged before COMMIT returns, and
-   * with synchronous_commit on (the server default, which this adapter does not change) that means
-   * the commit is on disk.
+   * with synchronous_commit on (the server default; asked for per transaction where it is off) that
+   * means the commit is on disk.
    */
   private async commitBatch(batch: PendingAppend[]): Promise<void> {
     let client: PoolClient | undefined;
@@ -178,12 +184,12 @@ export class PostgresEventStore implements EventStore {
       await this.schemaReady;
       client = await this.pool.connect();
       const results = (await client.query(
-        `BEGIN; LOCK TABLE ${EVENTS_TABLE} IN EXCLUSIVE MODE;
+        `${this.beginAppend}
          SELECT (SELECT max(position) FROM ${EVENTS_TABLE}) AS head,
                 (SELECT recorded_at FROM ${EVENTS_TABLE} ORDER BY position DESC LIMIT 1) AS last_recorded_at,
                 date_trunc('milliseconds', clock_timestamp()) AS now`,
       )) as unknown as { rows: { head: bigint | null; last_recorded_at: Date | null; now: Date }[] }[];
-      const { head, last_recorded_at, now } = results[2].rows[0];
+      const { head, last_recorded_at, now } = results[results.length - 1].rows[0];
       // Record time never goes backwards, whatever the clocks of the replicas or the server do: knownAt answers depend on it.
       const clock = this.clock ? this.clock() : now.getTime();
       const state: BatchState = {
