@@ -243,13 +243,20 @@ export class PostgresEventStore implements EventStore {
     append: PendingAppend,
   ): Promise<{ result: AppendResult; written: boolean }> {
     const { stream, events, encoded, canonical, expected } = append;
-    const retried = await this.previousAppend(client, stream, events);
+    const ids = events.map((e) => e.id.toLowerCase());
+    // One round trip for both: the rows already holding these ids, and the stream's last event.
+    const { rows: found } = await client.query<{ own: boolean } & Pick<EventRow, 'id' | 'stream_id' | 'revision' | 'position' | 'type' | 'data' | 'metadata'>>(
+      `SELECT false AS own, id, stream_id, revision, position, NULL AS type, NULL AS data, NULL AS metadata
+         FROM ${EVENTS_TABLE} WHERE id = ANY($1::uuid[])
+       UNION ALL
+       (SELECT true, id, stream_id, revision, position, type, data, metadata
+         FROM ${EVENTS_TABLE} WHERE stream_id = $2 ORDER BY revision DESC LIMIT 1)`,
+      [ids, stream],
+    );
+    const retried = previousAppend(stream, events, ids, found.filter((row) => !row.own));
     if (retried) return { result: retried, written: false };
 
-    const { rows } = await client.query<Pick<EventRow, 'revision' | 'type' | 'data' | 'metadata'>>(
-      `SELECT revision, type, data, metadata FROM ${EVENTS_TABLE} WHERE stream_id = $1 ORDER BY revision DESC LIMIT 1`,
-      [stream],
-    );
+    const rows = found.filter((row) => row.own);
     const lastRow = rows[0];
     const last = lastRow?.revision ?? null;
     const matches =
@@ -297,30 +304,6 @@ export class PostgresEventStore implements EventStore {
       result: { nextExpectedRevision: firstRevision + BigInt(events.length - 1), position: state.nextPosition - 1n },
       written: true,
     };
-  }
-
-  /**
-   * As in the SQLite adapter: an append whose event ids were all written before, in the same order at
-   * consecutive revisions of the same stream, is a retry and gets the first result; an id used for
-   * anything else is a DuplicateEventIdError.
-   */
-  private async previousAppend(client: PoolClient, stream: string, events: readonly EventData[]): Promise<AppendResult | undefined> {
-    const ids = events.map((e) => e.id.toLowerCase());
-    const { rows } = await client.query<{ id: string; stream_id: string; revision: bigint; position: bigint }>(
-      `SELECT id, stream_id, revision, position FROM ${EVENTS_TABLE} WHERE id = ANY($1::uuid[])`,
-      [ids],
-    );
-    if (rows.length === 0) return undefined;
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    const first = byId.get(ids[0]);
-    if (!first) throw new DuplicateEventIdError(events[ids.findIndex((id) => byId.has(id))].id);
-    if (first.stream_id !== stream) throw new DuplicateEventIdError(events[0].id);
-    for (let i = 1; i < ids.length; i++) {
-      const row = byId.get(ids[i]);
-      if (!row || row.stream_id !== stream || row.revision !== first.revision + BigInt(i)) throw new DuplicateEventIdError(events[0].id);
-    }
-    const last = byId.get(ids[ids.length - 1])!;
-    return { nextExpectedRevision: last.revision, position: last.position };
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -461,6 +444,30 @@ export class PostgresEventStore implements EventStore {
   private assertOpen(): void {
     if (this.closed) throw new Error('the event store is closed');
   }
+}
+
+/**
+ * As in the SQLite adapter: an append whose event ids were all written before, in the same order at
+ * consecutive revisions of the same stream, is a retry and gets the first result; an id used for
+ * anything else is a DuplicateEventIdError.
+ */
+function previousAppend(
+  stream: string,
+  events: readonly EventData[],
+  ids: string[],
+  rows: readonly { id: string; stream_id: string; revision: bigint; position: bigint }[],
+): AppendResult | undefined {
+  if (rows.length === 0) return undefined;
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  const first = byId.get(ids[0]);
+  if (!first) throw new DuplicateEventIdError(events[ids.findIndex((id) => byId.has(id))].id);
+  if (first.stream_id !== stream) throw new DuplicateEventIdError(events[0].id);
+  for (let i = 1; i < ids.length; i++) {
+    const row = byId.get(ids[i]);
+    if (!row || row.stream_id !== stream || row.revision !== first.revision + BigInt(i)) throw new DuplicateEventIdError(events[0].id);
+  }
+  const last = byId.get(ids[ids.length - 1])!;
+  return { nextExpectedRevision: last.revision, position: last.position };
 }
 
 /** Errors that refuse one append and leave the transaction usable for the others of its batch. */
