@@ -9,11 +9,13 @@ export interface AnnalsConfig {
   /** HOST when set; otherwise 127.0.0.1 while no API keys exist, 0.0.0.0 once they do (src/auth/safe-defaults.ts). */
   readonly host?: string;
   readonly dataDir: string;
-  readonly store: 'sqlite' | 'eventstoredb';
+  readonly store: 'sqlite' | 'eventstoredb' | 'postgres';
   /** SQLite event log: a path, or ':memory:'. */
   readonly sqlitePath: string;
   readonly sqliteSynchronous: SqliteSynchronous;
   readonly eventStoreConnectionString?: string;
+  /** ANNALS_POSTGRES_URL, else DATABASE_URL: a libpq connection string, for ANNALS_STORE=postgres. */
+  readonly postgresUrl?: string;
   /** Read models always live in SQLite: a path, or ':memory:'. */
   readonly readModelPath: string;
   readonly demoData: boolean;
@@ -80,12 +82,16 @@ export class ConfigError extends Error {}
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AnnalsConfig {
   const dataDir = resolve(env.ANNALS_DATA_DIR ?? '.annals');
   const store = env.ANNALS_STORE ?? 'sqlite';
-  if (store !== 'sqlite' && store !== 'eventstoredb') {
-    throw new ConfigError(`ANNALS_STORE must be sqlite or eventstoredb, not ${store}`);
+  if (store !== 'sqlite' && store !== 'eventstoredb' && store !== 'postgres') {
+    throw new ConfigError(`ANNALS_STORE must be sqlite, postgres or eventstoredb, not ${store}`);
   }
   const eventStoreConnectionString = env.EVENTSTORE_CONNECTION_STRING || undefined;
   if (store === 'eventstoredb' && !eventStoreConnectionString) {
     throw new ConfigError('ANNALS_STORE=eventstoredb needs EVENTSTORE_CONNECTION_STRING (e.g. esdb://localhost:2113?tls=false)');
+  }
+  const postgresUrl = env.ANNALS_POSTGRES_URL || env.DATABASE_URL || undefined;
+  if (store === 'postgres' && !postgresUrl) {
+    throw new ConfigError('ANNALS_STORE=postgres needs ANNALS_POSTGRES_URL or DATABASE_URL (e.g. postgresql://annals@localhost:5432/annals)');
   }
   const synchronous = (env.ANNALS_SQLITE_SYNCHRONOUS ?? 'full').toLowerCase();
   if (synchronous !== 'full' && synchronous !== 'normal') {
@@ -99,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AnnalsConfig {
     sqlitePath: env.ANNALS_SQLITE_PATH ?? join(dataDir, 'events.db'),
     sqliteSynchronous: synchronous,
     eventStoreConnectionString,
+    postgresUrl,
     // With EventStoreDB the read models are per replica, named after nothing but the data dir.
     readModelPath: env.ANNALS_READ_MODEL_PATH ?? join(dataDir, 'read-models.db'),
     demoData: !['0', 'false', 'no', 'off'].includes((env.ANNALS_DEMO_DATA ?? 'true').toLowerCase()),
