@@ -71,12 +71,12 @@ export class ReservedForServiceError extends EventStoreError {
   }
 }
 
-/** Why an outside surface may not append to this stream, if it may not (known before any event arrives). */
+/** Why an outside surface may not append to this stream, if it may not (known before any event arrives). The wording is the gRPC endpoint's, its only outside surface so far. */
 export function outsideStreamRefusal(stream: string): string | undefined {
   if (!isServiceStream(stream)) return undefined;
   const category = streamCategory(stream);
   return category.toLowerCase() in DOMAIN_CATEGORIES
-    ? `${stream} is a domain stream, read-only here; record facts and figures through Annals' HTTP API`
+    ? `${stream} is a domain stream, read-only over gRPC; record facts and figures through Annals' HTTP API`
     : `${stream} is in the ${category}- category, which Annals reserves for its own records`;
 }
 
