@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { factStream } from '../domain/fact/fact';
 import { figureStream } from '../domain/figure/figure';
 import { EVENT_STORE, StreamNotFoundError, type EventStore } from '../event-store/event-store';
-import { idFromKey } from '../event-store/handle-command';
+import { eventIdFromKey, idFromKey } from '../event-store/handle-command';
 import { Importer, type ImportRecord } from '../import/importer';
 import { readRecords } from '../import/read-records';
 
@@ -80,9 +80,10 @@ export async function demoImportState(store: EventStore, file = DEMO_DATA_FILE):
 }
 
 async function written(store: EventStore, request: DemoRequest): Promise<boolean> {
-  const firstEventId = idFromKey(request.idempotencyKey, request.stream, 0);
+  // The id handleCommand derives now, or the one it derived before ids covered the actor.
+  const firstEventIds = [eventIdFromKey(DEMO_ACTOR, request.idempotencyKey, request.stream, 0), idFromKey(request.idempotencyKey, request.stream, 0)];
   try {
-    return (await store.readStream(request.stream)).some((event) => event.id === firstEventId);
+    return (await store.readStream(request.stream)).some((event) => firstEventIds.includes(event.id));
   } catch (error) {
     if (error instanceof StreamNotFoundError) return false;
     throw error;

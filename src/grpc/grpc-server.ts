@@ -4,7 +4,7 @@ import { ServerFeaturesService } from '@eventstore/db-client/generated/serverfea
 import { SupportedMethod, SupportedMethods } from '@eventstore/db-client/generated/serverfeatures_pb';
 import { StreamsService } from '@eventstore/db-client/generated/streams_grpc_pb';
 import type { AppendReq, AppendResp, BatchAppendReq, BatchAppendResp, ReadReq, ReadResp } from '@eventstore/db-client/generated/streams_pb';
-import type { EventStore } from '../event-store/event-store';
+import type { OutsideEventStore } from '../event-store/stream-ownership';
 import { serveAppend } from './append-call';
 import { serveBatchAppend } from './batch-append-call';
 import { GrpcAuthenticator, OPEN_ACCESS } from './grpc-authenticator';
@@ -39,7 +39,8 @@ export class AnnalsGrpcServer {
   private boundPort: number | undefined;
 
   constructor(
-    private readonly store: EventStore,
+    /** Never the store itself: an outside surface writes only into the user namespace (stream-ownership.ts). */
+    private readonly store: OutsideEventStore,
     private readonly options: GrpcServerOptions,
   ) {
     this.authenticator = options.authenticator ?? OPEN_ACCESS;

@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store';
+import { outsideWriter } from '../event-store/stream-ownership';
 import { AuthService } from '../auth/auth.service';
 import type { KeyRing } from '../auth/key-ring';
 import { IntegrityService } from '../integrity/integrity.service';
@@ -31,10 +32,10 @@ export class GrpcEndpoint implements OnApplicationBootstrap, BeforeApplicationSh
     const grpc = this.config.grpc;
     if (!grpc) return;
     const tls = readTls(grpc.tlsCertPath, grpc.tlsKeyPath);
-    this.server = new AnnalsGrpcServer(refusingAppendsWhileUnverified(this.store, this.integrity), { host: grpc.host, port: grpc.port, tls, authenticator: this.authenticator });
+    this.server = new AnnalsGrpcServer(outsideWriter(refusingAppendsWhileUnverified(this.store, this.integrity)), { host: grpc.host, port: grpc.port, tls, authenticator: this.authenticator });
     const port = await this.server.start();
     if (!tls && !['127.0.0.1', '::1', 'localhost'].includes(grpc.host)) {
-      this.logger.warn(`the gRPC port listens on ${grpc.host} without TLS: anyone who reaches it may read the log and append to non-domain streams`);
+      this.logger.warn(`the gRPC port listens on ${grpc.host} without TLS: anyone who reaches it may read the log and append to the user namespace`);
     }
     this.logger.log(
       `EventStoreDB gRPC API on esdb://${grpc.host}:${port}${tls ? '' : '?tls=false (insecure, so unauthenticated: keep it on loopback)'}`,

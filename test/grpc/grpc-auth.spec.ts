@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store';
+import { outsideWriter } from '../../src/event-store/stream-ownership';
 import type { GrpcAuthenticator, GrpcPrincipal } from '../../src/grpc/grpc-authenticator';
 import { AnnalsGrpcServer } from '../../src/grpc/grpc-server';
 import { GrpcTestEndpoint, startGrpcEndpoint } from '../support/grpc-endpoint';
@@ -56,7 +57,7 @@ describe('gRPC with API keys: TLS and Basic credentials', () => {
   it('refuses to start with keys but without TLS, since the clients would never send them', () => {
     const store = new SqliteEventStore({ path: ':memory:' });
     try {
-      expect(() => new AnnalsGrpcServer(store, { host: '127.0.0.1', port: 0, authenticator: stubKeys })).toThrow(/needs TLS/);
+      expect(() => new AnnalsGrpcServer(outsideWriter(store), { host: '127.0.0.1', port: 0, authenticator: stubKeys })).toThrow(/needs TLS/);
     } finally {
       void store.close();
     }
