@@ -46,8 +46,12 @@ export const shuttingDown = (): GrpcError => grpcError(status.CANCELLED, 'Server
 
 export const unimplemented = (what: string): GrpcError => grpcError(status.UNIMPLEMENTED, `${what} is not served by Annals`);
 
-/** Domain streams hold facts and figures: only the HTTP API checks the rules their events must follow. */
-const DOMAIN_CATEGORIES = [factStream(''), figureStream('')];
+/**
+ * Domain streams hold facts and figures: only the HTTP API checks the rules their events must follow.
+ * `annals-` streams are the service's own (the keys' record, annals-keys, and logouts,
+ * annals-sessions): an append there could make a key, so only the service's command path writes them.
+ */
+const DOMAIN_CATEGORIES = [factStream(''), figureStream(''), 'annals-'];
 
 export function isDomainStream(stream: string): boolean {
   return DOMAIN_CATEGORIES.some((category) => stream.startsWith(category));

@@ -1,4 +1,4 @@
-import { Server, ServerCredentials, type sendUnaryData, type ServerDuplexStream, type ServerReadableStream, type ServerWritableStream } from '@grpc/grpc-js';
+import { Server, ServerCredentials, status, type sendUnaryData, type ServerDuplexStream, type ServerReadableStream, type ServerWritableStream } from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { ServerFeaturesService } from '@eventstore/db-client/generated/serverfeatures_grpc_pb';
 import { SupportedMethod, SupportedMethods } from '@eventstore/db-client/generated/serverfeatures_pb';
@@ -7,9 +7,9 @@ import type { AppendReq, AppendResp, BatchAppendReq, BatchAppendResp, ReadReq, R
 import type { EventStore } from '../event-store/event-store';
 import { serveAppend } from './append-call';
 import { serveBatchAppend } from './batch-append-call';
-import { GrpcAuthenticator, OPEN_ACCESS } from './grpc-authenticator';
+import { GrpcAuthenticator, GrpcPrincipal, OPEN_ACCESS } from './grpc-authenticator';
 import { ActiveCalls, authenticate } from './grpc-call';
-import { GrpcError, isGrpcError, shuttingDown, toGrpcError, unimplemented } from './grpc-errors';
+import { grpcError, GrpcError, isGrpcError, shuttingDown, toGrpcError, unimplemented } from './grpc-errors';
 import { serveRead } from './read-call';
 
 export interface GrpcServerOptions {
@@ -89,10 +89,16 @@ export class AnnalsGrpcServer {
     });
   }
 
+  /** Ends every call in flight that was authenticated with this key (it was revoked). */
+  endCallsOf(key: string): void {
+    this.calls.endOwnedBy(key, grpcError(status.UNAUTHENTICATED, `the key ${key} was revoked`));
+  }
+
   private read(call: ServerWritableStream<ReadReq, ReadResp>): void {
-    const { signal, finish } = this.lifecycle(call, (error) => (error ? call.emit('error', error) : call.end()));
+    const { signal, finish, ownedBy } = this.lifecycle(call, (error) => (error ? call.emit('error', error) : call.end()));
     const principal = authenticate(call.metadata, this.authenticator);
     if (isGrpcError(principal)) return finish(principal);
+    ownedBy(principal);
     serveRead(this.store, call, signal).then(
       () => finish(),
       (error) => finish(toGrpcError(error)),
@@ -100,16 +106,18 @@ export class AnnalsGrpcServer {
   }
 
   private append(call: ServerReadableStream<AppendReq, AppendResp>, callback: sendUnaryData<AppendResp>): void {
-    const { finish } = this.lifecycle(call, (error, response?: AppendResp) => (error ? callback(error) : callback(null, response)));
+    const { finish, ownedBy } = this.lifecycle(call, (error, response?: AppendResp) => (error ? callback(error) : callback(null, response)));
     const principal = authenticate(call.metadata, this.authenticator);
     if (isGrpcError(principal)) return finish(principal);
+    ownedBy(principal);
     serveAppend(this.store, principal, call, (error, response) => finish(error ?? undefined, response));
   }
 
   private batchAppend(call: ServerDuplexStream<BatchAppendReq, BatchAppendResp>): void {
-    const { signal, finish } = this.lifecycle(call, (error) => (error ? call.emit('error', error) : call.end()));
+    const { signal, finish, ownedBy } = this.lifecycle(call, (error) => (error ? call.emit('error', error) : call.end()));
     const principal = authenticate(call.metadata, this.authenticator);
     if (isGrpcError(principal)) return finish(principal);
+    ownedBy(principal);
     serveBatchAppend(this.store, principal, call, signal, finish);
   }
 
@@ -117,7 +125,7 @@ export class AnnalsGrpcServer {
   private lifecycle<R>(
     call: { on(event: 'cancelled', listener: () => void): unknown },
     end: (error?: GrpcError, response?: R) => void,
-  ): { signal: AbortSignal; finish: (error?: GrpcError, response?: R) => void } {
+  ): { signal: AbortSignal; finish: (error?: GrpcError, response?: R) => void; ownedBy: (principal: GrpcPrincipal | undefined) => void } {
     const controller = new AbortController();
     let done = false;
     const finish = (error?: GrpcError, response?: R) => {
@@ -127,13 +135,14 @@ export class AnnalsGrpcServer {
       controller.abort();
       end(error, response);
     };
-    const untrack = this.calls.track((error) => finish(error));
+    const tracked = (error: GrpcError) => finish(error);
+    const untrack = this.calls.track(tracked);
     call.on('cancelled', () => {
       done = true;
       untrack();
       controller.abort();
     });
-    return { signal: controller.signal, finish };
+    return { signal: controller.signal, finish, ownedBy: (principal) => this.calls.own(tracked, principal?.name) };
   }
 }
 

@@ -14,6 +14,7 @@ import { AnnalsGrpcServer, readTls } from './grpc-server';
 export class GrpcEndpoint implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('gRPC');
   private server: AnnalsGrpcServer | undefined;
+  private unwatch: (() => void) | undefined;
 
   constructor(
     @Inject(ANNALS_CONFIG) private readonly config: AnnalsConfig,
@@ -33,6 +34,7 @@ export class GrpcEndpoint implements OnApplicationBootstrap, BeforeApplicationSh
     const tls = readTls(grpc.tlsCertPath, grpc.tlsKeyPath);
     this.server = new AnnalsGrpcServer(refusingAppendsWhileUnverified(this.store, this.integrity), { host: grpc.host, port: grpc.port, tls, authenticator: this.authenticator });
     const port = await this.server.start();
+    this.unwatch = this.authenticator.onRevoked?.((key) => this.server?.endCallsOf(key));
     if (!tls && !['127.0.0.1', '::1', 'localhost'].includes(grpc.host)) {
       this.logger.warn(`the gRPC port listens on ${grpc.host} without TLS: anyone who reaches it may read the log and append to non-domain streams`);
     }
@@ -42,6 +44,7 @@ export class GrpcEndpoint implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.unwatch?.();
     await this.server?.stop();
   }
 }
@@ -69,7 +72,8 @@ function refusingAppendsWhileUnverified(store: EventStore, integrity: IntegrityS
 /**
  * gRPC callers are the HTTP API's keys: Basic credentials name the key (username) and carry its
  * secret (password). Once any key exists, every call needs one, as every HTTP write does; the
- * check reads the key ring live, so a key created or revoked by the CLI counts at once.
+ * check reads the key ring, which follows the log, so a key created or revoked by the CLI counts
+ * within a second, and a revoked key's calls in flight (subscriptions, batch appends) end then.
  */
 export function keyRingAuthenticator(keys: KeyRing): GrpcAuthenticator {
   return {
@@ -79,6 +83,11 @@ export function keyRingAuthenticator(keys: KeyRing): GrpcAuthenticator {
     authenticate(username, password) {
       const key = keys.bySecret(password);
       return key && key.name === username ? { name: key.name, role: key.role } : undefined;
+    },
+    onRevoked(listener) {
+      return keys.onEnd((ended) => {
+        if ('key' in ended) listener(ended.key);
+      });
     },
   };
 }
