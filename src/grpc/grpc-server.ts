@@ -37,6 +37,7 @@ export class AnnalsGrpcServer {
   private readonly calls = new ActiveCalls();
   private readonly authenticator: GrpcAuthenticator;
   private boundPort: number | undefined;
+  private unwatchRevocations: (() => void) | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -67,6 +68,7 @@ export class AnnalsGrpcServer {
     this.boundPort = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(`${this.options.host}:${this.options.port}`, credentials, (error, port) => (error ? reject(error) : resolve(port))),
     );
+    this.unwatchRevocations = this.authenticator.onRevoked?.((key) => this.endCallsOf(key));
     return this.boundPort;
   }
 
@@ -76,6 +78,7 @@ export class AnnalsGrpcServer {
 
   /** Ends every call in flight with CANCELLED, as a stopping EventStoreDB does, then closes the port. */
   async stop(): Promise<void> {
+    this.unwatchRevocations?.();
     this.calls.endAll(shuttingDown());
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {

@@ -14,7 +14,6 @@ import { AnnalsGrpcServer, readTls } from './grpc-server';
 export class GrpcEndpoint implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('gRPC');
   private server: AnnalsGrpcServer | undefined;
-  private unwatch: (() => void) | undefined;
 
   constructor(
     @Inject(ANNALS_CONFIG) private readonly config: AnnalsConfig,
@@ -34,7 +33,6 @@ export class GrpcEndpoint implements OnApplicationBootstrap, BeforeApplicationSh
     const tls = readTls(grpc.tlsCertPath, grpc.tlsKeyPath);
     this.server = new AnnalsGrpcServer(refusingAppendsWhileUnverified(this.store, this.integrity), { host: grpc.host, port: grpc.port, tls, authenticator: this.authenticator });
     const port = await this.server.start();
-    this.unwatch = this.authenticator.onRevoked?.((key) => this.server?.endCallsOf(key));
     if (!tls && !['127.0.0.1', '::1', 'localhost'].includes(grpc.host)) {
       this.logger.warn(`the gRPC port listens on ${grpc.host} without TLS: anyone who reaches it may read the log and append to non-domain streams`);
     }
@@ -44,7 +42,6 @@ export class GrpcEndpoint implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.unwatch?.();
     await this.server?.stop();
   }
 }
