@@ -4,7 +4,7 @@ import { get, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { revokeKey } from '../../src/auth/key-commands';
+import { createKey, revokeKey } from '../../src/auth/key-commands';
 import { runKeysCommand } from '../../src/auth/keys.command';
 import { EVENT_STORE } from '../../src/event-store/event-store';
 import { createTestApp, type TestConfig } from '../support/app';
@@ -128,6 +128,16 @@ describe('revoking a key or logging out ends what it has open', () => {
     const stream = await openStream(base, '/events?from=0', { authorization: keys.bearer('leaver') });
     const at = Date.now();
     await revokeKey(app.get(EVENT_STORE), 'leaver', 'annals-cli');
+    expect((await stream.ended) - at).toBeLessThan(WITHIN_A_SECOND);
+    expect(stream.text()).toContain('event: unauthorized');
+  });
+
+  it('ends a revoked key’s open watch notices stream within a second', async () => {
+    const { secret } = await createKey(app.get(EVENT_STORE), { name: 'watcher', role: 'reader' }, 'annals-cli');
+    await pause(100);
+    const stream = await openStream(base, '/notices/stream', { authorization: `Bearer ${secret}` });
+    const at = Date.now();
+    await revokeKey(app.get(EVENT_STORE), 'watcher', 'annals-cli');
     expect((await stream.ended) - at).toBeLessThan(WITHIN_A_SECOND);
     expect(stream.text()).toContain('event: unauthorized');
   });
