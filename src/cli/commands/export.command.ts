@@ -7,7 +7,7 @@ import { exportLog } from '../../export/log-ndjson';
 import { RequestValidationError } from '../../api/problem';
 import { validateRecord } from '../../core/validation';
 import { ClaimsExportQueryDto, TimelineExportQueryDto } from '../../export/export.controller';
-import { claimsCsv, claimsJsonLd, timelineCsv, timelineFacts, timelineJs } from '../../export/views';
+import { claimsCsv, claimsJsonLd, scriptSafeJson, timelineCsv, timelineFacts, timelineJs } from '../../export/views';
 import { FigureQueries } from '../../projections/figures/figures.queries';
 import { TimelineQueries } from '../../projections/timeline/timeline.queries';
 import { CliError, EXIT, globals, withCore, type Cli } from '../cli';
@@ -37,7 +37,7 @@ export function registerExport(program: Command, cli: Cli): void {
           const figure = figures.summaryOf(figureId, dto.clocks());
           if (!figure) throw new CliError(`figure ${figureId} not found`, EXIT.usage);
           const claims = figures.claims(figureId, dto.clocks());
-          return dto.format === 'jsonld' ? `${JSON.stringify(claimsJsonLd(figure, claims, dto.clocks()), null, 2)}\n` : claimsCsv(claims);
+          return dto.format === 'jsonld' ? `${scriptSafeJson(claimsJsonLd(figure, claims, dto.clocks()), 2)}\n` : claimsCsv(claims);
         });
         await write(cli, options.out, [text]);
       }),
@@ -68,7 +68,7 @@ export function registerExport(program: Command, cli: Cli): void {
           const dto = await validateRecord(TimelineExportQueryDto, query);
           const { format: _, asOf: __, knownAt: ___, ...rest } = dto;
           const facts = timelineFacts(app.get(TimelineQueries), { ...rest, ...dto.clocks() });
-          return dto.format === 'timelinejs' ? `${JSON.stringify(timelineJs(facts, dto.clocks()), null, 2)}\n` : timelineCsv(facts);
+          return dto.format === 'timelinejs' ? `${scriptSafeJson(timelineJs(facts, dto.clocks()), 2)}\n` : timelineCsv(facts);
         });
         await write(cli, options.out, [text]);
       }),
