@@ -96,6 +96,21 @@ describe('the command line as the README shows it', () => {
     expect(online.stdout).toMatch(/consistency proof verifies: the log of \d+ extends the kept checkpoint of \d+/);
   });
 
+  it('verify --data-dir D --json prints the report as JSON', async () => {
+    const copy = tempDir();
+    try {
+      // verify reads the files; a copy of the log, so that the running test server keeps its own.
+      const backup = await annals(['--url', url, 'export', 'log', '--out', join(copy.dir, 'log.ndjson')]);
+      expect(backup.code).toBe(0);
+      expect((await annals(['--data-dir', copy.dir, 'restore', join(copy.dir, 'log.ndjson')])).code).toBe(0);
+      const verified = await annals(['verify', '--data-dir', copy.dir, '--json']);
+      expect(verified.code).toBe(0);
+      expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true });
+    } finally {
+      copy.remove();
+    }
+  });
+
   it('watches list --json after the command, as before it', async () => {
     const after = await annals(['--url', url, 'watches', 'list', '--json']);
     expect(after.code).toBe(0);
