@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { questionOf } from '../../../src/api/answer-cache/answer-cache.interceptor';
 import { parseIsoInstant } from '../../../src/api/dto/iso-instant';
 import { isoForms as forms } from '../../support/iso-forms';
 
@@ -49,5 +50,15 @@ describe('ISO 8601 instants (knownAt)', () => {
     'now',
   ])('refuses %j', (text) => {
     expect(parseIsoInstant(text)).toBeUndefined();
+  });
+});
+
+describe('the answer cache reads knownAt as the query does', () => {
+  it.each([
+    ['20190328T000000Z', Date.UTC(2019, 2, 28)],
+    ['2019-W13-4T00:00Z', Date.UTC(2019, 2, 28)],
+    ['2019-03-28T05:00:00', Date.UTC(2019, 2, 28, 5)],
+  ])('%s is the instant %d, whatever the server time zone', (knownAt, instant) => {
+    expect(questionOf(`/timeline?knownAt=${knownAt}`)?.knownAt).toBe(instant);
   });
 });
