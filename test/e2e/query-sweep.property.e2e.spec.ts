@@ -31,12 +31,12 @@ describe('the public reads under hostile query strings', () => {
 
   /** The reads and their query parameters (SSE by HEAD: the stream's answer without a stream that never ends). */
   const routes: readonly { method: 'GET' | 'HEAD'; path: () => string; params: readonly string[] }[] = [
-    { method: 'GET', path: () => '/timeline', params: ['asOf', 'knownAt', 'from', 'to', 'tag', 'entity', 'text', 'limit', 'cursor', 'order', 'includeRetracted'] },
-    { method: 'GET', path: () => `/facts/${fact.id}`, params: ['knownAt'] },
-    { method: 'GET', path: () => `/facts/${fact.id}/history`, params: ['knownAt'] },
-    { method: 'GET', path: () => '/figures', params: ['asOf', 'knownAt', 'limit', 'offset', 'cursor', 'claimsLimit'] },
-    { method: 'GET', path: () => `/figures/${figure.id}`, params: ['asOf', 'knownAt', 'historyLimit'] },
-    { method: 'GET', path: () => `/figures/${figure.id}/history`, params: ['asOf', 'knownAt', 'limit', 'cursor'] },
+    { method: 'GET', path: () => '/timeline', params: ['asOf', 'knownAt', 'from', 'to', 'tag', 'entity', 'text', 'limit', 'cursor', 'order', 'includeRetracted', 'receipt'] },
+    { method: 'GET', path: () => `/facts/${fact.id}`, params: ['knownAt', 'receipt'] },
+    { method: 'GET', path: () => `/facts/${fact.id}/history`, params: ['knownAt', 'receipt'] },
+    { method: 'GET', path: () => '/figures', params: ['asOf', 'knownAt', 'limit', 'offset', 'cursor', 'claimsLimit', 'receipt'] },
+    { method: 'GET', path: () => `/figures/${figure.id}`, params: ['asOf', 'knownAt', 'historyLimit', 'receipt'] },
+    { method: 'GET', path: () => `/figures/${figure.id}/history`, params: ['asOf', 'knownAt', 'limit', 'cursor', 'receipt'] },
     { method: 'HEAD', path: () => '/events', params: ['from', 'types', 'streams'] },
     { method: 'GET', path: () => '/integrity/inclusion', params: ['eventId', 'position', 'treeSize'] },
     { method: 'GET', path: () => '/integrity/consistency', params: ['from', 'to'] },
@@ -167,6 +167,18 @@ describe('the public reads under hostile query strings', () => {
     expect(ids(then.body)).not.toContain(later.id);
     expect(ids((await inject('GET', '/timeline')).body)).toContain(later.id);
     for (const text of Object.values(others)) expect([text, (await inject('GET', `/timeline?knownAt=${encodeURIComponent(text)}`)).body]).toEqual([text, then.body]);
+  });
+
+  it('a receipt is for the knownAt asked, in whatever form, and a bad knownAt with a receipt is still a 400', async () => {
+    const basic = await inject('GET', '/timeline?receipt=true&knownAt=20190328T000000Z');
+    expect(basic.statusCode).toBe(200);
+    expect(basic.json().receipt.knownAt).toBe('20190328T000000Z');
+    expect(basic.json().answer).toEqual((await inject('GET', '/timeline?knownAt=2019-03-28T00:00:00Z')).json());
+    for (const knownAt of ['garbage', '2019-02-30T00:00:00Z', '2019-W13-4']) {
+      const refused = await inject('GET', `/timeline?receipt=true&knownAt=${knownAt}`);
+      expect([knownAt, refused.statusCode]).toEqual([knownAt, 400]);
+      expectProblemNaming(refused, 'GET', ['knownAt'], knownAt);
+    }
   });
 
   it.each([
