@@ -111,6 +111,12 @@ describe('the command line as the README shows it', () => {
     }
   });
 
+  it('export log --from past 2^63-1 is a usage error (2), not a failure of the store (1)', async () => {
+    const run = await annals(['--url', url, 'export', 'log', '--from', '9223372036854775808']);
+    expect(run).toMatchObject({ code: 2, stderr: expect.stringContaining('--from must be a log position') });
+    expect((await annals(['--data-dir', dir, 'export', 'log', '--from', '9223372036854775808'])).code).toBe(2);
+  });
+
   it('watches list --json after the command, as before it', async () => {
     const after = await annals(['--url', url, 'watches', 'list', '--json']);
     expect(after.code).toBe(0);

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import type { EventStore } from '../../event-store/event-store';
 import { openEventStore } from '../../event-store/event-store.module';
 import { exportLog } from '../../export/log-ndjson';
+import { isLogPosition } from '../../api/dto/log-position';
 import { RequestValidationError } from '../../api/problem';
 import { validateRecord } from '../../core/validation';
 import { ClaimsExportQueryDto, TimelineExportQueryDto } from '../../export/export.controller';
@@ -82,7 +83,7 @@ export function registerExport(program: Command, cli: Cli): void {
     .action(
       cli.action(async (options: { from?: string; out?: string }, command: Command) => {
         const global = globals(command);
-        if (options.from !== undefined && !/^\d{1,19}$/.test(options.from)) throw new CliError('--from must be a log position', EXIT.usage);
+        if (options.from !== undefined && !isLogPosition(options.from)) throw new CliError('--from must be a log position: a whole number from 0 to 9223372036854775807', EXIT.usage);
         const from = options.from === undefined ? 'start' : BigInt(options.from);
         if (global.url) {
           const text = await cli.requestText(global, 'GET', `/admin/export/log${options.from ? `?from=${options.from}` : ''}`);
