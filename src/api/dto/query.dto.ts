@@ -10,7 +10,7 @@ const INSTANT_MESSAGE = '$property must be an ISO 8601 instant with a time, e.g.
 
 /** The service's clock alone: what it said at an instant. */
 export class KnownAtDto {
-  /** What the service said at this instant (ISO 8601 with a time, e.g. 2026-01-01T00:00:00Z). */
+  /** What the service said at this instant: ISO 8601 with a time, e.g. 2026-01-01T00:00:00Z (basic, week and ordinal forms too; no offset is UTC). */
   @IsOptional()
   @IsIsoInstant({ message: INSTANT_MESSAGE })
   knownAt?: string;
