@@ -55,6 +55,9 @@ describe('the command line as the README shows it', () => {
   });
 
   it('keys create, create --json, list --json, revoke', async () => {
+    // Keys live in the log: created in the running server's data directory they would close its open writes.
+    const keys = tempDir();
+    const dir = keys.dir;
     const created = await annals(['--data-dir', dir, 'keys', 'create', '--name', 'desk-1', '--role', 'editor']);
     expect(created).toMatchObject({ code: 0, stdout: expect.stringMatching(/^annals_\S+\n$/) });
 
@@ -76,6 +79,7 @@ describe('the command line as the README shows it', () => {
       expect(JSON.parse(there.stdout).map((k: { name: string }) => k.name)).toEqual(['x']);
     } finally {
       elsewhere.remove();
+      keys.remove();
     }
   });
 
