@@ -70,7 +70,8 @@ function refusingAppendsWhileUnverified(store: EventStore, integrity: IntegrityS
 /**
  * gRPC callers are the HTTP API's keys: Basic credentials name the key (username) and carry its
  * secret (password). Once any key exists, every call needs one, as every HTTP write does; the
- * check reads the key ring live, so a key created or revoked by the CLI counts at once.
+ * check reads the key ring, which follows the log, so a key created or revoked by the CLI counts
+ * within a second, and a revoked key's calls in flight (subscriptions, batch appends) end then.
  */
 export function keyRingAuthenticator(keys: KeyRing): GrpcAuthenticator {
   return {
@@ -80,6 +81,11 @@ export function keyRingAuthenticator(keys: KeyRing): GrpcAuthenticator {
     authenticate(username, password) {
       const key = keys.bySecret(password);
       return key && key.name === username ? { name: key.name, role: key.role } : undefined;
+    },
+    onRevoked(listener) {
+      return keys.onEnd((ended) => {
+        if ('key' in ended) listener(ended.key);
+      });
     },
   };
 }

@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Body, Controller, Delete, Get, Headers, Http
 import { ApiProduces, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ANONYMOUS, AuthService, principalOf } from '../auth/auth.service';
+import { ANONYMOUS, AuthService, CREDENTIAL_ENDED_SSE, principalOf } from '../auth/auth.service';
 import type { WriteContext } from '../api/command-gateway';
 import { Write } from '../api/write-context.decorator';
 import { ATOM_CONTENT_TYPE, atomFeed } from './atom';
@@ -155,6 +155,7 @@ export class WatchesController implements BeforeApplicationShutdown {
     if (request.method === 'HEAD') return void reply.headers(SSE_HEADERS).send();
     reply.hijack();
     const stream = this.streams.open(reply.raw);
+    stream.onClose(this.auth.whileValid(request, () => stream.end(CREDENTIAL_ENDED_SSE)));
     let last = from ?? -1n;
     const send = (notice: SequencedNotice) => {
       const sequence = BigInt(notice.sequence);
