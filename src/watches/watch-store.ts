@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { noticeIdFor, noticeOf, type Notice, type NoticeContent, type SequencedNotice } from './notice';
 import type { Question } from './question';
 
@@ -59,7 +60,7 @@ CREATE TABLE IF NOT EXISTS evaluated (id INTEGER PRIMARY KEY CHECK (id = 1), pos
 const MIGRATE_TO_2 = `
 ALTER TABLE watches ADD COLUMN subject TEXT;
 ALTER TABLE watches ADD COLUMN joined_seq INTEGER;
-CREATE TABLE answers (hash TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE answers (hash TEXT PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID;
 INSERT OR IGNORE INTO answers (hash, body) SELECT answer_hash, answer FROM watches WHERE answer <> '';
 UPDATE watches SET answer = '' WHERE answer <> '';
 CREATE TABLE subjects (
@@ -280,7 +281,7 @@ export class WatchStore {
       ),
     };
     this.commit = db.transaction((evaluation: Evaluation) => {
-      for (const a of evaluation.answers) this.statements.storeAnswer.run(a.hash, a.text);
+      for (const a of evaluation.answers) this.statements.storeAnswer.run(a.hash, packed(a.text));
       for (const s of evaluation.subjects) this.setSubject(s);
       for (const w of evaluation.watches) this.statements.watchState.run(w.hash, w.position, w.watchId);
       const sequences: bigint[] = [];
@@ -297,7 +298,7 @@ export class WatchStore {
       return sequences;
     });
     this.insert = db.transaction((record: NewWatchRecord) => {
-      this.statements.storeAnswer.run(record.watch.answerHash, record.answer);
+      this.statements.storeAnswer.run(record.watch.answerHash, packed(record.answer));
       if (record.subject) this.setSubject(record.subject);
       const joinedSeq = record.joined ? (this.statements.lastSeq.get() as bigint) : null;
       this.statements.insert.run({ ...record.watch, question: JSON.stringify(record.watch.question), subject: record.subjectKey, joinedSeq });
@@ -349,7 +350,9 @@ export class WatchStore {
 
   /** An answer stored under its hash, as JSON. */
   answerText(hash: string): string | undefined {
-    return this.statements.answer.get(hash) as string | undefined;
+    const body = this.statements.answer.get(hash) as string | Buffer | undefined;
+    // Migrated from version 1: text; written since: deflated.
+    return Buffer.isBuffer(body) ? inflateRawSync(body).toString('utf8') : body;
   }
 
   /** Marks it deleted (its notices stay in the notice log) and cancels its undelivered webhooks. */
@@ -425,6 +428,15 @@ export class WatchStore {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/**
+ * An answer as stored: deflated. A figure's answer repeats its claimants' names and sources in every
+ * claim and runs to hundreds of kB; each change stores one new answer, so this is most of a write's
+ * growth of the file (about a tenth of the text once deflated).
+ */
+function packed(text: string): Buffer {
+  return deflateRawSync(Buffer.from(text, 'utf8'));
 }
 
 /** Which stored notices are a watch's: its own, and its subject's after it joined (none while it is on its own). */
