@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startService, type ServiceProcess } from '../support/service-process';
+import { eventually, Receiver } from '../support/watches';
 import { docPages, shellBlocks, type ShellBlock } from './shell-blocks';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain Node script, shared with `npm start`'s prestart
@@ -36,10 +37,11 @@ curl() {
 `;
 
 /** What a page's blocks run as: one bash script, so a variable set in one block is there in the next. */
-function pageScript(blocks: readonly ShellBlock[], port: number): string {
+function pageScript(blocks: readonly ShellBlock[], port: number, webhooks: string): string {
   const body = blocks
     .map((block) => {
-      const code = block.code.replace(/localhost:3000/g, `127.0.0.1:${port}`);
+      // The docs' webhook address is a stand-in: notices go to a receiver on loopback, never to another host.
+      const code = block.code.replace(/localhost:3000/g, `127.0.0.1:${port}`).replace(/https:\/\/desk\.example\.org/g, webhooks);
       return `echo "::: ${block.file}:${block.line}" >&2\n${code}\necho >&2`;
     })
     .join('\n');
@@ -85,17 +87,21 @@ describe('the shell blocks of the README and docs/', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'annals-docs-'));
     const work = mkdtempSync(join(tmpdir(), 'annals-docs-work-'));
     let service: ServiceProcess | undefined;
+    const receiver = await new Receiver().start();
     try {
-      service = await startService(dataDir, { ANNALS_DEMO_DATA: 'true', ANNALS_SQLITE_SYNCHRONOUS: 'normal' }, 'built');
+      service = await startService(dataDir, { ANNALS_DEMO_DATA: 'true', ANNALS_SQLITE_SYNCHRONOUS: 'normal', ANNALS_WEBHOOK_ALLOW_PRIVATE: 'true' }, 'built');
       const port = Number(new URL(service.base).port);
       const env = { ...process.env, ANNALS_ROOT: ROOT, ANNALS_DATA_DIR: dataDir, LOG_LEVEL: 'silent', HOME: work };
-      const { code, output } = await runBash(pageScript(pageBlocks, port), work, env);
+      const { code, output } = await runBash(pageScript(pageBlocks, port, receiver.url.replace(/\/hook$/, '')), work, env);
       if (code !== 0) {
         throw new Error(`${page}: a block failed (exit ${code}); the last block started is the last ::: line:\n${output.slice(-6000)}`);
       }
+      // A page that shows webhooks shows them delivered: the receiver stands where the docs say desk.example.org.
+      if (pageBlocks.some((block) => block.code.includes('desk.example.org'))) await eventually(() => (receiver.received.length > 0 ? true : undefined), 'a webhook delivery to the receiver');
     } finally {
       if (service && service.child.exitCode === null) service.child.kill('SIGKILL');
       await service?.exited;
+      await receiver.stop();
       rmSync(dataDir, { recursive: true, force: true });
       rmSync(work, { recursive: true, force: true });
     }
