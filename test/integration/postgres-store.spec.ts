@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { DuplicateEventIdError, WrongExpectedVersionError, type EventFilter, type RecordedEvent, type Subscription } from '../../src/event-store/event-store';
+import { DuplicateEventIdError, RestoreRefusedError, WrongExpectedVersionError, type EventFilter, type RecordedEvent, type Subscription } from '../../src/event-store/event-store';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store';
 import { APPEND_FUNCTION_SIGNATURE, EVENTS_TABLE } from '../../src/event-store/postgres/schema';
 import { verifyLog } from '../../src/integrity/verify-log';
@@ -284,6 +284,30 @@ describeWithServer(postgresBinaries() ? 'PostgreSQL store' : `PostgreSQL store (
       const reopened = await open();
       await reopened.appendToStream(`${category}-1`, [event({ n: 1 })], { expectedRevision: 0n });
       expect((await reopened.readStream(`${category}-1`)).map((e) => e.data.n)).toEqual([0, 1]);
+    });
+
+    it('restores an exported log only into an empty database, all or nothing, and appends continue after it', async () => {
+      const store = new PostgresEventStore({ connectionString: await cluster.createDatabase(category) });
+      opened.push(store);
+      const at = (position: bigint, streamId: string, revision: bigint, time: number): RecordedEvent => ({
+        ...event({ n: Number(position) }),
+        streamId,
+        revision,
+        position,
+        metadata: { actor: 'a' },
+        recordedAt: new Date(time),
+      });
+      await expect(store.restore([at(1n, 'fact-a', 0n, 1000), at(2n, 'fact-a', 2n, 1000)])).rejects.toThrow('fact-a revision 2, expected 1');
+      await expect(store.restore([at(1n, 'fact-a', 0n, 1000), at(2n, 'fact-b', 0n, 999)])).rejects.toThrow('record time goes backwards');
+      expect(await store.headPosition()).toBe(-1n);
+      const events = [at(1n, 'fact-a', 0n, 1000), at(2n, 'fact-b', 0n, 1000), at(3n, 'fact-a', 1n, 2000)];
+      await expect(store.restore(events)).resolves.toBe(3);
+      expect(await store.readAll()).toEqual(events);
+      await expect(store.restore([at(4n, 'fact-c', 0n, 3000)])).rejects.toBeInstanceOf(RestoreRefusedError);
+      const appended = await store.appendToStream('fact-a', [event()], { expectedRevision: 1n });
+      expect(appended).toEqual({ nextExpectedRevision: 2n, position: 4n });
+      const [last] = await store.readAll({ direction: 'backwards', maxCount: 1 });
+      expect(last.recordedAt.getTime()).toBeGreaterThanOrEqual(2000);
     });
 
     it('refuses to update, delete or truncate the log', async () => {

@@ -11,6 +11,7 @@ import {
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  RestoreRefusedError,
   StreamNotFoundError,
   Subscription,
   SubscribeToAllOptions,
@@ -92,6 +93,7 @@ const NO_STREAM_YET = -1n;
 const REPORT_ONLY = -2n;
 /** Streams whose last event a store remembers (a few MB at most). */
 const KNOWN_HEADS = 20_000;
+const RESTORE_CHUNK = 1000;
 
 const COLUMNS = 'position, id, stream_id, revision, type, data, metadata, recorded_at';
 const SUBSCRIPTION_PAGE = 5000;
@@ -397,6 +399,29 @@ export class PostgresEventStore implements EventStore {
     return rows.map(toRecordedEvent);
   }
 
+  /**
+   * The rows from `fromPosition` to `toPosition` exactly as stored, every value as text, in position
+   * order, a page at a time: the start check digests them (src/integrity/start-check.ts) instead of
+   * walking the chains and the Merkle tree again. Record time in microseconds, the column's own precision.
+   */
+  async *storedRows(fromPosition: bigint, toPosition: bigint): AsyncGenerator<unknown[]> {
+    this.assertOpen();
+    await this.schemaReady;
+    let from = fromPosition;
+    for (;;) {
+      const { rows } = await this.pool.query<unknown[]>({
+        text: `SELECT position::text, id::text, stream_id, revision::text, type, data, metadata,
+                      (extract(epoch FROM recorded_at) * 1000000)::bigint::text
+                 FROM ${EVENTS_TABLE} WHERE position >= $1 AND position <= $2 ORDER BY position LIMIT ${SUBSCRIPTION_PAGE}`,
+        values: [String(from), String(toPosition)],
+        rowMode: 'array',
+      });
+      yield* rows;
+      if (rows.length < SUBSCRIPTION_PAGE) return;
+      from = BigInt(rows[rows.length - 1][0] as string) + 1n;
+    }
+  }
+
   subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
     this.assertOpen();
     const from = options.fromPosition ?? 'start';
@@ -474,6 +499,70 @@ export class PostgresEventStore implements EventStore {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * For restore only (an NDJSON export of any Annals log into a fresh database): writes the events
+   * with the positions, revisions, ids, record times, data and metadata they had, so that every
+   * knownAt answer and the Merkle log are the same as before. Refused unless the log is empty; all or
+   * nothing (one transaction, the log locked as an append locks it). Returns the number written.
+   */
+  async restore(events: AsyncIterable<RecordedEvent> | Iterable<RecordedEvent>): Promise<number> {
+    this.assertOpen();
+    await this.schemaReady;
+    const client = await this.pool.connect();
+    let count = 0;
+    try {
+      await client.query(`BEGIN; LOCK TABLE ${EVENTS_TABLE} IN EXCLUSIVE MODE`);
+      const { rows } = await client.query<{ head: bigint | null }>(`SELECT max(position) AS head FROM ${EVENTS_TABLE}`);
+      if (rows[0].head !== null) throw new RestoreRefusedError('the event log is not empty: a restore goes into an empty store only');
+      const next = new Map<string, bigint>();
+      let lastPosition = 0n;
+      let lastRecordedAt = 0;
+      let chunk: RecordedEvent[] = [];
+      const insert = async () => {
+        if (chunk.length === 0) return;
+        await client.query(
+          `INSERT INTO ${EVENTS_TABLE} (${COLUMNS})
+           SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])`,
+          [
+            chunk.map((e) => String(e.position)),
+            chunk.map((e) => e.id.toLowerCase()),
+            chunk.map((e) => e.streamId),
+            chunk.map((e) => String(e.revision)),
+            chunk.map((e) => e.type),
+            chunk.map((e) => JSON.stringify(e.data)),
+            chunk.map((e) => JSON.stringify(e.metadata)),
+            chunk.map((e) => e.recordedAt),
+          ],
+        );
+        chunk = [];
+      };
+      for await (const event of events) {
+        const at = `event at position ${event.position}`;
+        if (event.position <= lastPosition) throw new RestoreRefusedError(`${at}: positions must grow (the previous was ${lastPosition})`);
+        const expected = next.get(event.streamId) ?? 0n;
+        if (event.revision !== expected) throw new RestoreRefusedError(`${at}: ${event.streamId} revision ${event.revision}, expected ${expected}`);
+        const recordedAt = event.recordedAt.getTime();
+        if (recordedAt < lastRecordedAt) throw new RestoreRefusedError(`${at}: record time goes backwards`);
+        validateAppend(event.streamId, [{ id: event.id, type: event.type, data: event.data, metadata: event.metadata }]);
+        next.set(event.streamId, expected + 1n);
+        lastPosition = event.position;
+        lastRecordedAt = recordedAt;
+        chunk.push(event);
+        count += 1;
+        if (chunk.length === RESTORE_CHUNK) await insert();
+      }
+      await insert();
+      await client.query(count > 0 ? `NOTIFY ${APPENDED_CHANNEL}; COMMIT` : 'COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+    if (count > 0) this.sawAppend();
+    return count;
   }
 
   async close(): Promise<void> {
