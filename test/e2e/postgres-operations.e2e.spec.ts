@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import request from 'supertest';
-import { DEMO_DATA_FILE, importDemoData } from '../../src/demo/demo-data';
+import { DEMO_DATA_FILE, ensureDemoData } from '../../src/demo/demo-data';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store';
 import { EVENTS_TABLE } from '../../src/event-store/postgres/schema';
 import { fromLogLine } from '../../src/export/log-ndjson';
@@ -47,6 +47,7 @@ describeWithServer(postgresBinaries() ? 'operations on PostgreSQL' : `operations
   const apps: NestFastifyApplication[] = [];
   let app: NestFastifyApplication;
   let dataDir: string;
+  let demoImport: Awaited<ReturnType<typeof ensureDemoData>>;
 
   const tempDir = () => {
     const dir = mkdtempSync(join(tmpdir(), 'annals-pg-ops-'));
@@ -82,7 +83,8 @@ describeWithServer(postgresBinaries() ? 'operations on PostgreSQL' : `operations
     url = await cluster.createDatabase('annals');
     dataDir = tempDir();
     app = await appOn(url, dataDir);
-    await importDemoData(app);
+    // What the server does on its first start over an empty log.
+    demoImport = await ensureDemoData(app);
   }, 60_000);
 
   afterAll(async () => {
@@ -92,6 +94,7 @@ describeWithServer(postgresBinaries() ? 'operations on PostgreSQL' : `operations
   });
 
   it('imports the demo and signs checkpoints over it whose proofs a reader checks with the public key alone', async () => {
+    expect(demoImport).toMatchObject({ resumed: false });
     const size = await head(app);
     expect(size).toBeGreaterThan(10n);
     await caughtUp(app);
@@ -143,6 +146,8 @@ describeWithServer(postgresBinaries() ? 'operations on PostgreSQL' : `operations
     // The first start found an empty log; this one walks the demo and keeps it as the verified prefix.
     app = await appOn(url, dataDir);
     expect((await request(app.getHttpServer()).get('/admin/integrity').expect(200)).body.status).toBe('verified');
+    // The demo is there: a second start imports nothing.
+    expect(await ensureDemoData(app)).toBeUndefined();
     const size = await head(app);
     const files = integrityFiles(dataDir, undefined);
     const signer = parseSignerKey(readFileSync(files.keyFile!, 'utf8'));
