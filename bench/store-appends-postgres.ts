@@ -75,7 +75,7 @@ async function rawTrial(url: string, batch: number, seconds: number, pool: Event
   return (events / elapsed) * 1000;
 }
 
-export async function storeAppendsPostgres(quick: boolean, pool: EventData[]): Promise<Row[]> {
+export async function storeAppendsPostgres(quick: boolean, pool: EventData[], runsWanted?: number): Promise<Row[]> {
   console.log('\n[1] store appends: PostgresEventStore vs raw pg inserts (throw-away cluster, fsync and synchronous_commit on)');
   if (!postgresBinaries()) {
     return [row({ section: '1 appends', figure: 'PostgreSQL appends', value: 'not measured', target: `ratio ≥ ${TARGET_RATIO}`, verdict: 'INFO', data: { reason: NO_POSTGRES_REASON } })];
@@ -83,7 +83,7 @@ export async function storeAppendsPostgres(quick: boolean, pool: EventData[]): P
   const cluster = await startPostgres();
   try {
     const seconds = quick ? 0.3 : 2;
-    const runs = quick ? 3 : 5;
+    const runs = runsWanted ?? (quick ? 3 : 5);
     // The schema, made once: every trial appends to the same table.
     await new PostgresEventStore({ connectionString: cluster.url }).close();
     const rows: Row[] = [];
@@ -120,4 +120,15 @@ export async function storeAppendsPostgres(quick: boolean, pool: EventData[]): P
   } finally {
     await cluster.stop();
   }
+}
+
+/** Alone: ts-node --transpile-only bench/store-appends-postgres.ts [--quick] [--runs N] (the machine's load moves between trials: alternate, take medians). */
+if (require.main === module) {
+  const at = process.argv.indexOf('--runs');
+  void (async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when run alone: the module imports this one
+    const { payloads } = require('./store-appends') as typeof import('./store-appends');
+    const rows = await storeAppendsPostgres(process.argv.includes('--quick'), payloads(), at > 0 ? Number(process.argv[at + 1]) : undefined);
+    for (const r of rows) console.log(JSON.stringify(r));
+  })();
 }

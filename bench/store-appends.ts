@@ -26,7 +26,7 @@ const SHAPES: readonly Shape[] = [
 ];
 
 /** A pool of realistic FactRecorded payloads; ids are fresh per event, in both loops alike. */
-function payloads(): EventData[] {
+export function payloads(): EventData[] {
   const r = rng(7);
   return Array.from({ length: POOL }, (_, i) => event('FactRecorded', factRecorded(r, `fact-${i}`), metadata(r)));
 }

@@ -152,3 +152,10 @@ export class DuplicateEventIdError extends EventStoreError {
     super(`event id ${eventId} was already used for another append`, 'duplicate-event-id');
   }
 }
+
+/** A restore into a store that cannot take it: one that holds events, or a log that is not one (positions, revisions, times). */
+export class RestoreRefusedError extends EventStoreError {
+  constructor(message: string) {
+    super(message, 'restore-refused');
+  }
+}

@@ -11,7 +11,7 @@ import { IntegrityUnverifiedError } from './integrity-errors';
 import { readLog } from './read-log';
 import { formatVerifierKey, type NoteSigner } from './signed-note';
 import { hasStoredRows, keepVerifiedPrefix, RowDigest, verifiedPrefix } from './start-check';
-import { INTEGRITY_STREAM, MISMATCH_ACKNOWLEDGED, describeReport, verifyLog, type VerifyReport, type WalkEnd } from './verify-log';
+import { INTEGRITY_STREAM, MISMATCH_ACKNOWLEDGED, describeReport, hasContiguousPositions, verifyLog, type VerifyReport, type WalkEnd } from './verify-log';
 
 /** A new checkpoint is signed this often when the log grew (and on demand, and at shutdown). */
 const CHECKPOINT_INTERVAL_MS = 1000;
@@ -104,7 +104,7 @@ export class IntegrityService implements OnModuleInit, OnApplicationBootstrap, B
   /** Walks the whole store now and compares it with the last checkpoint (admin endpoint, CLI shares verifyLog). */
   async verify(): Promise<VerifyReport> {
     const checkpoint = this.latest?.head;
-    return verifyLog(readLog(this.store), { checkpoint, contiguousPositions: this.config.store === 'sqlite' });
+    return verifyLog(readLog(this.store), { checkpoint, contiguousPositions: hasContiguousPositions(this.config) });
   }
 
   /**
@@ -114,7 +114,7 @@ export class IntegrityService implements OnModuleInit, OnApplicationBootstrap, B
    */
   async acknowledge(reason: string, actor: string): Promise<{ report: VerifyReport; checkpoint: SignedCheckpoint; position: string }> {
     if (this.current.status !== 'failed') throw conflict('the log matches its last checkpoint: there is nothing to acknowledge', 'reason');
-    const before = await verifyLog(readLog(this.store), { checkpoint: this.latest?.head, contiguousPositions: this.config.store === 'sqlite', listAll: true });
+    const before = await verifyLog(readLog(this.store), { checkpoint: this.latest?.head, contiguousPositions: hasContiguousPositions(this.config), listAll: true });
     const { position } = await this.store.appendToStream(
       INTEGRITY_STREAM,
       [
@@ -139,7 +139,7 @@ export class IntegrityService implements OnModuleInit, OnApplicationBootstrap, B
     this.logger.warn(`integrity failure acknowledged by ${actor} at position ${position}: ${reason}`);
     // The read models (the Merkle log among them) were built from the log as it was: build them again from the log as it is.
     await this.readModels.rebuild().done;
-    const after = await verifyLog(readLog(this.store), { contiguousPositions: this.config.store === 'sqlite' });
+    const after = await verifyLog(readLog(this.store), { contiguousPositions: hasContiguousPositions(this.config) });
     if (!after.ok) {
       this.current = { status: 'failed', reason: describeReport(after), report: after };
       throw conflict(`more mismatches than one acknowledgement lists remain: ${describeReport(after)}`, 'reason');
@@ -162,9 +162,9 @@ export class IntegrityService implements OnModuleInit, OnApplicationBootstrap, B
         return;
       }
     }
-    const contiguousPositions = this.config.store === 'sqlite';
+    const contiguousPositions = hasContiguousPositions(this.config);
     // A prefix verified at an earlier start and unchanged since (its rows' digest) is not walked again: see start-check.ts.
-    const { prefix, why } = verifiedPrefix(this.files.verifiedPrefixFile, this.store, this.signer, previous);
+    const { prefix, why } = await verifiedPrefix(this.files.verifiedPrefixFile, this.store, this.signer, previous);
     let end: WalkEnd | undefined;
     let report = await verifyLog(readLog(this.store, prefix?.resume.last?.position), { checkpoint: previous, contiguousPositions, resume: prefix?.resume, end: (e) => (end = e) });
     let walked = prefix ? `the ${report.events - prefix.resume.tree.size} event(s) after the first ${prefix.resume.tree.size} (${why})` : `every event (${why})`;
@@ -179,7 +179,7 @@ export class IntegrityService implements OnModuleInit, OnApplicationBootstrap, B
     }
     this.current = { status: 'verified', report };
     this.logger.log(`log verified in ${Date.now() - started} ms, walking ${walked}: ${describeReport(report)}`);
-    if (end && hasStoredRows(this.store)) keepVerifiedPrefix(this.files.verifiedPrefixFile, this.signer, prefix?.digest ?? new RowDigest(this.store), end);
+    if (end && hasStoredRows(this.store)) await keepVerifiedPrefix(this.files.verifiedPrefixFile, this.signer, prefix?.digest ?? new RowDigest(this.store), end);
     if (!previous || report.treeSize > previous.size) {
       this.sign({ origin: this.origin, size: report.treeSize, rootHash: Buffer.from(report.rootHash, 'base64') });
     }

@@ -16,10 +16,10 @@ import type { ResumeFrom } from './verify-log';
  * covered row (an edit, a deletion, an insertion, two rows swapped, the tail truncated into it)
  * changes the digest, and the start falls back to the full walk, which names the mismatch.
  *
- * Only the SQLite store exposes its rows as stored; over EventStoreDB every start walks everything.
+ * The SQLite and PostgreSQL stores expose their rows as stored; over EventStoreDB every start walks everything.
  */
 export interface StoredRows {
-  storedRows(fromPosition: bigint, toPosition: bigint): IterableIterator<unknown[]>;
+  storedRows(fromPosition: bigint, toPosition: bigint): Iterable<unknown[]> | AsyncIterable<unknown[]>;
 }
 
 export function hasStoredRows(store: EventStore): store is EventStore & StoredRows {
@@ -53,9 +53,9 @@ export class RowDigest {
   }
 
   /** Adds the rows after the last one added, up to `position`. */
-  extendTo(position: bigint): void {
+  async extendTo(position: bigint): Promise<void> {
     if (position <= this.position) return;
-    for (const row of this.store.storedRows(this.position + 1n, position)) {
+    for await (const row of this.store.storedRows(this.position + 1n, position)) {
       // Each value with its length before it: no two different rows give the same bytes.
       let text = '';
       for (const value of row) {
@@ -83,12 +83,12 @@ export interface VerifiedPrefix {
  * The prefix verified at an earlier start, when its note opens with the key, agrees with the kept
  * checkpoint, and its rows are byte for byte the ones verified; undefined (with why) otherwise.
  */
-export function verifiedPrefix(
+export async function verifiedPrefix(
   file: string | undefined,
   store: EventStore,
   signer: NoteSigner,
   checkpoint: TreeHead | undefined,
-): { prefix?: VerifiedPrefix; why: string } {
+): Promise<{ prefix?: VerifiedPrefix; why: string }> {
   if (!file || !hasStoredRows(store)) return { why: 'this store keeps no rows to digest' };
   if (!existsSync(file)) return { why: 'no verified prefix is kept yet' };
   let state: PrefixState;
@@ -105,7 +105,7 @@ export function verifiedPrefix(
   const position = BigInt(state.position);
   const hash = createHash('sha256');
   const digest = new RowDigest(store, { hash, position: -1n });
-  digest.extendTo(position);
+  await digest.extendTo(position);
   if (digest.digest() !== state.digest) return { why: 'the rows of the verified prefix changed since it was verified' };
   return {
     why: `the first ${state.size} events are unchanged since they were verified`,
@@ -125,14 +125,14 @@ export function verifiedPrefix(
 }
 
 /** Where a verified walk stopped, kept (signed) for the next start. */
-export function keepVerifiedPrefix(
+export async function keepVerifiedPrefix(
   file: string | undefined,
   signer: NoteSigner,
   digest: RowDigest,
   end: { tree: { size: number; frontier: readonly Buffer[] }; last?: { position: bigint; recordedAt: Date }; sawChained: boolean },
-): void {
+): Promise<void> {
   if (!file) return;
-  digest.extendTo(end.last?.position ?? -1n);
+  await digest.extendTo(end.last?.position ?? -1n);
   const state: PrefixState = {
     size: end.tree.size,
     frontier: end.tree.frontier.map((h) => h.toString('base64')),

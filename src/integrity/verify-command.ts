@@ -9,7 +9,7 @@ import { integrityFilesOf, readCheckpointFile } from './integrity-files';
 import { readLog } from './read-log';
 import { parseSignerKey, parseVerifierKey, type NoteVerifier } from './signed-note';
 import { checkConsistency, checkInclusion, verifyCheckpoint, type ConsistencyProofJson, type InclusionProofJson, type Verification } from './verifier';
-import { describeReport, verifyLog } from './verify-log';
+import { describeReport, hasContiguousPositions, verifyLog } from './verify-log';
 
 /** Exit codes of both commands. */
 export const EXIT = { ok: 0, mismatch: 1, usage: 2 } as const;
@@ -77,7 +77,7 @@ export function verifyCommand(io: CommandIo = processIo): Command {
         }
         const store = openEventStore(config);
         try {
-          const report = await verifyLog(readLog(store), { checkpoint, contiguousPositions: config.store === 'sqlite' });
+          const report = await verifyLog(readLog(store), { checkpoint, contiguousPositions: hasContiguousPositions(config) });
           // Not a mismatch (the log is intact) but the read models go without these events: said beside the report.
           const quarantined = readModelFileStatus(resolveReadModelPath(config.readModelPath))?.quarantined;
           if (options.json) io.out(JSON.stringify({ ...report, ...(quarantined ? { quarantined } : {}) }, null, 2));

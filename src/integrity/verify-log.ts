@@ -77,8 +77,8 @@ export interface VerifyOptions {
   /** The last checkpoint signed: the log must extend it. */
   readonly checkpoint?: TreeHead;
   /**
-   * The SQLite store's positions are rowids 1, 2, 3… and its record time never goes backwards: a gap
-   * is a deleted row, an earlier time a moved one. (EventStoreDB promises neither.)
+   * The SQLite and PostgreSQL stores number positions 1, 2, 3… and their record time never goes
+   * backwards: a gap is a deleted row, an earlier time a moved one. (EventStoreDB promises neither.)
    */
   readonly contiguousPositions?: boolean;
   /** List every mismatch, not only the first MAX_LISTED (an acknowledgement must name them all). */
@@ -108,6 +108,11 @@ export interface ResumeFrom {
 }
 
 const MAX_LISTED = 100;
+
+/** Whether the configured store promises contiguous positions and record times that never go backwards (VerifyOptions). */
+export function hasContiguousPositions(config: { readonly store: string }): boolean {
+  return config.store === 'sqlite' || config.store === 'postgres';
+}
 
 interface StreamState {
   next: bigint;

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import type { EventFilter, RecordedEvent, Subscription } from '../../src/event-store/event-store';
+import { DuplicateEventIdError, RestoreRefusedError, WrongExpectedVersionError, type EventFilter, type RecordedEvent, type Subscription } from '../../src/event-store/event-store';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store';
-import { EVENTS_TABLE } from '../../src/event-store/postgres/schema';
+import { APPEND_FUNCTION_SIGNATURE, EVENTS_TABLE } from '../../src/event-store/postgres/schema';
+import { verifyLog } from '../../src/integrity/verify-log';
 import { event, take } from '../contract/event-store.contract';
 import { NO_POSTGRES_REASON, postgresBinaries, startPostgres, type PostgresCluster } from '../support/postgres';
 
@@ -243,6 +244,70 @@ describeWithServer(postgresBinaries() ? 'PostgreSQL store' : `PostgreSQL store (
         await admin.query(`DROP TRIGGER IF EXISTS durable ON ${EVENTS_TABLE}`);
         await admin.query('ALTER DATABASE postgres RESET synchronous_commit');
       }
+    });
+
+    it('chains onto the stream as it is when another store moved it since this one last saw it', async () => {
+      const [a, b] = [await open(), await open()];
+      const s = `${category}-1`;
+      await a.appendToStream(s, [event({ n: 0 })], { expectedRevision: 'no_stream' });
+      await b.appendToStream(s, [event({ n: 1 })], { expectedRevision: 0n });
+      // a last saw revision 0: its append must land at 2, linked to b's event, not fork the chain at 1.
+      await expect(a.appendToStream(s, [event({ n: 2 })], { expectedRevision: 1n })).resolves.toMatchObject({ nextExpectedRevision: 2n });
+      await expect(a.appendToStream(s, [event({ n: 3 })])).resolves.toMatchObject({ nextExpectedRevision: 3n });
+      await b.appendToStream(s, [event({ n: 4 })], { expectedRevision: 'stream_exists' });
+      await expect(a.appendToStream(s, [event({ n: 'stale' })], { expectedRevision: 3n })).rejects.toBeInstanceOf(WrongExpectedVersionError);
+      await expect(a.appendToStream(s, [event({ n: 'again' })], { expectedRevision: 'no_stream' })).rejects.toBeInstanceOf(WrongExpectedVersionError);
+      await b.appendToStream(s, [event({ n: 5 })]);
+      await expect(a.appendToStream(s, [event({ n: 6 })])).resolves.toMatchObject({ nextExpectedRevision: 6n });
+      const events = await b.readStream(s);
+      expect(events.map((e) => e.data.n)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+      const report = await verifyLog(events);
+      expect(report.chainedEvents).toBe(7);
+      expect(report.firstMismatch).toBeNull();
+    });
+
+    it('answers a retried append with its first result, even from a store that did not write it', async () => {
+      const [a, b] = [await open(), await open()];
+      const s = `${category}-1`;
+      const first = [event({ n: 0 }), event({ n: 1 })];
+      const written = await a.appendToStream(s, first, { expectedRevision: 'no_stream' });
+      await a.appendToStream(s, [event({ n: 2 })]);
+      await expect(b.appendToStream(s, first, { expectedRevision: 'no_stream' })).resolves.toEqual(written);
+      await expect(a.appendToStream(`${category}-2`, [first[1]])).rejects.toBeInstanceOf(DuplicateEventIdError);
+      expect((await a.readAll({ filter: mine })).map((e) => e.data.n)).toEqual([0, 1, 2]);
+    });
+
+    it('gives a log made before the append function existed its function on open', async () => {
+      const store = await open();
+      await store.appendToStream(`${category}-1`, [event({ n: 0 })]);
+      await admin.query(`DROP FUNCTION ${APPEND_FUNCTION_SIGNATURE}`);
+      const reopened = await open();
+      await reopened.appendToStream(`${category}-1`, [event({ n: 1 })], { expectedRevision: 0n });
+      expect((await reopened.readStream(`${category}-1`)).map((e) => e.data.n)).toEqual([0, 1]);
+    });
+
+    it('restores an exported log only into an empty database, all or nothing, and appends continue after it', async () => {
+      const store = new PostgresEventStore({ connectionString: await cluster.createDatabase(category) });
+      opened.push(store);
+      const at = (position: bigint, streamId: string, revision: bigint, time: number): RecordedEvent => ({
+        ...event({ n: Number(position) }),
+        streamId,
+        revision,
+        position,
+        metadata: { actor: 'a' },
+        recordedAt: new Date(time),
+      });
+      await expect(store.restore([at(1n, 'fact-a', 0n, 1000), at(2n, 'fact-a', 2n, 1000)])).rejects.toThrow('fact-a revision 2, expected 1');
+      await expect(store.restore([at(1n, 'fact-a', 0n, 1000), at(2n, 'fact-b', 0n, 999)])).rejects.toThrow('record time goes backwards');
+      expect(await store.headPosition()).toBe(-1n);
+      const events = [at(1n, 'fact-a', 0n, 1000), at(2n, 'fact-b', 0n, 1000), at(3n, 'fact-a', 1n, 2000)];
+      await expect(store.restore(events)).resolves.toBe(3);
+      expect(await store.readAll()).toEqual(events);
+      await expect(store.restore([at(4n, 'fact-c', 0n, 3000)])).rejects.toBeInstanceOf(RestoreRefusedError);
+      const appended = await store.appendToStream('fact-a', [event()], { expectedRevision: 1n });
+      expect(appended).toEqual({ nextExpectedRevision: 2n, position: 4n });
+      const [last] = await store.readAll({ direction: 'backwards', maxCount: 1 });
+      expect(last.recordedAt.getTime()).toBeGreaterThanOrEqual(2000);
     });
 
     it('refuses to update, delete or truncate the log', async () => {

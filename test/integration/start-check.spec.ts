@@ -31,7 +31,7 @@ describe('the start check resumed from a verified prefix', () => {
     let end: WalkEnd | undefined;
     const report = await verifyLog(readLog(store), { contiguousPositions: true, end: (e) => (end = e) });
     expect(report.ok).toBe(true);
-    keepVerifiedPrefix(paths().note, signer, new RowDigest(store), end as WalkEnd);
+    await keepVerifiedPrefix(paths().note, signer, new RowDigest(store), end as WalkEnd);
     await store.close();
     return { origin: signer.name, size: report.treeSize, rootHash: Buffer.from(report.rootHash, 'base64') };
   }
@@ -47,7 +47,7 @@ describe('the start check resumed from a verified prefix', () => {
     const checkpoint = await verifiedLog();
     const store = new SqliteEventStore({ path: paths().log });
     for (let n = 30; n < 45; n++) await store.appendToStream(`notes-${n % 5}`, [event(n)], { expectedRevision: 'any' });
-    const { prefix, why } = verifiedPrefix(paths().note, store, signer, checkpoint);
+    const { prefix, why } = await verifiedPrefix(paths().note, store, signer, checkpoint);
     expect(why).toMatch(/first 30 events are unchanged/);
     let walked = 0;
     const counted = async function* () {
@@ -77,7 +77,7 @@ describe('the start check resumed from a verified prefix', () => {
     const checkpoint = await verifiedLog();
     tamper(change);
     const store = new SqliteEventStore({ path: paths().log });
-    expect(verifiedPrefix(paths().note, store, signer, checkpoint)).toEqual({ why: 'the rows of the verified prefix changed since it was verified' });
+    expect(await verifiedPrefix(paths().note, store, signer, checkpoint)).toEqual({ why: 'the rows of the verified prefix changed since it was verified' });
     expect((await verifyLog(readLog(store), { checkpoint, contiguousPositions: true })).ok).toBe(false);
     await store.close();
   });
@@ -85,10 +85,10 @@ describe('the start check resumed from a verified prefix', () => {
   it('trusts no note it cannot open with the key, and none ahead of the kept checkpoint', async () => {
     const checkpoint = await verifiedLog();
     const store = new SqliteEventStore({ path: paths().log });
-    expect(verifiedPrefix(paths().note, store, signer, { ...checkpoint, size: 29 }).prefix).toBeUndefined();
-    expect(verifiedPrefix(paths().note, store, signer, undefined).prefix).toBeUndefined();
+    expect((await verifiedPrefix(paths().note, store, signer, { ...checkpoint, size: 29 })).prefix).toBeUndefined();
+    expect((await verifiedPrefix(paths().note, store, signer, undefined)).prefix).toBeUndefined();
     writeFileSync(paths().note, readFileSync(paths().note, 'utf8').replace('"size":30', '"size":31'));
-    expect(verifiedPrefix(paths().note, store, signer, checkpoint).why).toMatch(/does not open/);
+    expect((await verifiedPrefix(paths().note, store, signer, checkpoint)).why).toMatch(/does not open/);
     await store.close();
   });
 
@@ -99,7 +99,7 @@ describe('the start check resumed from a verified prefix', () => {
     await store.close();
     tamper((db) => db.exec("UPDATE events SET data = json_set(data, '$.text', 'other') WHERE position = 35"));
     const reopened = new SqliteEventStore({ path: paths().log });
-    const { prefix } = verifiedPrefix(paths().note, reopened, signer, checkpoint);
+    const { prefix } = await verifiedPrefix(paths().note, reopened, signer, checkpoint);
     const resumed = await verifyLog(readLog(reopened, prefix?.resume.last?.position), { checkpoint, contiguousPositions: true, resume: prefix?.resume });
     const full = await verifyLog(readLog(reopened), { checkpoint, contiguousPositions: true });
     expect(resumed.firstMismatch).toEqual(full.firstMismatch);

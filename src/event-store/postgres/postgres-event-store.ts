@@ -1,4 +1,4 @@
-import { Client, Pool, types, type PoolClient, type PoolConfig } from 'pg';
+import { Client, Pool, types, type PoolConfig } from 'pg';
 import {
   AppendOptions,
   AppendResult,
@@ -11,6 +11,7 @@ import {
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  RestoreRefusedError,
   StreamNotFoundError,
   Subscription,
   SubscribeToAllOptions,
@@ -18,8 +19,8 @@ import {
 } from '../event-store';
 import { validateAppend, validateExpectedRevision, validateStreamName } from '../validate-append';
 import { canonicalJson, CanonicalText } from '../../integrity/canonical-json';
-import { chainEvents, chainHeadOf } from '../../integrity/event-hash';
-import { APPENDED_CHANNEL, EVENTS_TABLE, SCHEMA, SCHEMA_LOCK_KEY } from './schema';
+import { chainEvents, chainHeadOf, HASH } from '../../integrity/event-hash';
+import { APPEND_FUNCTION, APPEND_FUNCTION_SIGNATURE, APPENDED_CHANNEL, EVENTS_TABLE, SCHEMA, SCHEMA_LOCK_KEY } from './schema';
 import { PostgresSubscription } from './postgres-subscription';
 
 export interface PostgresEventStoreOptions {
@@ -56,11 +57,43 @@ interface PendingAppend {
   readonly reject: (error: unknown) => void;
 }
 
-/** Where the next event of the batch goes: the log's head and the batch's record time. */
-interface BatchState {
-  nextPosition: bigint;
-  readonly recordedAt: Date;
+/** A stream's last event, as far as the chain and the expected revision need it. */
+interface StreamHead {
+  readonly revision: bigint;
+  readonly id: string;
+  readonly hash: string;
 }
+
+/** One append as sent to the append function. */
+interface PlannedAppend {
+  readonly append: PendingAppend;
+  /** The last event it was chained onto; undefined when none (or when only reported on). */
+  readonly after: { readonly id: string } | undefined;
+  /** That event's revision, NO_STREAM_YET, or REPORT_ONLY. */
+  readonly afterRevision: bigint;
+  readonly events: readonly { id: string; type: string; data: string; metadata: string }[];
+  readonly lastHash: string | undefined;
+}
+
+/** A row the append function answers (see schema.ts). */
+interface AppendRow {
+  r_append: number;
+  r_kind: 'used' | 'written' | 'last';
+  r_id: string;
+  r_stream: string;
+  r_revision: bigint;
+  r_position: bigint;
+  r_type: string | null;
+  r_data: string | null;
+  r_metadata: string | null;
+}
+
+const NO_STREAM_YET = -1n;
+/** Never a stream's last revision: the function writes nothing and answers the stream's state. */
+const REPORT_ONLY = -2n;
+/** Streams whose last event a store remembers (a few MB at most). */
+const KNOWN_HEADS = 20_000;
+const RESTORE_CHUNK = 1000;
 
 const COLUMNS = 'position, id, stream_id, revision, type, data, metadata, recorded_at';
 const SUBSCRIPTION_PAGE = 5000;
@@ -85,8 +118,14 @@ const TYPES = {
  * the head, and writes at head + 1. Positions therefore become visible in the order they were taken,
  * are contiguous, and a reader's snapshot always holds a prefix of the log. The price is one append
  * transaction at a time across all processes; within a process, appends that arrive while one
- * commits are grouped into the next transaction (one savepoint each, so a refused append rolls back
- * alone), so concurrent writers share a commit and its fsync, as with the SQLite adapter.
+ * commits are grouped into the next transaction, so concurrent writers share a commit and its fsync,
+ * as with the SQLite adapter.
+ *
+ * One round trip per transaction: the lock, the checks, the inserts, the NOTIFY and the commit are
+ * one autocommitted call of a PL/pgSQL function (schema.ts), which a transaction driven from here
+ * (BEGIN, LOCK, reads, INSERT, COMMIT) would have needed four for. The function cannot compute the
+ * hash chain (canonical JSON), so the chain is built here onto the stream's last event as this store
+ * last saw it, and the function writes only if that is still the stream's last event (see commitBatch).
  */
 export class PostgresEventStore implements EventStore {
   private readonly pool: Pool;
@@ -100,7 +139,7 @@ export class PostgresEventStore implements EventStore {
   private readonly waiters = new Set<() => void>();
   private appendsSeen = 0;
   private listener: Promise<Client> | undefined;
-  private beginAppend = `BEGIN; LOCK TABLE ${EVENTS_TABLE} IN EXCLUSIVE MODE;`;
+  private readonly heads = new Map<string, StreamHead>();
   private closed = false;
 
   constructor(private readonly options: PostgresEventStoreOptions) {
@@ -126,13 +165,12 @@ export class PostgresEventStore implements EventStore {
   private async createSchema(): Promise<void> {
     const client = await this.pool.connect();
     try {
-      // A server or database set to synchronous_commit=off would acknowledge appends a crash can still
-      // lose; this adapter's appends then ask for it back, per transaction. Other values (local,
-      // remote_write, remote_apply) are the DBA's choice and kept.
-      const { rows: setting } = await client.query<{ value: string }>(`SELECT current_setting('synchronous_commit') AS value`);
-      this.beginAppend = `BEGIN;${setting[0].value === 'off' ? ' SET LOCAL synchronous_commit = on;' : ''} LOCK TABLE ${EVENTS_TABLE} IN EXCLUSIVE MODE;`;
       // Every start after the first finds the log in place: no DDL, no catalog write, no commit to wait for.
-      const { rows } = await client.query<{ found: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS found`, [EVENTS_TABLE]);
+      // (A log made before the append function existed gets it here.)
+      const { rows } = await client.query<{ found: boolean }>(`SELECT to_regclass($1) IS NOT NULL AND to_regprocedure($2) IS NOT NULL AS found`, [
+        EVENTS_TABLE,
+        APPEND_FUNCTION_SIGNATURE,
+      ]);
       if (rows[0].found) return;
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK_KEY]);
@@ -173,137 +211,144 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * One transaction for the batch. None of its appends is acknowledged before COMMIT returns, and
-   * with synchronous_commit on (the server default; asked for per transaction where it is off) that
-   * means the commit is on disk.
+   * The batch in one round trip: one call of the append function, autocommitted. Each append was
+   * chained and checked here against its stream's last event as this store last saw it (`heads`);
+   * the function, holding the log's lock, writes it only if that event is still the stream's last
+   * and none of its ids is used, and otherwise answers the stream's last event and the rows holding
+   * its ids. From those this decides as before (a retry, a reused id, a wrong expected revision) or,
+   * when the stream merely moved, chains the append again and sends it with the next batch. Nothing
+   * is acknowledged before the call returns, which is after COMMIT (on disk, synchronous_commit on).
    */
   private async commitBatch(batch: PendingAppend[]): Promise<void> {
-    let client: PoolClient | undefined;
-    const outcomes: ({ ok: true; result: AppendResult; written: boolean } | { ok: false; error: unknown })[] = [];
+    const planned = new Map<string, StreamHead | null | undefined>();
+    const calls = batch.map((append) => this.plan(append, planned));
+    let rows: AppendRow[];
     try {
       await this.schemaReady;
-      client = await this.pool.connect();
-      const results = (await client.query(
-        `${this.beginAppend}
-         SELECT (SELECT max(position) FROM ${EVENTS_TABLE}) AS head,
-                (SELECT recorded_at FROM ${EVENTS_TABLE} ORDER BY position DESC LIMIT 1) AS last_recorded_at,
-                date_trunc('milliseconds', clock_timestamp()) AS now`,
-      )) as unknown as { rows: { head: bigint | null; last_recorded_at: Date | null; now: Date }[] }[];
-      const { head, last_recorded_at, now } = results[results.length - 1].rows[0];
-      // Record time never goes backwards, whatever the clocks of the replicas or the server do: knownAt answers depend on it.
-      const clock = this.clock ? this.clock() : now.getTime();
-      const state: BatchState = {
-        nextPosition: (head ?? 0n) + 1n,
-        recordedAt: new Date(Math.max(clock, last_recorded_at?.getTime() ?? 0)),
-      };
-      const grouped = batch.length > 1;
-      for (const append of batch) {
-        if (grouped) await client.query('SAVEPOINT append');
-        try {
-          const outcome = await this.appendIn(client, state, append);
-          if (grouped) await client.query('RELEASE SAVEPOINT append');
-          outcomes.push({ ok: true, ...outcome });
-        } catch (error) {
-          if (!grouped || !isRefusal(error)) throw error;
-          await client.query('ROLLBACK TO SAVEPOINT append; RELEASE SAVEPOINT append');
-          outcomes.push({ ok: false, error });
-        }
-      }
-      const written = outcomes.some((o) => o.ok && o.written);
-      const commit = (await client.query(written ? `NOTIFY ${APPENDED_CHANNEL}; COMMIT` : 'COMMIT')) as unknown as
-        | { command: string }
-        | { command: string }[];
-      const last = Array.isArray(commit) ? commit[commit.length - 1] : commit;
-      // COMMIT in a failed transaction answers ROLLBACK without an error.
-      if (last.command !== 'COMMIT') throw new EventStoreError('the append transaction was rolled back', 'append-rolled-back');
-      client.release();
-      client = undefined;
-      batch.forEach((append, i) => {
-        const outcome = outcomes[i];
-        if (outcome.ok) append.resolve(outcome.result);
-        else append.reject(outcome.error);
-      });
-      if (written) this.sawAppend();
+      const events = calls.flatMap((call) => call.events);
+      ({ rows } = await this.pool.query<AppendRow>(
+        `SELECT * FROM ${APPEND_FUNCTION}($1::text[], $2::bigint[], $3::uuid[], $4::integer[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::timestamptz)`,
+        [
+          calls.map((call) => call.append.stream),
+          calls.map((call) => String(call.afterRevision)),
+          calls.map((call) => call.after?.id ?? null),
+          calls.map((call) => call.events.length),
+          events.map((e) => e.id),
+          events.map((e) => e.type),
+          events.map((e) => e.data),
+          events.map((e) => e.metadata),
+          this.clock ? new Date(this.clock()) : null,
+        ],
+      ));
     } catch (error) {
-      if (client) {
-        const rolledBack = await client.query('ROLLBACK').then(() => true, () => false);
-        // A connection in an unknown state is closed rather than given back to the pool.
-        client.release(rolledBack ? undefined : (error as Error));
-      }
       // Nothing of the batch was committed (or, if the connection broke during COMMIT, the outcome is
       // unknown): the writers' retries with the same ids are idempotent either way.
       for (const append of batch) append.reject(error);
+      return;
     }
+    const byAppend = new Map<number, AppendRow[]>();
+    for (const row of rows) byAppend.set(row.r_append - 1, [...(byAppend.get(row.r_append - 1) ?? []), row]);
+    let written = false;
+    calls.forEach((call, i) => {
+      const answer = byAppend.get(i) ?? [];
+      const done = answer.find((row) => row.r_kind === 'written');
+      if (done) {
+        written = true;
+        const last = call.events[call.events.length - 1];
+        this.remember(call.append.stream, { revision: done.r_revision, id: last.id, hash: call.lastHash as string });
+        call.append.resolve({ nextExpectedRevision: done.r_revision, position: done.r_position });
+        return;
+      }
+      try {
+        this.decide(call, answer);
+      } catch (error) {
+        call.append.reject(error);
+      }
+    });
+    if (written) this.sawAppend();
   }
 
-  /** One append inside the batch transaction, the table locked: the checks and the inserts are atomic. */
-  private async appendIn(
-    client: PoolClient,
-    state: BatchState,
-    append: PendingAppend,
-  ): Promise<{ result: AppendResult; written: boolean }> {
+  /**
+   * What to send for one append: chained onto its stream's last event as last seen (by an earlier
+   * append of the same batch, or this store), when that state satisfies the expected revision; a
+   * report-only call otherwise, whose answer lets `decide` settle it.
+   */
+  private plan(append: PendingAppend, planned: Map<string, StreamHead | null | undefined>): PlannedAppend {
     const { stream, events, encoded, canonical, expected } = append;
+    const known = planned.has(stream) ? planned.get(stream) : this.heads.get(stream);
     const ids = events.map((e) => e.id.toLowerCase());
-    // One round trip for both: the rows already holding these ids, and the stream's last event.
-    const { rows: found } = await client.query<{ own: boolean } & Pick<EventRow, 'id' | 'stream_id' | 'revision' | 'position' | 'type' | 'data' | 'metadata'>>(
-      `SELECT false AS own, id, stream_id, revision, position, NULL AS type, NULL AS data, NULL AS metadata
-         FROM ${EVENTS_TABLE} WHERE id = ANY($1::uuid[])
-       UNION ALL
-       (SELECT true, id, stream_id, revision, position, type, data, metadata
-         FROM ${EVENTS_TABLE} WHERE stream_id = $2 ORDER BY revision DESC LIMIT 1)`,
-      [ids, stream],
+    // Unknown counts as no stream for the appends that may create it: if it exists, the answer says so.
+    const head = known === undefined ? (expected === 'any' || expected === 'no_stream' ? null : undefined) : known;
+    const fits =
+      head !== undefined &&
+      (expected === 'any' ||
+        (expected === 'no_stream' && head === null) ||
+        (expected === 'stream_exists' && head !== null) ||
+        (typeof expected === 'bigint' && head !== null && head.revision === expected));
+    if (!fits) {
+      // What this append leaves the stream at is known only from the answer: later ones of the batch are sent as unknown.
+      planned.set(stream, undefined);
+      const raw = events.map((e, i) => ({ id: ids[i], type: e.type, data: encoded[i].data, metadata: encoded[i].metadata }));
+      return { append, after: undefined, afterRevision: REPORT_ONLY, events: raw, lastHash: undefined };
+    }
+    const firstRevision = (head?.revision ?? -1n) + 1n;
+    const chained = chainEvents(
+      stream,
+      firstRevision,
+      head?.hash ?? null,
+      events.map((event, i) => ({ type: event.type, data: canonical[i], metadata: JSON.parse(encoded[i].metadata) })),
     );
-    const retried = previousAppend(stream, events, ids, found.filter((row) => !row.own));
-    if (retried) return { result: retried, written: false };
+    const lastHash = chained[chained.length - 1][HASH] as string;
+    // A later append of the batch to the same stream builds on this one; if this one is refused, so is it, and it is sent again.
+    planned.set(stream, { revision: firstRevision + BigInt(events.length - 1), id: ids[ids.length - 1], hash: lastHash });
+    return {
+      append,
+      after: head ? { id: head.id } : undefined,
+      afterRevision: head ? head.revision : NO_STREAM_YET,
+      events: events.map((e, i) => ({ id: ids[i], type: e.type, data: encoded[i].data, metadata: JSON.stringify(chained[i]) })),
+      lastHash,
+    };
+  }
 
-    const rows = found.filter((row) => row.own);
-    const lastRow = rows[0];
-    const last = lastRow?.revision ?? null;
+  /**
+   * An append the function did not write, settled from what it answered (the rows holding its ids,
+   * the stream's last event), exactly as a check inside the transaction would: a retry gets its
+   * first result; a used id, or a stream not at the expected revision, is refused; otherwise the
+   * stream moved since it was last seen, and the append goes again, chained onto where it is now.
+   */
+  private decide(call: PlannedAppend, answer: AppendRow[]): void {
+    const { append } = call;
+    const ids = call.events.map((e) => e.id);
+    const used = answer.filter((row) => row.r_kind === 'used').map((row) => ({ id: row.r_id, stream_id: row.r_stream, revision: row.r_revision, position: row.r_position }));
+    const retried = previousAppend(append.stream, append.events, ids, used);
+    if (retried) return append.resolve(retried);
+    const lastRow = answer.find((row) => row.r_kind === 'last');
+    const head = lastRow
+      ? { revision: lastRow.r_revision, id: lastRow.r_id, hash: chainHeadOfRow(append.stream, { revision: lastRow.r_revision, type: lastRow.r_type as string, data: lastRow.r_data as string, metadata: lastRow.r_metadata as string }) as string }
+      : null;
+    if (head) this.remember(append.stream, head);
+    else this.heads.delete(append.stream);
+    const last = head?.revision ?? null;
+    const { expected } = append;
     const matches =
       expected === 'any' ||
       (expected === 'no_stream' && last === null) ||
       (expected === 'stream_exists' && last !== null) ||
       (typeof expected === 'bigint' && last === expected);
-    if (!matches) throw new WrongExpectedVersionError(stream, expected, last ?? 'no_stream');
-
-    // The chain is extended inside the transaction that checked the revision, with the table locked:
-    // no other append can slip in between reading the stream's last hash and writing the next one.
-    const prevHash = lastRow ? chainHeadOfRow(stream, lastRow) : null;
-    const firstRevision = (last ?? -1n) + 1n;
-    const chained = chainEvents(
-      stream,
-      firstRevision,
-      prevHash,
-      events.map((event, i) => ({ type: event.type, data: canonical[i], metadata: JSON.parse(encoded[i].metadata) })),
-    );
-    const positions = events.map((_, i) => String(state.nextPosition + BigInt(i)));
-    try {
-      await client.query(
-        `INSERT INTO ${EVENTS_TABLE} (${COLUMNS})
-         SELECT p, i, $3, r, t, d, m, $8
-         FROM unnest($1::bigint[], $2::uuid[], $4::bigint[], $5::text[], $6::text[], $7::text[]) AS e(p, i, r, t, d, m)`,
-        [
-          positions,
-          events.map((e) => e.id.toLowerCase()),
-          stream,
-          events.map((_, i) => String(firstRevision + BigInt(i))),
-          events.map((e) => e.type),
-          encoded.map((e) => e.data),
-          chained.map((m) => JSON.stringify(m)),
-          state.recordedAt,
-        ],
-      );
-    } catch (error) {
-      if ((error as { code?: string; constraint?: string }).code === '23505' && String((error as { constraint?: string }).constraint).endsWith('_id_key')) {
-        throw new DuplicateEventIdError(events[0].id);
-      }
-      throw error;
+    if (!matches) throw new WrongExpectedVersionError(append.stream, expected, last ?? 'no_stream');
+    if (call.afterRevision !== REPORT_ONLY && (call.after?.id ?? null) === (head?.id ?? null)) {
+      // Written against the state it found, yet not written: nothing here can explain it, and looping would not end.
+      throw new EventStoreError('the append function refused an append it should have written', 'append-refused');
     }
-    state.nextPosition += BigInt(events.length);
-    return {
-      result: { nextExpectedRevision: firstRevision + BigInt(events.length - 1), position: state.nextPosition - 1n },
-      written: true,
-    };
+    // Ahead of appends that arrived since, as if it had been written where it was first sent.
+    this.pending.unshift(append);
+  }
+
+  /** Streams' last events as this store last saw them, so that an append needs no read first. Bounded: oldest out. */
+  private remember(stream: string, head: StreamHead): void {
+    this.heads.delete(stream);
+    this.heads.set(stream, head);
+    if (this.heads.size > KNOWN_HEADS) this.heads.delete(this.heads.keys().next().value as string);
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -322,7 +367,11 @@ export class PostgresEventStore implements EventStore {
       const exists = await this.pool.query(`SELECT 1 FROM ${EVENTS_TABLE} WHERE stream_id = $1 LIMIT 1`, [stream]);
       if (exists.rowCount === 0) throw new StreamNotFoundError(stream);
     }
-    return rows.map(toRecordedEvent);
+    const events = rows.map(toRecordedEvent);
+    // A read that reached the stream's end is what a command decides on next: its append then needs no read of its own.
+    const head = backwards ? (from === 'end' ? events[0] : undefined) : options.maxCount === undefined ? events[events.length - 1] : undefined;
+    if (head) this.remember(stream, { revision: head.revision, id: head.id, hash: chainHeadOf(head) as string });
+    return events;
   }
 
   async readEvent(id: string): Promise<RecordedEvent | undefined> {
@@ -348,6 +397,29 @@ export class PostgresEventStore implements EventStore {
       params,
     );
     return rows.map(toRecordedEvent);
+  }
+
+  /**
+   * The rows from `fromPosition` to `toPosition` exactly as stored, every value as text, in position
+   * order, a page at a time: the start check digests them (src/integrity/start-check.ts) instead of
+   * walking the chains and the Merkle tree again. Record time in microseconds, the column's own precision.
+   */
+  async *storedRows(fromPosition: bigint, toPosition: bigint): AsyncGenerator<unknown[]> {
+    this.assertOpen();
+    await this.schemaReady;
+    let from = fromPosition;
+    for (;;) {
+      const { rows } = await this.pool.query<unknown[]>({
+        text: `SELECT position::text, id::text, stream_id, revision::text, type, data, metadata,
+                      (extract(epoch FROM recorded_at) * 1000000)::bigint::text
+                 FROM ${EVENTS_TABLE} WHERE position >= $1 AND position <= $2 ORDER BY position LIMIT ${SUBSCRIPTION_PAGE}`,
+        values: [String(from), String(toPosition)],
+        rowMode: 'array',
+      });
+      yield* rows;
+      if (rows.length < SUBSCRIPTION_PAGE) return;
+      from = BigInt(rows[rows.length - 1][0] as string) + 1n;
+    }
   }
 
   subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
@@ -429,6 +501,70 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
+  /**
+   * For restore only (an NDJSON export of any Annals log into a fresh database): writes the events
+   * with the positions, revisions, ids, record times, data and metadata they had, so that every
+   * knownAt answer and the Merkle log are the same as before. Refused unless the log is empty; all or
+   * nothing (one transaction, the log locked as an append locks it). Returns the number written.
+   */
+  async restore(events: AsyncIterable<RecordedEvent> | Iterable<RecordedEvent>): Promise<number> {
+    this.assertOpen();
+    await this.schemaReady;
+    const client = await this.pool.connect();
+    let count = 0;
+    try {
+      await client.query(`BEGIN; LOCK TABLE ${EVENTS_TABLE} IN EXCLUSIVE MODE`);
+      const { rows } = await client.query<{ head: bigint | null }>(`SELECT max(position) AS head FROM ${EVENTS_TABLE}`);
+      if (rows[0].head !== null) throw new RestoreRefusedError('the event log is not empty: a restore goes into an empty store only');
+      const next = new Map<string, bigint>();
+      let lastPosition = 0n;
+      let lastRecordedAt = 0;
+      let chunk: RecordedEvent[] = [];
+      const insert = async () => {
+        if (chunk.length === 0) return;
+        await client.query(
+          `INSERT INTO ${EVENTS_TABLE} (${COLUMNS})
+           SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])`,
+          [
+            chunk.map((e) => String(e.position)),
+            chunk.map((e) => e.id.toLowerCase()),
+            chunk.map((e) => e.streamId),
+            chunk.map((e) => String(e.revision)),
+            chunk.map((e) => e.type),
+            chunk.map((e) => JSON.stringify(e.data)),
+            chunk.map((e) => JSON.stringify(e.metadata)),
+            chunk.map((e) => e.recordedAt),
+          ],
+        );
+        chunk = [];
+      };
+      for await (const event of events) {
+        const at = `event at position ${event.position}`;
+        if (event.position <= lastPosition) throw new RestoreRefusedError(`${at}: positions must grow (the previous was ${lastPosition})`);
+        const expected = next.get(event.streamId) ?? 0n;
+        if (event.revision !== expected) throw new RestoreRefusedError(`${at}: ${event.streamId} revision ${event.revision}, expected ${expected}`);
+        const recordedAt = event.recordedAt.getTime();
+        if (recordedAt < lastRecordedAt) throw new RestoreRefusedError(`${at}: record time goes backwards`);
+        validateAppend(event.streamId, [{ id: event.id, type: event.type, data: event.data, metadata: event.metadata }]);
+        next.set(event.streamId, expected + 1n);
+        lastPosition = event.position;
+        lastRecordedAt = recordedAt;
+        chunk.push(event);
+        count += 1;
+        if (chunk.length === RESTORE_CHUNK) await insert();
+      }
+      await insert();
+      await client.query(count > 0 ? `NOTIFY ${APPENDED_CHANNEL}; COMMIT` : 'COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+    if (count > 0) this.sawAppend();
+    return count;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     // Appends already accepted are committed, not dropped.
@@ -468,11 +604,6 @@ function previousAppend(
   }
   const last = byId.get(ids[ids.length - 1])!;
   return { nextExpectedRevision: last.revision, position: last.position };
-}
-
-/** Errors that refuse one append and leave the transaction usable for the others of its batch. */
-function isRefusal(error: unknown): boolean {
-  return error instanceof EventStoreError;
 }
 
 /** As the other adapters read counts: none or negative means no limit, fractions round down. */

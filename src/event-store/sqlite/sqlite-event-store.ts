@@ -3,13 +3,13 @@ import {
   AppendOptions,
   AppendResult,
   DuplicateEventIdError,
-  EventStoreError,
   EventData,
   EventFilter,
   EventStore,
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  RestoreRefusedError,
   StreamNotFoundError,
   Subscription,
   SubscribeToAllOptions,
@@ -373,11 +373,8 @@ export class SqliteEventStore implements EventStore {
 const MAX_INT64 = 9223372036854775807n;
 
 /** A restore into a store that already holds events, or of a log that is not one (positions, revisions). */
-export class RestoreRefusedError extends EventStoreError {
-  constructor(message: string) {
-    super(message, 'restore-refused');
-  }
-}
+// Shared by every store that restores (backup.ts and its command import it from here).
+export { RestoreRefusedError };
 
 function prepareStatements(db: Database.Database) {
   const prepare = (sql: string) => db.prepare(sql).safeIntegers(true);
