@@ -5,6 +5,7 @@ import type { EventData } from '../src/event-store/event-store';
 import { SCHEMA } from '../src/event-store/sqlite/schema';
 import { SqliteEventStore, type SqliteSynchronous } from '../src/event-store/sqlite/sqlite-event-store';
 import { median } from './stats';
+import { storeAppendsPostgres } from './store-appends-postgres';
 import { event, factRecorded, metadata, rng } from './support/data';
 import { int, ratio, row, verdict, type Row } from './support/report';
 import { removeDb, type Mode } from './support/env';
@@ -128,5 +129,6 @@ export async function storeAppends(mode: Mode): Promise<Row[]> {
       );
     }
   }
+  rows.push(...(await storeAppendsPostgres(mode.quick, pool)));
   return rows;
 }

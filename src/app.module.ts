@@ -1,4 +1,4 @@
-import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { ANNALS_CONFIG, AnnalsConfig } from './config';
@@ -12,30 +12,20 @@ import { ExportModule } from './export/export.module';
 import { GrpcModule } from './grpc/grpc.module';
 import { HealthModule } from './health/health.module';
 import { IntegrityModule } from './integrity/integrity.module';
+import { pinoModuleParams } from './logging';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 import { UiModule } from './ui/ui.module';
 import { WatchesModule } from './watches/watches.module';
 
 @Module({})
 export class AppModule {
-  /** `overrides` lets the e2e tests and the benchmark run the real app on `:memory:` stores. */
-  static register(overrides?: Partial<AnnalsConfig>): DynamicModule {
+  /** Built by createHttpApp (src/http-app.ts) only, with the config it was given. */
+  static register(config: AnnalsConfig): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        CoreModule.register(overrides),
-        LoggerModule.forRootAsync({
-          inject: [ANNALS_CONFIG],
-          useFactory: (config: AnnalsConfig) => {
-            const logRequests = config.logLevel === 'debug' || config.logLevel === 'trace';
-            return {
-              pinoHttp: { level: config.logLevel, autoLogging: logRequests },
-              // pino-http's per-request middleware costs ~47 µs even when it logs nothing: run it only
-              // when requests are logged (the app's own logs go through pino either way).
-              ...(logRequests ? {} : { exclude: [{ path: '{*path}', method: RequestMethod.ALL }] }),
-            };
-          },
-        }),
+        CoreModule.register(config),
+        LoggerModule.forRoot(pinoModuleParams(config)),
         ThrottlerModule.forRootAsync({ inject: [ANNALS_CONFIG], useFactory: (config: AnnalsConfig) => rateLimitOptions(config) }),
         AuthModule,
         // Before IntegrityModule: its interceptor is then the outer one, and a cached answer skips the receipt's hop.

@@ -1,4 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseEnv } from 'node:util';
 import { SqliteSynchronous } from './event-store/sqlite/sqlite-event-store';
 
 /** The environment, read and checked once at start-up. */
@@ -7,17 +9,22 @@ export interface AnnalsConfig {
   /** HOST when set; otherwise 127.0.0.1 while no API keys exist, 0.0.0.0 once they do (src/auth/safe-defaults.ts). */
   readonly host?: string;
   readonly dataDir: string;
-  readonly store: 'sqlite' | 'eventstoredb';
+  readonly store: 'sqlite' | 'eventstoredb' | 'postgres';
   /** SQLite event log: a path, or ':memory:'. */
   readonly sqlitePath: string;
   readonly sqliteSynchronous: SqliteSynchronous;
   readonly eventStoreConnectionString?: string;
+  /** ANNALS_POSTGRES_URL, else DATABASE_URL: a libpq connection string, for ANNALS_STORE=postgres. */
+  readonly postgresUrl?: string;
   /** Read models always live in SQLite: a path, or ':memory:'. */
   readonly readModelPath: string;
   readonly demoData: boolean;
   /** How long a write waits for the read models to reach its position before it answers. */
   readonly writeWaitMs: number;
+  /** Fastify's body limit: a larger body gets 413 before any parser reads it. */
   readonly bodyLimitBytes: number;
+  /** Behind a reverse proxy: client addresses and the protocol come from X-Forwarded-* (Fastify's trustProxy). */
+  readonly trustProxy: boolean;
   /** In-memory answer cache (src/api/answer-cache), bounded in bytes; 0 turns it off (ETags and 304s stay). */
   readonly answerCacheBytes: number;
   readonly logLevel: string;
@@ -75,12 +82,16 @@ export class ConfigError extends Error {}
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AnnalsConfig {
   const dataDir = resolve(env.ANNALS_DATA_DIR ?? '.annals');
   const store = env.ANNALS_STORE ?? 'sqlite';
-  if (store !== 'sqlite' && store !== 'eventstoredb') {
-    throw new ConfigError(`ANNALS_STORE must be sqlite or eventstoredb, not ${store}`);
+  if (store !== 'sqlite' && store !== 'eventstoredb' && store !== 'postgres') {
+    throw new ConfigError(`ANNALS_STORE must be sqlite, postgres or eventstoredb, not ${store}`);
   }
   const eventStoreConnectionString = env.EVENTSTORE_CONNECTION_STRING || undefined;
   if (store === 'eventstoredb' && !eventStoreConnectionString) {
     throw new ConfigError('ANNALS_STORE=eventstoredb needs EVENTSTORE_CONNECTION_STRING (e.g. esdb://localhost:2113?tls=false)');
+  }
+  const postgresUrl = env.ANNALS_POSTGRES_URL || env.DATABASE_URL || undefined;
+  if (store === 'postgres' && !postgresUrl) {
+    throw new ConfigError('ANNALS_STORE=postgres needs ANNALS_POSTGRES_URL or DATABASE_URL (e.g. postgresql://annals@localhost:5432/annals)');
   }
   const synchronous = (env.ANNALS_SQLITE_SYNCHRONOUS ?? 'full').toLowerCase();
   if (synchronous !== 'full' && synchronous !== 'normal') {
@@ -94,11 +105,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AnnalsConfig {
     sqlitePath: env.ANNALS_SQLITE_PATH ?? join(dataDir, 'events.db'),
     sqliteSynchronous: synchronous,
     eventStoreConnectionString,
+    postgresUrl,
     // With EventStoreDB the read models are per replica, named after nothing but the data dir.
     readModelPath: env.ANNALS_READ_MODEL_PATH ?? join(dataDir, 'read-models.db'),
     demoData: !['0', 'false', 'no', 'off'].includes((env.ANNALS_DEMO_DATA ?? 'true').toLowerCase()),
     writeWaitMs: integer(env, 'ANNALS_WRITE_WAIT_MS', 5000),
     bodyLimitBytes: integer(env, 'ANNALS_BODY_LIMIT_BYTES', 256 * 1024),
+    trustProxy: flag(env, 'ANNALS_TRUST_PROXY', false),
     answerCacheBytes: integer(env, 'ANNALS_ANSWER_CACHE_BYTES', 32 * 1024 * 1024),
     logLevel: env.LOG_LEVEL ?? 'info',
     signingKeyFile: env.ANNALS_SIGNING_KEY_FILE || undefined,
@@ -127,6 +140,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AnnalsConfig {
       webhookAllowPrivate: flag(env, 'ANNALS_WEBHOOK_ALLOW_PRIVATE', false),
     },
   };
+}
+
+/**
+ * `env` with the variables of a `.env` file beneath it: one already set wins, as with dotenv. The
+ * server reads its configuration once, from this, before anything is built from it.
+ */
+export function withDotEnv(env: NodeJS.ProcessEnv, file = resolve('.env')): NodeJS.ProcessEnv {
+  if (!existsSync(file)) return env;
+  return { ...parseEnv(readFileSync(file, 'utf8')), ...env };
 }
 
 function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {

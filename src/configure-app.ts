@@ -6,7 +6,7 @@ import { ProblemFilter } from './api/problem.filter';
 import { configureSecurity } from './api/security';
 import { validationPipes } from './core/validation';
 
-/** Everything an app needs beyond its modules; main.ts and the e2e tests both call it. */
+/** Everything an app needs beyond its modules and its Fastify options; createHttpApp (src/http-app.ts) calls it. */
 export async function configureApp(app: NestFastifyApplication): Promise<void> {
   // JSON only: a text/plain or form-encoded write would be a cross-site form's way in (no CORS
   // preflight), so those bodies get 415. Nest's own parsers are off (bodyParser: false at creation).
@@ -17,6 +17,5 @@ export async function configureApp(app: NestFastifyApplication): Promise<void> {
   registerJsonBodyParser(app.getHttpAdapter().getInstance());
   app.useGlobalPipes(...validationPipes());
   app.useGlobalFilters(new ProblemFilter());
-  app.enableShutdownHooks();
   setupOpenApi(app);
 }

@@ -1,23 +1,23 @@
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { Body, Controller, Get, Header, Module, Param, Post, Query } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { CommandGateway } from '../../src/api/command-gateway';
 import { RecordFactDto } from '../../src/api/dto/fact.dto';
 import { AssertClaimDto } from '../../src/api/dto/figure.dto';
 import { ClocksDto, TimelineQueryDto } from '../../src/api/dto/query.dto';
 import { ANNALS_CONFIG, loadConfig } from '../../src/config';
-import { configureApp } from '../../src/configure-app';
 import { factDecider } from '../../src/domain/fact/fact';
+import { createHttpApp } from '../../src/http-app';
 import type { SqliteSynchronous } from '../../src/event-store/sqlite/sqlite-event-store';
 import { createTestApp } from '../../test/support/app';
 import { factRecorded, rng } from './data';
 
 /**
  * A server in its own process, so that on 2 cores the load generator and the server each have a
- * core. `app`: the real AppModule as createTestApp builds it, on temp files. `bare`: NestJS +
- * Fastify with the same ValidationPipe (configureApp) and the same DTO classes, answering constants.
+ * core. Both are built by createHttpApp, the production server's factory. `app`: the real AppModule
+ * as createTestApp configures it, on temp files. `bare`: the same Fastify options and configureApp
+ * (the same ValidationPipe) and the same DTO classes, answering constants.
  */
 
 export interface ServerOptions {
@@ -69,14 +69,8 @@ class BareController {
 class BareModule {}
 
 async function bareApp(): Promise<NestFastifyApplication> {
-  // Created as createTestApp creates the real one (same adapter options, same configureApp).
-  const app = await NestFactory.create<NestFastifyApplication>(BareModule, new FastifyAdapter({ bodyLimit: 256 * 1024 }), {
-    logger: false,
-    bodyParser: false,
-  });
-  await configureApp(app);
-  await app.init();
-  return app;
+  // Built by the same factory as the real app (same Fastify options, same configureApp), on another module.
+  return createHttpApp(loadConfig({}), { module: BareModule });
 }
 
 function realApp(options: ServerOptions): Promise<NestFastifyApplication> {

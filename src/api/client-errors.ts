@@ -7,10 +7,52 @@ import { PROBLEM_CONTENT_TYPE, problem, type ProblemDetails } from './problem';
  * Problem+json for the errors raised before a request reaches Nest: by Node's HTTP parser (the
  * server's 'clientError': headers too large, malformed request lines, bad chunking) and by
  * Fastify's router (a path with broken percent-encoding, a path parameter too long). Both are
- * Fastify options, so the adapter is created with them (main.ts and the tests' app alike).
+ * Fastify options, so createHttpApp gives them to the adapter it creates. Neither answer passes
+ * through Fastify's hooks, where helmet sets the security headers: they get the headers the app's
+ * own answers carry, learnt once the app is ready (useSecurityHeaders).
  */
-export function fastifyOptions(bodyLimit: number): FastifyServerOptions {
-  return { bodyLimit, clientErrorHandler: answerClientError, frameworkErrors: answerFrameworkError };
+export class ParserErrorAnswers {
+  private securityHeaders: Readonly<Record<string, string>> = {};
+
+  useSecurityHeaders(headers: Readonly<Record<string, string>>): void {
+    this.securityHeaders = headers;
+  }
+
+  fastifyOptions(): Pick<FastifyServerOptions, 'clientErrorHandler' | 'frameworkErrors'> {
+    return { clientErrorHandler: (error, socket) => this.answerClientError(error, socket), frameworkErrors: (error, request, reply) => this.answerFrameworkError(error, request, reply) };
+  }
+
+  answerClientError(error: ParserError, socket: Socket): void {
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    const body = clientProblem(error);
+    const json = JSON.stringify(body);
+    // A response already started on this socket (e.g. a 415 before a broken body arrived) is not followed by a second one.
+    const started = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage?.headersSent === true;
+    if (socket.writable && !started) {
+      const security = Object.entries(this.securityHeaders).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+      socket.write(
+        `HTTP/1.1 ${body.status} ${STATUS_CODES[body.status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n${security}` +
+          `Content-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
+      );
+    }
+    socket.destroy();
+  }
+
+  answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+    const body =
+      error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? problem(414, 'uri-too-long', 'URI too long', 'A path segment is longer than the server accepts', { errors: [{ field: 'path', reason: 'too long' }] })
+        : error.code === 'FST_ERR_BAD_URL'
+          ? problem(400, 'bad-url', 'The URL could not be read', 'The path holds an invalid percent-encoding', {
+              errors: [{ field: 'path', reason: 'invalid percent-encoding' }],
+            })
+          : problem(400, 'bad-request', 'Bad request', error.message);
+    void reply
+      .status(body.status)
+      .headers({ ...this.securityHeaders })
+      .header('content-type', PROBLEM_CONTENT_TYPE)
+      .send({ ...body, instance: request.url });
+  }
 }
 
 /** A request line longer than this, in a request whose headers overflowed, is the URI's fault. */
@@ -18,21 +60,6 @@ const LONG_REQUEST_LINE = 8 * 1024;
 
 /** Node's HTTP parser error; Fastify's types describe rawPacket as JSON, Node gives a Buffer. */
 type ParserError = Error & { code?: string; rawPacket?: unknown };
-
-export function answerClientError(error: ParserError, socket: Socket): void {
-  if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const body = clientProblem(error);
-  const json = JSON.stringify(body);
-  // A response already started on this socket (e.g. a 415 before a broken body arrived) is not followed by a second one.
-  const started = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage?.headersSent === true;
-  if (socket.writable && !started) {
-    socket.write(
-      `HTTP/1.1 ${body.status} ${STATUS_CODES[body.status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
-        `Content-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
-    );
-  }
-  socket.destroy();
-}
 
 function clientProblem(error: ParserError): ProblemDetails {
   if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return problem(408, 'request-timeout', 'Request timeout', 'The request was not received in time');
@@ -46,16 +73,4 @@ function clientProblem(error: ParserError): ProblemDetails {
     return problem(431, 'headers-too-large', 'Request header fields too large', 'The request headers are larger than the server accepts');
   }
   return problem(400, 'malformed-request', 'Malformed request', `The request is not valid HTTP/1.1 (${error.code ?? 'parse error'})`);
-}
-
-export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  const body =
-    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
-      ? problem(414, 'uri-too-long', 'URI too long', 'A path segment is longer than the server accepts', { errors: [{ field: 'path', reason: 'too long' }] })
-      : error.code === 'FST_ERR_BAD_URL'
-        ? problem(400, 'bad-url', 'The URL could not be read', 'The path holds an invalid percent-encoding', {
-            errors: [{ field: 'path', reason: 'invalid percent-encoding' }],
-          })
-        : problem(400, 'bad-request', 'Bad request', error.message);
-  void reply.status(body.status).header('content-type', PROBLEM_CONTENT_TYPE).send({ ...body, instance: request.url });
 }

@@ -1,7 +1,6 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { ConfigModule, ConfigService } from '@nestjs/config';
 import { CommandGateway } from '../api/command-gateway';
-import { ANNALS_CONFIG, AnnalsConfig, loadConfig } from '../config';
+import { ANNALS_CONFIG, AnnalsConfig } from '../config';
 import { EventStoreModule } from '../event-store/event-store.module';
 import { ImportModule } from '../import/import.module';
 import { IntegrityCoreModule } from '../integrity/integrity-core.module';
@@ -13,34 +12,25 @@ import { ProjectionsModule } from '../projections/projections.module';
  */
 @Module({})
 export class CoreModule {
-  /** `overrides` lets the tests, the benchmark and the command line choose stores and paths. */
-  static register(overrides?: Partial<AnnalsConfig>): DynamicModule {
+  /**
+   * `config` is read once by the caller (the server from its environment, the command line from
+   * its options, the tests and the benchmark from their own choices) and used here as given.
+   */
+  static register(config: AnnalsConfig): DynamicModule {
     return {
       module: CoreModule,
-      imports: [
-        // Reads .env (when present) into the environment before the typed config is built from it.
-        ConfigModule.forRoot({ isGlobal: true, cache: true, load: [() => ({ annals: { ...loadConfig(), ...overrides } })] }),
-        ConfigurationModule,
-        EventStoreModule,
-        ProjectionsModule,
-        IntegrityCoreModule,
-        WriteModule,
-        ImportModule,
-      ],
+      imports: [ConfigurationModule.register(config), EventStoreModule, ProjectionsModule, IntegrityCoreModule, WriteModule, ImportModule],
     };
   }
 }
 
-@Module({
-  providers: [
-    { provide: ANNALS_CONFIG, inject: [ConfigService], useFactory: (config: ConfigService) => config.getOrThrow('annals') },
-  ],
-  exports: [ANNALS_CONFIG],
-})
-class ConfigurationModuleDefinition {}
-
 /** The typed config under one injection token, global so that every module can inject it. */
-const ConfigurationModule: DynamicModule = { module: ConfigurationModuleDefinition, global: true };
+@Module({})
+class ConfigurationModule {
+  static register(config: AnnalsConfig): DynamicModule {
+    return { module: ConfigurationModule, global: true, providers: [{ provide: ANNALS_CONFIG, useValue: config }], exports: [ANNALS_CONFIG] };
+  }
+}
 
 /** The one write path, for controllers, the importer and the demo data alike. */
 @Global()

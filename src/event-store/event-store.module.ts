@@ -4,19 +4,35 @@ import { dirname } from 'node:path';
 import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
 import { EVENT_STORE, type EventStore } from './event-store';
 import { EventStoreDbEventStore } from './eventstoredb/eventstoredb-event-store';
+import { PostgresEventStore } from './postgres/postgres-event-store';
 import { SqliteEventStore } from './sqlite/sqlite-event-store';
 
 export function openEventStore(config: AnnalsConfig): EventStore {
   if (config.store === 'eventstoredb') {
     return EventStoreDbEventStore.fromConnectionString(config.eventStoreConnectionString as string);
   }
+  if (config.store === 'postgres') return new PostgresEventStore({ connectionString: config.postgresUrl as string });
   if (config.sqlitePath !== ':memory:') mkdirSync(dirname(config.sqlitePath), { recursive: true });
   return new SqliteEventStore({ path: config.sqlitePath, synchronous: config.sqliteSynchronous });
 }
 
+/** For the server: a PostgreSQL log that cannot be reached or set up fails the start, not the first request. */
+async function openReadyEventStore(config: AnnalsConfig): Promise<EventStore> {
+  const store = openEventStore(config);
+  if (store instanceof PostgresEventStore) {
+    try {
+      await store.ready();
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+  return store;
+}
+
 @Global()
 @Module({
-  providers: [{ provide: EVENT_STORE, useFactory: openEventStore, inject: [ANNALS_CONFIG] }],
+  providers: [{ provide: EVENT_STORE, useFactory: openReadyEventStore, inject: [ANNALS_CONFIG] }],
   exports: [EVENT_STORE],
 })
 export class EventStoreModule implements OnApplicationShutdown {

@@ -1,10 +1,10 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { LightMyRequestResponse } from 'fastify';
 import { get } from 'node:http';
-import { connect } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { createTestApp } from '../support/app';
 import { claimBody, correctionBody, factBody, figureBody } from '../support/factories';
+import { PARSER_CASES, expectParserProblem, expectSecurityHeaders, rawRequest } from '../support/raw-http';
 
 /**
  * Hostile input, each case once a 500, a hang or a silent acceptance: every one is now a 4xx
@@ -233,53 +233,22 @@ describe('hostile input', () => {
     });
   });
 
-  describe('errors of the HTTP parser', () => {
+  describe('errors of the HTTP parser and the router', () => {
     let port: number;
     beforeAll(async () => {
       await app.listen(0, '127.0.0.1').catch(() => undefined);
       port = (app.getHttpServer().address() as { port: number }).port;
     });
 
-    /** Sends raw bytes and returns the raw answer (the server closes the connection after a parser error). */
-    const raw = (bytes: string) =>
-      new Promise<string>((resolve, reject) => {
-        const socket = connect(port, '127.0.0.1', () => socket.end(bytes));
-        let answer = '';
-        socket.setEncoding('latin1');
-        socket.on('data', (chunk: string) => (answer += chunk));
-        socket.on('close', () => resolve(answer));
-        socket.on('error', reject);
-      });
-    const problemOf = (answer: string) => {
-      const [head, body] = answer.split('\r\n\r\n');
-      expect(head).toMatch(/content-type: application\/problem\+json/i);
-      return { statusLine: head.split('\r\n')[0], body: JSON.parse(body) as { status: number; code: string; title: string } };
-    };
-
-    it('answers headers too large with 431 problem+json', async () => {
-      const { statusLine, body } = problemOf(await raw(`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`));
-      expect(statusLine).toBe('HTTP/1.1 431 Request Header Fields Too Large');
-      expect(body).toMatchObject({ status: 431, code: 'headers-too-large' });
+    // The same cases run against the built production entry in test/e2e/production-entry.e2e.spec.ts.
+    it.each(PARSER_CASES.map((c) => [c.name, c] as const))('answers %s with problem+json and the security headers', async (_, parserCase) => {
+      expectParserProblem(await rawRequest(port, parserCase.bytes), parserCase);
     });
 
-    it('answers a URI too long with 414 problem+json', async () => {
-      const { statusLine, body } = problemOf(await raw(`GET /facts/${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`));
-      expect(statusLine).toBe('HTTP/1.1 414 URI Too Long');
-      expect(body).toMatchObject({ status: 414, code: 'uri-too-long' });
-    });
-
-    it.each([['a malformed request line', 'GARBAGE\r\n\r\n'], ['a bad header', 'GET / HTTP/1.1\r\nHost x\r\n\r\n'], ['a bad chunk', 'POST /facts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n']])(
-      'answers %s with 400 problem+json',
-      async (_, bytes) => {
-        const { statusLine, body } = problemOf(await raw(bytes));
-        expect(statusLine).toBe('HTTP/1.1 400 Bad Request');
-        expect(body).toMatchObject({ status: 400, code: 'malformed-request' });
-      },
-    );
-
-    it('answers a path with broken percent-encoding with 400 problem+json', async () => {
+    it('answers a path with broken percent-encoding with 400 problem+json through inject too', async () => {
       const response = await inject('GET', '/facts/%E0%A4%A');
       expectProblem(response, 400);
+      expectSecurityHeaders(response.headers);
     });
   });
 });

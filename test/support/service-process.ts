@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
-/** The real service (src/main.ts) as a child process on a data directory, listening on 127.0.0.1. */
+/** The real service as a child process on a data directory, listening on 127.0.0.1. */
 export interface ServiceProcess {
   readonly child: ChildProcess;
   readonly base: string;
@@ -12,13 +12,16 @@ export interface ServiceProcess {
   output(): string;
 }
 
-const MAIN = join(__dirname, '../../src/main.ts');
+const ROOT = join(__dirname, '../..');
+/** src/main.ts through ts-node (the sources as they are), or dist/main.js: what `npm start` runs, built by ensureBuild. */
+export type Entry = 'source' | 'built';
 
 /** Starts the service and resolves once it answers /health; rejects with its output if it exits first. */
-export async function startService(dataDir: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
+export async function startService(dataDir: string, env: Record<string, string> = {}, entry: Entry = 'source'): Promise<ServiceProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', MAIN], {
-    cwd: join(__dirname, '../..'),
+  const args = entry === 'built' ? [join(ROOT, 'dist/main.js')] : ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src/main.ts')];
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
     env: {
       ...process.env,
       PORT: String(port),

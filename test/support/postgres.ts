@@ -1,0 +1,150 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+
+/**
+ * Throw-away PostgreSQL clusters for tests. Each suite gets its own cluster in a fresh temp dir,
+ * reachable only through a unix socket in that dir (no TCP port to collide on), fsync and
+ * synchronous_commit on. initdb takes seconds, so it runs once per machine into a template that
+ * each cluster copies. PostgreSQL refuses to run as root: as root, everything runs as `postgres`.
+ * A cluster left behind by a killed run is stopped and removed by the next start.
+ */
+
+const PREFIX = 'annals-pg-';
+
+export interface PostgresCluster {
+  /** A libpq connection string for the `postgres` database. */
+  readonly url: string;
+  /** A fresh empty database in this cluster; returns its connection string. */
+  createDatabase(name: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** The server binaries, or undefined (then the caller skips with this reason). */
+export function postgresBinaries(): string | undefined {
+  const candidates = [process.env.ANNALS_PG_BIN, ...['17', '16', '15', '14'].map((v) => `/usr/lib/postgresql/${v}/bin`)];
+  for (const dir of candidates) if (dir && existsSync(join(dir, 'postgres')) && existsSync(join(dir, 'initdb'))) return dir;
+  const onPath = spawnSync('pg_config', ['--bindir'], { encoding: 'utf8' });
+  const dir = onPath.status === 0 ? onPath.stdout.trim() : '';
+  return dir && existsSync(join(dir, 'initdb')) ? dir : undefined;
+}
+
+export const NO_POSTGRES_REASON =
+  'no PostgreSQL server binaries (run .ci/install-test-tools.sh, or set ANNALS_PG_BIN to the directory holding initdb and postgres)';
+
+const asRoot = process.getuid?.() === 0;
+
+/** Runs a server binary as the user PostgreSQL accepts. */
+function run(bin: string, program: string, args: string[]): string {
+  const path = join(bin, program);
+  return asRoot
+    ? execFileSync('runuser', ['-u', 'postgres', '--', path, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+    : execFileSync(path, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function giveToServerUser(path: string): void {
+  if (asRoot) execFileSync('chown', ['-R', 'postgres:', path]);
+}
+
+/** The initdb'd template for this server version, made once and renamed into place whole. */
+function template(bin: string): string {
+  const version = run(bin, 'postgres', ['--version']).trim().replace(/\D+/g, '-');
+  const dir = join(tmpdir(), `${PREFIX}template${version}u${process.getuid?.() ?? 0}`);
+  if (existsSync(join(dir, 'PG_VERSION'))) return dir;
+  const building = mkdtempSync(join(tmpdir(), `${PREFIX}building-`));
+  giveToServerUser(building);
+  const data = join(building, 'data');
+  // --no-sync: the template is copied, never served; each cluster's own writes are fsynced.
+  run(bin, 'initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions']);
+  try {
+    renameSync(data, dir);
+  } catch {
+    // Another run made it first; its template is as good.
+  }
+  rmSync(building, { recursive: true, force: true });
+  return dir;
+}
+
+/** Stops and removes clusters whose test process is gone (a killed jest, a crashed worker). */
+function reapLeftovers(bin: string): void {
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith(PREFIX) || name.includes('template')) continue;
+    const dir = join(tmpdir(), name);
+    const ownerFile = join(dir, 'owner.pid');
+    if (!existsSync(ownerFile)) continue;
+    const owner = Number(readFileSync(ownerFile, 'utf8'));
+    if (isAlive(owner)) continue;
+    stopServer(bin, join(dir, 'data'), 'immediate');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function stopServer(bin: string, data: string, mode: 'fast' | 'immediate'): void {
+  if (!existsSync(join(data, 'postmaster.pid'))) return;
+  try {
+    run(bin, 'pg_ctl', ['stop', '-D', data, '-m', mode, '-w', '-t', '10']);
+  } catch {
+    // pg_ctl could not stop it: end the postmaster by its pid file, or it outlives the test run.
+    const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    if (isAlive(pid)) process.kill(pid, 'SIGQUIT');
+  }
+}
+
+export async function startPostgres(): Promise<PostgresCluster> {
+  const bin = postgresBinaries();
+  if (!bin) throw new Error(NO_POSTGRES_REASON);
+  reapLeftovers(bin);
+  const source = template(bin);
+  const dir = mkdtempSync(join(tmpdir(), PREFIX));
+  writeFileSync(join(dir, 'owner.pid'), String(process.pid));
+  const data = join(dir, 'data');
+  execFileSync('cp', ['-a', source, data]);
+  giveToServerUser(dir);
+  const options = [
+    "-c listen_addresses=''",
+    `-c unix_socket_directories=${dir}`,
+    // Durability is what the adapter promises: an acknowledged append is on disk.
+    '-c fsync=on',
+    '-c synchronous_commit=on',
+    '-c max_connections=60',
+    '-c shared_buffers=32MB',
+  ].join(' ');
+  try {
+    run(bin, 'pg_ctl', ['start', '-D', data, '-w', '-t', '30', '-l', join(dir, 'server.log'), '-o', options]);
+  } catch (error) {
+    const log = existsSync(join(dir, 'server.log')) ? readFileSync(join(dir, 'server.log'), 'utf8') : '';
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`PostgreSQL did not start: ${(error as Error).message}\n${log}`);
+  }
+  const urlOf = (database: string) => `postgresql://postgres@localhost/${database}?host=${encodeURIComponent(dir)}`;
+  return {
+    url: urlOf('postgres'),
+    async createDatabase(name: string) {
+      const client = new Client({ connectionString: urlOf('postgres') });
+      await client.connect();
+      try {
+        await client.query(`CREATE DATABASE "${name.replace(/"/g, '')}"`);
+      } finally {
+        await client.end();
+      }
+      return urlOf(name);
+    },
+    async stop() {
+      // Immediate: no shutdown checkpoint to write for a cluster about to be deleted.
+      stopServer(bin, data, 'immediate');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
