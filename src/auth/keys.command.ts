@@ -1,12 +1,12 @@
 import { Command, CommanderError, Option } from 'commander';
 import { resolve } from 'node:path';
+import { EXIT } from '../cli/exit-codes';
 import { KeyInfo, KeyStore, KeyStoreError, ROLES, keysFilePath } from './key-store';
 
-/**
- * Exit codes scripts can rely on: 0 done; 1 bad usage or a value the store refuses (unknown role,
- * bad or reused name); 2 the key named does not exist.
- */
-export const EXIT = { ok: 0, usage: 1, notFound: 2 } as const;
+export { EXIT };
+
+/** The store's refusals as every annals command ends: 2 a bad value, 4 a name used before or a key already revoked, 5 no such key. */
+const EXIT_OF_KIND = { invalid: EXIT.usage, conflict: EXIT.refused, 'not-found': EXIT.notFound } as const;
 
 interface Output {
   out: (text: string) => void;
@@ -34,7 +34,7 @@ export function keysCommand(output: Output = defaultOutput, env: NodeJS.ProcessE
     } catch (error) {
       if (!(error instanceof KeyStoreError)) throw error;
       output.err(`annals keys: ${error.message}\n`);
-      process.exitCode = error.kind === 'not-found' ? EXIT.notFound : EXIT.usage;
+      process.exitCode = EXIT_OF_KIND[error.kind];
     }
   };
 
@@ -45,6 +45,7 @@ export function keysCommand(output: Output = defaultOutput, env: NodeJS.ProcessE
     .addOption(new Option('--role <role>', 'what the key may do').choices(ROLES).makeOptionMandatory())
     .option('--on-behalf-of', 'the key may name the person it writes for (X-Actor, recorded as onBehalfOf)', false)
     .option('--json', 'print {name, role, secret, …} as JSON')
+    .addHelpText('after', '\nExamples:\n  annals --data-dir .annals keys create --name desk-1 --role editor > desk-1.key\n  annals --data-dir .annals keys create --name cms --role editor --on-behalf-of --json')
     .exitOverride()
     .action(function (this: Command) {
       const options = this.opts<{ name: string; role: string; onBehalfOf: boolean; json?: boolean }>();
@@ -74,11 +75,15 @@ export function keysCommand(output: Output = defaultOutput, env: NodeJS.ProcessE
     .command('revoke')
     .description('revoke a key: a running service refuses it within a second; its name is not reused')
     .argument('<name>')
+    .addHelpText('after', '\nExample:\n  annals --data-dir .annals keys revoke desk-1')
     .exitOverride()
     .action(
       (name: string) =>
         void run(() => {
-          const key = store().revoke(name);
+          const keys = store();
+          // Saying "revoked" again would let a script believe it just cut off a key that was already cut off, or think a typo worked.
+          if (keys.list().find((k) => k.name === name)?.revokedAt) throw new KeyStoreError(`key ${name} was already revoked`, 'conflict');
+          const key = keys.revoke(name);
           output.out(`revoked ${key.name}\n`);
         })(),
     );
@@ -88,7 +93,7 @@ export function keysCommand(output: Output = defaultOutput, env: NodeJS.ProcessE
 
 /**
  * Runs the command and returns its exit code instead of setting process.exitCode: a usage error
- * from commander becomes 1 with its message already printed, instead of an exception.
+ * from commander becomes 2 with its message already printed, instead of an exception.
  */
 export async function runKeysCommand(argv: readonly string[], output: Output = defaultOutput, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const before = process.exitCode;
