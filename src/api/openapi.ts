@@ -492,7 +492,7 @@ const RAW_BODIES: Record<string, Record<string, Schema>> = {
   'post /admin/import': {
     'application/x-ndjson': {
       schema: str('one record a line: {"kind":"fact"|"figure"|"claim", …} as POST /facts, /figures, /figures/{id}/claims take them'),
-      example: `${JSON.stringify({ kind: 'fact', id: 'example-imported-fact', title: 'Example (from Try it out): an imported fact', tags: ['example'], sources: [{ publisher: 'Annals', title: 'Import example' }], validTime: { at: '2019-03-28' } })}\n`,
+      example: `${JSON.stringify({ kind: 'fact', ...(EXAMPLES['post /facts'] as object), id: 'example-imported-fact', title: 'Example (from Try it out): an imported fact' })}\n`,
     },
     'text/csv': { schema: str('a CSV sheet in the import layout (see README "annals import")') },
     'application/vnd.annals.import+json': { schema: { type: 'object', description: '{"facts": […], "figures": […]} as data/demo.json' } },
