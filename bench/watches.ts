@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommandGateway } from '../src/api/command-gateway';
 import { factDecider } from '../src/domain/fact/fact';
@@ -8,6 +9,7 @@ import type { Question } from '../src/watches/question';
 import { WatchEngine } from '../src/watches/watch-engine';
 import { WatchStore } from '../src/watches/watch-store';
 import { WatchesService } from '../src/watches/watches.service';
+import { loadConfig } from '../src/config';
 import { createTestApp } from '../test/support/app';
 import { median, summarize } from './stats';
 import { claimAsserted, factRecorded, figureDefined, figureId, randomDay, rng, type Random } from './support/data';
@@ -64,6 +66,7 @@ export async function watches(mode: Mode): Promise<Row[]> {
     sqlitePath: join(dir, 'events.db'),
     readModelPath: join(dir, 'read-models.db'),
     auth: { rateLimitsPerMinute: { reads: 1e9, writes: 1e9, auth: 1e9 } },
+    watches: { ...loadConfig({}).watches!, perKey: 1e9 },
   });
   try {
     const gateway = app.get(CommandGateway);
@@ -140,7 +143,8 @@ function detach(app: Awaited<ReturnType<typeof createTestApp>>): void {
 function attach(app: Awaited<ReturnType<typeof createTestApp>>): void {
   const engine = app.get(WatchEngine);
   for (const record of app.get(WatchStore).active()) {
-    engine.add({ id: record.id, question: record.question, title: record.title, webhookUrl: record.webhookUrl, hash: record.answerHash, evaluatedUpTo: engine.evaluated });
+    const item = { id: record.id, question: record.question, title: record.title, webhookUrl: record.webhookUrl };
+    engine.add(item, engine.placement(record.question, record.answerHash, engine.evaluated), record.answerHash, engine.evaluated);
   }
 }
 
@@ -152,7 +156,7 @@ async function phase(app: Awaited<ReturnType<typeof createTestApp>>, gateway: Co
   const noticed: { positions: string[]; at: number }[] = [];
   const stop = engine.onNotices((notices) => {
     const at = performance.now();
-    for (const notice of notices) noticed.push({ positions: notice.events.map((e) => e.position), at });
+    for (const { notice } of notices) noticed.push({ positions: notice.events.map((e) => e.position), at });
   });
   const before = { ...engine.stats };
   let written = 0;
@@ -254,4 +258,104 @@ async function inParallel(count: number, run: (n: number) => Promise<void>): Pro
       while (next < count) await run(next++);
     }),
   );
+}
+
+/**
+ * Measurement 6b (issue 18): one key's worth of identical watches, many times over. IDENTICAL
+ * watches all ask the same question of one figure (as of a day after every claim, so that each
+ * write changes their answer), and claims of that figure are written one at a time (each write
+ * waits until the engine has evaluated it, so the cost of the watches is in it). The same writes
+ * on the same figure before any watch exists give the cost without watches (a second figure takes the warm-up). Reported: the write cost ratio
+ * and how much watches.db grows per write (its file and WAL, checkpointed). Run on its own with
+ * `npx ts-node --transpile-only bench/watches.ts [--quick]`.
+ */
+const IDENTICAL = 10_000;
+
+export async function identicalWatches(mode: Mode, count = IDENTICAL): Promise<Row[]> {
+  console.log(`\n[6b] ${int(count)} identical watches on one figure: a write's cost and watches.db growth`);
+  const writes = mode.quick ? 30 : 100;
+  const dir = join(mode.tmp, 'identical-watches');
+  mkdirSync(dir, { recursive: true });
+  const app = await createTestApp({
+    dataDir: dir,
+    sqlitePath: join(dir, 'events.db'),
+    readModelPath: join(dir, 'read-models.db'),
+    auth: { rateLimitsPerMinute: { reads: 1e9, writes: 1e9, auth: 1e9 } },
+    watches: { ...loadConfig({}).watches!, perKey: 1e9 },
+  });
+  try {
+    const gateway = app.get(CommandGateway);
+    const engine = app.get(WatchEngine);
+    const store = app.get<EventStore>(EVENT_STORE);
+    const file = app.get(WatchStore);
+    const r = rng(18);
+    const watched = figureId(0);
+    const unwatched = figureId(1);
+    for (const n of [0, 1]) await gateway.execute(figureDecider, { type: 'DefineFigure', ...figureDefined(r, n) }, figureId(n), { actor: 'bench' });
+    const size = () => {
+      file.db.pragma('wal_checkpoint(TRUNCATE)');
+      return statSync(file.path).size;
+    };
+    const run = async (figure: string, label: string) => {
+      const times: number[] = [];
+      const before = size();
+      const notices = engine.stats.notices;
+      for (let i = 0; i < writes; i++) {
+        const claim = { ...claimAsserted(r, figure, `identical-${label.replace(/\W+/g, "-")}-${i}`), assertedOn: '2020-01-01' };
+        const t = performance.now();
+        await gateway.execute(figureDecider, { type: 'AssertClaim', ...claim }, claim.claimId, { actor: 'bench' });
+        const head = await store.headPosition();
+        while (engine.evaluated < head) await sleep(1);
+        times.push(performance.now() - t);
+      }
+      const growth = (size() - before) / writes;
+      console.log(`  ${label}: median ${ms(median(times))} per write (evaluated), ${int(engine.stats.notices - notices)} notices stored, watches.db +${int(growth)} bytes per write`);
+      return { median: median(times), growth, notices: engine.stats.notices - notices };
+    };
+    await run(unwatched, 'warm-up');
+    // Without any watch at all, then the same writes on the watched figure with them.
+    const none = await run(watched, 'no watches');
+    const service = app.get(WatchesService);
+    // One watch: what asking the question at all costs a write (a full figure answer, diffed and stored).
+    await service.create({ question: { kind: 'figure', figureId: watched, asOf: '2030-01-01' }, owner: 'key-one' });
+    const one = await run(watched, '1 watch');
+    file.db.pragma('synchronous = OFF');
+    const started = Date.now();
+    for (let i = 1; i < count; i++) await service.create({ question: { kind: 'figure', figureId: watched, asOf: '2030-01-01' }, owner: `key-${i % 100}` });
+    file.db.pragma('synchronous = FULL');
+    console.log(`  created ${int(count)} watches in ${((Date.now() - started) / 1000).toFixed(1)} s; ${engine.cohortCount} question(s) evaluated apart`);
+
+    const watchedRun = await run(watched, `${int(count)} watches`);
+    const costRatio = watchedRun.median / none.median;
+    return [
+      row({
+        section: '6 watches',
+        figure: `${int(count)} identical watches of one figure: a claim write's cost until evaluated, with them vs without (median)`,
+        value: ms(watchedRun.median),
+        reference: `no watches ${ms(none.median)}; 1 watch ${ms(one.median)} (${ratio(watchedRun.median / one.median)} of it); ${int(watchedRun.notices)} notices stored for ${writes} writes`,
+        ratio: ratio(costRatio),
+        target: 'ratio < 2',
+        verdict: verdict(costRatio < 2),
+        data: { none, one, watched: watchedRun },
+      }),
+      row({
+        section: '6 watches',
+        figure: `${int(count)} identical watches of one figure: watches.db growth per write`,
+        value: `${int(watchedRun.growth)} B`,
+        reference: `no watches ${int(none.growth)} B; 1 watch ${int(one.growth)} B`,
+        target: '< 100 kB',
+        verdict: verdict(watchedRun.growth < 100_000),
+        data: {},
+      }),
+    ];
+  } finally {
+    await app.close();
+  }
+}
+
+if (require.main === module) {
+  const tmp = mkdtempSync(join(tmpdir(), 'annals-bench-'));
+  identicalWatches({ quick: process.argv.includes('--quick'), tmp })
+    .then((rows) => console.log(JSON.stringify(rows.map(({ data: _data, ...rest }) => rest), null, 2)))
+    .finally(() => rmSync(tmp, { recursive: true, force: true }));
 }

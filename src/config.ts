@@ -48,6 +48,8 @@ export interface WatchesConfig {
   readonly webhookTimeoutMs: number;
   /** ANNALS_WEBHOOK_ALLOW_PRIVATE: webhooks may go to loopback, private and reserved addresses (off: only public ones). */
   readonly webhookAllowPrivate?: boolean;
+  /** ANNALS_WATCHES_PER_KEY: watches one key may have at once (the open, keyless service counts as one key). */
+  readonly perKey?: number;
 }
 
 /** Access control, rate limits and browser security (README "Access control"). */
@@ -138,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AnnalsConfig {
       webhookMaxAttempts: integer(env, 'ANNALS_WEBHOOK_MAX_ATTEMPTS', 20),
       webhookTimeoutMs: integer(env, 'ANNALS_WEBHOOK_TIMEOUT_MS', 10_000),
       webhookAllowPrivate: flag(env, 'ANNALS_WEBHOOK_ALLOW_PRIVATE', false),
+      perKey: integer(env, 'ANNALS_WATCHES_PER_KEY', 100),
     },
   };
 }

@@ -1,8 +1,9 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { IsBooleanString, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsBooleanString, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
+import { IsLogPosition } from '../api/dto/log-position';
 import { RequestValidationError } from '../api/problem';
 import { ANONYMOUS, principalOf } from '../auth/auth.service';
 import { Role } from '../auth/role.decorator';
@@ -22,7 +23,7 @@ export class ImportQueryDto {
 }
 
 export class LogQueryDto {
-  @IsOptional() @Matches(/^\d{1,19}$/, { message: '$property must be a log position' }) from?: string;
+  @IsOptional() @IsLogPosition({ message: '$property must be a log position: a whole number from 0 to 9223372036854775807' }) from?: string;
 }
 
 /**

@@ -6,6 +6,7 @@ import { EVENT_STORE, type EventStore } from '../event-store/event-store';
 import { handleCommand, idFromKey } from '../event-store/handle-command';
 import { IntegrityService } from '../integrity/integrity.service';
 import { AppliedPosition } from '../projections/applied-position';
+import { isLogPosition } from './dto/log-position';
 import { RequestValidationError } from './problem';
 
 /** What a write takes from the request besides its body. */
@@ -82,6 +83,6 @@ export function newId(context: WriteContext, scope: string): string {
 export function parseIfMatch(header: string | undefined): bigint | undefined {
   if (header === undefined || header.trim() === '' || header.trim() === '*') return undefined;
   const match = /^(?:W\/)?"?(\d{1,19})"?$/.exec(header.trim());
-  if (!match) throw new RequestValidationError([{ field: 'If-Match', reason: 'must be an ETag this service gave, such as "3"' }]);
+  if (!match || !isLogPosition(match[1])) throw new RequestValidationError([{ field: 'If-Match', reason: 'must be an ETag this service gave, such as "3"' }]);
   return BigInt(match[1]);
 }

@@ -1,12 +1,15 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Logger } from '@nestjs/common';
 import { parse as parseCookie } from 'cookie';
 import type { FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
-import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
+import type { AnnalsConfig } from '../config';
+import type { EventStore } from '../event-store/event-store';
 import { AuthError } from './auth-error';
+import { endSession, importKeysFile } from './key-commands';
 import { KeyRing } from './key-ring';
-import { KeyStore, Role, StoredKey } from './key-store';
-import { SessionTokens } from './session-tokens';
+import { KeyRingFeed } from './key-ring-feed';
+import { Role, StoredKey } from './key-store';
+import { loadOrCreateSessionSecret, sessionSecretFileOf, SessionTokens } from './session-tokens';
 
 /** Who a request comes from. */
 export interface Principal {
@@ -19,6 +22,8 @@ export interface Principal {
   readonly internal: boolean;
   /** Authenticated by the session cookie: its writes must also prove they are not cross-site. */
   readonly viaCookie: boolean;
+  /** The browser session it came by, when by cookie: what a logout ends. */
+  readonly session?: { readonly id: string; readonly expiresAt: Date };
 }
 
 /** No credential: allowed where the route and configuration say so (open reads, writes with no keys). */
@@ -27,6 +32,9 @@ export const ANONYMOUS = 'anonymous';
 export type Identity = { readonly principal: Principal } | { readonly anonymous: true } | { readonly refused: AuthError };
 
 export const SESSION_COOKIE = 'annals_session';
+
+/** The last message of a server-sent stream whose key was revoked or whose session was logged out. */
+export const CREDENTIAL_ENDED_SSE = `event: unauthorized\ndata: ${JSON.stringify({ detail: 'the key this stream was opened with was revoked, or its session ended: authenticate again' })}\n\n`;
 
 /** Shared by every AuthService: a request is identified once, whoever asks first. */
 const identities = new WeakMap<FastifyRequest, Identity>();
@@ -37,20 +45,44 @@ export function principalOf(request: FastifyRequest): Principal | undefined {
   return identity && 'principal' in identity ? identity.principal : undefined;
 }
 
-/** Identifies requests by Bearer key, session cookie or the service's own in-process credential. */
-@Injectable()
-export class AuthService {
-  readonly keys: KeyRing;
-  readonly sessions: SessionTokens;
+/**
+ * Identifies requests by Bearer key, session cookie or the service's own in-process credential,
+ * against the key ring folded from the log. Built by `AuthService.open` (an async provider), so the
+ * ring is read before anything asks it.
+ */
+export class AuthService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Auth');
   /** Credentials that exist only in this process's memory, for requests it makes to itself (app.inject). */
   private readonly internal = new Map<string, Principal>();
+  private feed: KeyRingFeed | undefined;
 
-  constructor(@Inject(ANNALS_CONFIG) readonly config: AnnalsConfig) {
-    this.keys = new KeyRing(new KeyStore(config.auth.keysFile), Date.now, (error) =>
-      this.logger.error(`could not re-read ${config.auth.keysFile}, keeping the keys read before: ${String(error)}`),
+  constructor(
+    readonly config: AnnalsConfig,
+    private readonly store: EventStore,
+    readonly keys: KeyRing,
+    readonly sessions: SessionTokens,
+  ) {}
+
+  /**
+   * Carries an earlier version's keys.json into the log (once), reads the keys from the log, and
+   * follows it from then on.
+   */
+  static async open(config: AnnalsConfig, store: EventStore): Promise<AuthService> {
+    const logger = new Logger('Auth');
+    const durable = !(config.store === 'sqlite' && config.sqlitePath === ':memory:');
+    const imported = await importKeysFile(store, config.auth.keysFile, durable);
+    if (imported?.ignored) logger.warn(`${config.auth.keysFile} is ignored: the keys live in the log (stream annals-keys); manage them with annals keys`);
+    else if (imported) logger.log(`carried ${imported.imported} keys from ${config.auth.keysFile} into the log${durable ? `; the file is now ${config.auth.keysFile}.migrated` : ''}`);
+    const sessions = new SessionTokens(config.auth.sessionSecret ?? loadOrCreateSessionSecret(sessionSecretFileOf(config)));
+    const service = new AuthService(config, store, new KeyRing(), sessions);
+    service.feed = await KeyRingFeed.start(store, service.keys, (error) =>
+      logger.error(`following the keys in the log failed, keeping the keys read before and retrying: ${String(error)}`),
     );
-    this.sessions = new SessionTokens(config.auth.sessionSecret);
+    return service;
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.feed?.stop();
   }
 
   /**
@@ -74,6 +106,29 @@ export class AuthService {
     return identity;
   }
 
+  /**
+   * Calls `end` once when the credential this request came with stops being valid: its key revoked,
+   * or its session logged out. Long-lived answers (SSE) end then rather than keep streaming to a
+   * caller the service no longer knows. Returns the function that stops watching.
+   */
+  whileValid(request: FastifyRequest, end: () => void): () => void {
+    const principal = principalOf(request);
+    if (!principal || principal.internal) return () => undefined;
+    return this.keys.onEnd((ended) => {
+      if (('key' in ended && ended.key === principal.name) || ('session' in ended && ended.session === principal.session?.id)) end();
+    });
+  }
+
+  /** Ends the request's browser session for good (its token is refused from now on, here and after a restart). */
+  async logout(request: FastifyRequest): Promise<void> {
+    const identity = this.identify(request);
+    const principal = 'principal' in identity ? identity.principal : undefined;
+    if (!principal?.session) return;
+    const ended = { session: principal.session.id, key: principal.name, expiresAt: principal.session.expiresAt };
+    await endSession(this.store, ended);
+    this.keys.endSession({ ...ended, expiresAt: ended.expiresAt.toISOString() });
+  }
+
   private resolve(request: FastifyRequest): Identity {
     const authorization = request.headers.authorization;
     if (authorization !== undefined) {
@@ -85,20 +140,20 @@ export class AuthService {
       if (internal) return { principal: internal };
       const key = this.keys.bySecret(match[1]);
       if (!key) return { refused: new AuthError(401, 'auth.invalid-key', 'the key is unknown or revoked') };
-      return { principal: fromKey(key, false) };
+      return { principal: fromKey(key) };
     }
     const cookie = request.headers.cookie;
     const token = cookie ? parseCookie(cookie)[SESSION_COOKIE] : undefined;
     if (token) {
-      const name = this.sessions.verify(token, new Date());
-      const key = name === undefined ? undefined : this.keys.byKeyName(name);
-      // An expired or revoked session is no session: open reads still work, the rest asks to log in again.
-      if (key) return { principal: fromKey(key, true) };
+      const session = this.sessions.verify(token, new Date());
+      const key = session && !this.keys.sessionEnded(session.session) ? this.keys.byKeyName(session.key) : undefined;
+      // An expired, logged-out or revoked session is no session: open reads still work, the rest asks to log in again.
+      if (key && session) return { principal: { ...fromKey(key), viaCookie: true, session: { id: session.session, expiresAt: session.expiresAt } } };
     }
     return { anonymous: true };
   }
 }
 
-function fromKey(key: StoredKey, viaCookie: boolean): Principal {
-  return { name: key.name, role: key.role, onBehalfOf: key.onBehalfOf, internal: false, viaCookie };
+function fromKey(key: StoredKey): Principal {
+  return { name: key.name, role: key.role, onBehalfOf: key.onBehalfOf, internal: false, viaCookie: false };
 }

@@ -1,70 +1,95 @@
-import { KeyStore, StoredKey, hashSecret } from './key-store';
+import type { RecordedEvent } from '../event-store/event-store';
+import { KEYS_STREAM, SESSIONS_STREAM, type ApiKeyCreated, type ApiKeyRevoked, type SessionEnded } from './api-keys';
+import { hashSecret, type KeyInfo, type StoredKey } from './key-store';
 
-/** How long a read of the keys file is trusted before its version is checked again. */
-const RECHECK_MS = 1000;
+/** What ended: a key (revoked) or one browser session (logged out). */
+export type CredentialEnd = { readonly key: string } | { readonly session: string };
 
 /**
- * The service's view of the keys file. The command line writes the file while the service runs;
- * the service checks the file's version (inode, mtime, size) at most once a second and re-reads
- * it when it changed, so a created or revoked key takes effect within a second, with no restart
- * and no stat per request under load.
+ * The keys and ended sessions, folded in memory from the service's own streams in the log
+ * (`annals-keys`, `annals-sessions`). Lookups are synchronous map reads; key-ring-feed.ts keeps it
+ * up to date. Every application is idempotent, so an event seen twice (the initial read and the
+ * live subscription overlap) changes nothing. Nothing outside the log can shrink it: a key once
+ * created keeps the service closed to anonymous writes.
  */
 export class KeyRing {
-  private byHash = new Map<string, StoredKey>();
-  private byName = new Map<string, StoredKey>();
-  private version = '';
-  private checkedAt = -Infinity;
+  private readonly byHash = new Map<string, StoredKey>();
+  private readonly byName = new Map<string, StoredKey>();
+  /** Ended session → its expiry (ms): past it the token is refused anyway, so it is forgotten. */
+  private readonly endedSessions = new Map<string, number>();
+  private readonly listeners = new Set<(end: CredentialEnd) => void>();
 
-  constructor(
-    private readonly store: KeyStore,
-    private readonly now: () => number = Date.now,
-    private readonly onError: (error: unknown) => void = () => undefined,
-  ) {
-    this.refresh(true);
+  constructor(private readonly now: () => number = Date.now) {}
+
+  apply(event: RecordedEvent): void {
+    if (event.streamId === KEYS_STREAM) this.applyKeyEvent(event as unknown as RecordedEvent & (ApiKeyCreated | ApiKeyRevoked));
+    else if (event.streamId === SESSIONS_STREAM && event.type === 'SessionEnded') this.endSession((event as unknown as SessionEnded).data);
   }
 
   /** The active key whose secret this is. */
   bySecret(secret: string): StoredKey | undefined {
-    this.refresh();
     const key = this.byHash.get(hashSecret(secret));
     return key && !key.revokedAt ? key : undefined;
   }
 
   /** The active key of this name (a session names its key). */
   byKeyName(name: string): StoredKey | undefined {
-    this.refresh();
     const key = this.byName.get(name);
     return key && !key.revokedAt ? key : undefined;
   }
 
-  /**
-   * True once any key was ever created, revoked ones included: revoking the last key must not
-   * reopen writes to everyone.
-   */
+  /** True once any key was ever created, revoked ones included: revoking the last key must not reopen writes. */
   configured(): boolean {
-    this.refresh();
     return this.byName.size > 0;
   }
 
-  private refresh(force = false): void {
-    const now = this.now();
-    if (!force && now - this.checkedAt < RECHECK_MS) return;
-    this.checkedAt = now;
-    let version: string;
-    let keys: StoredKey[];
-    try {
-      version = this.store.version();
-      if (version === this.version) return;
-      keys = this.store.read();
-    } catch (error) {
-      // Unreadable at start: refuse to start. Later (a hand edit half-saved): keep the keys last
-      // read and try again at the next check, rather than fail every request.
-      if (force) throw error;
-      this.onError(error);
-      return;
+  list(): KeyInfo[] {
+    return [...this.byName.values()].map(({ hash: _hash, ...info }) => info);
+  }
+
+  sessionEnded(session: string): boolean {
+    return this.endedSessions.has(session);
+  }
+
+  /** Records a logout at once in this process; the event in the log tells every other one. */
+  endSession(ended: SessionEnded['data']): void {
+    const expiresAt = Date.parse(ended.expiresAt);
+    if (!(expiresAt > this.now())) return;
+    if (this.endedSessions.has(ended.session)) return;
+    this.forgetExpiredSessions();
+    this.endedSessions.set(ended.session, expiresAt);
+    this.emit({ session: ended.session });
+  }
+
+  /** Calls `listener` when a key is revoked or a session ends; returns the function that stops it. */
+  onEnd(listener: (end: CredentialEnd) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private applyKeyEvent(event: RecordedEvent & (ApiKeyCreated | ApiKeyRevoked)): void {
+    if (event.type === 'ApiKeyCreated') {
+      if (this.byName.has(event.data.name)) return;
+      const { name, role, hash, onBehalfOf } = event.data;
+      const key: StoredKey = { name, role, hash, onBehalfOf: onBehalfOf === true, createdAt: event.data.createdAt ?? event.recordedAt.toISOString() };
+      this.byName.set(name, key);
+      this.byHash.set(hash, key);
+    } else if (event.type === 'ApiKeyRevoked') {
+      const key = this.byName.get(event.data.name);
+      if (!key || key.revokedAt) return;
+      const revoked = { ...key, revokedAt: event.data.revokedAt ?? event.recordedAt.toISOString() };
+      this.byName.set(key.name, revoked);
+      this.byHash.set(key.hash, revoked);
+      this.emit({ key: key.name });
     }
-    this.byHash = new Map(keys.map((k) => [k.hash, k]));
-    this.byName = new Map(keys.map((k) => [k.name, k]));
-    this.version = version;
+  }
+
+  private forgetExpiredSessions(): void {
+    const now = this.now();
+    for (const [session, expiresAt] of this.endedSessions) if (expiresAt <= now) this.endedSessions.delete(session);
+  }
+
+  private emit(end: CredentialEnd): void {
+    for (const listener of [...this.listeners]) listener(end);
   }
 }

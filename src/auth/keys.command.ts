@@ -1,12 +1,17 @@
 import { Command, CommanderError, Option } from 'commander';
 import { resolve } from 'node:path';
+import { ConfigError, loadConfig, type AnnalsConfig } from '../config';
 import { EXIT } from '../cli/exit-codes';
-import { KeyInfo, KeyStore, KeyStoreError, ROLES, keysFilePath } from './key-store';
+import { DomainError } from '../domain/errors';
+import type { EventStore } from '../event-store/event-store';
+import { openEventStore } from '../event-store/event-store.module';
+import { createKey, importKeysFile, listKeys, revokeKey } from './key-commands';
+import { KeyInfo, ROLES } from './key-store';
 
 export { EXIT };
 
-/** The store's refusals as every annals command ends: 2 a bad value, 4 a name used before or a key already revoked, 5 no such key. */
-const EXIT_OF_KIND = { invalid: EXIT.usage, conflict: EXIT.refused, 'not-found': EXIT.notFound } as const;
+/** The refusals as every annals command ends: 2 a bad value, 4 a name used before or a key already revoked, 5 no such key. */
+const EXIT_OF_CODE = { invalid: EXIT.usage, conflict: EXIT.refused, 'not-found': EXIT.notFound } as const;
 
 interface Output {
   out: (text: string) => void;
@@ -15,26 +20,42 @@ interface Output {
 
 const defaultOutput: Output = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
 
+/** The actor recorded on the key events the command line writes. */
+const CLI_ACTOR = 'annals-cli';
+
 /**
- * `keys create|list|revoke`, for the `annals` command line. The data directory comes from
- * --data-dir or ANNALS_DATA_DIR (default ./.annals), the file from ANNALS_KEYS_FILE when set.
+ * `keys create|list|revoke`, for the `annals` command line. The keys live in the event log (stream
+ * annals-keys), so the command appends to the log of the data directory (--data-dir or
+ * ANNALS_DATA_DIR, default ./.annals; or the store ANNALS_STORE names); a running service sees the
+ * change within a second. A keys.json of an earlier version is carried into the log first.
  * On failure it sets process.exitCode (never calls process.exit), so a caller can go on.
  */
 export function keysCommand(output: Output = defaultOutput, env: NodeJS.ProcessEnv = process.env): Command {
   const keys = new Command('keys').description('create, list and revoke API keys').exitOverride();
   keys.configureOutput({ writeOut: output.out, writeErr: output.err });
-  keys.addOption(new Option('--data-dir <dir>', 'data directory holding keys.json').env('ANNALS_DATA_DIR').default('.annals'));
-  const store = (): KeyStore => {
+  keys.addOption(new Option('--data-dir <dir>', 'data directory holding the event log').env('ANNALS_DATA_DIR').default('.annals'));
+  const config = (): AnnalsConfig => {
     const { dataDir } = keys.opts<{ dataDir: string }>();
-    return new KeyStore(keysFilePath({ dataDir: resolve(dataDir), keysFile: env.ANNALS_KEYS_FILE ? resolve(env.ANNALS_KEYS_FILE) : undefined }));
+    const fromCli = keys.getOptionValueSource('dataDir') === 'cli';
+    const scoped: NodeJS.ProcessEnv = { ...env, ANNALS_DATA_DIR: resolve(dataDir) };
+    // --data-dir names the directory of everything, as it does for the other commands.
+    if (fromCli) for (const name of ['ANNALS_SQLITE_PATH', 'ANNALS_READ_MODEL_PATH']) delete scoped[name];
+    return loadConfig(scoped);
   };
-  const run = (action: () => void) => () => {
+  const run = (action: (store: EventStore) => Promise<void>) => async () => {
+    let store: EventStore | undefined;
     try {
-      action();
+      const settings = config();
+      if (settings.store === 'sqlite' && settings.sqlitePath === ':memory:') throw new DomainError('invalid', 'keys need a log on disk (ANNALS_SQLITE_PATH is :memory:)', 'ANNALS_SQLITE_PATH');
+      store = openEventStore(settings);
+      await importKeysFile(store, settings.auth.keysFile, true);
+      await action(store);
     } catch (error) {
-      if (!(error instanceof KeyStoreError)) throw error;
+      if (!(error instanceof DomainError) && !(error instanceof ConfigError)) throw error;
       output.err(`annals keys: ${error.message}\n`);
-      process.exitCode = EXIT_OF_KIND[error.kind];
+      process.exitCode = error instanceof DomainError ? EXIT_OF_CODE[error.code] : EXIT.usage;
+    } finally {
+      await store?.close();
     }
   };
 
@@ -47,10 +68,10 @@ export function keysCommand(output: Output = defaultOutput, env: NodeJS.ProcessE
     .option('--json', 'print {name, role, secret, …} as JSON')
     .addHelpText('after', '\nExamples:\n  annals --data-dir .annals keys create --name desk-1 --role editor > desk-1.key\n  annals --data-dir .annals keys create --name cms --role editor --on-behalf-of --json')
     .exitOverride()
-    .action(function (this: Command) {
+    .action(async function (this: Command) {
       const options = this.opts<{ name: string; role: string; onBehalfOf: boolean; json?: boolean }>();
-      run(() => {
-        const { secret, key } = store().create(options);
+      await run(async (store) => {
+        const { secret, key } = await createKey(store, options, CLI_ACTOR);
         if (options.json) return output.out(JSON.stringify({ ...key, secret }) + '\n');
         // The secret alone on stdout, so that `annals keys create … > desk-1.key` keeps just it.
         output.out(`${secret}\n`);
@@ -63,29 +84,27 @@ export function keysCommand(output: Output = defaultOutput, env: NodeJS.ProcessE
     .description('list keys (names, roles, dates; never secrets)')
     .option('--json', 'print a JSON array')
     .exitOverride()
-    .action(function (this: Command) {
+    .action(async function (this: Command) {
       const { json } = this.opts<{ json?: boolean }>();
-      run(() => {
-        const list = store().list();
+      await run(async (store) => {
+        const list = await listKeys(store);
         output.out(json ? JSON.stringify(list) + '\n' : table(list));
       })();
     });
 
   keys
     .command('revoke')
-    .description('revoke a key: a running service refuses it within a second; its name is not reused')
+    .description('revoke a key: a running service refuses it, and ends its open streams and sessions, within a second; its name is not reused')
     .argument('<name>')
     .addHelpText('after', '\nExample:\n  annals --data-dir .annals keys revoke desk-1')
     .exitOverride()
-    .action(
-      (name: string) =>
-        void run(() => {
-          const keys = store();
-          // Saying "revoked" again would let a script believe it just cut off a key that was already cut off, or think a typo worked.
-          if (keys.list().find((k) => k.name === name)?.revokedAt) throw new KeyStoreError(`key ${name} was already revoked`, 'conflict');
-          const key = keys.revoke(name);
-          output.out(`revoked ${key.name}\n`);
-        })(),
+    .action(async (name: string) =>
+      run(async (store) => {
+        // The log takes a second revocation as a no-op; saying "revoked" again would let a script believe it just cut a key off.
+        if ((await listKeys(store)).find((k) => k.name === name)?.revokedAt) throw new DomainError('conflict', `key ${name} was already revoked`, 'name');
+        const key = await revokeKey(store, name, CLI_ACTOR);
+        output.out(`revoked ${key.name}\n`);
+      })(),
     );
 
   return keys;

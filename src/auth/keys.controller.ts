@@ -1,10 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { AuthService } from './auth.service';
-import { KeyStore } from './key-store';
 import { Role } from './role.decorator';
 
-/** The keys over HTTP, for admins: names, roles and dates, never secrets. Keys are made with `annals keys create`. */
+/** The keys over HTTP, for admins: names, roles and dates, never secrets. Keys are made with `annals keys create`; the list is the key ring folded from the log. */
 @ApiTags('auth')
 @Role('admin')
 @Controller('auth/keys')
@@ -13,6 +12,6 @@ export class KeysController {
 
   @Get()
   list() {
-    return { items: new KeyStore(this.auth.config.auth.keysFile).list() };
+    return { items: this.auth.keys.list() };
   }
 }

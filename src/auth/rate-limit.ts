@@ -12,6 +12,7 @@ import type { FastifyRequest } from 'fastify';
 import type { AnnalsConfig } from '../config';
 import { FixedWindowThrottlerStorage } from '../api/fixed-window-throttler-storage';
 import { AuthService } from './auth.service';
+import { hashSecret } from './key-store';
 
 /** Requests are limited per class, each class counting all its routes together. */
 export const RATE_CLASSES = ['reads', 'writes', 'auth'] as const;
@@ -32,7 +33,8 @@ export function rateLimitOptions(config: AnnalsConfig, storage: ThrottlerStorage
 
 /**
  * @nestjs/throttler keys its counters by route; here they are keyed by class and by who asks: the
- * key's name when the request carries a valid key or session, else the client address. So a client
+ * key's name when the request carries a valid key or session, else the client address (for a
+ * login, the address and the key it presents). So a client
  * cannot multiply its allowance by spreading over routes, and a key's allowance follows it across
  * addresses. The service's own requests (the demo import) are never limited.
  */
@@ -56,7 +58,17 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 
   protected override async handleRequest(props: Parameters<ThrottlerGuard['handleRequest']>[0]): Promise<boolean> {
-    return props.throttler.name === this.classOf(props.context) ? super.handleRequest(props) : true;
+    const rateClass = this.classOf(props.context);
+    if (props.throttler.name !== rateClass) return true;
+    // Logins count per address and presented key: a burst of wrong keys from an address must not lock
+    // out a correct key from it (login-backoff.ts slows the wrong ones down further).
+    return super.handleRequest(rateClass === 'auth' ? { ...props, getTracker: (request) => this.loginTracker(request) } : props);
+  }
+
+  private async loginTracker(request: Record<string, unknown>): Promise<string> {
+    const tracker = await this.getTracker(request);
+    const key = (request.body as { key?: unknown } | undefined)?.key;
+    return typeof key === 'string' ? `${tracker}|key:${hashSecret(key)}` : tracker;
   }
 
   protected override async getTracker(request: Record<string, unknown>): Promise<string> {

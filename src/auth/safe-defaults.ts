@@ -15,7 +15,7 @@ export interface ListenPlan {
 export function listenPlan(config: AnnalsConfig, keysConfigured: boolean): ListenPlan {
   if (keysConfigured) {
     const host = config.host ?? '0.0.0.0';
-    return { host, notice: `API keys configured (${config.auth.keysFile}): writes need a key; reads ${config.auth.readsNeedKey ? 'need a key too' : 'are open'}` };
+    return { host, notice: `API keys configured (in the log, stream annals-keys): writes need a key; reads ${config.auth.readsNeedKey ? 'need a key too' : 'are open'}` };
   }
   const host = config.host ?? '127.0.0.1';
   if (isLoopback(host)) {
@@ -28,7 +28,7 @@ export function listenPlan(config: AnnalsConfig, keysConfigured: boolean): Liste
   }
   if (!config.auth.allowOpenWrites) {
     throw new ConfigError(
-      `HOST=${host} would let anyone on the network write, because no API keys are configured (${config.auth.keysFile}). ` +
+      `HOST=${host} would let anyone on the network write, because no API keys are configured (none in the log). ` +
         'Create one with `annals keys create --name … --role editor`, or set ANNALS_ALLOW_OPEN_WRITES=true to accept open writes',
     );
   }

@@ -1,11 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { ThrottlerException } from '@nestjs/throttler';
 import { IsString, MaxLength, MinLength } from 'class-validator';
 import { serialize } from 'cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
 import { AuthError } from './auth-error';
 import { AuthService, SESSION_COOKIE } from './auth.service';
+import { hashSecret } from './key-store';
+import { LoginBackoff } from './login-backoff';
 import { RateClass } from './rate-limit';
 import { Role } from './role.decorator';
 
@@ -23,18 +26,33 @@ export class LoginDto {
 @Role('public')
 @Controller('auth/session')
 export class SessionController {
+  private readonly backoff = new LoginBackoff();
+
   constructor(
     private readonly auth: AuthService,
     @Inject(ANNALS_CONFIG) private readonly config: AnnalsConfig,
   ) {}
 
-  /** Logs in with a key: 200 with the key's name, role and the session's expiry, and the session cookie. */
+  /**
+   * Logs in with a key: 200 with the key's name, role and the session's expiry, and the session
+   * cookie. Repeated wrong tries of one key from one address back off (429, Retry-After).
+   */
   @Post()
   @HttpCode(200)
   @RateClass('auth')
   login(@Body() body: LoginDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const presented = hashSecret(body.key);
+    const wait = this.backoff.waitMs(presented, request.ip);
+    if (wait > 0) {
+      void reply.header('retry-after', String(Math.ceil(wait / 1000)));
+      throw new ThrottlerException();
+    }
     const key = this.auth.keys.bySecret(body.key);
-    if (!key) throw new AuthError(401, 'auth.invalid-key', 'the key is unknown or revoked');
+    if (!key) {
+      this.backoff.failed(presented, request.ip);
+      throw new AuthError(401, 'auth.invalid-key', 'the key is unknown or revoked');
+    }
+    this.backoff.succeeded(presented, request.ip);
     const ttl = this.config.auth.sessionTtlSeconds;
     const expiresAt = new Date(Date.now() + ttl * 1000);
     void reply.header('set-cookie', this.cookie(request, this.auth.sessions.issue(key.name, expiresAt), ttl));
@@ -54,10 +72,14 @@ export class SessionController {
     };
   }
 
-  /** Logs out: the cookie is cleared. */
+  /**
+   * Logs out: the session ends in the log (its token is refused from now on, even though its HMAC
+   * and expiry still hold, and after a restart too), its open streams end, and the cookie is cleared.
+   */
   @Delete()
   @HttpCode(204)
-  logout(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): void {
+  async logout(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+    await this.auth.logout(request);
     void reply.header('set-cookie', this.cookie(request, '', 0));
   }
 

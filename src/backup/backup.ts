@@ -1,10 +1,12 @@
-import { chmodSync, copyFileSync, createReadStream, existsSync, openSync, readSync, closeSync, rmSync, mkdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, createReadStream, existsSync, openSync, readFileSync, readSync, closeSync, rmSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { AnnalsConfig } from '../config';
 import type { RecordedEvent } from '../event-store/event-store';
 import { RestoreRefusedError, SqliteEventStore } from '../event-store/sqlite/sqlite-event-store';
 import { fromLogLine } from '../export/log-ndjson';
+import { sessionSecretFileOf } from '../auth/session-tokens';
+import { integrityFilesOf, writeDurably } from '../integrity/integrity-files';
 import { readModelFiles } from '../projections/read-model-database';
 import { backupWatchFile, holdsWatches } from '../watches/watch-store';
 import { watchesPath } from '../watches/watches.config';
@@ -17,31 +19,112 @@ export function watchesBackupOf(file: string): string {
   return `${file}.watches`;
 }
 
+/** Where `backup <file>` puts the deployment's secrets and trust files (deployment-files.ts). */
+export function deploymentBackupOf(file: string): string {
+  return `${file}.secrets`;
+}
+
 /**
- * A consistent copy of the SQLite event log, taken while a server may be writing to it, and of the
- * watches (watches.db, when there is one) beside it. The watches are copied first: each remembers
- * the log position its answer was computed at, and every such position is then in the log's copy,
- * so a restored service re-asks each watch only about the events after it.
+ * What a restart needs beside the log and the watches, in one JSON file (mode 600): the checkpoint
+ * signing key (restored checkpoints verify with the same public key), the last signed checkpoint
+ * (the restored service proves its log extends it), the session secret (sessions survive), and a
+ * keys.json not yet carried into the log. The API keys themselves are in the log.
  */
-export async function backupLog(config: AnnalsConfig, destination: string): Promise<{ headPosition: bigint; watches: string | null }> {
+interface DeploymentFiles {
+  readonly version: 1;
+  readonly signingKey: string | null;
+  readonly checkpoint: string | null;
+  readonly sessionSecret: string | null;
+  readonly keysFile: string | null;
+}
+
+/** Each deployment file, where this configuration keeps it, with the mode it is written with. */
+function deploymentPaths(config: AnnalsConfig): Record<Exclude<keyof DeploymentFiles, 'version'>, { path: string | undefined; mode: number }> {
+  const integrity = integrityFilesOf(config);
+  return {
+    signingKey: { path: integrity.keyFile, mode: 0o600 },
+    checkpoint: { path: integrity.checkpointFile, mode: 0o644 },
+    sessionSecret: { path: sessionSecretFileOf(config), mode: 0o600 },
+    keysFile: { path: config.auth.keysFile, mode: 0o600 },
+  };
+}
+
+function readDeployment(config: AnnalsConfig): DeploymentFiles {
+  const paths = deploymentPaths(config);
+  const read = (path: string | undefined) => (path && existsSync(path) ? readFileSync(path, 'utf8') : null);
+  return {
+    version: 1,
+    signingKey: read(paths.signingKey.path),
+    checkpoint: read(paths.checkpoint.path),
+    sessionSecret: read(paths.sessionSecret.path),
+    keysFile: read(paths.keysFile.path),
+  };
+}
+
+/** Refuses (before anything is written) a target whose own signing key or checkpoint would be overwritten by different ones. */
+function refuseDeploymentConflicts(config: AnnalsConfig, files: DeploymentFiles): void {
+  const paths = deploymentPaths(config);
+  for (const name of ['signingKey', 'checkpoint', 'sessionSecret'] as const) {
+    const { path } = paths[name];
+    const wanted = files[name];
+    if (wanted === null || !path || !existsSync(path)) continue;
+    if (readFileSync(path, 'utf8') !== wanted) {
+      throw new RestoreRefusedError(`${path} exists and differs from the backup's: restore into a fresh data directory (or move ${path} away)`);
+    }
+  }
+}
+
+function writeDeployment(config: AnnalsConfig, files: DeploymentFiles): string[] {
+  const paths = deploymentPaths(config);
+  const written: string[] = [];
+  for (const name of ['signingKey', 'checkpoint', 'sessionSecret', 'keysFile'] as const) {
+    const { path, mode } = paths[name];
+    const content = files[name];
+    if (content === null || !path || existsSync(path)) continue;
+    writeDurably(path, content, mode);
+    written.push(path);
+  }
+  return written;
+}
+
+/** An empty file only we may read, made before SQLite copies into it: the copy is never world-readable, not even for a moment. */
+function createPrivate(path: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  closeSync(openSync(path, 'wx', 0o600));
+}
+
+/**
+ * A whole deployment, taken while a server may be writing: a consistent copy of the SQLite event
+ * log (which holds the API keys and ended sessions), of the watches (watches.db, when there is one)
+ * beside it, and the secrets and trust files a restart needs (`<file>.secrets`). Every file is mode
+ * 600. The watches are copied first: each remembers the log position its answer was computed at,
+ * and every such position is then in the log's copy, so a restored service re-asks each watch only
+ * about the events after it. The checkpoint is read before the log is copied, so the copy extends it.
+ */
+export async function backupLog(config: AnnalsConfig, destination: string): Promise<{ headPosition: bigint; watches: string | null; secrets: string }> {
   if (config.store !== 'sqlite') throw new BackupError('backup copies the SQLite log; with EventStoreDB use `annals export log` (or its own backups)');
   if (config.sqlitePath === ':memory:' || !existsSync(config.sqlitePath)) throw new BackupError(`no event log at ${config.sqlitePath}`);
   const watchesFile = watchesPath(config);
   const watches = watchesFile !== ':memory:' && existsSync(watchesFile) ? watchesBackupOf(destination) : null;
-  for (const file of [destination, watches]) if (file && existsSync(file)) throw new BackupError(`${file} exists: a backup never overwrites a file`);
+  const secrets = deploymentBackupOf(destination);
+  for (const file of [destination, watches, secrets]) if (file && existsSync(file)) throw new BackupError(`${file} exists: a backup never overwrites a file`);
+  const deployment = readDeployment(config);
   if (watches) {
+    createPrivate(watches);
     await backupWatchFile(watchesFile, watches);
   }
+  createPrivate(destination);
   const store = new SqliteEventStore({ path: config.sqlitePath });
   try {
     await store.backup(destination);
   } finally {
     await store.close();
   }
+  writeDurably(secrets, `${JSON.stringify(deployment, null, 2)}\n`, 0o600);
   // The head of the copy, not of the live log (which may have moved on meanwhile).
   const copy = new SqliteEventStore({ path: destination });
   try {
-    return { headPosition: await copy.headPosition(), watches };
+    return { headPosition: await copy.headPosition(), watches, secrets };
   } finally {
     await copy.close();
   }
@@ -57,7 +140,7 @@ export async function backupLog(config: AnnalsConfig, destination: string): Prom
 export async function restoreLog(
   config: AnnalsConfig,
   file: string,
-): Promise<{ format: 'sqlite' | 'ndjson'; events: number | null; headPosition: bigint; watches: string | null }> {
+): Promise<{ format: 'sqlite' | 'ndjson'; events: number | null; headPosition: bigint; watches: string | null; secrets: string[] }> {
   if (config.store !== 'sqlite' || config.sqlitePath === ':memory:') throw new BackupError('restore writes a SQLite event log file (ANNALS_STORE=sqlite)');
   if (!existsSync(file)) throw new BackupError(`no file ${file}`);
   await refuseNonEmpty(config.sqlitePath);
@@ -66,15 +149,31 @@ export async function restoreLog(
   if (watchesBackup && (watchesFile === ':memory:' || holdsWatches(watchesFile))) {
     throw new RestoreRefusedError(`${watchesFile} already holds watches: restore into a data directory without watches (or move ${watchesBackup} away to restore the log alone)`);
   }
+  const deployment = existsSync(deploymentBackupOf(file)) ? readDeploymentBackup(deploymentBackupOf(file)) : undefined;
+  if (deployment) refuseDeploymentConflicts(config, deployment);
   for (const path of readModelFiles(config.readModelPath)) rmSync(path, { force: true });
   mkdirSync(dirname(config.sqlitePath), { recursive: true });
   const restored = await restoreEvents(config, file);
-  if (!watchesBackup) return { ...restored, watches: null };
+  const secrets = deployment ? writeDeployment(config, deployment) : [];
+  if (!watchesBackup) return { ...restored, watches: null, secrets };
   mkdirSync(dirname(watchesFile), { recursive: true });
   for (const suffix of ['', '-wal', '-shm']) rmSync(`${watchesFile}${suffix}`, { force: true });
+  createPrivate(watchesFile);
   copyFileSync(watchesBackup, watchesFile);
   chmodSync(watchesFile, 0o600);
-  return { ...restored, watches: watchesFile };
+  return { ...restored, watches: watchesFile, secrets };
+}
+
+function readDeploymentBackup(file: string): DeploymentFiles {
+  let parsed: Partial<DeploymentFiles>;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<DeploymentFiles>;
+  } catch (error) {
+    throw new BackupError(`${file}: not a backup's secrets file (${(error as Error).message})`);
+  }
+  if (parsed?.version !== 1) throw new BackupError(`${file}: not a backup's secrets file (no version 1)`);
+  const text = (value: unknown) => (typeof value === 'string' ? value : null);
+  return { version: 1, signingKey: text(parsed.signingKey), checkpoint: text(parsed.checkpoint), sessionSecret: text(parsed.sessionSecret), keysFile: text(parsed.keysFile) };
 }
 
 async function restoreEvents(config: AnnalsConfig, file: string): Promise<{ format: 'sqlite' | 'ndjson'; events: number | null; headPosition: bigint }> {

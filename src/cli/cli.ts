@@ -134,9 +134,16 @@ class StderrLogger implements LoggerService {
   }
 }
 
-/** The global options, as commander gives them to a subcommand. */
+/**
+ * The command's options with the root's: a root option given after the command name (where the
+ * command has a hidden copy of it) wins over the same option before it or from the environment.
+ */
 export function globals(command: Command): GlobalOptions & Record<string, unknown> {
-  return command.optsWithGlobals();
+  const chain: Command[] = [];
+  for (let at: Command | null = command; at; at = at.parent) chain.unshift(at);
+  const merged: Record<string, unknown> = {};
+  for (const at of chain) for (const [name, value] of Object.entries(at.opts())) if (value !== undefined) merged[name] = value;
+  return merged;
 }
 
 /** Runs `fn` on a booted core and always closes it (jest and scripts hang on an open store otherwise). */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { factStream } from '../domain/fact/fact';
 import { figureStream } from '../domain/figure/figure';
 import { EVENT_STORE, StreamNotFoundError, type EventStore } from '../event-store/event-store';
-import { idFromKey } from '../event-store/handle-command';
+import { eventIdFromKey, idFromKey } from '../event-store/handle-command';
 import { Importer, type ImportRecord } from '../import/importer';
 import { readRecords } from '../import/read-records';
 
@@ -68,21 +68,33 @@ export async function importDemoData(app: INestApplicationContext, file = DEMO_D
 }
 
 /**
- * Where the log stands with the demo: 'empty' (nothing stored), 'partial' (the demo's first write is
+ * Where the log stands with the demo: 'empty' (nothing stored but the service's own events), 'partial' (the demo's first write is
  * there but not its last: an import stopped half-way), 'complete', or 'other' (the log holds other
  * data and no demo: it is left alone). The requests run in order, so the last one is the marker.
  */
 export async function demoImportState(store: EventStore, file = DEMO_DATA_FILE): Promise<'empty' | 'partial' | 'complete' | 'other'> {
-  if ((await store.headPosition()) < 0n) return 'empty';
+  if ((await store.headPosition()) < 0n || (await holdsOnlyServiceEvents(store))) return 'empty';
   const requests = demoRequests(file);
   if (requests.length === 0 || (await written(store, requests[requests.length - 1]))) return 'complete';
   return (await written(store, requests[0])) ? 'partial' : 'other';
 }
 
+/**
+ * A log that holds nothing but the service's own events (keys made with `annals keys` before the
+ * first start) is empty of data: the demo still belongs in it.
+ */
+async function holdsOnlyServiceEvents(store: EventStore): Promise<boolean> {
+  const first = await store.readAll({ maxCount: SERVICE_EVENTS_SEEN });
+  return first.length < SERVICE_EVENTS_SEEN && first.every((event) => event.streamId.startsWith('annals-'));
+}
+
+const SERVICE_EVENTS_SEEN = 100;
+
 async function written(store: EventStore, request: DemoRequest): Promise<boolean> {
-  const firstEventId = idFromKey(request.idempotencyKey, request.stream, 0);
+  // The id handleCommand derives now, or the one it derived before ids covered the actor.
+  const firstEventIds = [eventIdFromKey(DEMO_ACTOR, request.idempotencyKey, request.stream, 0), idFromKey(request.idempotencyKey, request.stream, 0)];
   try {
-    return (await store.readStream(request.stream)).some((event) => event.id === firstEventId);
+    return (await store.readStream(request.stream)).some((event) => firstEventIds.includes(event.id));
   } catch (error) {
     if (error instanceof StreamNotFoundError) return false;
     throw error;

@@ -55,11 +55,13 @@ export async function handleCommand<Command, Event extends { type: string; data:
 ): Promise<CommandResult> {
   const streamId = decider.streamOf(command);
   for (let attempt = 1; ; attempt++) {
-    const ids = options.idempotencyKey ? (n: number) => idFromKey(options.idempotencyKey as string, streamId, n) : () => randomUUID();
-    const fingerprint = options.idempotencyKey ? requestFingerprint(command) : undefined;
-    if (options.idempotencyKey) {
-      const first = await firstWrite(store, streamId, ids);
-      if (first && first.metadata.request !== fingerprint) throw new IdempotencyKeyReusedError(options.idempotencyKey);
+    const key = options.idempotencyKey;
+    const ids = key ? (n: number) => eventIdFromKey(meta.actor, key, streamId, n) : () => randomUUID();
+    const fingerprint = key ? requestFingerprint(command) : undefined;
+    if (key) {
+      // A request first written before ids were derived per actor carries the older ids.
+      const first = (await firstWrite(store, streamId, ids)) ?? (await firstWrite(store, streamId, (n) => idFromKey(key, streamId, n)));
+      if (first && first.metadata.request !== fingerprint) throw new IdempotencyKeyReusedError(key);
       if (first) return { streamId, revision: first.revision, position: first.position, written: false };
     }
     const { state, revision } = await foldStream(store, decider, streamId);
@@ -163,11 +165,27 @@ function requestFingerprint(command: unknown): string {
   return createHash('sha256').update(JSON.stringify(command)).digest('base64url').slice(0, 22);
 }
 
-/** A uuid derived from the idempotency key, so a retry carries the same event ids to the store. */
+/**
+ * A uuid derived from a key, so that a retry names the same thing: the id of a new record (a fact, a
+ * figure, a watch) and, before ids were derived per actor, a keyed write's event ids.
+ */
 export function idFromKey(key: string, streamId: string, n: number): string {
-  const hex = createHash('sha256').update(`${streamId}\u0000${key}\u0000${n}`).digest('hex');
+  return derivedUuid(`${streamId}\u0000${key}\u0000${n}`, '5');
+}
+
+/**
+ * The id of the n-th event of a write sent with an Idempotency-Key, so a retry carries the same ids
+ * to the store. It covers the actor (another key's holder cannot pre-empt it) and is a UUID of
+ * version 8, which no outside surface may write (stream-ownership.ts): nobody can plant it first.
+ */
+export function eventIdFromKey(actor: string, key: string, streamId: string, n: number): string {
+  return derivedUuid(`annals-keyed-event\u0000${actor}\u0000${streamId}\u0000${key}\u0000${n}`, '8');
+}
+
+function derivedUuid(input: string, version: '5' | '8'): string {
+  const hex = createHash('sha256').update(input).digest('hex');
   const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${version}${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** The aggregate's state as handleCommand folds it, for callers that compare before they write (the importer). */

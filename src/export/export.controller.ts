@@ -8,7 +8,7 @@ import { RequestValidationError } from '../api/problem';
 import { notFound } from '../domain/errors';
 import { FigureQueries } from '../projections/figures/figures.queries';
 import { TimelineQueries } from '../projections/timeline/timeline.queries';
-import { claimsCsv, claimsJsonLd, timelineCsv, timelineFacts, timelineJs, type ClaimsFormat, type TimelineFormat } from './views';
+import { claimsCsv, claimsJsonLd, scriptSafeJson, timelineCsv, timelineFacts, timelineJs, type ClaimsFormat, type TimelineFormat } from './views';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -60,7 +60,7 @@ export class ExportController {
       void reply.header('content-disposition', `attachment; filename="${id}-claims.csv"`);
       return claimsCsv(claims);
     }
-    return JSON.stringify(claimsJsonLd(figure, claims, clocks));
+    return scriptSafeJson(claimsJsonLd(figure, claims, clocks));
   }
 
   @Get('timeline')
@@ -75,7 +75,7 @@ export class ExportController {
       void reply.header('content-disposition', 'attachment; filename="timeline.csv"');
       return timelineCsv(facts);
     }
-    return JSON.stringify(timelineJs(facts, clocks));
+    return scriptSafeJson(timelineJs(facts, clocks));
   }
 }
 

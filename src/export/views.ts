@@ -6,7 +6,7 @@ import type { Source } from '../domain/source';
 import { isPeriod, type PartialDate } from '../domain/valid-time';
 import type { FigureSummary, ClaimView } from '../projections/figures/figures.queries';
 import type { FactView, TimelineFilter, TimelineQueries } from '../projections/timeline/timeline.queries';
-import { CSV_LAYOUTS, sourceColumns } from '../import/csv-layouts';
+import { CSV_LAYOUTS, sourceColumns, toSheetCell } from '../import/csv-layouts';
 
 /** The clocks of an export and the timeline's filters; every view is answered from the read models as the API answers. */
 export interface ViewClocks {
@@ -39,7 +39,7 @@ export function claimsCsv(claims: readonly ClaimView[]): string {
     inferred_from: (c.inferredFrom ?? []).join('; '),
     ...sourcesCells(c.sources),
   }));
-  return stringify(rows, { header: true, columns });
+  return sheet(rows, columns);
 }
 
 /** Every fact the timeline shows at these clocks, page by page through the same query the API pages. */
@@ -68,7 +68,33 @@ export function timelineCsv(facts: readonly FactView[]): string {
     ...confidenceCells(f.confidence),
     ...sourcesCells(f.sources),
   }));
-  return stringify(rows, { header: true, columns });
+  return sheet(rows, columns);
+}
+
+/** Every cell through toSheetCell: what a record holds is text, never a formula the reader's spreadsheet runs. */
+function sheet(rows: readonly Record<string, string | number>[], columns: string[]): string {
+  const cells = rows.map((row) => Object.fromEntries(Object.entries(row).map(([column, value]) => [column, toSheetCell(String(value))])));
+  return stringify(cells, { header: true, columns });
+}
+
+/**
+ * JSON that can stand inside an HTML `<script>` element (a JSON-LD block, an inline TimelineJS
+ * config): `<`, `>` and `&` as \u escapes so that no `</script>` or `<!--` closes it early, and
+ * U+2028/U+2029 escaped for the JavaScript parsers that end a string at them. Still the same JSON.
+ */
+export function scriptSafeJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** A link an export may carry: http or https only (a `javascript:` or `data:` link runs where it is shown). */
+export function webLink(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? url : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -78,12 +104,13 @@ export function timelineCsv(facts: readonly FactView[]): string {
  */
 export function timelineJs(facts: readonly FactView[], clocks: ViewClocks, title = 'Annals timeline') {
   const when = [clocks.asOf ? `the world as of ${clocks.asOf}` : undefined, clocks.knownAt ? `as recorded at ${clocks.knownAt.toISOString()}` : undefined].filter(Boolean);
+  // TimelineJS puts every text field into the page as HTML: each is escaped here, and only web links go in.
   return {
-    title: { text: { headline: escapeHtml(title), text: when.length ? `${when.join(', ')}.` : 'The current record.' } },
+    title: { text: { headline: escapeHtml(title), text: escapeHtml(when.length ? `${when.join(', ')}.` : 'The current record.') } },
     events: facts.map((f) => {
       const start = isPeriod(f.validTime) ? f.validTime.from : f.validTime.at;
       const end = isPeriod(f.validTime) ? f.validTime.to : undefined;
-      const first = f.sources[0];
+      const media = f.sources.find((s) => webLink(s.url));
       return {
         unique_id: f.id,
         start_date: tlDate(start),
@@ -92,15 +119,21 @@ export function timelineJs(facts: readonly FactView[], clocks: ViewClocks, title
           headline: escapeHtml(f.title),
           text: [
             f.summary ? `<p>${escapeHtml(f.summary)}</p>` : '',
-            `<p>Sources: ${f.sources.map((s) => `<a href="${escapeHtml(s.url)}">${escapeHtml(s.publisher)}: ${escapeHtml(s.title)}</a>`).join('; ')}</p>`,
+            `<p>Sources: ${f.sources.map(sourceHtml).join('; ')}</p>`,
             f.status === 'retracted' ? '<p><strong>Retracted from the record.</strong></p>' : '',
           ].join(''),
         },
-        ...(f.tags[0] ? { group: f.tags[0] } : {}),
-        ...(first ? { media: { url: first.url, caption: escapeHtml(first.title), credit: escapeHtml(first.publisher) } } : {}),
+        ...(f.tags[0] ? { group: escapeHtml(f.tags[0]) } : {}),
+        ...(media ? { media: { url: media.url, caption: escapeHtml(media.title), credit: escapeHtml(media.publisher) } } : {}),
       };
     }),
   };
+}
+
+/** A source as a link when its URL is a web link, else as plain text (the URL shown, never followed). */
+function sourceHtml(source: Source): string {
+  const label = `${escapeHtml(source.publisher)}: ${escapeHtml(source.title)}`;
+  return webLink(source.url) ? `<a href="${escapeHtml(source.url)}">${label}</a>` : `${label} (${escapeHtml(source.url)})`;
 }
 
 /**
@@ -138,11 +171,11 @@ export function claimsJsonLd(figure: FigureSummary, claims: readonly ClaimView[]
         ...(figure.scope.places.length ? { spatialCoverage: figure.scope.places.map((name) => ({ '@type': 'Place', name })) } : {}),
         appearance: c.sources.map((source) => ({
           '@type': 'CreativeWork',
-          url: source.url,
+          ...(webLink(source.url) ? { url: source.url } : {}),
           name: source.title,
           publisher: { '@type': 'Organization', name: source.publisher },
           ...plainDate('datePublished', source.publishedOn),
-          ...(source.archivedUrl ? { archivedAt: source.archivedUrl } : {}),
+          ...(webLink(source.archivedUrl) ? { archivedAt: source.archivedUrl } : {}),
           ...(source.quote ? { text: source.quote } : {}),
         })),
       },
@@ -180,7 +213,7 @@ function tlDate(date: PartialDate) {
   const parsed = parseDate(date, 'validTime');
   if (parsed.precision === 'window') {
     const [year, month, day] = (parsed.earliest === FIRST_DAY ? parsed.latest : parsed.earliest).split('-').map(Number);
-    return { year, month, day, display_date: date };
+    return { year, month, day, display_date: escapeHtml(date) };
   }
   const [year, month, day] = date.split('-').map(Number);
   return { year, ...(parsed.precision !== 'year' ? { month } : {}), ...(parsed.precision === 'day' ? { day } : {}) };

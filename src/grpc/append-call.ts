@@ -1,27 +1,29 @@
 import { status, type ServerReadableStream } from '@grpc/grpc-js';
 import { Empty } from '@eventstore/db-client/generated/shared_pb';
 import { AppendReq, AppendResp } from '@eventstore/db-client/generated/streams_pb';
-import { AppendResult, EventData, EventStore, ExpectedRevision, WrongExpectedVersionError } from '../event-store/event-store';
+import { AppendResult, EventData, ExpectedRevision, WrongExpectedVersionError } from '../event-store/event-store';
+import { outsideStreamRefusal, type OutsideEventStore } from '../event-store/stream-ownership';
 import { LIMITS } from '../event-store/validate-append';
 import { GrpcPrincipal, mayAppend } from './grpc-authenticator';
 import {
   accessDenied,
   badRequest,
-  domainStreamReadOnly,
   grpcError,
   GrpcError,
-  isDomainStream,
   isGrpcError,
   maximumAppendSizeExceeded,
   toGrpcError,
 } from './grpc-errors';
 import { proposedSize, streamName, toEventData } from './grpc-messages';
 
-/** Why this caller may not append to this stream, if it may not. */
+/**
+ * Why this caller may not append to this stream, if it may not: answered from the options, before
+ * the events stream in. The store (an OutsideEventStore) checks the events themselves at the append.
+ */
 export function appendRefusal(stream: string, principal: GrpcPrincipal | undefined): GrpcError | undefined {
   if (!mayAppend(principal)) return accessDenied(`the ${principal?.role} role may read but not append`);
-  if (isDomainStream(stream)) return domainStreamReadOnly(stream);
-  return undefined;
+  const reserved = outsideStreamRefusal(stream);
+  return reserved ? accessDenied(reserved) : undefined;
 }
 
 /** Collects a streamed append and enforces the size limit while the events arrive, as EventStoreDB does. */
@@ -41,7 +43,7 @@ export class ProposedEvents {
 
 /** Streams.Append: options first, then the proposed messages; one answer when the client has sent them all. */
 export function serveAppend(
-  store: EventStore,
+  store: OutsideEventStore,
   principal: GrpcPrincipal | undefined,
   call: ServerReadableStream<AppendReq, AppendResp>,
   answer: (error: GrpcError | null, response?: AppendResp) => void,

@@ -4,7 +4,8 @@ import { Empty } from 'google-protobuf/google/protobuf/empty_pb';
 import * as shared from '@eventstore/db-client/generated/shared_pb';
 import { Status } from '@eventstore/db-client/generated/status_pb';
 import { BatchAppendReq, BatchAppendResp } from '@eventstore/db-client/generated/streams_pb';
-import { EventStore, ExpectedRevision, WrongExpectedVersionError } from '../event-store/event-store';
+import { ExpectedRevision, WrongExpectedVersionError } from '../event-store/event-store';
+import type { OutsideEventStore } from '../event-store/stream-ownership';
 import { LIMITS } from '../event-store/validate-append';
 import { appendRefusal, ProposedEvents } from './append-call';
 import { GrpcPrincipal } from './grpc-authenticator';
@@ -29,7 +30,7 @@ interface Batch {
  * Each append is answered in band, errors as a google.rpc.Status with a typed detail.
  */
 export function serveBatchAppend(
-  store: EventStore,
+  store: OutsideEventStore,
   principal: GrpcPrincipal | undefined,
   call: BatchAppendCall,
   signal: AbortSignal,
@@ -96,7 +97,7 @@ export function serveBatchAppend(
   });
 }
 
-async function append(store: EventStore, batch: Batch): Promise<(response: BatchAppendResp) => void> {
+async function append(store: OutsideEventStore, batch: Batch): Promise<(response: BatchAppendResp) => void> {
   const stream = streamName(batch.options.getStreamIdentifier());
   try {
     const result = await store.appendToStream(stream, batch.proposed.events, { expectedRevision: expectedOf(batch.options) });

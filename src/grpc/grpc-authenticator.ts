@@ -14,6 +14,8 @@ export interface GrpcAuthenticator {
   /** When true, every Streams call needs valid credentials, and the server refuses to start without TLS. */
   readonly required: boolean;
   authenticate(username: string, password: string): GrpcPrincipal | undefined;
+  /** Calls `listener` with a key's name when it is revoked, so that its calls in flight end; returns the function that stops it. */
+  onRevoked?(listener: (key: string) => void): () => void;
 }
 
 export const GRPC_AUTHENTICATOR = Symbol('GRPC_AUTHENTICATOR');

@@ -5,7 +5,8 @@ import { GrpcError, unauthenticated } from './grpc-errors';
 
 /** The calls in flight, so that a stopping server can end each one with CANCELLED, as EventStoreDB does. */
 export class ActiveCalls {
-  private readonly calls = new Set<(error: GrpcError) => void>();
+  /** Each call's end, and the key it was authenticated with (so that revoking the key ends it). */
+  private readonly calls = new Map<(error: GrpcError) => void, string | undefined>();
   private stopping: GrpcError | undefined;
 
   /** Registers `end`; returns the function that unregisters it. Ends the call at once when the server is stopping. */
@@ -14,13 +15,23 @@ export class ActiveCalls {
       end(this.stopping);
       return () => undefined;
     }
-    this.calls.add(end);
+    this.calls.set(end, undefined);
     return () => this.calls.delete(end);
+  }
+
+  /** Names the key a tracked call was authenticated with. */
+  own(end: (error: GrpcError) => void, key: string | undefined): void {
+    if (this.calls.has(end)) this.calls.set(end, key);
+  }
+
+  /** Ends the calls of a key that was revoked: a stream opened with it must not outlive it. */
+  endOwnedBy(key: string, error: GrpcError): void {
+    for (const [end, owner] of [...this.calls]) if (owner === key) end(error);
   }
 
   endAll(error: GrpcError): void {
     this.stopping = error;
-    for (const end of [...this.calls]) end(error);
+    for (const end of [...this.calls.keys()]) end(error);
     this.calls.clear();
   }
 }

@@ -1,7 +1,6 @@
 import { Metadata, status, type ServerErrorResponse } from '@grpc/grpc-js';
-import { factStream } from '../domain/fact/fact';
-import { figureStream } from '../domain/figure/figure';
 import { DuplicateEventIdError, InvalidEventError } from '../event-store/event-store';
+import { ReservedForServiceError } from '../event-store/stream-ownership';
 import { LIMITS } from '../event-store/validate-append';
 
 /**
@@ -46,19 +45,11 @@ export const shuttingDown = (): GrpcError => grpcError(status.CANCELLED, 'Server
 
 export const unimplemented = (what: string): GrpcError => grpcError(status.UNIMPLEMENTED, `${what} is not served by Annals`);
 
-/** Domain streams hold facts and figures: only the HTTP API checks the rules their events must follow. */
-const DOMAIN_CATEGORIES = [factStream(''), figureStream('')];
-
-export function isDomainStream(stream: string): boolean {
-  return DOMAIN_CATEGORIES.some((category) => stream.startsWith(category));
-}
-
-export const domainStreamReadOnly = (stream: string): GrpcError =>
-  accessDenied(`${stream} is a domain stream, read-only over gRPC; record facts and figures through Annals' HTTP API`);
-
 /** The store's errors as the wire's; WrongExpectedVersionError is answered in band by each caller. */
 export function toGrpcError(error: unknown): GrpcError {
   if (isGrpcError(error)) return error;
+  // The service's streams, types and derived ids (stream-ownership.ts): EventStoreDB's answer to a write its ACL forbids.
+  if (error instanceof ReservedForServiceError) return accessDenied(error.message);
   if (error instanceof InvalidEventError) {
     return /bytes/.test(error.message) ? maximumAppendSizeExceeded(LIMITS.appendBytes) : badRequest(error.message);
   }

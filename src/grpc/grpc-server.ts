@@ -1,15 +1,15 @@
-import { Server, ServerCredentials, type sendUnaryData, type ServerDuplexStream, type ServerReadableStream, type ServerWritableStream } from '@grpc/grpc-js';
+import { Server, ServerCredentials, status, type sendUnaryData, type ServerDuplexStream, type ServerReadableStream, type ServerWritableStream } from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { ServerFeaturesService } from '@eventstore/db-client/generated/serverfeatures_grpc_pb';
 import { SupportedMethod, SupportedMethods } from '@eventstore/db-client/generated/serverfeatures_pb';
 import { StreamsService } from '@eventstore/db-client/generated/streams_grpc_pb';
 import type { AppendReq, AppendResp, BatchAppendReq, BatchAppendResp, ReadReq, ReadResp } from '@eventstore/db-client/generated/streams_pb';
-import type { EventStore } from '../event-store/event-store';
+import type { OutsideEventStore } from '../event-store/stream-ownership';
 import { serveAppend } from './append-call';
 import { serveBatchAppend } from './batch-append-call';
-import { GrpcAuthenticator, OPEN_ACCESS } from './grpc-authenticator';
+import { GrpcAuthenticator, GrpcPrincipal, OPEN_ACCESS } from './grpc-authenticator';
 import { ActiveCalls, authenticate } from './grpc-call';
-import { GrpcError, isGrpcError, shuttingDown, toGrpcError, unimplemented } from './grpc-errors';
+import { grpcError, GrpcError, isGrpcError, shuttingDown, toGrpcError, unimplemented } from './grpc-errors';
 import { serveRead } from './read-call';
 
 export interface GrpcServerOptions {
@@ -37,9 +37,11 @@ export class AnnalsGrpcServer {
   private readonly calls = new ActiveCalls();
   private readonly authenticator: GrpcAuthenticator;
   private boundPort: number | undefined;
+  private unwatchRevocations: (() => void) | undefined;
 
   constructor(
-    private readonly store: EventStore,
+    /** Never the store itself: an outside surface writes only into the user namespace (stream-ownership.ts). */
+    private readonly store: OutsideEventStore,
     private readonly options: GrpcServerOptions,
   ) {
     this.authenticator = options.authenticator ?? OPEN_ACCESS;
@@ -67,6 +69,7 @@ export class AnnalsGrpcServer {
     this.boundPort = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(`${this.options.host}:${this.options.port}`, credentials, (error, port) => (error ? reject(error) : resolve(port))),
     );
+    this.unwatchRevocations = this.authenticator.onRevoked?.((key) => this.endCallsOf(key));
     return this.boundPort;
   }
 
@@ -76,6 +79,7 @@ export class AnnalsGrpcServer {
 
   /** Ends every call in flight with CANCELLED, as a stopping EventStoreDB does, then closes the port. */
   async stop(): Promise<void> {
+    this.unwatchRevocations?.();
     this.calls.endAll(shuttingDown());
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
@@ -89,10 +93,16 @@ export class AnnalsGrpcServer {
     });
   }
 
+  /** Ends every call in flight that was authenticated with this key (it was revoked). */
+  endCallsOf(key: string): void {
+    this.calls.endOwnedBy(key, grpcError(status.UNAUTHENTICATED, `the key ${key} was revoked`));
+  }
+
   private read(call: ServerWritableStream<ReadReq, ReadResp>): void {
-    const { signal, finish } = this.lifecycle(call, (error) => (error ? call.emit('error', error) : call.end()));
+    const { signal, finish, ownedBy } = this.lifecycle(call, (error) => (error ? call.emit('error', error) : call.end()));
     const principal = authenticate(call.metadata, this.authenticator);
     if (isGrpcError(principal)) return finish(principal);
+    ownedBy(principal);
     serveRead(this.store, call, signal).then(
       () => finish(),
       (error) => finish(toGrpcError(error)),
@@ -100,16 +110,18 @@ export class AnnalsGrpcServer {
   }
 
   private append(call: ServerReadableStream<AppendReq, AppendResp>, callback: sendUnaryData<AppendResp>): void {
-    const { finish } = this.lifecycle(call, (error, response?: AppendResp) => (error ? callback(error) : callback(null, response)));
+    const { finish, ownedBy } = this.lifecycle(call, (error, response?: AppendResp) => (error ? callback(error) : callback(null, response)));
     const principal = authenticate(call.metadata, this.authenticator);
     if (isGrpcError(principal)) return finish(principal);
+    ownedBy(principal);
     serveAppend(this.store, principal, call, (error, response) => finish(error ?? undefined, response));
   }
 
   private batchAppend(call: ServerDuplexStream<BatchAppendReq, BatchAppendResp>): void {
-    const { signal, finish } = this.lifecycle(call, (error) => (error ? call.emit('error', error) : call.end()));
+    const { signal, finish, ownedBy } = this.lifecycle(call, (error) => (error ? call.emit('error', error) : call.end()));
     const principal = authenticate(call.metadata, this.authenticator);
     if (isGrpcError(principal)) return finish(principal);
+    ownedBy(principal);
     serveBatchAppend(this.store, principal, call, signal, finish);
   }
 
@@ -117,7 +129,7 @@ export class AnnalsGrpcServer {
   private lifecycle<R>(
     call: { on(event: 'cancelled', listener: () => void): unknown },
     end: (error?: GrpcError, response?: R) => void,
-  ): { signal: AbortSignal; finish: (error?: GrpcError, response?: R) => void } {
+  ): { signal: AbortSignal; finish: (error?: GrpcError, response?: R) => void; ownedBy: (principal: GrpcPrincipal | undefined) => void } {
     const controller = new AbortController();
     let done = false;
     const finish = (error?: GrpcError, response?: R) => {
@@ -127,13 +139,14 @@ export class AnnalsGrpcServer {
       controller.abort();
       end(error, response);
     };
-    const untrack = this.calls.track((error) => finish(error));
+    const tracked = (error: GrpcError) => finish(error);
+    const untrack = this.calls.track(tracked);
     call.on('cancelled', () => {
       done = true;
       untrack();
       controller.abort();
     });
-    return { signal: controller.signal, finish };
+    return { signal: controller.signal, finish, ownedBy: (principal) => this.calls.own(tracked, principal?.name) };
   }
 }
 

@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store';
+import { outsideWriter } from '../event-store/stream-ownership';
 import { AuthService } from '../auth/auth.service';
 import type { KeyRing } from '../auth/key-ring';
 import { IntegrityService } from '../integrity/integrity.service';
@@ -31,10 +32,10 @@ export class GrpcEndpoint implements OnApplicationBootstrap, BeforeApplicationSh
     const grpc = this.config.grpc;
     if (!grpc) return;
     const tls = readTls(grpc.tlsCertPath, grpc.tlsKeyPath);
-    this.server = new AnnalsGrpcServer(refusingAppendsWhileUnverified(this.store, this.integrity), { host: grpc.host, port: grpc.port, tls, authenticator: this.authenticator });
+    this.server = new AnnalsGrpcServer(outsideWriter(refusingAppendsWhileUnverified(this.store, this.integrity)), { host: grpc.host, port: grpc.port, tls, authenticator: this.authenticator });
     const port = await this.server.start();
     if (!tls && !['127.0.0.1', '::1', 'localhost'].includes(grpc.host)) {
-      this.logger.warn(`the gRPC port listens on ${grpc.host} without TLS: anyone who reaches it may read the log and append to non-domain streams`);
+      this.logger.warn(`the gRPC port listens on ${grpc.host} without TLS: anyone who reaches it may read the log and append to the user namespace`);
     }
     this.logger.log(
       `EventStoreDB gRPC API on esdb://${grpc.host}:${port}${tls ? '' : '?tls=false (insecure, so unauthenticated: keep it on loopback)'}`,
@@ -69,7 +70,8 @@ function refusingAppendsWhileUnverified(store: EventStore, integrity: IntegrityS
 /**
  * gRPC callers are the HTTP API's keys: Basic credentials name the key (username) and carry its
  * secret (password). Once any key exists, every call needs one, as every HTTP write does; the
- * check reads the key ring live, so a key created or revoked by the CLI counts at once.
+ * check reads the key ring, which follows the log, so a key created or revoked by the CLI counts
+ * within a second, and a revoked key's calls in flight (subscriptions, batch appends) end then.
  */
 export function keyRingAuthenticator(keys: KeyRing): GrpcAuthenticator {
   return {
@@ -79,6 +81,11 @@ export function keyRingAuthenticator(keys: KeyRing): GrpcAuthenticator {
     authenticate(username, password) {
       const key = keys.bySecret(password);
       return key && key.name === username ? { name: key.name, role: key.role } : undefined;
+    },
+    onRevoked(listener) {
+      return keys.onEnd((ended) => {
+        if ('key' in ended) listener(ended.key);
+      });
     },
   };
 }

@@ -20,11 +20,17 @@ export class HealthController {
     private readonly readModels: ReadModels,
   ) {}
 
-  /** 200 when the event store answers and the projections run, 503 otherwise; projections give position, lag and rebuild progress. */
+  /**
+   * 200 when the event store answers and the projections run, 503 otherwise; projections give
+   * position, lag and rebuild progress. Events a projection could not apply make it `degraded`, still
+   * 200: the record goes on without them, and the details name each one.
+   */
   @Get()
   @HealthCheck()
-  check() {
-    return this.health.check([() => this.eventStore(), () => this.projections(), () => this.integrityCheck()]);
+  async check() {
+    const result = await this.health.check([() => this.eventStore(), () => this.projections(), () => this.integrityCheck()]);
+    const quarantined = (result.details.projections as { quarantined?: { count: number } } | undefined)?.quarantined?.count ?? 0;
+    return result.status === 'ok' && quarantined > 0 ? { ...result, status: 'degraded' as const } : result;
   }
 
   /** Down while the log does not extend the last signed checkpoint, until an admin acknowledges it. */

@@ -30,6 +30,25 @@ export const CSV_LAYOUTS: Record<RecordKind, readonly string[]> = {
   ],
 };
 
+/**
+ * A cell a spreadsheet would run as a formula (OWASP "CSV injection": it starts with = + - @, a tab
+ * or a carriage return) is written with a leading `'`, which spreadsheets show as text. A cell that is
+ * a plain number (`-12`, `+3.5`, `1e3`) is left as it is: no spreadsheet runs it, and a sheet of
+ * negative numbers must stay numbers. Cells that already start with quotes before such a character
+ * get one more, so that reading back (`fromSheetCell`) removes exactly the one added: text survives
+ * an export and an import unchanged, whatever it holds.
+ */
+const FORMULA = /^'*[=+\-@\t\r]/;
+const PLAIN_NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+export function toSheetCell(text: string): string {
+  return FORMULA.test(text) && !PLAIN_NUMBER.test(text) ? `'${text}` : text;
+}
+
+export function fromSheetCell(text: string): string {
+  return /^'+[=+\-@\t\r]/.test(text) ? text.slice(1) : text;
+}
+
 /** Further sources of a fact or a claim: source2_publisher, source2_title, … up to source9_. */
 const EXTRA_SOURCE = /^source([2-9])_(publisher|title|url|published_on|accessed_on|archived_url|quote)$/;
 
@@ -53,7 +72,7 @@ export function kindOfHeader(header: readonly string[], explicit?: RecordKind): 
 
 /** A row as the body a client would POST (and, for a claim, the figure it is about). */
 export function bodyOfRow(kind: RecordKind, row: Record<string, string>): { body: Record<string, unknown>; figureId?: string } {
-  const cell = (column: string): string | undefined => (row[column] === undefined || row[column].trim() === '' ? undefined : row[column].trim());
+  const cell = (column: string): string | undefined => (row[column] === undefined || row[column].trim() === '' ? undefined : fromSheetCell(row[column].trim()));
   const sources = [source(cell, 'source')];
   for (let n = 2; n <= 9; n++) if (Object.keys(row).some((c) => c.startsWith(`source${n}_`) && cell(c) !== undefined)) sources.push(source(cell, `source${n}`));
   const confidence = cell('confidence_level') || cell('confidence_source_grade') || cell('confidence_note')
@@ -64,7 +83,7 @@ export function bodyOfRow(kind: RecordKind, row: Record<string, string>): { body
       body: compact({
         id: cell('id'),
         title: cell('title'),
-        summary: row.summary ?? '',
+        summary: fromSheetCell(row.summary ?? ''),
         tags: list(cell('tags')),
         entities: list(cell('entities')).map(entity),
         sources,

@@ -12,6 +12,7 @@ import type { FactEvent } from '../domain/fact/fact.events';
 import { figureDecider, figureStream, type FigureCommand, type FigureState } from '../domain/figure/figure';
 import type { FigureEvent } from '../domain/figure/figure.events';
 import { isFactEvent } from '../domain/fact/fact.events';
+import { domainEventOf } from '../event-store/stream-ownership';
 import { sameJson } from '../domain/same-json';
 import { EVENT_STORE, EventStoreError, type EventStore } from '../event-store/event-store';
 import { currentState, IdempotencyKeyReusedError, idFromKey } from '../event-store/handle-command';
@@ -327,7 +328,8 @@ class ImportRun {
     let from: bigint | 'start' = 'start';
     for (;;) {
       const page = await this.store.readAll({ fromPosition: from, maxCount: 5000, filter: { eventTypes: ['FactRecorded'] } });
-      for (const event of page) if (isFactEvent(event)) ids.add(String((event.data as { factId: string }).factId));
+      // Only facts in fact streams: a FactRecorded planted in a user stream names no fact of the record.
+      for (const event of page) if (isFactEvent(event) && domainEventOf(event) === 'fact') ids.add(String((event.data as { factId: string }).factId));
       if (page.length < 5000) return [...ids];
       // Inclusive (positions are opaque on EventStoreDB): the repeated event adds nothing to a set.
       from = page[page.length - 1].position;

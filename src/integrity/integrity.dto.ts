@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsLogPosition } from '../api/dto/log-position';
 
 const MAX_SIZE = Number.MAX_SAFE_INTEGER;
 
@@ -11,7 +12,7 @@ export class InclusionQueryDto {
 
   /** The event's position in the global log; give this or eventId. */
   @IsOptional()
-  @Matches(/^\d{1,19}$/, { message: '$property must be a log position (a whole number)' })
+  @IsLogPosition({ message: '$property must be a log position: a whole number from 0 to 9223372036854775807' })
   position?: string;
 
   /** The tree size the proof is for; defaults to the latest checkpoint's. */

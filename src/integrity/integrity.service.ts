@@ -124,7 +124,8 @@ export class IntegrityService implements OnModuleInit, OnApplicationBootstrap, B
           data: {
             reason,
             failure: this.current.reason,
-            mismatches: before.mismatches.map((m) => ({ kind: m.kind, position: m.position ?? null, detail: m.detail })),
+            // Each with its evidence: a later change at the same place is not covered by this decision.
+            mismatches: before.mismatches.map((m) => ({ kind: m.kind, position: m.position ?? null, detail: m.detail, ...(m.evidence ? { evidence: m.evidence } : {}) })),
             counts: before.counts,
             supersededCheckpoint: this.latest?.note ?? null,
             treeSize: before.treeSize,

@@ -4,6 +4,7 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { map, type Observable } from 'rxjs';
+import { parseIsoInstant } from '../api/dto/iso-instant';
 import { RequestValidationError } from '../api/problem';
 import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store';
@@ -73,9 +74,12 @@ export class ReceiptInterceptor implements NestInterceptor {
     if (wanted === 'false') return next.handle();
 
     const pinned = await this.pin();
-    const asked = typeof query.knownAt === 'string' ? Date.parse(query.knownAt) : Number.NaN;
-    // An earlier knownAt asked for stays as written (the DTO still checks it); anything else is the checkpoint's time.
-    if (!(asked < pinned.time.getTime())) query.knownAt = pinned.time.toISOString();
+    // Read as the DTO reads it: a basic or week form is an instant too, not "none given".
+    const asked = typeof query.knownAt === 'string' ? parseIsoInstant(query.knownAt) : undefined;
+    // An earlier knownAt asked for stays as written; one that is not an instant stays too, for the DTO to refuse
+    // (replacing it would answer a question nobody asked); none, or a later one, is the checkpoint's time.
+    const unreadable = query.knownAt !== undefined && asked === undefined;
+    if (!unreadable && !(asked !== undefined && asked.getTime() < pinned.time.getTime())) query.knownAt = pinned.time.toISOString();
     const path = request.url.split('?')[0];
     const again = `${path}?${new URLSearchParams(Object.entries(query).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x): [string, string] => [k, x]) : [[k, v] as [string, string]]))).toString()}`;
     const lastLeaf = pinned.position === null ? null : await this.proofs.inclusion({ position: pinned.position }, pinned.checkpoint.head.size);

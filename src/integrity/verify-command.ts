@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { loadConfig } from '../config';
 import { openEventStore } from '../event-store/event-store.module';
+import { quarantineLine } from '../projections/quarantine';
+import { readModelFileStatus, resolveReadModelPath } from '../projections/read-model-database';
 import { openCheckpoint, type TreeHead } from './checkpoint';
 import { integrityFilesOf, readCheckpointFile } from './integrity-files';
 import { readLog } from './read-log';
@@ -81,7 +83,10 @@ export function verifyCommand(io: CommandIo = processIo): Command {
         const store = openEventStore(config);
         try {
           const report = await verifyLog(readLog(store), { checkpoint, contiguousPositions: config.store === 'sqlite' });
-          io.out(options.json ? JSON.stringify(report, null, 2) : describeReport(report));
+          // Not a mismatch (the log is intact) but the read models go without these events: said beside the report.
+          const quarantined = readModelFileStatus(resolveReadModelPath(config.readModelPath))?.quarantined;
+          if (options.json) io.out(JSON.stringify({ ...report, ...(quarantined ? { quarantined } : {}) }, null, 2));
+          else io.out([describeReport(report), ...(quarantined?.count ? [quarantineLine(quarantined)] : [])].join('\n'));
           return report.ok;
         } finally {
           await store.close();

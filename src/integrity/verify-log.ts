@@ -1,6 +1,7 @@
 import type { RecordedEvent } from '../event-store/event-store';
+import { INTEGRITY_STREAM, isServiceStream, MISMATCH_ACKNOWLEDGED } from '../event-store/stream-ownership';
 import type { TreeHead } from './checkpoint';
-import { canonicalJson, CanonicalText } from './canonical-json';
+import { canonicalJson, CanonicalText, sha256 } from './canonical-json';
 import { PREV_HASH, eventHash, isChained, recordedHash } from './event-hash';
 import { eventLeafHash } from './leaf';
 import { CompactTree } from './merkle';
@@ -11,9 +12,7 @@ import { CompactTree } from './merkle';
  * what does not match, and how.
  */
 
-/** The system stream where integrity decisions (acknowledged mismatches) are recorded. */
-export const INTEGRITY_STREAM = 'annals-integrity';
-export const MISMATCH_ACKNOWLEDGED = 'IntegrityMismatchAcknowledged';
+export { INTEGRITY_STREAM, MISMATCH_ACKNOWLEDGED };
 
 export type MismatchKind =
   /** The event's content no longer matches its own hash, or its successor's link to it. */
@@ -37,7 +36,21 @@ export interface Mismatch {
   eventId?: string;
   streamId?: string;
   revision?: string;
+  /**
+   * A digest of what was found (the event's content and the chain it links to): an acknowledgement
+   * names it, so that a later change at the same place is a new mismatch, reported again.
+   */
+  evidence?: string;
   acknowledged?: boolean;
+}
+
+/** One mismatch an admin acknowledged, and where in the log the acknowledgement stands. */
+interface Acknowledgement {
+  readonly kind: string;
+  readonly position: string;
+  /** Absent in acknowledgements recorded before evidence existed: those match by kind and position. */
+  readonly evidence?: string;
+  readonly leafIndex: number;
 }
 
 export interface VerifyReport {
@@ -162,7 +175,7 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
   const streams = new Map<string, string>();
   const gapsOf = new Map<string, Map<bigint, Mismatch>>();
   const found: Mismatch[] = [];
-  const acknowledgements: { kind: string; position: string }[] = [];
+  const acknowledgements: Acknowledgement[] = [];
   let checkpointRoot: Buffer | undefined = options.checkpoint && tree.size === options.checkpoint.size && tree.size > 0 ? tree.root() : undefined;
   let previous: Pick<RecordedEvent, 'position' | 'recordedAt'> | undefined = resume?.last;
   let sawChained = resume?.sawChained ?? false;
@@ -215,6 +228,8 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
         stream.last = { id: before.id, streamId: before.streamId, revision: before.revision, position: before.position };
       }
     }
+    const foundBefore = found.length;
+    const chainHead = stream.lastHash;
     let inOrder = event.revision === stream.next;
     const advances = event.revision >= stream.next;
     if (event.revision > stream.next) {
@@ -243,6 +258,7 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
     // The data is serialised once for both hashes that cover it: the chain's and the Merkle leaf's.
     const data = new CanonicalText(canonicalJson(event.data));
     const hashable = { ...event, data };
+    const computed = eventHash(hashable);
     if (!isChained(event)) {
       if (stream.chained || sawChained) {
         report({ kind: 'foreign', ...where, detail: `${label} carries no hash, yet chained events precede it: the store did not write it` });
@@ -250,13 +266,13 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
         legacyEvents += 1;
         stream.legacy += 1;
       }
-      if (advances) stream.lastHash = eventHash(hashable);
+      if (advances) stream.lastHash = computed;
     } else {
       sawChained = true;
       stream.chained = true;
       chainedEvents += 1;
       const recorded = recordedHash(event);
-      if (recorded !== eventHash(hashable)) {
+      if (recorded !== computed) {
         report({ kind: 'edited', ...where, detail: `${label} no longer matches its hash: its type, data or metadata were changed` });
       } else if (inOrder && event.metadata[PREV_HASH] !== stream.lastHash) {
         // The event itself is intact, so the one it links to was rewritten (hash recomputed to hide it).
@@ -276,9 +292,28 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
     streams.set(event.streamId, pack(stream));
     if (stream.gaps) gapsOf.set(event.streamId, stream.gaps);
 
-    if (event.streamId === INTEGRITY_STREAM && event.type === MISMATCH_ACKNOWLEDGED && Array.isArray(event.data.mismatches)) {
+    if (found.length > foundBefore) {
+      const evidence = sha256(`${computed}\n${chainHead ?? ''}`).toString('hex').slice(0, 32);
+      for (let i = foundBefore; i < found.length; i++) found[i].evidence = evidence;
+    }
+    // Only the service writes its own streams (no outside surface may: stream-ownership.ts), and only
+    // an intact acknowledgement counts: one whose hash no longer matches is itself an edit.
+    if (
+      event.streamId === INTEGRITY_STREAM &&
+      isServiceStream(event.streamId) &&
+      event.type === MISMATCH_ACKNOWLEDGED &&
+      recordedHash(event) === computed &&
+      Array.isArray(event.data.mismatches)
+    ) {
       for (const m of event.data.mismatches) {
-        if (m && typeof m === 'object' && !Array.isArray(m)) acknowledgements.push({ kind: String(m.kind), position: String(m.position) });
+        if (m && typeof m === 'object' && !Array.isArray(m)) {
+          acknowledgements.push({
+            kind: String(m.kind),
+            position: String(m.position),
+            ...(typeof m.evidence === 'string' ? { evidence: m.evidence } : {}),
+            leafIndex: where.leafIndex,
+          });
+        }
       }
     }
     tree.appendHash(eventLeafHash(event, data));
@@ -303,7 +338,7 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
   }
 
   for (const mismatch of found) {
-    if (acknowledgements.some((a) => a.kind === mismatch.kind && a.position === String(mismatch.position))) mismatch.acknowledged = true;
+    if (acknowledgements.some((a) => acknowledges(a, mismatch))) mismatch.acknowledged = true;
   }
   const open = found.filter((m) => !m.acknowledged);
   const counts: Partial<Record<MismatchKind, number>> = {};
@@ -325,6 +360,16 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
     mismatches: options.listAll ? open : open.slice(0, MAX_LISTED),
     acknowledged: found.length - open.length,
   };
+}
+
+/**
+ * An acknowledgement covers a mismatch it names (kind and position) that stood in the log before
+ * it, and, when it recorded what it saw, only while the same thing is seen there.
+ */
+function acknowledges(ack: Acknowledgement, mismatch: Mismatch): boolean {
+  if (ack.kind !== mismatch.kind || ack.position !== String(mismatch.position)) return false;
+  if (mismatch.leafIndex !== undefined && mismatch.leafIndex >= ack.leafIndex) return false;
+  return ack.evidence === undefined || ack.evidence === mismatch.evidence;
 }
 
 /** One line per finding, for logs and the command line. */

@@ -3,6 +3,7 @@ import { upcast } from '../domain/upcast';
 import type { EventStore, RecordedEvent, Subscription } from '../event-store/event-store';
 import { beginBulkLoad, resetReadModels } from './read-model-database';
 import type { Projection } from './projection';
+import { isEventsFault, quarantineWriter } from './quarantine';
 
 /** A batch is applied once it holds this many events, so catching up on a long log holds one batch in memory, not the log. */
 const MAX_BATCH = 5000;
@@ -10,6 +11,7 @@ const MAX_BATCH = 5000;
 export interface RunnerLogger {
   log(message: string): void;
   error(message: string): void;
+  warn?(message: string): void;
 }
 
 /** Told of each committed batch and of a failure; the read-model manager wires the serving runner's to AppliedPosition. */
@@ -22,7 +24,8 @@ export interface RunnerHooks {
  * Feeds the log to the projections and is the only code that knows about checkpoints. It
  * subscribes to the log from the checkpoint and applies events in batches (one transaction per
  * batch, the checkpoint in the same transaction, so a crash never applies an event twice or
- * skips one). Writers' waits and the live fan-out are not its business (AppliedPosition,
+ * skips one). An event a projection cannot apply is quarantined (quarantine.ts) and the rest of
+ * its batch applied. Writers' waits and the live fan-out are not its business (AppliedPosition,
  * LiveEvents): it only reports each commit and a failure to its hooks.
  */
 export class ProjectionRunner {
@@ -39,6 +42,7 @@ export class ProjectionRunner {
   private readonly readCheckpoint: Database.Statement;
   private readonly writeCheckpoint: Database.Statement;
   private readonly applyBatch: (events: RecordedEvent[]) => void;
+  private readonly applyIsolated: (events: RecordedEvent[]) => void;
 
   constructor(
     private readonly store: EventStore,
@@ -59,6 +63,25 @@ export class ProjectionRunner {
       }
       this.writeCheckpoint.run(events[events.length - 1].position);
     });
+    // The slow path, taken only after the fast one failed: each projection's apply of each event in
+    // its own savepoint (a nested transaction), so one failing apply is undone alone and quarantined.
+    const quarantine = quarantineWriter(db);
+    const applyOne = db.transaction((projection: Projection, event: RecordedEvent) => projection.apply(event));
+    this.applyIsolated = db.transaction((events: RecordedEvent[]) => {
+      for (const stored of events) {
+        for (const projection of this.projections) {
+          try {
+            applyOne(projection, projection.storedEvents ? stored : upcast(stored));
+          } catch (error) {
+            if (!isEventsFault(error, db)) throw error;
+            projection.rolledBack?.();
+            quarantine(stored, projection.name, error);
+            this.logger.warn?.(`quarantined event ${stored.id} at position ${stored.position} (${stored.type} in ${stored.streamId}) for ${projection.name}: ${(error as Error).message}`);
+          }
+        }
+      }
+      this.writeCheckpoint.run(events[events.length - 1].position);
+    });
   }
 
   /** The last position applied, -1n before any. */
@@ -66,7 +89,7 @@ export class ProjectionRunner {
     return this.checkpoint;
   }
 
-  /** Set when a projection failed: the runner stops rather than skip an event. */
+  /** Set when the read models' database failed: the runner stops rather than skip an event (an event's own fault is quarantined instead). */
   get error(): Error | undefined {
     return this.failure;
   }
@@ -147,8 +170,14 @@ export class ProjectionRunner {
       this.applyBatch(events);
     } catch (error) {
       for (const projection of this.projections) projection.rolledBack?.();
-      this.fail(error);
-      return;
+      try {
+        if (!isEventsFault(error, this.db)) throw error;
+        this.applyIsolated(events);
+      } catch (again) {
+        for (const projection of this.projections) projection.rolledBack?.();
+        this.fail(again);
+        return;
+      }
     }
     this.checkpoint = events[events.length - 1].position;
     for (const waiter of this.waiters) if (waiter.position <= this.checkpoint) this.settle(waiter, true);

@@ -4,15 +4,17 @@ import { basename, dirname, join, parse } from 'node:path';
 import { FACT_SCHEMA } from './timeline/timeline.schema';
 import { FIGURE_SCHEMA } from './figures/figures.schema';
 import { MERKLE_SCHEMA } from './merkle/merkle.schema';
+import { QUARANTINE_SCHEMA, readQuarantine, type QuarantineReport } from './quarantine';
 
 /**
  * Read models are disposable: bump this when a schema or a projection's meaning changes, and the
  * next start drops them and rebuilds the same answers from the log.
  */
-export const READ_MODEL_VERSION = 8;
+// 9: domain projections select by stream category and type; events they cannot apply are quarantined.
+export const READ_MODEL_VERSION = 9;
 
 const CHECKPOINT_SCHEMA = `CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), position INTEGER NOT NULL);`;
-const SCHEMA = CHECKPOINT_SCHEMA + FACT_SCHEMA + FIGURE_SCHEMA + MERKLE_SCHEMA;
+const SCHEMA = CHECKPOINT_SCHEMA + FACT_SCHEMA + FIGURE_SCHEMA + MERKLE_SCHEMA + QUARANTINE_SCHEMA;
 
 /** Opens the read-model database (a file next to the log, or ':memory:') at the current schema. */
 export function openReadModelDatabase(path: string): Database.Database {
@@ -74,6 +76,8 @@ export interface ReadModelFileStatus {
   readonly current: boolean;
   /** The last log position applied, -1n when none. */
   readonly position: bigint;
+  /** Events a projection could not apply (see quarantine.ts). */
+  readonly quarantined: QuarantineReport;
 }
 
 /** What a read-model file holds, read without changing it (for `annals status` while a server runs). */
@@ -84,7 +88,7 @@ export function readModelFileStatus(path: string): ReadModelFileStatus | undefin
     const version = db.pragma('user_version', { simple: true }) as number;
     const hasCheckpoint = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'checkpoint'").get() !== undefined;
     const position = hasCheckpoint ? ((db.prepare('SELECT position FROM checkpoint WHERE id = 1').pluck().safeIntegers(true).get() as bigint | undefined) ?? -1n) : -1n;
-    return { path, version, expectedVersion: READ_MODEL_VERSION, current: version === READ_MODEL_VERSION, position };
+    return { path, version, expectedVersion: READ_MODEL_VERSION, current: version === READ_MODEL_VERSION, position, quarantined: readQuarantine(db) };
   } finally {
     db.close();
   }

@@ -6,6 +6,7 @@ import { FiguresProjection } from './figures/figures.projection';
 import { MerkleProjection } from './merkle/merkle.projection';
 import { MerkleTree } from './merkle/merkle-tree';
 import { ProjectionRunner, type RunnerLogger } from './projection-runner';
+import { readQuarantine, type QuarantineReport } from './quarantine';
 import {
   nextReadModelPath,
   openReadModelDatabase,
@@ -37,6 +38,8 @@ export interface ProjectionStatus {
   /** The served read models' runner stopped on a failed projection (a rebuild replaces it). */
   readonly error: string | null;
   readonly rebuild: RebuildStatus | null;
+  /** Events a projection could not apply: the record goes on without them (see quarantine.ts). */
+  readonly quarantined: QuarantineReport;
   readonly lastRebuild: { readonly finishedAt: string; readonly position: string; readonly error: string | null } | null;
 }
 
@@ -165,6 +168,7 @@ export class ReadModels implements ReadModelSource {
       lag: (head > position ? head - position : 0n).toString(),
       error: this.runner?.error?.message ?? null,
       rebuild: this.rebuildStatus(),
+      quarantined: readQuarantine(this.current),
       lastRebuild: this.lastRebuild,
     };
   }

@@ -5,6 +5,7 @@ import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '../event-store/event-store';
 import { RequestValidationError } from '../api/problem';
+import { AuthService, CREDENTIAL_ENDED_SSE } from '../auth/auth.service';
 import { EventFeed } from './event-feed';
 import { LiveEvents } from './live-events';
 
@@ -46,6 +47,7 @@ export class EventsController implements BeforeApplicationShutdown {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly live: LiveEvents,
+    private readonly auth: AuthService,
   ) {}
 
   /**
@@ -77,11 +79,13 @@ export class EventsController implements BeforeApplicationShutdown {
     const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
     const end = (last = '') => {
       clearInterval(heartbeat);
+      unwatch();
       feed.stop();
       this.open.delete(end);
       if (!raw.writableEnded) raw.end(last);
     };
     this.open.add(end);
+    const unwatch = this.auth.whileValid(request, () => end(CREDENTIAL_ENDED_SSE));
     request.raw.on('close', () => end());
     try {
       await feed.start();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { RecordedEvent } from '../event-store/event-store';
 import type { AnswerChange } from './answer-diff';
 import type { Answer, Question } from './question';
@@ -22,7 +23,8 @@ export interface NoticeEvent {
  */
 export interface Notice {
   readonly id: string;
-  readonly watchId: string;
+  /** null: a notice of the question, shared by every watch that asks it (GET /notices lists it once). */
+  readonly watchId: string | null;
   readonly title: string | null;
   readonly question: Question;
   /** The API path that answers the same question now. */
@@ -46,6 +48,44 @@ export interface Notice {
 
 /** A notice as read back: with its place in the notice log, which feeds resume from. */
 export type SequencedNotice = Notice & { readonly sequence: string };
+
+/**
+ * What is stored of a notice: the parts every watch of the question shares, with the two answers
+ * by hash (each answer is stored once, in the answers table, however many notices and watches hold it).
+ */
+export type NoticeContent = Omit<Notice, 'id' | 'watchId' | 'title' | 'before' | 'after'>;
+
+/** A shared notice as one watch's own: its id (a webhook-id, an Atom entry id) is that watch's, stable, derived from both. */
+export function noticeIdFor(noticeId: string, watchId: string): string {
+  const hex = createHash('sha256').update(`${noticeId}/${watchId}`).digest('hex');
+  // A version-8 (custom) UUID: readers that expect a UUID keep working.
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** A stored notice whole again, for one watch or (watch undefined) as the question's. */
+export function noticeOf(id: string, content: NoticeContent, watch: { readonly id: string; readonly title: string | null } | undefined, answer: (hash: string) => unknown): Notice {
+  const { question, path, summary, previousPosition, position, recordedAt, events, moreEvents, actors, reasons, changes, beforeHash, afterHash } = content;
+  return {
+    id,
+    watchId: watch?.id ?? null,
+    title: watch?.title ?? null,
+    question,
+    path,
+    summary,
+    previousPosition,
+    position,
+    recordedAt,
+    events,
+    moreEvents,
+    actors,
+    reasons,
+    changes,
+    before: answer(beforeHash),
+    after: answer(afterHash),
+    beforeHash,
+    afterHash,
+  };
+}
 
 export const MAX_NOTICE_EVENTS = 100;
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { LAST_DAY } from '../domain/edtf';
 import { certaintyBy } from '../domain/certainty';
 import { validDays } from '../domain/valid-time';
@@ -116,4 +117,13 @@ export function describe(question: Question): string {
 export function lastDayRead(question: Question): string {
   if (question.asOf !== undefined) return question.asOf;
   return (question.kind === 'timeline' ? question.to : undefined) ?? LAST_DAY;
+}
+
+/**
+ * The key of a question's subject: watches whose questions have the same key ask the same thing and
+ * are evaluated once. Keys sorted, so that the order a client wrote the fields in does not matter.
+ */
+export function questionKey(question: Question): string {
+  const entries = Object.entries(question).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `sha256:${createHash('sha256').update(JSON.stringify(entries)).digest('hex')}`;
 }

@@ -3,6 +3,7 @@ import type { FactRecorded } from '../domain/fact/fact.events';
 import { isFactEvent } from '../domain/fact/fact.events';
 import { isFigureEvent } from '../domain/figure/figure.events';
 import type { RecordedEvent } from '../event-store/event-store';
+import { domainEventOf } from '../event-store/stream-ownership';
 import type { ReadModelSource } from '../projections/read-model-database';
 import { labels } from '../projections/timeline/timeline.projection';
 import { lastDayRead, type Question } from './question';
@@ -31,14 +32,16 @@ export class Reach {
 
   /** undefined: the event is about nothing a question reads (another stream). */
   touchOf(event: RecordedEvent): Touch | undefined {
-    if (isFigureEvent(event)) {
+    // By stream and type, as the projections choose: a FactCorrected planted in a user stream reaches no question.
+    const domain = domainEventOf(event);
+    if (domain === 'figure' && isFigureEvent(event)) {
       const data = event.data as { figureId: string; claimId?: string };
       // A figure's definition is in every answer about it, whatever the day.
       if (data.claimId === undefined) return { kind: 'figure', figureId: data.figureId, earliestDay: FIRST_DAY };
       const earliest = this.prepared().claimEarliest.get(data.figureId, data.claimId) as string | null | undefined;
       return { kind: 'figure', figureId: data.figureId, earliestDay: earliest ?? FIRST_DAY };
     }
-    if (isFactEvent(event)) {
+    if (domain === 'fact' && isFactEvent(event)) {
       const factId = (event.data as { factId: string }).factId;
       const rows = this.prepared().factVersions.all(factId) as { valid_start: string; body: string }[];
       // No row (read models of another log, or behind): reach everything, never miss a change.

@@ -4,6 +4,7 @@ import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isoDay } from '../domain/valid-time';
 import type { Question } from './question';
+import { AuthService, CREDENTIAL_ENDED_SSE } from '../auth/auth.service';
 import { SSE_HEADERS, sseMessage, SseStreams } from './sse';
 import { WatchEngine } from './watch-engine';
 import { sequenceOrPosition, timelineQuestion, TimelineViewDto, ViewClocksDto } from './watches.dto';
@@ -26,6 +27,7 @@ export class ViewsController implements BeforeApplicationShutdown {
   constructor(
     private readonly engine: WatchEngine,
     private readonly watches: WatchesService,
+    private readonly auth: AuthService,
   ) {}
 
   /** A figure's latest claims, spread and every claimant's history as of asOf, as GET /figures/:id answers (without its stream revision). */
@@ -59,6 +61,7 @@ export class ViewsController implements BeforeApplicationShutdown {
     if (request.method === 'HEAD') return void reply.headers(SSE_HEADERS).send();
     reply.hijack();
     const stream = this.streams.open(reply.raw);
+    stream.onClose(this.auth.whileValid(request, () => stream.end(CREDENTIAL_ENDED_SSE)));
     try {
       const stop = await this.engine.subscribe(question, after, (answer, position) => void stream.send('view', answer, position.toString()));
       stream.onClose(stop);

@@ -5,23 +5,45 @@ import type { AppliedPosition } from '../projections/applied-position';
 import type { FigureQueries } from '../projections/figures/figures.queries';
 import type { TimelineQueries } from '../projections/timeline/timeline.queries';
 import { answerChanges, storedAnswer, type AnswerChange } from './answer-diff';
-import { MAX_NOTICE_EVENTS, noticeEvent, summaryOf, type Notice, type SequencedNotice } from './notice';
-import { answerOf, pathOf, type Answer, type Question } from './question';
+import { MAX_NOTICE_EVENTS, noticeEvent, noticeIdFor, noticeOf, summaryOf, type NoticeContent, type SequencedNotice } from './notice';
+import { answerOf, pathOf, questionKey, type Answer, type Question } from './question';
 import { QuestionIndex, type Reach } from './reach';
-import type { Evaluation, WatchStore } from './watch-store';
+import type { ActiveWatch, Evaluation, StoredNoticeInput, SubjectState, WatchStore } from './watch-store';
 
-/**
- * A watch as the engine keeps it in memory: what it asks and the hash of the answer last stored
- * (the answer itself, often tens of kB, stays in the watch file until a change needs it: 10,000
- * of them in memory would be hundreds of MB for the garbage collector to walk).
- */
+/** A watch as the engine keeps it in memory: what it asks; its answer is its cohort's. */
 export interface WatchItem {
   readonly id: string;
   readonly question: Question;
   readonly title: string | null;
   readonly webhookUrl: string | null;
+}
+
+/**
+ * What the engine evaluates: a question, the hash of the answer it last stored (the answer itself,
+ * often tens of kB, stays in the watch file until a change needs it) and the position it is at.
+ * A subject is followed by every watch of its question that agrees with it; a watch whose answer
+ * was read at another moment than its subject's is a cohort of its own (`alone`) until they agree.
+ */
+interface Cohort {
+  readonly question: Question;
+  readonly key: string;
+  readonly alone?: WatchItem;
+  readonly members: Set<WatchItem>;
   hash: string;
   evaluatedUpTo: bigint;
+}
+
+/** Where a new watch goes: following its question's subject, or on its own; `subject` set: the subject starts from this watch's answer. */
+export interface Placement {
+  readonly subjectKey: string;
+  readonly joined: boolean;
+  readonly subject?: SubjectState;
+}
+
+/** Notices as committed, each with the watches it is for (a subject's: every member; title to show it as theirs). */
+export interface CommittedNotice {
+  readonly notice: SequencedNotice;
+  readonly watches: readonly Pick<WatchItem, 'id' | 'title'>[];
 }
 
 /** A live view subscriber (SSE): sent the new answer whenever it changes. */
@@ -56,10 +78,11 @@ const RESUME_WAIT_MS = 5000;
  * position evaluated, in one transaction. Live view subscribers are checked in the same pass.
  */
 export class WatchEngine {
-  readonly watches = new QuestionIndex<WatchItem>();
+  private readonly cohorts = new QuestionIndex<Cohort>();
   readonly views = new QuestionIndex<ViewSubscriber>();
-  private readonly byId = new Map<string, WatchItem>();
-  private readonly noticeListeners = new Set<(notices: readonly SequencedNotice[]) => void>();
+  private readonly subjects = new Map<string, Cohort>();
+  private readonly byId = new Map<string, { item: WatchItem; cohort: Cohort }>();
+  private readonly noticeListeners = new Set<(notices: readonly CommittedNotice[]) => void>();
   /** Counters since start: events evaluated, questions asked again, notices recorded (the benchmark reads them). */
   readonly stats = { events: 0, asked: 0, notices: 0 };
   private position = -1n;
@@ -98,16 +121,7 @@ export class WatchEngine {
       this.position = head;
     }
     this.save(true);
-    for (const record of this.watchStore.active()) {
-      this.add({
-        id: record.id,
-        question: record.question,
-        title: record.title,
-        webhookUrl: record.webhookUrl,
-        hash: record.answerHash,
-        evaluatedUpTo: record.evaluatedUpTo > head ? head : record.evaluatedUpTo,
-      });
-    }
+    this.load(head);
     this.loop = this.run();
   }
 
@@ -120,20 +134,114 @@ export class WatchEngine {
     this.noticeListeners.clear();
   }
 
-  add(item: WatchItem): void {
-    this.byId.set(item.id, item);
-    this.watches.add(item);
+  /** Watches being evaluated (the benchmark and tests read it). */
+  get watchCount(): number {
+    return this.byId.size;
+  }
+
+  /** Questions evaluated apart: one per subject, one per watch on its own. */
+  get cohortCount(): number {
+    return this.cohorts.size;
+  }
+
+  /**
+   * Where a watch whose answer now (at `position`, the read models' position) hashes to `hash` goes.
+   * It follows its subject when their answers agree: from then on the same events change both the
+   * same way (an event that changes an answer reaches it), so the subject's notices are its own; it
+   * starts the subject again when nobody follows it; otherwise it waits on its own until they agree.
+   */
+  placement(question: Question, hash: string, position: bigint): Placement {
+    const key = questionKey(question);
+    const subject = this.subjects.get(key);
+    if (!subject) return { subjectKey: key, joined: true, subject: { subject: key, question, answerHash: hash, evaluatedUpTo: position } };
+    return { subjectKey: key, joined: subject.hash === hash };
+  }
+
+  /** A watch just stored with `placement`, its answer `hash` at `position`. */
+  add(item: WatchItem, placement: Placement, hash: string, position: bigint): void {
+    if (placement.subject) {
+      this.found(placement.subject, []).members.add(item);
+      this.byId.set(item.id, { item, cohort: this.subjects.get(placement.subjectKey)! });
+    } else if (placement.joined) {
+      const subject = this.subjects.get(placement.subjectKey)!;
+      subject.members.add(item);
+      this.byId.set(item.id, { item, cohort: subject });
+    } else {
+      const cohort: Cohort = { question: item.question, key: placement.subjectKey, alone: item, members: new Set(), hash, evaluatedUpTo: position };
+      this.cohorts.add(cohort);
+      this.byId.set(item.id, { item, cohort });
+    }
   }
 
   remove(id: string): void {
-    const item = this.byId.get(id);
-    if (!item) return;
+    const found = this.byId.get(id);
+    if (!found) return;
     this.byId.delete(id);
-    this.watches.remove(item);
+    const { item, cohort } = found;
+    if (cohort.alone) return this.cohorts.remove(cohort);
+    cohort.members.delete(item);
+    if (cohort.members.size === 0) {
+      this.cohorts.remove(cohort);
+      this.subjects.delete(cohort.key);
+    }
+  }
+
+  /** A subject in memory, with these members, indexed. */
+  private found(state: SubjectState, members: WatchItem[]): Cohort {
+    const cohort: Cohort = { question: state.question, key: state.subject, members: new Set(members), hash: state.answerHash, evaluatedUpTo: state.evaluatedUpTo };
+    this.subjects.set(state.subject, cohort);
+    this.cohorts.add(cohort);
+    return cohort;
+  }
+
+  /**
+   * The watch file's watches into memory: those that follow a subject with it; those on their own
+   * join their subject when they agree with it (a file of version 1 holds only such), or start it.
+   */
+  private load(head: bigint): void {
+    const clamp = (position: bigint) => (position > head ? head : position);
+    const states = new Map(this.watchStore.subjects().map((s) => [s.subject, s]));
+    const active = this.watchStore.active();
+    const following = new Map<string, WatchItem[]>();
+    const alone: ActiveWatch[] = [];
+    for (const record of active) {
+      if (record.joinedSeq !== null && record.subject !== null && states.has(record.subject)) {
+        const list = following.get(record.subject) ?? [];
+        list.push(itemOf(record));
+        following.set(record.subject, list);
+      } else alone.push(record);
+    }
+    for (const [key, members] of following) {
+      const state = states.get(key)!;
+      this.found({ ...state, evaluatedUpTo: clamp(state.evaluatedUpTo) }, members);
+    }
+    const subjects: SubjectState[] = [];
+    const joins: { watchId: string; subject: string }[] = [];
+    for (const record of alone) {
+      const key = questionKey(record.question);
+      const item = itemOf(record);
+      let subject = this.subjects.get(key);
+      if (!subject) {
+        const state = { subject: key, question: record.question, answerHash: record.answerHash, evaluatedUpTo: clamp(record.evaluatedUpTo) };
+        subjects.push(state);
+        subject = this.found(state, []);
+      }
+      if (subject.hash === record.answerHash) {
+        subject.members.add(item);
+        this.byId.set(item.id, { item, cohort: subject });
+        joins.push({ watchId: item.id, subject: key });
+      } else {
+        const cohort: Cohort = { question: record.question, key, alone: item, members: new Set(), hash: record.answerHash, evaluatedUpTo: clamp(record.evaluatedUpTo) };
+        this.cohorts.add(cohort);
+        this.byId.set(item.id, { item, cohort });
+      }
+    }
+    for (const subject of this.subjects.values()) for (const item of subject.members) this.byId.set(item.id, { item, cohort: subject });
+    if (joins.length > 0) this.watchStore.commit({ answers: [], subjects, watches: [], joins, notices: [], position: this.position });
   }
 
   /** Notices as they are committed, in order. Returns the function that stops listening. */
-  onNotices(listener: (notices: readonly SequencedNotice[]) => void): () => void {
+  onNotices(listener: (notices: readonly CommittedNotice[]) => void): () => void {
     this.noticeListeners.add(listener);
     return () => this.noticeListeners.delete(listener);
   }
@@ -204,7 +312,7 @@ export class WatchEngine {
   }
 
   private async step(): Promise<void> {
-    if (this.watches.size === 0 && this.views.size === 0) {
+    if (this.cohorts.size === 0 && this.views.size === 0) {
       // Nobody asks anything: nothing to evaluate up to where the read models are.
       this.position = this.applied.position;
       this.save(false);
@@ -231,17 +339,17 @@ export class WatchEngine {
     const taken = events.filter((e) => e.position <= now);
     // Every event up to `now` is in hand when one beyond it was read or the log's end was reached.
     const through = taken.length < events.length || toEnd ? now : taken[taken.length - 1].position;
-    const watchEvents = new Map<WatchItem, RecordedEvent[]>();
+    const reached = new Map<Cohort, RecordedEvent[]>();
     const views = new Set<ViewSubscriber>();
     this.stats.events += taken.length;
     for (const event of taken) {
       const touch = this.reach.touchOf(upcast(event));
       if (!touch) continue;
-      for (const watch of this.watches.reached(touch)) {
-        if (watch.evaluatedUpTo >= event.position) continue;
-        const list = watchEvents.get(watch);
+      for (const cohort of this.cohorts.reached(touch)) {
+        if (cohort.evaluatedUpTo >= event.position) continue;
+        const list = reached.get(cohort);
         if (list) list.push(event);
-        else watchEvents.set(watch, [event]);
+        else reached.set(cohort, [event]);
       }
       for (const view of this.views.reached(touch)) if (view.sentUpTo < event.position) views.add(view);
     }
@@ -257,72 +365,97 @@ export class WatchEngine {
       }
       return found;
     };
-    /** New answers to store; those with a notice are changes, the rest only a new spelling of the same answer. */
-    const stored: { watch: WatchItem; text: string; hash: string; notice?: Notice }[] = [];
     const recordedAt = new Date().toISOString();
-    for (const [watch, reachedBy] of watchEvents) {
-      const next = ask(watch.question);
-      if (next.hash === watch.hash) {
-        watch.evaluatedUpTo = now;
-        continue;
-      }
-      const before = JSON.parse(this.watchStore.answerOf(watch.id) ?? 'null') as Answer;
-      const changes = answerChanges(before, next.answer);
-      const notice = changes.length === 0 ? undefined : this.noticeOf(watch, reachedBy, before, changes, next.answer, next.hash, now, recordedAt);
-      stored.push({ watch, text: next.text, hash: next.hash, notice });
+    /** Each cohort's new hash (changed or not), each new answer once, each notice once. */
+    const next = new Map<Cohort, string>();
+    const answers = new Map<string, string>();
+    const notices: { input: StoredNoticeInput; cohort: Cohort; before: Answer; after: Answer }[] = [];
+    for (const [cohort, reachedBy] of reached) {
+      const now_ = ask(cohort.question);
+      next.set(cohort, now_.hash);
+      if (now_.hash === cohort.hash) continue;
+      const before = JSON.parse(this.watchStore.answerText(cohort.hash) ?? 'null') as Answer;
+      answers.set(now_.hash, now_.text);
+      const changes = answerChanges(before, now_.answer);
+      // Only a new spelling of the same answer (keys in another order): stored, nobody told.
+      if (changes.length === 0) continue;
+      const content = this.contentOf(cohort, reachedBy, changes, now_.hash, now, recordedAt);
+      const id = randomUUID();
+      const deliveries = cohort.alone
+        ? cohort.alone.webhookUrl
+          ? [{ id, watchId: cohort.alone.id, url: cohort.alone.webhookUrl }]
+          : []
+        : [...cohort.members].filter((w) => w.webhookUrl).map((w) => ({ id: noticeIdFor(id, w.id), watchId: w.id, url: w.webhookUrl as string }));
+      notices.push({ input: { id, watchId: cohort.alone?.id ?? null, subject: cohort.alone ? null : cohort.key, content, deliveries }, cohort, before, after: now_.answer });
     }
-    const changed = stored.filter((s): s is typeof s & { notice: Notice } => s.notice !== undefined);
+    // Watches on their own that now agree with their subject follow it from here (or start it again).
+    const joins: { cohort: Cohort; subject: Cohort | undefined }[] = [];
+    for (const cohort of next.keys()) {
+      if (!cohort.alone) continue;
+      const subject = this.subjects.get(cohort.key);
+      if (!subject || (next.get(subject) ?? subject.hash) === next.get(cohort)) joins.push({ cohort, subject });
+    }
+    const changed = [...next].filter(([cohort, hash]) => hash !== cohort.hash);
     let sequences: bigint[] = [];
-    if (stored.length > 0) {
+    if (changed.length > 0 || joins.length > 0) {
+      const subjects = new Map<string, SubjectState>();
+      for (const [cohort, hash] of changed) if (!cohort.alone) subjects.set(cohort.key, { subject: cohort.key, question: cohort.question, answerHash: hash, evaluatedUpTo: now });
+      for (const { cohort, subject } of joins) if (!subject) subjects.set(cohort.key, { subject: cohort.key, question: cohort.question, answerHash: next.get(cohort)!, evaluatedUpTo: now });
       const evaluation: Evaluation = {
-        answers: stored.map((c) => ({ watchId: c.watch.id, answer: c.text, hash: c.hash, position: now })),
-        notices: changed.map((c) => ({ id: c.notice.id, watchId: c.watch.id, position: now, recordedAt, body: JSON.stringify(c.notice), webhookUrl: c.watch.webhookUrl })),
+        answers: [...answers].map(([hash, text]) => ({ hash, text })),
+        subjects: [...subjects.values()],
+        watches: changed.filter(([cohort]) => cohort.alone).map(([cohort, hash]) => ({ watchId: cohort.alone!.id, hash, position: now })),
+        joins: joins.map(({ cohort }) => ({ watchId: cohort.alone!.id, subject: cohort.key })),
+        notices: notices.map((n) => n.input),
         position: through,
       };
       sequences = this.watchStore.commit(evaluation);
-      this.stats.notices += changed.length;
+      this.stats.notices += notices.length;
       this.savedPosition = through;
       this.savedAt = Date.now();
-      for (const c of stored) {
-        c.watch.hash = c.hash;
-        c.watch.evaluatedUpTo = now;
-      }
     }
-    if (changed.length > 0) {
-      const sequenced = changed.map((c, i) => ({ ...c.notice, sequence: sequences[i].toString() }));
-      if (changed.some((c) => c.watch.webhookUrl)) this.onOutbox();
-      for (const listener of this.noticeListeners) this.tell(() => listener(sequenced));
+    for (const [cohort, hash] of next) {
+      cohort.hash = hash;
+      cohort.evaluatedUpTo = now;
+    }
+    for (const { cohort, subject } of joins) {
+      const item = cohort.alone!;
+      this.cohorts.remove(cohort);
+      const target = subject ?? this.found({ subject: cohort.key, question: cohort.question, answerHash: cohort.hash, evaluatedUpTo: now }, []);
+      target.members.add(item);
+      this.byId.set(item.id, { item, cohort: target });
+    }
+    if (notices.length > 0) {
+      if (notices.some((n) => n.input.deliveries.length > 0)) this.onOutbox();
+      if (this.noticeListeners.size > 0) {
+        const committed: CommittedNotice[] = notices.map((n, i) => ({
+          notice: {
+            ...noticeOf(n.input.id, n.input.content, n.cohort.alone, (hash) => (hash === n.input.content.beforeHash ? n.before : n.after)),
+            sequence: sequences[i].toString(),
+          },
+          watches: n.cohort.alone ? [n.cohort.alone] : [...n.cohort.members],
+        }));
+        for (const listener of this.noticeListeners) this.tell(() => listener(committed));
+      }
     }
     this.position = through;
     this.save(false);
     for (const view of views) {
-      const next = ask(view.question);
+      const answer = ask(view.question);
       view.sentUpTo = now;
-      if (next.hash === view.lastHash) continue;
-      view.lastHash = next.hash;
-      this.tell(() => view.send(next.answer, now));
+      if (answer.hash === view.lastHash) continue;
+      view.lastHash = answer.hash;
+      this.tell(() => view.send(answer.answer, now));
     }
   }
 
-  private noticeOf(
-    watch: WatchItem,
-    reachedBy: readonly RecordedEvent[],
-    before: Answer,
-    changes: AnswerChange[],
-    after: Answer,
-    afterHash: string,
-    position: bigint,
-    recordedAt: string,
-  ): Notice {
+  private contentOf(cohort: Cohort, reachedBy: readonly RecordedEvent[], changes: AnswerChange[], afterHash: string, position: bigint, recordedAt: string): NoticeContent {
     const events = reachedBy.slice(0, MAX_NOTICE_EVENTS).map(noticeEvent);
     return {
-      id: randomUUID(),
-      watchId: watch.id,
-      title: watch.title,
-      question: watch.question,
-      path: pathOf(watch.question),
+      question: cohort.question,
+      path: pathOf(cohort.question),
       summary: summaryOf(changes, events),
-      previousPosition: watch.evaluatedUpTo.toString(),
+      previousPosition: cohort.evaluatedUpTo.toString(),
       position: position.toString(),
       recordedAt,
       events,
@@ -330,9 +463,7 @@ export class WatchEngine {
       actors: [...new Set(events.map((e) => e.actor).filter((a): a is string => a !== null))],
       reasons: [...new Set(events.map((e) => e.reason).filter((r): r is string => r !== null))],
       changes,
-      before,
-      after,
-      beforeHash: watch.hash,
+      beforeHash: cohort.hash,
       afterHash,
     };
   }
@@ -367,4 +498,8 @@ export class WatchEngine {
     this.pause.resolve();
     this.pause = undefined;
   }
+}
+
+function itemOf(record: ActiveWatch): WatchItem {
+  return { id: record.id, question: record.question, title: record.title, webhookUrl: record.webhookUrl };
 }

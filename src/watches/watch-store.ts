@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { noticeIdFor, noticeOf, type Notice, type NoticeContent, type SequencedNotice } from './notice';
 import type { Question } from './question';
 
 /**
@@ -47,6 +49,47 @@ CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at) WHERE delivere
 CREATE TABLE IF NOT EXISTS evaluated (id INTEGER PRIMARY KEY CHECK (id = 1), position INTEGER NOT NULL);
 `;
 
+/**
+ * Version 2: watches of the same question follow one subject, evaluated once, whose notices are
+ * stored once (watch_id NULL, subject set) and are each member's from the notice after it joined
+ * (joined_seq); answers are stored once each, by hash. Ten thousand watches of one figure then
+ * cost a write one evaluation and one notice, not ten thousand. A watch whose answer was read at
+ * another moment than its subject's keeps its own state (joined_seq NULL, its own notices) until
+ * the two agree. Files of version 1 are migrated when opened: their notices keep their whole body.
+ */
+const MIGRATE_TO_2 = `
+ALTER TABLE watches ADD COLUMN subject TEXT;
+ALTER TABLE watches ADD COLUMN joined_seq INTEGER;
+CREATE TABLE answers (hash TEXT PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID;
+INSERT OR IGNORE INTO answers (hash, body) SELECT answer_hash, answer FROM watches WHERE answer <> '';
+UPDATE watches SET answer = '' WHERE answer <> '';
+CREATE TABLE subjects (
+  subject         TEXT    PRIMARY KEY,
+  question        TEXT    NOT NULL,
+  answer_hash     TEXT    NOT NULL,
+  evaluated_up_to INTEGER NOT NULL
+);
+CREATE TABLE notices_2 (
+  seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+  notice_id   TEXT    NOT NULL UNIQUE,
+  watch_id    TEXT,
+  subject     TEXT,
+  position    INTEGER NOT NULL,
+  recorded_at TEXT    NOT NULL,
+  body        TEXT    NOT NULL
+);
+INSERT INTO notices_2 (seq, notice_id, watch_id, position, recorded_at, body) SELECT seq, notice_id, watch_id, position, recorded_at, body FROM notices;
+DROP TABLE notices;
+ALTER TABLE notices_2 RENAME TO notices;
+CREATE INDEX notices_by_watch ON notices (watch_id, seq) WHERE watch_id IS NOT NULL;
+CREATE INDEX notices_by_subject ON notices (subject, seq) WHERE subject IS NOT NULL;
+ALTER TABLE outbox ADD COLUMN seq INTEGER;
+UPDATE outbox SET seq = (SELECT n.seq FROM notices n WHERE n.notice_id = outbox.notice_id);
+CREATE INDEX watches_by_owner ON watches (owner) WHERE deleted_at IS NULL;
+CREATE INDEX watches_by_subject ON watches (subject) WHERE deleted_at IS NULL;
+PRAGMA user_version = 2;
+`;
+
 export interface WatchRecord {
   readonly id: string;
   readonly owner: string;
@@ -56,29 +99,59 @@ export interface WatchRecord {
   readonly webhookSecret: string | null;
   readonly createdAt: string;
   readonly deletedAt: string | null;
-  /** Canonical JSON of the answer last given. */
+  /** Canonical JSON of the answer last given (its subject's, once it follows one). */
   readonly answer: string;
   readonly answerHash: string;
   /** The log position the stored answer is at: events up to it are in it. */
   readonly evaluatedUpTo: bigint;
 }
 
-export interface StoredNotice {
-  readonly sequence: bigint;
-  readonly id: string;
-  readonly watchId: string;
-  readonly position: bigint;
-  readonly recordedAt: string;
-  /** The notice as JSON (without its sequence, which the insert assigns). */
-  readonly body: string;
+/** A watch as the engine loads it: its own state, and the subject it follows (from the notice after joinedSeq) if it does. */
+export interface ActiveWatch extends Omit<WatchRecord, 'answer' | 'webhookSecret' | 'deletedAt'> {
+  readonly subject: string | null;
+  readonly joinedSeq: bigint | null;
+}
+
+/** The question every watch of a subject asks, the answer it last gave (by hash) and the position it is at. */
+export interface SubjectState {
+  readonly subject: string;
+  readonly question: Question;
+  readonly answerHash: string;
+  readonly evaluatedUpTo: bigint;
+}
+
+/** A new watch: following its subject (whose state it sets when `subject` is given) or on its own (joined false). */
+export interface NewWatchRecord {
+  readonly watch: Omit<WatchRecord, 'answer' | 'answerHash' | 'evaluatedUpTo' | 'deletedAt'> & { readonly answerHash: string; readonly evaluatedUpTo: bigint };
+  readonly answer: string;
+  readonly subjectKey: string;
+  readonly joined: boolean;
+  /** Set: the subject starts (again) from this watch's answer. */
+  readonly subject?: SubjectState;
 }
 
 /** One evaluation's outcome, committed at once. */
 export interface Evaluation {
-  readonly answers: readonly { readonly watchId: string; readonly answer: string; readonly hash: string; readonly position: bigint }[];
-  readonly notices: readonly { readonly id: string; readonly watchId: string; readonly position: bigint; readonly recordedAt: string; readonly body: string; readonly webhookUrl: string | null }[];
+  /** New answers, each once. */
+  readonly answers: readonly { readonly hash: string; readonly text: string }[];
+  readonly subjects: readonly SubjectState[];
+  /** Watches on their own: their new state. */
+  readonly watches: readonly { readonly watchId: string; readonly hash: string; readonly position: bigint }[];
+  /** Watches that follow their subject from now on (after this evaluation's notices). */
+  readonly joins: readonly { readonly watchId: string; readonly subject: string }[];
+  readonly notices: readonly StoredNoticeInput[];
   /** Every event up to here has been evaluated. */
   readonly position: bigint;
+}
+
+export interface StoredNoticeInput {
+  readonly id: string;
+  /** One watch's notice, or (null) its subject's, which every member shares. */
+  readonly watchId: string | null;
+  readonly subject: string | null;
+  readonly content: NoticeContent;
+  /** Webhook deliveries: one per watch with a webhook that the notice is for. */
+  readonly deliveries: readonly { readonly id: string; readonly watchId: string; readonly url: string }[];
 }
 
 export interface Delivery {
@@ -87,6 +160,7 @@ export interface Delivery {
   readonly url: string;
   readonly attempts: number;
   readonly secret: string | null;
+  /** The notice as this watch's, JSON. */
   readonly body: string;
   readonly recordedAt: string;
 }
@@ -96,6 +170,12 @@ export interface DeliveryStatus {
   readonly delivered: number;
   readonly failed: number;
   readonly lastError: string | null;
+}
+
+/** Where a page of GET /watches continues: after this watch in creation order. */
+export interface WatchCursor {
+  readonly createdAt: string;
+  readonly id: string;
 }
 
 interface WatchRow {
@@ -110,12 +190,32 @@ interface WatchRow {
   answer: string;
   answer_hash: string;
   evaluated_up_to: bigint;
+  subject: string | null;
+  joined_seq: bigint | null;
 }
+
+interface NoticeRow {
+  seq: bigint;
+  notice_id: string;
+  watch_id: string | null;
+  subject: string | null;
+  recorded_at: string;
+  body: string;
+  title: string | null;
+}
+
+/** A watch's own state, or its subject's once it follows one. */
+const WATCH_SELECT = `SELECT w.watch_id, w.owner, w.title, w.question, w.webhook_url, w.webhook_secret, w.created_at, w.deleted_at, w.subject, w.joined_seq, w.answer,
+  CASE WHEN w.joined_seq IS NULL THEN w.answer_hash ELSE s.answer_hash END AS answer_hash,
+  CASE WHEN w.joined_seq IS NULL THEN w.evaluated_up_to ELSE s.evaluated_up_to END AS evaluated_up_to
+  FROM watches w LEFT JOIN subjects s ON s.subject = w.subject`;
+const NOTICE_SELECT = 'SELECT n.seq, n.notice_id, n.watch_id, n.subject, n.recorded_at, n.body, w.title FROM notices n LEFT JOIN watches w ON w.watch_id = n.watch_id';
 
 export class WatchStore {
   readonly db: Database.Database;
   private readonly statements: Record<string, Database.Statement>;
   readonly commit: (evaluation: Evaluation) => bigint[];
+  readonly insert: (record: NewWatchRecord) => void;
 
   constructor(readonly path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -128,31 +228,46 @@ export class WatchStore {
     // be recorded again under another id after a power loss, so each commit reaches the disk.
     this.db.pragma('synchronous = FULL');
     this.db.exec(SCHEMA);
+    if ((this.db.pragma('user_version', { simple: true }) as number) < 2) this.db.transaction(() => this.db.exec(MIGRATE_TO_2))();
     const db = this.db;
     this.statements = {
       insert: db.prepare(
-        `INSERT INTO watches (watch_id, owner, title, question, webhook_url, webhook_secret, created_at, answer, answer_hash, evaluated_up_to)
-         VALUES (@id, @owner, @title, @question, @webhookUrl, @webhookSecret, @createdAt, @answer, @answerHash, @evaluatedUpTo)`,
+        `INSERT INTO watches (watch_id, owner, title, question, webhook_url, webhook_secret, created_at, answer, answer_hash, evaluated_up_to, subject, joined_seq)
+         VALUES (@id, @owner, @title, @question, @webhookUrl, @webhookSecret, @createdAt, '', @answerHash, @evaluatedUpTo, @subject, @joinedSeq)`,
       ),
-      get: db.prepare('SELECT * FROM watches WHERE watch_id = ?').safeIntegers(true),
-      answerOf: db.prepare('SELECT answer FROM watches WHERE watch_id = ?').pluck(),
-      active: db
-        .prepare('SELECT watch_id, owner, title, question, webhook_url, created_at, answer_hash, evaluated_up_to FROM watches WHERE deleted_at IS NULL ORDER BY created_at, watch_id')
-        .safeIntegers(true),
+      storeAnswer: db.prepare('INSERT OR IGNORE INTO answers (hash, body) VALUES (?, ?)'),
+      answer: db.prepare('SELECT body FROM answers WHERE hash = ?').pluck(),
+      lastSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) FROM notices').pluck().safeIntegers(true),
+      get: db.prepare(`${WATCH_SELECT} WHERE w.watch_id = ?`).safeIntegers(true),
+      active: db.prepare(`${WATCH_SELECT} WHERE w.deleted_at IS NULL ORDER BY w.created_at, w.watch_id`).safeIntegers(true),
+      page: db.prepare(`${WATCH_SELECT} WHERE w.deleted_at IS NULL AND (w.created_at, w.watch_id) > (@createdAt, @id) ORDER BY w.created_at, w.watch_id LIMIT @limit`).safeIntegers(true),
+      countOwned: db.prepare('SELECT COUNT(*) FROM watches WHERE owner = ? AND deleted_at IS NULL').pluck(),
+      subjects: db.prepare('SELECT subject, question, answer_hash AS answerHash, evaluated_up_to AS evaluatedUpTo FROM subjects').safeIntegers(true),
+      setSubject: db.prepare(
+        `INSERT INTO subjects (subject, question, answer_hash, evaluated_up_to) VALUES (@subject, @question, @answerHash, @evaluatedUpTo)
+         ON CONFLICT (subject) DO UPDATE SET answer_hash = excluded.answer_hash, evaluated_up_to = excluded.evaluated_up_to`,
+      ),
       remove: db.prepare('UPDATE watches SET deleted_at = ? WHERE watch_id = ? AND deleted_at IS NULL'),
       cancel: db.prepare("UPDATE outbox SET failed_at = ?, last_error = 'the watch was deleted' WHERE watch_id = ? AND delivered_at IS NULL AND failed_at IS NULL"),
-      answer: db.prepare('UPDATE watches SET answer = ?, answer_hash = ?, evaluated_up_to = ? WHERE watch_id = ?'),
-      notice: db.prepare('INSERT INTO notices (notice_id, watch_id, position, recorded_at, body) VALUES (?, ?, ?, ?, ?)').safeIntegers(true),
-      outbox: db.prepare('INSERT INTO outbox (notice_id, watch_id, url, next_attempt_at) VALUES (?, ?, ?, 0)'),
+      watchState: db.prepare('UPDATE watches SET answer_hash = ?, evaluated_up_to = ? WHERE watch_id = ?'),
+      join: db.prepare('UPDATE watches SET subject = ?, joined_seq = ? WHERE watch_id = ?'),
+      notice: db.prepare('INSERT INTO notices (notice_id, watch_id, subject, position, recorded_at, body) VALUES (?, ?, ?, ?, ?, ?)').safeIntegers(true),
+      outbox: db.prepare('INSERT INTO outbox (notice_id, watch_id, url, next_attempt_at, seq) VALUES (?, ?, ?, 0, ?)'),
       position: db.prepare('SELECT position FROM evaluated WHERE id = 1').pluck().safeIntegers(true),
       setPosition: db.prepare('INSERT INTO evaluated (id, position) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET position = excluded.position'),
-      noticesOf: db.prepare('SELECT seq AS sequence, notice_id AS id, watch_id AS watchId, position, recorded_at AS recordedAt, body FROM notices WHERE watch_id = ? AND seq > ? ORDER BY seq LIMIT ?').safeIntegers(true),
-      allNotices: db.prepare('SELECT seq AS sequence, notice_id AS id, watch_id AS watchId, position, recorded_at AS recordedAt, body FROM notices WHERE seq > ? ORDER BY seq LIMIT ?').safeIntegers(true),
-      latestOf: db.prepare('SELECT seq AS sequence, notice_id AS id, watch_id AS watchId, position, recorded_at AS recordedAt, body FROM notices WHERE watch_id = ? ORDER BY seq DESC LIMIT ?').safeIntegers(true),
-      latest: db.prepare('SELECT seq AS sequence, notice_id AS id, watch_id AS watchId, position, recorded_at AS recordedAt, body FROM notices ORDER BY seq DESC LIMIT ?').safeIntegers(true),
+      noticesOf: db.prepare(
+        `SELECT * FROM (${NOTICE_SELECT} WHERE n.watch_id = @watchId AND n.seq > @after
+           UNION ALL ${NOTICE_SELECT} WHERE n.subject = @subject AND n.seq > MAX(@after, @joined)) ORDER BY seq LIMIT @limit`,
+      ).safeIntegers(true),
+      latestOf: db.prepare(
+        `SELECT * FROM (${NOTICE_SELECT} WHERE n.watch_id = @watchId
+           UNION ALL ${NOTICE_SELECT} WHERE n.subject = @subject AND n.seq > @joined) ORDER BY seq DESC LIMIT @limit`,
+      ).safeIntegers(true),
+      allNotices: db.prepare(`${NOTICE_SELECT} WHERE n.seq > ? ORDER BY n.seq LIMIT ?`).safeIntegers(true),
+      latest: db.prepare(`${NOTICE_SELECT} ORDER BY n.seq DESC LIMIT ?`).safeIntegers(true),
       due: db.prepare(
-        `SELECT o.notice_id AS noticeId, o.watch_id AS watchId, o.url, o.attempts, w.webhook_secret AS secret, n.body, n.recorded_at AS recordedAt, n.seq AS sequence
-         FROM outbox o JOIN notices n ON n.notice_id = o.notice_id JOIN watches w ON w.watch_id = o.watch_id
+        `SELECT o.notice_id AS noticeId, o.watch_id AS watchId, o.url, o.attempts, w.webhook_secret AS secret, w.title, n.notice_id AS storedId, n.watch_id AS ownWatch, n.body, n.recorded_at AS recordedAt, n.seq AS sequence
+         FROM outbox o JOIN notices n ON n.seq = o.seq JOIN watches w ON w.watch_id = o.watch_id
          WHERE o.delivered_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at, n.seq LIMIT ?`,
       ),
       nextDue: db.prepare('SELECT MIN(next_attempt_at) FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL').pluck(),
@@ -166,15 +281,32 @@ export class WatchStore {
       ),
     };
     this.commit = db.transaction((evaluation: Evaluation) => {
-      for (const a of evaluation.answers) this.statements.answer.run(a.answer, a.hash, a.position, a.watchId);
+      for (const a of evaluation.answers) this.statements.storeAnswer.run(a.hash, packed(a.text));
+      for (const s of evaluation.subjects) this.setSubject(s);
+      for (const w of evaluation.watches) this.statements.watchState.run(w.hash, w.position, w.watchId);
       const sequences: bigint[] = [];
       for (const n of evaluation.notices) {
-        sequences.push(this.statements.notice.run(n.id, n.watchId, n.position, n.recordedAt, n.body).lastInsertRowid as bigint);
-        if (n.webhookUrl) this.statements.outbox.run(n.id, n.watchId, n.webhookUrl);
+        const seq = this.statements.notice.run(n.id, n.watchId, n.subject, BigInt(n.content.position), n.content.recordedAt, JSON.stringify(n.content)).lastInsertRowid as bigint;
+        sequences.push(seq);
+        for (const d of n.deliveries) this.statements.outbox.run(d.id, d.watchId, d.url, seq);
+      }
+      if (evaluation.joins.length > 0) {
+        const last = this.statements.lastSeq.get() as bigint;
+        for (const j of evaluation.joins) this.statements.join.run(j.subject, last, j.watchId);
       }
       this.statements.setPosition.run(evaluation.position);
       return sequences;
     });
+    this.insert = db.transaction((record: NewWatchRecord) => {
+      this.statements.storeAnswer.run(record.watch.answerHash, packed(record.answer));
+      if (record.subject) this.setSubject(record.subject);
+      const joinedSeq = record.joined ? (this.statements.lastSeq.get() as bigint) : null;
+      this.statements.insert.run({ ...record.watch, question: JSON.stringify(record.watch.question), subject: record.subjectKey, joinedSeq });
+    });
+  }
+
+  private setSubject(s: SubjectState): void {
+    this.statements.setSubject.run({ ...s, question: JSON.stringify(s.question) });
   }
 
   /** How far the log has been evaluated; undefined in a new file. */
@@ -186,23 +318,41 @@ export class WatchStore {
     this.statements.setPosition.run(position);
   }
 
-  insert(watch: WatchRecord): void {
-    this.statements.insert.run({ ...watch, question: JSON.stringify(watch.question) });
-  }
-
   get(id: string): WatchRecord | undefined {
     const row = this.statements.get.get(id) as WatchRow | undefined;
-    return row && toRecord(row);
+    return row && { ...toActive(row), webhookSecret: row.webhook_secret, deletedAt: row.deleted_at, answer: this.answerText(row.answer_hash) ?? row.answer };
   }
 
-  /** The watches not deleted, without their answers and secrets (see answerOf). */
-  active(): Omit<WatchRecord, 'answer' | 'webhookSecret' | 'deletedAt'>[] {
-    return (this.statements.active.all() as WatchRow[]).map(toRecord);
+  /** One watch not deleted, as active() lists it. */
+  activeWatch(id: string): ActiveWatch | undefined {
+    const row = this.statements.get.get(id) as WatchRow | undefined;
+    return row && row.deleted_at === null ? toActive(row) : undefined;
   }
 
-  /** The answer a watch stored last, as JSON. */
-  answerOf(id: string): string | undefined {
-    return this.statements.answerOf.get(id) as string | undefined;
+  /** The watches not deleted, without their answers and secrets. */
+  active(): ActiveWatch[] {
+    return (this.statements.active.all() as WatchRow[]).map(toActive);
+  }
+
+  /** A page of the watches not deleted, in creation order, after `cursor`. */
+  page(cursor: WatchCursor | undefined, limit: number): ActiveWatch[] {
+    return (this.statements.page.all({ createdAt: cursor?.createdAt ?? '', id: cursor?.id ?? '', limit }) as WatchRow[]).map(toActive);
+  }
+
+  /** How many watches not deleted `owner` has. */
+  owned(owner: string): number {
+    return this.statements.countOwned.get(owner) as number;
+  }
+
+  subjects(): SubjectState[] {
+    return (this.statements.subjects.all() as (Omit<SubjectState, 'question'> & { question: string })[]).map((s) => ({ ...s, question: JSON.parse(s.question) as Question }));
+  }
+
+  /** An answer stored under its hash, as JSON. */
+  answerText(hash: string): string | undefined {
+    const body = this.statements.answer.get(hash) as string | Buffer | undefined;
+    // Migrated from version 1: text; written since: deflated.
+    return Buffer.isBuffer(body) ? inflateRawSync(body).toString('utf8') : body;
   }
 
   /** Marks it deleted (its notices stay in the notice log) and cancels its undelivered webhooks. */
@@ -214,18 +364,43 @@ export class WatchStore {
     })();
   }
 
-  /** Notices after `after` (a sequence), oldest first; of one watch or of all. */
-  notices(watchId: string | undefined, after: bigint, limit: number): StoredNotice[] {
-    return (watchId === undefined ? this.statements.allNotices.all(after, limit) : this.statements.noticesOf.all(watchId, after, limit)) as StoredNotice[];
+  /** Notices after `after` (a sequence), oldest first: one watch's (its own and its subject's since it joined), or every stored one once. */
+  notices(watch: ActiveWatch | undefined, after: bigint, limit: number): SequencedNotice[] {
+    const rows = (watch === undefined ? this.statements.allNotices.all(after, limit) : this.statements.noticesOf.all({ ...membership(watch), after, limit })) as NoticeRow[];
+    return this.render(rows, watch);
   }
 
   /** The latest `limit` notices, newest first. */
-  latestNotices(watchId: string | undefined, limit: number): StoredNotice[] {
-    return (watchId === undefined ? this.statements.latest.all(limit) : this.statements.latestOf.all(watchId, limit)) as StoredNotice[];
+  latestNotices(watch: ActiveWatch | undefined, limit: number): SequencedNotice[] {
+    const rows = (watch === undefined ? this.statements.latest.all(limit) : this.statements.latestOf.all({ ...membership(watch), limit })) as NoticeRow[];
+    return this.render(rows, watch);
+  }
+
+  /** Stored rows as notices: a shared one as `watch`'s own when read for a watch. */
+  render(rows: readonly NoticeRow[], watch: ActiveWatch | undefined): SequencedNotice[] {
+    const answers = new Map<string, unknown>();
+    const answer = (hash: string) => {
+      if (!answers.has(hash)) answers.set(hash, JSON.parse(this.answerText(hash) ?? 'null'));
+      return answers.get(hash);
+    };
+    return rows.map((row) => ({ ...this.noticeOfRow(row, watch, answer), sequence: row.seq.toString() }));
+  }
+
+  private noticeOfRow(row: Pick<NoticeRow, 'notice_id' | 'watch_id' | 'body' | 'title'>, watch: Pick<ActiveWatch, 'id' | 'title'> | undefined, answer: (hash: string) => unknown): Notice {
+    const body = JSON.parse(row.body) as Notice | NoticeContent;
+    // Version 1 stored each notice whole, for its one watch.
+    if ('after' in body) return body;
+    if (row.watch_id !== null) return noticeOf(row.notice_id, body, { id: row.watch_id, title: row.title }, answer);
+    return watch ? noticeOf(noticeIdFor(row.notice_id, watch.id), body, watch, answer) : noticeOf(row.notice_id, body, undefined, answer);
   }
 
   due(now: number, limit: number): Delivery[] {
-    return this.statements.due.all(now, limit) as Delivery[];
+    const rows = this.statements.due.all(now, limit) as (Omit<Delivery, 'body'> & { title: string | null; storedId: string; ownWatch: string | null; body: string })[];
+    const answer = (hash: string) => JSON.parse(this.answerText(hash) ?? 'null') as unknown;
+    return rows.map(({ title, storedId, ownWatch, body, ...delivery }) => ({
+      ...delivery,
+      body: JSON.stringify(this.noticeOfRow({ notice_id: storedId, watch_id: ownWatch, body, title }, { id: delivery.watchId, title }, answer)),
+    }));
   }
 
   /** When the next undelivered webhook is due (ms since the epoch), undefined: none. */
@@ -255,19 +430,32 @@ export class WatchStore {
   }
 }
 
-function toRecord(row: WatchRow): WatchRecord {
+/**
+ * An answer as stored: deflated. A figure's answer repeats its claimants' names and sources in every
+ * claim and runs to hundreds of kB; each change stores one new answer, so this is most of a write's
+ * growth of the file (about a tenth of the text once deflated).
+ */
+function packed(text: string): Buffer {
+  return deflateRawSync(Buffer.from(text, 'utf8'));
+}
+
+/** Which stored notices are a watch's: its own, and its subject's after it joined (none while it is on its own). */
+function membership(watch: ActiveWatch): { watchId: string; subject: string | null; joined: bigint } {
+  return { watchId: watch.id, subject: watch.joinedSeq === null ? null : watch.subject, joined: watch.joinedSeq ?? 0n };
+}
+
+function toActive(row: WatchRow): ActiveWatch {
   return {
     id: row.watch_id,
     owner: row.owner,
     title: row.title,
     question: JSON.parse(row.question) as Question,
     webhookUrl: row.webhook_url,
-    webhookSecret: row.webhook_secret,
     createdAt: row.created_at,
-    deletedAt: row.deleted_at,
-    answer: row.answer,
     answerHash: row.answer_hash,
     evaluatedUpTo: row.evaluated_up_to,
+    subject: row.subject,
+    joinedSeq: row.joined_seq,
   };
 }
 

@@ -11,7 +11,7 @@ import type { SequencedNotice } from './notice';
 import type { Answer } from './question';
 import { WatchStore } from './watch-store';
 import { CreateWatchDto } from './watches.dto';
-import { watchesPath, webhookConfig } from './watches.config';
+import { watchesPath, watchesPerKey, webhookConfig } from './watches.config';
 import { WatchesService, type WatchView } from './watches.service';
 
 const processIo: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env };
@@ -102,9 +102,23 @@ export function watchesCommand(io: Io = processIo): Command {
     .action(
       cli.action(async (_: unknown, command: Command) => {
         const global = globals(command);
-        const items = global.url
-          ? ((await cli.request(global, 'GET', '/watches')) as { items: WatchView[] }).items
-          : await onDataDir(cli, global, async (service) => service.list({ name: '', admin: true }));
+        const items: WatchView[] = [];
+        let cursor: string | null = null;
+        if (global.url) {
+          do {
+            const page = (await cli.request(global, 'GET', `/watches?limit=500${cursor ? `&cursor=${cursor}` : ''}`)) as { items: WatchView[]; nextCursor: string | null };
+            items.push(...page.items);
+            cursor = page.nextCursor;
+          } while (cursor);
+        } else {
+          await onDataDir(cli, global, async (service) => {
+            do {
+              const page = service.list({ name: '', admin: true }, 500, cursor ?? undefined);
+              items.push(...page.items);
+              cursor = page.nextCursor;
+            } while (cursor);
+          });
+        }
         cli.print(global, table(items), items);
       }),
     )
@@ -154,7 +168,8 @@ async function onDataDir<T>(cli: Cli, options: GlobalOptions, run: (service: Wat
     await applied.waitFor(await app.get<EventStore>(EVENT_STORE).headPosition(), 60_000);
     const store = new WatchStore(watchesPath(cli.config(options)));
     try {
-      return await run(new WatchesService(store, app.get(FigureQueries), app.get(TimelineQueries), applied, undefined, undefined, webhookConfig(cli.config(options)).allowPrivate));
+      const config = cli.config(options);
+      return await run(new WatchesService(store, app.get(FigureQueries), app.get(TimelineQueries), applied, undefined, undefined, webhookConfig(config).allowPrivate, watchesPerKey(config)));
     } finally {
       store.close();
     }

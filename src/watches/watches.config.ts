@@ -17,3 +17,8 @@ export function webhookConfig(config: AnnalsConfig): WebhookConfig {
     allowPrivate: w?.webhookAllowPrivate ?? false,
   };
 }
+
+/** Watches one owner may have at once: each costs the engine a little on every event that reaches it, and only a quota bounds how many one key can make. */
+export function watchesPerKey(config: AnnalsConfig): number {
+  return config.watches?.perKey ?? 100;
+}

@@ -2,15 +2,15 @@ import { BeforeApplicationShutdown, Body, Controller, Delete, Get, Headers, Http
 import { ApiProduces, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ANONYMOUS, AuthService, principalOf } from '../auth/auth.service';
+import { ANONYMOUS, AuthService, CREDENTIAL_ENDED_SSE, principalOf } from '../auth/auth.service';
 import type { WriteContext } from '../api/command-gateway';
 import { Write } from '../api/write-context.decorator';
 import { ATOM_CONTENT_TYPE, atomFeed } from './atom';
 import type { SequencedNotice } from './notice';
 import { SSE_HEADERS, SseStreams } from './sse';
 import { WatchEngine } from './watch-engine';
-import { CreateWatchDto, NoticesQueryDto, NoticeStreamQueryDto, sequenceOrPosition } from './watches.dto';
-import { WatchesService, type Caller } from './watches.service';
+import { CreateWatchDto, NoticesQueryDto, NoticeStreamQueryDto, sequenceOrPosition, WatchesQueryDto } from './watches.dto';
+import { asWatchs, WatchesService, type Caller } from './watches.service';
 
 /** Notices an Atom feed holds: the latest ones (older ones stay readable at /watches/:id/notices?after=). */
 const ATOM_ENTRIES = 50;
@@ -54,9 +54,10 @@ export class WatchesController implements BeforeApplicationShutdown {
     };
   }
 
+  /** A page of the watches, oldest first: `limit` (≤ 500) and the `nextCursor` of the page before. */
   @Get('watches')
-  list(@Req() request: FastifyRequest) {
-    return { items: this.watches.list(this.callerOf(request)) };
+  list(@Query() query: WatchesQueryDto, @Req() request: FastifyRequest) {
+    return this.watches.list(this.callerOf(request), query.limit, query.cursor);
   }
 
   /** The watch and the answer it stored last. */
@@ -155,30 +156,41 @@ export class WatchesController implements BeforeApplicationShutdown {
     if (request.method === 'HEAD') return void reply.headers(SSE_HEADERS).send();
     reply.hijack();
     const stream = this.streams.open(reply.raw);
+    stream.onClose(this.auth.whileValid(request, () => stream.end(CREDENTIAL_ENDED_SSE)));
     let last = from ?? -1n;
-    const send = (notice: SequencedNotice) => {
-      const sequence = BigInt(notice.sequence);
-      if (sequence <= last || (watchIds !== undefined && !watchIds.has(notice.watchId))) return true;
+    // One stored notice may be several watches' (their subject's): each is sent, under the one sequence, before `last` moves past it.
+    const sendAll = (sequence: bigint, notices: readonly SequencedNotice[]) => {
+      if (sequence <= last) return true;
       last = sequence;
-      return stream.send('notice', notice, notice.sequence);
+      return notices.every((notice) => stream.send('notice', notice, notice.sequence));
     };
     if (from !== undefined) {
       for (;;) {
-        const page = this.watches.notices(watchId, last, BACKLOG_PAGE);
-        if (!page.every(send) || page.length < BACKLOG_PAGE) break;
-        last = BigInt(page[page.length - 1].sequence);
+        if (watchId === undefined && watchIds !== undefined) {
+          const page = this.watches.noticesOf(watchIds, last, BACKLOG_PAGE);
+          const bySequence = new Map<string, SequencedNotice[]>();
+          for (const notice of page.notices) bySequence.set(notice.sequence, [...(bySequence.get(notice.sequence) ?? []), notice]);
+          if (![...bySequence].every(([sequence, notices]) => sendAll(BigInt(sequence), notices)) || page.last === undefined) break;
+          if (page.last > last) last = page.last;
+        } else {
+          const page = this.watches.notices(watchId, last, BACKLOG_PAGE);
+          if (!page.every((notice) => sendAll(BigInt(notice.sequence), [notice])) || page.length < BACKLOG_PAGE) break;
+        }
       }
     } else {
-      last = BigInt(this.watches.notices(watchId, undefined, 1)[0]?.sequence ?? '-1');
+      last = BigInt(this.watches.notices(undefined, undefined, 1)[0]?.sequence ?? '-1');
     }
     if (stream.isClosed) return;
-    const stop = this.engine.onNotices((notices) => {
-      for (const notice of notices) if (!send(notice)) return;
+    const wanted = watchId !== undefined ? new Set([watchId]) : watchIds;
+    const stop = this.engine.onNotices((committed) => {
+      for (const { notice, watches } of committed) {
+        const mine = wanted === undefined ? [notice] : watches.filter((w) => wanted.has(w.id)).map((w) => asWatchs(notice, w));
+        if (mine.length > 0 && !sendAll(BigInt(notice.sequence), mine)) return;
+      }
     });
     stream.onClose(stop);
   }
 }
-
 
 function baseUrl(request: FastifyRequest): string {
   return `${request.protocol}://${request.headers.host ?? 'localhost'}`;

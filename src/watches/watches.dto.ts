@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, ValidateIf, type ValidationOptions } from 'class-validator';
 import { IsRecordId } from '../api/dto/common.dto';
 import { RequestValidationError } from '../api/problem';
 import { isoDay } from '../domain/valid-time';
@@ -24,6 +24,13 @@ export class TimelineViewDto extends ViewClocksDto {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit: number = 50;
 }
 
+/**
+ * Optional, but not nullable: class-validator's IsOptional lets `null` through unchecked, and a
+ * `"tag": null` then reached the question as a tag (a 500 when the index lowercased it). Absent is
+ * absent; any other value, null included, meets the field's rules.
+ */
+const Absent = (options?: ValidationOptions) => ValidateIf((_: unknown, value: unknown) => value !== undefined, options);
+
 const TIMELINE_ONLY = ['tag', 'entity', 'text', 'from', 'to', 'limit'] as const;
 
 /**
@@ -34,16 +41,16 @@ export class CreateWatchDto {
   @IsIn(QUESTION_KINDS) kind!: Question['kind'];
   @ValidateIf((o: CreateWatchDto) => o.kind === 'figure' || o.figureId !== undefined) @IsString() @IsRecordId() figureId?: string;
   @ValidateIf((o: CreateWatchDto) => o.kind === 'fact' || o.factId !== undefined) @IsString() @IsRecordId() factId?: string;
-  @IsOptional() @Matches(DAY, { message: DAY_MESSAGE }) asOf?: string;
-  @IsOptional() @Matches(DAY, { message: DAY_MESSAGE }) from?: string;
-  @IsOptional() @Matches(DAY, { message: DAY_MESSAGE }) to?: string;
-  @IsOptional() @IsString() @MaxLength(100) tag?: string;
-  @IsOptional() @IsString() @MaxLength(200) entity?: string;
-  @IsOptional() @IsString() @MaxLength(200) text?: string;
-  @IsOptional() @IsInt() @Min(1) @Max(500) limit?: number;
-  @IsOptional() @IsString() @MaxLength(200) title?: string;
+  @Absent() @Matches(DAY, { message: DAY_MESSAGE }) asOf?: string;
+  @Absent() @Matches(DAY, { message: DAY_MESSAGE }) from?: string;
+  @Absent() @Matches(DAY, { message: DAY_MESSAGE }) to?: string;
+  @Absent() @IsString() @MaxLength(100) tag?: string;
+  @Absent() @IsString() @MaxLength(200) entity?: string;
+  @Absent() @IsString() @MaxLength(200) text?: string;
+  @Absent() @IsInt() @Min(1) @Max(500) limit?: number;
+  @Absent() @IsString() @MaxLength(200) title?: string;
   /** Where to POST each notice (http or https). */
-  @IsOptional()
+  @Absent()
   @IsString()
   @MaxLength(2000)
   @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }, { message: '$property must be an http or https URL' })
@@ -77,6 +84,13 @@ export function timelineQuestion(filters: Omit<TimelineViewDto, 'limit'> & { lim
   }
   question.limit = filters.limit;
   return question as unknown as Question;
+}
+
+/** GET /watches: a page, oldest first, as the API's other lists page (README "Paging"). */
+export class WatchesQueryDto {
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit: number = 50;
+  /** The nextCursor of the previous page. */
+  @IsOptional() @IsString() @MaxLength(400) @Matches(/^[A-Za-z0-9_-]+$/, { message: '$property must be a nextCursor this service gave' }) cursor?: string;
 }
 
 export class NoticesQueryDto {

@@ -12,7 +12,7 @@ import { WatchStore } from './watch-store';
 import { WatchesController } from './watches.controller';
 import { WatchesService } from './watches.service';
 import { WebhookDispatcher } from './webhook-dispatcher';
-import { watchesPath, webhookConfig } from './watches.config';
+import { watchesPath, watchesPerKey, webhookConfig } from './watches.config';
 
 /** Watches, view subscriptions, notice feeds and webhook delivery (README "Watches"). */
 @Module({
@@ -41,7 +41,7 @@ import { watchesPath, webhookConfig } from './watches.config';
       provide: WatchesService,
       inject: [WatchStore, FigureQueries, TimelineQueries, AppliedPosition, WatchEngine, ANNALS_CONFIG],
       useFactory: (store: WatchStore, figures: FigureQueries, timeline: TimelineQueries, applied: AppliedPosition, engine: WatchEngine, config: AnnalsConfig) =>
-        new WatchesService(store, figures, timeline, applied, engine, config.writeWaitMs, webhookConfig(config).allowPrivate),
+        new WatchesService(store, figures, timeline, applied, engine, config.writeWaitMs, webhookConfig(config).allowPrivate, watchesPerKey(config)),
     },
   ],
   exports: [WatchesService, WatchEngine],

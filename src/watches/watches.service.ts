@@ -5,11 +5,11 @@ import { idFromKey, IdempotencyKeyReusedError } from '../event-store/handle-comm
 import type { FigureQueries } from '../projections/figures/figures.queries';
 import type { TimelineQueries } from '../projections/timeline/timeline.queries';
 import { storedAnswer } from './answer-diff';
-import type { SequencedNotice } from './notice';
+import { noticeIdFor, type SequencedNotice } from './notice';
 import type { AppliedPosition } from '../projections/applied-position';
-import { answerOf, describe, pathOf, type Answer, type Question } from './question';
+import { answerOf, describe, pathOf, questionKey, type Answer, type Question } from './question';
 import type { WatchEngine } from './watch-engine';
-import type { StoredNotice, WatchRecord, WatchStore } from './watch-store';
+import type { ActiveWatch, WatchCursor, WatchRecord, WatchStore } from './watch-store';
 import { newWebhookSecret } from './webhook-dispatcher';
 import { privateTargetRefusal } from './webhook-target';
 
@@ -57,6 +57,17 @@ export class ServiceBehindError extends ProblemError {
   }
 }
 
+/** The owner has as many watches as the quota allows (ANNALS_WATCHES_PER_KEY): delete one first. */
+export class WatchQuotaError extends ProblemError {
+  constructor(owner: string, limit: number) {
+    super(
+      problem(403, 'watch.quota-exceeded', 'Watch quota reached', `${owner} has ${limit} watches, as many as one key may have; delete one to create another`, {
+        limit,
+      }),
+    );
+  }
+}
+
 /** Creating, reading and deleting watches: the API and the command line (on a data directory) share it. */
 export class WatchesService {
   constructor(
@@ -69,6 +80,8 @@ export class WatchesService {
     private readonly waitMs = 5000,
     /** Webhooks may go to loopback, private and reserved addresses (ANNALS_WEBHOOK_ALLOW_PRIVATE). */
     private readonly allowPrivateWebhooks = false,
+    /** Watches one owner may have at once (ANNALS_WATCHES_PER_KEY). */
+    private readonly perOwner = 100,
   ) {}
 
   /** 404 unless the figure or fact exists now: a watch of a mistyped id would never say anything. */
@@ -90,7 +103,9 @@ export class WatchesService {
     if (!(await this.applied.waitFor(evaluated, this.waitMs))) {
       throw new ServiceBehindError(`the read models have not reached position ${evaluated} yet; try again shortly`);
     }
-    // Synchronous from here: the answer and its position belong together.
+    // Synchronous from here: the answer and its position belong together, and no other create can
+    // slip between counting the owner's watches and storing this one.
+    if (this.store.owned(input.owner) >= this.perOwner) throw new WatchQuotaError(input.owner, this.perOwner);
     this.assertExists(input.question);
     const position = this.applied.position;
     const answer = answerOf(input.question, this.figures, this.timeline);
@@ -98,7 +113,9 @@ export class WatchesService {
     // A new file: the server's engine goes on from here, not from the log's head when it starts.
     if (this.store.position() === undefined) this.store.setPosition(position);
     const secret = input.webhookUrl ? newWebhookSecret() : undefined;
-    const record: WatchRecord = {
+    // Without the engine (the command line on a data directory) the watch starts on its own; the engine joins it to its subject when it starts.
+    const placement = this.engine?.placement(input.question, hash, position) ?? { subjectKey: questionKey(input.question), joined: false };
+    const record = {
       id,
       owner: input.owner,
       title: input.title ?? null,
@@ -106,20 +123,11 @@ export class WatchesService {
       webhookUrl: input.webhookUrl ?? null,
       webhookSecret: secret ?? null,
       createdAt: new Date().toISOString(),
-      deletedAt: null,
-      answer: text,
       answerHash: hash,
       evaluatedUpTo: position,
     };
-    this.store.insert(record);
-    this.engine?.add({
-      id: record.id,
-      question: record.question,
-      title: record.title,
-      webhookUrl: record.webhookUrl,
-      hash: record.answerHash,
-      evaluatedUpTo: record.evaluatedUpTo,
-    });
+    this.store.insert({ watch: record, answer: text, ...placement });
+    this.engine?.add({ id, question: record.question, title: record.title, webhookUrl: record.webhookUrl }, placement, hash, position);
     return { watch: this.view(record, { name: input.owner, admin: false }), answer, ...(secret ? { secret } : {}) };
   }
 
@@ -134,10 +142,13 @@ export class WatchesService {
     return { watch: this.view(earlier, caller), answer: JSON.parse(earlier.answer) as Answer, ...(earlier.webhookSecret ? { secret: earlier.webhookSecret } : {}) };
   }
 
-  list(caller: Caller): WatchView[] {
-    return this.store.active().map((record) => this.view(record, caller));
+  /** A page of the watches, oldest first; nextCursor continues after it (null: the last page). */
+  list(caller: Caller, limit: number, cursor?: string): { items: WatchView[]; nextCursor: string | null } {
+    const rows = this.store.page(cursor === undefined ? undefined : decodeCursor(cursor), limit + 1);
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return { items: items.map((record) => this.view(record, caller)), nextCursor: rows.length > limit ? encodeCursor(last) : null };
   }
-
 
   get(id: string, caller: Caller): { watch: WatchView; answer: Answer } {
     const record = this.record(id);
@@ -160,10 +171,32 @@ export class WatchesService {
     return record;
   }
 
+  /** A watch's notices (a notice of its subject as its own), or every stored notice once (a subject's with watchId null). */
   notices(watchId: string | undefined, after: bigint | undefined, limit: number): SequencedNotice[] {
-    if (watchId !== undefined) this.record(watchId);
-    const rows = after === undefined ? this.store.latestNotices(watchId, limit).reverse() : this.store.notices(watchId, after, limit);
-    return rows.map(sequenced);
+    const watch = watchId === undefined ? undefined : this.active(watchId);
+    return after === undefined ? this.store.latestNotices(watch, limit).reverse() : this.store.notices(watch, after, limit);
+  }
+
+  /** Every stored notice after `after`, each as the notice of the watches among `watchIds` it is for. */
+  noticesOf(watchIds: ReadonlySet<string>, after: bigint, limit: number): { notices: SequencedNotice[]; last: bigint | undefined } {
+    const members = [...watchIds].map((id) => this.store.activeWatch(id)).filter((w): w is ActiveWatch => w !== undefined);
+    const rows = this.store.notices(undefined, after, limit);
+    const notices = rows.flatMap((notice) => {
+      if (notice.watchId !== null) return watchIds.has(notice.watchId) ? [notice] : [];
+      const sequence = BigInt(notice.sequence);
+      const subject = questionKey(notice.question);
+      return members
+        .filter((w) => w.joinedSeq !== null && w.subject === subject && sequence > w.joinedSeq)
+        .map((w) => asWatchs(notice, w));
+    });
+    return { notices, last: rows.length === limit ? BigInt(rows[rows.length - 1].sequence) : undefined };
+  }
+
+  /** The watch as the engine and the notice queries see it (404 for an unknown or deleted one). */
+  private active(id: string): ActiveWatch {
+    const found = this.store.activeWatch(id);
+    if (!found) throw notFound(`watch ${id} not found`, 'id');
+    return found;
   }
 
   private view(record: Pick<WatchRecord, 'id' | 'title' | 'owner' | 'question' | 'createdAt' | 'answerHash' | 'evaluatedUpTo' | 'webhookUrl'>, caller: Caller): WatchView {
@@ -183,6 +216,22 @@ export class WatchesService {
   }
 }
 
-export function sequenced(row: StoredNotice): SequencedNotice {
-  return { ...(JSON.parse(row.body) as Omit<SequencedNotice, 'sequence'>), sequence: row.sequence.toString() };
+/** A notice of a subject as one of its watches' own (its id derived from both); one watch's notice as it is. */
+export function asWatchs(notice: SequencedNotice, watch: { readonly id: string; readonly title: string | null }): SequencedNotice {
+  if (notice.watchId !== null) return notice;
+  return { ...notice, id: noticeIdFor(notice.id, watch.id), watchId: watch.id, title: watch.title };
+}
+
+function encodeCursor(watch: ActiveWatch): string {
+  return Buffer.from(JSON.stringify([watch.createdAt, watch.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): WatchCursor {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof createdAt === 'string' && typeof id === 'string') return { createdAt, id };
+  } catch {
+    // refused below
+  }
+  throw new RequestValidationError([{ field: 'cursor', reason: 'must be a nextCursor this service gave' }]);
 }

@@ -1,6 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { get, type IncomingMessage } from 'node:http';
 import request from 'supertest';
+import { createKey, revokeKey } from '../../src/auth/key-commands';
+import { EVENT_STORE } from '../../src/event-store/event-store';
 import { createTestApp } from '../support/app';
 import { factBody } from '../support/factories';
 import { givenKeys } from '../support/keys';
@@ -9,8 +11,8 @@ import { givenKeys } from '../support/keys';
 
 const PROBLEM = /^application\/problem\+json/;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** The key ring re-reads the keys file at most once a second. */
-const KEY_FILE_RECHECK_MS = 1100;
+/** A key made or revoked in the log reaches the service's key ring within this. */
+const KEY_RING_MS = 1000;
 
 interface StreamMessage {
   type: string;
@@ -119,9 +121,9 @@ describe('access with API keys', () => {
 
   it('sees keys revoked and created by the command line without a restart', async () => {
     await http().post('/facts').set('Authorization', keys.bearer('leaver')).send(factBody()).expect(201);
-    keys.store.revoke('leaver');
-    const { secret } = keys.store.create({ name: 'newcomer', role: 'editor' });
-    await pause(KEY_FILE_RECHECK_MS);
+    await revokeKey(app.get(EVENT_STORE), 'leaver', 'annals-cli');
+    const { secret } = await createKey(app.get(EVENT_STORE), { name: 'newcomer', role: 'editor' }, 'annals-cli');
+    await pause(KEY_RING_MS);
     const revoked = await http().post('/facts').set('Authorization', keys.bearer('leaver')).send(factBody());
     expect(revoked.status).toBe(401);
     expect(revoked.body.code).toBe('auth.invalid-key');
@@ -209,10 +211,10 @@ describe('access with reads closed (ANNALS_READS_NEED_KEY)', () => {
     const login = await http().post('/auth/session').send({ key: keys.secret('audit') }).expect(200);
     const cookie = (login.headers['set-cookie'] as unknown as string[])[0].split(';')[0];
     await http().get('/timeline').set('Cookie', cookie).expect(200);
-    const editor = keys.store.create({ name: 'desk', role: 'editor' }).secret;
-    await pause(KEY_FILE_RECHECK_MS);
+    const editor = (await createKey(app.get(EVENT_STORE), { name: 'desk', role: 'editor' }, 'annals-cli')).secret;
+    await pause(KEY_RING_MS);
     await http().post('/facts').set('Authorization', `Bearer ${editor}`).send(factBody()).expect(201);
-    const [event] = await events(base, '/events?from=0', 1, { cookie });
+    const [event] = await events(base, '/events?from=0&streams=fact-', 1, { cookie });
     expect(event).toMatchObject({ type: 'FactRecorded', metadata: { actor: 'desk' } });
   });
 });

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store';
+import { outsideWriter } from '../../src/event-store/stream-ownership';
 import type { GrpcAuthenticator, GrpcPrincipal } from '../../src/grpc/grpc-authenticator';
 import { AnnalsGrpcServer } from '../../src/grpc/grpc-server';
 import { GrpcTestEndpoint, startGrpcEndpoint } from '../support/grpc-endpoint';
@@ -14,9 +15,20 @@ const keys: Record<string, { secret: string; principal: GrpcPrincipal }> = {
   'desk-reader': { secret: 'r-secret', principal: { name: 'desk-reader', role: 'reader' } },
   'desk-editor': { secret: 'e-secret', principal: { name: 'desk-editor', role: 'editor' } },
 };
+const revoked = new Set<string>();
+const revocationListeners = new Set<(key: string) => void>();
 const stubKeys: GrpcAuthenticator = {
   required: true,
-  authenticate: (name, secret) => (keys[name]?.secret === secret ? keys[name].principal : undefined),
+  authenticate: (name, secret) => (keys[name]?.secret === secret && !revoked.has(name) ? keys[name].principal : undefined),
+  onRevoked: (listener) => {
+    revocationListeners.add(listener);
+    return () => revocationListeners.delete(listener);
+  },
+};
+/** What the key ring does when `annals keys revoke` reaches it. */
+const revoke = (name: string) => {
+  revoked.add(name);
+  for (const listener of revocationListeners) listener(name);
 };
 
 describe('gRPC with API keys: TLS and Basic credentials', () => {
@@ -56,7 +68,7 @@ describe('gRPC with API keys: TLS and Basic credentials', () => {
   it('refuses to start with keys but without TLS, since the clients would never send them', () => {
     const store = new SqliteEventStore({ path: ':memory:' });
     try {
-      expect(() => new AnnalsGrpcServer(store, { host: '127.0.0.1', port: 0, authenticator: stubKeys })).toThrow(/needs TLS/);
+      expect(() => new AnnalsGrpcServer(outsideWriter(store), { host: '127.0.0.1', port: 0, authenticator: stubKeys })).toThrow(/needs TLS/);
     } finally {
       void store.close();
     }
@@ -83,5 +95,31 @@ describe('gRPC with API keys: TLS and Basic credentials', () => {
     const read = [];
     for await (const resolved of editor.readStream(stream)) read.push(resolved.event!.data);
     expect(read).toEqual([{ text: 'over TLS' }]);
+  });
+
+  it('refuses appends to the service’s own annals- streams, where the keys are recorded', async () => {
+    const editor = connect('desk-editor:e-secret@');
+    await expect(editor.appendToStream('annals-keys', jsonEvent({ type: 'ApiKeyCreated', data: { name: 'me', role: 'admin', hash: 'a'.repeat(64) } }))).rejects.toBeInstanceOf(
+      AccessDeniedError,
+    );
+  });
+
+  it('ends a revoked key’s open subscription and batch-append stream within a second', async () => {
+    keys['desk-leaver'] = { secret: 'l-secret', principal: { name: 'desk-leaver', role: 'editor' } };
+    const leaver = connect('desk-leaver:l-secret@');
+    // The client keeps one batch-append stream open for its appends: the first opens it.
+    await leaver.appendToStream(`notes-${randomUUID()}`, jsonEvent({ type: 'NoteTaken', data: {} }));
+    const subscription = leaver.subscribeToAll({ fromPosition: 'start' });
+    const ended = new Promise<string>((resolve) => {
+      subscription.on('error', (error) => resolve(error.constructor.name));
+      subscription.on('end', () => resolve('end'));
+      subscription.on('close', () => resolve('close'));
+    });
+    await new Promise((resolve) => subscription.once('data', resolve));
+    const at = Date.now();
+    revoke('desk-leaver');
+    await ended;
+    expect(Date.now() - at).toBeLessThan(1000);
+    await expect(leaver.appendToStream(`notes-${randomUUID()}`, jsonEvent({ type: 'NoteTaken', data: {} }))).rejects.toBeInstanceOf(AccessDeniedError);
   });
 });

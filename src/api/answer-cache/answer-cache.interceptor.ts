@@ -7,6 +7,7 @@ import { ANNALS_CONFIG, type AnnalsConfig } from '../../config';
 import { CITABLE } from '../../integrity/receipt.interceptor';
 import { answersConditionally } from './http-caching';
 import { AnswerCache, COMPRESS_THRESHOLD, etagOf, type CachedAnswer, type Coding, type Validity } from './answer-cache';
+import { parseIsoInstant } from '../dto/iso-instant';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 /** A year: the longest max-age caches are asked to keep (RFC 9111 suggests no more). */
@@ -113,8 +114,10 @@ export function questionOf(url: string): { key: string; knownAt: number | undefi
   if (receipt.some((value) => value !== 'false')) return undefined;
   query.sort();
   const knownAts = query.getAll('knownAt');
+  // Read as the DTO reads it (Date.parse takes no basic or week form, and a time without offset as local time):
+  // an instant judged "past" here that the query reads as later would be served as immutable while it can change.
   // An invalid knownAt is refused by the DTO; NaN compares as "not past" meanwhile.
-  const knownAt = knownAts.length === 1 ? Date.parse(knownAts[0]) : undefined;
+  const knownAt = knownAts.length === 1 ? (parseIsoInstant(knownAts[0])?.getTime() ?? NaN) : undefined;
   const search = query.toString();
   return { key: search ? `${path}?${search}` : path, knownAt };
 }

@@ -1,22 +1,22 @@
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { isoDay } from '../../domain/valid-time';
+import { IsIsoInstant, parseIsoInstant } from './iso-instant';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const DAY_MESSAGE = '$property must be a day written YYYY-MM-DD';
 
-const INSTANT_MESSAGE = '$property must be an ISO 8601 instant with a time, e.g. 2026-01-01T00:00:00Z';
+const INSTANT_MESSAGE = '$property must be an ISO 8601 instant with a time, e.g. 2026-01-01T00:00:00Z (basic 20260101T000000Z, week 2025-W01-4T00:00Z and ordinal 2026-001T00:00Z forms too; no offset means UTC)';
 
 /** The service's clock alone: what it said at an instant. */
 export class KnownAtDto {
-  /** What the service said at this instant (ISO 8601 with a time, e.g. 2026-01-01T00:00:00Z). */
+  /** What the service said at this instant: ISO 8601 with a time, e.g. 2026-01-01T00:00:00Z (basic, week and ordinal forms too; no offset is UTC). */
   @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true }, { message: INSTANT_MESSAGE })
-  @Matches(/T/, { message: INSTANT_MESSAGE })
+  @IsIsoInstant({ message: INSTANT_MESSAGE })
   knownAt?: string;
 
   knownAtDate(): Date | undefined {
-    return this.knownAt === undefined ? undefined : new Date(this.knownAt);
+    return this.knownAt === undefined ? undefined : parseIsoInstant(this.knownAt);
   }
 }
 

@@ -4,10 +4,11 @@ import { once } from 'node:events';
 import type { EventStore } from '../../event-store/event-store';
 import { openEventStore } from '../../event-store/event-store.module';
 import { exportLog } from '../../export/log-ndjson';
+import { isLogPosition } from '../../api/dto/log-position';
 import { RequestValidationError } from '../../api/problem';
 import { validateRecord } from '../../core/validation';
 import { ClaimsExportQueryDto, TimelineExportQueryDto } from '../../export/export.controller';
-import { claimsCsv, claimsJsonLd, timelineCsv, timelineFacts, timelineJs } from '../../export/views';
+import { claimsCsv, claimsJsonLd, scriptSafeJson, timelineCsv, timelineFacts, timelineJs } from '../../export/views';
 import { FigureQueries } from '../../projections/figures/figures.queries';
 import { TimelineQueries } from '../../projections/timeline/timeline.queries';
 import { CliError, EXIT, globals, withCore, type Cli } from '../cli';
@@ -37,7 +38,7 @@ export function registerExport(program: Command, cli: Cli): void {
           const figure = figures.summaryOf(figureId, dto.clocks());
           if (!figure) throw new CliError(`figure ${figureId} not found`, EXIT.notFound);
           const claims = figures.claims(figureId, dto.clocks());
-          return dto.format === 'jsonld' ? `${JSON.stringify(claimsJsonLd(figure, claims, dto.clocks()), null, 2)}\n` : claimsCsv(claims);
+          return dto.format === 'jsonld' ? `${scriptSafeJson(claimsJsonLd(figure, claims, dto.clocks()), 2)}\n` : claimsCsv(claims);
         });
         await write(cli, options.out, [text]);
       }),
@@ -68,7 +69,7 @@ export function registerExport(program: Command, cli: Cli): void {
           const dto = await validateRecord(TimelineExportQueryDto, query);
           const { format: _, asOf: __, knownAt: ___, ...rest } = dto;
           const facts = timelineFacts(app.get(TimelineQueries), { ...rest, ...dto.clocks() });
-          return dto.format === 'timelinejs' ? `${JSON.stringify(timelineJs(facts, dto.clocks()), null, 2)}\n` : timelineCsv(facts);
+          return dto.format === 'timelinejs' ? `${scriptSafeJson(timelineJs(facts, dto.clocks()), 2)}\n` : timelineCsv(facts);
         });
         await write(cli, options.out, [text]);
       }),
@@ -82,7 +83,7 @@ export function registerExport(program: Command, cli: Cli): void {
     .action(
       cli.action(async (options: { from?: string; out?: string }, command: Command) => {
         const global = globals(command);
-        if (options.from !== undefined && !/^\d{1,19}$/.test(options.from)) throw new CliError('--from must be a log position', EXIT.usage);
+        if (options.from !== undefined && !isLogPosition(options.from)) throw new CliError('--from must be a log position: a whole number from 0 to 9223372036854775807', EXIT.usage);
         const from = options.from === undefined ? 'start' : BigInt(options.from);
         if (global.url) {
           const text = await cli.requestText(global, 'GET', `/admin/export/log${options.from ? `?from=${options.from}` : ''}`);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { openEventStore } from '../../event-store/event-store.module';
 import { readModelFileStatus, resolveReadModelPath } from '../../projections/read-model-database';
+import { quarantineLine } from '../../projections/quarantine';
 import { CliError, EXIT, globals, type Cli } from '../cli';
 
 export function registerStatus(program: Command, cli: Cli): void {
@@ -17,7 +18,8 @@ export function registerStatus(program: Command, cli: Cli): void {
           const details = (health as { details?: Record<string, { status: string } & Record<string, unknown>> }).details ?? {};
           const lines = Object.entries(details).map(([name, d]) => `${name}: ${d.status} ${JSON.stringify({ ...d, status: undefined })}`);
           cli.print(options, lines.join('\n'), health);
-          return (health as { status?: string }).status === 'ok' ? EXIT.ok : EXIT.failed;
+          // degraded: the service answers, with quarantined events named in the projections' details.
+          return ['ok', 'degraded'].includes((health as { status?: string }).status ?? '') ? EXIT.ok : EXIT.failed;
         }
         const config = cli.config(options);
         if (config.store === 'sqlite' && config.sqlitePath !== ':memory:' && !existsSync(config.sqlitePath)) {
@@ -37,6 +39,7 @@ export function registerStatus(program: Command, cli: Cli): void {
             readModels
               ? `read models: ${readModels.path}, position ${readModels.position}, ${lag === null ? `schema version ${readModels.version} (this build expects ${readModels.expectedVersion}): rebuilt on next start` : `lag ${lag}`}`
               : 'read models: none yet (built on the next start or `annals rebuild`)',
+            ...(readModels?.quarantined.count ? [quarantineLine(readModels.quarantined)] : []),
           ];
           cli.print(options, human.join('\n'), status);
         } finally {

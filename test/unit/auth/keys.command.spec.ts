@@ -1,8 +1,21 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KeyStore, hashSecret } from '../../../src/auth/key-store';
+import { KEYS_STREAM } from '../../../src/auth/api-keys';
+import { listKeys } from '../../../src/auth/key-commands';
+import { hashSecret } from '../../../src/auth/key-store';
 import { EXIT, keysCommand, runKeysCommand } from '../../../src/auth/keys.command';
+import { SqliteEventStore } from '../../../src/event-store/sqlite/sqlite-event-store';
+
+/** What the log at this path holds, read through a connection of its own as a second process would. */
+async function inLog<T>(path: string, read: (store: SqliteEventStore) => Promise<T>): Promise<T> {
+  const store = new SqliteEventStore({ path });
+  try {
+    return await read(store);
+  } finally {
+    await store.close();
+  }
+}
 
 describe('annals keys', () => {
   let dir: string;
@@ -22,7 +35,7 @@ describe('annals keys', () => {
     const secret = out.trim();
     expect(secret).toMatch(/^annals_/);
     expect(err).toMatch(/not shown again/);
-    expect(new KeyStore(join(dir, 'keys.json')).read()[0].hash).toBe(hashSecret(secret));
+    expect((await inLog(join(dir, 'events.db'), (store) => store.readStream(KEYS_STREAM)))[0].data.hash).toBe(hashSecret(secret));
     out = '';
     expect(await keys('list')).toBe(EXIT.ok);
     expect(out).toMatch(/^desk-1\s+editor\s+\S+\s+active$/m);
@@ -41,11 +54,11 @@ describe('annals keys', () => {
   it('revokes a key (exit 0), refuses to revoke it again (4), and answers 5 for a key that does not exist', async () => {
     await keys('create', '--name', 'desk-1', '--role', 'reader');
     expect(await keys('revoke', 'desk-1')).toBe(EXIT.ok);
-    const revokedAt = new KeyStore(join(dir, 'keys.json')).list()[0].revokedAt;
+    const revokedAt = (await inLog(join(dir, 'events.db'), listKeys))[0].revokedAt;
     expect(revokedAt).toBeDefined();
     expect(await keys('revoke', 'desk-1')).toBe(EXIT.refused);
     expect(err).toMatch(/desk-1 was already revoked/);
-    expect(new KeyStore(join(dir, 'keys.json')).list()[0].revokedAt).toBe(revokedAt);
+    expect((await inLog(join(dir, 'events.db'), listKeys))[0].revokedAt).toBe(revokedAt);
     expect(await keys('revoke', 'nobody')).toBe(EXIT.notFound);
     expect(err).toMatch(/no key named nobody/);
   });
@@ -61,10 +74,10 @@ describe('annals keys', () => {
     expect([EXIT.usage, EXIT.refused, EXIT.notFound]).toEqual([2, 4, 5]);
   });
 
-  it('honours ANNALS_DATA_DIR and ANNALS_KEYS_FILE', async () => {
-    const file = join(dir, 'elsewhere', 'annals-keys.json');
-    await runKeysCommand(['create', '--name', 'a', '--role', 'reader'], output, { ANNALS_KEYS_FILE: file });
-    expect(new KeyStore(file).list().map((k) => k.name)).toEqual(['a']);
+  it('honours ANNALS_DATA_DIR and ANNALS_SQLITE_PATH', async () => {
+    const file = join(dir, 'elsewhere', 'log.db');
+    await runKeysCommand(['create', '--name', 'a', '--role', 'reader'], output, { ANNALS_SQLITE_PATH: file });
+    expect((await inLog(file, listKeys)).map((k) => k.name)).toEqual(['a']);
     const saved = process.env.ANNALS_DATA_DIR;
     process.env.ANNALS_DATA_DIR = join(dir, 'data');
     try {
@@ -73,7 +86,7 @@ describe('annals keys', () => {
       if (saved === undefined) delete process.env.ANNALS_DATA_DIR;
       else process.env.ANNALS_DATA_DIR = saved;
     }
-    expect(new KeyStore(join(dir, 'data', 'keys.json')).list().map((k) => k.name)).toEqual(['b']);
+    expect((await inLog(join(dir, 'data', 'events.db'), listKeys)).map((k) => k.name)).toEqual(['b']);
   });
 
   it('is a commander Command that a program can parse directly', async () => {
@@ -84,6 +97,6 @@ describe('annals keys', () => {
     } finally {
       process.exitCode = saved;
     }
-    expect(new KeyStore(join(dir, 'keys.json')).list()[0]).toMatchObject({ name: 'x', role: 'admin' });
+    expect((await inLog(join(dir, 'events.db'), listKeys))[0]).toMatchObject({ name: 'x', role: 'admin' });
   });
 });

@@ -2,7 +2,6 @@ import { status } from '@grpc/grpc-js';
 import { ReadReq } from '@eventstore/db-client/generated/streams_pb';
 import { Empty } from '@eventstore/db-client/generated/shared_pb';
 import { toAllFilter } from '../../../src/grpc/grpc-filter';
-import { isDomainStream } from '../../../src/grpc/grpc-errors';
 
 const expression = (regex: string, prefixes: string[] = []) => new ReadReq.Options.FilterOptions.Expression().setRegex(regex).setPrefixList(prefixes);
 const fact = { streamId: 'fact-baghouz', type: 'FactRecorded' };
@@ -27,9 +26,5 @@ describe("the gRPC front end's $all filters", () => {
   it('answers INVALID_ARGUMENT to a regex JavaScript cannot compile', () => {
     const filter = toAllFilter(new ReadReq.Options.FilterOptions().setEventType(expression('(unclosed')).setCount(new Empty()));
     expect(filter).toMatchObject({ code: status.INVALID_ARGUMENT });
-  });
-
-  it('knows the domain streams, which are read-only over gRPC', () => {
-    expect(['fact-1', 'figure-2', 'facts-3', 'orders-4'].map(isDomainStream)).toEqual([true, true, false, false]);
   });
 });
