@@ -1,6 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { CSRF_HEADER } from '../auth/access.guard';
+import { ANONYMOUS } from '../auth/auth.service';
+import { idFromKey } from '../event-store/handle-command';
 import { describeCaching } from './answer-cache/openapi-caching';
 import { PROBLEM_CONTENT_TYPE } from './problem';
 
@@ -10,7 +12,7 @@ import { PROBLEM_CONTENT_TYPE } from './problem';
  * - every error status an operation can answer, each with the problem+json schema;
  * - the answers' schemas (the read models are plain objects, not classes Nest could describe);
  * - the headers every write reads (Idempotency-Key, X-Correlation-Id, If-Match) and /events' own;
- * - examples that work with "Try it out" against the demo data;
+ * - examples that work with "Try it out" on the demo data: reads name demo records, writes only their own;
  * - query parameters as optional as they are (a DTO default made the plugin mark them required).
  * Served at /docs/json (Swagger UI's) and /docs-json (Nest's usual address).
  */
@@ -449,29 +451,81 @@ const CONTENTS: Record<string, Record<string, Schema>> = {
 
 const source = { publisher: 'The National', title: 'Anti-ISIS coalition admits 1,257 civilians killed since 2014', url: 'https://www.thenational.ae/', publishedOn: '[2019-03-28..2019-03-31]' };
 
-/** Request bodies that "Try it out" can send as they are against the demo data. */
+/*
+ * "Try it out" sends these as they are. Reads name the demo records; writes never do: they make and then
+ * change their own `example-…` records, in the document's order (test/e2e/openapi-examples.e2e.spec.ts
+ * executes them all on a fresh demo store and checks every demo record is unchanged). An Execute that
+ * repeats a create answers 409 ("… already exists") instead of writing a copy.
+ */
+const EXAMPLE_FACT = 'example-baghouz-cleared';
+const EXAMPLE_FIGURE = 'example-coalition-strikes';
+const EXAMPLE_CLAIM = 'example-coalition-strike-count';
+/** A watch created with this Idempotency-Key by the keyless demo's actor has a known id, so DELETE's example names it. */
+const EXAMPLE_WATCH_KEY = 'example-watch';
+const EXAMPLE_WATCH_ID = idFromKey(EXAMPLE_WATCH_KEY, `watch:${ANONYMOUS}`, 0);
+
+/** Request bodies, by "METHOD path". */
 const EXAMPLES: Record<string, unknown> = {
   'post /facts': {
-    title: 'Baghouz, the last patch of territory held by Daesh, is cleared',
+    id: EXAMPLE_FACT,
+    title: 'Example (from Try it out): Baghouz, the last patch of territory held by Daesh, is cleared',
     summary: 'The Syrian Democratic Forces announce the end of the territorial caliphate.',
-    tags: ['syria', 'baghouz'],
+    tags: ['example', 'syria'],
     entities: [{ type: 'place', name: 'Baghouz' }],
     sources: [{ publisher: 'BBC News', title: 'IS defeated in final Syria victory, says SDF', url: 'https://www.bbc.co.uk/news/world-middle-east-47678157', publishedOn: '2019-03-23' }],
     validTime: { at: '2019-03-23' },
   },
   'post /facts/{id}/corrections': { reason: 'the summary named the wrong day', changes: { summary: 'Announced on 23 March 2019.' } },
-  'post /facts/{id}/retraction': { reason: 'recorded twice' },
-  'post /figures': { name: 'coalition air strikes in Iraq and Syria', unit: 'strikes', scope: { places: ['Iraq', 'Syria'], period: { from: '2014-08' } } },
-  'post /figures/{id}/claims': { claimant: 'Airwars', value: { kind: 'bound', value: 7595, qualifier: 'at_least' }, assertedOn: '[2019-03-28..2019-03-31]', sources: [source] },
-  'post /figures/{id}/claims/{claimId}/corrections': { reason: 'the grade was missing', changes: { confidence: { level: 'medium', note: 'an estimate from local reports' } } },
-  'post /figures/{id}/claims/{claimId}/retraction': { reason: 'the claim was never made' },
+  'post /facts/{id}/retraction': { reason: 'an example, not a record' },
+  'post /figures': { id: EXAMPLE_FIGURE, name: 'Example (from Try it out): coalition air strikes in Iraq and Syria', unit: 'strikes', scope: { places: ['Iraq', 'Syria'], period: { from: '2014-08' } } },
+  'post /figures/{id}/claims': { id: EXAMPLE_CLAIM, claimant: 'US-led coalition', value: { kind: 'bound', value: 34000, qualifier: 'almost' }, assertedOn: '[2019-03-28..2019-03-31]', sources: [source] },
+  'post /figures/{id}/claims/{claimId}/corrections': { reason: 'the grade was missing', changes: { confidence: { level: 'medium', note: "the coalition's own count" } } },
+  'post /figures/{id}/claims/{claimId}/retraction': { reason: 'an example, not a record' },
   'post /figures/{id}/claims/{claimId}/rank': { value: 'preferred', reason: 'the most recent count' },
+  'post /admin/integrity/acknowledge': { reason: 'the mismatch was examined and the log as it now is accepted' },
   'post /auth/session': { key: 'annals_…' },
+  'post /watches': { kind: 'figure', figureId: 'civilians-killed-by-coalition-strikes', asOf: '2019-03-28', title: 'Example (from Try it out): the civilian toll as of the coalition\'s count' },
 };
 
-const PATH_EXAMPLES: Record<string, string> = { id: 'civilians-killed-by-coalition-strikes', claimId: 'airwars-civilian-deaths-2019-03' };
-const FACT_ID_EXAMPLE = 'us-led-coalition-formed';
+/** Bodies in other types than JSON: by "METHOD path", each media type with its schema and example. */
+const RAW_BODIES: Record<string, Record<string, Schema>> = {
+  'post /admin/import': {
+    'application/x-ndjson': {
+      schema: str('one record a line: {"kind":"fact"|"figure"|"claim", …} as POST /facts, /figures, /figures/{id}/claims take them'),
+      example: `${JSON.stringify({ kind: 'fact', ...(EXAMPLES['post /facts'] as object), id: 'example-imported-fact', title: 'Example (from Try it out): an imported fact' })}\n`,
+    },
+    'text/csv': { schema: str('a CSV sheet in the import layout (see README "annals import")') },
+    'application/vnd.annals.import+json': { schema: { type: 'object', description: '{"facts": […], "figures": […]} as data/demo.json' } },
+  },
+};
+
+/** Path parameters of writes, which name the example records; reads name the demo's. */
+const WRITE_PATH_EXAMPLES: Record<string, string> = { id: EXAMPLE_FIGURE, claimId: EXAMPLE_CLAIM };
+const READ_PATH_EXAMPLES: Record<string, string> = { id: 'civilians-killed-by-coalition-strikes', claimId: 'airwars-civilian-deaths-2019-03' };
+const pathExample = (method: string, path: string, name: string): string | undefined => {
+  if (path.startsWith('/watches')) return EXAMPLE_WATCH_ID;
+  if (path.startsWith('/facts')) return method === 'get' ? 'us-led-coalition-formed' : EXAMPLE_FACT;
+  return (method === 'get' ? READ_PATH_EXAMPLES : WRITE_PATH_EXAMPLES)[name];
+};
 const QUERY_EXAMPLES: Record<string, string> = { asOf: '2019-03-31', tag: 'coalition', entity: 'Airwars' };
+/** Query parameters whose example depends on the operation. */
+const OPERATION_QUERY_EXAMPLES: Record<string, Record<string, string>> = { 'post /admin/import': { format: 'ndjson' } };
+const HEADER_EXAMPLES: Record<string, Record<string, string>> = { 'post /watches': { 'Idempotency-Key': EXAMPLE_WATCH_KEY } };
+
+/** A retraction ends a record's writes: listed after its siblings (rank, corrections), "Try it out" in page order can run them all. */
+function retractionsLast(document: OpenAPIObject): void {
+  const paths = Object.keys(document.paths);
+  for (const retraction of paths.filter((p) => p.endsWith('/retraction'))) {
+    const base = retraction.slice(0, -'retraction'.length);
+    const order = Object.keys(document.paths);
+    const last = order.filter((p) => p.startsWith(base)).pop() as string;
+    if (last === retraction) continue;
+    const item = document.paths[retraction];
+    const entries = Object.entries(document.paths).filter(([p]) => p !== retraction);
+    entries.splice(entries.findIndex(([p]) => p === last) + 1, 0, [retraction, item]);
+    document.paths = Object.fromEntries(entries);
+  }
+}
 
 const problemResponse = (description: string) => ({ description, content: { [PROBLEM_CONTENT_TYPE]: { schema: ref('Problem') } } });
 
@@ -536,16 +590,25 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
       const operation = value as Record<string, unknown> & { parameters?: Record<string, unknown>[]; responses?: Record<string, Record<string, unknown>> };
       const key = `${method} ${path}`;
       const parameters = operation.parameters ?? [];
+      // Without the Swagger plugin (ts-jest, ts-node) a query DTO's fields are not listed: an example still needs its parameter.
+      for (const name of Object.keys(OPERATION_QUERY_EXAMPLES[key] ?? {})) {
+        if (!parameters.some((p) => p.in === 'query' && p.name === name)) parameters.push({ name, in: 'query', schema: str() });
+      }
+      operation.parameters = parameters;
       for (const parameter of parameters) {
         // Every query parameter is optional; a DTO default (limit = 20) made the plugin say otherwise.
         if (parameter.in === 'query') parameter.required = false;
-        if (parameter.in === 'query' && QUERY_EXAMPLES[parameter.name as string] !== undefined) parameter.example = QUERY_EXAMPLES[parameter.name as string];
-        if (parameter.in === 'path') parameter.example = path.startsWith('/facts') ? FACT_ID_EXAMPLE : PATH_EXAMPLES[parameter.name as string];
+        const queryExample = OPERATION_QUERY_EXAMPLES[key]?.[parameter.name as string] ?? QUERY_EXAMPLES[parameter.name as string];
+        if (parameter.in === 'query' && queryExample !== undefined) parameter.example = queryExample;
+        if (parameter.in === 'path') parameter.example = pathExample(method, path, parameter.name as string);
       }
-      // The headers the write path reads (@Write): the record's own writes, not login or admin.
-      if (method !== 'get' && /^\/(facts|figures)/.test(path)) {
+      // The headers the write path reads (@Write): the record's own writes and watches, not login or admin.
+      if (method === 'post' && /^\/(facts|figures|watches)/.test(path)) {
         const names = new Set(parameters.map((p) => p.name));
-        operation.parameters = [...parameters, ...WRITE_HEADERS.filter((h) => !names.has(h.name))];
+        operation.parameters = [
+          ...parameters,
+          ...WRITE_HEADERS.filter((h) => !names.has(h.name)).map((h) => (HEADER_EXAMPLES[key]?.[h.name as string] ? { ...h, example: HEADER_EXAMPLES[key][h.name as string] } : h)),
+        ];
       }
       const responses = (operation.responses ??= {});
       const answer = ANSWERS[key];
@@ -561,8 +624,10 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
       }
       const body = (operation.requestBody as { content?: Record<string, Record<string, unknown>> } | undefined)?.content?.['application/json'];
       if (body && EXAMPLES[key] !== undefined) body.example = EXAMPLES[key];
+      if (RAW_BODIES[key]) operation.requestBody = { required: true, content: RAW_BODIES[key] };
     }
   }
+  retractionsLast(document);
   describeEvents(document);
   describeCaching(document);
   return document;

@@ -1,17 +1,17 @@
 import { Command, CommanderError, Option } from 'commander';
 import { resolve } from 'node:path';
 import { ConfigError, loadConfig, type AnnalsConfig } from '../config';
+import { EXIT } from '../cli/exit-codes';
 import { DomainError } from '../domain/errors';
 import type { EventStore } from '../event-store/event-store';
 import { openEventStore } from '../event-store/event-store.module';
 import { createKey, importKeysFile, listKeys, revokeKey } from './key-commands';
 import { KeyInfo, ROLES } from './key-store';
 
-/**
- * Exit codes scripts can rely on: 0 done; 1 bad usage or a value the store refuses (unknown role,
- * bad or reused name); 2 the key named does not exist.
- */
-export const EXIT = { ok: 0, usage: 1, notFound: 2 } as const;
+export { EXIT };
+
+/** The refusals as every annals command ends: 2 a bad value, 4 a name used before or a key already revoked, 5 no such key. */
+const EXIT_OF_CODE = { invalid: EXIT.usage, conflict: EXIT.refused, 'not-found': EXIT.notFound } as const;
 
 interface Output {
   out: (text: string) => void;
@@ -53,7 +53,7 @@ export function keysCommand(output: Output = defaultOutput, env: NodeJS.ProcessE
     } catch (error) {
       if (!(error instanceof DomainError) && !(error instanceof ConfigError)) throw error;
       output.err(`annals keys: ${error.message}\n`);
-      process.exitCode = error instanceof DomainError && error.code === 'not-found' ? EXIT.notFound : EXIT.usage;
+      process.exitCode = error instanceof DomainError ? EXIT_OF_CODE[error.code] : EXIT.usage;
     } finally {
       await store?.close();
     }
@@ -66,6 +66,7 @@ export function keysCommand(output: Output = defaultOutput, env: NodeJS.ProcessE
     .addOption(new Option('--role <role>', 'what the key may do').choices(ROLES).makeOptionMandatory())
     .option('--on-behalf-of', 'the key may name the person it writes for (X-Actor, recorded as onBehalfOf)', false)
     .option('--json', 'print {name, role, secret, …} as JSON')
+    .addHelpText('after', '\nExamples:\n  annals --data-dir .annals keys create --name desk-1 --role editor > desk-1.key\n  annals --data-dir .annals keys create --name cms --role editor --on-behalf-of --json')
     .exitOverride()
     .action(async function (this: Command) {
       const options = this.opts<{ name: string; role: string; onBehalfOf: boolean; json?: boolean }>();
@@ -95,9 +96,12 @@ export function keysCommand(output: Output = defaultOutput, env: NodeJS.ProcessE
     .command('revoke')
     .description('revoke a key: a running service refuses it, and ends its open streams and sessions, within a second; its name is not reused')
     .argument('<name>')
+    .addHelpText('after', '\nExample:\n  annals --data-dir .annals keys revoke desk-1')
     .exitOverride()
     .action(async (name: string) =>
       run(async (store) => {
+        // The log takes a second revocation as a no-op; saying "revoked" again would let a script believe it just cut a key off.
+        if ((await listKeys(store)).find((k) => k.name === name)?.revokedAt) throw new DomainError('conflict', `key ${name} was already revoked`, 'name');
         const key = await revokeKey(store, name, CLI_ACTOR);
         output.out(`revoked ${key.name}\n`);
       })(),
@@ -108,7 +112,7 @@ export function keysCommand(output: Output = defaultOutput, env: NodeJS.ProcessE
 
 /**
  * Runs the command and returns its exit code instead of setting process.exitCode: a usage error
- * from commander becomes 1 with its message already printed, instead of an exception.
+ * from commander becomes 2 with its message already printed, instead of an exception.
  */
 export async function runKeysCommand(argv: readonly string[], output: Output = defaultOutput, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const before = process.exitCode;

@@ -13,8 +13,8 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }, [keysCommand(), ...integrityCommands(), watchesCommand()]).then(
   (code) => {
-    // `keys` sets process.exitCode itself (its own codes: 1 usage, 2 no such key); so do `verify` and `verify-proof` (1 mismatch, 2 usage), and `watches`.
-    process.exitCode = code || process.exitCode;
+    // runCli answers the code of every command, those that set process.exitCode themselves (keys, verify, watches) included.
+    process.exitCode = code;
   },
   (error: unknown) => {
     process.stderr.write(`annals: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

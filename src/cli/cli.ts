@@ -4,23 +4,9 @@ import { Command } from 'commander';
 import { loadConfig, type AnnalsConfig } from '../config';
 import { CoreModule } from '../core/core.module';
 import { servingProcess } from '../core/server-lock';
+import { EXIT, exitCodeOfStatus, type ExitCode } from './exit-codes';
 
-/**
- * Exit codes scripts can rely on (documented in the README and in `annals --help`).
- * 0 done; 1 failed (an error, a server or store that does not answer); 2 usage (a bad option,
- * argument or unreadable input file); 3 done, but some records were rejected; 4 refused (the
- * target is not in a state that allows it, e.g. a restore into a non-empty store).
- */
-export const EXIT = { ok: 0, failed: 1, usage: 2, rejected: 3, refused: 4 } as const;
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
-
-export const EXIT_CODES_HELP = `
-Exit codes:
-  0  done
-  1  failed (an error; the store or server did not answer)
-  2  usage (a bad option or argument, an unreadable input file)
-  3  done, but some records were rejected (import)
-  4  refused (e.g. restore into a non-empty store, a rebuild already running)`;
+export { EXIT, EXIT_CODES_HELP, type ExitCode } from './exit-codes';
 
 /** An error the command line reports as one line on stderr, with its exit code. */
 export class CliError extends Error {
@@ -113,7 +99,7 @@ export class Cli {
     // 503 is /health's answer when something is down: its body says what, and status reports it.
     if (!response.ok && response.status !== 503) {
       const detail = (safeJson(text) as { detail?: string } | null)?.detail ?? text.slice(0, 500);
-      throw new CliError(`${method} ${url.pathname} answered ${response.status}: ${detail}`, response.status === 409 ? EXIT.refused : response.status < 500 ? EXIT.usage : EXIT.failed);
+      throw new CliError(`${method} ${url.pathname} answered ${response.status}: ${detail}`, exitCodeOfStatus(response.status));
     }
     return text;
   }

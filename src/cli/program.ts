@@ -81,14 +81,19 @@ function adopt(command: Command, cli: Cli): Command {
 export async function runCli(argv: readonly string[], io: Io, extra: readonly Command[] = []): Promise<number> {
   const cli = new Cli(io);
   const program = buildProgram(cli, extra);
+  // Commands built elsewhere (keys, verify, watches) end by setting process.exitCode: read it as theirs, then put it back.
+  const before = process.exitCode;
+  process.exitCode = undefined;
   try {
     await program.parseAsync([...argv], { from: 'user' });
+    return cli.exitCode || Number(process.exitCode ?? EXIT.ok);
   } catch (error) {
     if (error instanceof CommanderError) {
       const done = ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(error.code);
       return done ? EXIT.ok : EXIT.usage;
     }
     throw error;
+  } finally {
+    process.exitCode = before;
   }
-  return cli.exitCode;
 }

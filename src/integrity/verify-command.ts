@@ -11,8 +11,10 @@ import { parseSignerKey, parseVerifierKey, type NoteVerifier } from './signed-no
 import { checkConsistency, checkInclusion, verifyCheckpoint, type ConsistencyProofJson, type InclusionProofJson, type Verification } from './verifier';
 import { describeReport, hasContiguousPositions, verifyLog } from './verify-log';
 
-/** Exit codes of both commands. */
-export const EXIT = { ok: 0, mismatch: 1, usage: 2 } as const;
+import { EXIT } from '../cli/exit-codes';
+
+/** Exit codes of both commands, those of every annals command: 0 verified, 1 the server did not answer, 2 usage, 6 does not verify. */
+export { EXIT };
 
 /** Where the commands write and how they end; tests pass their own. */
 export interface CommandIo {
@@ -32,6 +34,8 @@ const processIo: CommandIo = {
 };
 
 class UsageError extends Error {}
+/** The server to check against did not answer: nothing was verified, and nothing was found wrong either. */
+class UnreachableError extends Error {}
 
 /** Commander's own parse errors (unknown option, missing value) end with the usage exit code too. */
 function withUsageExit(command: Command, io: CommandIo): Command {
@@ -48,20 +52,21 @@ async function run(io: CommandIo, action: () => Promise<boolean>): Promise<void>
     io.exit((await action()) ? EXIT.ok : EXIT.mismatch);
   } catch (error) {
     io.err(`error: ${(error as Error).message}`);
-    io.exit(error instanceof UsageError ? EXIT.usage : EXIT.mismatch);
+    io.exit(error instanceof UsageError ? EXIT.usage : error instanceof UnreachableError ? EXIT.failed : EXIT.mismatch);
   }
 }
 
 /**
  * `annals verify`: walks the whole store of a data dir (or the configured EventStoreDB), recomputes
  * every chain and the Merkle tree, compares them with the last checkpoint the service signed there,
- * and names the first mismatch. Exit 0 when all matches, 1 on a mismatch, 2 on bad usage.
+ * and names the first mismatch. Exit 0 when all matches, 6 on a mismatch, 2 on bad usage.
  */
 export function verifyCommand(io: CommandIo = processIo): Command {
   return withUsageExit(new Command('verify'), io)
     .description('recompute every hash chain and the Merkle tree of the store, and check them against the last signed checkpoint')
     .option('--data-dir <dir>', 'the data dir (default: ANNALS_DATA_DIR or .annals)')
     .option('--json', 'print the whole report as JSON')
+    .addHelpText('after', '\nExamples:\n  annals verify --data-dir .annals\n  annals verify --data-dir /var/lib/annals --json > verify-report.json')
     .action((options: { dataDir?: string; json?: boolean }) =>
       run(io, async () => {
         const config = loadConfig({ ...io.env, ...(options.dataDir ? { ANNALS_DATA_DIR: options.dataDir, ANNALS_SQLITE_PATH: undefined } : {}) });
@@ -169,7 +174,12 @@ function fromFiles(options: ProofOptions, key: string): Verification[] {
 async function fromServer(options: ProofOptions, key: string): Promise<Verification[]> {
   const base = (options.url as string).replace(/\/+$/, '');
   const get = async (path: string) => {
-    const response = await fetch(`${base}${path}`);
+    let response: Response;
+    try {
+      response = await fetch(`${base}${path}`);
+    } catch (error) {
+      throw new UnreachableError(`${base} did not answer: ${(error as Error).cause ?? (error as Error).message}`);
+    }
     if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
     return response;
   };

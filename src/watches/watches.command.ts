@@ -35,8 +35,8 @@ interface CreateOptions {
 /**
  * `annals watches create|list|delete|notices`: on a running server (--url, with an editor's
  * --key to create and delete) or on a data directory (no server running on it: its watches are
- * evaluated when the server next starts). Exit codes as every annals command: 0, 1 failed,
- * 2 usage (a bad option, an unknown figure or fact), 4 refused (another owner's watch).
+ * evaluated when the server next starts). Exit codes as every annals command (src/cli/exit-codes.ts):
+ * 2 a bad option, 4 another owner's watch, 5 an unknown figure, fact or watch.
  */
 export function watchesCommand(io: Io = processIo): Command {
   const cli = new Cli(io);
@@ -176,12 +176,13 @@ async function onDataDir<T>(cli: Cli, options: GlobalOptions, run: (service: Wat
   });
 }
 
-/** Refusals of what was asked (a bad field, an unknown record) are usage errors, exit 2. */
+/** Refusals of what was asked, as every annals command ends: a bad field 2, an unknown record 5, a state that forbids it 4. */
 async function usage<T>(run: () => Promise<T> | T): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    if (error instanceof RequestValidationError || error instanceof DomainError) throw new CliError(error.message, EXIT.usage);
+    if (error instanceof DomainError) throw new CliError(error.message, error.code === 'not-found' ? EXIT.notFound : error.code === 'conflict' ? EXIT.refused : EXIT.usage);
+    if (error instanceof RequestValidationError) throw new CliError(error.message, EXIT.usage);
     if (error instanceof Error && 'details' in error) throw new CliError(error.message, EXIT.refused);
     throw error;
   }

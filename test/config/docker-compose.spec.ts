@@ -38,19 +38,93 @@ describeWithCompose(hasCompose ? 'docker-compose.yml' : 'docker-compose.yml (ski
     });
 
     it('publishes every port of the profile on the host loopback only', () => {
-      const text = resolved();
-      for (const name of ['postgres', 'annals-postgres']) {
-        const lines = service(text, name).split('\n');
-        const at = lines.findIndex((line) => /^\s+ports:$/.test(line));
-        expect(at).toBeGreaterThan(-1);
-        const indent = lines[at].search(/\S/);
-        const block = lines.slice(at + 1, lines.findIndex((line, i) => i > at && line.trim() !== '' && (line.search(/\S/) < indent || (line.search(/\S/) === indent && !line.trim().startsWith('- ')))) >>> 0);
-        // Entries may sit at the key's own indent (v1). One entry per `- `: the short form (v1) on its line, the long form (v2) with its keys below it.
-        const entries = block.join('\n').split(/\n(?=\s*- )/).filter((entry) => entry.trim().startsWith('-'));
-        expect(entries.length).toBeGreaterThan(0);
-        for (const entry of entries) expect(entry).toMatch(/- 127\.0\.0\.1:\d+:\d+|host_ip: 127\.0\.0\.1/);
-      }
+      const ports = publishedPorts(resolved()).filter((p) => ['postgres', 'annals-postgres'].includes(p.service));
+      expect(ports.map((p) => p.service).sort()).toEqual(['annals-postgres', 'postgres']);
+      expect(ports.filter((p) => !LOOPBACK.includes(p.hostIp ?? ''))).toEqual([]);
     });
+  });
+
+  it('publishes every port on the host\'s loopback only (EventStoreDB runs insecure; open writes are local only)', () => {
+    // Every profile's services too (docker-compose v1 lists them all anyway).
+    const resolved = execFileSync('docker-compose', ['-f', join(root, 'docker-compose.yml'), '--profile', 'postgres', 'config'], { encoding: 'utf8' });
+    const ports = publishedPorts(resolved);
+    expect(ports.map((p) => p.service)).toEqual(expect.arrayContaining(['annals', 'eventstore', 'annals-postgres', 'postgres']));
+    expect(ports.filter((p) => !LOOPBACK.includes(p.hostIp ?? ''))).toEqual([]);
   });
 });
 
+const LOOPBACK = ['127.0.0.1', '::1', '[::1]'];
+
+describe('publishedPorts (how the loopback check reads docker-compose config)', () => {
+  it('reads short and long forms, and an address left out means every interface', () => {
+    const yaml = [
+      'services:',
+      '  a:',
+      '    ports:',
+      '    - 2113:2113/tcp',
+      '    - 127.0.0.1:3000:3000/tcp',
+      '  b:',
+      '    image: x',
+      '    ports:',
+      '    - mode: ingress',
+      '      host_ip: 127.0.0.1',
+      '      target: 3000',
+      '      published: "3000"',
+      '    - mode: ingress',
+      '      target: 2113',
+      '      published: "2113"',
+    ].join('\n');
+    expect(publishedPorts(yaml)).toEqual([
+      { service: 'a', hostIp: undefined, spec: '2113:2113/tcp' },
+      { service: 'a', hostIp: '127.0.0.1', spec: '127.0.0.1:3000:3000/tcp' },
+      { service: 'b', hostIp: '127.0.0.1', spec: 'target 3000' },
+      { service: 'b', hostIp: undefined, spec: 'target 2113' },
+    ]);
+  });
+});
+
+/**
+ * The published ports of `docker-compose config` output (v1 keeps the short form, v2 writes the long
+ * one). A reader of just this shape, not YAML: the project has no YAML parser to depend on.
+ */
+function publishedPorts(resolved: string): { service: string; hostIp?: string; spec: string }[] {
+  const found: { service: string; hostIp?: string; spec: string }[] = [];
+  let service = '';
+  let inPorts = false;
+  let current: { service: string; hostIp?: string; spec: string } | undefined;
+  for (const line of resolved.split('\n')) {
+    const serviceMatch = /^  (\S[^:]*):\s*$/.exec(line);
+    if (serviceMatch) {
+      service = serviceMatch[1];
+      inPorts = false;
+      continue;
+    }
+    if (/^    ports:\s*$/.test(line)) {
+      inPorts = true;
+      continue;
+    }
+    if (!inPorts) continue;
+    if (!/^    [- ] /.test(line)) {
+      inPorts = false;
+      continue;
+    }
+    const item = /^    - (.*)$/.exec(line);
+    const field = /^\s+(?:- )?(\w+): ['"]?([^'"]*)['"]?$/.exec(line);
+    if (item && !field) {
+      const spec = item[1].replace(/^['"]|['"]$/g, '');
+      const parts = spec.replace(/\/\w+$/, '').split(':');
+      found.push({ service, hostIp: parts.length > 2 ? parts.slice(0, -2).join(':') : undefined, spec });
+      current = undefined;
+      continue;
+    }
+    if (item) {
+      current = { service, hostIp: undefined, spec: '' };
+      found.push(current);
+    }
+    if (field && current) {
+      if (field[1] === 'host_ip') current.hostIp = field[2];
+      if (field[1] === 'target') current.spec = `target ${field[2]}`;
+    }
+  }
+  return found;
+}

@@ -49,7 +49,7 @@ describe('annals verify and verify-proof', () => {
     return { factId: fact.id as string, position };
   }
 
-  it('verify: 0 on an intact data dir, 1 naming the first mismatch once it is tampered with, 2 without a store', async () => {
+  it('verify: 0 on an intact data dir, 6 naming the first mismatch once it is tampered with, 2 without a store', async () => {
     await writeHistory();
     await app?.close();
     app = undefined;
@@ -62,7 +62,7 @@ describe('annals verify and verify-proof', () => {
     db.exec("UPDATE events SET metadata = json_set(metadata, '$.actor', 'someone-else') WHERE position = 2");
     db.close();
     const caught = await cli(verifyCommand, ['--data-dir', dir, '--json']);
-    expect(caught.code).toBe(1);
+    expect(caught.code).toBe(6);
     expect(JSON.parse(caught.out)).toMatchObject({ ok: false, firstMismatch: { kind: 'edited', position: '2' } });
 
     expect(await cli(verifyCommand, ['--data-dir', join(dir, 'nowhere')])).toMatchObject({ code: 2, err: expect.stringContaining('no event store') });
@@ -83,9 +83,9 @@ describe('annals verify and verify-proof', () => {
     const ok = await cli(verifyProofCommand, ['--key', join(dir, 'key.txt'), '--checkpoint', join(dir, 'checkpoint.txt'), '--proof', join(dir, 'proof.json')]);
     expect(ok).toMatchObject({ code: 0, out: expect.stringContaining('inclusion proof verifies') });
     const altered = await cli(verifyProofCommand, ['--key', key, '--proof', join(dir, 'altered.json')]);
-    expect(altered).toMatchObject({ code: 1, out: expect.stringContaining('the event was altered') });
+    expect(altered).toMatchObject({ code: 6, out: expect.stringContaining('the event was altered') });
     const stranger = formatVerifierKey(signerFromSeed('annals.localhost/log', Buffer.alloc(32, 9)));
-    expect((await cli(verifyProofCommand, ['--key', stranger, '--proof', join(dir, 'proof.json')])).code).toBe(1);
+    expect((await cli(verifyProofCommand, ['--key', stranger, '--proof', join(dir, 'proof.json')])).code).toBe(6);
     expect(await cli(verifyProofCommand, ['--proof', join(dir, 'proof.json')])).toMatchObject({ code: 2, err: expect.stringContaining('--key is required') });
 
     await (app as NestFastifyApplication).listen(0, '127.0.0.1');

@@ -23,7 +23,7 @@ export function registerExport(program: Command, cli: Cli): void {
     .option('--as-of <day>', 'claims asserted by this day (YYYY-MM-DD)')
     .option('--known-at <instant>', 'as the service recorded them at this instant (ISO 8601 with a time)')
     .option('-o, --out <file>', 'write to a file instead of stdout')
-    .addHelpText('after', '\nExamples:\n  annals export claims coalition-strikes-iraq-syria --as-of 2018-12-31 > sheet.csv\n  annals export claims coalition-strikes-iraq-syria --format jsonld --known-at 2026-01-01T00:00:00Z')
+    .addHelpText('after', '\nExamples:\n  annals --data-dir .annals export claims coalition-strikes --as-of 2018-12-31 > sheet.csv\n  annals --url http://localhost:3000 export claims civilians-killed-by-coalition-strikes --format jsonld --as-of 2019-03-31')
     .action(
       cli.action(async (figureId: string, options: ViewOptions, command: Command) => {
         const global = globals(command);
@@ -36,7 +36,7 @@ export function registerExport(program: Command, cli: Cli): void {
           const figures = app.get(FigureQueries);
           const dto = await validateRecord(ClaimsExportQueryDto, query);
           const figure = figures.summaryOf(figureId, dto.clocks());
-          if (!figure) throw new CliError(`figure ${figureId} not found`, EXIT.usage);
+          if (!figure) throw new CliError(`figure ${figureId} not found`, EXIT.notFound);
           const claims = figures.claims(figureId, dto.clocks());
           return dto.format === 'jsonld' ? `${scriptSafeJson(claimsJsonLd(figure, claims, dto.clocks()), 2)}\n` : claimsCsv(claims);
         });

@@ -51,22 +51,27 @@ describe('annals keys', () => {
     expect(JSON.parse(out)).toEqual([{ name: 'cms', role: 'editor', onBehalfOf: true, createdAt: created.createdAt }]);
   });
 
-  it('revokes a key (exit 0) and answers 2 for a key that does not exist', async () => {
+  it('revokes a key (exit 0), refuses to revoke it again (4), and answers 5 for a key that does not exist', async () => {
     await keys('create', '--name', 'desk-1', '--role', 'reader');
     expect(await keys('revoke', 'desk-1')).toBe(EXIT.ok);
-    expect((await inLog(join(dir, 'events.db'), listKeys))[0].revokedAt).toBeDefined();
+    const revokedAt = (await inLog(join(dir, 'events.db'), listKeys))[0].revokedAt;
+    expect(revokedAt).toBeDefined();
+    expect(await keys('revoke', 'desk-1')).toBe(EXIT.refused);
+    expect(err).toMatch(/desk-1 was already revoked/);
+    expect((await inLog(join(dir, 'events.db'), listKeys))[0].revokedAt).toBe(revokedAt);
     expect(await keys('revoke', 'nobody')).toBe(EXIT.notFound);
     expect(err).toMatch(/no key named nobody/);
   });
 
-  it('exits 1 on usage errors and refused values', async () => {
+  it('exits 2 on usage errors and bad values, 4 on a name used before', async () => {
     expect(await keys('create', '--name', 'desk-1')).toBe(EXIT.usage);
     expect(await keys('create', '--name', 'desk-1', '--role', 'owner')).toBe(EXIT.usage);
     expect(err).toMatch(/owner/);
     expect(await keys('create', '--name', 'Bad Name', '--role', 'reader')).toBe(EXIT.usage);
     await keys('create', '--name', 'desk-1', '--role', 'reader');
-    expect(await keys('create', '--name', 'desk-1', '--role', 'editor')).toBe(EXIT.usage);
+    expect(await keys('create', '--name', 'desk-1', '--role', 'editor')).toBe(EXIT.refused);
     expect(await keys('frobnicate')).toBe(EXIT.usage);
+    expect([EXIT.usage, EXIT.refused, EXIT.notFound]).toEqual([2, 4, 5]);
   });
 
   it('honours ANNALS_DATA_DIR and ANNALS_SQLITE_PATH', async () => {
