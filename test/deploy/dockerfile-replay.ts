@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 
 /**
  * Replays a Dockerfile without a container engine: each stage gets a directory standing for its
@@ -184,7 +184,26 @@ function copy(step: Step, state: StageState, states: Map<string, StageState>, co
     // As Docker: a directory's contents go to the destination; a file goes into it when it is a directory.
     const to = statSync(from).isDirectory() || !intoDir ? target : join(target, source.split('/').pop() as string);
     mkdirSync(statSync(from).isDirectory() ? to : dirname(to), { recursive: true });
-    cpSync(from, to, { recursive: true, verbatimSymlinks: true });
+    if (statSync(from).isDirectory() && basename(from) === 'node_modules') linkTree(from, to, where);
+    else cpSync(from, to, { recursive: true, verbatimSymlinks: true });
+  }
+}
+
+/**
+ * A copy of a node_modules tree made of hard links (cp -al): seconds instead of minutes for 400 MB of small
+ * files. npm prune only unlinks in it, which never touches the original; the one file npm rewrites in place,
+ * its hidden lockfile, is made a real copy first. Falls back to a real copy across file systems.
+ */
+function linkTree(from: string, to: string, where: string): void {
+  mkdirSync(to, { recursive: true });
+  let copied = spawnSync('cp', ['-al', `${from}/.`, to], { encoding: 'utf8' });
+  if (copied.status !== 0) copied = spawnSync('cp', ['-a', `${from}/.`, to], { encoding: 'utf8' });
+  if (copied.status !== 0) throw new Error(`${where}: copying ${from} failed: ${copied.stderr}`);
+  const hidden = join(to, '.package-lock.json');
+  if (existsSync(hidden)) {
+    const text = readFileSync(hidden);
+    rmSync(hidden);
+    writeFileSync(hidden, text);
   }
 }
 
@@ -198,10 +217,7 @@ function run(command: string, state: StageState, options: ReplayOptions, where: 
     }
     if (/^npm ci\b/.test(segment) && options.nodeModules) {
       options.log(`${where}: \`${segment}\` replaced by a copy of ${options.nodeModules.path}: ${options.nodeModules.why}`);
-      // cp -a: a real copy (npm prune later deletes in it, never in the original), and much faster than cpSync on 400 MB of small files.
-      mkdirSync(join(cwd, 'node_modules'), { recursive: true });
-      const copied = spawnSync('cp', ['-a', `${options.nodeModules.path}/.`, join(cwd, 'node_modules')], { encoding: 'utf8' });
-      if (copied.status !== 0) throw new Error(`${where}: copying node_modules failed: ${copied.stderr}`);
+      linkTree(options.nodeModules.path, join(cwd, 'node_modules'), where);
       continue;
     }
     const chown = /^chown (\S+?)(?::\S+)? /.exec(segment);
