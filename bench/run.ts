@@ -9,7 +9,7 @@ import { http } from './http';
 import { rebuildAlone, rebuildFigure, serviceMemory } from './rebuild';
 import { storeAppends } from './store-appends';
 import { subscriptions } from './subscriptions';
-import { watches } from './watches';
+import { identicalWatches, watches } from './watches';
 import { codeVersion, machine, versions, type Mode } from './support/env';
 import { table, type Row } from './support/report';
 
@@ -76,6 +76,7 @@ async function main(): Promise<void> {
     }
     if (wanted('subscriptions')) await step('5 subscriptions', () => subscriptions(mode));
     if (wanted('watches')) await step('6 watches', () => watches(mode));
+    if (wanted('identical')) await step('6b identical watches', () => identicalWatches(mode));
   } finally {
     const seconds = (Date.now() - started) / 1000;
     const text = `${header}\n\n${table(rows)}\n\ntotal ${seconds.toFixed(0)} s (${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(0)} s`).join(', ')})`;

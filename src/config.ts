@@ -37,6 +37,12 @@ export interface AnnalsConfig {
   readonly grpc?: GrpcConfig;
   /** Watches (src/watches): their durable file and webhook delivery. */
   readonly watches?: WatchesConfig;
+  /**
+   * ANNALS_PUBLIC_URL: where clients reach the service (https://annals.example.org, or with a path
+   * behind a proxy), for absolute links the service writes (Atom feed ids and links). Unset: the
+   * address it listens on. Never the request's Host header: a client may send any.
+   */
+  readonly publicUrl?: string;
 }
 
 export interface WatchesConfig {
@@ -133,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AnnalsConfig {
       },
     },
     grpc: grpcConfig(env),
+    publicUrl: publicUrl(env),
     watches: {
       path: env.ANNALS_WATCHES_PATH || undefined,
       webhookRetryBaseMs: integer(env, 'ANNALS_WEBHOOK_RETRY_BASE_MS', 1000),
@@ -143,6 +150,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AnnalsConfig {
       perKey: integer(env, 'ANNALS_WATCHES_PER_KEY', 100),
     },
   };
+}
+
+/** An absolute http(s) URL without query, fragment or credentials; kept without its trailing slash, as paths are appended to it. */
+function publicUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const text = env.ANNALS_PUBLIC_URL?.trim();
+  if (!text) return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(`ANNALS_PUBLIC_URL must be an absolute http(s) URL, not ${text}`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password || url.search || url.hash) {
+    throw new ConfigError(`ANNALS_PUBLIC_URL must be an http(s) URL without credentials, query or fragment, not ${text}`);
+  }
+  return url.href.replace(/\/+$/, '');
 }
 
 /**

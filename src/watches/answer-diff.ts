@@ -19,7 +19,11 @@ export interface AnswerChange {
  */
 export function storedAnswer(answer: Answer): { readonly text: string; readonly hash: string } {
   const text = JSON.stringify(answer) ?? 'null';
-  return { text, hash: `sha256:${createHash('sha256').update(text).digest('hex')}` };
+  return { text, hash: answerHash(text) };
+}
+
+export function answerHash(text: string): string {
+  return `sha256:${createHash('sha256').update(text).digest('hex')}`;
 }
 
 /**

@@ -22,7 +22,7 @@ export function atomFeed(meta: FeedMeta, notices: readonly SequencedNotice[], ba
   const newest = [...notices].sort((a, b) => Number(BigInt(b.sequence) - BigInt(a.sequence)));
   const feed = new Feed({
     id: meta.self,
-    title: meta.title,
+    title: xmlText(meta.title),
     link: meta.link,
     updated: new Date(newest[0]?.recordedAt ?? meta.since),
     generator: 'Annals',
@@ -32,18 +32,44 @@ export function atomFeed(meta: FeedMeta, notices: readonly SequencedNotice[], ba
     copyright: undefined as unknown as string,
   });
   for (const notice of newest) {
+    const link = httpLink(notice.path, base);
     feed.addItem({
       // The package marks titles and summaries type="html": reasons are text written by people, so escaped here.
       title: escape(notice.summary),
-      id: `urn:uuid:${notice.id}`,
-      link: `${base}${notice.path}`,
+      id: `urn:uuid:${xmlText(notice.id)}`,
+      // The package requires a link; an entry whose path would not make an http(s) URL points at the feed's own.
+      link: link ?? meta.link,
       date: new Date(notice.recordedAt),
       description: escape(notice.reasons.length ? `Why: ${notice.reasons.join('; ')}` : notice.summary),
       content: contentOf(notice),
-      author: (notice.actors.length ? notice.actors : ['unknown']).map((name) => ({ name })),
+      author: (notice.actors.length ? notice.actors : ['unknown']).map((name) => ({ name: xmlText(name) })),
     });
   }
-  return feed.atom1();
+  // Every text above was cleaned; this pass also covers what the package itself writes from them.
+  return xmlText(feed.atom1());
+}
+
+/**
+ * Characters XML 1.0 cannot hold, raw or as a character reference (C0 controls but tab, newline
+ * and carriage return; lone surrogates; U+FFFE and U+FFFF): one in a reason or a title written by
+ * a client would make the whole feed unreadable to every reader, so each becomes U+FFFD.
+ */
+const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+export function xmlText(text: string): string {
+  return text.replace(NOT_XML, '\uFFFD');
+}
+
+/** An absolute http(s) URL for a notice's path on `base`, or undefined (a feed reader follows links: no javascript:, data: or other schemes). */
+function httpLink(path: string, base: string): string | undefined {
+  if (!path.startsWith('/') || path.startsWith('//')) return undefined;
+  try {
+    // Appended, not resolved: a base with a path (behind a proxy, https://desk.example.org/annals) keeps it.
+    const url = new URL(`${base}${path}`);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** HTML, escaped here; the feed package wraps it as type="html". */
@@ -65,5 +91,5 @@ function short(value: unknown): string {
 }
 
 function escape(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return xmlText(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }

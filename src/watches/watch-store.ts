@@ -2,6 +2,9 @@ import Database from 'better-sqlite3';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { LRUCache } from 'lru-cache';
+import { applyDelta, deltaOf, type Splice } from './answer-delta';
+import { answerHash } from './answer-diff';
 import { noticeIdFor, noticeOf, type Notice, type NoticeContent, type SequencedNotice } from './notice';
 import type { Question } from './question';
 
@@ -90,6 +93,24 @@ CREATE INDEX watches_by_subject ON watches (subject) WHERE deleted_at IS NULL;
 PRAGMA user_version = 2;
 `;
 
+/**
+ * Version 3: an answer may be stored as the edit of the one before it (`base`, `depth` edits from
+ * the last whole one; see answer-delta.ts), and notice bodies are deflated. A figure's answer of 300
+ * claims is ~270 kB of JSON (20 kB deflated) and its notice's changes as much again: stored whole,
+ * each write that changed it grew the file by ~170 kB. Rows of version 2 are whole answers (base
+ * NULL) and text bodies, read as they are.
+ */
+const MIGRATE_TO_3 = `
+ALTER TABLE answers ADD COLUMN base TEXT;
+ALTER TABLE answers ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;
+PRAGMA user_version = 3;
+`;
+
+/** An answer is stored whole after this many edits in a row: reading one rebuilds at most this many. */
+const WHOLE_EVERY = 32;
+/** Answers rebuilt lately, by hash (a feed reads consecutive ones: each is its predecessor and one edit). */
+const REBUILT_BYTES = 32 * 1024 * 1024;
+
 export interface WatchRecord {
   readonly id: string;
   readonly owner: string;
@@ -132,8 +153,8 @@ export interface NewWatchRecord {
 
 /** One evaluation's outcome, committed at once. */
 export interface Evaluation {
-  /** New answers, each once. */
-  readonly answers: readonly { readonly hash: string; readonly text: string }[];
+  /** New answers, each once; with the answer it follows, stored as an edit of it. */
+  readonly answers: readonly NewAnswer[];
   readonly subjects: readonly SubjectState[];
   /** Watches on their own: their new state. */
   readonly watches: readonly { readonly watchId: string; readonly hash: string; readonly position: bigint }[];
@@ -142,6 +163,12 @@ export interface Evaluation {
   readonly notices: readonly StoredNoticeInput[];
   /** Every event up to here has been evaluated. */
   readonly position: bigint;
+}
+
+export interface NewAnswer {
+  readonly hash: string;
+  readonly text: string;
+  readonly base?: { readonly hash: string; readonly text: string };
 }
 
 export interface StoredNoticeInput {
@@ -200,7 +227,7 @@ interface NoticeRow {
   watch_id: string | null;
   subject: string | null;
   recorded_at: string;
-  body: string;
+  body: string | Buffer;
   title: string | null;
 }
 
@@ -214,6 +241,7 @@ const NOTICE_SELECT = 'SELECT n.seq, n.notice_id, n.watch_id, n.subject, n.recor
 export class WatchStore {
   readonly db: Database.Database;
   private readonly statements: Record<string, Database.Statement>;
+  private readonly rebuilt = new LRUCache<string, string>({ maxSize: REBUILT_BYTES, sizeCalculation: (text) => Math.max(1, text.length) });
   readonly commit: (evaluation: Evaluation) => bigint[];
   readonly insert: (record: NewWatchRecord) => void;
 
@@ -229,14 +257,16 @@ export class WatchStore {
     this.db.pragma('synchronous = FULL');
     this.db.exec(SCHEMA);
     if ((this.db.pragma('user_version', { simple: true }) as number) < 2) this.db.transaction(() => this.db.exec(MIGRATE_TO_2))();
+    if ((this.db.pragma('user_version', { simple: true }) as number) < 3) this.db.transaction(() => this.db.exec(MIGRATE_TO_3))();
     const db = this.db;
     this.statements = {
       insert: db.prepare(
         `INSERT INTO watches (watch_id, owner, title, question, webhook_url, webhook_secret, created_at, answer, answer_hash, evaluated_up_to, subject, joined_seq)
          VALUES (@id, @owner, @title, @question, @webhookUrl, @webhookSecret, @createdAt, '', @answerHash, @evaluatedUpTo, @subject, @joinedSeq)`,
       ),
-      storeAnswer: db.prepare('INSERT OR IGNORE INTO answers (hash, body) VALUES (?, ?)'),
-      answer: db.prepare('SELECT body FROM answers WHERE hash = ?').pluck(),
+      storeAnswer: db.prepare('INSERT OR IGNORE INTO answers (hash, body, base, depth) VALUES (?, ?, ?, ?)'),
+      answer: db.prepare('SELECT body, base FROM answers WHERE hash = ?'),
+      depth: db.prepare('SELECT depth FROM answers WHERE hash = ?').pluck(),
       lastSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) FROM notices').pluck().safeIntegers(true),
       get: db.prepare(`${WATCH_SELECT} WHERE w.watch_id = ?`).safeIntegers(true),
       active: db.prepare(`${WATCH_SELECT} WHERE w.deleted_at IS NULL ORDER BY w.created_at, w.watch_id`).safeIntegers(true),
@@ -281,12 +311,12 @@ export class WatchStore {
       ),
     };
     this.commit = db.transaction((evaluation: Evaluation) => {
-      for (const a of evaluation.answers) this.statements.storeAnswer.run(a.hash, packed(a.text));
+      for (const a of evaluation.answers) this.storeAnswer(a);
       for (const s of evaluation.subjects) this.setSubject(s);
       for (const w of evaluation.watches) this.statements.watchState.run(w.hash, w.position, w.watchId);
       const sequences: bigint[] = [];
       for (const n of evaluation.notices) {
-        const seq = this.statements.notice.run(n.id, n.watchId, n.subject, BigInt(n.content.position), n.content.recordedAt, JSON.stringify(n.content)).lastInsertRowid as bigint;
+        const seq = this.statements.notice.run(n.id, n.watchId, n.subject, BigInt(n.content.position), n.content.recordedAt, packed(JSON.stringify(n.content))).lastInsertRowid as bigint;
         sequences.push(seq);
         for (const d of n.deliveries) this.statements.outbox.run(d.id, d.watchId, d.url, seq);
       }
@@ -298,11 +328,26 @@ export class WatchStore {
       return sequences;
     });
     this.insert = db.transaction((record: NewWatchRecord) => {
-      this.statements.storeAnswer.run(record.watch.answerHash, packed(record.answer));
+      this.storeAnswer({ hash: record.watch.answerHash, text: record.answer });
       if (record.subject) this.setSubject(record.subject);
       const joinedSeq = record.joined ? (this.statements.lastSeq.get() as bigint) : null;
       this.statements.insert.run({ ...record.watch, question: JSON.stringify(record.watch.question), subject: record.subjectKey, joinedSeq });
     });
+  }
+
+  /** Once by hash: as an edit of its base when the base is stored and the edit is worth it, whole otherwise. */
+  private storeAnswer(answer: NewAnswer): void {
+    if (this.statements.depth.get(answer.hash) !== undefined) return;
+    const baseDepth = answer.base && (this.statements.depth.get(answer.base.hash) as number | undefined);
+    if (answer.base && baseDepth !== undefined && baseDepth < WHOLE_EVERY) {
+      const delta = deltaOf(answer.base.text, answer.text);
+      if (delta) {
+        this.statements.storeAnswer.run(answer.hash, packed(JSON.stringify(delta)), answer.base.hash, baseDepth + 1);
+        this.rebuilt.set(answer.hash, answer.text);
+        return;
+      }
+    }
+    this.statements.storeAnswer.run(answer.hash, packed(answer.text), null, 0);
   }
 
   private setSubject(s: SubjectState): void {
@@ -348,11 +393,31 @@ export class WatchStore {
     return (this.statements.subjects.all() as (Omit<SubjectState, 'question'> & { question: string })[]).map((s) => ({ ...s, question: JSON.parse(s.question) as Question }));
   }
 
-  /** An answer stored under its hash, as JSON. */
+  /**
+   * An answer stored under its hash, as JSON: whole, or rebuilt from the last whole one before it
+   * (or one rebuilt lately) and the edits since, and then checked against its hash.
+   */
   answerText(hash: string): string | undefined {
-    const body = this.statements.answer.get(hash) as string | Buffer | undefined;
-    // Migrated from version 1: text; written since: deflated.
-    return Buffer.isBuffer(body) ? inflateRawSync(body).toString('utf8') : body;
+    const edits: { hash: string; splices: Splice[] }[] = [];
+    let text: string | undefined;
+    for (let at = hash; ; ) {
+      text = this.rebuilt.get(at);
+      if (text !== undefined) break;
+      const row = this.statements.answer.get(at) as { body: string | Buffer; base: string | null } | undefined;
+      if (!row) return undefined;
+      if (row.base === null) {
+        text = unpacked(row.body);
+        break;
+      }
+      edits.push({ hash: at, splices: JSON.parse(unpacked(row.body)) as Splice[] });
+      at = row.base;
+    }
+    for (const edit of edits.reverse()) {
+      text = applyDelta(text, edit.splices);
+      if (answerHash(text) !== edit.hash) throw new Error(`watches.db: the answer ${edit.hash} does not rebuild to its hash`);
+      this.rebuilt.set(edit.hash, text);
+    }
+    return text;
   }
 
   /** Marks it deleted (its notices stay in the notice log) and cancels its undelivered webhooks. */
@@ -387,7 +452,7 @@ export class WatchStore {
   }
 
   private noticeOfRow(row: Pick<NoticeRow, 'notice_id' | 'watch_id' | 'body' | 'title'>, watch: Pick<ActiveWatch, 'id' | 'title'> | undefined, answer: (hash: string) => unknown): Notice {
-    const body = JSON.parse(row.body) as Notice | NoticeContent;
+    const body = JSON.parse(unpacked(row.body)) as Notice | NoticeContent;
     // Version 1 stored each notice whole, for its one watch.
     if ('after' in body) return body;
     if (row.watch_id !== null) return noticeOf(row.notice_id, body, { id: row.watch_id, title: row.title }, answer);
@@ -395,7 +460,7 @@ export class WatchStore {
   }
 
   due(now: number, limit: number): Delivery[] {
-    const rows = this.statements.due.all(now, limit) as (Omit<Delivery, 'body'> & { title: string | null; storedId: string; ownWatch: string | null; body: string })[];
+    const rows = this.statements.due.all(now, limit) as (Omit<Delivery, 'body'> & { title: string | null; storedId: string; ownWatch: string | null; body: string | Buffer })[];
     const answer = (hash: string) => JSON.parse(this.answerText(hash) ?? 'null') as unknown;
     return rows.map(({ title, storedId, ownWatch, body, ...delivery }) => ({
       ...delivery,
@@ -437,6 +502,11 @@ export class WatchStore {
  */
 function packed(text: string): Buffer {
   return deflateRawSync(Buffer.from(text, 'utf8'));
+}
+
+/** Text from a file of version 1 or 2; deflated since. */
+function unpacked(body: string | Buffer): string {
+  return Buffer.isBuffer(body) ? inflateRawSync(body).toString('utf8') : body;
 }
 
 /** Which stored notices are a watch's: its own, and its subject's after it joined (none while it is on its own). */

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { AnnalsConfig } from '../config';
 import type { WebhookConfig } from './webhook-dispatcher';
@@ -21,4 +22,15 @@ export function webhookConfig(config: AnnalsConfig): WebhookConfig {
 /** Watches one owner may have at once: each costs the engine a little on every event that reaches it, and only a quota bounds how many one key can make. */
 export function watchesPerKey(config: AnnalsConfig): number {
   return config.watches?.perKey ?? 100;
+}
+
+/**
+ * The base of the absolute links the service writes (Atom ids and links): ANNALS_PUBLIC_URL, or the
+ * address it listens on (loopback for a wildcard one, which no client can be sent to).
+ */
+export function publicBase(config: AnnalsConfig): string {
+  if (config.publicUrl) return config.publicUrl;
+  const listening = config.host && !['0.0.0.0', '::', '[::]'].includes(config.host) ? config.host : '127.0.0.1';
+  const host = isIP(listening) === 6 ? `[${listening}]` : listening;
+  return `${config.auth.tls ? 'https' : 'http'}://${host}:${config.port}`;
 }

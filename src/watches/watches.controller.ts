@@ -1,7 +1,8 @@
-import { BeforeApplicationShutdown, Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { BeforeApplicationShutdown, Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiProduces, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
 import { ANONYMOUS, AuthService, CREDENTIAL_ENDED_SSE, principalOf } from '../auth/auth.service';
 import type { WriteContext } from '../api/command-gateway';
 import { Write } from '../api/write-context.decorator';
@@ -10,6 +11,7 @@ import type { SequencedNotice } from './notice';
 import { SSE_HEADERS, SseStreams } from './sse';
 import { WatchEngine } from './watch-engine';
 import { CreateWatchDto, NoticesQueryDto, NoticeStreamQueryDto, sequenceOrPosition, WatchesQueryDto } from './watches.dto';
+import { publicBase } from './watches.config';
 import { asWatchs, WatchesService, type Caller } from './watches.service';
 
 /** Notices an Atom feed holds: the latest ones (older ones stay readable at /watches/:id/notices?after=). */
@@ -26,12 +28,17 @@ const BACKLOG_PAGE = 500;
 @Controller()
 export class WatchesController implements BeforeApplicationShutdown {
   private readonly streams = new SseStreams();
+  /** Feed ids and links: the configured public URL, never the request's Host header (a client could make them anything). */
+  private readonly base: string;
 
   constructor(
     private readonly watches: WatchesService,
     private readonly engine: WatchEngine,
     private readonly auth: AuthService,
-  ) {}
+    @Inject(ANNALS_CONFIG) config: AnnalsConfig,
+  ) {
+    this.base = publicBase(config);
+  }
 
   /**
    * 201 with the watch, the answer it gives now and, with a webhookUrl, the signing secret (shown
@@ -92,9 +99,9 @@ export class WatchesController implements BeforeApplicationShutdown {
   @ApiProduces('application/atom+xml')
   atom(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
     const { watch } = this.watches.get(id, this.callerOf(request));
-    const base = baseUrl(request);
+    const base = this.base;
     const feed = atomFeed(
-      { self: `${base}/watches/${id}/notices.atom`, title: `Annals watch: ${watch.title ?? watch.description}`, link: `${base}${watch.path}`, since: watch.createdAt },
+      { self: `${base}/watches/${encodeURIComponent(watch.id)}/notices.atom`, title: `Annals watch: ${watch.title ?? watch.description}`, link: `${base}${watch.path}`, since: watch.createdAt },
       this.watches.notices(id, undefined, ATOM_ENTRIES),
       base,
     );
@@ -117,8 +124,8 @@ export class WatchesController implements BeforeApplicationShutdown {
 
   @Get('notices.atom')
   @ApiProduces('application/atom+xml')
-  allAtom(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
-    const base = baseUrl(request);
+  allAtom(@Res() reply: FastifyReply): void {
+    const base = this.base;
     const feed = atomFeed(
       { self: `${base}/notices.atom`, title: 'Annals: every watch', link: `${base}/watches`, since: new Date(0).toISOString() },
       this.watches.notices(undefined, undefined, ATOM_ENTRIES),
@@ -190,8 +197,4 @@ export class WatchesController implements BeforeApplicationShutdown {
     });
     stream.onClose(stop);
   }
-}
-
-function baseUrl(request: FastifyRequest): string {
-  return `${request.protocol}://${request.headers.host ?? 'localhost'}`;
 }

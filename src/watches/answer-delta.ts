@@ -1,0 +1,117 @@
+/**
+ * An answer stored as the edit of the one before it. A figure's answer is hundreds of kB of JSON
+ * and a claim changes a few kB of it; storing each whole, even deflated, grows watches.db by tens
+ * of kB per change. The edit is on the text, not the parsed value: rebuilding it gives back the
+ * exact text, so its SHA-256 is the answer's hash again (checked on every read).
+ *
+ * The text is cut into chunks after each `},` and `],` (one JSON object or array of a list each,
+ * roughly), and the chunk sequences are compared with Myers' O(ND) algorithm. Where the chunks fall
+ * does not matter for exactness: the rebuilt text is the concatenation of chunks whatever they are.
+ */
+
+/** [first chunk of the base replaced, how many, the text put in their place]; in base order. */
+export type Splice = readonly [number, number, string];
+
+/** Past this many chunks changed an edit saves little: the answer is stored whole instead. */
+const MAX_EDIT = 4000;
+
+export function chunksOf(text: string): string[] {
+  return text.split(/(?<=[}\]],)/);
+}
+
+/** The splices that turn `base` into `next`, or undefined when they differ too much to be worth it. */
+export function deltaOf(base: string, next: string): Splice[] | undefined {
+  const a = chunksOf(base);
+  const b = chunksOf(next);
+  let start = 0;
+  while (start < a.length && start < b.length && a[start] === b[start]) start++;
+  let endA = a.length;
+  let endB = b.length;
+  while (endA > start && endB > start && a[endA - 1] === b[endB - 1]) {
+    endA--;
+    endB--;
+  }
+  const script = myers(a.slice(start, endA), b.slice(start, endB), MAX_EDIT);
+  if (!script) return undefined;
+  return script.map(([at, removed, added]) => [at + start, removed, b.slice(added[0] + start, added[1] + start).join('')]);
+}
+
+/** `base` with the splices applied. */
+export function applyDelta(base: string, splices: readonly Splice[]): string {
+  const chunks = chunksOf(base);
+  const out: string[] = [];
+  let at = 0;
+  for (const [first, removed, text] of splices) {
+    for (; at < first; at++) out.push(chunks[at]);
+    out.push(text);
+    at += removed;
+  }
+  for (; at < chunks.length; at++) out.push(chunks[at]);
+  return out.join('');
+}
+
+/**
+ * Myers' greedy shortest edit script, as runs: [where in a, how many of a removed, [from, to) of b
+ * inserted there]. Undefined past `limit` edits. Keeps one V array per step to walk back the path.
+ */
+function myers(a: readonly string[], b: readonly string[], limit: number): [number, number, [number, number]][] | undefined {
+  const n = a.length;
+  const m = b.length;
+  if (n === 0 && m === 0) return [];
+  if (n === 0 || m === 0) return [[0, n, [0, m]]];
+  const max = Math.min(n + m, limit);
+  const offset = max + 1;
+  const v = new Int32Array(2 * max + 3);
+  const trace: Int32Array[] = [];
+  let found = -1;
+  for (let d = 0; d <= max && found < 0; d++) {
+    trace.push(v.slice());
+    for (let k = -d; k <= d; k += 2) {
+      let x = k === -d || (k !== d && v[offset + k - 1] < v[offset + k + 1]) ? v[offset + k + 1] : v[offset + k - 1] + 1;
+      let y = x - k;
+      while (x < n && y < m && a[x] === b[y]) {
+        x++;
+        y++;
+      }
+      v[offset + k] = x;
+      if (x >= n && y >= m) {
+        found = d;
+        break;
+      }
+    }
+  }
+  if (found < 0) return undefined;
+  // Walk back: each step is one removal (x moved) or one insertion (y moved), then a diagonal.
+  const edits: { x: number; y: number; remove: boolean }[] = [];
+  let x = n;
+  let y = m;
+  for (let d = found; d > 0; d--) {
+    const prev = trace[d];
+    const k = x - y;
+    const down = k === -d || (k !== d && prev[offset + k - 1] < prev[offset + k + 1]);
+    const prevK = down ? k + 1 : k - 1;
+    const prevX = prev[offset + prevK];
+    const prevY = prevX - prevK;
+    while (x > prevX && y > prevY) {
+      x--;
+      y--;
+    }
+    edits.push(down ? { x: prevX, y: prevY, remove: false } : { x: prevX, y: prevY, remove: true });
+    x = prevX;
+    y = prevY;
+  }
+  edits.reverse();
+  // Adjacent edits at the same place in a become one run.
+  const runs: [number, number, [number, number]][] = [];
+  for (const e of edits) {
+    const last = runs[runs.length - 1];
+    const ax = e.x;
+    if (last && last[0] + last[1] === ax && last[2][1] === e.y) {
+      if (e.remove) last[1]++;
+      else last[2][1]++;
+    } else {
+      runs.push(e.remove ? [ax, 1, [e.y, e.y]] : [ax, 0, [e.y, e.y + 1]]);
+    }
+  }
+  return runs;
+}

@@ -1,0 +1,44 @@
+import fc from 'fast-check';
+import { applyDelta, chunksOf, deltaOf } from '../../../src/watches/answer-delta';
+
+/** A stored answer is its predecessor's text and an edit: rebuilding must give back the exact text, whatever changed. */
+describe('answer deltas', () => {
+  const claim = (n: number, value: number) => ({ claimId: `c-${n}`, value: { kind: 'exact', value }, sources: [{ url: `https://example.org/${n}` }] });
+
+  it('a claim inserted in the middle of a long list: an edit of a few chunks that rebuilds the exact text', () => {
+    const before = { claims: Array.from({ length: 300 }, (_, i) => claim(i, i)), spread: { low: 0, high: 299 } };
+    const after = { claims: [...before.claims.slice(0, 150), claim(1000, 7), ...before.claims.slice(150)], spread: { low: 0, high: 1000 } };
+    const [a, b] = [JSON.stringify(before), JSON.stringify(after)];
+    const delta = deltaOf(a, b)!;
+    expect(applyDelta(a, delta)).toBe(b);
+    expect(JSON.stringify(delta).length).toBeLessThan(300);
+  });
+
+  it('any two JSON texts: the edit rebuilds the second from the first', () => {
+    const json = fc.jsonValue({ maxDepth: 4 });
+    fc.assert(
+      fc.property(json, json, (x, y) => {
+        const [a, b] = [JSON.stringify(x), JSON.stringify(y)];
+        const delta = deltaOf(a, b);
+        expect(delta).toBeDefined();
+        expect(applyDelta(a, delta!)).toBe(b);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('lists with repeated items, edited anywhere: exact', () => {
+    const list = fc.array(fc.constantFrom('{"a":1},', '{"b":2},', '[1],', '"x",', '{}'), { maxLength: 40 });
+    fc.assert(
+      fc.property(list, list, (x, y) => {
+        const [a, b] = [`[${x.join('')}0]`, `[${y.join('')}0]`];
+        expect(applyDelta(a, deltaOf(a, b)!)).toBe(b);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('chunks join back into the text', () => {
+    fc.assert(fc.property(fc.string(), (text) => chunksOf(text).join('') === text));
+  });
+});
