@@ -60,7 +60,8 @@ export async function send<T = unknown>(method: string, path: string, body?: unk
   try {
     response = await fetch(path, {
       method,
-      headers: { accept: 'application/json', 'content-type': 'application/json', 'x-annals-csrf': '1', ...headers },
+      // No content-type without a body: the server refuses an empty JSON body (a DELETE has none).
+      headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), 'x-annals-csrf': '1', ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
