@@ -48,4 +48,16 @@ module.exports = tseslint.config(
     rules: { 'no-restricted-imports': ['error', { paths: drivers() }] },
   },
   { files: ['**/*.js'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  {
+    // The page's browser code (bundled by scripts/build-ui.js): its globals are the browser's, which its own
+    // tsconfig (src/ui/client/tsconfig.json, DOM lib) checks; nothing of Node or of the server reaches it.
+    files: ['src/ui/client/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: drivers(), patterns: [{ group: ['node:*', '@nestjs/*', '../*'], message: 'the page runs in a browser and talks to the server only through its HTTP API' }] },
+      ],
+      'no-restricted-globals': ['error', { name: 'process', message: 'no Node in the browser' }, { name: 'require', message: 'ES modules only' }],
+    },
+  },
 );

@@ -1,9 +1,10 @@
 // @ts-check
 /**
- * Builds the page's script and stylesheet: src/ui/client → src/ui/public/annals.{js,css}, one file
- * each, minified, with the charting library (uPlot) bundled in so that the page loads nothing from
- * another origin. The outputs are not committed: `npm run build`, `npm start` and `npm test` build
- * them first (esbuild takes well under a second), so they can never be stale.
+ * Builds the page from its source in src/ui/client into src/ui/public, which holds only what this
+ * writes: index.html (copied), annals.js (the TypeScript modules from annals.ts, with the charting
+ * library uPlot bundled in so that the page loads nothing from another origin) and annals.css (the
+ * component stylesheets from annals.css), minified. The folder is not committed: `npm run build`,
+ * `npm start` and `npm test` build it first (esbuild takes well under a second), so it can never be stale.
  */
 const esbuild = require('esbuild');
 const { join } = require('node:path');
@@ -19,10 +20,16 @@ function licences() {
 }
 
 async function buildUi() {
+  const fs = require('node:fs');
+  const client = join(root, 'src/ui/client');
+  const out = join(root, 'src/ui/public');
+  // Made afresh: a file left from an older layout is never served.
+  fs.rmSync(out, { recursive: true, force: true });
+  fs.mkdirSync(out, { recursive: true });
   await esbuild.build({
     banner: { js: licences(), css: licences() },
-    entryPoints: { annals: join(root, 'src/ui/client/main.js'), 'annals-style': join(root, 'src/ui/client/annals.css') },
-    outdir: join(root, 'src/ui/public'),
+    entryPoints: { annals: join(client, 'annals.ts'), 'annals-style': join(client, 'annals.css') },
+    outdir: out,
     entryNames: '[name]',
     bundle: true,
     minify: true,
@@ -32,8 +39,8 @@ async function buildUi() {
     logLevel: 'warning',
   });
   // One stylesheet name whatever esbuild calls a CSS entry.
-  const fs = require('node:fs');
-  fs.renameSync(join(root, 'src/ui/public/annals-style.css'), join(root, 'src/ui/public/annals.css'));
+  fs.renameSync(join(out, 'annals-style.css'), join(out, 'annals.css'));
+  fs.copyFileSync(join(client, 'index.html'), join(out, 'index.html'));
 }
 
 module.exports = { buildUi };

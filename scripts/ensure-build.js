@@ -16,7 +16,7 @@ const STAMP = join(root, 'dist', '.build-stamp');
 const INPUT_DIRS = ['src', 'scripts'];
 const INPUT_FILES = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'nest-cli.json'];
 /** Written by the build itself (build:ui), from src/ui/client, which is hashed. */
-const GENERATED = new Set(['src/ui/public/annals.js', 'src/ui/public/annals.css']);
+const GENERATED = 'src/ui/public/';
 
 /** @param {string} dir @returns {string[]} */
 function filesUnder(dir) {
@@ -31,7 +31,7 @@ function filesUnder(dir) {
 function sourceHash() {
   const files = [...INPUT_DIRS.flatMap((dir) => filesUnder(join(root, dir))), ...INPUT_FILES.map((file) => join(root, file)).filter((file) => existsSync(file))]
     .map((file) => relative(root, file).split('\\').join('/'))
-    .filter((file) => !GENERATED.has(file))
+    .filter((file) => !file.startsWith(GENERATED))
     .sort();
   const hash = createHash('sha256');
   for (const file of files) hash.update(`${file}\0${statSync(join(root, file)).size}\0`).update(readFileSync(join(root, file)));

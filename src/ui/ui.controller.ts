@@ -10,7 +10,8 @@ import { join } from 'node:path';
 
 /**
  * Where the page's files are: src/ui/public when run from source (ts-jest, ts-node) and
- * dist/ui/public when compiled (nest-cli.json copies them there as assets).
+ * dist/ui/public when compiled (nest-cli.json copies them there as assets). scripts/build-ui.js
+ * writes that folder from src/ui/client: the page, its one script and its one stylesheet.
  */
 export const UI_PUBLIC_DIR = join(__dirname, 'public');
 
@@ -44,7 +45,6 @@ const FILES = {
   page: { file: 'index.html', type: 'text/html; charset=utf-8' },
   style: { file: 'annals.css', type: 'text/css; charset=utf-8' },
   script: { file: 'annals.js', type: 'text/javascript; charset=utf-8' },
-  watches: { file: 'watches.js', type: 'text/javascript; charset=utf-8' },
 } as const;
 
 function load(file: string, type: string): Asset {
@@ -56,7 +56,7 @@ function load(file: string, type: string): Asset {
     // A build that forgot the assets should fail at start, not answer 404 to every reader.
     throw new Error(
       `the web UI file ${path} is missing (${error instanceof Error ? error.message : String(error)}); ` +
-        `nest-cli.json compilerOptions.assets must copy ui/public/**/* into dist`,
+        `run npm run build:ui (scripts/build-ui.js); nest-cli.json compilerOptions.assets must copy ui/public/**/* into dist`,
     );
   }
   return {
@@ -78,7 +78,6 @@ export class UiController {
     page: load(FILES.page.file, FILES.page.type),
     style: load(FILES.style.file, FILES.style.type),
     script: load(FILES.script.file, FILES.script.type),
-    watches: load(FILES.watches.file, FILES.watches.type),
   };
 
   @Get()
@@ -94,12 +93,6 @@ export class UiController {
   @Get('ui/annals.js')
   script(@Headers('if-none-match') ifNoneMatch: string | undefined, @Headers('accept-encoding') encodings: string | undefined, @Res() reply: FastifyReply): void {
     this.send(this.assets.script, ifNoneMatch, encodings, reply);
-  }
-
-  /** Watches on the page (src/watches): a file of its own, so that the page can be redone around it. */
-  @Get('ui/watches.js')
-  watchesScript(@Headers('if-none-match') ifNoneMatch: string | undefined, @Headers('accept-encoding') encodings: string | undefined, @Res() reply: FastifyReply): void {
-    this.send(this.assets.watches, ifNoneMatch, encodings, reply);
   }
 
   private send(asset: Asset, ifNoneMatch: string | undefined, encodings: string | undefined, reply: FastifyReply): void {

@@ -6,7 +6,7 @@ import { importDemoData } from '../../src/demo/demo-data';
 import { createTestApp } from '../support/app';
 
 /**
- * The page's watches (src/ui/public/watches.js): a reader watches the figure a card shows, as of
+ * The page's watches (src/ui/client/watches.ts, in the page's one bundle): a reader watches the figure a card shows, as of
  * the page's day, and the card is marked when a correction changes that answer. Skipped, saying
  * so, without Chromium (.ci/install-test-tools.sh installs it).
  */
@@ -15,7 +15,7 @@ const HAS_CHROMIUM = existsSync(CHROMIUM);
 const TIMEOUT = 60_000;
 const DEATHS = 'civilians-killed-by-coalition-strikes';
 
-describe('the watches script over HTTP', () => {
+describe('the watches code over HTTP', () => {
   let app: NestFastifyApplication;
   beforeAll(async () => {
     app = await createTestApp();
@@ -24,11 +24,12 @@ describe('the watches script over HTTP', () => {
     await app.close();
   });
 
-  it('is served beside the page and loaded by it with one script tag', async () => {
-    const script = await app.inject({ method: 'GET', url: '/ui/watches.js' });
-    expect(script.statusCode).toBe(200);
-    expect(script.headers['content-type']).toBe('text/javascript; charset=utf-8');
-    expect((await app.inject({ method: 'GET', url: '/' })).body).toContain('<script src="/ui/watches.js" defer></script>');
+  it('is part of the one bundle of the page: no hand-written script beside it', async () => {
+    const script = await app.inject({ method: 'GET', url: '/ui/annals.js' });
+    expect(script.body).toContain('Watch this answer');
+    const page = (await app.inject({ method: 'GET', url: '/' })).body;
+    expect(page.match(/<script /g)).toHaveLength(1);
+    expect((await app.inject({ method: 'GET', url: '/ui/watches.js' })).statusCode).toBe(404);
   });
 });
 

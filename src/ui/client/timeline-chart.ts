@@ -8,134 +8,59 @@
  * keys. Every mark is a focusable button named by its title and date: Enter or a click opens its
  * details.
  */
-import { el } from './dom.js';
+import type { Fact } from './api-types';
+import { el } from './dom';
+import { assignLanes, DAY, marks, ticks, type Mark } from './timeline-scale';
 
 const SVG = 'http://www.w3.org/2000/svg';
-const DAY = 86400000;
 const LANE = 30;
 const AXIS = 26;
 const MIN_SPAN = 20 * DAY;
 
-function svg(tag, attributes) {
-  const node = document.createElementNS(SVG, tag);
-  Object.keys(attributes || {}).forEach((name) => node.setAttribute(name, String(attributes[name])));
+function svg(tag: string, attributes: Record<string, string | number> = {}): SVGElement {
+  const node = document.createElementNS(SVG, tag) as SVGElement;
+  Object.keys(attributes).forEach((name) => node.setAttribute(name, String(attributes[name])));
   return node;
 }
 
-/** The earliest and the latest millisecond a date as given allows: '2014' is all of 2014. */
-export function dateBounds(text) {
-  if (!text || text === '..') return null;
-  const window = /^\[(.*)\.\.(.*)\]$/.exec(text);
-  if (window) {
-    const a = dateBounds(window[1]);
-    const b = dateBounds(window[2]);
-    if (!a && !b) return null;
-    return { start: (a || b).start, end: (b || a).end };
-  }
-  const m = /^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$/.exec(text);
-  if (!m) return null;
-  const y = Number(m[1]);
-  const mo = m[2] ? Number(m[2]) - 1 : null;
-  const d = m[3] ? Number(m[3]) : null;
-  const start = Date.UTC(y, mo === null ? 0 : mo, d === null ? 1 : d);
-  const end = d !== null ? start + DAY : mo !== null ? Date.UTC(y, mo + 1, 1) : Date.UTC(y + 1, 0, 1);
-  return { start, end };
+export interface TimelineChart {
+  element: HTMLElement;
+  /** Draws these facts, keeping the reader's zoom unless the view was reset. */
+  update(facts: Fact[]): void;
+  /** A new view: the next update starts with everything in sight. */
+  reset(): void;
 }
 
-/** Each fact's extent: a point (with its uncertainty) or an interval, open ends reaching `now`. */
-export function marks(facts, now) {
-  return facts
-    .map((fact) => {
-      const vt = fact.validTime || {};
-      if (vt.at !== undefined) {
-        const b = dateBounds(vt.at);
-        return b && { fact, kind: 'point', start: b.start, end: b.end, open: false };
-      }
-      const from = dateBounds(vt.from);
-      const to = vt.to === undefined || vt.to === '..' || vt.to === '' ? null : dateBounds(vt.to);
-      if (!from && !to) return null;
-      return { fact, kind: 'interval', start: from ? from.start : to.start, end: to ? to.end : Math.max(now, from.end), open: !to };
-    })
-    .filter(Boolean)
-    .sort((a, b) => a.start - b.start || b.end - a.end);
-}
-
-/** Lanes: each mark goes in the first lane whose last mark ended before it starts (with room for a label). */
-function assignLanes(items, pxPerMs) {
-  const ends = [];
-  items.forEach((m) => {
-    // Room for the label as drawn (at most 40 characters of about 6.6 px at 12 px) and a gap.
-    const room = (Math.min(m.fact.title.length, 40) * 6.6 + 24) / pxPerMs;
-    let lane = ends.findIndex((end) => end <= m.start);
-    if (lane < 0) lane = ends.length;
-    ends[lane] = Math.max(m.end, m.start + room);
-    m.lane = lane;
-  });
-  return Math.max(ends.length, 1);
-}
-
-function ticks(t0, t1, width) {
-  const years = (t1 - t0) / (365.25 * DAY);
-  const out = [];
-  const first = new Date(t0);
-  if (years > 2.5) {
-    const step = Math.max(1, Math.ceil(years / Math.max(2, width / 70)));
-    for (let y = first.getUTCFullYear(); Date.UTC(y, 0, 1) <= t1; y++) {
-      if (y % step === 0 && Date.UTC(y, 0, 1) >= t0) out.push({ t: Date.UTC(y, 0, 1), label: String(y) });
-    }
-    return out;
-  }
-  const months = (t1 - t0) / (30.44 * DAY);
-  if (months > 2) {
-    const step = [1, 2, 3, 6].find((s) => months / s <= width / 80) || 12;
-    for (let y = first.getUTCFullYear(), mo = first.getUTCMonth(); Date.UTC(y, mo, 1) <= t1; mo++) {
-      if (mo === 12) {
-        mo = 0;
-        y++;
-      }
-      const t = Date.UTC(y, mo, 1);
-      if (t >= t0 && mo % step === 0) out.push({ t, label: y + '-' + String(mo + 1).padStart(2, '0') });
-    }
-    return out;
-  }
-  const days = (t1 - t0) / DAY;
-  const step = Math.max(1, Math.ceil(days / Math.max(2, width / 90)));
-  for (let t = Math.ceil(t0 / DAY) * DAY; t <= t1; t += step * DAY) out.push({ t, label: new Date(t).toISOString().slice(0, 10) });
-  return out;
-}
-
-/**
- * A zoomable timeline of `facts`. onSelect(fact) is called when a mark is chosen. Returns
- * { element, update(facts) }.
- */
-export function timelineChart(onSelect) {
+/** A zoomable timeline of facts; onSelect(fact) is called when a mark is chosen. */
+export function timelineChart(onSelect: (fact: Fact) => void): TimelineChart {
   const box = el('div', { class: 'timeline-chart' });
+  const range = el('span', { class: 'timeline-range', 'aria-live': 'polite' });
   const tools = el(
     'div',
     { class: 'timeline-tools', role: 'group', 'aria-label': 'Zoom the timeline' },
     el('button', { type: 'button', 'data-zoom': 'in', 'aria-label': 'Zoom in' }, '+'),
     el('button', { type: 'button', 'data-zoom': 'out', 'aria-label': 'Zoom out' }, '−'),
     el('button', { type: 'button', 'data-zoom': 'all' }, 'All'),
-    el('span', { class: 'timeline-range', 'aria-live': 'polite' }),
+    range,
   );
   const area = el('div', { class: 'timeline-area' });
   box.appendChild(tools);
   box.appendChild(area);
-  const state = { items: [], all: null, t0: 0, t1: 0, selected: null, width: 0 };
+  const state = { items: [] as Mark[], all: null as [number, number] | null, t0: 0, t1: 0, selected: null as string | null, width: 0 };
 
-  const clamp = (t0, t1) => {
+  const clamp = (t0: number, t1: number): [number, number] => {
     const span = Math.max(MIN_SPAN, t1 - t0);
     const mid = (t0 + t1) / 2;
     return [mid - span / 2, mid + span / 2];
   };
 
-  const zoom = (factor, at) => {
+  const zoom = (factor: number, at?: number) => {
     const pivot = at === undefined ? (state.t0 + state.t1) / 2 : at;
     [state.t0, state.t1] = clamp(pivot - (pivot - state.t0) * factor, pivot + (state.t1 - pivot) * factor);
     draw();
   };
 
-  const pan = (ms) => {
+  const pan = (ms: number) => {
     state.t0 += ms;
     state.t1 += ms;
     draw();
@@ -146,7 +71,7 @@ export function timelineChart(onSelect) {
     if (width === 0 || !state.all) return;
     state.width = width;
     const pxPerMs = width / (state.t1 - state.t0);
-    const x = (t) => (t - state.t0) * pxPerMs;
+    const x = (t: number) => (t - state.t0) * pxPerMs;
     const visible = state.items.filter((m) => m.end >= state.t0 && m.start <= state.t1);
     const lanes = assignLanes(visible, pxPerMs);
     const height = AXIS + lanes * LANE + 8;
@@ -161,8 +86,9 @@ export function timelineChart(onSelect) {
     const nowX = x(Date.now());
     if (nowX >= 0 && nowX <= width) root.appendChild(svg('line', { x1: nowX, x2: nowX, y1: AXIS - 6, y2: height, class: 'now-line' }));
     visible.forEach((m) => {
-      const y = AXIS + m.lane * LANE + LANE / 2;
-      const when = m.fact.validTime && m.fact.validTime.at !== undefined ? m.fact.validTime.at : (m.fact.validTime.from || '') + ' to ' + (m.open ? 'present' : m.fact.validTime.to);
+      const y = AXIS + (m.lane ?? 0) * LANE + LANE / 2;
+      const vt = m.fact.validTime ?? {};
+      const when = vt.at !== undefined ? vt.at : (vt.from || '') + ' to ' + (m.open ? 'present' : vt.to);
       const group = svg('g', {
         class: 'mark mark-' + m.kind + (m.fact.status === 'retracted' ? ' mark-retracted' : '') + (state.selected === m.fact.id ? ' is-selected' : ''),
         tabindex: 0,
@@ -202,30 +128,29 @@ export function timelineChart(onSelect) {
       root.appendChild(group);
     });
     area.replaceChildren(root);
-    tools.querySelector('.timeline-range').textContent =
-      new Date(state.t0).toISOString().slice(0, 10) + ' to ' + new Date(state.t1).toISOString().slice(0, 10);
+    range.textContent = new Date(state.t0).toISOString().slice(0, 10) + ' to ' + new Date(state.t1).toISOString().slice(0, 10);
     box.setAttribute('data-from', new Date(state.t0).toISOString().slice(0, 10));
     box.setAttribute('data-to', new Date(state.t1).toISOString().slice(0, 10));
   }
 
-  function choose(target) {
-    const mark = target && target.closest('.mark');
-    if (!mark) return;
-    state.selected = mark.getAttribute('data-fact-id');
-    const found = state.items.find((m) => m.fact.id === state.selected);
+  function choose(target: EventTarget | null): void {
+    const mark = target instanceof Element ? target.closest('.mark') : null;
+    const id = mark?.getAttribute('data-fact-id');
+    if (!id) return;
+    state.selected = id;
+    const found = state.items.find((m) => m.fact.id === id);
     draw();
-    const again = area.querySelector('.mark[data-fact-id="' + CSS.escape(state.selected) + '"]');
-    if (again) again.focus();
+    area.querySelector<SVGElement>('.mark[data-fact-id="' + CSS.escape(id) + '"]')?.focus();
     if (found) onSelect(found.fact);
   }
 
   tools.addEventListener('click', (event) => {
-    const button = event.target.closest('button');
+    const button = event.target instanceof Element ? event.target.closest('button') : null;
     if (!button) return;
     const what = button.getAttribute('data-zoom');
     if (what === 'in') zoom(0.5);
     else if (what === 'out') zoom(2);
-    else {
+    else if (state.all) {
       [state.t0, state.t1] = state.all;
       draw();
     }
@@ -252,7 +177,7 @@ export function timelineChart(onSelect) {
     { passive: false },
   );
   // Drag to pan; a press that does not move is a click on a mark.
-  let drag = null;
+  let drag: { x: number; t0: number; t1: number; moved: boolean; target: EventTarget | null } | null = null;
   area.addEventListener('pointerdown', (event) => {
     drag = { x: event.clientX, t0: state.t0, t1: state.t1, moved: false, target: event.target };
   });

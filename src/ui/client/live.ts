@@ -3,6 +3,9 @@
  * drop and sends the last message's id as Last-Event-ID, so the server resumes right after the
  * last event this page saw; nothing is missed and nothing comes twice.
  */
+import type { LogEvent } from './api-types';
+
+export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'back';
 
 /** The event types that change what the page shows. */
 const TYPES = ['FactRecorded', 'FactCorrected', 'FactRetracted', 'FigureDefined', 'ClaimAsserted', 'ClaimCorrected', 'ClaimRetracted', 'ClaimRanked'];
@@ -11,12 +14,12 @@ const TYPES = ['FactRecorded', 'FactCorrected', 'FactRetracted', 'FigureDefined'
  * onEvents(events) gets the events that arrived within `settleMs` of each other, once;
  * onState('connecting' | 'live' | 'reconnecting' | 'back') says how the connection is.
  */
-export function connectLive(onEvents, onState, settleMs = 150) {
-  if (typeof EventSource === 'undefined') return null;
-  let pending = [];
-  let timer = null;
+export function connectLive(onEvents: (events: LogEvent[]) => unknown, onState: (state: LiveState) => void, settleMs = 150): void {
+  if (typeof EventSource === 'undefined') return;
+  let pending: LogEvent[] = [];
+  let timer: ReturnType<typeof setTimeout> | null = null;
   let dropped = false;
-  let lastId = null;
+  let lastId: string | null = null;
   onState('connecting');
   const flush = () => {
     timer = null;
@@ -24,12 +27,12 @@ export function connectLive(onEvents, onState, settleMs = 150) {
     pending = [];
     onEvents(events);
   };
-  const open = (url) => {
+  const open = (url: string): void => {
     const source = new EventSource(url);
     TYPES.forEach((type) => {
-      source.addEventListener(type, (message) => {
+      source.addEventListener(type, (message: MessageEvent<string>) => {
         lastId = message.lastEventId || lastId;
-        let event = null;
+        let event: LogEvent;
         try {
           event = JSON.parse(message.data);
         } catch {

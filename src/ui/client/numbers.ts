@@ -4,6 +4,8 @@
  * digits for fractions, scientific notation only for the tiny or the astronomical. The full value
  * is always available as a title, so nothing is hidden by rounding.
  */
+import type { ClaimValue } from './api-types';
+
 const grouped = new Intl.NumberFormat('en-GB', { maximumFractionDigits: 3 });
 const significant = new Intl.NumberFormat('en-GB', { maximumSignificantDigits: 3 });
 const compact = new Intl.NumberFormat('en-GB', { notation: 'compact', compactDisplay: 'long', maximumSignificantDigits: 3 });
@@ -12,7 +14,7 @@ const scientific = new Intl.NumberFormat('en-GB', { notation: 'scientific', maxi
 const exact = new Intl.NumberFormat('en-GB', { maximumSignificantDigits: 21 });
 
 /** Up to a billion in full; beyond that in words up to 10^15, then as a power of ten. */
-export function formatNumber(n) {
+export function formatNumber(n: unknown): string {
   if (typeof n !== 'number' || !isFinite(n)) return String(n);
   const size = Math.abs(n);
   if (size === 0) return '0';
@@ -23,7 +25,7 @@ export function formatNumber(n) {
 }
 
 /** For chart axes: short ('1.2K', '3.4T'). */
-export function formatAxis(n) {
+export function formatAxis(n: unknown): string {
   if (typeof n !== 'number' || !isFinite(n)) return '';
   const size = Math.abs(n);
   if (size === 0) return '0';
@@ -33,11 +35,11 @@ export function formatAxis(n) {
 }
 
 /** Every digit the number has, for a title attribute. */
-export function fullNumber(n) {
+export function fullNumber(n: unknown): string {
   return typeof n === 'number' && isFinite(n) ? exact.format(n) : String(n);
 }
 
-export const QUALIFIERS = {
+export const QUALIFIERS: Record<string, string> = {
   at_least: 'at least',
   at_most: 'at most',
   about: 'about',
@@ -47,16 +49,16 @@ export const QUALIFIERS = {
 };
 
 /** A claim's number as the source worded it: 'at least 1,257', 'almost 34,000', '7,000–8,000'. */
-export function claimValue(value) {
+export function claimValue(value: ClaimValue | null | undefined): string {
   if (!value) return '';
   if (value.kind === 'range') return formatNumber(value.min) + '–' + formatNumber(value.max);
-  if (value.kind === 'bound') return (QUALIFIERS[value.qualifier] || value.qualifier) + ' ' + formatNumber(value.value);
+  if (value.kind === 'bound') return (QUALIFIERS[value.qualifier ?? ''] || value.qualifier) + ' ' + formatNumber(value.value);
   return formatNumber(value.value);
 }
 
 /** The lowest and highest number a claim allows for, as the API's spread counts them. */
-export function claimBounds(value) {
+export function claimBounds(value: ClaimValue | null | undefined): { low: number | null; high: number | null } {
   if (!value) return { low: null, high: null };
-  if (value.kind === 'range') return { low: value.min, high: value.max };
-  return { low: value.value, high: value.value };
+  if (value.kind === 'range') return { low: value.min ?? null, high: value.max ?? null };
+  return { low: value.value ?? null, high: value.value ?? null };
 }
