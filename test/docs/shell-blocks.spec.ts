@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startService, type ServiceProcess } from '../support/service-process';
@@ -16,7 +16,8 @@ const ROOT = join(__dirname, '../..');
  * them, against a fresh service built as `npm start` builds it (demo data loaded), so an example that
  * drifted from the code fails CI. A block that cannot run here says why in a `<!-- not run: … -->`
  * comment just above it, and the reason is printed. curl fails on any 4xx/5xx unless the command
- * asks for the status itself (`-w`), and a streaming `curl -N` is cut after two seconds.
+ * asks for the status itself (`-w`), and a streaming `curl -N` is cut after two seconds. A `console` block is a
+ * transcript: its `$ ` commands run, each expected to exit 0 or as a `[exit N]` line under it says.
  */
 const PRELUDE = String.raw`
 set -euo pipefail
@@ -86,6 +87,9 @@ describe('the shell blocks of the README and docs/', () => {
   it.each(torun.map((p) => [p.page, p.blocks] as const))('%s: every block runs against a fresh service', async (page, pageBlocks) => {
     const dataDir = mkdtempSync(join(tmpdir(), 'annals-docs-'));
     const work = mkdtempSync(join(tmpdir(), 'annals-docs-work-'));
+    // Where the docs' command-line examples stand: a data directory `data` beside the demo file, as in a checkout.
+    mkdirSync(join(work, 'data'));
+    copyFileSync(join(ROOT, 'data/demo.json'), join(work, 'data/demo.json'));
     let service: ServiceProcess | undefined;
     const receiver = await new Receiver().start();
     try {

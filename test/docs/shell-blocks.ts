@@ -23,7 +23,7 @@ export function docPages(root: string): string[] {
   return pages;
 }
 
-const FENCE = /^```(bash|sh|shell)\s*$/;
+const FENCE = /^```(bash|sh|shell|console)\s*$/;
 const NOT_RUN = /^<!--\s*not run:\s*(.*?)\s*-->$/;
 
 /** The fenced bash/sh blocks of one Markdown page, in order. */
@@ -35,10 +35,27 @@ export function shellBlocks(file: string, text: string): ShellBlock[] {
     const start = i;
     const code: string[] = [];
     for (i++; i < lines.length && !/^```\s*$/.test(lines[i]); i++) code.push(lines[i]);
+    const transcript = FENCE.exec(lines[start])?.[1] === 'console';
     let above = start - 1;
     while (above >= 0 && lines[above].trim() === '') above--;
     const notRun = above >= 0 ? NOT_RUN.exec(lines[above].trim())?.[1] ?? '' : '';
-    blocks.push({ file, line: start + 1, code: code.join('\n'), notRun });
+    blocks.push({ file, line: start + 1, code: transcript ? transcriptScript(code) : code.join('\n'), notRun });
   }
   return blocks;
+}
+
+/**
+ * A `console` block is a transcript: `$ ` lines are commands, the rest what they printed (not compared:
+ * it holds ids and times). A `[exit N]` line under a command is its exit code; without one it must be 0.
+ */
+export function transcriptScript(lines: readonly string[]): string {
+  const commands: { command: string; exit: number }[] = [];
+  for (const line of lines) {
+    if (line.startsWith('$ ')) commands.push({ command: line.slice(2).replace(/^npx annals\b/, 'annals'), exit: 0 });
+    const exit = /^\[exit (\d+)\]$/.exec(line.trim());
+    if (exit && commands.length > 0) commands[commands.length - 1].exit = Number(exit[1]);
+  }
+  return commands
+    .map(({ command, exit }) => `set +e\n${command}\ncode=$?\nset -e\n[ "$code" = ${exit} ] || { echo "exit $code, the docs say ${exit}: ${command.replace(/["`$\\]/g, '\\$&')}" >&2; exit 1; }`)
+    .join('\n');
 }
