@@ -1,10 +1,12 @@
-import { chmodSync, copyFileSync, createReadStream, existsSync, openSync, readFileSync, readSync, closeSync, rmSync, mkdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, createReadStream, existsSync, fsyncSync, openSync, readFileSync, readSync, closeSync, rmSync, mkdirSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { AnnalsConfig } from '../config';
-import type { RecordedEvent } from '../event-store/event-store';
+import type { EventStore, RecordedEvent } from '../event-store/event-store';
+import { openEventStore } from '../event-store/event-store.module';
+import { PostgresEventStore } from '../event-store/postgres/postgres-event-store';
 import { RestoreRefusedError, SqliteEventStore } from '../event-store/sqlite/sqlite-event-store';
-import { fromLogLine } from '../export/log-ndjson';
+import { fromLogLine, toLogLine } from '../export/log-ndjson';
 import { sessionSecretFileOf } from '../auth/session-tokens';
 import { integrityFilesOf, writeDurably } from '../integrity/integrity-files';
 import { readModelFiles } from '../projections/read-model-database';
@@ -102,8 +104,8 @@ function createPrivate(path: string): void {
  * about the events after it. The checkpoint is read before the log is copied, so the copy extends it.
  */
 export async function backupLog(config: AnnalsConfig, destination: string): Promise<{ headPosition: bigint; watches: string | null; secrets: string }> {
-  if (config.store !== 'sqlite') throw new BackupError('backup copies the SQLite log; with EventStoreDB use `annals export log` (or its own backups)');
-  if (config.sqlitePath === ':memory:' || !existsSync(config.sqlitePath)) throw new BackupError(`no event log at ${config.sqlitePath}`);
+  if (config.store === 'eventstoredb') throw new BackupError('backup copies the SQLite or PostgreSQL log; with EventStoreDB use `annals export log` (or its own backups)');
+  if (config.store === 'sqlite' && (config.sqlitePath === ':memory:' || !existsSync(config.sqlitePath))) throw new BackupError(`no event log at ${config.sqlitePath}`);
   const watchesFile = watchesPath(config);
   const watches = watchesFile !== ':memory:' && existsSync(watchesFile) ? watchesBackupOf(destination) : null;
   const secrets = deploymentBackupOf(destination);
@@ -114,6 +116,12 @@ export async function backupLog(config: AnnalsConfig, destination: string): Prom
     await backupWatchFile(watchesFile, watches);
   }
   createPrivate(destination);
+  if (config.store === 'postgres') {
+    // PostgreSQL's log is backed up as its NDJSON export (no pg_dump): what `restore` reads back, byte for byte.
+    const headPosition = await exportLogTo(openEventStore(config), destination);
+    writeDurably(secrets, `${JSON.stringify(deployment, null, 2)}\n`, 0o600);
+    return { headPosition, watches, secrets };
+  }
   const store = new SqliteEventStore({ path: config.sqlitePath });
   try {
     await store.backup(destination);
@@ -141,9 +149,13 @@ export async function restoreLog(
   config: AnnalsConfig,
   file: string,
 ): Promise<{ format: 'sqlite' | 'ndjson'; events: number | null; headPosition: bigint; watches: string | null; secrets: string[] }> {
-  if (config.store !== 'sqlite' || config.sqlitePath === ':memory:') throw new BackupError('restore writes a SQLite event log file (ANNALS_STORE=sqlite)');
+  if (config.store === 'eventstoredb' || (config.store === 'sqlite' && config.sqlitePath === ':memory:')) {
+    throw new BackupError('restore writes a SQLite event log file (ANNALS_STORE=sqlite) or an empty PostgreSQL log (ANNALS_STORE=postgres)');
+  }
   if (!existsSync(file)) throw new BackupError(`no file ${file}`);
-  await refuseNonEmpty(config.sqlitePath);
+  if (config.store === 'postgres' && isSqliteFile(file)) throw new BackupError(`${file} is a SQLite copy: export it as NDJSON (annals export log) to restore it into PostgreSQL`);
+  if (config.store === 'sqlite') await refuseNonEmpty(config.sqlitePath);
+  else await refuseNonEmptyStore(openEventStore(config));
   const watchesBackup = existsSync(watchesBackupOf(file)) ? watchesBackupOf(file) : null;
   const watchesFile = watchesPath(config);
   if (watchesBackup && (watchesFile === ':memory:' || holdsWatches(watchesFile))) {
@@ -152,8 +164,8 @@ export async function restoreLog(
   const deployment = existsSync(deploymentBackupOf(file)) ? readDeploymentBackup(deploymentBackupOf(file)) : undefined;
   if (deployment) refuseDeploymentConflicts(config, deployment);
   for (const path of readModelFiles(config.readModelPath)) rmSync(path, { force: true });
-  mkdirSync(dirname(config.sqlitePath), { recursive: true });
-  const restored = await restoreEvents(config, file);
+  if (config.store === 'sqlite') mkdirSync(dirname(config.sqlitePath), { recursive: true });
+  const restored = config.store === 'postgres' ? await restorePostgres(config, file) : await restoreEvents(config, file);
   const secrets = deployment ? writeDeployment(config, deployment) : [];
   if (!watchesBackup) return { ...restored, watches: null, secrets };
   mkdirSync(dirname(watchesFile), { recursive: true });
@@ -194,6 +206,46 @@ async function restoreEvents(config: AnnalsConfig, file: string): Promise<{ form
   } finally {
     await store.close();
   }
+}
+
+async function restorePostgres(config: AnnalsConfig, file: string): Promise<{ format: 'ndjson'; events: number; headPosition: bigint }> {
+  const store = new PostgresEventStore({ connectionString: config.postgresUrl as string });
+  try {
+    const events = await store.restore(readLog(file));
+    return { format: 'ndjson', events, headPosition: await store.headPosition() };
+  } finally {
+    await store.close();
+  }
+}
+
+async function refuseNonEmptyStore(store: EventStore): Promise<void> {
+  try {
+    const head = await store.headPosition();
+    if (head >= 0n) throw new RestoreRefusedError(`the event log already holds events (head position ${head}): restore into an empty store`);
+  } finally {
+    await store.close();
+  }
+}
+
+/** The whole log as NDJSON, page by page, written durably; answers the last position written. */
+async function exportLogTo(store: EventStore, destination: string): Promise<bigint> {
+  const fd = openSync(destination, 'w', 0o600);
+  let head = -1n;
+  try {
+    let from: bigint | 'start' = 'start';
+    for (;;) {
+      const page = (await store.readAll({ fromPosition: from, maxCount: 5000 })).filter((event) => event.position > head);
+      if (page.length === 0) break;
+      writeSync(fd, page.map((event) => `${toLogLine(event)}\n`).join(''));
+      head = page[page.length - 1].position;
+      from = head;
+    }
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+    await store.close();
+  }
+  return head;
 }
 
 async function refuseNonEmpty(path: string): Promise<void> {
