@@ -6,7 +6,7 @@ import { TimelineController } from '../src/api/timeline.controller';
 import { FigureQueries } from '../src/projections/figures/figures.queries';
 import { openReadModelDatabase } from '../src/projections/read-model-database';
 import { TimelineQueries } from '../src/projections/timeline/timeline.queries';
-import { rebuildReadModels, type Rebuild } from './rebuild';
+import { rebuildReadModels, type Dataset } from './rebuild';
 import { medianOf, Samples, summarize } from './stats';
 import { figureId, FIGURE_COUNT, generateLog, randomDay, rng, type LogProfile, type Random } from './support/data';
 import type { Mode } from './support/env';
@@ -30,17 +30,6 @@ interface Budget {
   readonly seconds: number;
   readonly maxSeconds: number;
   readonly runs: number;
-}
-
-export interface Dataset {
-  readonly size: number;
-  /** Holds only events.db: measurement 4 points ANNALS_DATA_DIR here. */
-  readonly dir: string;
-  readonly storePath: string;
-  readonly readModelPath: string;
-  readonly profile: LogProfile;
-  readonly storeBytes: number;
-  readonly rebuild: Rebuild;
 }
 
 interface Query {

@@ -11,7 +11,7 @@ import { median } from './stats';
 import { freePort, memoryOf, removeDb, ROOT, sleep, type Mode } from './support/env';
 import { int, mb, ms, row, verdict, type Row } from './support/report';
 import { figureId, FIGURE_COUNT, generateLog, randomDay, rng } from './support/data';
-import type { Dataset } from './growth';
+import type { LogProfile } from './support/data';
 
 /**
  * Measurement 4: the projection runner rebuilding the read models from an empty read-model
@@ -26,6 +26,18 @@ export interface Rebuild {
   readonly events: number;
   readonly ms: number;
   readonly eventsPerSecond: number;
+}
+
+/** One generated log and its rebuilt read models: built by growth.ts, reused by the rebuild measurements. */
+export interface Dataset {
+  readonly size: number;
+  /** Holds only events.db: measurement 4 points ANNALS_DATA_DIR here. */
+  readonly dir: string;
+  readonly storePath: string;
+  readonly readModelPath: string;
+  readonly profile: LogProfile;
+  readonly storeBytes: number;
+  readonly rebuild: Rebuild;
 }
 
 const quiet = { log: () => undefined, error: (message: string) => console.error(message) };

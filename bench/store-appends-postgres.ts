@@ -5,6 +5,7 @@ import { PostgresEventStore } from '../src/event-store/postgres/postgres-event-s
 import { EVENTS_TABLE } from '../src/event-store/postgres/schema';
 import { NO_POSTGRES_REASON, postgresBinaries, startPostgres } from '../test/support/postgres';
 import { median } from './stats';
+import { payloads } from './support/data';
 import { int, ratio, row, verdict, type Row } from './support/report';
 
 /**
@@ -126,8 +127,6 @@ export async function storeAppendsPostgres(quick: boolean, pool: EventData[], ru
 if (require.main === module) {
   const at = process.argv.indexOf('--runs');
   void (async () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when run alone: the module imports this one
-    const { payloads } = require('./store-appends') as typeof import('./store-appends');
     const rows = await storeAppendsPostgres(process.argv.includes('--quick'), payloads(), at > 0 ? Number(process.argv[at + 1]) : undefined);
     for (const r of rows) console.log(JSON.stringify(r));
   })();

@@ -6,7 +6,7 @@ import { SCHEMA } from '../src/event-store/sqlite/schema';
 import { SqliteEventStore, type SqliteSynchronous } from '../src/event-store/sqlite/sqlite-event-store';
 import { median } from './stats';
 import { storeAppendsPostgres } from './store-appends-postgres';
-import { event, factRecorded, metadata, rng } from './support/data';
+import { payloads } from './support/data';
 import { int, ratio, row, verdict, type Row } from './support/report';
 import { removeDb, type Mode } from './support/env';
 
@@ -17,19 +17,12 @@ import { removeDb, type Mode } from './support/env';
  */
 
 const TARGET_RATIO = 0.7;
-const POOL = 500;
 
 type Shape = { readonly name: string; readonly batch: number };
 const SHAPES: readonly Shape[] = [
   { name: 'single-event appends', batch: 1 },
   { name: 'batches of 100', batch: 100 },
 ];
-
-/** A pool of realistic FactRecorded payloads; ids are fresh per event, in both loops alike. */
-export function payloads(): EventData[] {
-  const r = rng(7);
-  return Array.from({ length: POOL }, (_, i) => event('FactRecorded', factRecorded(r, `fact-${i}`), metadata(r)));
-}
 
 async function adapterTrial(path: string, sync: SqliteSynchronous, batch: number, seconds: number, pool: EventData[]): Promise<number> {
   const store = new SqliteEventStore({ path, synchronous: sync });
@@ -40,7 +33,7 @@ async function adapterTrial(path: string, sync: SqliteSynchronous, batch: number
   while (performance.now() < end) {
     const items: EventData[] = [];
     for (let i = 0; i < batch; i++) {
-      const p = pool[(events + i) % POOL];
+      const p = pool[(events + i) % pool.length];
       items.push({ id: randomUUID(), type: p.type, data: p.data, metadata: p.metadata });
     }
     await store.appendToStream(`fact-a${stream++}`, items, { expectedRevision: 'no_stream' });
@@ -62,7 +55,7 @@ function rawTrial(path: string, sync: SqliteSynchronous, batch: number, seconds:
   const appendBatch = db.transaction((stream: string, first: number) => {
     const now = Date.now();
     for (let i = 0; i < batch; i++) {
-      const p = pool[(first + i) % POOL];
+      const p = pool[(first + i) % pool.length];
       insert.run(randomUUID(), stream, i, p.type, JSON.stringify(p.data), JSON.stringify(p.metadata), now);
     }
   });

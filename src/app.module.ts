@@ -11,7 +11,7 @@ import { CoreModule } from './core/core.module';
 import { ExportModule } from './export/export.module';
 import { GrpcModule } from './grpc/grpc.module';
 import { HealthModule } from './health/health.module';
-import { IntegrityModule } from './integrity/integrity.module';
+import { IntegrityModule } from './api/integrity.module';
 import { pinoModuleParams } from './logging';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 import { UiModule } from './ui/ui.module';

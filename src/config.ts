@@ -1,7 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
-import { SqliteSynchronous } from './event-store/sqlite/sqlite-event-store';
+
+/**
+ * `full`: an acknowledged append survives power loss and an OS crash (fsync on every commit).
+ * `normal`: with WAL, an acknowledged append survives the process being killed (the WAL is in the
+ * OS cache) but the last commits may be lost if the machine itself loses power.
+ *
+ * Declared here, not in the SQLite adapter, so reading the environment needs no store code.
+ */
+export type SqliteSynchronous = 'full' | 'normal';
 
 /** The environment, read and checked once at start-up. */
 export interface AnnalsConfig {

@@ -4,7 +4,7 @@ import { registerJsonBodyParser } from './api/json-body-parser';
 import { setupOpenApi } from './api/openapi';
 import { ProblemFilter } from './api/problem.filter';
 import { configureSecurity } from './api/security';
-import { validationPipes } from './core/validation';
+import { validationPipes } from './api/validation';
 
 /** Everything an app needs beyond its modules and its Fastify options; createHttpApp (src/http-app.ts) calls it. */
 export async function configureApp(app: NestFastifyApplication): Promise<void> {

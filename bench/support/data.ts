@@ -139,6 +139,12 @@ export function event(type: string, data: object, meta: JsonObject): EventData {
 }
 
 /** What a generated log holds, to explain the query figures. */
+/** A pool of 500 realistic FactRecorded payloads (the store-append measurements); ids are fresh per event, in every loop alike. */
+export function payloads(): EventData[] {
+  const r = rng(7);
+  return Array.from({ length: 500 }, (_, i) => event('FactRecorded', factRecorded(r, `fact-${i}`), metadata(r)));
+}
+
 export interface LogProfile {
   events: number;
   factsRecorded: number;

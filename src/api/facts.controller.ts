@@ -9,7 +9,7 @@ import { ReasonDto } from './dto/common.dto';
 import { CorrectFactDto, RecordFactDto } from './dto/fact.dto';
 import { KnownAtDto } from './dto/query.dto';
 import { ON_BEHALF_OF, Write } from './write-context.decorator';
-import { Citable } from '../integrity/receipt.interceptor';
+import { Citable } from './receipt.interceptor';
 
 @ApiTags('facts')
 @ApiHeader({ name: 'X-Actor', required: false, description: ON_BEHALF_OF })

@@ -6,7 +6,7 @@ import { TimelineQueries, type TimelineFilter } from '../projections/timeline/ti
 const IN_EFFECT_LIMIT = 20;
 const FIGURES_LIMIT = 10;
 import { LIST_CLAIMS, TimelineQueryDto } from './dto/query.dto';
-import { Citable } from '../integrity/receipt.interceptor';
+import { Citable } from './receipt.interceptor';
 
 @ApiTags('timeline')
 @Controller('timeline')

@@ -10,7 +10,7 @@ import {
 } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
 import type { AnnalsConfig } from '../config';
-import { FixedWindowThrottlerStorage } from '../api/fixed-window-throttler-storage';
+import { FixedWindowThrottlerStorage } from './fixed-window-throttler-storage';
 import { AuthService } from './auth.service';
 import { hashSecret } from './key-store';
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { keysCommand } from '../auth/keys.command';
-import { integrityCommands } from '../integrity/verify-command';
-import { watchesCommand } from '../watches/watches.command';
+import { keysCommand } from './commands/keys.command';
+import { integrityCommands } from './commands/verify.command';
+import { watchesCommand } from './commands/watches.command';
 import { runCli } from './program';
 
 /** The `annals` command (package.json "bin"); see `annals --help` and the README. */

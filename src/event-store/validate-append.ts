@@ -1,5 +1,5 @@
 import { EventData, ExpectedRevision, InvalidEventError } from './event-store';
-import { CHAIN_BYTES_PER_EVENT } from '../integrity/event-hash';
+import { CHAIN_BYTES_PER_EVENT } from './event-hash';
 
 /** Limits shared by every adapter, so that a write valid on one store is valid on all. */
 export const LIMITS = {

@@ -4,7 +4,7 @@ import { CommandGateway } from '../api/command-gateway';
 import { CorrectFactDto, RecordFactDto } from '../api/dto/fact.dto';
 import { AssertClaimDto, CorrectClaimDto, DefineFigureDto } from '../api/dto/figure.dto';
 import { RequestValidationError, type FieldError } from '../api/problem';
-import { validateRecord } from '../core/validation';
+import { validateRecord } from '../api/validation';
 import type { Decider } from '../domain/decider';
 import { DomainError } from '../domain/errors';
 import { factDecider, factStream, type FactCommand, type FactState } from '../domain/fact/fact';

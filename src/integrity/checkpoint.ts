@@ -1,4 +1,4 @@
-import { HASH_SIZE } from './merkle';
+import { HASH_SIZE } from '../projections/merkle/merkle';
 import { NoteError, openNote, signNote, type NoteSigner, type NoteVerifier } from './signed-note';
 
 /**

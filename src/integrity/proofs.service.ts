@@ -3,8 +3,8 @@ import { invalid, notFound } from '../domain/errors';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store';
 import { MerkleTree } from '../projections/merkle/merkle-tree';
 import { IntegrityService, type SignedCheckpoint } from './integrity.service';
-import { leafOf } from './leaf';
-import { leafHash } from './merkle';
+import { leafOf } from '../projections/merkle/leaf';
+import { leafHash } from '../projections/merkle/merkle';
 import type { ConsistencyProofJson, InclusionProofJson } from './verifier';
 
 /** Proofs out of the Merkle projection, each tied to a signed checkpoint so a client can check it alone. */

@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import { sha256 } from './canonical-json';
+import { sha256 } from '../event-store/canonical-json';
 
 /**
  * C2SP signed-note (c2sp.org/signed-note) with Ed25519 keys, the envelope of tlog checkpoints:

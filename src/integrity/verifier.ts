@@ -1,5 +1,5 @@
 import { openCheckpoint, type TreeHead } from './checkpoint';
-import { leafHash, verifyConsistency, verifyInclusion } from './merkle';
+import { leafHash, verifyConsistency, verifyInclusion } from '../projections/merkle/merkle';
 import { parseVerifierKey } from './signed-note';
 
 /**

@@ -1,10 +1,10 @@
 import type { RecordedEvent } from '../event-store/event-store';
 import { INTEGRITY_STREAM, isServiceStream, MISMATCH_ACKNOWLEDGED } from '../event-store/stream-ownership';
 import type { TreeHead } from './checkpoint';
-import { canonicalJson, CanonicalText, sha256 } from './canonical-json';
-import { PREV_HASH, eventHash, isChained, recordedHash } from './event-hash';
-import { eventLeafHash } from './leaf';
-import { CompactTree } from './merkle';
+import { canonicalJson, CanonicalText, sha256 } from '../event-store/canonical-json';
+import { PREV_HASH, eventHash, isChained, recordedHash } from '../event-store/event-hash';
+import { eventLeafHash } from '../projections/merkle/leaf';
+import { CompactTree } from '../projections/merkle/merkle';
 
 /**
  * Recomputes a whole log: every stream's hash chain, and the Merkle tree over the global order,

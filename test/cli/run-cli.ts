@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { keysCommand } from '../../src/auth/keys.command';
+import { keysCommand } from '../../src/cli/commands/keys.command';
 import type { Io } from '../../src/cli/cli';
 import { runCli } from '../../src/cli/program';
-import { integrityCommands } from '../../src/integrity/verify-command';
-import { watchesCommand } from '../../src/watches/watches.command';
+import { integrityCommands } from '../../src/cli/commands/verify.command';
+import { watchesCommand } from '../../src/cli/commands/watches.command';
 
 export interface CliRun {
   readonly code: number;

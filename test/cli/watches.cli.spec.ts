@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import request from 'supertest';
 import { runCli } from '../../src/cli/program';
 import { DEMO_DATA_FILE } from '../../src/demo/demo-data';
-import { watchesCommand } from '../../src/watches/watches.command';
+import { watchesCommand } from '../../src/cli/commands/watches.command';
 import { createTestApp } from '../support/app';
 import { watchesSettled } from '../support/watches';
 import { annals, tempDir, type CliRun } from './run-cli';

@@ -8,7 +8,7 @@ import {
   Subscription,
   WrongExpectedVersionError,
 } from '../../src/event-store/event-store';
-import { eventHash } from '../../src/integrity/event-hash';
+import { eventHash } from '../../src/event-store/event-hash';
 
 /**
  * One suite that every event-store adapter passes unchanged. Streams are named with a fresh

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { eventHash } from '../../src/integrity/event-hash';
+import { eventHash } from '../../src/event-store/event-hash';
 import { checkConsistency, checkInclusion } from '../../src/integrity/verifier';
 import { correctionBody, factBody } from '../support/factories';
 import { createTestApp } from '../support/app';

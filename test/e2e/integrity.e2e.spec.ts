@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
-import { eventHash } from '../../src/integrity/event-hash';
+import { eventHash } from '../../src/event-store/event-hash';
 import { checkConsistency, checkInclusion, verifyCheckpoint } from '../../src/integrity/verifier';
 import { correctionBody, factBody } from '../support/factories';
 import { createTestApp } from '../support/app';

@@ -13,7 +13,7 @@ import { integrityFiles, readCheckpointFile } from '../../src/integrity/integrit
 import { parseSignerKey } from '../../src/integrity/signed-note';
 import { verifiedPrefix } from '../../src/integrity/start-check';
 import { checkInclusion } from '../../src/integrity/verifier';
-import { verifyCommand, type CommandIo } from '../../src/integrity/verify-command';
+import { verifyCommand, type CommandIo } from '../../src/cli/commands/verify.command';
 import { ReadModels } from '../../src/projections/read-models';
 import { annals } from '../cli/run-cli';
 import { createTestApp } from '../support/app';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { createKey, revokeKey } from '../../src/auth/key-commands';
-import { runKeysCommand } from '../../src/auth/keys.command';
+import { runKeysCommand } from '../../src/cli/commands/keys.command';
 import { EVENT_STORE } from '../../src/event-store/event-store';
 import { createTestApp, type TestConfig } from '../support/app';
 import { factBody } from '../support/factories';

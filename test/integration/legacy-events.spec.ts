@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store';
-import { eventHash } from '../../src/integrity/event-hash';
+import { eventHash } from '../../src/event-store/event-hash';
 import { readLog } from '../../src/integrity/read-log';
 import { verifyLog } from '../../src/integrity/verify-log';
 import { createTestApp } from '../support/app';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { signerFromSeed, formatVerifierKey } from '../../src/integrity/signed-note';
-import { verifyCommand, verifyProofCommand, type CommandIo } from '../../src/integrity/verify-command';
+import { verifyCommand, verifyProofCommand, type CommandIo } from '../../src/cli/commands/verify.command';
 import { correctionBody, factBody } from '../support/factories';
 import { createTestApp } from '../support/app';
 

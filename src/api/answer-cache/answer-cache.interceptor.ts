@@ -4,7 +4,7 @@ import { Negotiator } from '@fastify/accept-negotiator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { map, of, type Observable } from 'rxjs';
 import { ANNALS_CONFIG, type AnnalsConfig } from '../../config';
-import { CITABLE } from '../../integrity/receipt.interceptor';
+import { CITABLE } from '../receipt.interceptor';
 import { answersConditionally } from './http-caching';
 import { AnswerCache, COMPRESS_THRESHOLD, etagOf, type CachedAnswer, type Coding, type Validity } from './answer-cache';
 import { parseIsoInstant } from '../dto/iso-instant';

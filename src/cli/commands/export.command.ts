@@ -6,7 +6,7 @@ import { openEventStore } from '../../event-store/event-store.module';
 import { exportLog } from '../../export/log-ndjson';
 import { isLogPosition } from '../../api/dto/log-position';
 import { RequestValidationError } from '../../api/problem';
-import { validateRecord } from '../../core/validation';
+import { validateRecord } from '../../api/validation';
 import { ClaimsExportQueryDto, TimelineExportQueryDto } from '../../export/export.controller';
 import { claimsCsv, claimsJsonLd, scriptSafeJson, timelineCsv, timelineFacts, timelineJs } from '../../export/views';
 import { FigureQueries } from '../../projections/figures/figures.queries';

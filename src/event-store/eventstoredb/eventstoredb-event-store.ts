@@ -42,7 +42,7 @@ import {
   WrongExpectedVersionError,
 } from '../event-store';
 import { validateAppend, validateExpectedRevision, validateStreamName } from '../validate-append';
-import { chainEvents, chainHeadOf } from '../../integrity/event-hash';
+import { chainEvents, chainHeadOf } from '../event-hash';
 
 /** Where the chain continues: the revision the append is sent at and the hash it extends. */
 interface AppendPlan {

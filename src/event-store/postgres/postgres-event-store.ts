@@ -18,8 +18,8 @@ import {
   WrongExpectedVersionError,
 } from '../event-store';
 import { validateAppend, validateExpectedRevision, validateStreamName } from '../validate-append';
-import { canonicalJson, CanonicalText } from '../../integrity/canonical-json';
-import { chainEvents, chainHeadOf, HASH } from '../../integrity/event-hash';
+import { canonicalJson, CanonicalText } from '../canonical-json';
+import { chainEvents, chainHeadOf, HASH } from '../event-hash';
 import { APPEND_FUNCTION, APPEND_FUNCTION_SIGNATURE, APPENDED_CHANNEL, EVENTS_TABLE, SCHEMA, SCHEMA_LOCK_KEY } from './schema';
 import { PostgresSubscription } from './postgres-subscription';
 

@@ -16,17 +16,13 @@ import {
   WrongExpectedVersionError,
 } from '../event-store';
 import { validateAppend, validateExpectedRevision, validateStreamName } from '../validate-append';
-import { canonicalJson, CanonicalText } from '../../integrity/canonical-json';
-import { chainEvents, chainHeadOf } from '../../integrity/event-hash';
+import { canonicalJson, CanonicalText } from '../canonical-json';
+import { chainEvents, chainHeadOf } from '../event-hash';
 import { SCHEMA } from './schema';
 import { SqliteSubscription } from './sqlite-subscription';
+import type { SqliteSynchronous } from '../../config';
 
-/**
- * `full`: an acknowledged append survives power loss and an OS crash (fsync on every commit).
- * `normal`: with WAL, an acknowledged append survives the process being killed (the WAL is in the
- * OS cache) but the last commits may be lost if the machine itself loses power.
- */
-export type SqliteSynchronous = 'full' | 'normal';
+export type { SqliteSynchronous };
 
 export interface SqliteEventStoreOptions {
   /** A file path, or ':memory:'. */

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { consistencyProof, inclusionProof, rootAt, type SubtreeSource } from '../../integrity/merkle';
+import { consistencyProof, inclusionProof, rootAt, type SubtreeSource } from './merkle';
 import type { ReadModelSource } from '../read-model-database';
 
 export interface LeafRow {

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '../../event-store/event-store';
-import { eventLeafHash } from '../../integrity/leaf';
-import { nodeHash } from '../../integrity/merkle';
+import { eventLeafHash } from './leaf';
+import { nodeHash } from './merkle';
 import type { Projection } from '../projection';
 
 /**

@@ -1,7 +1,7 @@
 import type { JsonObject, RecordedEvent } from '../../../src/event-store/event-store';
-import { chainEvents, eventHash } from '../../../src/integrity/event-hash';
-import { eventLeafHash } from '../../../src/integrity/leaf';
-import { MemoryTree } from '../../../src/integrity/merkle';
+import { chainEvents, eventHash } from '../../../src/event-store/event-hash';
+import { eventLeafHash } from '../../../src/projections/merkle/leaf';
+import { MemoryTree } from '../../../src/projections/merkle/merkle';
 import { verifyLog } from '../../../src/integrity/verify-log';
 
 /** Builds a log as a store would: legacy (unhashed) events first when asked, then chained ones. */

@@ -1,4 +1,4 @@
-import type { JsonObject, RecordedEvent } from '../event-store/event-store';
+import type { JsonObject, RecordedEvent } from './event-store';
 import { canonicalJson, CanonicalText, sha256 } from './canonical-json';
 
 /**

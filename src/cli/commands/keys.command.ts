@@ -1,12 +1,12 @@
 import { Command, CommanderError, Option } from 'commander';
 import { resolve } from 'node:path';
-import { ConfigError, loadConfig, type AnnalsConfig } from '../config';
-import { EXIT } from '../cli/exit-codes';
-import { DomainError } from '../domain/errors';
-import type { EventStore } from '../event-store/event-store';
-import { openEventStore } from '../event-store/event-store.module';
-import { createKey, importKeysFile, listKeys, revokeKey } from './key-commands';
-import { KeyInfo, ROLES } from './key-store';
+import { ConfigError, loadConfig, type AnnalsConfig } from '../../config';
+import { EXIT } from '../exit-codes';
+import { DomainError } from '../../domain/errors';
+import type { EventStore } from '../../event-store/event-store';
+import { openEventStore } from '../../event-store/event-store.module';
+import { createKey, importKeysFile, listKeys, revokeKey } from '../../auth/key-commands';
+import { KeyInfo, ROLES } from '../../auth/key-store';
 
 export { EXIT };
 

@@ -1,6 +1,6 @@
 import type { RecordedEvent } from '../../../src/event-store/event-store';
-import { eventLeafHash, leafOf } from '../../../src/integrity/leaf';
-import { MemoryTree, verifyConsistency, verifyInclusion } from '../../../src/integrity/merkle';
+import { eventLeafHash, leafOf } from '../../../src/projections/merkle/leaf';
+import { MemoryTree, verifyConsistency, verifyInclusion } from '../../../src/projections/merkle/merkle';
 import { MerkleProjection } from '../../../src/projections/merkle/merkle.projection';
 import { MerkleTree } from '../../../src/projections/merkle/merkle-tree';
 import { openReadModelDatabase } from '../../../src/projections/read-model-database';

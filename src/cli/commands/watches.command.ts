@@ -1,18 +1,18 @@
 import { Command } from 'commander';
-import { EVENT_STORE, type EventStore } from '../event-store/event-store';
-import { RequestValidationError } from '../api/problem';
-import { DomainError } from '../domain/errors';
-import { Cli, CliError, EXIT, globals, withCore, type GlobalOptions, type Io } from '../cli/cli';
-import { validateRecord } from '../core/validation';
-import { AppliedPosition } from '../projections/applied-position';
-import { FigureQueries } from '../projections/figures/figures.queries';
-import { TimelineQueries } from '../projections/timeline/timeline.queries';
-import type { SequencedNotice } from './notice';
-import type { Answer } from './question';
-import { WatchStore } from './watch-store';
-import { CreateWatchDto } from './watches.dto';
-import { watchesPath, watchesPerKey, webhookConfig } from './watches.config';
-import { WatchesService, type WatchView } from './watches.service';
+import { EVENT_STORE, type EventStore } from '../../event-store/event-store';
+import { RequestValidationError } from '../../api/problem';
+import { DomainError } from '../../domain/errors';
+import { Cli, CliError, EXIT, globals, withCore, type GlobalOptions, type Io } from '../cli';
+import { validateRecord } from '../../api/validation';
+import { AppliedPosition } from '../../projections/applied-position';
+import { FigureQueries } from '../../projections/figures/figures.queries';
+import { TimelineQueries } from '../../projections/timeline/timeline.queries';
+import type { SequencedNotice } from '../../watches/notice';
+import type { Answer } from '../../watches/question';
+import { WatchStore } from '../../watches/watch-store';
+import { CreateWatchDto } from '../../watches/watches.dto';
+import { watchesPath, watchesPerKey, webhookConfig } from '../../watches/watches.config';
+import { WatchesService, type WatchView } from '../../watches/watches.service';
 
 const processIo: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env };
 

@@ -1,6 +1,6 @@
 import type { JsonObject } from '../../../src/event-store/event-store';
-import { canonicalJson } from '../../../src/integrity/canonical-json';
-import { chainEvents, eventHash } from '../../../src/integrity/event-hash';
+import { canonicalJson } from '../../../src/event-store/canonical-json';
+import { chainEvents, eventHash } from '../../../src/event-store/event-hash';
 
 /** The examples of RFC 8785 itself: §3.2.2 (values and escaping) and §3.2.3 (property sorting). */
 describe('canonical JSON (RFC 8785)', () => {

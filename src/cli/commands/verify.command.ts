@@ -1,17 +1,17 @@
 import { Command, CommanderError } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
-import { loadConfig } from '../config';
-import { openEventStore } from '../event-store/event-store.module';
-import { quarantineLine } from '../projections/quarantine';
-import { readModelFileStatus, resolveReadModelPath } from '../projections/read-model-database';
-import { openCheckpoint, type TreeHead } from './checkpoint';
-import { integrityFilesOf, readCheckpointFile } from './integrity-files';
-import { readLog } from './read-log';
-import { parseSignerKey, parseVerifierKey, type NoteVerifier } from './signed-note';
-import { checkConsistency, checkInclusion, verifyCheckpoint, type ConsistencyProofJson, type InclusionProofJson, type Verification } from './verifier';
-import { describeReport, hasContiguousPositions, verifyLog } from './verify-log';
+import { loadConfig } from '../../config';
+import { openEventStore } from '../../event-store/event-store.module';
+import { quarantineLine } from '../../projections/quarantine';
+import { readModelFileStatus, resolveReadModelPath } from '../../projections/read-model-database';
+import { openCheckpoint, type TreeHead } from '../../integrity/checkpoint';
+import { integrityFilesOf, readCheckpointFile } from '../../integrity/integrity-files';
+import { readLog } from '../../integrity/read-log';
+import { parseSignerKey, parseVerifierKey, type NoteVerifier } from '../../integrity/signed-note';
+import { checkConsistency, checkInclusion, verifyCheckpoint, type ConsistencyProofJson, type InclusionProofJson, type Verification } from '../../integrity/verifier';
+import { describeReport, hasContiguousPositions, verifyLog } from '../../integrity/verify-log';
 
-import { EXIT } from '../cli/exit-codes';
+import { EXIT } from '../exit-codes';
 
 /** Exit codes of both commands, those of every annals command: 0 verified, 1 the server did not answer, 2 usage, 6 does not verify. */
 export { EXIT };

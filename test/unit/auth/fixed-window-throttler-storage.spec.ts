@@ -1,4 +1,4 @@
-import { FixedWindowThrottlerStorage } from '../../../src/api/fixed-window-throttler-storage';
+import { FixedWindowThrottlerStorage } from '../../../src/auth/fixed-window-throttler-storage';
 
 describe('fixed-window rate-limit storage', () => {
   const clock = { now: 1_000_000 };

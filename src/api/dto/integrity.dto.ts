@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { IsLogPosition } from '../api/dto/log-position';
+import { IsLogPosition } from './log-position';
 
 const MAX_SIZE = Number.MAX_SAFE_INTEGER;
 

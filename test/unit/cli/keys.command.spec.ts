@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { KEYS_STREAM } from '../../../src/auth/api-keys';
 import { listKeys } from '../../../src/auth/key-commands';
 import { hashSecret } from '../../../src/auth/key-store';
-import { EXIT, keysCommand, runKeysCommand } from '../../../src/auth/keys.command';
+import { EXIT, keysCommand, runKeysCommand } from '../../../src/cli/commands/keys.command';
 import { SqliteEventStore } from '../../../src/event-store/sqlite/sqlite-event-store';
 
 /** What the log at this path holds, read through a connection of its own as a second process would. */

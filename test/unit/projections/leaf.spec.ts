@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import type { JsonObject, RecordedEvent } from '../../../src/event-store/event-store';
-import { canonicalJson, CanonicalText } from '../../../src/integrity/canonical-json';
-import { eventLeafHash, leafJson, leafText } from '../../../src/integrity/leaf';
-import { leafHash } from '../../../src/integrity/merkle';
+import { canonicalJson, CanonicalText } from '../../../src/event-store/canonical-json';
+import { eventLeafHash, leafJson, leafText } from '../../../src/projections/merkle/leaf';
+import { leafHash } from '../../../src/projections/merkle/merkle';
 
 /** The leaf's envelope is written in its canonical key order by hand: it must be the canonical JSON of leafJson, byte for byte. */
 describe('an event leaf', () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { JsonValue } from '../event-store/event-store';
+import type { JsonValue } from './event-store';
 
 /**
  * RFC 8785 (JCS) canonical JSON: keys sorted by UTF-16 code units, numbers as ECMAScript prints
@@ -13,7 +13,7 @@ import type { JsonValue } from '../event-store/event-store';
  * key order is JCS's. A value that is not plain JSON is read as JSON.stringify would write it
  * (undefined, functions and symbols dropped from objects and null in arrays, toJSON called), so
  * hashing what a writer passed gives the bytes a reader of the stored JSON recomputes.
- * test/unit/integrity/canonical-json.property.spec.ts checks it byte for byte against `canonicalize`.
+ * test/unit/event-store/canonical-json.property.spec.ts checks it byte for byte against `canonicalize`.
  */
 export function canonicalJson(value: JsonValue | CanonicalText | { readonly [key: string]: unknown }): string {
   const text = serialise(value);

@@ -1,7 +1,7 @@
 import canonicalize from 'canonicalize';
 import fc from 'fast-check';
 import type { JsonValue } from '../../../src/event-store/event-store';
-import { canonicalJson, CanonicalText } from '../../../src/integrity/canonical-json';
+import { canonicalJson, CanonicalText } from '../../../src/event-store/canonical-json';
 
 /**
  * The hand-written serialiser against the `canonicalize` package (the JCS reference it replaced),

@@ -2,13 +2,13 @@ import { Body, Controller, Get, Header, HttpCode, Post, Query } from '@nestjs/co
 import { ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Role } from '../auth/role.decorator';
 import { invalid } from '../domain/errors';
-import { ReasonDto } from '../api/dto/common.dto';
-import { Write } from '../api/write-context.decorator';
-import type { WriteContext } from '../api/command-gateway';
-import { ConsistencyQueryDto, InclusionQueryDto } from './integrity.dto';
-import { IntegrityService } from './integrity.service';
-import { ProofsService } from './proofs.service';
-import { parseVerifierKey } from './signed-note';
+import { ReasonDto } from './dto/common.dto';
+import { Write } from './write-context.decorator';
+import type { WriteContext } from './command-gateway';
+import { ConsistencyQueryDto, InclusionQueryDto } from './dto/integrity.dto';
+import { IntegrityService } from '../integrity/integrity.service';
+import { ProofsService } from '../integrity/proofs.service';
+import { parseVerifierKey } from '../integrity/signed-note';
 
 /** What a client needs to check the record without trusting the server: checkpoints, the key, proofs. */
 @ApiTags('integrity')

@@ -1,6 +1,6 @@
 import { ArgumentMetadata, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
-import { InheritedNamesPipe } from '../api/inherited-names.pipe';
-import { FieldError, RequestValidationError } from '../api/problem';
+import { InheritedNamesPipe } from './inherited-names.pipe';
+import { FieldError, RequestValidationError } from './problem';
 
 /**
  * The one validation of incoming records: the HTTP app's global pipes and the importer both use

@@ -9,7 +9,7 @@ import {
   rootFromInclusionProof,
   verifyConsistency,
   verifyInclusion,
-} from '../../../src/integrity/merkle';
+} from '../../../src/projections/merkle/merkle';
 
 /**
  * Known answers from the RFC 6962 reference test data as published in transparency-dev/merkle
