@@ -58,7 +58,8 @@ export function stateAfter<Command, Event, State>(decider: Decider<Command, Even
   return events.map(deepFreeze).reduce((s, e) => decider.evolve(s, e), decider.initialState);
 }
 
-function deepFreeze<T>(value: T): T {
+/** Frozen all the way down, so code under test that mutates its input throws. */
+export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const child of Object.values(value)) deepFreeze(child);
