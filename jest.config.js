@@ -13,6 +13,12 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   testTimeout: 20000,
+  // Jest's default on 2 cores is one worker; most long suites wait on child processes (a built
+  // service, the CLI, bash), so a second worker overlaps that waiting. A worker that grew past the
+  // limit is replaced between suites instead of carrying the heap of every suite it ran.
+  maxWorkers: 2,
+  workerIdleMemoryLimit: '1GB',
+  testSequencer: '<rootDir>/test/support/slow-first.sequencer.js',
   globalSetup: '<rootDir>/test/support/build-ui.global-setup.js',
   reporters: ['default', '<rootDir>/test/support/skipped-reporter.js'],
 };

@@ -10,6 +10,7 @@ import { docPages, shellBlocks, type ShellBlock } from './shell-blocks';
 const { ensureBuild } = require('../../scripts/ensure-build') as { ensureBuild(): boolean };
 
 const ROOT = join(__dirname, '../..');
+const PAGES_AT_ONCE = 3;
 
 /**
  * Every shell block of the README and of docs/ runs here, page by page in the order a reader meets
@@ -84,7 +85,8 @@ describe('the shell blocks of the README and docs/', () => {
     for (const block of notRun) expect(block.notRun.trim().length).toBeGreaterThan(8);
   });
 
-  it.each(torun.map((p) => [p.page, p.blocks] as const))('%s: every block runs against a fresh service', async (page, pageBlocks) => {
+  /** One page against its own fresh service; resolves to the failure, so a page that fails leaves the others running. */
+  async function runPage(page: string, pageBlocks: readonly ShellBlock[]): Promise<Error | undefined> {
     const dataDir = mkdtempSync(join(tmpdir(), 'annals-docs-'));
     const work = mkdtempSync(join(tmpdir(), 'annals-docs-work-'));
     // Where the docs' command-line examples stand: a data directory `data` beside the demo file, as in a checkout.
@@ -98,10 +100,13 @@ describe('the shell blocks of the README and docs/', () => {
       const env = { ...process.env, ANNALS_ROOT: ROOT, ANNALS_DATA_DIR: dataDir, LOG_LEVEL: 'silent', HOME: work };
       const { code, output } = await runBash(pageScript(pageBlocks, port, receiver.url.replace(/\/hook$/, '')), work, env);
       if (code !== 0) {
-        throw new Error(`${page}: a block failed (exit ${code}); the last block started is the last ::: line:\n${output.slice(-6000)}`);
+        return new Error(`${page}: a block failed (exit ${code}); the last block started is the last ::: line:\n${output.slice(-6000)}`);
       }
       // A page that shows webhooks shows them delivered: the receiver stands where the docs say desk.example.org.
       if (pageBlocks.some((block) => block.code.includes('desk.example.org'))) await eventually(() => (receiver.received.length > 0 ? true : undefined), 'a webhook delivery to the receiver');
+      return undefined;
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
     } finally {
       if (service && service.child.exitCode === null) service.child.kill('SIGKILL');
       await service?.exited;
@@ -109,5 +114,34 @@ describe('the shell blocks of the README and docs/', () => {
       rmSync(dataDir, { recursive: true, force: true });
       rmSync(work, { recursive: true, force: true });
     }
-  }, 240_000);
+  }
+
+  // Pages start together, PAGES_AT_ONCE at a time, each on its own fresh service, data directory and
+  // home: most of a page's time is waiting (the service booting with the demo data, streams cut at two
+  // seconds, a webhook delivery), which other pages fill. Each page is still reported as its own test.
+  const runs = new Map<string, Promise<Error | undefined>>();
+  let slots = PAGES_AT_ONCE;
+  const waiting: (() => void)[] = [];
+  const slot = async () => {
+    if (slots > 0) slots--;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+  };
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else slots++;
+  };
+  beforeAll(() => {
+    for (const { page, blocks: pageBlocks } of torun) {
+      runs.set(
+        page,
+        slot().then(() => runPage(page, pageBlocks).finally(release)),
+      );
+    }
+  });
+
+  it.each(torun.map((p) => [p.page] as const))('%s: every block runs against a fresh service', async (page) => {
+    const failure = await runs.get(page);
+    if (failure) throw failure;
+  }, 400_000);
 });

@@ -1,18 +1,22 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { get, type IncomingMessage } from 'node:http';
 import request from 'supertest';
+import { AuthService } from '../../src/auth/auth.service';
 import { createKey, revokeKey } from '../../src/auth/key-commands';
 import { EVENT_STORE } from '../../src/event-store/event-store';
 import { createTestApp } from '../support/app';
 import { factBody } from '../support/factories';
 import { givenKeys } from '../support/keys';
+import { eventually } from '../support/watches';
 
 /** API keys and roles through the real app: who may write, what is recorded as the actor, and the browser's session. */
 
 const PROBLEM = /^application\/problem\+json/;
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** A key made or revoked in the log reaches the service's key ring within this. */
 const KEY_RING_MS = 1000;
+/** Waits, at most KEY_RING_MS, for the key ring to hold `name`: a key created after every change under test, so all of them are in. */
+const keyRingSees = (app: NestFastifyApplication, name: string) =>
+  eventually(() => (app.get(AuthService).keys.byKeyName(name) ? true : undefined), `the key ring to hold ${name}`, KEY_RING_MS);
 
 interface StreamMessage {
   type: string;
@@ -123,7 +127,7 @@ describe('access with API keys', () => {
     await http().post('/facts').set('Authorization', keys.bearer('leaver')).send(factBody()).expect(201);
     await revokeKey(app.get(EVENT_STORE), 'leaver', 'annals-cli');
     const { secret } = await createKey(app.get(EVENT_STORE), { name: 'newcomer', role: 'editor' }, 'annals-cli');
-    await pause(KEY_RING_MS);
+    await keyRingSees(app, 'newcomer');
     const revoked = await http().post('/facts').set('Authorization', keys.bearer('leaver')).send(factBody());
     expect(revoked.status).toBe(401);
     expect(revoked.body.code).toBe('auth.invalid-key');
@@ -212,7 +216,7 @@ describe('access with reads closed (ANNALS_READS_NEED_KEY)', () => {
     const cookie = (login.headers['set-cookie'] as unknown as string[])[0].split(';')[0];
     await http().get('/timeline').set('Cookie', cookie).expect(200);
     const editor = (await createKey(app.get(EVENT_STORE), { name: 'desk', role: 'editor' }, 'annals-cli')).secret;
-    await pause(KEY_RING_MS);
+    await keyRingSees(app, 'desk');
     await http().post('/facts').set('Authorization', `Bearer ${editor}`).send(factBody()).expect(201);
     const [event] = await events(base, '/events?from=0&streams=fact-', 1, { cookie });
     expect(event).toMatchObject({ type: 'FactRecorded', metadata: { actor: 'desk' } });

@@ -10,9 +10,10 @@ import { createTestApp } from '../support/app';
 import { factBody } from '../support/factories';
 import { tempDir } from '../cli/run-cli';
 
-const SEEDS = 20_000;
+/** Just over two of the projection runner's 5,000-event batches: a rebuild spans batch boundaries, and lasts long enough for reads to land mid-way. */
+const SEEDS = 10_001;
 
-/** A long log written straight to the store (the real one), so that a rebuild takes many batches. */
+/** A long log written straight to the store (the real one), so that a rebuild takes more than one batch. */
 async function seedLog(path: string): Promise<void> {
   const store = new SqliteEventStore({ path, synchronous: 'normal' });
   const meta = { actor: 'seed', correlationId: 'seed' };
