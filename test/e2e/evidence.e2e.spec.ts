@@ -82,14 +82,16 @@ describe('the evidence model over HTTP', () => {
       expect(latestOf(f)?.possiblyNewer.map((c) => [c.claimId, c.certainty])).toEqual([[year.id, 'certain']]);
     });
 
-    it('reports no revision between the two: their order is uncertain, so no change, no ratio', async () => {
+    it('reports no revision between the two: the year is the claim whose place is uncertain, so no change, no ratio', async () => {
       const id = await figureWith([year, exact]);
       const history = (await figure(id)).history.Monitor;
       expect(history.map((e) => [e.kind, e.claimId])).toEqual([
         ['asserted', year.id],
         ['asserted', exact.id],
       ]);
-      expect(history[1]).toMatchObject({ orderUncertain: true, orderUncertainWith: [year.id] });
+      // The year is the wider claim around the day: its place is the uncertain one, the day's is not.
+      expect(history[0]).toMatchObject({ orderUncertain: true, orderUncertainWith: [exact.id] });
+      expect(history[1].orderUncertain).toBeUndefined();
       for (const entry of history) {
         expect(entry.change).toBeUndefined();
         expect(entry.previous).toBeUndefined();

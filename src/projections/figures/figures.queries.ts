@@ -1,9 +1,10 @@
 import type Database from 'better-sqlite3';
 import type { ReadModelSource } from '../read-model-database';
-import { certaintyBy, settledBefore, type Certainty } from '../../domain/certainty';
+import { certaintyBy, compareText, type Certainty } from '../../domain/certainty';
 import { invalid } from '../../domain/errors';
 import { FIRST_DAY, LAST_DAY, shownDay, type DayWindow } from '../../domain/edtf';
-import { claimValueBounds, type ClaimAsserted, type ClaimRank, type FigureDefined } from '../../domain/figure/figure.events';
+import { revisionChain, CHAIN_LIST_LIMIT, type ChainClaim, type ChainPlace } from '../../domain/figure/revision-chain';
+import { claimValueBounds, type ClaimAsserted, type ClaimRank, type ClaimRankValue, type ClaimValue, type FigureDefined } from '../../domain/figure/figure.events';
 
 export interface FigureFilter {
   /** Each claimant's latest claim certainly asserted by this day ('YYYY-MM-DD'). */
@@ -47,11 +48,13 @@ export interface HistoryEntry {
   readonly rank: ClaimRank;
   /** For a revision: the claimant's previous claim and how far the number moved. */
   readonly previous?: { readonly claimId: string; readonly assertedOn: string; readonly value: ClaimAsserted['value'] };
-  readonly change?: { readonly low: number; readonly high: number; readonly ratio: number | null };
+  readonly change?: ValueChange;
+  /** For a revision: claims whose place is uncertain and that may lie between the previous claim and this one. */
+  readonly mayLieBetween?: string[];
   /**
-   * True when the dates cannot settle whether this claim came after the one before it (their
-   * windows overlap): then no revision and no change is reported, and `orderUncertainWith` names
-   * the claims it may come before or after.
+   * True when the dates cannot settle this claim's place among its claimant's claims (an undated or
+   * wide window overlapping claims that are not merely wider still): then no revision and no change is
+   * reported, and `orderUncertainWith` names the claims it may come before or after.
    */
   readonly orderUncertain?: true;
   readonly orderUncertainWith?: string[];
@@ -59,6 +62,16 @@ export interface HistoryEntry {
   readonly reason: string | null;
   readonly recordedAt: string;
   readonly position: string;
+}
+
+/** How a revision moved the number: each end (a range's low and high; a single value moves both), and what else changed. */
+export interface ValueChange {
+  readonly low: number;
+  readonly high: number;
+  /** New high over old high. */
+  readonly ratio: number | null;
+  readonly kind?: { readonly from: ClaimValue['kind']; readonly to: ClaimValue['kind'] };
+  readonly qualifier?: { readonly from: string | null; readonly to: string | null };
 }
 
 export interface FigureSummary extends FigureDefined {
@@ -123,6 +136,7 @@ export class FigureQueries {
   private historyLaterClaimants!: Database.Statement;
   private historyRows!: Database.Statement;
   private liveBefore!: Database.Statement;
+  private liveAfter!: Database.Statement;
   private liveOverlapping!: Database.Statement;
   private claimRecord!: Database.Statement;
   private list!: Database.Statement;
@@ -197,11 +211,18 @@ export class FigureQueries {
          AND recorded_from <= @at AND (recorded_to IS NULL OR recorded_to > @at)
        ORDER BY asserted_earliest, asserted_latest, asserted_position LIMIT @limit`,
     );
-    // Before a page's first claim of a claimant: the live claim just before it (what it may revise)…
+    // Before a page's first claim of a claimant: the live claims just before it (what it may revise)…
     this.liveBefore = db.prepare(
       `SELECT ${COLUMNS} FROM claim_versions
        WHERE ${IN_FORCE} AND (asserted_earliest, asserted_latest, asserted_position) < (@earliest, @latest, @assertedPosition)
-       ORDER BY asserted_earliest DESC, asserted_latest DESC, asserted_position DESC LIMIT 1`,
+       ORDER BY asserted_earliest DESC, asserted_latest DESC, asserted_position DESC LIMIT @limit`,
+    );
+    // …and after a page's last claim, those that start by the page's furthest day (their order against the page's may be open).
+    this.liveAfter = db.prepare(
+      `SELECT ${COLUMNS} FROM claim_versions
+       WHERE ${IN_FORCE} AND asserted_earliest <= @reach AND asserted_earliest <= @asOf
+         AND (asserted_earliest, asserted_latest, asserted_position) > (@earliest, @latest, @assertedPosition)
+       ORDER BY asserted_earliest, asserted_latest, asserted_position LIMIT @limit`,
     );
     // …and the live ones before it whose windows reach its first day: the only earlier claims whose
     // order with the page's claims the dates may not settle (any other ended before they began).
@@ -273,34 +294,35 @@ export class FigureQueries {
     const shown = page.slice(0, paging.limit);
     const last = shown[shown.length - 1];
     const next = page.length > paging.limit && last ? encodeHistoryCursor({ claimant: last.claimant, ...keyOf(last), at }) : null;
-    return { history: this.entries(figureId, shown, at, filter.asOf, after), historyNext: next };
+    return { history: this.entries(figureId, shown, at, filter.asOf, after, next !== null), historyNext: next };
   }
 
-  /** The history entries of a page's claims: each claim's versions, and how each claim follows the live one before it. */
-  private entries(figureId: string, page: ClaimRow[], at: number, asOf: string | undefined, after: HistoryCursor | undefined): Record<string, HistoryEntry[]> {
-    const previousOf = new Map<string, ClaimRow>();
-    const uncertainWith = new Map<string, string[]>();
-    let claimant: string | undefined;
-    let live: ClaimRow[] = [];
-    for (const row of page) {
-      if (row.claimant !== claimant) {
-        claimant = row.claimant;
-        // Only the cursor's claimant has claims before the page: every other one starts at its first.
-        live = after && claimant === after.claimant ? this.liveContext(figureId, row, at) : [];
-      }
-      const prior = live[live.length - 1];
-      if (prior && settledBefore(window(prior), window(row))) previousOf.set(row.claim_id, prior);
-      const overlapping = live.filter((other) => !settledBefore(window(other), window(row))).map((other) => other.claim_id);
-      if (overlapping.length > 0) uncertainWith.set(row.claim_id, overlapping);
-      // A retracted claim keeps its place in the history but is no claim that a later one revises.
-      if (row.status === 'asserted') live.push(row);
+  /**
+   * The history entries of a page's claims: each claim's versions, and its place in its claimant's
+   * revision chain (revision-chain.ts), worked out over the page's claims and the claims around them.
+   */
+  private entries(figureId: string, page: ClaimRow[], at: number, asOf: string | undefined, after: HistoryCursor | undefined, more: boolean): Record<string, HistoryEntry[]> {
+    const byClaimant = new Map<string, ClaimRow[]>();
+    for (const row of page) byClaimant.set(row.claimant, [...(byClaimant.get(row.claimant) ?? []), row]);
+    const places = new Map<string, ChainPlace>();
+    const rowsById = new Map<string, ClaimRow>();
+    const claimants = [...byClaimant.keys()];
+    for (const [claimant, rows] of byClaimant) {
+      // Only the cursor's claimant has claims before the page, only the last one claims after it.
+      const before = after && claimant === after.claimant ? this.liveContext(figureId, rows[0], at) : [];
+      const later = more && claimant === claimants[claimants.length - 1] ? this.laterContext(figureId, rows, at, asOf ?? LAST_DAY) : [];
+      const chain = [...before, ...rows, ...later];
+      for (const row of chain) rowsById.set(row.claim_id, row);
+      for (const [id, place] of revisionChain(chain.map(toChainClaim))) places.set(id, place);
     }
     const history: Record<string, HistoryEntry[]> = {};
     for (const current of page) {
       // A claim whose claimant we corrected stays under the claimant it has now, with its whole record.
       const record = current.position === current.asserted_position ? [current] : (this.claimRecord.all(figureId, current.claim_id, at) as ClaimRow[]);
+      const place = places.get(current.claim_id) ?? {};
+      const previous = place.previous === undefined ? undefined : rowsById.get(place.previous);
       for (const row of record) {
-        const entry = entryOf(row, previousOf.get(row.claim_id), uncertainWith.get(row.claim_id), asOf);
+        const entry = entryOf(row, previous, place, asOf);
         (history[current.claimant] ??= []).push({ ...entry, claimant: current.claimant });
       }
     }
@@ -308,16 +330,23 @@ export class FigureQueries {
   }
 
   /**
-   * The claimant's live claims before `first` that the page's claims may follow: the one just before
-   * it and those whose windows reach its first day, in history order. Earlier ones ended before
-   * every claim of the page began, so they are settled before them and revised by none of them.
+   * The claimant's live claims before `first` that the page's claims may follow or revise: those
+   * whose windows reach its first day, and the last CHAIN_LIST_LIMIT before it, in history order.
+   * Earlier ones ended before every claim of the page began and lie behind that many others.
    */
   private liveContext(figureId: string, first: ClaimRow, at: number): ClaimRow[] {
-    const params = { figureId, claimant: first.claimant, at, ...keyOf(first) };
+    const params = { figureId, claimant: first.claimant, at, ...keyOf(first), limit: CHAIN_LIST_LIMIT };
     const overlapping = this.liveOverlapping.all(params) as ClaimRow[];
-    const before = this.liveBefore.get(params) as ClaimRow | undefined;
-    if (before && overlapping[overlapping.length - 1]?.claim_id !== before.claim_id) overlapping.push(before);
-    return overlapping;
+    const before = (this.liveBefore.all(params) as ClaimRow[]).reverse();
+    const seen = new Set(before.map((row) => row.claim_id));
+    return [...overlapping.filter((row) => !seen.has(row.claim_id)), ...before].sort(byHistoryKey);
+  }
+
+  /** The claimant's claims after the page's last whose windows may reach back into the page's (their order against them unsettled). */
+  private laterContext(figureId: string, rows: ClaimRow[], at: number, asOf: string): ClaimRow[] {
+    const last = rows[rows.length - 1];
+    const reach = rows.reduce((top, row) => (row.asserted_latest > top ? row.asserted_latest : top), '');
+    return this.liveAfter.all({ figureId, claimant: last.claimant, at, asOf, reach, ...keyOf(last), limit: CHAIN_LIST_LIMIT }) as ClaimRow[];
   }
 
   /** Every claim of the figure in force (not retracted, as corrected) at knownAt and certainly asserted by asOf, in assertion order: the figure's sheet. */
@@ -412,7 +441,7 @@ function spread(claims: ClaimView[]): FigureSummary['spread'] {
 
 const LIFECYCLE: Record<string, HistoryEntry['kind']> = { ClaimCorrected: 'corrected', ClaimRetracted: 'retracted', ClaimRanked: 'ranked' };
 
-function entryOf(row: ClaimRow, previous: ClaimRow | undefined, uncertainWith: string[] | undefined, asOf: string | undefined): HistoryEntry {
+function entryOf(row: ClaimRow, previous: ClaimRow | undefined, place: ChainPlace, asOf: string | undefined): HistoryEntry {
   const claim = JSON.parse(row.body) as ClaimAsserted;
   const certainty = asOf === undefined ? undefined : (certaintyBy(window(row), asOf) ?? undefined);
   const base = {
@@ -430,19 +459,37 @@ function entryOf(row: ClaimRow, previous: ClaimRow | undefined, uncertainWith: s
   };
   const lifecycle = LIFECYCLE[row.event_type];
   if (lifecycle) return { kind: lifecycle, ...base };
-  // Only the assertion's own version row says whether its order is settled: the claim's live version decides.
-  const uncertain = uncertainWith === undefined ? {} : { orderUncertain: true as const, orderUncertainWith: uncertainWith };
-  if (!previous || uncertainWith !== undefined) return { kind: 'asserted', ...base, ...uncertain };
+  // Only the assertion's own version row says where the claim stands: the claim's live version decides.
+  if (place.uncertainWith !== undefined) return { kind: 'asserted', ...base, orderUncertain: true, orderUncertainWith: [...place.uncertainWith] };
+  if (!previous) return { kind: 'asserted', ...base };
   const before = JSON.parse(previous.body) as ClaimAsserted;
-  const now = claimValueBounds(claim.value);
-  const then = claimValueBounds(before.value);
   return {
     kind: 'revised',
     ...base,
     previous: { claimId: previous.claim_id, assertedOn: before.assertedOn, value: before.value },
-    change: { low: now.low - then.low, high: now.high - then.high, ratio: then.high > 0 ? round(now.high / then.high) : null },
+    change: valueChange(before.value, claim.value),
+    ...(place.mayLieBetween === undefined ? {} : { mayLieBetween: [...place.mayLieBetween] }),
   };
 }
+
+/** How a value moved: each end, the ratio of the high ends, and the kind or qualifier when they changed. */
+export function valueChange(from: ClaimValue, to: ClaimValue): ValueChange {
+  const now = claimValueBounds(to);
+  const then = claimValueBounds(from);
+  const qualifierOf = (v: ClaimValue) => (v.kind === 'exact' ? null : (v.qualifier ?? null));
+  return {
+    low: now.low - then.low,
+    high: now.high - then.high,
+    ratio: then.high > 0 ? round(now.high / then.high) : null,
+    ...(from.kind === to.kind ? {} : { kind: { from: from.kind, to: to.kind } }),
+    ...(qualifierOf(from) === qualifierOf(to) ? {} : { qualifier: { from: qualifierOf(from), to: qualifierOf(to) } }),
+  };
+}
+
+const RANKS: readonly ClaimRankValue[] = ['deprecated', 'normal', 'preferred'];
+const toChainClaim = (row: ClaimRow): ChainClaim => ({ claimId: row.claim_id, window: window(row), rank: RANKS[row.rank] ?? 'normal', live: row.status === 'asserted' });
+const byHistoryKey = (a: ClaimRow, b: ClaimRow): number =>
+  compareText(a.asserted_earliest, b.asserted_earliest) || compareText(a.asserted_latest, b.asserted_latest) || a.asserted_position - b.asserted_position;
 
 interface HistoryKey {
   readonly earliest: string;
