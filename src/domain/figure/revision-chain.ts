@@ -130,3 +130,43 @@ export function revisionChain(claims: readonly ChainClaim[]): Map<string, ChainP
     return a > b;
   }
 }
+
+/** A claim as the latest-claim rule sees it: its days, rank, and its place in the record (later wins a full tie). */
+export interface RankedClaim {
+  readonly window: DayWindow;
+  readonly rank: ClaimRankValue;
+  readonly order: number;
+}
+
+/**
+ * A claimant's latest claim certainly made by a day, given the claim latest by its days (`byDays`:
+ * the latest window, for the same days the higher rank) and the claims that are not settled before
+ * it, `certain` saying which of those were certainly made by then. A claim whose order against the
+ * latest is unsettled may be newer, but only possibly: it never displaces a higher-ranked one. So the
+ * latest is the highest-ranked of the claims settled before no other certain one, then the later
+ * window, then the later record. A deprecated `byDays` means the claimant has nothing else.
+ */
+export function latestClaim<T extends RankedClaim>(byDays: T, unsettled: readonly T[], certain: (claim: T) => boolean): T {
+  if (byDays.rank === 'deprecated') return byDays;
+  let best = byDays;
+  for (const claim of unsettled) {
+    if (claim === byDays || claim.rank === 'deprecated' || !certain(claim) || settledBefore(claim.window, byDays.window)) continue;
+    const byRank = rankOrder(claim.rank) - rankOrder(best.rank);
+    if (byRank > 0 || (byRank === 0 && (compareWindows(claim.window, best.window) || claim.order - best.order) > 0)) best = claim;
+  }
+  return best;
+}
+
+/**
+ * The claims that may be newer than the latest one: not deprecated, not settled before it, and not
+ * of its very days with a lower rank (the rank settled that).
+ */
+export function possiblyNewerThan<T extends RankedClaim>(latest: T, claims: readonly T[]): T[] {
+  return claims.filter(
+    (c) =>
+      c !== latest &&
+      c.rank !== 'deprecated' &&
+      !settledBefore(c.window, latest.window) &&
+      !(sameDays(c.window, latest.window) && rankOrder(c.rank) < rankOrder(latest.rank)),
+  );
+}

@@ -3,7 +3,7 @@ import type { ReadModelSource } from '../read-model-database';
 import { certaintyBy, compareText, type Certainty } from '../../domain/certainty';
 import { invalid } from '../../domain/errors';
 import { FIRST_DAY, LAST_DAY, shownDay, type DayWindow } from '../../domain/edtf';
-import { revisionChain, CHAIN_LIST_LIMIT, type ChainClaim, type ChainPlace } from '../../domain/figure/revision-chain';
+import { latestClaim, possiblyNewerThan, revisionChain, CHAIN_LIST_LIMIT, type ChainClaim, type ChainPlace, type RankedClaim } from '../../domain/figure/revision-chain';
 import { claimValueBounds, type ClaimAsserted, type ClaimRank, type ClaimRankValue, type ClaimValue, type FigureDefined } from '../../domain/figure/figure.events';
 
 export interface FigureFilter {
@@ -137,6 +137,7 @@ export class FigureQueries {
   private historyRows!: Database.Statement;
   private liveBefore!: Database.Statement;
   private liveAfter!: Database.Statement;
+  private possiblyAfter!: Database.Statement;
   private liveOverlapping!: Database.Statement;
   private claimRecord!: Database.Statement;
   private list!: Database.Statement;
@@ -188,6 +189,11 @@ export class FigureQueries {
            AND p.asserted_earliest <= @asOf AND p.asserted_latest >= COALESCE(c.after, '${FIRST_DAY}') AND p.version_id IS NOT c.version_id AND p.rank > 0
            AND NOT (p.asserted_earliest = COALESCE(c.after, '') AND p.asserted_latest = COALESCE(c.chosen_latest, '') AND p.rank < COALESCE(c.chosen_rank, 0)))
        WHERE n <= 50 ORDER BY chosen DESC, claimant, asserted_earliest, asserted_latest, asserted_position`,
+    );
+    // When a higher-ranked claim is the latest instead of the one latest by its days: the claims not settled before it.
+    this.possiblyAfter = db.prepare(
+      `SELECT ${COLUMNS} FROM claim_versions WHERE ${IN_FORCE} AND asserted_earliest <= @asOf AND asserted_latest >= @from AND rank > 0
+       ORDER BY asserted_earliest, asserted_latest, asserted_position LIMIT 51`,
     );
     this.figureRow = db.prepare('SELECT figure_id, recorded_at, body FROM figures WHERE figure_id = ? AND recorded_at <= ?');
     this.lastRecorded = db
@@ -360,15 +366,28 @@ export class FigureQueries {
     const asOf = filter.asOf ?? LAST_DAY;
     const params = { figureId: row.figure_id, asOf, at: instant(filter) };
     const latest = new Map<string, ClaimRow>();
-    const newer = new Map<string, ClaimView[]>();
+    const newer = new Map<string, ClaimRow[]>();
     const possibleClaims: ClaimView[] = [];
-    // The chosen claims come first, then the others in claimant and history order.
+    // The chosen claims (latest by their days) come first, then the others in claimant and history order.
     for (const r of this.latestClaims.all(params) as (ClaimRow & { chosen: number })[]) {
       if (r.chosen) latest.set(r.claimant, r);
-      else if (latest.has(r.claimant)) newer.set(r.claimant, [...(newer.get(r.claimant) ?? []), toClaimView(r, asOf)]);
+      else if (latest.has(r.claimant)) newer.set(r.claimant, [...(newer.get(r.claimant) ?? []), r]);
       else possibleClaims.push(toClaimView(r, asOf));
     }
-    const claims: LatestClaimView[] = [...latest.values()].map((r) => ({ ...toClaimView(r, asOf), possiblyNewer: newer.get(r.claimant) ?? [] }));
+    const claims: LatestClaimView[] = [...latest.values()].map((byDays) => {
+      const unsettled = newer.get(byDays.claimant) ?? [];
+      // A possibly later claim never displaces a higher-ranked one whose order against it is open (revision-chain.ts).
+      const ranked = new Map([byDays, ...unsettled].map((r) => [rankedOf(r), r] as const));
+      const [first] = ranked.keys();
+      const chosen = ranked.get(latestClaim(first, [...ranked.keys()], (c) => c.window.latest <= asOf))!;
+      const others =
+        chosen === byDays
+          ? unsettled
+          : possiblyNewerThan(rankedOf(chosen), (this.possiblyAfter.all({ ...params, claimant: chosen.claimant, from: chosen.asserted_earliest }) as ClaimRow[]).map(rankedOf)).map(
+              (c) => c.row,
+            );
+      return { ...toClaimView(chosen, asOf), possiblyNewer: others.filter((r) => r.claim_id !== chosen.claim_id).map((r) => toClaimView(r, asOf)) };
+    });
     claims.sort((a, b) => a.low - b.low || a.claimant.localeCompare(b.claimant));
     // The figure's stream revision (at knownAt): every event after its definition (revision 0) is a claim version.
     const revision = (this.revisionAt.get(row.figure_id, params.at) as number | undefined) ?? 0;
@@ -488,6 +507,7 @@ export function valueChange(from: ClaimValue, to: ClaimValue): ValueChange {
 
 const RANKS: readonly ClaimRankValue[] = ['deprecated', 'normal', 'preferred'];
 const toChainClaim = (row: ClaimRow): ChainClaim => ({ claimId: row.claim_id, window: window(row), rank: RANKS[row.rank] ?? 'normal', live: row.status === 'asserted' });
+const rankedOf = (row: ClaimRow): RankedClaim & { row: ClaimRow } => ({ window: window(row), rank: RANKS[row.rank] ?? 'normal', order: row.asserted_position, row });
 const byHistoryKey = (a: ClaimRow, b: ClaimRow): number =>
   compareText(a.asserted_earliest, b.asserted_earliest) || compareText(a.asserted_latest, b.asserted_latest) || a.asserted_position - b.asserted_position;
 
