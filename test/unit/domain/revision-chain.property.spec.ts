@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { compareWindows, settledBefore } from '../../../src/domain/certainty';
 import { LAST_DAY, parseDate } from '../../../src/domain/edtf';
-import { revisionChain, windowWidth, type ChainClaim } from '../../../src/domain/figure/revision-chain';
+import { latestClaim, possiblyNewerThan, revisionChain, windowWidth, type ChainClaim, type RankedClaim } from '../../../src/domain/figure/revision-chain';
 import type { ClaimRankValue } from '../../../src/domain/figure/figure.events';
 
 /** A claimant's claims in history order (earliest day, latest day, then as given). */
@@ -118,5 +118,33 @@ describe('a claimant’s revision chain over the order its dates settle', () => 
 
   it('reads an open end as reaching the last day', () => {
     expect(parseDate('[2019-01-15..]', 'x').latest).toBe(LAST_DAY);
+  });
+
+  describe('the latest claim', () => {
+    const ranked = (assertedOn: string, rank: ClaimRankValue, order: number): RankedClaim => ({ window: parseDate(assertedOn, 'assertedOn'), rank, order });
+    const asOf = '2019-04-01';
+    const certain = (c: RankedClaim) => c.window.latest <= asOf;
+
+    it('stays the preferred report beside a normal briefing whose window overlaps it and ends later: the briefing is possibly newer', () => {
+      const report = ranked('2019-02-28', 'preferred', 1);
+      const briefing = ranked('[2019-02-28..2019-03-15]', 'normal', 2);
+      expect(latestClaim(briefing, [briefing, report], certain)).toBe(report);
+      expect(possiblyNewerThan(report, [report, briefing])).toEqual([briefing]);
+    });
+
+    it('is never a claim only possibly made by the day, nor a deprecated one, nor one settled before another certain one', () => {
+      const march = ranked('2019-03-31', 'normal', 1);
+      expect(latestClaim(march, [march, ranked('[2019-03-01..2019-05-01]', 'preferred', 2)], certain)).toBe(march);
+      expect(latestClaim(march, [march, ranked('2019-03', 'deprecated', 3)], certain)).toBe(march);
+      expect(latestClaim(march, [march, ranked('2019-02', 'preferred', 4)], certain)).toBe(march);
+    });
+
+    it('takes the later window, then the later record, among claims of one rank', () => {
+      const month = ranked('2019-03', 'normal', 1);
+      const day = ranked('2019-03-31', 'normal', 2);
+      expect(latestClaim(day, [month, day], certain)).toBe(day);
+      const again = ranked('2019-03-31', 'normal', 3);
+      expect(latestClaim(day, [day, again], certain)).toBe(again);
+    });
   });
 });
