@@ -51,75 +51,70 @@ export const windowWidth = (w: DayWindow): number => (Date.parse(w.latest) - Dat
 
 /** Claims given in history order; the answer maps each claim id to its place. */
 export function revisionChain(claims: readonly ChainClaim[]): Map<string, ChainPlace> {
-  const counts = (c: ChainClaim) => c.live && c.rank !== 'deprecated';
-  // For each claim, the claims that take part and whose order against it the dates cannot settle.
-  // History order sorts by earliest day, so partners after a claim are a run that stops at the first
-  // one starting after its last day; before it, a scan back that stops once nothing earlier reaches it.
-  const reach: string[] = [];
-  let furthest = '';
-  for (const c of claims) {
-    if (counts(c) && c.window.latest > furthest) furthest = c.window.latest;
-    reach.push(furthest);
-  }
-  const partnersOf = (i: number): number[] => {
-    const own = claims[i].window;
-    const found: number[] = [];
-    for (let j = i - 1; j >= 0 && reach[j] >= own.earliest; j--) {
-      if (counts(claims[j]) && !settledBefore(claims[j].window, own)) found.push(j);
-    }
-    found.reverse();
-    for (let j = i + 1; j < claims.length && claims[j].window.earliest <= own.latest; j++) {
-      if (counts(claims[j])) found.push(j);
-    }
-    return found;
-  };
-  const partners = claims.map((_, i) => partnersOf(i));
+  const counts = claims.map((c) => c.live && c.rank !== 'deprecated');
   const widths = claims.map((c) => windowWidth(c.window));
-  const uncertain = claims.map((_, i) => partners[i].some((j) => widths[j] <= widths[i]));
+  const partners: number[][] = [];
+  const uncertain: boolean[] = [];
+  const previous: (number[] | undefined)[] = [];
+  // One sweep in history order (earliest day first). `reaching` holds the claims taking part so far
+  // whose last day reaches the current claim's first: exactly its partners before it. A claim that no
+  // longer reaches leaves it (by its last day, through a heap) for `ended`, kept in the order of their
+  // last days: the claims settled before the current one, whose latest ones end the log.
+  const reaching = new Set<number>();
+  const byLatest = new MinHeap<number>((a, b) => claims[a].window.latest < claims[b].window.latest);
+  const ended: number[] = [];
+  let endedStart = '';
+  claims.forEach((c, i) => {
+    const own = c.window;
+    while (byLatest.size > 0 && claims[byLatest.peek()!].window.latest < own.earliest) {
+      const j = byLatest.pop()!;
+      reaching.delete(j);
+      ended.push(j);
+      if (claims[j].window.earliest > endedStart) endedStart = claims[j].window.earliest;
+    }
+    const before = [...reaching].sort((a, b) => a - b);
+    let isUncertain = before.some((j) => widths[j] <= widths[i]);
+    // After it: a run of claims starting by its last day (history order sorts by first day).
+    const after: number[] = [];
+    for (let j = i + 1; j < claims.length && claims[j].window.earliest <= own.latest; j++) {
+      if (!counts[j]) continue;
+      if (widths[j] <= widths[i]) isUncertain = true;
+      if (after.length < CHAIN_LIST_LIMIT) after.push(j);
+      else if (isUncertain) break;
+    }
+    partners.push(nearest(before, after));
+    uncertain.push(isUncertain);
+    // The latest of those settled before it: the ended claims whose last day reaches the latest first day among them.
+    const latest: number[] = [];
+    for (let k = ended.length - 1; k >= 0 && claims[ended[k]].window.latest >= endedStart; k--) latest.push(ended[k]);
+    previous.push(latest.length > 0 ? latest : undefined);
+    if (counts[i]) {
+      reaching.add(i);
+      byLatest.push(i);
+    }
+  });
 
   const places = new Map<string, ChainPlace>();
+  const ids = (indexes: number[]) => indexes.map((j) => claims[j].claimId);
   claims.forEach((c, i) => {
-    const ids = (indexes: number[]) => indexes.slice(0, CHAIN_LIST_LIMIT).map((j) => claims[j].claimId);
     if (uncertain[i]) {
       places.set(c.claimId, { uncertainWith: ids(partners[i]) });
       return;
     }
-    const previous = c.rank === 'deprecated' ? undefined : previousOf(i);
-    if (previous === undefined) {
+    const candidates = c.rank === 'deprecated' ? undefined : previous[i];
+    if (candidates === undefined) {
       places.set(c.claimId, {});
       return;
     }
-    const p = claims[previous];
-    const between = [...new Set([...partners[previous], ...partners[i]])]
-      .filter((j) => j !== previous && j !== i)
-      .filter((j) => !(sameDays(claims[j].window, p.window) && rankOrder(claims[j].rank) < rankOrder(p.rank)))
-      .sort((a, b) => a - b);
-    places.set(c.claimId, between.length > 0 ? { previous: p.claimId, mayLieBetween: ids(between) } : { previous: p.claimId });
+    const p = candidates.reduce((best, j) => (better(j, best) ? j : best));
+    const between = [...new Set([...partners[p], ...partners[i]])]
+      .filter((j) => j !== p && j !== i)
+      .filter((j) => !(sameDays(claims[j].window, claims[p].window) && rankOrder(claims[j].rank) < rankOrder(claims[p].rank)))
+      .sort((a, b) => a - b)
+      .slice(0, CHAIN_LIST_LIMIT);
+    places.set(c.claimId, between.length > 0 ? { previous: claims[p].claimId, mayLieBetween: ids(between) } : { previous: claims[p].claimId });
   });
   return places;
-
-  /** The latest of the claims settled before claim i, by the rule above; undefined when there is none. */
-  function previousOf(i: number): number | undefined {
-    const own = claims[i].window;
-    // Settled-before claims all sort before claim i; the last of them in history order starts latest,
-    // and the latest ones are those reaching that start (any other is settled before it).
-    let last = -1;
-    for (let j = i - 1; j >= 0; j--) {
-      if (counts(claims[j]) && settledBefore(claims[j].window, own)) {
-        last = j;
-        break;
-      }
-    }
-    if (last < 0) return undefined;
-    const start = claims[last].window.earliest;
-    let best = last;
-    for (let j = last - 1; j >= 0 && reach[j] >= start; j--) {
-      const other = claims[j];
-      if (!counts(other) || !settledBefore(other.window, own) || other.window.latest < start) continue;
-      if (better(j, best)) best = j;
-    }
-    return best;
-  }
 
   function better(a: number, b: number): boolean {
     const [x, y] = [claims[a], claims[b]];
@@ -128,6 +123,54 @@ export function revisionChain(claims: readonly ChainClaim[]): Map<string, ChainP
     if (byWindow !== 0) return byWindow > 0;
     if (x.rank !== y.rank) return rankOrder(x.rank) > rankOrder(y.rank);
     return a > b;
+  }
+}
+
+/** At most CHAIN_LIST_LIMIT partners, the nearest in history order on each side. */
+function nearest(before: number[], after: number[]): number[] {
+  if (before.length + after.length <= CHAIN_LIST_LIMIT) return [...before, ...after];
+  const half = Math.max(CHAIN_LIST_LIMIT - after.length, CHAIN_LIST_LIMIT / 2);
+  const kept = before.slice(-half);
+  return [...kept, ...after.slice(0, CHAIN_LIST_LIMIT - kept.length)];
+}
+
+/** A binary heap: the smallest first, by `less`. */
+class MinHeap<T> {
+  private readonly items: T[] = [];
+  constructor(private readonly less: (a: T, b: T) => boolean) {}
+  get size(): number {
+    return this.items.length;
+  }
+  peek(): T | undefined {
+    return this.items[0];
+  }
+  push(item: T): void {
+    const items = this.items;
+    items.push(item);
+    for (let i = items.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (!this.less(items[i], items[parent])) break;
+      [items[i], items[parent]] = [items[parent], items[i]];
+      i = parent;
+    }
+  }
+  pop(): T | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length > 0 && last !== undefined) {
+      items[0] = last;
+      for (let i = 0; ; ) {
+        const [l, r] = [2 * i + 1, 2 * i + 2];
+        let smallest = i;
+        if (l < items.length && this.less(items[l], items[smallest])) smallest = l;
+        if (r < items.length && this.less(items[r], items[smallest])) smallest = r;
+        if (smallest === i) break;
+        [items[i], items[smallest]] = [items[smallest], items[i]];
+        i = smallest;
+      }
+    }
+    return top;
   }
 }
 

@@ -99,6 +99,43 @@ describe('a claimant’s revision chain over the order its dates settle', () => 
     );
   });
 
+  it('says for any claims what the rules say read one by one, claim against claim (the sweep is only faster)', () => {
+    const rank = (c: ChainClaim) => ({ deprecated: 0, normal: 1, preferred: 2 })[c.rank];
+    fc.assert(
+      fc.property(claims, (given) => {
+        const list = inHistoryOrder(given);
+        const counts = (c: ChainClaim) => c.live && c.rank !== 'deprecated';
+        const partners = (c: ChainClaim) => list.filter((o) => o !== c && counts(o) && !settledBefore(o.window, c.window) && !settledBefore(c.window, o.window));
+        const uncertain = (c: ChainClaim) => partners(c).some((o) => windowWidth(o.window) <= windowWidth(c.window));
+        const expected = new Map(
+          list.map((c) => {
+            if (uncertain(c)) return [c.claimId, { uncertainWith: partners(c).map((o) => o.claimId) }];
+            const before = c.rank === 'deprecated' ? [] : list.filter((o) => counts(o) && settledBefore(o.window, c.window));
+            const latest = before.filter((o) => !before.some((other) => settledBefore(o.window, other.window)));
+            if (latest.length === 0) return [c.claimId, {}];
+            const p = latest.reduce((best, o) => {
+              if (uncertain(o) !== uncertain(best)) return uncertain(o) ? best : o;
+              const byWindow = compareWindows(o.window, best.window);
+              if (byWindow !== 0) return byWindow > 0 ? o : best;
+              if (rank(o) !== rank(best)) return rank(o) > rank(best) ? o : best;
+              return list.indexOf(o) > list.indexOf(best) ? o : best;
+            });
+            const between = list.filter(
+              (o) =>
+                o !== p &&
+                o !== c &&
+                (partners(p).includes(o) || partners(c).includes(o)) &&
+                !(o.window.earliest === p.window.earliest && o.window.latest === p.window.latest && rank(o) < rank(p)),
+            );
+            return [c.claimId, between.length > 0 ? { previous: p.claimId, mayLieBetween: between.map((o) => o.claimId) } : { previous: p.claimId }];
+          }),
+        );
+        expect(revisionChain(list)).toEqual(expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('never reports a revision between two claims whose order the dates cannot settle, nor from a deprecated or retracted claim', () => {
     fc.assert(
       fc.property(claims, (given) => {
