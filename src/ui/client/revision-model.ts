@@ -8,18 +8,35 @@ import { claimBounds, formatNumber } from './numbers';
 
 const PALETTE = ['#1a4a80', '#b5462b', '#26634a', '#8a5a00', '#6b3fa0', '#0f6d78', '#a0306b', '#4d5a12'];
 
-/**
- * A claimant's colour, from its name alone (FNV-1a into the palette): the same on every page and
- * every redraw, whoever else is on the chart and whatever order the claimants arrived in.
- */
-export function claimantColor(claimant: string): string {
+/** A claimant's place in the palette, from its name alone (FNV-1a). */
+function paletteSlot(claimant: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < claimant.length; i++) {
     hash ^= claimant.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
-  return PALETTE[hash % PALETTE.length];
+  return hash % PALETTE.length;
 }
+
+/**
+ * Each claimant's colour, from its name: the same on every page and redraw, whoever else is on the
+ * chart and whatever order they arrived in. Only when two names on one chart fall on the same colour
+ * does the later name (in name order, not arrival) take the next free one.
+ */
+export function claimantColors(claimants: readonly string[]): Map<string, string> {
+  const taken = new Set<number>();
+  const colors = new Map<string, string>();
+  for (const claimant of [...new Set(claimants)].sort()) {
+    let slot = paletteSlot(claimant);
+    for (let tries = 0; taken.has(slot) && tries < PALETTE.length; tries++) slot = (slot + 1) % PALETTE.length;
+    taken.add(slot);
+    colors.set(claimant, PALETTE[slot]);
+  }
+  return colors;
+}
+
+/** A claimant's own colour, before any other claimant on a chart is considered. */
+export const claimantColor = (claimant: string): string => PALETTE[paletteSlot(claimant)];
 const DAY = 86400;
 
 /** One claim on the chart, at its current value; `was` is its value before our record was corrected. */
@@ -83,6 +100,7 @@ export function isoDay(seconds: number): string {
  */
 export function chartModel(figure: Figure): ClaimantLine[] {
   const history = figure.history || {};
+  const colors = claimantColors(Object.keys(history));
   return Object.keys(history).map((claimant) => {
     const claims = new Map<string, Point>();
     history[claimant].forEach((entry) => {
@@ -113,7 +131,7 @@ export function chartModel(figure: Figure): ClaimantLine[] {
       .filter((p): p is Point & { x: number } => p.x !== null)
       .map((p): PlacedPoint => ({ ...p, xLatest: p.xLatest ?? p.x }))
       .sort((a, b) => a.x - b.x || a.xLatest - b.xLatest);
-    return { claimant, color: claimantColor(claimant), points };
+    return { claimant, color: colors.get(claimant) ?? PALETTE[0], points };
   });
 }
 

@@ -1,6 +1,6 @@
 import type { Figure, HistoryEntry } from '../../../src/ui/client/api-types';
 import { changeText } from '../../../src/ui/client/numbers';
-import { alignedData, chartModel, claimantColor, endLabels } from '../../../src/ui/client/revision-model';
+import { alignedData, chartModel, claimantColor, claimantColors, endLabels } from '../../../src/ui/client/revision-model';
 
 /** The revision chart's model and the history's wording, apart from any drawing. */
 const entry = (claimId: string, assertedOn: string, value: number, more: Partial<HistoryEntry> = {}): HistoryEntry => ({
@@ -20,7 +20,20 @@ describe('the revision chart and history on the page', () => {
     const joined = chartModel(figure({ 'CJTF-OIR': [entry('c', '2018-06-30', 1114)], Amnesty: [entry('m', '2018-06-30', 1600)], Airwars: [entry('a', '2018-06-30', 6259)] }));
     expect(joined.find((c) => c.claimant === 'Airwars')?.color).toBe(alone[0].color);
     expect(claimantColor('Airwars')).toBe(alone[0].color);
-    expect(claimantColor('CJTF-OIR')).not.toBe(claimantColor('Airwars'));
+    expect(new Set(joined.map((c) => c.color)).size).toBe(3);
+  });
+
+  it('gives two claimants whose names fall on one colour two colours, by name order, not arrival', () => {
+    const names = Array.from({ length: 40 }, (_, i) => `Monitor ${i}`);
+    const [a, b] = names.filter((n, _, all) => all.some((m) => m < n && claimantColor(m) === claimantColor(n))).map((n) => [names.find((m) => m < n && claimantColor(m) === claimantColor(n))!, n])[0];
+    for (const order of [[a, b], [b, a]]) {
+      const colors = claimantColors(order);
+      expect(colors.get(a)).toBe(claimantColor(a));
+      expect(colors.get(b)).not.toBe(colors.get(a));
+    }
+    // The demo's two claimants.
+    const demo = claimantColors(['US-led coalition (CJTF-OIR)', 'Airwars']);
+    expect(demo.get('Airwars')).not.toBe(demo.get('US-led coalition (CJTF-OIR)'));
   });
 
   it('runs the line past a deprecated outlier, which stays on the chart as a mark', () => {
