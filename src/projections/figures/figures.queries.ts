@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { ReadModelSource } from '../read-model-database';
+import type { ReadModelSource } from '../read-model';
 import { certaintyBy, settledBefore, type Certainty } from '../../domain/certainty';
 import { invalid } from '../../domain/errors';
 import { FIRST_DAY, LAST_DAY, shownDay, type DayWindow } from '../../domain/edtf';
