@@ -1,5 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiHeader, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+
+import { answer } from './openapi-schema';
 import type { FastifyReply } from 'fastify';
 import { notFound } from '../domain/errors';
 import { factDecider } from '../domain/fact/fact';
@@ -22,6 +24,7 @@ export class FactsController {
 
   /** Records a new fact. 201 with its revision (also the ETag) and log position. */
   @Post()
+  @ApiCreatedResponse(answer('WriteResult'))
   async record(@Body() body: RecordFactDto, @Write() context: WriteContext, @Res({ passthrough: true }) reply: FastifyReply): Promise<WriteResult> {
     const id = body.id ?? newId(context, 'fact');
     const result = await this.gateway.execute(factDecider, body.toCommand(id), id, context);
@@ -31,6 +34,7 @@ export class FactsController {
 
   /** The fact now, or as the service knew it at `knownAt`. */
   @Get(':id')
+  @ApiOkResponse(answer('Fact'))
   @Citable()
   get(@Param('id') id: string, @Query() query: KnownAtDto, @Res({ passthrough: true }) reply: FastifyReply) {
     const fact = this.timeline.fact(id, query.knownAtDate());
@@ -41,6 +45,7 @@ export class FactsController {
 
   /** Every version of the fact, oldest first, with who changed it and why. */
   @Get(':id/history')
+  @ApiOkResponse(answer('FactHistory'))
   @Citable()
   history(@Param('id') id: string, @Query() query: KnownAtDto) {
     const versions = this.timeline.history(id, query.knownAtDate());
@@ -50,6 +55,7 @@ export class FactsController {
 
   /** Fixes how the fact was recorded; the old text stays in the history. Send If-Match to refuse a stale edit. */
   @Post(':id/corrections')
+  @ApiOkResponse(answer('WriteResult'))
   @HttpCode(200)
   @ApiHeader({ name: 'If-Match', required: false, description: 'The revision you read (ETag); 412 if it changed since' })
   async correct(@Param('id') id: string, @Body() body: CorrectFactDto, @Write() context: WriteContext, @Res({ passthrough: true }) reply: FastifyReply) {
@@ -58,6 +64,7 @@ export class FactsController {
 
   /** Withdraws the record; it stays in the history, marked retracted. */
   @Post(':id/retraction')
+  @ApiOkResponse(answer('WriteResult'))
   @HttpCode(200)
   @ApiHeader({ name: 'If-Match', required: false, description: 'The revision you read (ETag); 412 if it changed since' })
   async retract(@Param('id') id: string, @Body() body: ReasonDto, @Write() context: WriteContext, @Res({ passthrough: true }) reply: FastifyReply) {

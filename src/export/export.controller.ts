@@ -1,5 +1,6 @@
 import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
-import { ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { answerIn } from '../api/openapi-schema';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import type { FastifyReply } from 'fastify';
@@ -10,6 +11,7 @@ import { FigureQueries } from '../projections/figures/figures.queries';
 import { TimelineQueries } from '../projections/timeline/timeline.queries';
 import {
   CLAIMS_FORMATS,
+  exportContents,
   formatNamed,
   formatNames,
   renderExport,
@@ -50,6 +52,7 @@ export class ExportController {
   ) {}
 
   @Get('figures/:id/claims')
+  @ApiOkResponse(answerIn(exportContents(CLAIMS_FORMATS)))
   @ApiProduces(...CLAIMS_FORMATS.map((f) => f.mediaType))
   claims(@Param('id') id: string, @Query() query: ClaimsExportQueryDto, @Headers('accept') accept: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
     const format = chooseFormat(query.format, accept, CLAIMS_FORMATS);
@@ -60,6 +63,7 @@ export class ExportController {
   }
 
   @Get('timeline')
+  @ApiOkResponse(answerIn(exportContents(TIMELINE_FORMATS)))
   @ApiProduces(...TIMELINE_FORMATS.map((f) => f.mediaType))
   exportTimeline(@Query() query: TimelineExportQueryDto, @Headers('accept') accept: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
     const format = chooseFormat(query.format, accept, TIMELINE_FORMATS);
