@@ -2,6 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { CSRF_HEADER } from '../auth/access.guard';
 import { ANONYMOUS } from '../auth/auth.service';
+import { DOMAIN_EVENT_DECLARATIONS } from '../domain/domain-events';
 import { idFromKey } from '../event-store/handle-command';
 import { describeCaching } from './answer-cache/openapi-caching';
 import { arr, nullable, obj, ref, str, type Schema } from './openapi-schema';
@@ -220,7 +221,7 @@ export const SCHEMAS: Record<string, Schema> = {
       streamId: str(undefined, { example: 'figure-civilians-killed-by-coalition-strikes' }),
       revision: str(BIGINT),
       position: str(`${BIGINT}; also the SSE message id`),
-      type: str(undefined, { example: 'ClaimAsserted' }),
+      type: str("the event type; the domain's are the schemas named after them (their data) and listed at /events/types", { example: 'ClaimAsserted' }),
       data: { type: 'object' },
       metadata: { type: 'object' },
       recordedAt: str(undefined, { format: 'date-time' }),
@@ -228,6 +229,8 @@ export const SCHEMAS: Record<string, Schema> = {
     ['id', 'streamId', 'revision', 'position', 'type', 'data', 'metadata', 'recordedAt'],
     { description: 'the data of one server-sent event' },
   ),
+  // Each domain event's data, from its declaration (domain/domain-events.ts).
+  ...Object.fromEntries(DOMAIN_EVENT_DECLARATIONS.map((declared) => [declared.type, { ...declared.schema, description: `${declared.type} (data): ${declared.summary}` }])),
 };
 
 const question = obj(
