@@ -330,7 +330,7 @@ const EXAMPLE_CLAIM = 'example-coalition-strike-count';
 const EXAMPLE_WATCH_KEY = 'example-watch';
 const EXAMPLE_WATCH_ID = idFromKey(EXAMPLE_WATCH_KEY, `watch:${ANONYMOUS}`, 0);
 
-/** Request bodies, by "METHOD path". */
+/** Request bodies, by "METHOD path"; a newer route declares its example beside its controller with @ApiBody({ examples }). */
 const EXAMPLES: Record<string, unknown> = {
   'post /facts': {
     id: EXAMPLE_FACT,
@@ -490,6 +490,12 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
       }
       const body = (operation.requestBody as { content?: Record<string, Record<string, unknown>> } | undefined)?.content?.['application/json'];
       if (body && EXAMPLES[key] !== undefined) body.example = EXAMPLES[key];
+      // An example declared beside its controller (@ApiBody({ type, examples: { 'Try it out': { value } } })) is the one "Try it out" sends.
+      const declared = body?.examples as Record<string, { value?: unknown }> | undefined;
+      if (body && declared && body.example === undefined) {
+        body.example = Object.values(declared)[0]?.value;
+        delete body.examples;
+      }
       if (RAW_BODIES[key]) operation.requestBody = { required: true, content: RAW_BODIES[key] };
     }
   }
