@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 
 import { answer } from './openapi-schema';
 import type { FastifyReply } from 'fastify';
@@ -7,7 +7,7 @@ import { notFound } from '../domain/errors';
 import { factDecider } from '../domain/fact/fact';
 import { TimelineQueries } from '../projections/timeline/timeline.queries';
 import { CommandGateway, newId, type WriteContext, type WriteResult } from './command-gateway';
-import { ReasonDto } from './dto/common.dto';
+import { defined, ReasonDto, SourceDto } from './dto/common.dto';
 import { CorrectFactDto, RecordFactDto } from './dto/fact.dto';
 import { KnownAtDto } from './dto/query.dto';
 import { ON_BEHALF_OF, Write } from './write-context.decorator';
@@ -70,6 +70,20 @@ export class FactsController {
   async retract(@Param('id') id: string, @Body() body: ReasonDto, @Write() context: WriteContext, @Res({ passthrough: true }) reply: FastifyReply) {
     const command = { type: 'RetractFact' as const, factId: id };
     return this.answer(reply, await this.gateway.execute(factDecider, command, id, { ...context, reason: body.reason }));
+  }
+
+  /** Adds a source found later: more evidence for the fact, not a correction of it (no reason needed). */
+  @Post(':id/sources')
+  @HttpCode(200)
+  @ApiOkResponse(answer('WriteResult'))
+  @ApiBody({
+    type: SourceDto,
+    examples: { 'Try it out': { value: { publisher: 'Reuters', title: 'Syrian forces declare victory over Islamic State at Baghouz', url: 'https://www.reuters.com/', publishedOn: '2019-03-23' } } },
+  })
+  @ApiHeader({ name: 'If-Match', required: false, description: 'The revision you read (ETag); 412 if it changed since' })
+  async addSource(@Param('id') id: string, @Body() body: SourceDto, @Write() context: WriteContext, @Res({ passthrough: true }) reply: FastifyReply) {
+    const command = { type: 'AddFactSource' as const, factId: id, source: defined({ ...body }) };
+    return this.answer(reply, await this.gateway.execute(factDecider, command, id, context));
   }
 
   private answer(reply: FastifyReply, result: WriteResult): WriteResult {

@@ -37,10 +37,14 @@ export type FactCorrected = { readonly factId: string; readonly changes: FactCha
 /** We withdraw the record; it stays in the history, marked retracted. */
 export type FactRetracted = { readonly factId: string };
 
+/** A source found after the fact was recorded: more evidence, not a fix of the record (that is FactCorrected). */
+export type FactSourceAdded = { readonly factId: string; readonly source: Source };
+
 export type FactEvent =
   | { readonly type: 'FactRecorded'; readonly data: FactRecorded }
   | { readonly type: 'FactCorrected'; readonly data: FactCorrected }
-  | { readonly type: 'FactRetracted'; readonly data: FactRetracted };
+  | { readonly type: 'FactRetracted'; readonly data: FactRetracted }
+  | { readonly type: 'FactSourceAdded'; readonly data: FactSourceAdded };
 
 const FACT_FIELDS = {
   title: stringSchema,
@@ -77,6 +81,14 @@ export const FACT_EVENTS = [
     label: 'Retracted',
     readModels: ['timeline'],
     schema: objectSchema({ factId: stringSchema }, ['factId']),
+  }),
+  eventType({
+    type: 'FactSourceAdded',
+    category: 'fact',
+    summary: 'a source found after the fact was recorded, added to its sources (more evidence, not a correction)',
+    label: 'Source added',
+    readModels: ['timeline'],
+    schema: objectSchema({ factId: stringSchema, source: schemaRef('Source') }, ['factId', 'source']),
   }),
 ] as const;
 
