@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { answerIn, obj, str } from '../api/openapi-schema';
 import { IsBooleanString, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
@@ -42,6 +43,7 @@ export class AdminController {
 
   /** Rebuilds the read models into a new file while these keep answering, then swaps them in. 202; progress on /health. */
   @Post('rebuild')
+  @ApiAcceptedResponse(answerIn({ 'application/json': obj({ rebuild: { type: 'object', description: 'the rebuild as /health reports it' } }, ['rebuild']) }))
   @HttpCode(202)
   rebuild() {
     try {
@@ -56,6 +58,7 @@ export class AdminController {
 
   /** Imports the body (CSV, NDJSON or the JSON import shape) through the write path; answers the summary. */
   @Post('import')
+  @ApiCreatedResponse(answerIn({ 'application/json': { type: 'object', description: 'the import summary: records written, skipped and refused, each refusal with its reason' } }))
   async import(@Query() query: ImportQueryDto, @Body() body: unknown, @Req() request: FastifyRequest) {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     let read;
@@ -75,6 +78,7 @@ export class AdminController {
 
   /** The log as NDJSON, every event with its metadata, position and record time (what `annals restore` reads). */
   @Get('export/log')
+  @ApiOkResponse(answerIn({ 'application/x-ndjson': str('one RecordedEvent as JSON a line, in log order (what annals restore reads)') }))
   exportLog(@Query() query: LogQueryDto, @Res() reply: FastifyReply) {
     const from = query.from === undefined ? 'start' : BigInt(query.from);
     void reply.header('content-type', 'application/x-ndjson; charset=utf-8').send(Readable.from(exportLog(this.store, from)));

@@ -1,11 +1,13 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiHeader, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+
+import { answer } from './openapi-schema';
 import type { FastifyReply } from 'fastify';
 import { notFound } from '../domain/errors';
 import { factDecider } from '../domain/fact/fact';
 import { TimelineQueries } from '../projections/timeline/timeline.queries';
 import { CommandGateway, newId, type WriteContext, type WriteResult } from './command-gateway';
-import { ReasonDto } from './dto/common.dto';
+import { defined, ReasonDto, SourceDto } from './dto/common.dto';
 import { CorrectFactDto, RecordFactDto } from './dto/fact.dto';
 import { KnownAtDto } from './dto/query.dto';
 import { ON_BEHALF_OF, Write } from './write-context.decorator';
@@ -22,6 +24,7 @@ export class FactsController {
 
   /** Records a new fact. 201 with its revision (also the ETag) and log position. */
   @Post()
+  @ApiCreatedResponse(answer('WriteResult'))
   async record(@Body() body: RecordFactDto, @Write() context: WriteContext, @Res({ passthrough: true }) reply: FastifyReply): Promise<WriteResult> {
     const id = body.id ?? newId(context, 'fact');
     const result = await this.gateway.execute(factDecider, body.toCommand(id), id, context);
@@ -31,6 +34,7 @@ export class FactsController {
 
   /** The fact now, or as the service knew it at `knownAt`. */
   @Get(':id')
+  @ApiOkResponse(answer('Fact'))
   @Citable()
   get(@Param('id') id: string, @Query() query: KnownAtDto, @Res({ passthrough: true }) reply: FastifyReply) {
     const fact = this.timeline.fact(id, query.knownAtDate());
@@ -41,6 +45,7 @@ export class FactsController {
 
   /** Every version of the fact, oldest first, with who changed it and why. */
   @Get(':id/history')
+  @ApiOkResponse(answer('FactHistory'))
   @Citable()
   history(@Param('id') id: string, @Query() query: KnownAtDto) {
     const versions = this.timeline.history(id, query.knownAtDate());
@@ -50,6 +55,7 @@ export class FactsController {
 
   /** Fixes how the fact was recorded; the old text stays in the history. Send If-Match to refuse a stale edit. */
   @Post(':id/corrections')
+  @ApiOkResponse(answer('WriteResult'))
   @HttpCode(200)
   @ApiHeader({ name: 'If-Match', required: false, description: 'The revision you read (ETag); 412 if it changed since' })
   async correct(@Param('id') id: string, @Body() body: CorrectFactDto, @Write() context: WriteContext, @Res({ passthrough: true }) reply: FastifyReply) {
@@ -58,11 +64,26 @@ export class FactsController {
 
   /** Withdraws the record; it stays in the history, marked retracted. */
   @Post(':id/retraction')
+  @ApiOkResponse(answer('WriteResult'))
   @HttpCode(200)
   @ApiHeader({ name: 'If-Match', required: false, description: 'The revision you read (ETag); 412 if it changed since' })
   async retract(@Param('id') id: string, @Body() body: ReasonDto, @Write() context: WriteContext, @Res({ passthrough: true }) reply: FastifyReply) {
     const command = { type: 'RetractFact' as const, factId: id };
     return this.answer(reply, await this.gateway.execute(factDecider, command, id, { ...context, reason: body.reason }));
+  }
+
+  /** Adds a source found later: more evidence for the fact, not a correction of it (no reason needed). */
+  @Post(':id/sources')
+  @HttpCode(200)
+  @ApiOkResponse(answer('WriteResult'))
+  @ApiBody({
+    type: SourceDto,
+    examples: { 'Try it out': { value: { publisher: 'Reuters', title: 'Syrian forces declare victory over Islamic State at Baghouz', url: 'https://www.reuters.com/', publishedOn: '2019-03-23' } } },
+  })
+  @ApiHeader({ name: 'If-Match', required: false, description: 'The revision you read (ETag); 412 if it changed since' })
+  async addSource(@Param('id') id: string, @Body() body: SourceDto, @Write() context: WriteContext, @Res({ passthrough: true }) reply: FastifyReply) {
+    const command = { type: 'AddFactSource' as const, factId: id, source: defined({ ...body }) };
+    return this.answer(reply, await this.gateway.execute(factDecider, command, id, context));
   }
 
   private answer(reply: FastifyReply, result: WriteResult): WriteResult {

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiHeader, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { answer } from './openapi-schema';
 import type { FastifyReply } from 'fastify';
 import { invalid, notFound } from '../domain/errors';
 import { ID_PATTERN } from '../domain/ids';
@@ -24,6 +25,7 @@ export class FiguresController {
   ) {}
 
   @Post()
+  @ApiCreatedResponse(answer('WriteResult'))
   async define(@Body() body: DefineFigureDto, @Write() context: WriteContext, @Res({ passthrough: true }) reply: FastifyReply): Promise<WriteResult> {
     const id = body.id ?? newId(context, 'figure');
     const result = await this.gateway.execute(figureDecider, body.toCommand(id), id, context);
@@ -32,6 +34,7 @@ export class FiguresController {
   }
 
   @Get()
+  @ApiOkResponse(answer('FigurePage'))
   @Citable()
   list(@Query() query: FiguresPageDto) {
     const after = query.cursor === undefined ? '' : decodeFigureCursor(query.cursor);
@@ -47,6 +50,7 @@ export class FiguresController {
    * claimant's revision history (`historyLimit` claims); `historyNext` and a Link rel="next" page the rest.
    */
   @Get(':id')
+  @ApiOkResponse(answer('FigureWithHistory'))
   @Citable()
   get(@Param('id') id: string, @Query() query: FigureQueryDto, @Res({ passthrough: true }) reply: FastifyReply) {
     const figure = this.figures.figure(id, query.clocks(), { limit: query.historyLimit });
@@ -58,6 +62,7 @@ export class FiguresController {
 
   /** The next page of a figure's revision history: pass the `historyNext` of the page before as `cursor`, with the same asOf. */
   @Get(':id/history')
+  @ApiOkResponse(answer('FigureHistoryPage'))
   @Citable()
   history(@Param('id') id: string, @Query() query: HistoryQueryDto, @Res({ passthrough: true }) reply: FastifyReply) {
     const { asOf, knownAt } = query.clocks();
@@ -69,6 +74,7 @@ export class FiguresController {
 
   /** A claimant's value for the figure. A later claim by the same claimant is its revision. */
   @Post(':id/claims')
+  @ApiCreatedResponse(answer('WriteResult'))
   @ApiHeader(IF_MATCH)
   async assert(@Param('id') figureId: string, @Body() body: AssertClaimDto, @Write() context: WriteContext, @Res({ passthrough: true }) reply: FastifyReply) {
     const claimId = body.id ?? newId(context, `claim:${figureId}`);
@@ -78,6 +84,7 @@ export class FiguresController {
   }
 
   @Post(':id/claims/:claimId/corrections')
+  @ApiOkResponse(answer('WriteResult'))
   @HttpCode(200)
   @ApiHeader(IF_MATCH)
   async correct(
@@ -93,6 +100,7 @@ export class FiguresController {
   }
 
   @Post(':id/claims/:claimId/retraction')
+  @ApiOkResponse(answer('WriteResult'))
   @HttpCode(200)
   @ApiHeader(IF_MATCH)
   async retract(
@@ -110,6 +118,7 @@ export class FiguresController {
 
   /** Ranks a claim preferred, normal or deprecated (the reason is kept with the rank and in the audit trail). */
   @Post(':id/claims/:claimId/rank')
+  @ApiOkResponse(answer('WriteResult'))
   @HttpCode(200)
   @ApiHeader(IF_MATCH)
   async rank(

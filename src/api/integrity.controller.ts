@@ -1,5 +1,7 @@
 import { Body, Controller, Get, Header, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { INTEGRITY_ANSWERS } from './integrity.answers';
+import { answerIn } from './openapi-schema';
 import { Role } from '../auth/role.decorator';
 import { invalid } from '../domain/errors';
 import { ReasonDto } from './dto/common.dto';
@@ -21,6 +23,7 @@ export class IntegrityController {
 
   /** The latest signed checkpoint as a C2SP tlog-checkpoint signed note (what tlog tools read). */
   @Get('checkpoint')
+  @ApiOkResponse(answerIn(INTEGRITY_ANSWERS.checkpoint))
   @Role('public')
   @Header('content-type', 'text/plain; charset=utf-8')
   @ApiProduces('text/plain')
@@ -30,6 +33,7 @@ export class IntegrityController {
 
   /** The same checkpoint as JSON, with the instant it stands for (the record time of its last event). */
   @Get('checkpoint.json')
+  @ApiOkResponse(answerIn(INTEGRITY_ANSWERS.checkpointJson))
   @Role('public')
   checkpointJson() {
     const { note, head } = this.integrity.latestCheckpoint();
@@ -47,6 +51,7 @@ export class IntegrityController {
 
   /** The checkpoint signing key: Ed25519, with its signed-note verifier key. */
   @Get('public-key')
+  @ApiOkResponse(answerIn(INTEGRITY_ANSWERS.publicKey))
   @Role('public')
   publicKey() {
     const verifierKey = this.integrity.verifierKey;
@@ -56,6 +61,7 @@ export class IntegrityController {
 
   /** The verifier key alone, `<name>+<key id>+<base64>`, as signed-note tools take it. */
   @Get('verifier-key')
+  @ApiOkResponse(answerIn(INTEGRITY_ANSWERS.verifierKey))
   @Role('public')
   @Header('content-type', 'text/plain; charset=utf-8')
   @ApiProduces('text/plain')
@@ -65,6 +71,7 @@ export class IntegrityController {
 
   /** Proof that an event (by id or position) is in the tree of `treeSize` events (default: the latest checkpoint). */
   @Get('inclusion')
+  @ApiOkResponse(answerIn(INTEGRITY_ANSWERS.inclusion))
   inclusion(@Query() query: InclusionQueryDto) {
     if ((query.eventId === undefined) === (query.position === undefined)) {
       throw invalid('give either eventId or position', query.eventId === undefined ? 'eventId' : 'position');
@@ -74,6 +81,7 @@ export class IntegrityController {
 
   /** Proof that the tree of `to` events (default: the latest checkpoint) extends the tree of `from`. */
   @Get('consistency')
+  @ApiOkResponse(answerIn(INTEGRITY_ANSWERS.consistency))
   consistency(@Query() query: ConsistencyQueryDto) {
     return this.proofs.consistency(query.from, query.to);
   }
@@ -88,6 +96,7 @@ export class IntegrityAdminController {
 
   /** Walks the whole store, recomputes every chain and the tree, and names the first mismatch. */
   @Post('verify')
+  @ApiOkResponse(answerIn(INTEGRITY_ANSWERS.verify))
   @HttpCode(200)
   verify() {
     return this.integrity.verify();
@@ -95,12 +104,14 @@ export class IntegrityAdminController {
 
   /** Whether the record passed its check at start, and if not, why. */
   @Get('integrity')
+  @ApiOkResponse(answerIn(INTEGRITY_ANSWERS.integrity))
   state() {
     return this.integrity.state;
   }
 
   /** Accepts the log as it now is after a failed check; recorded as an event in `annals-integrity`. */
   @Post('integrity/acknowledge')
+  @ApiOkResponse(answerIn(INTEGRITY_ANSWERS.acknowledge))
   @HttpCode(200)
   acknowledge(@Body() body: ReasonDto, @Write() context: WriteContext) {
     return this.integrity.acknowledge(body.reason.trim(), context.actor?.trim() || 'anonymous');

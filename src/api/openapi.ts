@@ -2,27 +2,24 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { CSRF_HEADER } from '../auth/access.guard';
 import { ANONYMOUS } from '../auth/auth.service';
+import { DOMAIN_EVENT_DECLARATIONS } from '../domain/domain-events';
 import { idFromKey } from '../event-store/handle-command';
 import { describeCaching } from './answer-cache/openapi-caching';
+import { arr, nullable, obj, ref, str, type Schema } from './openapi-schema';
 import { PROBLEM_CONTENT_TYPE } from './problem';
 
 /*
  * The OpenAPI document: what Nest derives from the controllers and DTOs, completed once here with
  * what it cannot derive, for every operation alike (those of controllers added later too):
  * - every error status an operation can answer, each with the problem+json schema;
- * - the answers' schemas (the read models are plain objects, not classes Nest could describe);
+ * - the schemas the answers name (the read models are plain objects, not classes Nest could describe; each
+ *   controller declares its own answers beside its routes with @ApiOkResponse(answer(…)), see openapi-schema.ts);
  * - the headers every write reads (Idempotency-Key, X-Correlation-Id, If-Match) and /events' own;
  * - examples that work with "Try it out" on the demo data: reads name demo records, writes only their own;
  * - query parameters as optional as they are (a DTO default made the plugin mark them required).
  * Served at /docs/json (Swagger UI's) and /docs-json (Nest's usual address).
  */
 
-type Schema = Record<string, unknown>;
-const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
-const str = (description?: string, extra: Schema = {}): Schema => ({ type: 'string', ...(description ? { description } : {}), ...extra });
-const arr = (items: Schema): Schema => ({ type: 'array', items });
-const obj = (properties: Record<string, Schema>, required: string[] = [], extra: Schema = {}): Schema => ({ type: 'object', properties, required, ...extra });
-const nullable = (schema: Schema): Schema => ({ ...schema, nullable: true });
 
 const DATE = 'a date with its precision (YYYY, YYYY-MM, YYYY-MM-DD) or an EDTF window such as [2019-03-28..2019-03-31]';
 const BIGINT = 'a bigint as a decimal string';
@@ -235,7 +232,7 @@ export const SCHEMAS: Record<string, Schema> = {
       streamId: str(undefined, { example: 'figure-civilians-killed-by-coalition-strikes' }),
       revision: str(BIGINT),
       position: str(`${BIGINT}; also the SSE message id`),
-      type: str(undefined, { example: 'ClaimAsserted' }),
+      type: str("the event type; the domain's are the schemas named after them (their data) and listed at /events/types", { example: 'ClaimAsserted' }),
       data: { type: 'object' },
       metadata: { type: 'object' },
       recordedAt: str(undefined, { format: 'date-time' }),
@@ -243,104 +240,8 @@ export const SCHEMAS: Record<string, Schema> = {
     ['id', 'streamId', 'revision', 'position', 'type', 'data', 'metadata', 'recordedAt'],
     { description: 'the data of one server-sent event' },
   ),
-};
-
-const b64 = (description: string): Schema => str(description, { format: 'byte' });
-const mismatch = obj(
-  {
-    kind: str(undefined, { enum: ['edited', 'missing', 'reordered', 'foreign', 'truncated', 'rewritten'] }),
-    detail: str(),
-    leafIndex: { type: 'integer' },
-    position: str(),
-    eventId: str(),
-    streamId: str(),
-  },
-  ['kind', 'detail'],
-  { description: 'the first event that does not match its chain or the signed tree, and how' },
-);
-const verifyReport = obj(
-  {
-    ok: { type: 'boolean' },
-    events: { type: 'integer' },
-    streams: { type: 'integer' },
-    chainedEvents: { type: 'integer' },
-    legacyEvents: { type: 'integer', description: 'unhashed first events of streams written before hash chains' },
-    legacyStreams: { type: 'integer' },
-    treeSize: { type: 'integer' },
-    rootHash: b64('the Merkle root recomputed from the whole log'),
-    checkpoint: nullable(obj({ size: { type: 'integer' }, rootHash: b64('the signed root'), matches: { type: 'boolean' } }, ['size', 'rootHash', 'matches'])),
-    firstMismatch: nullable(mismatch),
-    counts: { type: 'object', additionalProperties: { type: 'integer' }, description: 'mismatches by kind' },
-  },
-  ['ok', 'events', 'streams', 'chainedEvents', 'legacyEvents', 'legacyStreams', 'treeSize', 'rootHash', 'checkpoint', 'firstMismatch', 'counts'],
-);
-const integrityState = obj(
-  { status: str(undefined, { enum: ['verified', 'failed'] }), reason: str('why the log failed its check (failed only)'), report: verifyReport },
-  ['status'],
-);
-const proofHashes = arr(b64('a node hash of the proof, RFC 9162'));
-/** The integrity routes' answers (src/integrity): plain text notes and keys, JSON proofs and reports. */
-const INTEGRITY_CONTENTS: Record<string, Record<string, Schema>> = {
-  'get /integrity/checkpoint': { 'text/plain': str('the latest checkpoint, a C2SP tlog-checkpoint in an Ed25519 signed note') },
-  'get /integrity/checkpoint.json': {
-    'application/json': obj(
-      {
-        origin: str(),
-        treeSize: { type: 'integer' },
-        rootHash: b64('the Merkle root'),
-        time: nullable(str('the record time of the last event the tree covers', { format: 'date-time' })),
-        lastPosition: nullable(str('the log position of that event')),
-        note: str('the signed note'),
-        verifierKey: str('the signed-note verifier key: <name>+<keyid>+<base64>'),
-      },
-      ['origin', 'treeSize', 'rootHash', 'time', 'lastPosition', 'note', 'verifierKey'],
-    ),
-  },
-  'get /integrity/public-key': {
-    'application/json': obj(
-      { algorithm: str(undefined, { enum: ['Ed25519'] }), name: str(), keyId: str('hex'), publicKey: b64('the raw Ed25519 public key'), verifierKey: str() },
-      ['algorithm', 'name', 'keyId', 'publicKey', 'verifierKey'],
-    ),
-  },
-  'get /integrity/verifier-key': { 'text/plain': str('the signed-note verifier key: <name>+<keyid>+<base64>') },
-  'get /integrity/inclusion': {
-    'application/json': obj(
-      {
-        type: str(undefined, { enum: ['inclusion'] }),
-        treeSize: { type: 'integer' },
-        leafIndex: { type: 'integer' },
-        position: str(),
-        leaf: str('the canonical JSON of the recorded event (RFC 8785)'),
-        leafHash: b64('SHA-256(0x00 || leaf)'),
-        rootHash: b64('the root at treeSize'),
-        proof: proofHashes,
-        checkpoint: nullable(str('the signed note of that size, when it is the latest')),
-      },
-      ['type', 'treeSize', 'leafIndex', 'position', 'leaf', 'leafHash', 'rootHash', 'proof', 'checkpoint'],
-    ),
-  },
-  'get /integrity/consistency': {
-    'application/json': obj(
-      {
-        type: str(undefined, { enum: ['consistency'] }),
-        from: { type: 'integer' },
-        to: { type: 'integer' },
-        fromRootHash: b64('the root at from'),
-        toRootHash: b64('the root at to'),
-        proof: proofHashes,
-        checkpoint: nullable(str('the signed note of size to, when it is the latest')),
-      },
-      ['type', 'from', 'to', 'fromRootHash', 'toRootHash', 'proof', 'checkpoint'],
-    ),
-  },
-  'post /admin/verify': { 'application/json': verifyReport },
-  'get /admin/integrity': { 'application/json': integrityState },
-  'post /admin/integrity/acknowledge': {
-    'application/json': obj(
-      { report: verifyReport, checkpoint: { type: 'object', description: 'the checkpoint signed after the acknowledgement' }, position: str('the position of the IntegrityMismatchAcknowledged event') },
-      ['report', 'checkpoint', 'position'],
-    ),
-  },
+  // Each domain event's data, from its declaration (domain/domain-events.ts).
+  ...Object.fromEntries(DOMAIN_EVENT_DECLARATIONS.map((declared) => [declared.type, { ...declared.schema, description: `${declared.type} (data): ${declared.summary}` }])),
 };
 
 const question = obj(
@@ -401,7 +302,10 @@ const notice = obj(
 );
 const eventStream = (what: string): Record<string, Schema> => ({ 'text/event-stream': str(`server-sent events: ${what}; each id is a log position (views) or a notice sequence (notices), for Last-Event-ID`) });
 const atom = { 'application/atom+xml': str('an Atom 1.0 feed of the notices') };
-/** Watches and view streams (src/watches). */
+/**
+ * Watches and view streams (src/watches): the one answer list left here, until the watches' controllers
+ * declare theirs with @ApiOkResponse beside each route as every other controller does.
+ */
 const WATCH_CONTENTS: Record<string, Record<string, Schema>> = {
   'post /watches': {
     'application/json': obj(
@@ -422,44 +326,6 @@ const WATCH_CONTENTS: Record<string, Record<string, Schema>> = {
   'get /views/timeline': eventStream("the timeline query's answer, again whenever an event changes it"),
 };
 
-/** Each operation's success answer, by "METHOD path". */
-const ANSWERS: Record<string, Schema> = {
-  'post /facts': ref('WriteResult'),
-  'get /facts/{id}': ref('Fact'),
-  'get /facts/{id}/history': ref('FactHistory'),
-  'post /facts/{id}/corrections': ref('WriteResult'),
-  'post /facts/{id}/retraction': ref('WriteResult'),
-  'post /figures': ref('WriteResult'),
-  'get /figures': ref('FigurePage'),
-  'get /figures/{id}': ref('FigureWithHistory'),
-  'get /figures/{id}/history': ref('FigureHistoryPage'),
-  'post /figures/{id}/claims': ref('WriteResult'),
-  'post /figures/{id}/claims/{claimId}/corrections': ref('WriteResult'),
-  'post /figures/{id}/claims/{claimId}/retraction': ref('WriteResult'),
-  'post /figures/{id}/claims/{claimId}/rank': ref('WriteResult'),
-  'get /timeline': ref('TimelinePage'),
-  'post /auth/session': ref('SessionCreated'),
-  'get /auth/session': ref('Session'),
-  'get /auth/keys': ref('KeyList'),
-};
-
-/** Answers in other types than JSON, or in several: by "METHOD path", each media type with its schema. */
-const CONTENTS: Record<string, Record<string, Schema>> = {
-  'post /admin/rebuild': { 'application/json': obj({ rebuild: { type: 'object', description: 'the rebuild as /health reports it' } }, ['rebuild']) },
-  'post /admin/import': { 'application/json': { type: 'object', description: 'the import summary: records written, skipped and refused, each refusal with its reason' } },
-  'get /admin/export/log': { 'application/x-ndjson': str('one RecordedEvent as JSON a line, in log order (what annals restore reads)') },
-  'get /export/figures/{id}/claims': {
-    'text/csv': str("the figure's claims in the import layout, one a row"),
-    'application/ld+json': { type: 'object', description: 'the claims as schema.org Claim JSON-LD' },
-  },
-  'get /export/timeline': {
-    'text/csv': str('the facts in the import layout, one a row'),
-    'application/json': { type: 'object', description: 'the facts as TimelineJS3 JSON' },
-  },
-  ...INTEGRITY_CONTENTS,
-  ...WATCH_CONTENTS,
-};
-
 const source = { publisher: 'The National', title: 'Anti-ISIS coalition admits 1,257 civilians killed since 2014', url: 'https://www.thenational.ae/', publishedOn: '[2019-03-28..2019-03-31]' };
 
 /*
@@ -475,7 +341,7 @@ const EXAMPLE_CLAIM = 'example-coalition-strike-count';
 const EXAMPLE_WATCH_KEY = 'example-watch';
 const EXAMPLE_WATCH_ID = idFromKey(EXAMPLE_WATCH_KEY, `watch:${ANONYMOUS}`, 0);
 
-/** Request bodies, by "METHOD path". */
+/** Request bodies, by "METHOD path"; a newer route declares its example beside its controller with @ApiBody({ examples }). */
 const EXAMPLES: Record<string, unknown> = {
   'post /facts': {
     id: EXAMPLE_FACT,
@@ -622,11 +488,11 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
         ];
       }
       const responses = (operation.responses ??= {});
-      const answer = ANSWERS[key];
-      const contents = CONTENTS[key] ?? (answer ? { 'application/json': answer } : undefined);
+      // Answers are declared beside their controllers (@ApiOkResponse(answer('Fact')) and the like).
+      const contents = WATCH_CONTENTS[key];
       for (const [status, response] of Object.entries(responses)) {
-        if (!contents || !/^2\d\d$/.test(status) || status === '204') continue;
-        response.content = Object.fromEntries(Object.entries(contents).map(([type, schema]) => [type, { schema }]));
+        if (!/^2\d\d$/.test(status) || status === '204') continue;
+        if (contents) response.content = Object.fromEntries(Object.entries(contents).map(([type, schema]) => [type, { schema }]));
         if (response.description === undefined || response.description === '') response.description = 'OK';
       }
       for (const [status, description] of Object.entries(errorsOf(method, path, { parameters: operation.parameters }))) {
@@ -635,6 +501,12 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
       }
       const body = (operation.requestBody as { content?: Record<string, Record<string, unknown>> } | undefined)?.content?.['application/json'];
       if (body && EXAMPLES[key] !== undefined) body.example = EXAMPLES[key];
+      // An example declared beside its controller (@ApiBody({ type, examples: { 'Try it out': { value } } })) is the one "Try it out" sends.
+      const declared = body?.examples as Record<string, { value?: unknown }> | undefined;
+      if (body && declared && body.example === undefined) {
+        body.example = Object.values(declared)[0]?.value;
+        delete body.examples;
+      }
       if (RAW_BODIES[key]) operation.requestBody = { required: true, content: RAW_BODIES[key] };
     }
   }

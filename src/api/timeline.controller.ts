@@ -1,5 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { answer } from './openapi-schema';
 import { FigureQueries } from '../projections/figures/figures.queries';
 import { TimelineQueries, type TimelineFilter } from '../projections/timeline/timeline.queries';
 
@@ -23,6 +24,7 @@ export class TimelineController {
    * `knownAt`, all of it as the service said it at that instant.
    */
   @Get()
+  @ApiOkResponse(answer('TimelinePage'))
   @Citable()
   get(@Query() query: TimelineQueryDto) {
     const { asOf, knownAt } = query.clocks();

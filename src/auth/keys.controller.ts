@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { AuthService } from './auth.service';
 import { Role } from './role.decorator';
 
@@ -11,6 +11,7 @@ export class KeysController {
   constructor(private readonly auth: AuthService) {}
 
   @Get()
+  @ApiOkResponse({ description: 'OK', schema: { $ref: getSchemaPath('KeyList') } })
   list() {
     return { items: this.auth.keys.list() };
   }

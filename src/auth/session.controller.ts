@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { ThrottlerException } from '@nestjs/throttler';
 import { IsString, MaxLength, MinLength } from 'class-validator';
 import { serialize } from 'cookie';
@@ -38,6 +38,7 @@ export class SessionController {
    * cookie. Repeated wrong tries of one key from one address back off (429, Retry-After).
    */
   @Post()
+  @ApiOkResponse({ description: 'OK', schema: { $ref: getSchemaPath('SessionCreated') } })
   @HttpCode(200)
   @RateClass('auth')
   login(@Body() body: LoginDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
@@ -61,6 +62,7 @@ export class SessionController {
 
   /** Who the page is logged in as, and whether it needs to be: the page asks before it shows a login. */
   @Get()
+  @ApiOkResponse({ description: 'OK', schema: { $ref: getSchemaPath('Session') } })
   whoAmI(@Req() request: FastifyRequest) {
     const identity = this.auth.identify(request);
     const principal = 'principal' in identity ? identity.principal : undefined;

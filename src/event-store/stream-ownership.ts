@@ -1,5 +1,4 @@
-import { FACT_EVENT_TYPES } from '../domain/fact/fact.events';
-import { FIGURE_EVENT_TYPES } from '../domain/figure/figure.events';
+import { DOMAIN_EVENT_DECLARATIONS, DOMAIN_EVENTS, eventDeclaration, type DomainCategory } from '../domain/domain-events';
 import { EventStoreError, type EventData, type EventStore, type RecordedEvent } from './event-store';
 
 /**
@@ -15,9 +14,7 @@ import { EventStoreError, type EventData, type EventStore, type RecordedEvent } 
 export const INTEGRITY_STREAM = 'annals-integrity';
 export const MISMATCH_ACKNOWLEDGED = 'IntegrityMismatchAcknowledged';
 
-/** The domain's categories, each with the only event types its streams hold. */
-const DOMAIN_CATEGORIES = { fact: FACT_EVENT_TYPES, figure: FIGURE_EVENT_TYPES } as const;
-export type DomainCategory = keyof typeof DOMAIN_CATEGORIES;
+export type { DomainCategory };
 
 /**
  * Categories the service owns or will own (integrity, keys, watches, leases, sessions): reserved
@@ -25,9 +22,9 @@ export type DomainCategory = keyof typeof DOMAIN_CATEGORIES;
  */
 const SERVICE_CATEGORIES = ['annals', 'key', 'keys', 'watch', 'watches', 'lease', 'leases', 'session', 'sessions'];
 
-const RESERVED_CATEGORIES = new Set([...Object.keys(DOMAIN_CATEGORIES), ...SERVICE_CATEGORIES]);
+const RESERVED_CATEGORIES = new Set([...Object.keys(DOMAIN_EVENTS), ...SERVICE_CATEGORIES]);
 /** Lower-cased: `factrecorded` would apply nowhere, but it reads as a domain event to anyone reading the log. */
-const RESERVED_TYPES = new Set([...FACT_EVENT_TYPES, ...FIGURE_EVENT_TYPES, MISMATCH_ACKNOWLEDGED].map((t) => t.toLowerCase()));
+const RESERVED_TYPES = new Set([...DOMAIN_EVENT_DECLARATIONS.map((declared) => declared.type), MISMATCH_ACKNOWLEDGED].map((t) => t.toLowerCase()));
 
 /** EventStoreDB's category: the stream name up to its first dash (the whole name when it has none). */
 export function streamCategory(stream: string): string {
@@ -51,8 +48,12 @@ export function isServiceEventType(type: string): boolean {
  */
 export function domainEventOf(event: Pick<RecordedEvent, 'streamId' | 'type'>): DomainCategory | undefined {
   const category = streamCategory(event.streamId);
-  if (category !== 'fact' && category !== 'figure') return undefined;
-  return (DOMAIN_CATEGORIES[category] as readonly string[]).includes(event.type) ? category : undefined;
+  return eventDeclaration(event.type)?.category === category ? (category as DomainCategory) : undefined;
+}
+
+/** True when `readModel` applies this event: a domain event (domainEventOf) whose type's declaration names that read model. */
+export function appliedBy(readModel: string, event: Pick<RecordedEvent, 'streamId' | 'type'>): boolean {
+  return domainEventOf(event) !== undefined && (eventDeclaration(event.type)?.readModels.includes(readModel) ?? false);
 }
 
 /**
@@ -75,7 +76,7 @@ export class ReservedForServiceError extends EventStoreError {
 export function outsideStreamRefusal(stream: string): string | undefined {
   if (!isServiceStream(stream)) return undefined;
   const category = streamCategory(stream);
-  return category.toLowerCase() in DOMAIN_CATEGORIES
+  return category.toLowerCase() in DOMAIN_EVENTS
     ? `${stream} is a domain stream, read-only over gRPC; record facts and figures through Annals' HTTP API`
     : `${stream} is in the ${category}- category, which Annals reserves for its own records`;
 }

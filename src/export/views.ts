@@ -14,9 +14,6 @@ export interface ViewClocks {
   readonly knownAt?: Date;
 }
 
-export type ClaimsFormat = 'csv' | 'jsonld';
-export type TimelineFormat = 'csv' | 'timelinejs';
-
 /** A figure's claims in force as a CSV in the claims import layout, so the sheet can be edited and imported back (--sync). */
 export function claimsCsv(claims: readonly ClaimView[]): string {
   const columns = [...CSV_LAYOUTS.claim, ...extraSourceColumns(claims.map((c) => c.sources))];

@@ -1,9 +1,7 @@
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, parse } from 'node:path';
-import { FACT_SCHEMA } from './timeline/timeline.schema';
-import { FIGURE_SCHEMA } from './figures/figures.schema';
-import { MERKLE_SCHEMA } from './merkle/merkle.schema';
+import { READ_MODELS } from './read-model-registry';
 import { QUARANTINE_SCHEMA, readQuarantine, type QuarantineReport } from './quarantine';
 
 /**
@@ -14,7 +12,7 @@ import { QUARANTINE_SCHEMA, readQuarantine, type QuarantineReport } from './quar
 export const READ_MODEL_VERSION = 9;
 
 const CHECKPOINT_SCHEMA = `CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), position INTEGER NOT NULL);`;
-const SCHEMA = CHECKPOINT_SCHEMA + FACT_SCHEMA + FIGURE_SCHEMA + MERKLE_SCHEMA + QUARANTINE_SCHEMA;
+const SCHEMA = CHECKPOINT_SCHEMA + READ_MODELS.map((model) => model.schema).join('') + QUARANTINE_SCHEMA;
 
 /** Opens the read-model database (a file next to the log, or ':memory:') at the current schema. */
 export function openReadModelDatabase(path: string): Database.Database {
@@ -45,7 +43,7 @@ export function resetReadModels(db: Database.Database): void {
 }
 
 /** The indexes projections read while applying events; a bulk load keeps these and defers the rest. */
-const LOOKUP_INDEXES = new Set(['fact_versions_by_fact', 'claim_versions_current']);
+const LOOKUP_INDEXES = new Set(READ_MODELS.flatMap((model) => model.lookupIndexes ?? []));
 
 /**
  * Prepares an empty read model for a rebuild from the start of a long log: the indexes only queries
@@ -92,11 +90,6 @@ export function readModelFileStatus(path: string): ReadModelFileStatus | undefin
   } finally {
     db.close();
   }
-}
-
-/** Where queries find the read models being served: read at each query, so a rebuild can swap them. */
-export interface ReadModelSource {
-  readonly db: Database.Database;
 }
 
 /**

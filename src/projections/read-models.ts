@@ -2,9 +2,6 @@ import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
 import type { EventStore } from '../event-store/event-store';
 import type { AppliedPosition } from './applied-position';
-import { FiguresProjection } from './figures/figures.projection';
-import { MerkleProjection } from './merkle/merkle.projection';
-import { MerkleTree } from './merkle/merkle-tree';
 import { ProjectionRunner, type RunnerLogger } from './projection-runner';
 import { readQuarantine, type QuarantineReport } from './quarantine';
 import {
@@ -14,11 +11,9 @@ import {
   readModelFileStatus,
   resolveReadModelPath,
   unusedReadModelFiles,
-  type ReadModelSource,
 } from './read-model-database';
-import { FigureQueries } from './figures/figures.queries';
-import { TimelineProjection } from './timeline/timeline.projection';
-import { TimelineQueries } from './timeline/timeline.queries';
+import type { ReadModelSource } from './read-model';
+import { answersEveryQuery, projectionsOn } from './read-model-registry';
 
 export interface RebuildStatus {
   readonly startedAt: string;
@@ -194,7 +189,7 @@ export class ReadModels implements ReadModelSource {
   }
 
   private runnerOn(db: Database.Database): ProjectionRunner {
-    return new ProjectionRunner(this.store, db, [new TimelineProjection(db), new FiguresProjection(db), new MerkleProjection(db)], this.logger, this.bulkLoadFrom);
+    return new ProjectionRunner(this.store, db, projectionsOn(db), this.logger, this.bulkLoadFrom);
   }
 
   /** The runner whose read models are served reports to the writers' waits. */
@@ -218,28 +213,5 @@ export class ReadModels implements ReadModelSource {
       old.db.close();
       if (old.path !== ':memory:' && old.path !== path) for (const file of [old.path, `${old.path}-wal`, `${old.path}-shm`]) rmSync(file, { force: true });
     })().catch((error: Error) => this.logger.error(`could not let the old read models go: ${error.message}`));
-  }
-}
-
-/** Runs every query once on read models of another schema: true when none fails (a table or column this build needs is there). */
-function answersEveryQuery(db: Database.Database): boolean {
-  try {
-    const timeline = new TimelineQueries(db);
-    const figures = new FigureQueries(db);
-    const knownAt = new Date(0);
-    for (const clocks of [{}, { asOf: '2000-01-01', knownAt }]) {
-      timeline.timeline({ ...clocks, limit: 1, tag: 'probe' });
-      timeline.timeline({ ...clocks, limit: 1, entity: 'probe', text: 'probe', from: '2000-01-01', to: '2000-01-01' });
-      timeline.inEffect('2000-01-01', clocks, 1);
-      figures.figures(clocks, 1, 0);
-      figures.figure('probe', clocks);
-      figures.claims('probe', clocks);
-    }
-    timeline.fact('probe');
-    timeline.history('probe');
-    new MerkleTree(db).size();
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -1,10 +1,12 @@
 import { BeforeApplicationShutdown, Controller, Get, Headers, Inject, Query, Req, Res } from '@nestjs/common';
-import { ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '../event-store/event-store';
+import { answer, arr, obj, str } from '../api/openapi-schema';
 import { RequestValidationError } from '../api/problem';
+import { DOMAIN_EVENT_DECLARATIONS } from '../domain/domain-events';
 import { AuthService, CREDENTIAL_ENDED_SSE } from '../auth/auth.service';
 import { EventFeed } from './event-feed';
 import { LiveEvents } from './live-events';
@@ -49,6 +51,17 @@ export class EventsController implements BeforeApplicationShutdown {
     private readonly live: LiveEvents,
     private readonly auth: AuthService,
   ) {}
+
+  /** The domain's event types as declared (domain/domain-events.ts): the page follows these and shows each by its label. */
+  @Get('types')
+  @ApiOkResponse(
+    answer(
+      obj({ items: arr(obj({ type: str(), category: str('its streams are <category>-<id>'), label: str("the page's word for it"), summary: str() }, ['type', 'category', 'label', 'summary'])) }, ['items']),
+    ),
+  )
+  types() {
+    return { items: DOMAIN_EVENT_DECLARATIONS.map(({ type, category, label, summary }) => ({ type, category, label, summary })) };
+  }
 
   /**
    * Server-sent events: every event from `from` (or Last-Event-ID) on, then live, each once and in

@@ -4,7 +4,7 @@ import { isFactEvent } from '../domain/fact/fact.events';
 import { isFigureEvent } from '../domain/figure/figure.events';
 import type { RecordedEvent } from '../event-store/event-store';
 import { domainEventOf } from '../event-store/stream-ownership';
-import type { ReadModelSource } from '../projections/read-model-database';
+import type { ReadModelSource } from '../projections/read-model';
 import { labels } from '../projections/timeline/timeline.projection';
 import { lastDayRead, type Question } from './question';
 

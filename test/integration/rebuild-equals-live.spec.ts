@@ -7,11 +7,9 @@ import { factDecider, type FactCommand } from '../../src/domain/fact/fact';
 import { figureDecider, type FigureCommand } from '../../src/domain/figure/figure';
 import { handleCommand } from '../../src/event-store/handle-command';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store';
-import { FiguresProjection } from '../../src/projections/figures/figures.projection';
-import { MerkleProjection } from '../../src/projections/merkle/merkle.projection';
 import { ProjectionRunner } from '../../src/projections/projection-runner';
 import { openReadModelDatabase } from '../../src/projections/read-model-database';
-import { TimelineProjection } from '../../src/projections/timeline/timeline.projection';
+import { projectionsOn } from '../../src/projections/read-model-registry';
 import { rng } from '../../bench/support/data';
 
 const quiet = { log: () => undefined, error: () => undefined };
@@ -77,7 +75,7 @@ describe('a rebuild equals the live read models', () => {
     const clock = { now: Date.parse('2026-01-01T00:00:00Z') };
     const store = new SqliteEventStore({ path: join(dir, 'events.db'), clock: () => clock.now });
     const live = openReadModelDatabase(join(dir, 'live.db'));
-    const runner = new ProjectionRunner(store, live, [new TimelineProjection(live), new FiguresProjection(live), new MerkleProjection(live)], quiet);
+    const runner = new ProjectionRunner(store, live, projectionsOn(live), quiet);
     await runner.start();
     const r = rng(seed);
     const facts: string[] = [];
@@ -100,7 +98,7 @@ describe('a rebuild equals the live read models', () => {
 
     for (const bulkLoadFrom of [1n, 10_000_000n]) {
       const rebuilt = openReadModelDatabase(join(dir, `rebuilt-${bulkLoadFrom}.db`));
-      const rebuild = new ProjectionRunner(store, rebuilt, [new TimelineProjection(rebuilt), new FiguresProjection(rebuilt), new MerkleProjection(rebuilt)], quiet, bulkLoadFrom);
+      const rebuild = new ProjectionRunner(store, rebuilt, projectionsOn(rebuilt), quiet, bulkLoadFrom);
       await rebuild.start();
       await rebuild.stop();
       expect(contents(rebuilt)).toEqual(contents(live));

@@ -8,7 +8,8 @@ import { isLogPosition } from '../../api/dto/log-position';
 import { RequestValidationError } from '../../api/problem';
 import { validateRecord } from '../../api/validation';
 import { ClaimsExportQueryDto, TimelineExportQueryDto } from '../../export/export.controller';
-import { claimsCsv, claimsJsonLd, scriptSafeJson, timelineCsv, timelineFacts, timelineJs } from '../../export/views';
+import { CLAIMS_FORMATS, formatNamed, formatNames, renderExport, TIMELINE_FORMATS } from '../../export/export-formats';
+import { timelineFacts } from '../../export/views';
 import { FigureQueries } from '../../projections/figures/figures.queries';
 import { TimelineQueries } from '../../projections/timeline/timeline.queries';
 import { CliError, EXIT, globals, withCore, type Cli } from '../cli';
@@ -19,7 +20,7 @@ export function registerExport(program: Command, cli: Cli): void {
     .command('claims')
     .description("a figure's claims in force at asOf/knownAt: CSV in the claims import layout, or schema.org Claim JSON-LD")
     .argument('<figureId>', 'the figure')
-    .option('--format <format>', 'csv or jsonld', 'csv')
+    .option('--format <format>', formatNames(CLAIMS_FORMATS).join(' or '), CLAIMS_FORMATS[0].name)
     .option('--as-of <day>', 'claims asserted by this day (YYYY-MM-DD)')
     .option('--known-at <instant>', 'as the service recorded them at this instant (ISO 8601 with a time)')
     .option('-o, --out <file>', 'write to a file instead of stdout')
@@ -38,7 +39,7 @@ export function registerExport(program: Command, cli: Cli): void {
           const figure = figures.summaryOf(figureId, dto.clocks());
           if (!figure) throw new CliError(`figure ${figureId} not found`, EXIT.notFound);
           const claims = figures.claims(figureId, dto.clocks());
-          return dto.format === 'jsonld' ? `${scriptSafeJson(claimsJsonLd(figure, claims, dto.clocks()), 2)}\n` : claimsCsv(claims);
+          return renderExport(formatNamed(CLAIMS_FORMATS, dto.format), { figureId, figure, claims, clocks: dto.clocks() }, 2);
         });
         await write(cli, options.out, [text]);
       }),
@@ -46,7 +47,7 @@ export function registerExport(program: Command, cli: Cli): void {
   exporting
     .command('timeline')
     .description('the timeline at asOf/knownAt: CSV in the facts import layout, or TimelineJS3 JSON for Knight Lab\'s embed')
-    .option('--format <format>', 'csv or timelinejs', 'csv')
+    .option('--format <format>', formatNames(TIMELINE_FORMATS).join(' or '), TIMELINE_FORMATS[0].name)
     .option('--as-of <day>', 'the world on this day (YYYY-MM-DD)')
     .option('--known-at <instant>', 'as the service recorded it at this instant (ISO 8601 with a time)')
     .option('--tag <tag>', 'only facts with this tag')
@@ -69,7 +70,7 @@ export function registerExport(program: Command, cli: Cli): void {
           const dto = await validateRecord(TimelineExportQueryDto, query);
           const { format: _, asOf: __, knownAt: ___, ...rest } = dto;
           const facts = timelineFacts(app.get(TimelineQueries), { ...rest, ...dto.clocks() });
-          return dto.format === 'timelinejs' ? `${scriptSafeJson(timelineJs(facts, dto.clocks()), 2)}\n` : timelineCsv(facts);
+          return renderExport(formatNamed(TIMELINE_FORMATS, dto.format), { facts, clocks: dto.clocks() }, 2);
         });
         await write(cli, options.out, [text]);
       }),

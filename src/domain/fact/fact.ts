@@ -3,15 +3,17 @@ import type { Decider } from '../decider';
 import { conflict, invalid, notFound } from '../errors';
 import { validateId } from '../ids';
 import { requireReason, type CommandMeta } from '../metadata';
-import type { FactChanges, FactCorrected, FactEvent, FactRecorded, FactRetracted } from './fact.events';
-import { factRules } from './fact-values';
+import { validateSource, type Source } from '../source';
+import type { FactChanges, FactCorrected, FactEvent, FactRecorded, FactRetracted, FactSourceAdded } from './fact.events';
+import { FACT_LIMITS, factRules } from './fact-values';
 
 /** A fact's logic as a decider: commands in, events out; state is only what deciding needs. */
 
 export type RecordFact = { readonly type: 'RecordFact' } & FactRecorded;
 export type CorrectFact = { readonly type: 'CorrectFact'; readonly factId: string; readonly changes: FactChanges };
 export type RetractFact = { readonly type: 'RetractFact'; readonly factId: string };
-export type FactCommand = RecordFact | CorrectFact | RetractFact;
+export type AddFactSource = { readonly type: 'AddFactSource'; readonly factId: string; readonly source: Source };
+export type FactCommand = RecordFact | CorrectFact | RetractFact | AddFactSource;
 
 /** `fact` holds the current values: as recorded, with every correction applied. */
 export type FactState =
@@ -36,6 +38,8 @@ export function evolveFact(state: FactState, event: FactEvent): FactState {
       return state.status === 'recorded' ? { status: 'recorded', fact: { ...state.fact, ...event.data.changes } } : state;
     case 'FactRetracted':
       return state.status === 'recorded' ? { status: 'retracted', fact: state.fact } : state;
+    case 'FactSourceAdded':
+      return state.status === 'recorded' ? { status: 'recorded', fact: { ...state.fact, sources: [...state.fact.sources, event.data.source] } } : state;
     default:
       return state;
   }
@@ -49,6 +53,8 @@ export function decideFact(command: FactCommand, state: FactState, meta: Command
       return [{ type: 'FactCorrected', data: correct(command, state, meta) }];
     case 'RetractFact':
       return [{ type: 'FactRetracted', data: retract(command, state, meta) }];
+    case 'AddFactSource':
+      return [{ type: 'FactSourceAdded', data: addSource(command, state) }];
     default:
       throw invalid(`unknown command ${(command as { type?: unknown }).type}`, 'type');
   }
@@ -89,6 +95,16 @@ function retract(command: RetractFact, state: FactState, meta: CommandMeta): Fac
   requireReason(meta);
   liveFact(state, factId);
   return { factId };
+}
+
+/** A source is added once (by its URL) to a live fact, up to the fact's limit of sources; no reason needed: nothing was wrong. */
+function addSource(command: AddFactSource, state: FactState): FactSourceAdded {
+  const factId = validateId(command.factId, 'factId');
+  const source = validateSource(command.source, 'source');
+  const fact = liveFact(state, factId);
+  if (fact.sources.some((cited) => cited.url === source.url)) throw conflict(`fact ${factId} already cites ${source.url}`, 'source.url');
+  if (fact.sources.length >= FACT_LIMITS.sources) throw invalid(`fact ${factId} already has ${FACT_LIMITS.sources} sources, the most a fact may have`, 'source');
+  return { factId, source };
 }
 
 /** Only a recorded, unretracted fact can be corrected or retracted: a retraction is final. */

@@ -1,4 +1,6 @@
 import type { Confidence } from '../confidence';
+import { eventType, objectSchema, schemaRef, stringSchema } from '../event-type';
+import { changesSingleSourceToList, singleSourceToList } from '../upcasters';
 import type { Source } from '../source';
 import type { DateText, Period } from '../valid-time';
 
@@ -93,13 +95,70 @@ export type FigureEvent =
   | { readonly type: 'ClaimRetracted'; readonly data: ClaimRetracted }
   | { readonly type: 'ClaimRanked'; readonly data: ClaimRanked };
 
-export const FIGURE_EVENT_TYPES = [
-  'FigureDefined',
-  'ClaimAsserted',
-  'ClaimCorrected',
-  'ClaimRetracted',
-  'ClaimRanked',
-] as const satisfies readonly FigureEvent['type'][];
+const CLAIM_FIELDS = {
+  claimant: stringSchema,
+  value: schemaRef('ClaimValue'),
+  assertedOn: { type: 'string', description: 'a date with its precision or an EDTF window' },
+  period: schemaRef('ValidTime'),
+  sources: { type: 'array', items: schemaRef('Source'), minItems: 1 },
+  confidence: schemaRef('Confidence'),
+  inferredFrom: { type: 'array', items: stringSchema },
+};
+const CLAIM_KEY = { figureId: stringSchema, claimId: stringSchema };
+
+/** The figure stream's event types, each declared once (see event-type.ts). */
+export const FIGURE_EVENTS = [
+  eventType({
+    type: 'FigureDefined',
+    category: 'figure',
+    summary: 'a figure that sources report and dispute: its name, unit and scope',
+    label: 'New',
+    readModels: ['figures'],
+    schema: objectSchema(
+      { figureId: stringSchema, name: stringSchema, unit: stringSchema, description: stringSchema, scope: { type: 'object', properties: { places: { type: 'array', items: stringSchema }, period: schemaRef('ValidTime') } } },
+      ['figureId', 'name', 'unit', 'scope'],
+    ),
+  }),
+  eventType({
+    type: 'ClaimAsserted',
+    category: 'figure',
+    summary: "one claimant's value for the figure, asserted on a date (a claimant's later claim is its revision)",
+    label: 'New',
+    readModels: ['figures'],
+    // Stored with one `source` before claims had several.
+    upcasters: [singleSourceToList],
+    schema: objectSchema({ ...CLAIM_KEY, ...CLAIM_FIELDS, rank: schemaRef('Rank') }, ['figureId', 'claimId', 'claimant', 'value', 'assertedOn', 'sources']),
+  }),
+  eventType({
+    type: 'ClaimCorrected',
+    category: 'figure',
+    summary: 'we fixed how we recorded the claim: the values that changed',
+    label: 'Corrected',
+    readModels: ['figures'],
+    upcasters: [changesSingleSourceToList],
+    schema: objectSchema({ ...CLAIM_KEY, changes: { type: 'object', properties: CLAIM_FIELDS } }, ['figureId', 'claimId', 'changes']),
+  }),
+  eventType({
+    type: 'ClaimRetracted',
+    category: 'figure',
+    summary: 'we withdrew the claim; it stays in the history, marked retracted',
+    label: 'Retracted',
+    readModels: ['figures'],
+    schema: objectSchema(CLAIM_KEY, ['figureId', 'claimId']),
+  }),
+  eventType({
+    type: 'ClaimRanked',
+    category: 'figure',
+    summary: 'an editor ranked the claim: preferred, normal or deprecated',
+    label: 'Ranked',
+    readModels: ['figures'],
+    schema: objectSchema({ ...CLAIM_KEY, rank: schemaRef('Rank') }, ['figureId', 'claimId', 'rank']),
+  }),
+] as const;
+
+export const FIGURE_EVENT_TYPES = FIGURE_EVENTS.map((declared) => declared.type) satisfies readonly FigureEvent['type'][];
+/** Fails to compile while a type of FigureEvent has no declaration in FIGURE_EVENTS (it would be applied nowhere). */
+export const EVERY_FIGURE_EVENT_DECLARED: Exclude<FigureEvent['type'], (typeof FIGURE_EVENTS)[number]['type']> extends never ? true : never = true;
 
 /** Narrows an event read from the store by its type string; the data is trusted as written by decideFigure. */
 export function isFigureEvent<E extends { readonly type: string }>(event: E): event is E & FigureEvent {

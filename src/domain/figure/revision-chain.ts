@@ -16,7 +16,8 @@ import type { ClaimRankValue } from './figure.events';
  *   same width (two claims of one day) are both uncertain.
  * - A claim whose place is settled revises its *previous* claim: the latest of the claims settled
  *   before it (those settled before no other of them), a claim with a settled place before one
- *   without, then the later window, then for the same days the higher rank, then the later record.
+ *   without, then the narrower window, then the later window, then for the same days the higher
+ *   rank, then the later record.
  *   The claims that may still lie between the two (partners of either, bar a same-days claim the
  *   previous one outranks) are named beside the revision.
  * - A deprecated claim is never the previous one and is itself given no change; a retracted claim
@@ -119,6 +120,8 @@ export function revisionChain(claims: readonly ChainClaim[]): Map<string, ChainP
   function better(a: number, b: number): boolean {
     const [x, y] = [claims[a], claims[b]];
     if (uncertain[a] !== uncertain[b]) return !uncertain[a];
+    // Of claims whose places are all uncertain, the narrowest window says most about when it came.
+    if (widths[a] !== widths[b]) return widths[a] < widths[b];
     const byWindow = compareWindows(x.window, y.window);
     if (byWindow !== 0) return byWindow > 0;
     if (x.rank !== y.rank) return rankOrder(x.rank) > rankOrder(y.rank);

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '../../event-store/event-store';
-import { domainEventOf } from '../../event-store/stream-ownership';
+import { appliedBy } from '../../event-store/stream-ownership';
 import { claimsById, evolveFigure, type ClaimState, type FigureState } from '../../domain/figure/figure';
 import { isFigureEvent, type ClaimAsserted, type FigureDefined, type FigureEvent } from '../../domain/figure/figure.events';
 import { parseDate } from '../../domain/valid-time';
@@ -51,7 +51,7 @@ export class FiguresProjection implements Projection {
   }
 
   apply(event: RecordedEvent): void {
-    if (domainEventOf(event) !== 'figure' || !isFigureEvent(event)) return;
+    if (!appliedBy(this.name, event) || !isFigureEvent(event)) return;
     const recordedAt = event.recordedAt.getTime();
     const actor = typeof event.metadata.actor === 'string' ? event.metadata.actor : null;
     if (event.type === 'FigureDefined') {

@@ -1,10 +1,11 @@
 import type Database from 'better-sqlite3';
-import type { ReadModelSource } from '../read-model-database';
-import { certaintyBy, compareText, type Certainty } from '../../domain/certainty';
+import type { ReadModelSource } from '../read-model';
+import { certaintyBy, type Certainty } from '../../domain/certainty';
 import { invalid } from '../../domain/errors';
 import { FIRST_DAY, LAST_DAY, shownDay, type DayWindow } from '../../domain/edtf';
 import { latestClaim, possiblyNewerThan, revisionChain, CHAIN_LIST_LIMIT, type ChainClaim, type ChainPlace, type RankedClaim } from '../../domain/figure/revision-chain';
 import { claimValueBounds, type ClaimAsserted, type ClaimRank, type ClaimRankValue, type ClaimValue, type FigureDefined } from '../../domain/figure/figure.events';
+import { claimOrderBeyond, claimOrderBy, claimOrderKey, compareClaimOrder, type ClaimOrderKey } from './claim-order';
 
 export interface FigureFilter {
   /** Each claimant's latest claim certainly asserted by this day ('YYYY-MM-DD'). */
@@ -168,7 +169,7 @@ export class FigureQueries {
     const latestOf = (ranked: string) => `SELECT version_id FROM claim_versions INDEXED BY claim_versions_possible
        WHERE figure_id = fc.figure_id AND claimant = fc.claimant AND status = 'asserted' AND recorded_from <= @at AND (recorded_to IS NULL OR recorded_to > @at)
          AND asserted_earliest <= @asOf AND asserted_latest <= @asOf AND ${ranked}
-       ORDER BY asserted_earliest DESC, asserted_latest DESC, rank DESC, asserted_position DESC LIMIT 1`;
+       ORDER BY ${claimOrderBy({ descending: true, windowTies: 'rank' })} LIMIT 1`;
     const chosen = `WITH chosen AS MATERIALIZED (
        SELECT fc.claimant, COALESCE((${latestOf('rank > 0')}), (${latestOf('rank = 0')})) AS version_id
        FROM figure_claimants fc WHERE fc.figure_id = @figureId)`;
@@ -183,17 +184,17 @@ export class FigureQueries {
        SELECT 1 AS chosen, ${columnsOf('v')} FROM picked c JOIN claim_versions v ON v.version_id = c.version_id
        UNION ALL
        SELECT 0 AS chosen, ${COLUMNS} FROM (
-         SELECT ${columnsOf('p')}, ROW_NUMBER() OVER (PARTITION BY p.claimant ORDER BY p.asserted_earliest, p.asserted_latest, p.asserted_position) AS n
+         SELECT ${columnsOf('p')}, ROW_NUMBER() OVER (PARTITION BY p.claimant ORDER BY ${claimOrderBy({ alias: 'p' })}) AS n
          FROM picked c CROSS JOIN claim_versions p ON p.figure_id = @figureId AND p.claimant = c.claimant
          WHERE p.status = 'asserted' AND p.recorded_from <= @at AND (p.recorded_to IS NULL OR p.recorded_to > @at)
            AND p.asserted_earliest <= @asOf AND p.asserted_latest >= COALESCE(c.after, '${FIRST_DAY}') AND p.version_id IS NOT c.version_id AND p.rank > 0
            AND NOT (p.asserted_earliest = COALESCE(c.after, '') AND p.asserted_latest = COALESCE(c.chosen_latest, '') AND p.rank < COALESCE(c.chosen_rank, 0)))
-       WHERE n <= 50 ORDER BY chosen DESC, claimant, asserted_earliest, asserted_latest, asserted_position`,
+       WHERE n <= 50 ORDER BY chosen DESC, claimant, ${claimOrderBy()}`,
     );
     // When a higher-ranked claim is the latest instead of the one latest by its days: the claims not settled before it.
     this.possiblyAfter = db.prepare(
       `SELECT ${COLUMNS} FROM claim_versions WHERE ${IN_FORCE} AND asserted_earliest <= @asOf AND asserted_latest >= @from AND rank > 0
-       ORDER BY asserted_earliest, asserted_latest, asserted_position LIMIT 51`,
+       ORDER BY ${claimOrderBy()} LIMIT 51`,
     );
     this.figureRow = db.prepare('SELECT figure_id, recorded_at, body FROM figures WHERE figure_id = ? AND recorded_at <= ?');
     this.lastRecorded = db
@@ -206,29 +207,28 @@ export class FigureQueries {
          ON v.figure_id = fc.figure_id AND v.claimant = fc.claimant
        WHERE fc.figure_id = @figureId AND fc.claimant > @claimant AND v.asserted_earliest <= @asOf
          AND v.recorded_from <= @at AND (v.recorded_to IS NULL OR v.recorded_to > @at)
-       ORDER BY fc.claimant, v.asserted_earliest, v.asserted_latest, v.asserted_position LIMIT @limit`,
+       ORDER BY fc.claimant, ${claimOrderBy({ alias: 'v' })} LIMIT @limit`,
     );
     // A claimant's claims as recorded at @at (their version then), in history order after the cursor's
     // key: a seek into claim_versions_possible, then a walk that stops at the page's end or at asOf.
     this.historyRows = db.prepare(
       `SELECT ${COLUMNS} FROM claim_versions
        WHERE figure_id = @figureId AND claimant = @claimant AND asserted_earliest <= @asOf
-         AND (asserted_earliest, asserted_latest, asserted_position) > (@earliest, @latest, @assertedPosition)
+         AND ${claimOrderBeyond('>')}
          AND recorded_from <= @at AND (recorded_to IS NULL OR recorded_to > @at)
-       ORDER BY asserted_earliest, asserted_latest, asserted_position LIMIT @limit`,
+       ORDER BY ${claimOrderBy()} LIMIT @limit`,
     );
     // Before a page's first claim of a claimant: the live claims just before it (what it may revise)…
     this.liveBefore = db.prepare(
       `SELECT ${COLUMNS} FROM claim_versions
-       WHERE ${IN_FORCE} AND (asserted_earliest, asserted_latest, asserted_position) < (@earliest, @latest, @assertedPosition)
-       ORDER BY asserted_earliest DESC, asserted_latest DESC, asserted_position DESC LIMIT @limit`,
+       WHERE ${IN_FORCE} AND ${claimOrderBeyond('<')}
+       ORDER BY ${claimOrderBy({ descending: true })} LIMIT @limit`,
     );
     // …and after a page's last claim, those that start by the page's furthest day (their order against the page's may be open).
     this.liveAfter = db.prepare(
       `SELECT ${COLUMNS} FROM claim_versions
-       WHERE ${IN_FORCE} AND asserted_earliest <= @reach AND asserted_earliest <= @asOf
-         AND (asserted_earliest, asserted_latest, asserted_position) > (@earliest, @latest, @assertedPosition)
-       ORDER BY asserted_earliest, asserted_latest, asserted_position LIMIT @limit`,
+       WHERE ${IN_FORCE} AND asserted_earliest <= @reach AND asserted_earliest <= @asOf AND ${claimOrderBeyond('>')}
+       ORDER BY ${claimOrderBy()} LIMIT @limit`,
     );
     // …and the live ones before it whose windows reach its first day: the only earlier claims whose
     // order with the page's claims the dates may not settle (any other ended before they began).
@@ -236,15 +236,15 @@ export class FigureQueries {
     this.liveOverlapping = db.prepare(
       `SELECT ${COLUMNS} FROM claim_versions
        WHERE ${IN_FORCE} AND asserted_latest >= @earliest
-         AND (asserted_earliest, asserted_latest, asserted_position) < (@earliest, @latest, @assertedPosition)
-       ORDER BY asserted_earliest, asserted_latest, asserted_position`,
+         AND ${claimOrderBeyond('<')}
+       ORDER BY ${claimOrderBy()}`,
     );
     this.claimRecord = db.prepare(`SELECT ${COLUMNS} FROM claim_versions WHERE figure_id = ? AND claim_id = ? AND recorded_from <= ? ORDER BY position`);
     this.list = db.prepare('SELECT figure_id, body FROM figures WHERE recorded_at <= ? AND figure_id > ? ORDER BY figure_id LIMIT ? OFFSET ?');
     this.inForce = db.prepare(
       `SELECT ${COLUMNS} FROM claim_versions
        WHERE figure_id = @figureId AND asserted_latest <= @asOf AND status = 'asserted' AND recorded_from <= @at AND (recorded_to IS NULL OR recorded_to > @at)
-       ORDER BY asserted_earliest, asserted_latest, asserted_position`,
+       ORDER BY ${claimOrderBy()}`,
     );
     return this;
   }
@@ -299,7 +299,7 @@ export class FigureQueries {
     }
     const shown = page.slice(0, paging.limit);
     const last = shown[shown.length - 1];
-    const next = page.length > paging.limit && last ? encodeHistoryCursor({ claimant: last.claimant, ...keyOf(last), at }) : null;
+    const next = page.length > paging.limit && last ? encodeHistoryCursor({ claimant: last.claimant, ...claimOrderKey(last), at }) : null;
     return { history: this.entries(figureId, shown, at, filter.asOf, after, next !== null), historyNext: next };
   }
 
@@ -341,7 +341,7 @@ export class FigureQueries {
    * Earlier ones ended before every claim of the page began and lie behind that many others.
    */
   private liveContext(figureId: string, first: ClaimRow, at: number): ClaimRow[] {
-    const params = { figureId, claimant: first.claimant, at, ...keyOf(first), limit: CHAIN_LIST_LIMIT };
+    const params = { figureId, claimant: first.claimant, at, ...claimOrderKey(first), limit: CHAIN_LIST_LIMIT };
     const overlapping = this.liveOverlapping.all(params) as ClaimRow[];
     const before = (this.liveBefore.all(params) as ClaimRow[]).reverse();
     const seen = new Set(before.map((row) => row.claim_id));
@@ -352,7 +352,7 @@ export class FigureQueries {
   private laterContext(figureId: string, rows: ClaimRow[], at: number, asOf: string): ClaimRow[] {
     const last = rows[rows.length - 1];
     const reach = rows.reduce((top, row) => (row.asserted_latest > top ? row.asserted_latest : top), '');
-    return this.liveAfter.all({ figureId, claimant: last.claimant, at, asOf, reach, ...keyOf(last), limit: CHAIN_LIST_LIMIT }) as ClaimRow[];
+    return this.liveAfter.all({ figureId, claimant: last.claimant, at, asOf, reach, ...claimOrderKey(last), limit: CHAIN_LIST_LIMIT }) as ClaimRow[];
   }
 
   /** Every claim of the figure in force (not retracted, as corrected) at knownAt and certainly asserted by asOf, in assertion order: the figure's sheet. */
@@ -508,18 +508,9 @@ export function valueChange(from: ClaimValue, to: ClaimValue): ValueChange {
 const RANKS: readonly ClaimRankValue[] = ['deprecated', 'normal', 'preferred'];
 const toChainClaim = (row: ClaimRow): ChainClaim => ({ claimId: row.claim_id, window: window(row), rank: RANKS[row.rank] ?? 'normal', live: row.status === 'asserted' });
 const rankedOf = (row: ClaimRow): RankedClaim & { row: ClaimRow } => ({ window: window(row), rank: RANKS[row.rank] ?? 'normal', order: row.asserted_position, row });
-const byHistoryKey = (a: ClaimRow, b: ClaimRow): number =>
-  compareText(a.asserted_earliest, b.asserted_earliest) || compareText(a.asserted_latest, b.asserted_latest) || a.asserted_position - b.asserted_position;
+const byHistoryKey = (a: ClaimRow, b: ClaimRow): number => compareClaimOrder(claimOrderKey(a), claimOrderKey(b));
 
-interface HistoryKey {
-  readonly earliest: string;
-  readonly latest: string;
-  readonly assertedPosition: number;
-}
-
-const keyOf = (row: ClaimRow): HistoryKey => ({ earliest: row.asserted_earliest, latest: row.asserted_latest, assertedPosition: row.asserted_position });
-
-interface HistoryCursor extends HistoryKey {
+interface HistoryCursor extends ClaimOrderKey {
   readonly claimant: string;
   /** The record instant the first page was read at (ms). */
   readonly at: number;

@@ -1,3 +1,5 @@
+import { CLAIM_ORDER_INDEX } from './claim-order';
+
 /**
  * Figures and their claims as the service said them over record time. Like fact_versions, every
  * claim event closes the claim's current version and opens the next, so knownAt is a range test
@@ -38,7 +40,7 @@ CREATE INDEX IF NOT EXISTS claim_versions_by_figure ON claim_versions (figure_id
 -- and the possibly newer ones (asserted_earliest <= asOf) are both range walks of these.
 CREATE INDEX IF NOT EXISTS claim_versions_by_claimant ON claim_versions (figure_id, claimant, asserted_latest, asserted_earliest);
 -- Also the order of a claimant's history (earliest, latest, then as asserted): a history page is a seek and a walk of it.
-CREATE INDEX IF NOT EXISTS claim_versions_possible ON claim_versions (figure_id, claimant, asserted_earliest, asserted_latest, asserted_position);
+CREATE INDEX IF NOT EXISTS claim_versions_possible ON claim_versions (figure_id, claimant, ${CLAIM_ORDER_INDEX});
 CREATE TABLE IF NOT EXISTS figure_claimants (
   figure_id TEXT NOT NULL,
   claimant  TEXT NOT NULL,

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { consistencyProof, inclusionProof, rootAt, type SubtreeSource } from './merkle';
-import type { ReadModelSource } from '../read-model-database';
+import type { ReadModelSource } from '../read-model';
 
 export interface LeafRow {
   readonly leafIndex: number;

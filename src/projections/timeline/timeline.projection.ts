@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '../../event-store/event-store';
-import { domainEventOf } from '../../event-store/stream-ownership';
+import { appliedBy } from '../../event-store/stream-ownership';
 import { evolveFact, initialFactState, type FactState } from '../../domain/fact/fact';
 import { isFactEvent, type FactRecorded } from '../../domain/fact/fact.events';
 import { isPeriod, LAST_DAY, validDays, validTimeSortKey, type ValidTime } from '../../domain/valid-time';
@@ -39,7 +39,7 @@ export class TimelineProjection implements Projection {
 
   apply(event: RecordedEvent): void {
     // A fact event is one in a fact stream: the same type anywhere else is no fact of the record.
-    if (domainEventOf(event) !== 'fact' || !isFactEvent(event)) return;
+    if (!appliedBy(this.name, event) || !isFactEvent(event)) return;
     // The first event of a fact's stream has no version before it: skip the lookup (half of a rebuild's reads).
     const row =
       event.revision === 0n

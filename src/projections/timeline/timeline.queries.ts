@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { ReadModelSource } from '../read-model-database';
+import type { ReadModelSource } from '../read-model';
 import { invalid } from '../../domain/errors';
 import type { FactRecorded } from '../../domain/fact/fact.events';
 import type { Certainty } from '../../domain/certainty';

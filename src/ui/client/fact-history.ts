@@ -4,12 +4,12 @@
  */
 import type { FactVersion } from './api-types';
 import { api } from './api';
+import { eventLabel, eventTypes } from './event-types';
 import { $, append, clear, el, hiddenText } from './dom';
 import { instant, validTimeText } from './format';
 import { showProblem } from './problem';
 import { sourceList } from './timeline';
 
-const FACT_CHANGES: Record<string, string> = { FactRecorded: 'Recorded', FactCorrected: 'Corrected', FactRetracted: 'Retracted' };
 const FACT_FIELDS = [
   ['title', 'Title'],
   ['summary', 'Summary'],
@@ -43,8 +43,9 @@ export function openFactHistory(factId: string, from: HTMLElement): void {
   opener = from;
   if (!dialog.open) dialog.showModal();
   $('history-close').focus();
-  api<{ versions?: FactVersion[] }>('/facts/' + encodeURIComponent(factId) + '/history').then(
-    (history) => {
+  // Each version names its change by the event type's declared label.
+  Promise.all([api<{ versions?: FactVersion[] }>('/facts/' + encodeURIComponent(factId) + '/history'), eventTypes()]).then(
+    ([history]) => {
       const versions = history.versions || [];
       const latest = versions[versions.length - 1];
       $('history-heading').textContent = 'History of “' + (latest ? latest.title : factId) + '”';
@@ -62,7 +63,7 @@ function versionList(versions: FactVersion[]): HTMLOListElement {
   const list = el('ol', { class: 'versions' });
   versions.forEach((version, index) => {
     const change = version.lastChange || {};
-    const label = FACT_CHANGES[change.type ?? ''];
+    const label = change.type ? eventLabel(change.type) : undefined;
     list.appendChild(
       el(
         'li',

@@ -5,6 +5,7 @@
 import type { Figure } from './api-types';
 import { api, problemTitle } from './api';
 import { $, append, clear, el, hiddenText } from './dom';
+import { eventLabel } from './event-types';
 import { figureHistory, moreRevisions } from './figure-history';
 import { link, partialDate, validTimeText } from './format';
 import { claimValue, formatNumber, fullNumber } from './numbers';
@@ -34,7 +35,6 @@ export interface FigureChanges {
   claims: Record<string, string>;
 }
 
-const CLAIM_BADGES: Record<string, string> = { ClaimAsserted: 'New', ClaimCorrected: 'Corrected', ClaimRetracted: 'Retracted' };
 
 /** Each touched figure's card is rebuilt off-screen and swapped in once its chart is drawn, so nothing jumps. */
 export function replaceFigures(items: Figure[], state: ViewState, changed: FigureChanges): Promise<unknown> {
@@ -49,7 +49,7 @@ export function replaceFigures(items: Figure[], state: ViewState, changed: Figur
       const type = changed.claims[row.getAttribute('data-claim-id') ?? ''];
       if (!type) return;
       row.classList.add('is-new');
-      row.querySelector('th')?.appendChild(el('span', { class: 'badge badge-new' }, CLAIM_BADGES[type] ?? 'Ranked'));
+      row.querySelector('th')?.appendChild(el('span', { class: 'badge badge-new' }, eventLabel(type)));
     });
     const current = document.getElementById('card-' + figure.id);
     if (current) current.replaceWith(card);

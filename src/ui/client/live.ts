@@ -4,11 +4,10 @@
  * last event this page saw; nothing is missed and nothing comes twice.
  */
 import type { LogEvent } from './api-types';
+import { eventTypes } from './event-types';
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'back';
 
-/** The event types that change what the page shows. */
-const TYPES = ['FactRecorded', 'FactCorrected', 'FactRetracted', 'FigureDefined', 'ClaimAsserted', 'ClaimCorrected', 'ClaimRetracted', 'ClaimRanked'];
 
 /**
  * onEvents(events) gets the events that arrived within `settleMs` of each other, once;
@@ -27,9 +26,11 @@ export function connectLive(onEvents: (events: LogEvent[]) => unknown, onState: 
     pending = [];
     onEvents(events);
   };
-  const open = (url: string): void => {
+  // The event types that change what the page shows: the domain's, as the server declares them.
+  const open = async (url: string): Promise<void> => {
+    const types = (await eventTypes()).map((info) => info.type);
     const source = new EventSource(url);
-    TYPES.forEach((type) => {
+    types.forEach((type) => {
       source.addEventListener(type, (message: MessageEvent<string>) => {
         lastId = message.lastEventId || lastId;
         let event: LogEvent;
@@ -55,8 +56,8 @@ export function connectLive(onEvents: (events: LogEvent[]) => unknown, onState: 
       }
       // The browser gave up (an error status, not a dropped connection): try again later from the last event seen.
       onState('reconnecting');
-      setTimeout(() => open(lastId === null ? '/events' : '/events?from=' + encodeURIComponent(lastId)), 5000);
+      setTimeout(() => void open(lastId === null ? '/events' : '/events?from=' + encodeURIComponent(lastId)), 5000);
     });
   };
-  open('/events');
+  void open('/events');
 }

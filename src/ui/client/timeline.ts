@@ -4,6 +4,7 @@
  */
 import type { Fact, Source, TimelinePage } from './api-types';
 import { $, append, clear, el, hiddenText } from './dom';
+import { eventLabel } from './event-types';
 import { instant, link, partialDate, plural, possibly, validTime } from './format';
 import { timelineChart, type TimelineChart } from './timeline-chart';
 import type { ViewState } from './url-state';
@@ -66,7 +67,8 @@ export function markFacts(facts: Record<string, string>): void {
     const item = document.querySelector('.fact[data-fact-id="' + CSS.escape(id) + '"]');
     if (!item) continue;
     item.classList.add('is-new');
-    const badge = el('p', { class: 'badge badge-new' }, type === 'FactRecorded' ? 'New' : type === 'FactCorrected' ? 'Just corrected' : 'Just retracted');
+    // A new fact is new; any later event says what just happened by its declared label.
+    const badge = el('p', { class: 'badge badge-new' }, type === 'FactRecorded' ? 'New' : 'Just ' + eventLabel(type).toLowerCase());
     item.querySelector('.fact-title')?.insertAdjacentElement('beforebegin', badge);
   }
 }

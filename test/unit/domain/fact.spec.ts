@@ -189,6 +189,35 @@ describe('retracting a fact', () => {
   });
 });
 
+describe('adding a source to a fact', () => {
+  const later = source({ publisher: 'Reuters', title: 'Coalition formed', url: 'https://www.reuters.com/coalition' });
+  const added: FactEvent = { type: 'FactSourceAdded', data: { factId: 'coalition-formed', source: later } };
+
+  it('adds a source found later, without a reason: nothing in the record was wrong', () => {
+    spec.given([factRecorded()]).when({ type: 'AddFactSource', factId: 'coalition-formed', source: later }).then([added]);
+  });
+
+  it('keeps it after the sources recorded first', () => {
+    expect(stateAfter(factDecider, [factRecorded(), added])).toEqual({ status: 'recorded', fact: factData({ sources: [...factData().sources, later] }) });
+  });
+
+  it('rejects a source the fact already cites (by its URL)', () => {
+    spec
+      .given([factRecorded(), added])
+      .when({ type: 'AddFactSource', factId: 'coalition-formed', source: { ...later, title: 'Another title' } })
+      .thenThrows({ code: 'conflict', field: 'source.url' });
+  });
+
+  it('rejects a source that is not one, and a source for a retracted or unknown fact', () => {
+    spec
+      .given([factRecorded()])
+      .when({ type: 'AddFactSource', factId: 'coalition-formed', source: { ...later, url: '' } })
+      .thenThrows({ code: 'invalid' });
+    spec.given([factRecorded(), retracted]).when({ type: 'AddFactSource', factId: 'coalition-formed', source: later }).thenThrows({ code: 'conflict', field: 'factId' });
+    spec.given([]).when({ type: 'AddFactSource', factId: 'coalition-formed', source: later }).thenThrows({ code: 'not-found', field: 'factId' });
+  });
+});
+
 describe('fact state', () => {
   it('holds the current values: as recorded, every correction applied, kept after a retraction', () => {
     const expected: FactState = { status: 'retracted', fact: factData({ title: 'Coalition formed', validTime: { at: '2014-09' } }) };

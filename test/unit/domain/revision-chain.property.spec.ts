@@ -115,6 +115,7 @@ describe('a claimant’s revision chain over the order its dates settle', () => 
             if (latest.length === 0) return [c.claimId, {}];
             const p = latest.reduce((best, o) => {
               if (uncertain(o) !== uncertain(best)) return uncertain(o) ? best : o;
+              if (windowWidth(o.window) !== windowWidth(best.window)) return windowWidth(o.window) < windowWidth(best.window) ? o : best;
               const byWindow = compareWindows(o.window, best.window);
               if (byWindow !== 0) return byWindow > 0 ? o : best;
               if (rank(o) !== rank(best)) return rank(o) > rank(best) ? o : best;

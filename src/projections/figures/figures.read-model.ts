@@ -1,0 +1,20 @@
+import type { ReadModel } from '../read-model';
+import { FiguresProjection } from './figures.projection';
+import { FigureQueries } from './figures.queries';
+import { FIGURE_SCHEMA } from './figures.schema';
+
+/** Figures and every version of their claims: latest claims, spread, histories, sheets. */
+export const FIGURES_READ_MODEL: ReadModel = {
+  name: 'figures',
+  schema: FIGURE_SCHEMA,
+  lookupIndexes: ['claim_versions_current'],
+  projection: (db) => new FiguresProjection(db),
+  probe: (db) => {
+    const figures = new FigureQueries(db);
+    for (const clocks of [{}, { asOf: '2000-01-01', knownAt: new Date(0) }]) {
+      figures.figures(clocks, 1, 0);
+      figures.figure('probe', clocks);
+      figures.claims('probe', clocks);
+    }
+  },
+};

@@ -1,0 +1,24 @@
+import type Database from 'better-sqlite3';
+import type { Projection } from './projection';
+
+/**
+ * A read model, declared once in its own folder: its tables, the projection that writes them and
+ * a probe that runs each of its queries. The read-model database, the runner's projections and the
+ * check that old read models can still be served all iterate the registry (read-model-registry.ts),
+ * so a new read model is its folder and one line there.
+ */
+export interface ReadModel {
+  readonly name: string;
+  /** Its CREATE TABLE / CREATE INDEX statements, IF NOT EXISTS (run at every open). */
+  readonly schema: string;
+  /** The indexes its projection reads while applying events: a bulk load keeps these and defers the rest. */
+  readonly lookupIndexes?: readonly string[];
+  projection(db: Database.Database): Projection;
+  /** Runs every query once on `db`; throws when one fails (a table or column this build needs is missing). */
+  probe(db: Database.Database): void;
+}
+
+/** Where queries find the read models being served: read at each query, so a rebuild can swap them. */
+export interface ReadModelSource {
+  readonly db: Database.Database;
+}
