@@ -1,4 +1,5 @@
 import { ArgumentMetadata, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
+import { getMetadataStorage, ValidationTypes } from 'class-validator';
 import { InheritedNamesPipe } from './inherited-names.pipe';
 import { FieldError, RequestValidationError } from './problem';
 
@@ -17,6 +18,8 @@ function validationPipe(): ValidationPipe {
     transform: true,
     // One reason per field: the first rule it breaks, not every rule that follows from it.
     stopAtFirstError: true,
+    // flatten reads each error's value and DTO to tell a missing field from a wrong one; neither is sent.
+    validationError: { target: true, value: true },
     exceptionFactory: (errors) => new RequestValidationError(flatten(errors)),
   });
 }
@@ -31,11 +34,28 @@ export async function validateRecord<T extends object>(dto: new () => T, plain: 
   return value as T;
 }
 
-/** class-validator nests errors for nested DTOs; clients want one flat list of `field: reason`. */
+/**
+ * class-validator nests errors for nested DTOs; clients want one flat list of `field: reason`. A
+ * field the body leaves out (or sends empty) that the DTO does not mark optional is named as
+ * required, whatever its type would have been: "summary is required", not "summary must be a string".
+ */
 export function flatten(errors: readonly ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent ? (/^\d+$/.test(error.property) ? `${parent}[${error.property}]` : `${parent}.${error.property}`) : error.property;
+    if (error.constraints && isMissing(error)) return [{ field, reason: `${field} is required` }];
     const own = Object.values(error.constraints ?? {}).map((reason) => ({ field, reason }));
     return [...own, ...flatten(error.children ?? [], field)];
   });
+}
+
+function isMissing(error: ValidationError): boolean {
+  const absent = error.value === undefined || error.value === null || (error.value === '' && error.constraints?.isNotEmpty !== undefined);
+  return absent && !isOptional(error.target, error.property);
+}
+
+/** Whether the DTO marks the property @IsOptional (class-validator keeps that as a conditional validation). */
+function isOptional(target: object | undefined, property: string): boolean {
+  if (!target) return false;
+  const metadatas = getMetadataStorage().getTargetValidationMetadatas(target.constructor, '', true, false);
+  return metadatas.some((m) => m.propertyName === property && m.type === ValidationTypes.CONDITIONAL_VALIDATION);
 }

@@ -100,4 +100,34 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '
     },
     TIMEOUT,
   );
+  it(
+    'shows every error of a form in one round: a required field left empty as required, and an impossible day, each beside its field',
+    async () => {
+      // Still logged in as the editor from the test before, when run after it.
+      if (await page.locator('#login').isVisible()) await logIn('desk');
+      const form = page.locator('#record-fact');
+      if (!(await form.isVisible())) await page.locator('#editor > summary').click();
+      await form.locator('[name="title"]').fill('');
+      await form.locator('[name="summary"]').fill('A fact with gaps');
+      await form.locator('[name="validTime.at"]').fill('2019-02-30');
+      await form.locator('[name="sources[0].publisher"]').fill('');
+      await form.locator('[name="sources[0].title"]').fill('A report');
+      await form.locator('[name="sources[0].url"]').fill('https://example.org/report');
+      await form.getByRole('button', { name: 'Record' }).click();
+      await form.locator('.field-error').first().waitFor();
+      const shown = await form.locator('.field-error').evaluateAll((nodes) => nodes.map((n) => [n.previousElementSibling?.getAttribute('name'), n.textContent]));
+      expect(shown).toEqual(
+        expect.arrayContaining([
+          ['title', 'title is required'],
+          ['validTime.at', 'at has no day 30 in 2019-02'],
+          ['sources[0].publisher', 'sources[0].publisher is required'],
+        ]),
+      );
+      // The browser logs the refused request itself; that 400 is the answer under test, not a page error.
+      pageErrors.splice(0, pageErrors.length, ...pageErrors.filter((e) => !/status of 400/.test(e)));
+      await page.locator('#logout').click();
+      await page.locator('#login').waitFor();
+    },
+    TIMEOUT,
+  );
 });

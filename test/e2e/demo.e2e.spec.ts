@@ -282,8 +282,14 @@ describe('demo data imported through the public write path', () => {
         ['revised', '2017-05-04'],
         ['revised', '[2019-03-28..2019-03-31]'],
       ]);
-      // From a range (1,004-1,419) to a bound (more than 3,200): both ends move.
-      expect(airwars[1].change).toEqual({ low: 3200 - 1004, high: 3200 - 1419, ratio: Math.round((3200 / 1419) * 100) / 100 });
+      // From a range (1,004-1,419) to a bound (more than 3,200): both ends move, and the wording changes.
+      expect(airwars[1].change).toEqual({
+        low: 3200 - 1004,
+        high: 3200 - 1419,
+        ratio: Math.round((3200 / 1419) * 100) / 100,
+        kind: { from: 'range', to: 'bound' },
+        qualifier: { from: null, to: 'more_than' },
+      });
     });
 
     it('as of a date, shows only what had been said by then', async () => {

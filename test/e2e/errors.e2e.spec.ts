@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { createTestApp } from '../support/app';
-import { correctionBody, factBody } from '../support/factories';
+import { correctionBody, factBody, figureBody, sourceBody, uniqueId } from '../support/factories';
 
 /**
  * Every refusal is RFC 9457 problem+json, names the field at fault when there is one, and
@@ -74,6 +74,55 @@ describe('errors as problem+json', () => {
     it('names a nested field of the wrong shape by its path', async () => {
       const response = await refused(() => http().post('/facts').send(factBody({ validTime: { at: '26 March 2019' } })), 400);
       expect(fieldsOf(response)).toEqual(['validTime.at']);
+    });
+
+    it('names a missing field as required, not as the type it would have had', async () => {
+      const { summary: _summary, ...body } = factBody();
+      const response = await refused(() => http().post('/facts').send(body), 400);
+      expect(response.body.errors).toEqual([{ field: 'summary', reason: 'summary is required' }]);
+    });
+
+    it('names a nested field left empty as required, and an optional one left empty as what it must be', async () => {
+      const body = factBody();
+      const response = await refused(() => http().post('/facts').send({ ...body, sources: [{ ...body.sources[0], publisher: '', archivedUrl: '' }] }), 400);
+      expect(response.body.errors).toEqual(
+        expect.arrayContaining([
+          { field: 'sources[0].publisher', reason: 'sources[0].publisher is required' },
+          { field: 'sources[0].archivedUrl', reason: expect.not.stringContaining('required') },
+        ]),
+      );
+    });
+
+    it('gives every error of a body in one answer: missing fields, wrong types and the date rules together', async () => {
+      const { summary: _summary, ...body } = factBody({ validTime: { from: '2019-03-28', to: '2016-03-30' } });
+      const response = await refused(() => http().post('/facts').send({ ...body, title: 42, sources: [{ ...body.sources[0], publishedOn: '2019-02-30' }] }), 400);
+      expect(response.body.errors).toEqual(
+        expect.arrayContaining([
+          { field: 'summary', reason: 'summary is required' },
+          { field: 'title', reason: expect.stringContaining('string') },
+          { field: 'validTime.to', reason: 'to must not be before from' },
+          { field: 'sources[0].publishedOn', reason: 'publishedOn has no day 30 in 2019-02' },
+        ]),
+      );
+      expect(response.body.errors).toHaveLength(4);
+    });
+
+    it('gives a claim’s missing fields and impossible dates in one answer', async () => {
+      const figure = uniqueId('figure');
+      await http().post('/figures').send(figureBody({ id: figure })).expect(201);
+      const response = await refused(
+        () => http().post(`/figures/${figure}/claims`).send({ assertedOn: '[2017-07-28..2017-06-30]', period: { from: '2019-13' }, sources: [sourceBody()] }),
+        400,
+      );
+      expect(response.body.errors).toEqual(
+        expect.arrayContaining([
+          { field: 'claimant', reason: 'claimant is required' },
+          { field: 'value', reason: 'value is required' },
+          { field: 'assertedOn', reason: expect.stringContaining('ends before it starts') },
+          { field: 'period.from', reason: 'from has no month 13' },
+        ]),
+      );
+      expect(response.body.errors).toHaveLength(4);
     });
 
     it('refuses a body that is not JSON', async () => {

@@ -23,6 +23,7 @@ interface Claim {
 interface Entry {
   kind: string;
   claimId: string;
+  mayLieBetween?: string[];
   change?: unknown;
   previous?: unknown;
   orderUncertain?: boolean;
@@ -82,14 +83,16 @@ describe('the evidence model over HTTP', () => {
       expect(latestOf(f)?.possiblyNewer.map((c) => [c.claimId, c.certainty])).toEqual([[year.id, 'certain']]);
     });
 
-    it('reports no revision between the two: their order is uncertain, so no change, no ratio', async () => {
+    it('reports no revision between the two: the year is the claim whose place is uncertain, so no change, no ratio', async () => {
       const id = await figureWith([year, exact]);
       const history = (await figure(id)).history.Monitor;
       expect(history.map((e) => [e.kind, e.claimId])).toEqual([
         ['asserted', year.id],
         ['asserted', exact.id],
       ]);
-      expect(history[1]).toMatchObject({ orderUncertain: true, orderUncertainWith: [year.id] });
+      // The year is the wider claim around the day: its place is the uncertain one, the day's is not.
+      expect(history[0]).toMatchObject({ orderUncertain: true, orderUncertainWith: [exact.id] });
+      expect(history[1].orderUncertain).toBeUndefined();
       for (const entry of history) {
         expect(entry.change).toBeUndefined();
         expect(entry.previous).toBeUndefined();
@@ -147,6 +150,88 @@ describe('the evidence model over HTTP', () => {
       // One of two days: possible on the first, certain on the second.
       expect((await figure(id, '2020-02-13')).possibleClaims.map((c) => [c.claimId, c.certainty])).toContainEqual(['one-of-two', 'possible']);
       expect(latestOf(await figure(id, '2020-02-14'), 'Other')).toMatchObject({ claimId: 'one-of-two', certainty: 'certain' });
+    });
+  });
+
+  describe('revision histories from a real-shaped record', () => {
+    const month = (id: string, assertedOn: string, value: number, more: Partial<ClaimBody> = {}) =>
+      ({ id, claimant: 'Coalition', assertedOn, value: { kind: 'bound' as const, value, qualifier: 'at_least' as const }, ...more });
+    const kindsOf = (entries: Entry[]) => entries.map((e) => [e.kind, e.claimId]);
+
+    it('keeps the monthly reports’ revisions around an undated snapshot, shown as uncertain with the claims it may fall between', async () => {
+      const id = await figureWith([
+        month('october', '2018-10', 1114),
+        month('november', '2018-11', 1139),
+        // "Some time after the campaign began": an open window, known only by its first day.
+        month('snapshot', '[2014-08-08..]', 1000),
+        month('december', '2018-12', 1190),
+      ]);
+      const history = (await figure(id)).history.Coalition;
+      expect(kindsOf(history)).toEqual([
+        ['asserted', 'snapshot'],
+        ['asserted', 'october'],
+        ['revised', 'november'],
+        ['revised', 'december'],
+      ]);
+      expect(history[0]).toMatchObject({ orderUncertain: true, orderUncertainWith: ['october', 'november', 'december'] });
+      expect(history[1].orderUncertain).toBeUndefined();
+      expect(history[2]).toMatchObject({ previous: { claimId: 'october' }, change: { low: 25, high: 25 }, mayLieBetween: ['snapshot'] });
+      expect(history[3]).toMatchObject({ previous: { claimId: 'november' }, change: { low: 51, high: 51 }, mayLieBetween: ['snapshot'] });
+      // Page by page, the same places: a page of one claim carries its claimant's claims around it.
+      const pages: Entry[] = [];
+      let page = (await http().get(`/figures/${id}`).query({ historyLimit: 1 }).expect(200)).body as Figure & { historyNext: string | null };
+      pages.push(...(page.history.Coalition ?? []));
+      while (page.historyNext) {
+        page = (await http().get(`/figures/${id}/history`).query({ limit: 1, cursor: page.historyNext }).expect(200)).body;
+        pages.push(...(page.history.Coalition ?? []));
+      }
+      expect(pages).toEqual(history);
+    });
+
+    it('never takes a deprecated outlier as the previous claim, and gives the outlier no change', async () => {
+      const id = await figureWith([
+        { id: 'june', claimant: 'Airwars', assertedOn: '2018-06-30', value: { kind: 'exact', value: 6259 } },
+        { id: 'outlier', claimant: 'Airwars', assertedOn: '2018-09-30', value: { kind: 'exact', value: 58 }, rank: { value: 'deprecated', reason: 'a partial count the monitor withdrew' } },
+        { id: 'december', claimant: 'Airwars', assertedOn: '2018-12-31', value: { kind: 'exact', value: 7271 } },
+      ]);
+      const history = (await figure(id)).history.Airwars;
+      expect(kindsOf(history)).toEqual([
+        ['asserted', 'june'],
+        ['asserted', 'outlier'],
+        ['revised', 'december'],
+      ]);
+      expect(history[1].change).toBeUndefined();
+      expect(history[2]).toMatchObject({ previous: { claimId: 'june' }, change: { low: 1012, high: 1012 } });
+    });
+
+    it('revises the next month from the preferred figure of a report, not the deprecated one of the same day', async () => {
+      const id = await figureWith([
+        month('headline', '2019-01-31', 1257, { rank: { value: 'preferred', reason: 'the report’s headline figure' } }),
+        month('table', '2019-01-31', 1139, { rank: { value: 'deprecated', reason: 'the table omits January' } }),
+        month('february', '2019-02-28', 1259),
+      ]);
+      const history = (await figure(id)).history.Coalition;
+      expect(history.find((e) => e.claimId === 'february')).toMatchObject({ kind: 'revised', previous: { claimId: 'headline' }, change: { low: 2, high: 2 } });
+    });
+
+    it('keeps a preferred claim the latest beside a normal one whose window overlaps it and ends later: that one is possibly newer', async () => {
+      const id = await figureWith([
+        month('report', '2019-02-28', 1257, { rank: { value: 'preferred', reason: 'the published report' } }),
+        month('briefing', '[2019-02-28..2019-03-15]', 1300),
+      ]);
+      const latest = latestOf(await figure(id, '2019-04-01'), 'Coalition');
+      expect(latest).toMatchObject({ claimId: 'report' });
+      expect(latest?.possiblyNewer.map((c) => c.claimId)).toEqual(['briefing']);
+      expect((await figure(id, '2019-04-01')).spread).toEqual({ low: 1257, high: 1257, ratio: 1 });
+    });
+
+    it('reports a range’s revision at both ends, and the qualifier’s change', async () => {
+      const id = await figureWith([
+        { id: 'first', claimant: 'Monitor', assertedOn: '2018-03', value: { kind: 'range', min: 55, max: 60 } },
+        { id: 'second', claimant: 'Monitor', assertedOn: '2018-09', value: { kind: 'range', min: 75, max: 95, qualifier: 'at_least' } },
+      ]);
+      const [, revision] = (await figure(id)).history.Monitor;
+      expect(revision).toMatchObject({ kind: 'revised', change: { low: 20, high: 35, ratio: 1.58, qualifier: { from: null, to: 'at_least' } } });
     });
   });
 

@@ -24,7 +24,9 @@ const events = readFileSync(join(FIXTURES, 'events-v1.ndjson'), 'utf8')
 const before = JSON.parse(readFileSync(join(FIXTURES, 'answers-v1.json'), 'utf8')) as Record<string, Record<string, unknown>>;
 
 /** Fields the evidence model adds to answers: checked for their defaults separately, then left out of the comparison. */
-const NEW_FIELDS = new Set(['rank', 'assertedDays', 'certainty', 'possiblyNewer', 'possibleClaims', 'validDays', 'orderUncertain', 'orderUncertainWith', 'claimsMore']);
+const NEW_FIELDS = new Set(['rank', 'assertedDays', 'certainty', 'possiblyNewer', 'possibleClaims', 'validDays', 'orderUncertain', 'orderUncertainWith', 'claimsMore', 'mayLieBetween']);
+/** What a revision's change adds: the value's kind and qualifier when they changed (its ends and ratio are as before). */
+const NEW_CHANGE_FIELDS = new Set(['kind', 'qualifier']);
 
 /** Today's shape of yesterday's answer, minus what differs between two runs (record times). */
 function comparable(value: unknown): unknown {
@@ -32,8 +34,13 @@ function comparable(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   const entries = Object.entries(value as Record<string, unknown>)
     .filter(([key]) => key !== 'recordedAt' && key !== 'nextCursor' && key !== 'historyNext' && !NEW_FIELDS.has(key))
-    .map(([key, v]) => (key === 'source' ? ['sources', [comparable(v)]] : [key, comparable(v)]));
+    .map(([key, v]) => (key === 'source' ? ['sources', [comparable(v)]] : key === 'change' ? [key, changeOf(v)] : [key, comparable(v)]));
   return Object.fromEntries(entries);
+}
+
+function changeOf(change: unknown): unknown {
+  if (typeof change !== 'object' || change === null) return change;
+  return Object.fromEntries(Object.entries(change).filter(([key]) => !NEW_CHANGE_FIELDS.has(key)));
 }
 
 describe('events of the shapes written before the evidence model', () => {

@@ -1,10 +1,11 @@
 import type Database from 'better-sqlite3';
 import type { ReadModelSource } from '../read-model';
-import { certaintyBy, settledBefore, type Certainty } from '../../domain/certainty';
+import { certaintyBy, type Certainty } from '../../domain/certainty';
 import { invalid } from '../../domain/errors';
 import { FIRST_DAY, LAST_DAY, shownDay, type DayWindow } from '../../domain/edtf';
-import { claimValueBounds, type ClaimAsserted, type ClaimRank, type FigureDefined } from '../../domain/figure/figure.events';
-import { claimOrderBeyond, claimOrderBy, claimOrderKey, type ClaimOrderKey } from './claim-order';
+import { latestClaim, possiblyNewerThan, revisionChain, CHAIN_LIST_LIMIT, type ChainClaim, type ChainPlace, type RankedClaim } from '../../domain/figure/revision-chain';
+import { claimValueBounds, type ClaimAsserted, type ClaimRank, type ClaimRankValue, type ClaimValue, type FigureDefined } from '../../domain/figure/figure.events';
+import { claimOrderBeyond, claimOrderBy, claimOrderKey, compareClaimOrder, type ClaimOrderKey } from './claim-order';
 
 export interface FigureFilter {
   /** Each claimant's latest claim certainly asserted by this day ('YYYY-MM-DD'). */
@@ -48,11 +49,13 @@ export interface HistoryEntry {
   readonly rank: ClaimRank;
   /** For a revision: the claimant's previous claim and how far the number moved. */
   readonly previous?: { readonly claimId: string; readonly assertedOn: string; readonly value: ClaimAsserted['value'] };
-  readonly change?: { readonly low: number; readonly high: number; readonly ratio: number | null };
+  readonly change?: ValueChange;
+  /** For a revision: claims whose place is uncertain and that may lie between the previous claim and this one. */
+  readonly mayLieBetween?: string[];
   /**
-   * True when the dates cannot settle whether this claim came after the one before it (their
-   * windows overlap): then no revision and no change is reported, and `orderUncertainWith` names
-   * the claims it may come before or after.
+   * True when the dates cannot settle this claim's place among its claimant's claims (an undated or
+   * wide window overlapping claims that are not merely wider still): then no revision and no change is
+   * reported, and `orderUncertainWith` names the claims it may come before or after.
    */
   readonly orderUncertain?: true;
   readonly orderUncertainWith?: string[];
@@ -60,6 +63,16 @@ export interface HistoryEntry {
   readonly reason: string | null;
   readonly recordedAt: string;
   readonly position: string;
+}
+
+/** How a revision moved the number: each end (a range's low and high; a single value moves both), and what else changed. */
+export interface ValueChange {
+  readonly low: number;
+  readonly high: number;
+  /** New high over old high. */
+  readonly ratio: number | null;
+  readonly kind?: { readonly from: ClaimValue['kind']; readonly to: ClaimValue['kind'] };
+  readonly qualifier?: { readonly from: string | null; readonly to: string | null };
 }
 
 export interface FigureSummary extends FigureDefined {
@@ -124,6 +137,8 @@ export class FigureQueries {
   private historyLaterClaimants!: Database.Statement;
   private historyRows!: Database.Statement;
   private liveBefore!: Database.Statement;
+  private liveAfter!: Database.Statement;
+  private possiblyAfter!: Database.Statement;
   private liveOverlapping!: Database.Statement;
   private claimRecord!: Database.Statement;
   private list!: Database.Statement;
@@ -176,6 +191,11 @@ export class FigureQueries {
            AND NOT (p.asserted_earliest = COALESCE(c.after, '') AND p.asserted_latest = COALESCE(c.chosen_latest, '') AND p.rank < COALESCE(c.chosen_rank, 0)))
        WHERE n <= 50 ORDER BY chosen DESC, claimant, ${claimOrderBy()}`,
     );
+    // When a higher-ranked claim is the latest instead of the one latest by its days: the claims not settled before it.
+    this.possiblyAfter = db.prepare(
+      `SELECT ${COLUMNS} FROM claim_versions WHERE ${IN_FORCE} AND asserted_earliest <= @asOf AND asserted_latest >= @from AND rank > 0
+       ORDER BY ${claimOrderBy()} LIMIT 51`,
+    );
     this.figureRow = db.prepare('SELECT figure_id, recorded_at, body FROM figures WHERE figure_id = ? AND recorded_at <= ?');
     this.lastRecorded = db
       .prepare('SELECT recorded_from FROM claim_versions WHERE figure_id = ? AND recorded_from <= ? ORDER BY revision DESC LIMIT 1')
@@ -198,11 +218,17 @@ export class FigureQueries {
          AND recorded_from <= @at AND (recorded_to IS NULL OR recorded_to > @at)
        ORDER BY ${claimOrderBy()} LIMIT @limit`,
     );
-    // Before a page's first claim of a claimant: the live claim just before it (what it may revise)…
+    // Before a page's first claim of a claimant: the live claims just before it (what it may revise)…
     this.liveBefore = db.prepare(
       `SELECT ${COLUMNS} FROM claim_versions
        WHERE ${IN_FORCE} AND ${claimOrderBeyond('<')}
-       ORDER BY ${claimOrderBy({ descending: true })} LIMIT 1`,
+       ORDER BY ${claimOrderBy({ descending: true })} LIMIT @limit`,
+    );
+    // …and after a page's last claim, those that start by the page's furthest day (their order against the page's may be open).
+    this.liveAfter = db.prepare(
+      `SELECT ${COLUMNS} FROM claim_versions
+       WHERE ${IN_FORCE} AND asserted_earliest <= @reach AND asserted_earliest <= @asOf AND ${claimOrderBeyond('>')}
+       ORDER BY ${claimOrderBy()} LIMIT @limit`,
     );
     // …and the live ones before it whose windows reach its first day: the only earlier claims whose
     // order with the page's claims the dates may not settle (any other ended before they began).
@@ -274,34 +300,35 @@ export class FigureQueries {
     const shown = page.slice(0, paging.limit);
     const last = shown[shown.length - 1];
     const next = page.length > paging.limit && last ? encodeHistoryCursor({ claimant: last.claimant, ...claimOrderKey(last), at }) : null;
-    return { history: this.entries(figureId, shown, at, filter.asOf, after), historyNext: next };
+    return { history: this.entries(figureId, shown, at, filter.asOf, after, next !== null), historyNext: next };
   }
 
-  /** The history entries of a page's claims: each claim's versions, and how each claim follows the live one before it. */
-  private entries(figureId: string, page: ClaimRow[], at: number, asOf: string | undefined, after: HistoryCursor | undefined): Record<string, HistoryEntry[]> {
-    const previousOf = new Map<string, ClaimRow>();
-    const uncertainWith = new Map<string, string[]>();
-    let claimant: string | undefined;
-    let live: ClaimRow[] = [];
-    for (const row of page) {
-      if (row.claimant !== claimant) {
-        claimant = row.claimant;
-        // Only the cursor's claimant has claims before the page: every other one starts at its first.
-        live = after && claimant === after.claimant ? this.liveContext(figureId, row, at) : [];
-      }
-      const prior = live[live.length - 1];
-      if (prior && settledBefore(window(prior), window(row))) previousOf.set(row.claim_id, prior);
-      const overlapping = live.filter((other) => !settledBefore(window(other), window(row))).map((other) => other.claim_id);
-      if (overlapping.length > 0) uncertainWith.set(row.claim_id, overlapping);
-      // A retracted claim keeps its place in the history but is no claim that a later one revises.
-      if (row.status === 'asserted') live.push(row);
+  /**
+   * The history entries of a page's claims: each claim's versions, and its place in its claimant's
+   * revision chain (revision-chain.ts), worked out over the page's claims and the claims around them.
+   */
+  private entries(figureId: string, page: ClaimRow[], at: number, asOf: string | undefined, after: HistoryCursor | undefined, more: boolean): Record<string, HistoryEntry[]> {
+    const byClaimant = new Map<string, ClaimRow[]>();
+    for (const row of page) byClaimant.set(row.claimant, [...(byClaimant.get(row.claimant) ?? []), row]);
+    const places = new Map<string, ChainPlace>();
+    const rowsById = new Map<string, ClaimRow>();
+    const claimants = [...byClaimant.keys()];
+    for (const [claimant, rows] of byClaimant) {
+      // Only the cursor's claimant has claims before the page, only the last one claims after it.
+      const before = after && claimant === after.claimant ? this.liveContext(figureId, rows[0], at) : [];
+      const later = more && claimant === claimants[claimants.length - 1] ? this.laterContext(figureId, rows, at, asOf ?? LAST_DAY) : [];
+      const chain = [...before, ...rows, ...later];
+      for (const row of chain) rowsById.set(row.claim_id, row);
+      for (const [id, place] of revisionChain(chain.map(toChainClaim))) places.set(id, place);
     }
     const history: Record<string, HistoryEntry[]> = {};
     for (const current of page) {
       // A claim whose claimant we corrected stays under the claimant it has now, with its whole record.
       const record = current.position === current.asserted_position ? [current] : (this.claimRecord.all(figureId, current.claim_id, at) as ClaimRow[]);
+      const place = places.get(current.claim_id) ?? {};
+      const previous = place.previous === undefined ? undefined : rowsById.get(place.previous);
       for (const row of record) {
-        const entry = entryOf(row, previousOf.get(row.claim_id), uncertainWith.get(row.claim_id), asOf);
+        const entry = entryOf(row, previous, place, asOf);
         (history[current.claimant] ??= []).push({ ...entry, claimant: current.claimant });
       }
     }
@@ -309,16 +336,23 @@ export class FigureQueries {
   }
 
   /**
-   * The claimant's live claims before `first` that the page's claims may follow: the one just before
-   * it and those whose windows reach its first day, in history order. Earlier ones ended before
-   * every claim of the page began, so they are settled before them and revised by none of them.
+   * The claimant's live claims before `first` that the page's claims may follow or revise: those
+   * whose windows reach its first day, and the last CHAIN_LIST_LIMIT before it, in history order.
+   * Earlier ones ended before every claim of the page began and lie behind that many others.
    */
   private liveContext(figureId: string, first: ClaimRow, at: number): ClaimRow[] {
-    const params = { figureId, claimant: first.claimant, at, ...claimOrderKey(first) };
+    const params = { figureId, claimant: first.claimant, at, ...claimOrderKey(first), limit: CHAIN_LIST_LIMIT };
     const overlapping = this.liveOverlapping.all(params) as ClaimRow[];
-    const before = this.liveBefore.get(params) as ClaimRow | undefined;
-    if (before && overlapping[overlapping.length - 1]?.claim_id !== before.claim_id) overlapping.push(before);
-    return overlapping;
+    const before = (this.liveBefore.all(params) as ClaimRow[]).reverse();
+    const seen = new Set(before.map((row) => row.claim_id));
+    return [...overlapping.filter((row) => !seen.has(row.claim_id)), ...before].sort(byHistoryKey);
+  }
+
+  /** The claimant's claims after the page's last whose windows may reach back into the page's (their order against them unsettled). */
+  private laterContext(figureId: string, rows: ClaimRow[], at: number, asOf: string): ClaimRow[] {
+    const last = rows[rows.length - 1];
+    const reach = rows.reduce((top, row) => (row.asserted_latest > top ? row.asserted_latest : top), '');
+    return this.liveAfter.all({ figureId, claimant: last.claimant, at, asOf, reach, ...claimOrderKey(last), limit: CHAIN_LIST_LIMIT }) as ClaimRow[];
   }
 
   /** Every claim of the figure in force (not retracted, as corrected) at knownAt and certainly asserted by asOf, in assertion order: the figure's sheet. */
@@ -332,15 +366,28 @@ export class FigureQueries {
     const asOf = filter.asOf ?? LAST_DAY;
     const params = { figureId: row.figure_id, asOf, at: instant(filter) };
     const latest = new Map<string, ClaimRow>();
-    const newer = new Map<string, ClaimView[]>();
+    const newer = new Map<string, ClaimRow[]>();
     const possibleClaims: ClaimView[] = [];
-    // The chosen claims come first, then the others in claimant and history order.
+    // The chosen claims (latest by their days) come first, then the others in claimant and history order.
     for (const r of this.latestClaims.all(params) as (ClaimRow & { chosen: number })[]) {
       if (r.chosen) latest.set(r.claimant, r);
-      else if (latest.has(r.claimant)) newer.set(r.claimant, [...(newer.get(r.claimant) ?? []), toClaimView(r, asOf)]);
+      else if (latest.has(r.claimant)) newer.set(r.claimant, [...(newer.get(r.claimant) ?? []), r]);
       else possibleClaims.push(toClaimView(r, asOf));
     }
-    const claims: LatestClaimView[] = [...latest.values()].map((r) => ({ ...toClaimView(r, asOf), possiblyNewer: newer.get(r.claimant) ?? [] }));
+    const claims: LatestClaimView[] = [...latest.values()].map((byDays) => {
+      const unsettled = newer.get(byDays.claimant) ?? [];
+      // A possibly later claim never displaces a higher-ranked one whose order against it is open (revision-chain.ts).
+      const ranked = new Map([byDays, ...unsettled].map((r) => [rankedOf(r), r] as const));
+      const [first] = ranked.keys();
+      const chosen = ranked.get(latestClaim(first, [...ranked.keys()], (c) => c.window.latest <= asOf))!;
+      const others =
+        chosen === byDays
+          ? unsettled
+          : possiblyNewerThan(rankedOf(chosen), (this.possiblyAfter.all({ ...params, claimant: chosen.claimant, from: chosen.asserted_earliest }) as ClaimRow[]).map(rankedOf)).map(
+              (c) => c.row,
+            );
+      return { ...toClaimView(chosen, asOf), possiblyNewer: others.filter((r) => r.claim_id !== chosen.claim_id).map((r) => toClaimView(r, asOf)) };
+    });
     claims.sort((a, b) => a.low - b.low || a.claimant.localeCompare(b.claimant));
     // The figure's stream revision (at knownAt): every event after its definition (revision 0) is a claim version.
     const revision = (this.revisionAt.get(row.figure_id, params.at) as number | undefined) ?? 0;
@@ -413,7 +460,7 @@ function spread(claims: ClaimView[]): FigureSummary['spread'] {
 
 const LIFECYCLE: Record<string, HistoryEntry['kind']> = { ClaimCorrected: 'corrected', ClaimRetracted: 'retracted', ClaimRanked: 'ranked' };
 
-function entryOf(row: ClaimRow, previous: ClaimRow | undefined, uncertainWith: string[] | undefined, asOf: string | undefined): HistoryEntry {
+function entryOf(row: ClaimRow, previous: ClaimRow | undefined, place: ChainPlace, asOf: string | undefined): HistoryEntry {
   const claim = JSON.parse(row.body) as ClaimAsserted;
   const certainty = asOf === undefined ? undefined : (certaintyBy(window(row), asOf) ?? undefined);
   const base = {
@@ -431,19 +478,37 @@ function entryOf(row: ClaimRow, previous: ClaimRow | undefined, uncertainWith: s
   };
   const lifecycle = LIFECYCLE[row.event_type];
   if (lifecycle) return { kind: lifecycle, ...base };
-  // Only the assertion's own version row says whether its order is settled: the claim's live version decides.
-  const uncertain = uncertainWith === undefined ? {} : { orderUncertain: true as const, orderUncertainWith: uncertainWith };
-  if (!previous || uncertainWith !== undefined) return { kind: 'asserted', ...base, ...uncertain };
+  // Only the assertion's own version row says where the claim stands: the claim's live version decides.
+  if (place.uncertainWith !== undefined) return { kind: 'asserted', ...base, orderUncertain: true, orderUncertainWith: [...place.uncertainWith] };
+  if (!previous) return { kind: 'asserted', ...base };
   const before = JSON.parse(previous.body) as ClaimAsserted;
-  const now = claimValueBounds(claim.value);
-  const then = claimValueBounds(before.value);
   return {
     kind: 'revised',
     ...base,
     previous: { claimId: previous.claim_id, assertedOn: before.assertedOn, value: before.value },
-    change: { low: now.low - then.low, high: now.high - then.high, ratio: then.high > 0 ? round(now.high / then.high) : null },
+    change: valueChange(before.value, claim.value),
+    ...(place.mayLieBetween === undefined ? {} : { mayLieBetween: [...place.mayLieBetween] }),
   };
 }
+
+/** How a value moved: each end, the ratio of the high ends, and the kind or qualifier when they changed. */
+export function valueChange(from: ClaimValue, to: ClaimValue): ValueChange {
+  const now = claimValueBounds(to);
+  const then = claimValueBounds(from);
+  const qualifierOf = (v: ClaimValue) => (v.kind === 'exact' ? null : (v.qualifier ?? null));
+  return {
+    low: now.low - then.low,
+    high: now.high - then.high,
+    ratio: then.high > 0 ? round(now.high / then.high) : null,
+    ...(from.kind === to.kind ? {} : { kind: { from: from.kind, to: to.kind } }),
+    ...(qualifierOf(from) === qualifierOf(to) ? {} : { qualifier: { from: qualifierOf(from), to: qualifierOf(to) } }),
+  };
+}
+
+const RANKS: readonly ClaimRankValue[] = ['deprecated', 'normal', 'preferred'];
+const toChainClaim = (row: ClaimRow): ChainClaim => ({ claimId: row.claim_id, window: window(row), rank: RANKS[row.rank] ?? 'normal', live: row.status === 'asserted' });
+const rankedOf = (row: ClaimRow): RankedClaim & { row: ClaimRow } => ({ window: window(row), rank: RANKS[row.rank] ?? 'normal', order: row.asserted_position, row });
+const byHistoryKey = (a: ClaimRow, b: ClaimRow): number => compareClaimOrder(claimOrderKey(a), claimOrderKey(b));
 
 interface HistoryCursor extends ClaimOrderKey {
   readonly claimant: string;

@@ -83,9 +83,19 @@ export interface HistoryEntry {
   assertedOn: string;
   assertedDays?: { earliest: string; latest: string };
   certainty?: string;
-  previous?: { value: ClaimValue; assertedOn: string };
-  change?: { high?: number; ratio?: number | null };
+  previous?: { claimId?: string; value: ClaimValue; assertedOn: string };
+  /** Each end's change; kind and qualifier only when they changed. */
+  change?: {
+    low?: number;
+    high?: number;
+    ratio?: number | null;
+    kind?: { from: string; to: string };
+    qualifier?: { from: string | null; to: string | null };
+  };
+  /** For a revision: claims whose place is uncertain that may lie between the previous claim and this one. */
+  mayLieBetween?: string[];
   orderUncertain?: boolean;
+  orderUncertainWith?: string[];
   rank?: Rank;
   actor?: string;
   reason?: string;

@@ -1,14 +1,20 @@
 /*
  * A figure's revision history, claimant by claimant: each claim as asserted, revised, corrected,
- * retracted or ranked, with who recorded it and when; later pages load on request.
+ * retracted or ranked, with who recorded it and when; later pages load on request. What is a
+ * revision and of which claim is the API's answer (docs/evidence-model.md): the page words it.
  */
 import type { Figure, HistoryEntry } from './api-types';
 import { api, problemTitle } from './api';
 import { clear, el } from './dom';
-import { instant, partialDate, possibly, signed } from './format';
-import { claimValue } from './numbers';
+import { instant, partialDate, possibly } from './format';
+import { changeText, claimValue } from './numbers';
 import { revisionChart } from './revision-chart';
 import type { ViewState } from './url-state';
+
+/** A claim named by its value and date when it is on the page, else by its id. */
+function claimLabel(id: string, labels: ReadonlyMap<string, string>): string {
+  return labels.get(id) ?? id;
+}
 
 const CLAIM_KINDS: Record<string, string> = { asserted: 'Asserted', revised: 'Revised', corrected: 'Corrected', retracted: 'Retracted', ranked: 'Ranked' };
 
@@ -18,7 +24,10 @@ export function figureHistory(figure: Figure): HTMLDivElement {
   const claimants = Object.keys(history);
   if (claimants.length === 0) box.appendChild(el('p', { class: 'empty' }, 'Nothing recorded by then.'));
   for (const claimant of claimants) {
-    box.appendChild(el('section', { class: 'claimant-history' }, el('h4', null, claimant), el('ol', { class: 'revisions' }, history[claimant].map(historyEntry))));
+    const labels = new Map(history[claimant].map((e) => [e.claimId, claimValue(e.value) + ' (' + e.assertedOn + ')'] as const));
+    box.appendChild(
+      el('section', { class: 'claimant-history' }, el('h4', null, claimant), el('ol', { class: 'revisions' }, history[claimant].map((e) => historyEntry(e, labels)))),
+    );
   }
   return box;
 }
@@ -51,7 +60,7 @@ export function moreRevisions(answer: Figure, state: ViewState, chartSlot: HTMLE
   return button;
 }
 
-function historyEntry(entry: HistoryEntry): HTMLLIElement {
+function historyEntry(entry: HistoryEntry, labels: ReadonlyMap<string, string>): HTMLLIElement {
   const item = el('li', { class: 'revision revision-' + entry.kind });
   item.appendChild(
     el(
@@ -66,18 +75,20 @@ function historyEntry(entry: HistoryEntry): HTMLLIElement {
     ),
   );
   if (entry.kind === 'revised' && entry.previous) {
-    const change = entry.change || {};
     item.appendChild(
-      el(
-        'p',
-        { class: 'revision-change' },
-        'Was ' + claimValue(entry.previous.value) + ' (' + entry.previous.assertedOn + '); change ' + signed(change.high || 0),
-        change.ratio !== null && change.ratio !== undefined ? ' (×' + change.ratio + ')' : '',
-      ),
+      el('p', { class: 'revision-change' }, 'Was ' + claimValue(entry.previous.value) + ' (' + entry.previous.assertedOn + '); ' + changeText(entry.previous.value, entry.change || {})),
+    );
+  }
+  if (entry.mayLieBetween && entry.mayLieBetween.length > 0) {
+    item.appendChild(
+      el('p', { class: 'revision-note' }, 'A claim whose date is uncertain may lie between the two: ' + entry.mayLieBetween.map((id) => claimLabel(id, labels)).join('; ') + '.'),
     );
   }
   if (entry.orderUncertain) {
-    item.appendChild(el('p', { class: 'revision-change' }, 'Order uncertain: its date may fall before or after the claim(s) above, so no change is shown.'));
+    const around = (entry.orderUncertainWith || []).map((id) => claimLabel(id, labels)).join('; ');
+    item.appendChild(
+      el('p', { class: 'revision-change' }, 'Order uncertain: its date may fall before or after ' + (around || 'the claims around it') + ', so no change is shown.'),
+    );
   }
   if (entry.kind === 'ranked' && entry.rank) {
     item.appendChild(el('p', { class: 'revision-reason' }, 'Ranked ' + entry.rank.value + (entry.actor ? ' by ' + entry.actor : ''), entry.reason ? ': “' + entry.reason + '”' : ''));

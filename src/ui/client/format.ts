@@ -56,10 +56,6 @@ export function validTimeText(vt: ValidTime | undefined): string {
   return vt.from + ' – ' + (vt.to === undefined || vt.to === '..' ? 'present' : vt.to === '' ? 'unknown' : vt.to);
 }
 
-export function signed(n: number): string {
-  return (n > 0 ? '+' : n < 0 ? '−' : '±') + formatNumber(Math.abs(n));
-}
-
 /**
  * Record time exactly as the API gives it, milliseconds and all ('2026-01-01T09:30:00.123Z'): copied
  * into "As known at", it finds this very version (a rounded instant would fall before it).

@@ -4,7 +4,7 @@
  * digits for fractions, scientific notation only for the tiny or the astronomical. The full value
  * is always available as a title, so nothing is hidden by rounding.
  */
-import type { ClaimValue } from './api-types';
+import type { ClaimValue, HistoryEntry } from './api-types';
 
 const grouped = new Intl.NumberFormat('en-GB', { maximumFractionDigits: 3 });
 const significant = new Intl.NumberFormat('en-GB', { maximumSignificantDigits: 3 });
@@ -48,10 +48,10 @@ export const QUALIFIERS: Record<string, string> = {
   fewer_than: 'fewer than',
 };
 
-/** A claim's number as the source worded it: 'at least 1,257', 'almost 34,000', '7,000–8,000'. */
+/** A claim's number as the source worded it: 'at least 1,257', 'almost 34,000', '7,000–8,000', 'at least 8,214–13,125'. */
 export function claimValue(value: ClaimValue | null | undefined): string {
   if (!value) return '';
-  if (value.kind === 'range') return formatNumber(value.min) + '–' + formatNumber(value.max);
+  if (value.kind === 'range') return (value.qualifier ? (QUALIFIERS[value.qualifier] || value.qualifier) + ' ' : '') + formatNumber(value.min) + '–' + formatNumber(value.max);
   if (value.kind === 'bound') return (QUALIFIERS[value.qualifier ?? ''] || value.qualifier) + ' ' + formatNumber(value.value);
   return formatNumber(value.value);
 }
@@ -61,4 +61,24 @@ export function claimBounds(value: ClaimValue | null | undefined): { low: number
   if (!value) return { low: null, high: null };
   if (value.kind === 'range') return { low: value.min ?? null, high: value.max ?? null };
   return { low: value.value ?? null, high: value.value ?? null };
+}
+
+/**
+ * How a revision moved the number, as the API's change says it: one figure when both ends moved
+ * alike, each end of a range otherwise, and the wording's change ("about" → "at least") when any.
+ */
+export function changeText(previous: ClaimValue, change: NonNullable<HistoryEntry['change']>): string {
+  const low = change.low ?? change.high ?? 0;
+  const high = change.high ?? low;
+  const ranged = previous.kind === 'range' || (change.kind !== undefined && change.kind.to === 'range');
+  const moved = !ranged && low === high ? 'change ' + signedNumber(high) : 'low end ' + signedNumber(low) + ', high end ' + signedNumber(high);
+  const ratio = change.ratio !== null && change.ratio !== undefined ? ' (×' + change.ratio + ')' : '';
+  const q = change.qualifier;
+  const worded = q ? '; now ' + (q.to ? QUALIFIERS[q.to] || q.to : 'without a qualifier') + (q.from ? ', was ' + (QUALIFIERS[q.from] || q.from) : '') : '';
+  return moved + ratio + worded;
+}
+
+/** '+1,012', '−942', '±0'. */
+export function signedNumber(n: number): string {
+  return (n > 0 ? '+' : n < 0 ? '−' : '±') + formatNumber(Math.abs(n));
 }

@@ -88,7 +88,7 @@ export function revisionChart(figure: Figure, options: { asOf?: string } = {}): 
   append(box, [
     legend(model),
     plot,
-    el('p', { class: 'chart-key' }, '● exact · △↑ at least, more than (▽↓ at most) · ○ about, almost · |▬| a window of days · shaded: a range · dashed ring: the value before our record was corrected · ✕ retracted'),
+    el('p', { class: 'chart-key' }, '● exact · △↑ at least, more than (▽↓ at most) · ○ about, almost · ⌶ with shading: a range, low to high (↑ at least that range) · |▬| a window of days · dashed ring: the value before our record was corrected · ✕ retracted · a deprecated claim is marked but the line skips it'),
   ]);
   if (asOf && figure.spread) {
     const s = figure.spread;

@@ -1,7 +1,7 @@
 /*
  * What uPlot's lines cannot say, drawn on its canvas after each draw: the evidence model's marks
  * (a bound's open triangle, an approximate number's open circle, a window of days, a range's
- * whisker, a corrected value's dashed ring, a retracted claim's cross), each line's closing number
+ * whisker with a cap at each end (and an arrow when qualified), a corrected value's dashed ring, a retracted claim's cross), each line's closing number
  * in the right margin, and the "as of" cursor.
  */
 import type uPlot from 'uplot';
@@ -22,6 +22,10 @@ function marker(ctx: CanvasRenderingContext2D, p: Point, x: number, y: number, c
   if (p.retracted) {
     ctx.moveTo(x - s, y - s); ctx.lineTo(x + s, y + s);
     ctx.moveTo(x + s, y - s); ctx.lineTo(x - s, y + s);
+    ctx.stroke();
+  } else if (p.value && p.value.kind === 'range') {
+    // A range is its whisker (drawn with the window): a cap at each end, never the filled "exact" dot.
+    ctx.moveTo(x - s, y); ctx.lineTo(x + s, y);
     ctx.stroke();
   } else if (UP.has(qualifier) || DOWN.has(qualifier)) {
     // An open triangle pointing where the truth may lie, with a short arrow: "at least" looks up.
@@ -73,6 +77,13 @@ export function drawMarks(u: uPlot, model: ClaimantLine[], asOf: string | undefi
         ctx.beginPath();
         ctx.moveTo(x, y); ctx.lineTo(x, yHigh);
         ctx.moveTo(x - s, yHigh); ctx.lineTo(x + s, yHigh);
+        // A qualified range ("a minimum likely range") points the way the truth may lie, as a bound does.
+        const q = p.value.qualifier || '';
+        if (UP.has(q) || DOWN.has(q)) {
+          const [from, d] = UP.has(q) ? [yHigh, -1] : [y, 1];
+          ctx.moveTo(x, from); ctx.lineTo(x, from + d * s * 2);
+          ctx.moveTo(x - s * 0.6, from + d * s * 1.3); ctx.lineTo(x, from + d * s * 2); ctx.lineTo(x + s * 0.6, from + d * s * 1.3);
+        }
         ctx.stroke();
       }
       if (p.wasLow !== undefined && p.wasLow !== null && p.wasLow !== p.low) {

@@ -6,7 +6,37 @@ import type uPlot from 'uplot';
 import type { ClaimValue, Figure } from './api-types';
 import { claimBounds, formatNumber } from './numbers';
 
-const PALETTE = ['#1a4a80', '#b5462b', '#26634a', '#8a5a00', '#6b3fa0', '#0f6d78'];
+const PALETTE = ['#1a4a80', '#b5462b', '#26634a', '#8a5a00', '#6b3fa0', '#0f6d78', '#a0306b', '#4d5a12'];
+
+/** A claimant's place in the palette, from its name alone (FNV-1a). */
+function paletteSlot(claimant: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < claimant.length; i++) {
+    hash ^= claimant.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % PALETTE.length;
+}
+
+/**
+ * Each claimant's colour, from its name: the same on every page and redraw, whoever else is on the
+ * chart and whatever order they arrived in. Only when two names on one chart fall on the same colour
+ * does the later name (in name order, not arrival) take the next free one.
+ */
+export function claimantColors(claimants: readonly string[]): Map<string, string> {
+  const taken = new Set<number>();
+  const colors = new Map<string, string>();
+  for (const claimant of [...new Set(claimants)].sort()) {
+    let slot = paletteSlot(claimant);
+    for (let tries = 0; taken.has(slot) && tries < PALETTE.length; tries++) slot = (slot + 1) % PALETTE.length;
+    taken.add(slot);
+    colors.set(claimant, PALETTE[slot]);
+  }
+  return colors;
+}
+
+/** A claimant's own colour, before any other claimant on a chart is considered. */
+export const claimantColor = (claimant: string): string => PALETTE[paletteSlot(claimant)];
 const DAY = 86400;
 
 /** One claim on the chart, at its current value; `was` is its value before our record was corrected. */
@@ -26,6 +56,16 @@ export interface Point {
   wasLow: number | null | undefined;
   orderUncertain: boolean;
   rank: string | undefined;
+}
+
+/**
+ * The claims a claimant's line runs through: not retracted, and not deprecated while it has others
+ * (the API's rule: a deprecated outlier is never what a later claim revises, so the line skips it).
+ */
+export function linePoints<P extends Point>(points: readonly P[]): P[] {
+  const live = points.filter((p) => !p.retracted);
+  const ranked = live.filter((p) => p.rank !== 'deprecated');
+  return ranked.length > 0 ? ranked : live;
 }
 
 /** A point placed on the time axis. */
@@ -60,7 +100,8 @@ export function isoDay(seconds: number): string {
  */
 export function chartModel(figure: Figure): ClaimantLine[] {
   const history = figure.history || {};
-  return Object.keys(history).map((claimant, index) => {
+  const colors = claimantColors(Object.keys(history));
+  return Object.keys(history).map((claimant) => {
     const claims = new Map<string, Point>();
     history[claimant].forEach((entry) => {
       if (entry.kind === 'ranked') return;
@@ -90,7 +131,7 @@ export function chartModel(figure: Figure): ClaimantLine[] {
       .filter((p): p is Point & { x: number } => p.x !== null)
       .map((p): PlacedPoint => ({ ...p, xLatest: p.xLatest ?? p.x }))
       .sort((a, b) => a.x - b.x || a.xLatest - b.xLatest);
-    return { claimant, color: PALETTE[index % PALETTE.length], points };
+    return { claimant, color: colors.get(claimant) ?? PALETTE[0], points };
   });
 }
 
@@ -99,7 +140,7 @@ export function alignedData(model: ClaimantLine[], xMax: number): uPlot.AlignedD
   const xs = [...new Set(model.flatMap((c) => c.points.map((p) => p.x)).concat([xMax]))].sort((a, b) => a - b);
   const lines: (number | null)[][] = [];
   model.forEach((c) => {
-    const live = c.points.filter((p) => !p.retracted);
+    const live = linePoints(c.points);
     const low: (number | null)[] = xs.map(() => null);
     const high: (number | null)[] = xs.map(() => null);
     live.forEach((p) => {
@@ -121,7 +162,7 @@ export function alignedData(model: ClaimantLine[], xMax: number): uPlot.AlignedD
 export function endLabels(model: ClaimantLine[]): EndLabel[] {
   return model
     .map((c) => {
-      const live = c.points.filter((p) => !p.retracted);
+      const live = linePoints(c.points);
       const last = live[live.length - 1];
       if (!last) return null;
       const text = last.low === last.high ? formatNumber(last.low) : formatNumber(last.low) + '–' + formatNumber(last.high);

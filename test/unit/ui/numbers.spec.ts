@@ -15,6 +15,7 @@ describe('numbers as the page words them', () => {
   it('words a claim as its source did: a bound with its qualifier, a range with a dash', () => {
     expect(claimValue({ kind: 'bound', qualifier: 'at_least', value: 1257 })).toBe('at least 1,257');
     expect(claimValue({ kind: 'range', min: 7000, max: 8000 })).toBe('7,000–8,000');
+    expect(claimValue({ kind: 'range', min: 8214, max: 13125, qualifier: 'at_least' })).toBe('at least 8,214–13,125');
     expect(claimValue({ kind: 'exact', value: 7595 })).toBe('7,595');
     expect(claimBounds({ kind: 'range', min: 7000, max: 8000 })).toEqual({ low: 7000, high: 8000 });
   });
