@@ -1,9 +1,9 @@
 import { stringify } from 'csv-stringify/sync';
 import type { ClaimQualifier } from '../domain/figure/figure.events';
 import type { Confidence } from '../domain/confidence';
-import { FIRST_DAY, parseDate } from '../domain/edtf';
+import { FIRST_DAY, LAST_DAY, parseDate } from '../domain/edtf';
 import type { Source } from '../domain/source';
-import { isPeriod, type PartialDate } from '../domain/valid-time';
+import { isPeriod, OPEN, UNKNOWN, type PartialDate } from '../domain/valid-time';
 import type { FigureSummary, ClaimView } from '../projections/figures/figures.queries';
 import type { FactView, TimelineFilter, TimelineQueries } from '../projections/timeline/timeline.queries';
 import { CSV_LAYOUTS, sourceColumns, toSheetCell } from '../import/csv-layouts';
@@ -105,8 +105,7 @@ export function timelineJs(facts: readonly FactView[], clocks: ViewClocks, title
   return {
     title: { text: { headline: escapeHtml(title), text: escapeHtml(when.length ? `${when.join(', ')}.` : 'The current record.') } },
     events: facts.map((f) => {
-      const start = isPeriod(f.validTime) ? f.validTime.from : f.validTime.at;
-      const end = isPeriod(f.validTime) ? f.validTime.to : undefined;
+      const { start, end, note } = slideDates(f, clocks);
       const media = f.sources.find((s) => webLink(s.url));
       return {
         unique_id: f.id,
@@ -116,6 +115,7 @@ export function timelineJs(facts: readonly FactView[], clocks: ViewClocks, title
           headline: escapeHtml(f.title),
           text: [
             f.summary ? `<p>${escapeHtml(f.summary)}</p>` : '',
+            note ? `<p><em>${escapeHtml(note)}</em></p>` : '',
             `<p>Sources: ${f.sources.map(sourceHtml).join('; ')}</p>`,
             f.status === 'retracted' ? '<p><strong>Retracted from the record.</strong></p>' : '',
           ].join(''),
@@ -125,6 +125,25 @@ export function timelineJs(facts: readonly FactView[], clocks: ViewClocks, title
       };
     }),
   };
+}
+
+/**
+ * A slide's dates. A period still open (no end, or `..`) has no end in TimelineJS's format and
+ * would be drawn as a point: it ends at the export's as-of day (today without one) and its text says
+ * it is ongoing. A period whose end is unknown stays a point at its start, and says so; one whose
+ * start is open or unknown starts at its end.
+ */
+function slideDates(fact: FactView, clocks: ViewClocks): { start: PartialDate; end?: PartialDate; note?: string } {
+  if (!isPeriod(fact.validTime)) return { start: fact.validTime.at };
+  const { from, to } = fact.validTime;
+  const known = (date: string | undefined): date is string => date !== undefined && date !== OPEN && date !== UNKNOWN;
+  if (!known(from)) return { start: to as PartialDate, note: from === OPEN ? `Held until ${to}; its start is open.` : `Held until ${to}; its start is not known.` };
+  if (to === UNKNOWN) return { start: from, note: `From ${from}; its end is not known.` };
+  if (!known(to)) {
+    const asOf = clocks.asOf ?? new Date().toISOString().slice(0, 10);
+    return { start: from, end: asOf, note: `Ongoing as of ${asOf}.` };
+  }
+  return { start: from, end: to };
 }
 
 /** A source as a link when its URL is a web link, else as plain text (the URL shown, never followed). */
@@ -162,7 +181,7 @@ export function claimsJsonLd(figure: FigureSummary, claims: readonly ClaimView[]
         '@id': `urn:annals:claim:${figure.id}:${c.claimId}`,
         text: `${c.claimant}: ${valueInWords(c)} ${figure.unit}`,
         author: { '@type': 'Organization', name: c.claimant },
-        ...plainDate('datePublished', c.assertedOn),
+        ...assertedDate(c.assertedOn),
         about,
         ...(c.period ? { temporalCoverage: `${c.period.from}/${c.period.to ?? '..'}` } : {}),
         ...(figure.scope.places.length ? { spatialCoverage: figure.scope.places.map((name) => ({ '@type': 'Place', name })) } : {}),
@@ -178,6 +197,26 @@ export function claimsJsonLd(figure: FigureSummary, claims: readonly ClaimView[]
       },
     })),
   };
+}
+
+/**
+ * When a claim was asserted, for schema.org: a plain date as it is; a date known only within a
+ * window ('[2019-03-28..2019-03-31]') as the window's earliest day, with the window stated in
+ * words (a window open at its start has no earliest day, so only the words).
+ */
+function assertedDate(assertedOn: string): Record<string, string> {
+  const plain = plainDate('datePublished', assertedOn);
+  if (Object.keys(plain).length > 0) return plain;
+  let parsed: ReturnType<typeof parseDate>;
+  try {
+    parsed = parseDate(assertedOn, 'assertedOn');
+  } catch {
+    return {};
+  }
+  const earliest = parsed.earliest === FIRST_DAY ? undefined : parsed.earliest;
+  const latest = parsed.latest === LAST_DAY ? undefined : parsed.latest;
+  const window = earliest && latest ? `some time between ${earliest} and ${latest}` : earliest ? `some time after ${earliest}` : `some time up to ${latest}`;
+  return { ...(earliest ? { datePublished: earliest } : {}), disambiguatingDescription: `Asserted ${window} (recorded as ${assertedOn}).` };
 }
 
 /** schema.org dates are ISO 8601: a date known only within a window ('[2019-03-28..2019-03-31]') has no place there and is left out. */
