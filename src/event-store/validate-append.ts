@@ -1,5 +1,6 @@
 import { EventData, ExpectedRevision, InvalidEventError } from './event-store';
 import { CHAIN_BYTES_PER_EVENT } from './event-hash';
+import { envelopeBytes } from './byte-payload';
 
 /** Limits shared by every adapter, so that a write valid on one store is valid on all. */
 export const LIMITS = {
@@ -53,8 +54,9 @@ export function validateAppend(stream: string, events: readonly EventData[]): { 
     }
     const data = JSON.stringify(event.data);
     const metadata = JSON.stringify(event.metadata ?? {});
+    // An outside writer's bytes count as EventStoreDB counts them (what was sent, not its stored envelope).
     // The store adds the hash chain to the metadata: its bytes count too, or EventStoreDB would refuse what passed here.
-    bytes += Buffer.byteLength(data) + Buffer.byteLength(metadata) + CHAIN_BYTES_PER_EVENT;
+    bytes += (envelopeBytes(event) ?? Buffer.byteLength(data) + Buffer.byteLength(metadata)) + CHAIN_BYTES_PER_EVENT;
     if (bytes > LIMITS.appendBytes) {
       throw new InvalidEventError(`an append may hold at most ${LIMITS.appendBytes} bytes of data and metadata`, 'events');
     }

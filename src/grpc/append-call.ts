@@ -34,7 +34,7 @@ export class ProposedEvents {
   add(message: Parameters<typeof toEventData>[0]): GrpcError | undefined {
     this.bytes += proposedSize(message);
     if (this.bytes > LIMITS.appendBytes) return maximumAppendSizeExceeded(LIMITS.appendBytes);
-    const event = toEventData(message, this.events.length);
+    const event = toEventData(message);
     if (isGrpcError(event)) return event;
     this.events.push(event);
     return undefined;

@@ -9,7 +9,7 @@ import { serveAppend } from './append-call';
 import { serveBatchAppend } from './batch-append-call';
 import { GrpcAuthenticator, GrpcPrincipal, OPEN_ACCESS } from './grpc-authenticator';
 import { ActiveCalls, authenticate } from './grpc-call';
-import { grpcError, GrpcError, isGrpcError, shuttingDown, toGrpcError, unimplemented } from './grpc-errors';
+import { grpcError, GrpcError, isGrpcError, shuttingDown, toGrpcError, unavailable, unimplemented } from './grpc-errors';
 import { serveRead } from './read-call';
 
 export interface GrpcServerOptions {
@@ -77,7 +77,7 @@ export class AnnalsGrpcServer {
     return this.boundPort;
   }
 
-  /** Ends every call in flight with CANCELLED, as a stopping EventStoreDB does, then closes the port. */
+  /** Ends every call in flight as a stopping EventStoreDB does (CANCELLED; UNAVAILABLE for an Append in flight), then closes the port. */
   async stop(): Promise<void> {
     this.unwatchRevocations?.();
     this.calls.endAll(shuttingDown());
@@ -110,7 +110,12 @@ export class AnnalsGrpcServer {
   }
 
   private append(call: ServerReadableStream<AppendReq, AppendResp>, callback: sendUnaryData<AppendResp>): void {
-    const { finish, ownedBy } = this.lifecycle(call, (error, response?: AppendResp) => (error ? callback(error) : callback(null, response)));
+    const { finish, ownedBy } = this.lifecycle(
+      call,
+      (error, response?: AppendResp) => (error ? callback(error) : callback(null, response)),
+      // EventStoreDB ends an Append still receiving its events with UNAVAILABLE, not CANCELLED: nothing was written.
+      unavailable(),
+    );
     const principal = authenticate(call.metadata, this.authenticator);
     if (isGrpcError(principal)) return finish(principal);
     ownedBy(principal);
@@ -129,6 +134,7 @@ export class AnnalsGrpcServer {
   private lifecycle<R>(
     call: { on(event: 'cancelled', listener: () => void): unknown },
     end: (error?: GrpcError, response?: R) => void,
+    whenStopping?: GrpcError,
   ): { signal: AbortSignal; finish: (error?: GrpcError, response?: R) => void; ownedBy: (principal: GrpcPrincipal | undefined) => void } {
     const controller = new AbortController();
     let done = false;
@@ -140,7 +146,7 @@ export class AnnalsGrpcServer {
       end(error, response);
     };
     const tracked = (error: GrpcError) => finish(error);
-    const untrack = this.calls.track(tracked);
+    const untrack = this.calls.track(tracked, whenStopping);
     call.on('cancelled', () => {
       done = true;
       untrack();

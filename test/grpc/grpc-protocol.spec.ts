@@ -118,15 +118,6 @@ describe("Annals' EventStoreDB endpoint: protocol details", () => {
     }
   });
 
-  it.each([
-    ['BatchAppend', {}],
-    ['Append', overAppend],
-  ])('refuses over %s events Annals cannot store (binary data), saying why', async (_, options) => {
-    const binary = { id: randomUUID(), type: 'Blob', contentType: 'application/octet-stream', data: Uint8Array.from([1, 2]), metadata: undefined };
-    const append = client.appendToStream(`bin-${randomUUID()}`, binary as never, options);
-    await expect(append).rejects.toThrow(/JSON objects only/);
-  });
-
   it('filters a subscription to $all by an event-type regex, with checkpoints it can resume from and caught-up', async () => {
     const tag = `T${randomUUID().replace(/-/g, '').slice(0, 8)}`;
     const noise = Array.from({ length: 40 }, (_, n) => jsonEvent({ type: `Noise${tag}`, data: { n } }));
