@@ -11,17 +11,21 @@ export const LIMITS = {
   appendBytes: 1024 * 1024,
 } as const;
 
-const STREAM_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:@+-]*$/;
-const EVENT_TYPE = /^[A-Za-z][A-Za-z0-9_.-]*$/;
+/**
+ * EventStoreDB takes any UTF-8 stream name and event type, and so does Annals, but for two things:
+ * a leading `$` (system and `$$` metadata streams, system event types: the store's, not a writer's),
+ * and NUL, which PostgreSQL text cannot hold. Lengths are bounded so that a name stays an index key.
+ */
+const NAME = /^[^$\u0000][^\u0000]*$/u;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function validateStreamName(stream: string): void {
   if (typeof stream !== 'string' || stream.length === 0 || stream.length > LIMITS.streamNameLength) {
     throw new InvalidEventError(`stream name must have 1 to ${LIMITS.streamNameLength} characters`, 'stream');
   }
-  if (!STREAM_NAME.test(stream)) {
+  if (!NAME.test(stream)) {
     throw new InvalidEventError(
-      `stream name ${JSON.stringify(stream)} must start with a letter or digit and use only letters, digits and _ . : @ + -`,
+      `stream name ${JSON.stringify(stream)} must be UTF-8 text without NUL, not starting with $ (system and metadata streams)`,
       'stream',
     );
   }
@@ -43,9 +47,9 @@ export function validateAppend(stream: string, events: readonly EventData[]): { 
       throw new InvalidEventError(`events[${i}].id repeats an id of the same append`, `events[${i}].id`);
     }
     seen.add(event.id.toLowerCase());
-    if (typeof event.type !== 'string' || event.type.length > LIMITS.eventTypeLength || !EVENT_TYPE.test(event.type)) {
+    if (typeof event.type !== 'string' || event.type.length > LIMITS.eventTypeLength || !NAME.test(event.type)) {
       throw new InvalidEventError(
-        `events[${i}].type must start with a letter, use letters, digits and _ . - and have at most ${LIMITS.eventTypeLength} characters`,
+        `events[${i}].type must be UTF-8 text of 1 to ${LIMITS.eventTypeLength} characters without NUL, not starting with $ (system event types)`,
         `events[${i}].type`,
       );
     }

@@ -1,7 +1,7 @@
 import { status, type ServerReadableStream } from '@grpc/grpc-js';
 import { Empty } from '@eventstore/db-client/generated/shared_pb';
 import { AppendReq, AppendResp } from '@eventstore/db-client/generated/streams_pb';
-import { AppendResult, EventData, ExpectedRevision, WrongExpectedVersionError } from '../event-store/event-store';
+import { AppendResult, EventData, EventStore, ExpectedRevision, StreamNotFoundError, WrongExpectedVersionError } from '../event-store/event-store';
 import { outsideStreamRefusal, type OutsideEventStore } from '../event-store/stream-ownership';
 import { LIMITS } from '../event-store/validate-append';
 import { GrpcPrincipal, mayAppend } from './grpc-authenticator';
@@ -77,7 +77,7 @@ export function serveAppend(
     const expected = expectedOf(options);
     // The client may have given up (its deadline passed): then nothing is written.
     if (call.cancelled) return reply(grpcError(status.CANCELLED, 'Call cancelled'));
-    store.appendToStream(stream, proposed.events, { expectedRevision: expected }).then(
+    appendEvents(store, stream, proposed.events, expected).then(
       (result) => reply(null, new AppendResp().setSuccess(success(result))),
       (error) => {
         if (error instanceof WrongExpectedVersionError) reply(null, new AppendResp().setWrongExpectedVersion(wrongExpectedVersion(error)));
@@ -87,6 +87,40 @@ export function serveAppend(
   });
 }
 
+/**
+ * The port's append, and EventStoreDB's append of no events, which the port refuses: it writes
+ * nothing, checks the expected revision and answers the stream's state ('no_stream' when it has none).
+ */
+export async function appendEvents(
+  store: OutsideEventStore,
+  stream: string,
+  events: readonly EventData[],
+  expected: ExpectedRevision,
+): Promise<AppendResult | 'no_stream'> {
+  if (events.length > 0) return store.appendToStream(stream, events, { expectedRevision: expected });
+  const refusal = appendRefusal(stream, undefined);
+  if (refusal) throw refusal;
+  const last = await lastOf(store, stream);
+  const actual = last ? last.revision : ('no_stream' as const);
+  const matches =
+    expected === 'any' ||
+    (expected === 'no_stream' && !last) ||
+    (expected === 'stream_exists' && last !== undefined) ||
+    (typeof expected === 'bigint' && last?.revision === expected);
+  if (!matches) throw new WrongExpectedVersionError(stream, expected, actual);
+  return last ? { nextExpectedRevision: last.revision, position: last.position } : 'no_stream';
+}
+
+async function lastOf(store: EventStore, stream: string) {
+  try {
+    const [last] = await store.readStream(stream, { direction: 'backwards', maxCount: 1 });
+    return last;
+  } catch (error) {
+    if (error instanceof StreamNotFoundError) return undefined;
+    throw error;
+  }
+}
+
 function expectedOf(options: AppendReq.Options): ExpectedRevision {
   if (options.hasRevision()) return BigInt(options.getRevision());
   if (options.hasNoStream()) return 'no_stream';
@@ -94,7 +128,8 @@ function expectedOf(options: AppendReq.Options): ExpectedRevision {
   return 'any';
 }
 
-function success(result: AppendResult): AppendResp.Success {
+function success(result: AppendResult | 'no_stream'): AppendResp.Success {
+  if (result === 'no_stream') return new AppendResp.Success().setNoStream(new Empty()).setNoPosition(new Empty());
   const position = result.position.toString();
   return new AppendResp.Success()
     .setCurrentRevision(result.nextExpectedRevision.toString())

@@ -7,7 +7,7 @@ import { BatchAppendReq, BatchAppendResp } from '@eventstore/db-client/generated
 import { ExpectedRevision, WrongExpectedVersionError } from '../event-store/event-store';
 import type { OutsideEventStore } from '../event-store/stream-ownership';
 import { LIMITS } from '../event-store/validate-append';
-import { appendRefusal, ProposedEvents } from './append-call';
+import { appendEvents, appendRefusal, ProposedEvents } from './append-call';
 import { GrpcPrincipal } from './grpc-authenticator';
 import { send } from './grpc-call';
 import { badRequest, GrpcError, toGrpcError } from './grpc-errors';
@@ -100,7 +100,11 @@ export function serveBatchAppend(
 async function append(store: OutsideEventStore, batch: Batch): Promise<(response: BatchAppendResp) => void> {
   const stream = streamName(batch.options.getStreamIdentifier());
   try {
-    const result = await store.appendToStream(stream, batch.proposed.events, { expectedRevision: expectedOf(batch.options) });
+    const result = await appendEvents(store, stream, batch.proposed.events, expectedOf(batch.options));
+    if (result === 'no_stream') {
+      const none = new BatchAppendResp.Success().setNoStream(new Empty()).setNoPosition(new Empty());
+      return (r) => r.setSuccess(none);
+    }
     const position = result.position.toString();
     const success = new BatchAppendResp.Success()
       .setCurrentRevision(result.nextExpectedRevision.toString())

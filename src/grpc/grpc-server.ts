@@ -1,5 +1,7 @@
 import { Server, ServerCredentials, status, type sendUnaryData, type ServerDuplexStream, type ServerReadableStream, type ServerWritableStream } from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
+import { GossipService } from '@eventstore/db-client/generated/gossip_grpc_pb';
+import type { ClusterInfo } from '@eventstore/db-client/generated/gossip_pb';
 import { ServerFeaturesService } from '@eventstore/db-client/generated/serverfeatures_grpc_pb';
 import { SupportedMethod, SupportedMethods } from '@eventstore/db-client/generated/serverfeatures_pb';
 import { StreamsService } from '@eventstore/db-client/generated/streams_grpc_pb';
@@ -11,6 +13,7 @@ import { GrpcAuthenticator, GrpcPrincipal, OPEN_ACCESS } from './grpc-authentica
 import { ActiveCalls, authenticate } from './grpc-call';
 import { grpcError, GrpcError, isGrpcError, shuttingDown, toGrpcError, unavailable, unimplemented } from './grpc-errors';
 import { serveRead } from './read-call';
+import { SingleNodeGossip } from './gossip';
 
 export interface GrpcServerOptions {
   readonly host: string;
@@ -29,7 +32,7 @@ export function readTls(certPath: string | undefined, keyPath: string | undefine
 
 /**
  * EventStoreDB's gRPC Streams API (single node) over Annals' event store: Read (reads and
- * subscriptions), Append and BatchAppend, and ServerFeatures. Delete and Tombstone answer
+ * subscriptions), Append and BatchAppend, ServerFeatures, and Gossip (one member, the leader). Delete and Tombstone answer
  * UNIMPLEMENTED and are not advertised: Annals never deletes.
  */
 export class AnnalsGrpcServer {
@@ -55,6 +58,10 @@ export class AnnalsGrpcServer {
       batchAppend: (call: ServerDuplexStream<BatchAppendReq, BatchAppendResp>) => this.batchAppend(call),
       delete: (_call: unknown, callback: sendUnaryData<never>) => callback(unimplemented('Delete')),
       tombstone: (_call: unknown, callback: sendUnaryData<never>) => callback(unimplemented('Tombstone')),
+    });
+    const gossip = new SingleNodeGossip(() => ({ host: this.options.host, port: this.boundPort ?? this.options.port }));
+    this.server.addService(GossipService, {
+      read: (call: { getHost(): string }, callback: sendUnaryData<ClusterInfo>) => callback(null, gossip.read(call.getHost())),
     });
     this.server.addService(ServerFeaturesService, {
       getSupportedMethods: (_call: unknown, callback: sendUnaryData<SupportedMethods>) => callback(null, supportedMethods()),
@@ -168,6 +175,7 @@ function supportedMethods(): SupportedMethods {
       // Not 'deadline_duration': the deadline arrives as the Timestamp these service definitions know.
       method('event_store.client.streams.streams', 'batchappend'),
       method('event_store.client.server_features.serverfeatures', 'getsupportedmethods'),
+      method('event_store.client.gossip.gossip', 'read'),
     ]);
 }
 

@@ -43,6 +43,7 @@ describe("Annals' EventStoreDB endpoint: protocol details", () => {
       );
       expect(methods.getEventStoreServerVersion()).toBe('24.10.0');
       expect(methods.getMethodsList().map((m) => `${m.getServiceName()}/${m.getMethodName()}`).sort()).toEqual([
+        'event_store.client.gossip.gossip/read',
         'event_store.client.server_features.serverfeatures/getsupportedmethods',
         'event_store.client.streams.streams/append',
         'event_store.client.streams.streams/batchappend',
