@@ -12,20 +12,22 @@ export const LIMITS = {
 } as const;
 
 /**
- * EventStoreDB takes any UTF-8 stream name and event type, and so does Annals, but for two things:
- * a leading `$` (system and `$$` metadata streams, system event types: the store's, not a writer's),
- * and NUL, which PostgreSQL text cannot hold. Lengths are bounded so that a name stays an index key.
+ * EventStoreDB takes any UTF-8 stream name and event type, and so does Annals, but for NUL (which
+ * PostgreSQL text cannot hold) and a stream name's leading `$`: system streams are EventStoreDB's,
+ * and the only `$` streams a writer reaches are `$$<stream>`, a stream's metadata. Event types
+ * may start with `$` (`$metadata`, `$>`). Lengths are bounded so that a name stays an index key.
  */
 const NAME = /^[^$\u0000][^\u0000]*$/u;
+const TYPE = /^[^\u0000]+$/u;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function validateStreamName(stream: string): void {
   if (typeof stream !== 'string' || stream.length === 0 || stream.length > LIMITS.streamNameLength) {
     throw new InvalidEventError(`stream name must have 1 to ${LIMITS.streamNameLength} characters`, 'stream');
   }
-  if (!NAME.test(stream)) {
+  if (!NAME.test(stream.startsWith('$$') ? stream.slice(2) : stream)) {
     throw new InvalidEventError(
-      `stream name ${JSON.stringify(stream)} must be UTF-8 text without NUL, not starting with $ (system and metadata streams)`,
+      `stream name ${JSON.stringify(stream)} must be UTF-8 text without NUL, not starting with $ but for $$<stream>, a stream's metadata`,
       'stream',
     );
   }
@@ -47,9 +49,9 @@ export function validateAppend(stream: string, events: readonly EventData[]): { 
       throw new InvalidEventError(`events[${i}].id repeats an id of the same append`, `events[${i}].id`);
     }
     seen.add(event.id.toLowerCase());
-    if (typeof event.type !== 'string' || event.type.length > LIMITS.eventTypeLength || !NAME.test(event.type)) {
+    if (typeof event.type !== 'string' || event.type.length > LIMITS.eventTypeLength || !TYPE.test(event.type)) {
       throw new InvalidEventError(
-        `events[${i}].type must be UTF-8 text of 1 to ${LIMITS.eventTypeLength} characters without NUL, not starting with $ (system event types)`,
+        `events[${i}].type must be UTF-8 text of 1 to ${LIMITS.eventTypeLength} characters without NUL`,
         `events[${i}].type`,
       );
     }

@@ -1,7 +1,8 @@
 import { status, type ServerReadableStream } from '@grpc/grpc-js';
 import { Empty } from '@eventstore/db-client/generated/shared_pb';
 import { AppendReq, AppendResp } from '@eventstore/db-client/generated/streams_pb';
-import { AppendResult, EventData, EventStore, ExpectedRevision, StreamNotFoundError, WrongExpectedVersionError } from '../event-store/event-store';
+import { AppendResult, EventData, ExpectedRevision, WrongExpectedVersionError } from '../event-store/event-store';
+import { appendPlan, restartStream, streamState, TOMBSTONE_TYPE } from './stream-state';
 import { outsideStreamRefusal, type OutsideEventStore } from '../event-store/stream-ownership';
 import { LIMITS } from '../event-store/validate-append';
 import { GrpcPrincipal, mayAppend } from './grpc-authenticator';
@@ -97,10 +98,18 @@ export async function appendEvents(
   events: readonly EventData[],
   expected: ExpectedRevision,
 ): Promise<AppendResult | 'no_stream'> {
-  if (events.length > 0) return store.appendToStream(stream, events, { expectedRevision: expected });
   const refusal = appendRefusal(stream, undefined);
   if (refusal) throw refusal;
-  const last = await lastOf(store, stream);
+  if (events.some((event) => event.type === TOMBSTONE_TYPE)) throw badRequest(`${TOMBSTONE_TYPE} is written by Tombstone only`);
+  // Soft deletes and tombstones are events too (stream-state.ts): they change what an append expects.
+  const state = await streamState(store, stream);
+  const plan = appendPlan(stream, state, expected);
+  if (events.length > 0) {
+    const result = await store.appendToStream(stream, events, { expectedRevision: plan.expected });
+    if (plan.restarts) await restartStream(store, stream, state, result.nextExpectedRevision - BigInt(events.length) + 1n);
+    return result;
+  }
+  const last = state.softDeleted ? undefined : state.last;
   const actual = last ? last.revision : ('no_stream' as const);
   const matches =
     expected === 'any' ||
@@ -109,16 +118,6 @@ export async function appendEvents(
     (typeof expected === 'bigint' && last?.revision === expected);
   if (!matches) throw new WrongExpectedVersionError(stream, expected, actual);
   return last ? { nextExpectedRevision: last.revision, position: last.position } : 'no_stream';
-}
-
-async function lastOf(store: EventStore, stream: string) {
-  try {
-    const [last] = await store.readStream(stream, { direction: 'backwards', maxCount: 1 });
-    return last;
-  } catch (error) {
-    if (error instanceof StreamNotFoundError) return undefined;
-    throw error;
-  }
 }
 
 function expectedOf(options: AppendReq.Options): ExpectedRevision {

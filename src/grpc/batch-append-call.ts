@@ -162,6 +162,11 @@ function errorStatus(error: GrpcError): Status {
   if (exception === 'access-denied') {
     return status(grpcStatus.PERMISSION_DENIED, reason('AccessDenied', 'Access Denied'), new shared.AccessDenied(), 'AccessDenied');
   }
+  if (exception === 'stream-deleted') {
+    const stream = error.metadata.get('stream-name')[0];
+    const detail = new shared.StreamDeleted().setStreamIdentifier(new shared.StreamIdentifier().setStreamName(Buffer.from(String(stream ?? ''), 'utf8')));
+    return status(grpcStatus.FAILED_PRECONDITION, 'StreamDeleted', detail, 'StreamDeleted');
+  }
   if (exception === 'maximum-append-size-exceeded') {
     return status(
       grpcStatus.INVALID_ARGUMENT,

@@ -1,17 +1,29 @@
-import { Server, ServerCredentials, status, type sendUnaryData, type ServerDuplexStream, type ServerReadableStream, type ServerWritableStream } from '@grpc/grpc-js';
+import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServerDuplexStream, type ServerReadableStream, type ServerWritableStream } from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { GossipService } from '@eventstore/db-client/generated/gossip_grpc_pb';
 import type { ClusterInfo } from '@eventstore/db-client/generated/gossip_pb';
 import { ServerFeaturesService } from '@eventstore/db-client/generated/serverfeatures_grpc_pb';
 import { SupportedMethod, SupportedMethods } from '@eventstore/db-client/generated/serverfeatures_pb';
 import { StreamsService } from '@eventstore/db-client/generated/streams_grpc_pb';
-import type { AppendReq, AppendResp, BatchAppendReq, BatchAppendResp, ReadReq, ReadResp } from '@eventstore/db-client/generated/streams_pb';
+import type {
+  AppendReq,
+  AppendResp,
+  BatchAppendReq,
+  BatchAppendResp,
+  DeleteReq,
+  DeleteResp,
+  ReadReq,
+  ReadResp,
+  TombstoneReq,
+  TombstoneResp,
+} from '@eventstore/db-client/generated/streams_pb';
 import type { OutsideEventStore } from '../event-store/stream-ownership';
 import { serveAppend } from './append-call';
 import { serveBatchAppend } from './batch-append-call';
+import { serveDelete } from './delete-call';
 import { GrpcAuthenticator, GrpcPrincipal, OPEN_ACCESS } from './grpc-authenticator';
 import { ActiveCalls, authenticate } from './grpc-call';
-import { grpcError, GrpcError, isGrpcError, shuttingDown, toGrpcError, unavailable, unimplemented } from './grpc-errors';
+import { grpcError, GrpcError, isGrpcError, shuttingDown, toGrpcError, unavailable } from './grpc-errors';
 import { serveRead } from './read-call';
 import { SingleNodeGossip } from './gossip';
 
@@ -32,8 +44,8 @@ export function readTls(certPath: string | undefined, keyPath: string | undefine
 
 /**
  * EventStoreDB's gRPC Streams API (single node) over Annals' event store: Read (reads and
- * subscriptions), Append and BatchAppend, ServerFeatures, and Gossip (one member, the leader). Delete and Tombstone answer
- * UNIMPLEMENTED and are not advertised: Annals never deletes.
+ * subscriptions), Append and BatchAppend, Delete and Tombstone (new events in the log: nothing is ever
+ * removed from it), ServerFeatures, and Gossip (one member, the leader).
  */
 export class AnnalsGrpcServer {
   private readonly server = new Server();
@@ -56,8 +68,8 @@ export class AnnalsGrpcServer {
       read: (call: ServerWritableStream<ReadReq, ReadResp>) => this.read(call),
       append: (call: ServerReadableStream<AppendReq, AppendResp>, callback: sendUnaryData<AppendResp>) => this.append(call, callback),
       batchAppend: (call: ServerDuplexStream<BatchAppendReq, BatchAppendResp>) => this.batchAppend(call),
-      delete: (_call: unknown, callback: sendUnaryData<never>) => callback(unimplemented('Delete')),
-      tombstone: (_call: unknown, callback: sendUnaryData<never>) => callback(unimplemented('Tombstone')),
+      delete: (call: ServerUnaryCall<DeleteReq, DeleteResp>, callback: sendUnaryData<DeleteResp>) => this.delete(call, callback, false),
+      tombstone: (call: ServerUnaryCall<TombstoneReq, TombstoneResp>, callback: sendUnaryData<TombstoneResp>) => this.delete(call, callback, true),
     });
     const gossip = new SingleNodeGossip(() => ({ host: this.options.host, port: this.boundPort ?? this.options.port }));
     this.server.addService(GossipService, {
@@ -129,6 +141,20 @@ export class AnnalsGrpcServer {
     serveAppend(this.store, principal, call, (error, response) => finish(error ?? undefined, response));
   }
 
+  private delete<Req extends DeleteReq | TombstoneReq, Resp extends DeleteResp | TombstoneResp>(
+    call: ServerUnaryCall<Req, Resp>,
+    callback: sendUnaryData<Resp>,
+    hard: boolean,
+  ): void {
+    const { finish, ownedBy } = this.lifecycle(call, (error, response?: Resp) => (error ? callback(error) : callback(null, response)));
+    const principal = authenticate(call.metadata, this.authenticator);
+    if (isGrpcError(principal)) return finish(principal);
+    ownedBy(principal);
+    void serveDelete(this.store, principal, call as never, hard).then((outcome) =>
+      'error' in outcome ? finish(outcome.error) : finish(undefined, outcome.response as Resp),
+    );
+  }
+
   private batchAppend(call: ServerDuplexStream<BatchAppendReq, BatchAppendResp>): void {
     const { signal, finish, ownedBy } = this.lifecycle(call, (error) => (error ? call.emit('error', error) : call.end()));
     const principal = authenticate(call.metadata, this.authenticator);
@@ -172,6 +198,8 @@ function supportedMethods(): SupportedMethods {
     .setMethodsList([
       method('event_store.client.streams.streams', 'read', ['position', 'events']),
       method('event_store.client.streams.streams', 'append'),
+      method('event_store.client.streams.streams', 'delete'),
+      method('event_store.client.streams.streams', 'tombstone'),
       // Not 'deadline_duration': the deadline arrives as the Timestamp these service definitions know.
       method('event_store.client.streams.streams', 'batchappend'),
       method('event_store.client.server_features.serverfeatures', 'getsupportedmethods'),

@@ -7,6 +7,7 @@ import { badRequest, isGrpcError } from './grpc-errors';
 import { AllFilter, EventPredicate, toAllFilter } from './grpc-filter';
 import { send } from './grpc-call';
 import { caughtUp, checkpoint, confirmation, streamName, streamNotFound, toReadEvent } from './grpc-messages';
+import { streamState, TOMBSTONE_TYPE, visibility } from './stream-state';
 
 type ReadCall = ServerWritableStream<ReadReq, ReadResp>;
 
@@ -50,13 +51,20 @@ async function readStream(
   out: { emit: (e: RecordedEvent) => Promise<boolean>; notFound: () => Promise<boolean> },
 ): Promise<void> {
   try {
-    // Annals' names are narrower than EventStoreDB's: no stream outside them ($$metadata streams included) exists.
     validateStreamName(stream);
   } catch {
+    // No stream outside the store's names ($ system streams) exists here.
+    await out.notFound();
+    return;
+  }
+  // $$<stream> metadata, soft deletes and tombstones decide what a read shows (stream-state.ts).
+  const view = visibility(stream, await streamState(store, stream), Date.now());
+  if (!view) {
     await out.notFound();
     return;
   }
   let from: 'start' | 'end' | bigint = options.hasRevision() ? BigInt(options.getRevision()) : options.hasEnd() ? 'end' : 'start';
+  if (!backwards && (from === 'start' || (typeof from === 'bigint' && from < view.min))) from = view.min;
   let left = count;
   for (;;) {
     const size = Number(left < BigInt(PAGE) ? left : BigInt(PAGE));
@@ -68,8 +76,15 @@ async function readStream(
       await out.notFound();
       return;
     }
-    for (const event of page) if (!(await out.emit(event))) return;
-    left -= BigInt(page.length);
+    let shown = 0n;
+    for (const event of page) {
+      if (event.type === TOMBSTONE_TYPE) continue;
+      if (backwards && event.revision < view.min) return;
+      if (!view.shows(event)) continue;
+      if (!(await out.emit(event))) return;
+      shown += 1n;
+    }
+    left -= shown;
     if (page.length < size || left <= 0n) return;
     const last = page[page.length - 1].revision;
     if (backwards && last === 0n) return;

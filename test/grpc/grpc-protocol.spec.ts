@@ -47,7 +47,9 @@ describe("Annals' EventStoreDB endpoint: protocol details", () => {
         'event_store.client.server_features.serverfeatures/getsupportedmethods',
         'event_store.client.streams.streams/append',
         'event_store.client.streams.streams/batchappend',
+        'event_store.client.streams.streams/delete',
         'event_store.client.streams.streams/read',
+        'event_store.client.streams.streams/tombstone',
       ]);
     } finally {
       features.close();
