@@ -6,7 +6,8 @@ import { envelopeBytes } from './byte-payload';
 export const LIMITS = {
   streamNameLength: 200,
   eventTypeLength: 100,
-  eventsPerAppend: 1000,
+  /** EventStoreDB has no such cap (its size limit binds); this one only bounds appends of tiny events. */
+  eventsPerAppend: 10_000,
   /** EventStoreDB's default maximum append size. */
   appendBytes: 1024 * 1024,
 } as const;
@@ -60,9 +61,10 @@ export function validateAppend(stream: string, events: readonly EventData[]): { 
     }
     const data = JSON.stringify(event.data);
     const metadata = JSON.stringify(event.metadata ?? {});
-    // An outside writer's bytes count as EventStoreDB counts them (what was sent, not its stored envelope).
-    // The store adds the hash chain to the metadata: its bytes count too, or EventStoreDB would refuse what passed here.
-    bytes += (envelopeBytes(event) ?? Buffer.byteLength(data) + Buffer.byteLength(metadata)) + CHAIN_BYTES_PER_EVENT;
+    // An outside writer's bytes count as EventStoreDB counts them: what was sent, not its stored envelope
+    // nor the chain beside it. The service's own events count the hash chain the store adds to their
+    // metadata, so that an EventStoreDB engine under the adapter never refuses what passed here.
+    bytes += envelopeBytes(event) ?? Buffer.byteLength(data) + Buffer.byteLength(metadata) + CHAIN_BYTES_PER_EVENT;
     if (bytes > LIMITS.appendBytes) {
       throw new InvalidEventError(`an append may hold at most ${LIMITS.appendBytes} bytes of data and metadata`, 'events');
     }

@@ -84,7 +84,7 @@ export function serveBatchAppend(
     clearTimeout(batch.timer);
     batches.delete(key);
     const current = batch;
-    const write = append(store, current).then((fill) => respond(current, fill));
+    const write = append(store, principal, current).then((fill) => respond(current, fill));
     writes.add(write);
     void write.finally(() => writes.delete(write));
   });
@@ -97,10 +97,10 @@ export function serveBatchAppend(
   });
 }
 
-async function append(store: OutsideEventStore, batch: Batch): Promise<(response: BatchAppendResp) => void> {
+async function append(store: OutsideEventStore, principal: GrpcPrincipal | undefined, batch: Batch): Promise<(response: BatchAppendResp) => void> {
   const stream = streamName(batch.options.getStreamIdentifier());
   try {
-    const result = await appendEvents(store, stream, batch.proposed.events, expectedOf(batch.options));
+    const result = await appendEvents(store, stream, batch.proposed.events, expectedOf(batch.options), principal);
     if (result === 'no_stream') {
       const none = new BatchAppendResp.Success().setNoStream(new Empty()).setNoPosition(new Empty());
       return (r) => r.setSuccess(none);

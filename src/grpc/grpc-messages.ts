@@ -50,7 +50,7 @@ export function streamIdentifier(stream: string): StreamIdentifier {
   return new StreamIdentifier().setStreamName(Buffer.from(stream, 'utf8'));
 }
 
-export function toReadEvent(event: RecordedEvent, structuredUuids: boolean): ReadResp {
+function recordedEvent(event: RecordedEvent, structuredUuids: boolean): ReadResp.ReadEvent.RecordedEvent {
   const position = event.position.toString();
   // Exactly the bytes written, the store's hash chain apart (byte-payload.ts).
   const payload = payloadOf(event);
@@ -67,7 +67,14 @@ export function toReadEvent(event: RecordedEvent, structuredUuids: boolean): Rea
     .set('type', event.type)
     .set('content-type', payload.isJson ? 'application/json' : 'application/octet-stream')
     .set('created', toTicks(event.recordedAt));
-  return new ReadResp().setEvent(new ReadResp.ReadEvent().setEvent(record).setCommitPosition(position));
+  return record;
+}
+
+/** An event as a read answers it; with `link`, the event a `$>` link event points to, EventStoreDB's resolved link. */
+export function toReadEvent(event: RecordedEvent, structuredUuids: boolean, link?: RecordedEvent): ReadResp {
+  const read = new ReadResp.ReadEvent().setEvent(recordedEvent(event, structuredUuids)).setCommitPosition((link ?? event).position.toString());
+  if (link) read.setLink(recordedEvent(link, structuredUuids));
+  return new ReadResp().setEvent(read);
 }
 
 export function confirmation(subscriptionId: string): ReadResp {
@@ -100,19 +107,23 @@ export function proposedSize(message: ProposedMessage): number {
   return message.getData_asU8().length + message.getCustomMetadata_asU8().length;
 }
 
-/**
- * A proposed message as the port's event: its bytes kept exactly (byte-payload.ts), whatever they
- * hold. EventStoreDB keeps only whether the content type is application/json.
- */
-export function toEventData(message: ProposedMessage): EventData | GrpcError {
+/** EventStoreDB's answer to a proposed message without `type` or `content-type`, if it lacks one. */
+export function missingMetadata(message: ProposedMessage): GrpcError | undefined {
   const metadata = message.getMetadataMap();
-  const type = metadata.get('type');
-  const contentType = metadata.get('content-type');
-  if (type === undefined) return missingRequiredMetadata('type');
-  if (contentType === undefined) return missingRequiredMetadata('content-type');
-  return bytesEvent(fromUuid(message.getId()), type, {
+  if (metadata.get('type') === undefined) return missingRequiredMetadata('type');
+  if (metadata.get('content-type') === undefined) return missingRequiredMetadata('content-type');
+  return undefined;
+}
+
+/**
+ * A proposed message (checked by `missingMetadata`) as the port's event: its bytes kept exactly
+ * (byte-payload.ts), whatever they hold. EventStoreDB keeps only whether the content type is application/json.
+ */
+export function toEventData(message: ProposedMessage): EventData {
+  const metadata = message.getMetadataMap();
+  return bytesEvent(fromUuid(message.getId()), metadata.get('type') ?? '', {
     data: message.getData_asU8(),
-    isJson: contentType === 'application/json',
+    isJson: metadata.get('content-type') === 'application/json',
     metadata: message.getCustomMetadata_asU8(),
   });
 }

@@ -2,6 +2,7 @@ import type { ServerWritableStream } from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { ReadReq, ReadResp } from '@eventstore/db-client/generated/streams_pb';
 import { EventStore, RecordedEvent, StreamNotFoundError } from '../event-store/event-store';
+import { payloadOf } from '../event-store/byte-payload';
 import { validateStreamName } from '../event-store/validate-append';
 import { badRequest, isGrpcError } from './grpc-errors';
 import { AllFilter, EventPredicate, toAllFilter } from './grpc-filter';
@@ -23,7 +24,9 @@ export async function serveRead(store: EventStore, call: ReadCall, signal: Abort
   const options = call.request.getOptions();
   if (!options) throw badRequest('ReadReq.options is required');
   const structured = options.getUuidOption()?.hasStructured() ?? false;
-  const emit = (event: RecordedEvent) => send(call, toReadEvent(event, structured), signal);
+  const resolveLinks = options.getResolveLinks();
+  const emit = async (event: RecordedEvent) =>
+    send(call, resolveLinks && event.type === LINK_TYPE ? await resolvedLink(store, event, structured) : toReadEvent(event, structured), signal);
   const filter = options.hasFilter() ? toAllFilter(options.getFilter()!) : undefined;
   if (isGrpcError(filter)) throw filter;
   const backwards = options.getReadDirection() === ReadReq.Options.ReadDirection.BACKWARDS;
@@ -90,6 +93,23 @@ async function readStream(
     if (backwards && last === 0n) return;
     from = backwards ? last - 1n : last + 1n;
   }
+}
+
+/** EventStoreDB's link event: its data is `<revision>@<stream>`. */
+const LINK_TYPE = '$>';
+
+/** A `$>` event with the event it points to; a link whose target is not there (any more) is sent as it is. */
+async function resolvedLink(store: EventStore, link: RecordedEvent, structured: boolean): Promise<ReadResp> {
+  const match = /^(\d+)@(.+)$/s.exec(Buffer.from(payloadOf(link).data).toString('utf8'));
+  if (match) {
+    try {
+      const [target] = await store.readStream(match[2], { fromRevision: BigInt(match[1]), maxCount: 1 });
+      if (target && target.revision === BigInt(match[1])) return toReadEvent(target, structured, link);
+    } catch {
+      // No such stream (or no such name): the link stays unresolved, as on EventStoreDB.
+    }
+  }
+  return toReadEvent(link, structured);
 }
 
 /** $all forwards from a position includes it; backwards from a position excludes it, as on EventStoreDB. */

@@ -4,6 +4,7 @@ import { AppendResult, EventStore, ExpectedRevision, RecordedEvent, StreamNotFou
 import { bytesEvent, payloadOf } from '../event-store/byte-payload';
 import type { OutsideEventStore } from '../event-store/stream-ownership';
 import { grpcError, GrpcError } from './grpc-errors';
+import type { GrpcPrincipal } from './grpc-authenticator';
 
 /**
  * EventStoreDB's stream metadata, soft deletes and tombstones, kept as events in Annals' log:
@@ -81,6 +82,22 @@ export function visibility(stream: string, state: StreamState, now: number): { m
   if (maxCount !== undefined && state.last) min = bigMax(min, state.last.revision - BigInt(maxCount) + 1n);
   const oldest = maxAge === undefined ? undefined : now - maxAge * 1000;
   return { min, shows: (e) => e.revision >= min && (oldest === undefined || e.recordedAt.getTime() >= oldest) };
+}
+
+/**
+ * The stream's `$acl.$w` (write roles), as far as Annals has users: `$all` lets anyone write; an
+ * admin key writes anywhere (EventStoreDB's `$admins`); otherwise a key's name or role must be
+ * listed. An endpoint without keys has no users, so a `$w` without `$all` closes the stream to
+ * writers: an ACL never opens less than it says.
+ */
+export function mayWrite(state: StreamState, principal: GrpcPrincipal | undefined): boolean {
+  const acl = state.metadata.$acl;
+  if (acl === null || typeof acl !== 'object' || !('$w' in acl)) return true;
+  const w = (acl as Record<string, unknown>).$w;
+  const roles = (Array.isArray(w) ? w : [w]).filter((r): r is string => typeof r === 'string');
+  if (roles.includes('$all')) return true;
+  if (!principal) return false;
+  return principal.role === 'admin' || roles.includes(principal.name) || roles.includes(principal.role);
 }
 
 /**

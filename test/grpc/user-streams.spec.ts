@@ -1,4 +1,4 @@
-import { END, EventStoreDBClient, jsonEvent, StreamDeletedError, StreamNotFoundError, WrongExpectedVersionError } from '@eventstore/db-client';
+import { binaryEvent, END, EventStoreDBClient, jsonEvent, StreamDeletedError, StreamNotFoundError, WrongExpectedVersionError } from '@eventstore/db-client';
 import { randomUUID } from 'node:crypto';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store';
 import { outsideWriter } from '../../src/event-store/stream-ownership';
@@ -137,6 +137,36 @@ describe("Annals' EventStoreDB endpoint: stream metadata and deletes", () => {
     await expect(client.setStreamMetadata(stream, { maxCount: 1 })).rejects.toBeInstanceOf(StreamDeletedError);
     await expect(client.tombstoneStream(stream)).rejects.toBeInstanceOf(StreamDeletedError);
     expect((await endpoint.store.readStream(stream)).map((e) => e.type)).toEqual(['Step', 'Step', '$streamDeleted']);
+  });
+
+  it('resolves a $> link event to the event it points to when the read asks for it', async () => {
+    const target = `target-${randomUUID()}`;
+    const links = `links-${randomUUID()}`;
+    await client.appendToStream(target, steps(3));
+    await client.appendToStream(links, [
+      binaryEvent({ type: '$>', data: Buffer.from(`2@${target}`) }),
+      binaryEvent({ type: '$>', data: Buffer.from(`9@${target}`) }),
+    ]);
+    const resolved = [];
+    for await (const e of client.readStream(links, { resolveLinkTos: true })) resolved.push(e);
+    expect(resolved[0].event).toMatchObject({ streamId: target, revision: 2n, data: { i: 2 } });
+    expect(resolved[0].link).toMatchObject({ streamId: links, revision: 0n, type: '$>' });
+    // A link to nothing stays the link itself.
+    expect(resolved[1].event).toMatchObject({ streamId: links, type: '$>' });
+    expect(resolved[1].link).toBeUndefined();
+    const plain = [];
+    for await (const e of client.readStream(links)) plain.push(e);
+    expect(plain.map((e) => [e.event?.type, e.link])).toEqual([['$>', undefined], ['$>', undefined]]);
+  });
+
+  it('closes a stream whose $acl write roles leave out $all to an endpoint without keys (an ACL never opens more than it says)', async () => {
+    const stream = `acl-${randomUUID()}`;
+    await client.appendToStream(stream, steps(1));
+    await client.setStreamMetadata(stream, { acl: { writeRoles: ['some_user'] } });
+    await expect(client.appendToStream(stream, steps(1))).rejects.toMatchObject({ type: 'access-denied' });
+    await expect(client.appendToStream(stream, steps(1), overAppend)).rejects.toMatchObject({ type: 'access-denied' });
+    await client.setStreamMetadata(stream, { acl: { writeRoles: ['$all'] } });
+    await expect(client.appendToStream(stream, steps(1))).resolves.toMatchObject({ nextExpectedRevision: 1n });
   });
 
   it('keeps deletes and metadata out of the domain streams', async () => {
