@@ -1,12 +1,12 @@
 /**
- * Runs the EventStoreDB Node client's own Streams tests (fetched by run.sh into ./streams, never kept
- * in this repository) against Annals' endpoint. Not part of `npm test`: run.sh needs the network.
+ * Runs the EventStoreDB Node client's own Streams tests (fetched by run.sh into a temporary directory,
+ * UPSTREAM_STREAMS, never into this repository) against Annals' endpoint. Not part of `npm test`: run.sh needs the network.
  */
 const root = require('node:path').resolve(__dirname, '../../..');
 module.exports = {
   testEnvironment: 'node',
   rootDir: __dirname,
-  roots: ['<rootDir>/streams'],
+  roots: [process.env.UPSTREAM_STREAMS ?? '<rootDir>/streams'],
   testRegex: '\\.test\\.ts$',
   transform: { '^.+\\.ts$': [require.resolve('ts-jest'), { tsconfig: `${root}/tsconfig.json`, diagnostics: false }] },
   moduleNameMapper: { '^@test-utils$': '<rootDir>/test-utils.ts' },
