@@ -74,10 +74,12 @@ export class ReservedForServiceError extends EventStoreError {
 
 /** Why an outside surface may not append to this stream, if it may not (known before any event arrives). The wording is the gRPC endpoint's, its only outside surface so far. */
 export function outsideStreamRefusal(stream: string): string | undefined {
-  if (!isServiceStream(stream)) return undefined;
-  const category = streamCategory(stream);
+  // A stream's metadata ($$<stream>) is its owner's: deleting or truncating a domain stream is writing it.
+  const owned = stream.startsWith('$$') ? stream.slice(2) : stream;
+  if (!isServiceStream(owned)) return undefined;
+  const category = streamCategory(owned);
   return category.toLowerCase() in DOMAIN_EVENTS
-    ? `${stream} is a domain stream, read-only over gRPC; record facts and figures through Annals' HTTP API`
+    ? `${stream} is a domain stream${owned === stream ? '' : "'s metadata"}, read-only over gRPC; record facts and figures through Annals' HTTP API`
     : `${stream} is in the ${category}- category, which Annals reserves for its own records`;
 }
 

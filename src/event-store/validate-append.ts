@@ -1,26 +1,34 @@
 import { EventData, ExpectedRevision, InvalidEventError } from './event-store';
 import { CHAIN_BYTES_PER_EVENT } from './event-hash';
+import { envelopeBytes } from './byte-payload';
 
 /** Limits shared by every adapter, so that a write valid on one store is valid on all. */
 export const LIMITS = {
   streamNameLength: 200,
   eventTypeLength: 100,
-  eventsPerAppend: 1000,
+  /** EventStoreDB has no such cap (its size limit binds); this one only bounds appends of tiny events. */
+  eventsPerAppend: 10_000,
   /** EventStoreDB's default maximum append size. */
   appendBytes: 1024 * 1024,
 } as const;
 
-const STREAM_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:@+-]*$/;
-const EVENT_TYPE = /^[A-Za-z][A-Za-z0-9_.-]*$/;
+/**
+ * EventStoreDB takes any UTF-8 stream name and event type, and so does Annals, but for NUL (which
+ * PostgreSQL text cannot hold) and a stream name's leading `$`: system streams are EventStoreDB's,
+ * and the only `$` streams a writer reaches are `$$<stream>`, a stream's metadata. Event types
+ * may start with `$` (`$metadata`, `$>`). Lengths are bounded so that a name stays an index key.
+ */
+const NAME = /^[^$\u0000][^\u0000]*$/u;
+const TYPE = /^[^\u0000]+$/u;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function validateStreamName(stream: string): void {
   if (typeof stream !== 'string' || stream.length === 0 || stream.length > LIMITS.streamNameLength) {
     throw new InvalidEventError(`stream name must have 1 to ${LIMITS.streamNameLength} characters`, 'stream');
   }
-  if (!STREAM_NAME.test(stream)) {
+  if (!NAME.test(stream.startsWith('$$') ? stream.slice(2) : stream)) {
     throw new InvalidEventError(
-      `stream name ${JSON.stringify(stream)} must start with a letter or digit and use only letters, digits and _ . : @ + -`,
+      `stream name ${JSON.stringify(stream)} must be UTF-8 text without NUL, not starting with $ but for $$<stream>, a stream's metadata`,
       'stream',
     );
   }
@@ -42,9 +50,9 @@ export function validateAppend(stream: string, events: readonly EventData[]): { 
       throw new InvalidEventError(`events[${i}].id repeats an id of the same append`, `events[${i}].id`);
     }
     seen.add(event.id.toLowerCase());
-    if (typeof event.type !== 'string' || event.type.length > LIMITS.eventTypeLength || !EVENT_TYPE.test(event.type)) {
+    if (typeof event.type !== 'string' || event.type.length > LIMITS.eventTypeLength || !TYPE.test(event.type)) {
       throw new InvalidEventError(
-        `events[${i}].type must start with a letter, use letters, digits and _ . - and have at most ${LIMITS.eventTypeLength} characters`,
+        `events[${i}].type must be UTF-8 text of 1 to ${LIMITS.eventTypeLength} characters without NUL`,
         `events[${i}].type`,
       );
     }
@@ -53,8 +61,10 @@ export function validateAppend(stream: string, events: readonly EventData[]): { 
     }
     const data = JSON.stringify(event.data);
     const metadata = JSON.stringify(event.metadata ?? {});
-    // The store adds the hash chain to the metadata: its bytes count too, or EventStoreDB would refuse what passed here.
-    bytes += Buffer.byteLength(data) + Buffer.byteLength(metadata) + CHAIN_BYTES_PER_EVENT;
+    // An outside writer's bytes count as EventStoreDB counts them: what was sent, not its stored envelope
+    // nor the chain beside it. The service's own events count the hash chain the store adds to their
+    // metadata, so that an EventStoreDB engine under the adapter never refuses what passed here.
+    bytes += envelopeBytes(event) ?? Buffer.byteLength(data) + Buffer.byteLength(metadata) + CHAIN_BYTES_PER_EVENT;
     if (bytes > LIMITS.appendBytes) {
       throw new InvalidEventError(`an append may hold at most ${LIMITS.appendBytes} bytes of data and metadata`, 'events');
     }

@@ -2,6 +2,7 @@ import { status, type ServerReadableStream } from '@grpc/grpc-js';
 import { Empty } from '@eventstore/db-client/generated/shared_pb';
 import { AppendReq, AppendResp } from '@eventstore/db-client/generated/streams_pb';
 import { AppendResult, EventData, ExpectedRevision, WrongExpectedVersionError } from '../event-store/event-store';
+import { appendPlan, isMetastream, mayWrite, restartStream, streamState, TOMBSTONE_TYPE } from './stream-state';
 import { outsideStreamRefusal, type OutsideEventStore } from '../event-store/stream-ownership';
 import { LIMITS } from '../event-store/validate-append';
 import { GrpcPrincipal, mayAppend } from './grpc-authenticator';
@@ -10,11 +11,10 @@ import {
   badRequest,
   grpcError,
   GrpcError,
-  isGrpcError,
   maximumAppendSizeExceeded,
   toGrpcError,
 } from './grpc-errors';
-import { proposedSize, streamName, toEventData } from './grpc-messages';
+import { missingMetadata, proposedSize, ProposedMessage, streamName, toEventData } from './grpc-messages';
 
 /**
  * Why this caller may not append to this stream, if it may not: answered from the options, before
@@ -26,18 +26,28 @@ export function appendRefusal(stream: string, principal: GrpcPrincipal | undefin
   return reserved ? accessDenied(reserved) : undefined;
 }
 
-/** Collects a streamed append and enforces the size limit while the events arrive, as EventStoreDB does. */
+/**
+ * Collects a streamed append and enforces the size limit while the events arrive, as EventStoreDB
+ * does. Messages become the port's events once, when the append is complete: an append refused for
+ * its size midway (tens of thousands of events) never pays for converting them.
+ */
 export class ProposedEvents {
-  readonly events: EventData[] = [];
+  private readonly messages: ProposedMessage[] = [];
+  private converted: EventData[] | undefined;
   private bytes = 0;
 
-  add(message: Parameters<typeof toEventData>[0]): GrpcError | undefined {
+  add(message: ProposedMessage): GrpcError | undefined {
     this.bytes += proposedSize(message);
     if (this.bytes > LIMITS.appendBytes) return maximumAppendSizeExceeded(LIMITS.appendBytes);
-    const event = toEventData(message, this.events.length);
-    if (isGrpcError(event)) return event;
-    this.events.push(event);
+    const missing = missingMetadata(message);
+    if (missing) return missing;
+    this.messages.push(message);
     return undefined;
+  }
+
+  get events(): EventData[] {
+    this.converted ??= this.messages.map(toEventData);
+    return this.converted;
   }
 }
 
@@ -77,7 +87,7 @@ export function serveAppend(
     const expected = expectedOf(options);
     // The client may have given up (its deadline passed): then nothing is written.
     if (call.cancelled) return reply(grpcError(status.CANCELLED, 'Call cancelled'));
-    store.appendToStream(stream, proposed.events, { expectedRevision: expected }).then(
+    appendEvents(store, stream, proposed.events, expected, principal).then(
       (result) => reply(null, new AppendResp().setSuccess(success(result))),
       (error) => {
         if (error instanceof WrongExpectedVersionError) reply(null, new AppendResp().setWrongExpectedVersion(wrongExpectedVersion(error)));
@@ -87,6 +97,41 @@ export function serveAppend(
   });
 }
 
+/**
+ * The port's append, and EventStoreDB's append of no events, which the port refuses: it writes
+ * nothing, checks the expected revision and answers the stream's state ('no_stream' when it has none).
+ */
+export async function appendEvents(
+  store: OutsideEventStore,
+  stream: string,
+  events: readonly EventData[],
+  expected: ExpectedRevision,
+  principal?: GrpcPrincipal,
+): Promise<AppendResult | 'no_stream'> {
+  const refusal = appendRefusal(stream, principal);
+  if (refusal) throw refusal;
+  if (events.some((event) => event.type === TOMBSTONE_TYPE)) throw badRequest(`${TOMBSTONE_TYPE} is written by Tombstone only`);
+  // Soft deletes and tombstones are events too (stream-state.ts): they change what an append expects.
+  const state = await streamState(store, stream);
+  // $w governs the stream's events; its metadata ($mw in EventStoreDB) stays writable here.
+  if (!isMetastream(stream) && !mayWrite(state, principal)) throw accessDenied(`${stream}'s $acl does not let this caller write it`);
+  const plan = appendPlan(stream, state, expected);
+  if (events.length > 0) {
+    const result = await store.appendToStream(stream, events, { expectedRevision: plan.expected });
+    if (plan.restarts) await restartStream(store, stream, state, result.nextExpectedRevision - BigInt(events.length) + 1n);
+    return result;
+  }
+  const last = state.softDeleted ? undefined : state.last;
+  const actual = last ? last.revision : ('no_stream' as const);
+  const matches =
+    expected === 'any' ||
+    (expected === 'no_stream' && !last) ||
+    (expected === 'stream_exists' && last !== undefined) ||
+    (typeof expected === 'bigint' && last?.revision === expected);
+  if (!matches) throw new WrongExpectedVersionError(stream, expected, actual);
+  return last ? { nextExpectedRevision: last.revision, position: last.position } : 'no_stream';
+}
+
 function expectedOf(options: AppendReq.Options): ExpectedRevision {
   if (options.hasRevision()) return BigInt(options.getRevision());
   if (options.hasNoStream()) return 'no_stream';
@@ -94,7 +139,8 @@ function expectedOf(options: AppendReq.Options): ExpectedRevision {
   return 'any';
 }
 
-function success(result: AppendResult): AppendResp.Success {
+function success(result: AppendResult | 'no_stream'): AppendResp.Success {
+  if (result === 'no_stream') return new AppendResp.Success().setNoStream(new Empty()).setNoPosition(new Empty());
   const position = result.position.toString();
   return new AppendResp.Success()
     .setCurrentRevision(result.nextExpectedRevision.toString())

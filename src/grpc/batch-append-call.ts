@@ -7,7 +7,7 @@ import { BatchAppendReq, BatchAppendResp } from '@eventstore/db-client/generated
 import { ExpectedRevision, WrongExpectedVersionError } from '../event-store/event-store';
 import type { OutsideEventStore } from '../event-store/stream-ownership';
 import { LIMITS } from '../event-store/validate-append';
-import { appendRefusal, ProposedEvents } from './append-call';
+import { appendEvents, appendRefusal, ProposedEvents } from './append-call';
 import { GrpcPrincipal } from './grpc-authenticator';
 import { send } from './grpc-call';
 import { badRequest, GrpcError, toGrpcError } from './grpc-errors';
@@ -84,7 +84,7 @@ export function serveBatchAppend(
     clearTimeout(batch.timer);
     batches.delete(key);
     const current = batch;
-    const write = append(store, current).then((fill) => respond(current, fill));
+    const write = append(store, principal, current).then((fill) => respond(current, fill));
     writes.add(write);
     void write.finally(() => writes.delete(write));
   });
@@ -97,10 +97,14 @@ export function serveBatchAppend(
   });
 }
 
-async function append(store: OutsideEventStore, batch: Batch): Promise<(response: BatchAppendResp) => void> {
+async function append(store: OutsideEventStore, principal: GrpcPrincipal | undefined, batch: Batch): Promise<(response: BatchAppendResp) => void> {
   const stream = streamName(batch.options.getStreamIdentifier());
   try {
-    const result = await store.appendToStream(stream, batch.proposed.events, { expectedRevision: expectedOf(batch.options) });
+    const result = await appendEvents(store, stream, batch.proposed.events, expectedOf(batch.options), principal);
+    if (result === 'no_stream') {
+      const none = new BatchAppendResp.Success().setNoStream(new Empty()).setNoPosition(new Empty());
+      return (r) => r.setSuccess(none);
+    }
     const position = result.position.toString();
     const success = new BatchAppendResp.Success()
       .setCurrentRevision(result.nextExpectedRevision.toString())
@@ -157,6 +161,11 @@ function errorStatus(error: GrpcError): Status {
   const reason = (type: string, prefix: string) => (error.details.startsWith(prefix) ? `${type}${error.details.slice(prefix.length)}` : `${type}: ${error.details}`);
   if (exception === 'access-denied') {
     return status(grpcStatus.PERMISSION_DENIED, reason('AccessDenied', 'Access Denied'), new shared.AccessDenied(), 'AccessDenied');
+  }
+  if (exception === 'stream-deleted') {
+    const stream = error.metadata.get('stream-name')[0];
+    const detail = new shared.StreamDeleted().setStreamIdentifier(new shared.StreamIdentifier().setStreamName(Buffer.from(String(stream ?? ''), 'utf8')));
+    return status(grpcStatus.FAILED_PRECONDITION, 'StreamDeleted', detail, 'StreamDeleted');
   }
   if (exception === 'maximum-append-size-exceeded') {
     return status(

@@ -3,35 +3,42 @@ import { once } from 'node:events';
 import { GrpcAuthenticator, GrpcPrincipal } from './grpc-authenticator';
 import { GrpcError, unauthenticated } from './grpc-errors';
 
-/** The calls in flight, so that a stopping server can end each one with CANCELLED, as EventStoreDB does. */
+/**
+ * The calls in flight, so that a stopping server can end each one as EventStoreDB does: CANCELLED
+ * for most, UNAVAILABLE for a client-streaming Append still receiving its events.
+ */
 export class ActiveCalls {
-  /** Each call's end, and the key it was authenticated with (so that revoking the key ends it). */
-  private readonly calls = new Map<(error: GrpcError) => void, string | undefined>();
+  /** Each call's end, the key it was authenticated with (so that revoking the key ends it), and its answer to a stop. */
+  private readonly calls = new Map<(error: GrpcError) => void, { owner?: string; whenStopping?: GrpcError }>();
   private stopping: GrpcError | undefined;
 
-  /** Registers `end`; returns the function that unregisters it. Ends the call at once when the server is stopping. */
-  track(end: (error: GrpcError) => void): () => void {
+  /**
+   * Registers `end`; returns the function that unregisters it. Ends the call at once when the server is stopping.
+   * `whenStopping`: this call's answer to a stopping server, when it is not the server's usual one.
+   */
+  track(end: (error: GrpcError) => void, whenStopping?: GrpcError): () => void {
     if (this.stopping) {
-      end(this.stopping);
+      end(whenStopping ?? this.stopping);
       return () => undefined;
     }
-    this.calls.set(end, undefined);
+    this.calls.set(end, { whenStopping });
     return () => this.calls.delete(end);
   }
 
   /** Names the key a tracked call was authenticated with. */
   own(end: (error: GrpcError) => void, key: string | undefined): void {
-    if (this.calls.has(end)) this.calls.set(end, key);
+    const call = this.calls.get(end);
+    if (call) call.owner = key;
   }
 
   /** Ends the calls of a key that was revoked: a stream opened with it must not outlive it. */
   endOwnedBy(key: string, error: GrpcError): void {
-    for (const [end, owner] of [...this.calls]) if (owner === key) end(error);
+    for (const [end, call] of [...this.calls]) if (call.owner === key) end(error);
   }
 
   endAll(error: GrpcError): void {
     this.stopping = error;
-    for (const end of [...this.calls.keys()]) end(error);
+    for (const [end, call] of [...this.calls]) end(call.whenStopping ?? error);
     this.calls.clear();
   }
 }

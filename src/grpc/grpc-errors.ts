@@ -43,6 +43,9 @@ export const timedOut = (): GrpcError => grpcError(status.ABORTED, 'Operation ti
 
 export const shuttingDown = (): GrpcError => grpcError(status.CANCELLED, 'Server is shutting down');
 
+/** A client-streaming Append cut off by a stopping server: EventStoreDB's clients see the node as gone, and may retry elsewhere. */
+export const unavailable = (): GrpcError => grpcError(status.UNAVAILABLE, 'Server is shutting down');
+
 export const unimplemented = (what: string): GrpcError => grpcError(status.UNIMPLEMENTED, `${what} is not served by Annals`);
 
 /** The store's errors as the wire's; WrongExpectedVersionError is answered in band by each caller. */

@@ -1,8 +1,9 @@
 import { UUID } from '@eventstore/db-client/generated/shared_pb';
 import { ReadResp } from '@eventstore/db-client/generated/streams_pb';
 import { StreamIdentifier } from '@eventstore/db-client/generated/shared_pb';
-import type { EventData, JsonObject, RecordedEvent } from '../event-store/event-store';
-import { badRequest, GrpcError, missingRequiredMetadata } from './grpc-errors';
+import type { EventData, RecordedEvent } from '../event-store/event-store';
+import { bytesEvent, payloadOf } from '../event-store/byte-payload';
+import { GrpcError, missingRequiredMetadata } from './grpc-errors';
 
 /**
  * Conversions between the store's envelope and EventStoreDB's messages. Messages are built from the
@@ -49,19 +50,31 @@ export function streamIdentifier(stream: string): StreamIdentifier {
   return new StreamIdentifier().setStreamName(Buffer.from(stream, 'utf8'));
 }
 
-export function toReadEvent(event: RecordedEvent, structuredUuids: boolean): ReadResp {
+function recordedEvent(event: RecordedEvent, structuredUuids: boolean): ReadResp.ReadEvent.RecordedEvent {
   const position = event.position.toString();
+  // Exactly the bytes written, the store's hash chain apart (byte-payload.ts).
+  const payload = payloadOf(event);
   const record = new ReadResp.ReadEvent.RecordedEvent()
     .setId(toUuid(event.id, structuredUuids))
     .setStreamIdentifier(streamIdentifier(event.streamId))
     .setStreamRevision(event.revision.toString())
     .setCommitPosition(position)
     .setPreparePosition(position)
-    .setData(Buffer.from(JSON.stringify(event.data), 'utf8'))
-    // An append without metadata is stored as {}: give back what the writer sent, nothing.
-    .setCustomMetadata(Object.keys(event.metadata).length === 0 ? new Uint8Array() : Buffer.from(JSON.stringify(event.metadata), 'utf8'));
-  record.getMetadataMap().set('type', event.type).set('content-type', 'application/json').set('created', toTicks(event.recordedAt));
-  return new ReadResp().setEvent(new ReadResp.ReadEvent().setEvent(record).setCommitPosition(position));
+    .setData(payload.data)
+    .setCustomMetadata(payload.metadata);
+  record
+    .getMetadataMap()
+    .set('type', event.type)
+    .set('content-type', payload.isJson ? 'application/json' : 'application/octet-stream')
+    .set('created', toTicks(event.recordedAt));
+  return record;
+}
+
+/** An event as a read answers it; with `link`, the event a `$>` link event points to, EventStoreDB's resolved link. */
+export function toReadEvent(event: RecordedEvent, structuredUuids: boolean, link?: RecordedEvent): ReadResp {
+  const read = new ReadResp.ReadEvent().setEvent(recordedEvent(event, structuredUuids)).setCommitPosition((link ?? event).position.toString());
+  if (link) read.setLink(recordedEvent(link, structuredUuids));
+  return new ReadResp().setEvent(read);
 }
 
 export function confirmation(subscriptionId: string): ReadResp {
@@ -94,30 +107,23 @@ export function proposedSize(message: ProposedMessage): number {
   return message.getData_asU8().length + message.getCustomMetadata_asU8().length;
 }
 
-/** A proposed message as the port's event, or the error EventStoreDB (or Annals' narrower store) would give. */
-export function toEventData(message: ProposedMessage, index: number): EventData | GrpcError {
+/** EventStoreDB's answer to a proposed message without `type` or `content-type`, if it lacks one. */
+export function missingMetadata(message: ProposedMessage): GrpcError | undefined {
   const metadata = message.getMetadataMap();
-  const type = metadata.get('type');
-  const contentType = metadata.get('content-type');
-  if (type === undefined) return missingRequiredMetadata('type');
-  if (contentType === undefined) return missingRequiredMetadata('content-type');
-  if (contentType !== 'application/json') {
-    return badRequest(`event ${index}: Annals stores JSON objects only; content-type must be application/json, not ${contentType}`);
-  }
-  const data = jsonObject(message.getData_asU8());
-  if (!data) return badRequest(`event ${index}: data must be a JSON object`);
-  const custom = message.getCustomMetadata_asU8();
-  const eventMetadata = custom.length === 0 ? undefined : jsonObject(custom);
-  if (custom.length > 0 && !eventMetadata) return badRequest(`event ${index}: metadata must be empty or a JSON object`);
-  return { id: fromUuid(message.getId()), type, data, ...(eventMetadata ? { metadata: eventMetadata } : {}) };
+  if (metadata.get('type') === undefined) return missingRequiredMetadata('type');
+  if (metadata.get('content-type') === undefined) return missingRequiredMetadata('content-type');
+  return undefined;
 }
 
-function jsonObject(bytes: Uint8Array): JsonObject | undefined {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(bytes).toString('utf8'));
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject) : undefined;
-  } catch {
-    return undefined;
-  }
+/**
+ * A proposed message (checked by `missingMetadata`) as the port's event: its bytes kept exactly
+ * (byte-payload.ts), whatever they hold. EventStoreDB keeps only whether the content type is application/json.
+ */
+export function toEventData(message: ProposedMessage): EventData {
+  const metadata = message.getMetadataMap();
+  return bytesEvent(fromUuid(message.getId()), metadata.get('type') ?? '', {
+    data: message.getData_asU8(),
+    isJson: metadata.get('content-type') === 'application/json',
+    metadata: message.getCustomMetadata_asU8(),
+  });
 }
-

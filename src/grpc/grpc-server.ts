@@ -1,16 +1,31 @@
-import { Server, ServerCredentials, status, type sendUnaryData, type ServerDuplexStream, type ServerReadableStream, type ServerWritableStream } from '@grpc/grpc-js';
+import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServerDuplexStream, type ServerReadableStream, type ServerWritableStream } from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
+import { GossipService } from '@eventstore/db-client/generated/gossip_grpc_pb';
+import type { ClusterInfo } from '@eventstore/db-client/generated/gossip_pb';
 import { ServerFeaturesService } from '@eventstore/db-client/generated/serverfeatures_grpc_pb';
 import { SupportedMethod, SupportedMethods } from '@eventstore/db-client/generated/serverfeatures_pb';
 import { StreamsService } from '@eventstore/db-client/generated/streams_grpc_pb';
-import type { AppendReq, AppendResp, BatchAppendReq, BatchAppendResp, ReadReq, ReadResp } from '@eventstore/db-client/generated/streams_pb';
+import type {
+  AppendReq,
+  AppendResp,
+  BatchAppendReq,
+  BatchAppendResp,
+  DeleteReq,
+  DeleteResp,
+  ReadReq,
+  ReadResp,
+  TombstoneReq,
+  TombstoneResp,
+} from '@eventstore/db-client/generated/streams_pb';
 import type { OutsideEventStore } from '../event-store/stream-ownership';
 import { serveAppend } from './append-call';
 import { serveBatchAppend } from './batch-append-call';
+import { serveDelete } from './delete-call';
 import { GrpcAuthenticator, GrpcPrincipal, OPEN_ACCESS } from './grpc-authenticator';
 import { ActiveCalls, authenticate } from './grpc-call';
-import { grpcError, GrpcError, isGrpcError, shuttingDown, toGrpcError, unimplemented } from './grpc-errors';
+import { grpcError, GrpcError, isGrpcError, shuttingDown, toGrpcError, unavailable } from './grpc-errors';
 import { serveRead } from './read-call';
+import { SingleNodeGossip } from './gossip';
 
 export interface GrpcServerOptions {
   readonly host: string;
@@ -29,8 +44,8 @@ export function readTls(certPath: string | undefined, keyPath: string | undefine
 
 /**
  * EventStoreDB's gRPC Streams API (single node) over Annals' event store: Read (reads and
- * subscriptions), Append and BatchAppend, and ServerFeatures. Delete and Tombstone answer
- * UNIMPLEMENTED and are not advertised: Annals never deletes.
+ * subscriptions), Append and BatchAppend, Delete and Tombstone (new events in the log: nothing is ever
+ * removed from it), ServerFeatures, and Gossip (one member, the leader).
  */
 export class AnnalsGrpcServer {
   private readonly server = new Server();
@@ -53,8 +68,12 @@ export class AnnalsGrpcServer {
       read: (call: ServerWritableStream<ReadReq, ReadResp>) => this.read(call),
       append: (call: ServerReadableStream<AppendReq, AppendResp>, callback: sendUnaryData<AppendResp>) => this.append(call, callback),
       batchAppend: (call: ServerDuplexStream<BatchAppendReq, BatchAppendResp>) => this.batchAppend(call),
-      delete: (_call: unknown, callback: sendUnaryData<never>) => callback(unimplemented('Delete')),
-      tombstone: (_call: unknown, callback: sendUnaryData<never>) => callback(unimplemented('Tombstone')),
+      delete: (call: ServerUnaryCall<DeleteReq, DeleteResp>, callback: sendUnaryData<DeleteResp>) => this.delete(call, callback, false),
+      tombstone: (call: ServerUnaryCall<TombstoneReq, TombstoneResp>, callback: sendUnaryData<TombstoneResp>) => this.delete(call, callback, true),
+    });
+    const gossip = new SingleNodeGossip(() => ({ host: this.options.host, port: this.boundPort ?? this.options.port }));
+    this.server.addService(GossipService, {
+      read: (call: { getHost(): string }, callback: sendUnaryData<ClusterInfo>) => callback(null, gossip.read(call.getHost())),
     });
     this.server.addService(ServerFeaturesService, {
       getSupportedMethods: (_call: unknown, callback: sendUnaryData<SupportedMethods>) => callback(null, supportedMethods()),
@@ -77,7 +96,7 @@ export class AnnalsGrpcServer {
     return this.boundPort;
   }
 
-  /** Ends every call in flight with CANCELLED, as a stopping EventStoreDB does, then closes the port. */
+  /** Ends every call in flight as a stopping EventStoreDB does (CANCELLED; UNAVAILABLE for an Append in flight), then closes the port. */
   async stop(): Promise<void> {
     this.unwatchRevocations?.();
     this.calls.endAll(shuttingDown());
@@ -110,11 +129,30 @@ export class AnnalsGrpcServer {
   }
 
   private append(call: ServerReadableStream<AppendReq, AppendResp>, callback: sendUnaryData<AppendResp>): void {
-    const { finish, ownedBy } = this.lifecycle(call, (error, response?: AppendResp) => (error ? callback(error) : callback(null, response)));
+    const { finish, ownedBy } = this.lifecycle(
+      call,
+      (error, response?: AppendResp) => (error ? callback(error) : callback(null, response)),
+      // EventStoreDB ends an Append still receiving its events with UNAVAILABLE, not CANCELLED: nothing was written.
+      unavailable(),
+    );
     const principal = authenticate(call.metadata, this.authenticator);
     if (isGrpcError(principal)) return finish(principal);
     ownedBy(principal);
     serveAppend(this.store, principal, call, (error, response) => finish(error ?? undefined, response));
+  }
+
+  private delete<Req extends DeleteReq | TombstoneReq, Resp extends DeleteResp | TombstoneResp>(
+    call: ServerUnaryCall<Req, Resp>,
+    callback: sendUnaryData<Resp>,
+    hard: boolean,
+  ): void {
+    const { finish, ownedBy } = this.lifecycle(call, (error, response?: Resp) => (error ? callback(error) : callback(null, response)));
+    const principal = authenticate(call.metadata, this.authenticator);
+    if (isGrpcError(principal)) return finish(principal);
+    ownedBy(principal);
+    void serveDelete(this.store, principal, call as never, hard).then((outcome) =>
+      'error' in outcome ? finish(outcome.error) : finish(undefined, outcome.response as Resp),
+    );
   }
 
   private batchAppend(call: ServerDuplexStream<BatchAppendReq, BatchAppendResp>): void {
@@ -129,6 +167,7 @@ export class AnnalsGrpcServer {
   private lifecycle<R>(
     call: { on(event: 'cancelled', listener: () => void): unknown },
     end: (error?: GrpcError, response?: R) => void,
+    whenStopping?: GrpcError,
   ): { signal: AbortSignal; finish: (error?: GrpcError, response?: R) => void; ownedBy: (principal: GrpcPrincipal | undefined) => void } {
     const controller = new AbortController();
     let done = false;
@@ -140,7 +179,7 @@ export class AnnalsGrpcServer {
       end(error, response);
     };
     const tracked = (error: GrpcError) => finish(error);
-    const untrack = this.calls.track(tracked);
+    const untrack = this.calls.track(tracked, whenStopping);
     call.on('cancelled', () => {
       done = true;
       untrack();
@@ -159,9 +198,12 @@ function supportedMethods(): SupportedMethods {
     .setMethodsList([
       method('event_store.client.streams.streams', 'read', ['position', 'events']),
       method('event_store.client.streams.streams', 'append'),
+      method('event_store.client.streams.streams', 'delete'),
+      method('event_store.client.streams.streams', 'tombstone'),
       // Not 'deadline_duration': the deadline arrives as the Timestamp these service definitions know.
       method('event_store.client.streams.streams', 'batchappend'),
       method('event_store.client.server_features.serverfeatures', 'getsupportedmethods'),
+      method('event_store.client.gossip.gossip', 'read'),
     ]);
 }
 

@@ -2,11 +2,13 @@ import type { ServerWritableStream } from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { ReadReq, ReadResp } from '@eventstore/db-client/generated/streams_pb';
 import { EventStore, RecordedEvent, StreamNotFoundError } from '../event-store/event-store';
+import { payloadOf } from '../event-store/byte-payload';
 import { validateStreamName } from '../event-store/validate-append';
 import { badRequest, isGrpcError } from './grpc-errors';
 import { AllFilter, EventPredicate, toAllFilter } from './grpc-filter';
 import { send } from './grpc-call';
 import { caughtUp, checkpoint, confirmation, streamName, streamNotFound, toReadEvent } from './grpc-messages';
+import { streamState, TOMBSTONE_TYPE, visibility } from './stream-state';
 
 type ReadCall = ServerWritableStream<ReadReq, ReadResp>;
 
@@ -22,7 +24,9 @@ export async function serveRead(store: EventStore, call: ReadCall, signal: Abort
   const options = call.request.getOptions();
   if (!options) throw badRequest('ReadReq.options is required');
   const structured = options.getUuidOption()?.hasStructured() ?? false;
-  const emit = (event: RecordedEvent) => send(call, toReadEvent(event, structured), signal);
+  const resolveLinks = options.getResolveLinks();
+  const emit = async (event: RecordedEvent) =>
+    send(call, resolveLinks && event.type === LINK_TYPE ? await resolvedLink(store, event, structured) : toReadEvent(event, structured), signal);
   const filter = options.hasFilter() ? toAllFilter(options.getFilter()!) : undefined;
   if (isGrpcError(filter)) throw filter;
   const backwards = options.getReadDirection() === ReadReq.Options.ReadDirection.BACKWARDS;
@@ -50,13 +54,20 @@ async function readStream(
   out: { emit: (e: RecordedEvent) => Promise<boolean>; notFound: () => Promise<boolean> },
 ): Promise<void> {
   try {
-    // Annals' names are narrower than EventStoreDB's: no stream outside them ($$metadata streams included) exists.
     validateStreamName(stream);
   } catch {
+    // No stream outside the store's names ($ system streams) exists here.
+    await out.notFound();
+    return;
+  }
+  // $$<stream> metadata, soft deletes and tombstones decide what a read shows (stream-state.ts).
+  const view = visibility(stream, await streamState(store, stream), Date.now());
+  if (!view) {
     await out.notFound();
     return;
   }
   let from: 'start' | 'end' | bigint = options.hasRevision() ? BigInt(options.getRevision()) : options.hasEnd() ? 'end' : 'start';
+  if (!backwards && (from === 'start' || (typeof from === 'bigint' && from < view.min))) from = view.min;
   let left = count;
   for (;;) {
     const size = Number(left < BigInt(PAGE) ? left : BigInt(PAGE));
@@ -68,13 +79,37 @@ async function readStream(
       await out.notFound();
       return;
     }
-    for (const event of page) if (!(await out.emit(event))) return;
-    left -= BigInt(page.length);
+    let shown = 0n;
+    for (const event of page) {
+      if (event.type === TOMBSTONE_TYPE) continue;
+      if (backwards && event.revision < view.min) return;
+      if (!view.shows(event)) continue;
+      if (!(await out.emit(event))) return;
+      shown += 1n;
+    }
+    left -= shown;
     if (page.length < size || left <= 0n) return;
     const last = page[page.length - 1].revision;
     if (backwards && last === 0n) return;
     from = backwards ? last - 1n : last + 1n;
   }
+}
+
+/** EventStoreDB's link event: its data is `<revision>@<stream>`. */
+const LINK_TYPE = '$>';
+
+/** A `$>` event with the event it points to; a link whose target is not there (any more) is sent as it is. */
+async function resolvedLink(store: EventStore, link: RecordedEvent, structured: boolean): Promise<ReadResp> {
+  const match = /^(\d+)@(.+)$/s.exec(Buffer.from(payloadOf(link).data).toString('utf8'));
+  if (match) {
+    try {
+      const [target] = await store.readStream(match[2], { fromRevision: BigInt(match[1]), maxCount: 1 });
+      if (target && target.revision === BigInt(match[1])) return toReadEvent(target, structured, link);
+    } catch {
+      // No such stream (or no such name): the link stays unresolved, as on EventStoreDB.
+    }
+  }
+  return toReadEvent(link, structured);
 }
 
 /** $all forwards from a position includes it; backwards from a position excludes it, as on EventStoreDB. */

@@ -303,6 +303,19 @@ export function describeEventStoreContract(adapter: string, open: () => Promise<
         expect(await store.headPosition()).toBe(head);
       });
 
+      it('takes any UTF-8 stream name and event type as EventStoreDB does, $$<stream> metadata streams too, but no other $ stream and no NUL', async () => {
+        const name = `with spaces/and ünïcödé ✓ ${randomUUID()}`;
+        await store.appendToStream(name, [event({}, {}, '1 type starts with a digit'), event({}, {}, 'tipo ✓')]);
+        expect((await store.readStream(name)).map((e) => [e.streamId, e.type])).toEqual([
+          [name, '1 type starts with a digit'],
+          [name, 'tipo ✓'],
+        ]);
+        await expect(store.appendToStream(`nul\u0000-${randomUUID()}`, [event()])).rejects.toMatchObject({ field: 'stream' });
+        await expect(store.appendToStream(`$$${name}`, [event({}, {}, '$metadata')])).resolves.toMatchObject({ nextExpectedRevision: 0n });
+        await expect(store.appendToStream(`$$$${name}`, [event()])).rejects.toMatchObject({ field: 'stream' });
+        await expect(store.appendToStream(stream(), [event({}, {}, 'nul\u0000')])).rejects.toMatchObject({ field: 'events[0].type' });
+      });
+
       it('rejects a negative expected revision', async () => {
         await expect(store.appendToStream(stream(), [event()], { expectedRevision: -1n })).rejects.toMatchObject({
           constructor: InvalidEventError,
