@@ -30,6 +30,8 @@ export class SubjectKeyStore {
   /** Keys read so far (null: none held); a subject's key never changes, and erase drops its entry. */
   private readonly keys = new Map<string, Buffer | null>();
   private readonly erasedOn = new Map<string, string | null>();
+  /** Subjects by lookup, so that sealing a known name costs an HMAC, not a query. */
+  private readonly byLookup = new Map<string, SubjectKey>();
 
   constructor(readonly path: string) {
     if (path !== ':memory:') {
@@ -51,11 +53,15 @@ export class SubjectKeyStore {
   /** The subject this name belongs to, created (with a fresh key) on first use. */
   subjectFor(name: string): SubjectKey {
     const lookup = this.lookupOf(name);
-    const row = this.db.prepare('SELECT id, key FROM subjects WHERE lookup = ?').get(lookup) as { id: string; key: Buffer } | undefined;
-    if (row) return row;
+    const known = this.byLookup.get(lookup) ?? (this.db.prepare('SELECT id, key FROM subjects WHERE lookup = ?').get(lookup) as SubjectKey | undefined);
+    if (known) {
+      this.byLookup.set(lookup, known);
+      return known;
+    }
     const created = { id: `s${randomBytes(16).toString('base64url')}`, key: randomBytes(32) };
     this.db.prepare('INSERT INTO subjects (id, lookup, key, created_at) VALUES (?, ?, ?, ?)').run(created.id, lookup, created.key, new Date().toISOString());
     this.keys.set(created.id, created.key);
+    this.byLookup.set(lookup, created);
     return created;
   }
 
@@ -84,6 +90,7 @@ export class SubjectKeyStore {
     });
     const erased = erase();
     this.keys.set(id, null);
+    for (const [lookup, subject] of this.byLookup) if (subject.id === id) this.byLookup.delete(lookup);
     this.erasedOn.delete(id);
     return erased;
   }
