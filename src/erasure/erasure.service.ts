@@ -5,15 +5,14 @@ import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
 import { conflict, notFound } from '../domain/errors';
 import { EVENT_STORE, StreamNotFoundError, type EventStore } from '../event-store/event-store';
 import { foldedStateCacheOf } from '../event-store/folded-state-cache';
+import { ERASURE_STREAM, SUBJECT_ERASED } from '../event-store/stream-ownership';
 import { useSubjectSeal } from '../event-store/subject-seal';
 import { IntegrityService } from '../integrity/integrity.service';
 import { RebuildRunningError, ReadModels } from '../projections/read-models';
 import { KeyedSubjectSeal } from './keyed-seal';
 import { SubjectKeyStore } from './subject-key-store';
 
-/** The service stream where erasures are recorded (the `annals` category: only the command path writes it). */
-export const ERASURE_STREAM = 'annals-erasure';
-export const SUBJECT_ERASED = 'SubjectErased';
+export { ERASURE_STREAM, SUBJECT_ERASED };
 export const SUBJECTS_FILE = 'subjects.db';
 
 /** Beside the SQLite log (as the checkpoint is), the data dir for other stores, in memory beside an in-memory log. */
