@@ -1,4 +1,3 @@
-import diff from 'microdiff';
 import { createHash } from 'node:crypto';
 import type { Answer } from './question';
 
@@ -27,32 +26,49 @@ export function answerHash(text: string): string {
 }
 
 /**
- * What changed between two answers, value by value (microdiff: nested objects and arrays, arrays
- * by index). A null answer (the record does not exist, or not as of that day) is compared as a
- * whole: its only change is the root.
+ * What changed between two answers, value by value: nested objects and arrays, arrays by index,
+ * the changes of a container listed before the keys it gained (microdiff's output for JSON values,
+ * which the tests hold it to). A null answer (the record does not exist, or not as of that day) is
+ * compared as a whole: its only change is the root.
+ *
+ * Written here rather than calling microdiff because a figure's new answer is mostly its previous
+ * one, the same objects (FigureQueries.figureRevisited reads again only the claimants an event
+ * touched): a part that is the same object is skipped without a walk, so the diff costs what
+ * changed, not the answer's size (microdiff walks every value of both, ~12 ms at 300 claims).
  */
 export function answerChanges(before: Answer, after: Answer): AnswerChange[] {
   if (!isContainer(before) || !isContainer(after) || Array.isArray(before) !== Array.isArray(after)) {
     return JSON.stringify(before) === JSON.stringify(after) ? [] : [{ op: 'replace', path: '', before, after }];
   }
-  return diff(before, after).map((d) => {
-    const path = pointer(d.path);
-    switch (d.type) {
-      case 'CREATE':
-        return { op: 'add', path, after: d.value };
-      case 'REMOVE':
-        return { op: 'remove', path, before: d.oldValue };
-      case 'CHANGE':
-        return { op: 'replace', path, before: d.oldValue, after: d.value };
-    }
-  });
+  const changes: AnswerChange[] = [];
+  diffInto(before, after, '', changes);
+  return changes;
 }
 
-function isContainer(value: Answer): value is Record<string, unknown> | unknown[] {
+type Container = Record<string, unknown> | unknown[];
+
+function diffInto(before: Container, after: Container, path: string, changes: AnswerChange[]): void {
+  if (before === after) return;
+  const a = before as Record<string, unknown>;
+  const b = after as Record<string, unknown>;
+  for (const key in a) {
+    const at = `${path}/${escape(key)}`;
+    if (!(key in b)) {
+      changes.push({ op: 'remove', path: at, before: a[key] });
+      continue;
+    }
+    const [x, y] = [a[key], b[key]];
+    if (isContainer(x) && isContainer(y) && Array.isArray(x) === Array.isArray(y)) diffInto(x, y, at, changes);
+    else if (!Object.is(x, y)) changes.push({ op: 'replace', path: at, before: x, after: y });
+  }
+  for (const key in b) if (!(key in a)) changes.push({ op: 'add', path: `${path}/${escape(key)}`, after: b[key] });
+}
+
+function isContainer(value: unknown): value is Container {
   return typeof value === 'object' && value !== null;
 }
 
 /** RFC 6901: `~` and `/` in a key are escaped. */
-function pointer(path: readonly (string | number)[]): string {
-  return path.map((part) => `/${String(part).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+function escape(key: string): string {
+  return key.includes('~') || key.includes('/') ? key.replace(/~/g, '~0').replace(/\//g, '~1') : key;
 }

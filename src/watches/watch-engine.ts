@@ -7,8 +7,8 @@ import type { FigureQueries } from '../projections/figures/figures.queries';
 import type { TimelineQueries } from '../projections/timeline/timeline.queries';
 import { answerChanges, storedAnswer, type AnswerChange } from './answer-diff';
 import { MAX_NOTICE_EVENTS, noticeEvent, noticeIdFor, noticeOf, summaryOf, type NoticeContent, type SequencedNotice } from './notice';
-import { answerOf, pathOf, questionKey, type Answer, type Question } from './question';
-import { QuestionIndex, type Reach } from './reach';
+import { answerAfter, answerOf, pathOf, questionKey, type Answer, type Question } from './question';
+import { QuestionIndex, type Reach, type Touch } from './reach';
 import type { ActiveWatch, Evaluation, NewAnswer, StoredNoticeInput, SubjectState, WatchStore } from './watch-store';
 
 /** A watch as the engine keeps it in memory: what it asks; its answer is its cohort's. */
@@ -361,7 +361,8 @@ export class WatchEngine {
     const taken = events.filter((e) => e.position <= now);
     // Every event up to `now` is in hand when one beyond it was read or the log's end was reached.
     const through = taken.length < events.length || toEnd ? now : taken[taken.length - 1].position;
-    const reached = new Map<Cohort, RecordedEvent[]>();
+    /** Per cohort: the events that reached it, and (a figure's) the claimants they touched; undefined: the whole answer. */
+    const reached = new Map<Cohort, { events: RecordedEvent[]; claimants: Set<string> | undefined }>();
     const views = new Set<ViewSubscriber>();
     this.stats.events += taken.length;
     for (const event of taken) {
@@ -369,18 +370,22 @@ export class WatchEngine {
       if (!touch) continue;
       for (const cohort of this.cohorts.reached(touch)) {
         if (cohort.evaluatedUpTo >= event.position) continue;
-        const list = reached.get(cohort);
-        if (list) list.push(event);
-        else reached.set(cohort, [event]);
+        const found = reached.get(cohort);
+        if (found) {
+          found.events.push(event);
+          found.claimants = joined(found.claimants, touch);
+        } else reached.set(cohort, { events: [event], claimants: joined(new Set(), touch) });
       }
       for (const view of this.views.reached(touch)) if (view.sentUpTo < event.position) views.add(view);
     }
     const asked = new Map<string, { answer: Answer; text: string; hash: string }>();
-    const ask = (question: Question) => {
+    /** Asked once per question; from the answer it gave last (kept in memory) where only some claimants of a figure can have changed. */
+    const ask = (question: Question, since?: { hash: string; claimants: ReadonlySet<string> | undefined }) => {
       const key = JSON.stringify(question);
       let found = asked.get(key);
       if (!found) {
-        const answer = answerOf(question, this.figures, this.timeline);
+        const previous = since && this.lastAnswers.get(since.hash);
+        const answer = previous ? answerAfter(question, previous.value, since.claimants, this.figures, this.timeline) : answerOf(question, this.figures, this.timeline);
         this.stats.asked++;
         found = { answer, ...storedAnswer(answer) };
         asked.set(key, found);
@@ -392,8 +397,8 @@ export class WatchEngine {
     const next = new Map<Cohort, string>();
     const answers = new Map<string, NewAnswer>();
     const notices: { input: StoredNoticeInput; cohort: Cohort; before: Answer; after: Answer }[] = [];
-    for (const [cohort, reachedBy] of reached) {
-      const now_ = ask(cohort.question);
+    for (const [cohort, { events: reachedBy, claimants }] of reached) {
+      const now_ = ask(cohort.question, { hash: cohort.hash, claimants });
       next.set(cohort, now_.hash);
       if (now_.hash === cohort.hash) continue;
       const previous = this.answerBefore(cohort.hash);
@@ -522,6 +527,13 @@ export class WatchEngine {
     this.pause.resolve();
     this.pause = undefined;
   }
+}
+
+/** The claimants touched so far and by `touch`; undefined once one touched the whole figure (or the question is no figure's). */
+function joined(claimants: Set<string> | undefined, touch: Touch): Set<string> | undefined {
+  if (claimants === undefined || touch.kind !== 'figure' || touch.claimants === undefined) return undefined;
+  for (const claimant of touch.claimants) claimants.add(claimant);
+  return claimants;
 }
 
 function itemOf(record: ActiveWatch): WatchItem {
