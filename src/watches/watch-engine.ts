@@ -92,7 +92,7 @@ export class WatchEngine {
   private readonly noticeListeners = new Set<(notices: readonly CommittedNotice[]) => void>();
   /** Counters since start: events evaluated, questions asked again, notices recorded, time spent evaluating (ms; the benchmark reads them). */
   readonly stats = { events: 0, asked: 0, notices: 0, evaluations: 0, evaluatingMs: 0 };
-  private readonly lastAnswers = new LRUCache<string, { readonly text: string; readonly value: Answer }>({
+  private readonly lastAnswers = new LRUCache<string, { readonly text: string; readonly value: Answer; readonly position?: bigint }>({
     maxSize: LAST_ANSWERS_CHARS,
     sizeCalculation: (a) => Math.max(1, a.text.length),
   });
@@ -380,12 +380,16 @@ export class WatchEngine {
     }
     const asked = new Map<string, { answer: Answer; text: string; hash: string }>();
     /** Asked once per question; from the answer it gave last (kept in memory) where only some claimants of a figure can have changed. */
-    const ask = (question: Question, since?: { hash: string; claimants: ReadonlySet<string> | undefined }) => {
+    const ask = (question: Question, since?: { hash: string; position: bigint; claimants: ReadonlySet<string> | undefined }) => {
       const key = JSON.stringify(question);
       let found = asked.get(key);
       if (!found) {
-        const previous = since && this.lastAnswers.get(since.hash);
-        const answer = previous ? answerAfter(question, previous.value, since.claimants, this.figures, this.timeline) : answerOf(question, this.figures, this.timeline);
+        // Only an answer this engine read at the very position the cohort is at: the events after it that can change it are then all in hand.
+        const kept = since && this.lastAnswers.get(since.hash);
+        const answer =
+          since && kept && kept.position === since.position
+            ? answerAfter(question, kept.value, since.claimants, this.figures, this.timeline)
+            : answerOf(question, this.figures, this.timeline);
         this.stats.asked++;
         found = { answer, ...storedAnswer(answer) };
         asked.set(key, found);
@@ -398,7 +402,7 @@ export class WatchEngine {
     const answers = new Map<string, NewAnswer>();
     const notices: { input: StoredNoticeInput; cohort: Cohort; before: Answer; after: Answer }[] = [];
     for (const [cohort, { events: reachedBy, claimants }] of reached) {
-      const now_ = ask(cohort.question, { hash: cohort.hash, claimants });
+      const now_ = ask(cohort.question, { hash: cohort.hash, position: cohort.evaluatedUpTo, claimants });
       next.set(cohort, now_.hash);
       if (now_.hash === cohort.hash) continue;
       const previous = this.answerBefore(cohort.hash);
@@ -446,7 +450,8 @@ export class WatchEngine {
       cohort.hash = hash;
       cohort.evaluatedUpTo = now;
     }
-    for (const found of asked.values()) if (answers.has(found.hash)) this.lastAnswers.set(found.hash, { text: found.text, value: found.answer });
+    // Every answer read now, changed or not: the cohorts that gave it are at `now` from here.
+    for (const found of asked.values()) this.lastAnswers.set(found.hash, { text: found.text, value: found.answer, position: now });
     for (const { cohort, subject } of joins) {
       const item = cohort.alone!;
       this.cohorts.remove(cohort);
