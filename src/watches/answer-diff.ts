@@ -1,10 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { Answer } from './question';
 
-/** One changed value: where (a JSON Pointer into the answer), what it was and what it is. */
+/**
+ * One changed value: where (a JSON Pointer into the answer after, or for a removal into the answer
+ * before), what it was and what it is; inside a claim of a list of claims, the claim's id.
+ */
 export interface AnswerChange {
   readonly op: 'add' | 'remove' | 'replace';
   readonly path: string;
+  readonly claimId?: string;
   readonly before?: unknown;
   readonly after?: unknown;
 }
@@ -26,42 +30,80 @@ export function answerHash(text: string): string {
 }
 
 /**
- * What changed between two answers, value by value: nested objects and arrays, arrays by index,
- * the changes of a container listed before the keys it gained (microdiff's output for JSON values,
- * which the tests hold it to). A null answer (the record does not exist, or not as of that day) is
- * compared as a whole: its only change is the root.
+ * What changed between two answers, value by value: nested objects and arrays, the changes of a
+ * container listed before the keys it gained (as microdiff gives them). A null answer (the record
+ * does not exist, or not as of that day) is compared as a whole: its only change is the root.
  *
- * Written here rather than calling microdiff because a figure's new answer is mostly its previous
- * one, the same objects (FigureQueries.figureRevisited reads again only the claimants an event
- * touched): a part that is the same object is skipped without a walk, so the diff costs what
- * changed, not the answer's size (microdiff walks every value of both, ~12 ms at 300 claims).
+ * A list of claims (objects each with its own `claimId`, as a figure's `claims`, `possibleClaims`
+ * and `possiblyNewer` are) is compared claim by claim, not by index: a claim that only moved (the
+ * latest claims are sorted by value) is no change, and each change names its claim (`claimId`), its
+ * path the claim's place in the answer after (before, for a removal). By index, one claim moving up
+ * the list showed as a change of every claim it passed, thousands of values for one new claim.
+ * Other arrays are compared by index.
+ *
+ * Written here rather than with microdiff (which the tests still hold it to where no list is keyed)
+ * because a figure's new answer is mostly its previous one, the same objects (FigureQueries.
+ * figureRevisited reads again only the claimants an event touched): a part that is the same object
+ * is skipped without a walk, so the diff costs what changed, not the answer's size.
  */
 export function answerChanges(before: Answer, after: Answer): AnswerChange[] {
   if (!isContainer(before) || !isContainer(after) || Array.isArray(before) !== Array.isArray(after)) {
     return JSON.stringify(before) === JSON.stringify(after) ? [] : [{ op: 'replace', path: '', before, after }];
   }
   const changes: AnswerChange[] = [];
-  diffInto(before, after, '', changes);
+  diffInto(before, after, '', undefined, changes);
   return changes;
 }
 
 type Container = Record<string, unknown> | unknown[];
 
-function diffInto(before: Container, after: Container, path: string, changes: AnswerChange[]): void {
+function diffInto(before: Container, after: Container, path: string, claimId: string | undefined, changes: AnswerChange[]): void {
   if (before === after) return;
-  const a = before as Record<string, unknown>;
-  const b = after as Record<string, unknown>;
-  for (const key in a) {
+  if (Array.isArray(before) && Array.isArray(after)) {
+    const [a, b] = [claimIds(before), claimIds(after)];
+    if (a && b) return diffClaims(before, after, a, b, path, changes);
+  }
+  const named = claimId === undefined ? {} : { claimId };
+  const x = before as Record<string, unknown>;
+  const y = after as Record<string, unknown>;
+  for (const key in x) {
     const at = `${path}/${escape(key)}`;
-    if (!(key in b)) {
-      changes.push({ op: 'remove', path: at, before: a[key] });
+    if (!(key in y)) {
+      changes.push({ op: 'remove', path: at, ...named, before: x[key] });
       continue;
     }
-    const [x, y] = [a[key], b[key]];
-    if (isContainer(x) && isContainer(y) && Array.isArray(x) === Array.isArray(y)) diffInto(x, y, at, changes);
-    else if (!Object.is(x, y)) changes.push({ op: 'replace', path: at, before: x, after: y });
+    const [u, v] = [x[key], y[key]];
+    if (isContainer(u) && isContainer(v) && Array.isArray(u) === Array.isArray(v)) diffInto(u, v, at, claimId, changes);
+    else if (!Object.is(u, v)) changes.push({ op: 'replace', path: at, ...named, before: u, after: v });
   }
-  for (const key in b) if (!(key in a)) changes.push({ op: 'add', path: `${path}/${escape(key)}`, after: b[key] });
+  for (const key in y) if (!(key in x)) changes.push({ op: 'add', path: `${path}/${escape(key)}`, ...named, after: y[key] });
+}
+
+/** Two lists of claims, matched by id: removals and changes in the order before, then the claims added. */
+function diffClaims(before: unknown[], after: unknown[], a: readonly string[], b: readonly string[], path: string, changes: AnswerChange[]): void {
+  const at = new Map(b.map((id, i) => [id, i]));
+  const was = new Set(a);
+  a.forEach((id, i) => {
+    const j = at.get(id);
+    if (j === undefined) changes.push({ op: 'remove', path: `${path}/${i}`, claimId: id, before: before[i] });
+    else diffInto(before[i] as Container, after[j] as Container, `${path}/${j}`, id, changes);
+  });
+  b.forEach((id, j) => {
+    if (!was.has(id)) changes.push({ op: 'add', path: `${path}/${j}`, claimId: id, after: after[j] });
+  });
+}
+
+/** The claim ids of a list of claims, each once; undefined for any other array. */
+function claimIds(list: readonly unknown[]): string[] | undefined {
+  const ids: string[] = [];
+  const seen = new Set<string>();
+  for (const item of list) {
+    const id = isContainer(item) && !Array.isArray(item) ? item.claimId : undefined;
+    if (typeof id !== 'string' || seen.has(id)) return undefined;
+    seen.add(id);
+    ids.push(id);
+  }
+  return ids;
 }
 
 function isContainer(value: unknown): value is Container {

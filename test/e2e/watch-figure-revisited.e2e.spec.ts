@@ -8,8 +8,12 @@ import { TimelineQueries } from '../../src/projections/timeline/timeline.queries
 import { storedAnswer } from '../../src/watches/answer-diff';
 import { answerAfter, answerOf, type Answer, type Question } from '../../src/watches/question';
 import { Reach } from '../../src/watches/reach';
+import { WatchEngine } from '../../src/watches/watch-engine';
+import { WatchStore } from '../../src/watches/watch-store';
+import { WatchesService } from '../../src/watches/watches.service';
 import { createTestApp } from '../support/app';
 import { sourceBody } from '../support/factories';
+import { watchesSettled } from '../support/watches';
 
 /**
  * A watch of a figure reads again only the claimants an event touched (FigureQueries.figureRevisited)
@@ -87,5 +91,48 @@ describe('a figure answer read again for the claimants an event touched', () => 
     const whole = storedAnswer(answerOf(question, figures, timeline)).text;
     expect(storedAnswer(answerAfter(question, null, new Set(['Airwars']), figures, timeline)).text).toBe(whole);
     expect(storedAnswer(answerAfter(question, { claims: [] }, undefined, figures, timeline)).text).toBe(whole);
+  });
+});
+
+describe('the watch engine reading a watched figure again in part', () => {
+  let app: NestFastifyApplication;
+  beforeAll(async () => {
+    app = await createTestApp();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('stores, after each write, the answer the whole query gives, and tells the change of the claimant written', async () => {
+    const gateway = app.get(CommandGateway);
+    const engine = app.get(WatchEngine);
+    const figures = app.get(FigureQueries);
+    const timeline = app.get(TimelineQueries);
+    const figureId = 'engine-revisited';
+    await gateway.execute(figureDecider, { type: 'DefineFigure', figureId, name: 'Strikes', unit: 'strikes', scope: { places: ['Syria'] } }, figureId, { actor: 'test' });
+    const assert = (claimId: string, claimant: string, value: number, assertedOn = '2019-03') =>
+      gateway.execute(figureDecider, { type: 'AssertClaim', figureId, claimId, claimant, value: { kind: 'exact', value }, assertedOn, source: sourceBody() } as never, figureId, { actor: 'test' });
+    await assert('a1', 'Airwars', 100);
+    await assert('b1', 'CJTF-OIR', 50);
+    const question: Question = { kind: 'figure', figureId, asOf: '2019-12-31' };
+    const { watch } = await app.get(WatchesService).create({ question, owner: 'test' });
+    const revisited = engine.stats.revisited;
+    const steps = [
+      () => assert('a2', 'Airwars', 120),
+      () => assert('b2', 'CJTF-OIR', 40, '2019-04'),
+      () => assert('c1', 'Amnesty International', 300),
+      () => gateway.execute(figureDecider, { type: 'CorrectClaim', figureId, claimId: 'a2', changes: { claimant: 'Amnesty International' } }, figureId, { actor: 'test', reason: 'misattributed' }),
+      () => gateway.execute(figureDecider, { type: 'RetractClaim', figureId, claimId: 'b2' }, figureId, { actor: 'test', reason: 'duplicate' }),
+    ];
+    for (const step of steps) {
+      await step();
+      await watchesSettled(app);
+      expect(app.get(WatchStore).get(watch.id)!.answer).toBe(storedAnswer(answerOf(question, figures, timeline)).text);
+    }
+    // The first evaluation after the watch was made reads the figure whole; the others only the claimants touched.
+    expect(engine.stats.revisited - revisited).toBeGreaterThanOrEqual(steps.length - 1);
+    const notices = app.get(WatchStore).notices(app.get(WatchStore).activeWatch(watch.id), 0n, 50);
+    expect(notices).toHaveLength(steps.length);
+    expect(notices[3].changes).toEqual(expect.arrayContaining([expect.objectContaining({ path: expect.stringMatching(/^\/history\/Amnesty International\//) })]));
   });
 });
