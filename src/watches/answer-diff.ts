@@ -21,8 +21,35 @@ export interface AnswerChange {
  * keys (RFC 8785) for every answer asked would cost ~10% of an evaluation for nothing more.
  */
 export function storedAnswer(answer: Answer): { readonly text: string; readonly hash: string } {
-  const text = JSON.stringify(answer) ?? 'null';
+  const text = textOf(answer, TEXT_KEPT_DEPTH) ?? 'null';
   return { text, hash: answerHash(text) };
+}
+
+/**
+ * The JSON text of the containers this many levels deep is kept (by object, so only while the
+ * object lives): a figure's answer read again in part is mostly the previous answer's objects (a
+ * latest claim, a claimant's history), whose text is then not written again.
+ */
+const TEXT_KEPT_DEPTH = 3;
+const texts = new WeakMap<object, string>();
+
+/** JSON.stringify's text exactly (undefined where it gives undefined), from kept texts where it can. */
+function textOf(value: unknown, depth: number): string | undefined {
+  if (depth === 0 || typeof value !== 'object' || value === null || typeof (value as { toJSON?: unknown }).toJSON === 'function') return JSON.stringify(value);
+  const kept = texts.get(value);
+  if (kept !== undefined) return kept;
+  let text: string;
+  if (Array.isArray(value)) text = `[${value.map((item) => textOf(item, depth - 1) ?? 'null').join(',')}]`;
+  else {
+    const members: string[] = [];
+    for (const [key, item] of Object.entries(value)) {
+      const itemText = textOf(item, depth - 1);
+      if (itemText !== undefined) members.push(`${JSON.stringify(key)}:${itemText}`);
+    }
+    text = `{${members.join(',')}}`;
+  }
+  texts.set(value, text);
+  return text;
 }
 
 export function answerHash(text: string): string {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import diff from 'microdiff';
-import { answerChanges } from '../../../src/watches/answer-diff';
+import { answerChanges, storedAnswer } from '../../../src/watches/answer-diff';
 
 /** The changes microdiff gives, as a notice spells them: the meaning notices had before answerChanges was written here. */
 function microdiffChanges(before: object, after: object) {
@@ -84,5 +84,20 @@ describe('lists of claims, compared claim by claim', () => {
     const after = { history: [{ claimId: 'a', kind: 'asserted' }, { claimId: 'a', kind: 'corrected' }] };
     expect(answerChanges(before, after)).toEqual([{ op: 'add', path: '/history/1', after: { claimId: 'a', kind: 'corrected' } }]);
     expect(answerChanges({ list: [1, 2] }, { list: [2, 1] })).toHaveLength(2);
+  });
+});
+
+describe('an answer’s stored text', () => {
+  it('is JSON.stringify’s text for any JSON value, and again after its parts were reused in another answer', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 5 }), fc.jsonValue({ maxDepth: 5 }), (x, y) => {
+        expect(storedAnswer(x).text).toBe(JSON.stringify(x) ?? 'null');
+        const reused = { before: x, next: [x, y, { x }] };
+        expect(storedAnswer(reused).text).toBe(JSON.stringify(reused));
+      }),
+      { numRuns: 500 },
+    );
+    const odd = { a: undefined, b: [undefined, () => 1], c: { toJSON: () => 'c' }, d: new Date(0) };
+    expect(storedAnswer(odd).text).toBe(JSON.stringify(odd));
   });
 });
