@@ -29,6 +29,8 @@ export interface AnnalsConfig {
   readonly demoData: boolean;
   /** How long a write waits for the read models to reach its position before it answers. */
   readonly writeWaitMs: number;
+  /** How long a read sent with Annals-Min-Position waits for this replica's read models to reach it before a 503. */
+  readonly minPositionWaitMs: number;
   /** Fastify's body limit: a larger body gets 413 before any parser reads it. */
   readonly bodyLimitBytes: number;
   /** Behind a reverse proxy: client addresses and the protocol come from X-Forwarded-* (Fastify's trustProxy). */
@@ -126,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AnnalsConfig {
     readModelPath: env.ANNALS_READ_MODEL_PATH ?? join(dataDir, 'read-models.db'),
     demoData: !['0', 'false', 'no', 'off'].includes((env.ANNALS_DEMO_DATA ?? 'true').toLowerCase()),
     writeWaitMs: integer(env, 'ANNALS_WRITE_WAIT_MS', 5000),
+    minPositionWaitMs: integer(env, 'ANNALS_MIN_POSITION_WAIT_MS', 2000),
     bodyLimitBytes: integer(env, 'ANNALS_BODY_LIMIT_BYTES', 256 * 1024),
     trustProxy: flag(env, 'ANNALS_TRUST_PROXY', false),
     answerCacheBytes: integer(env, 'ANNALS_ANSWER_CACHE_BYTES', 32 * 1024 * 1024),
