@@ -25,14 +25,14 @@ export class AccessGuard implements CanActivate {
     private readonly auth: AuthService,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const needed =
       this.reflector.getAllAndOverride<Access | undefined>(ROLE_METADATA, [context.getHandler(), context.getClass()]) ??
       (request.method === 'GET' || request.method === 'HEAD' ? 'reader' : 'editor');
     if (needed === 'public') return true;
-    const identity = this.auth.identify(request);
+    const identity = await this.auth.identifyFresh(request);
     if ('refused' in identity) throw identity.refused;
     if ('principal' in identity) return this.allowed(identity.principal, needed === 'key' ? 'reader' : needed, request);
     // Anonymous: open reads unless configured closed; with no key ever created, the service is a
@@ -43,7 +43,7 @@ export class AccessGuard implements CanActivate {
     throw new AuthError(401, 'auth.missing-key', `this request needs ${what}: send Authorization: Bearer <key>, or log in`);
   }
 
-  private allowed(principal: Principal, needed: Exclude<Access, 'public'>, request: FastifyRequest): boolean {
+  private allowed(principal: Principal, needed: Exclude<Access, 'public' | 'key'>, request: FastifyRequest): boolean {
     if (!roleAtLeast(principal.role, needed)) {
       throw new AuthError(403, 'auth.forbidden', `the key ${principal.name} has the ${principal.role} role; this request needs ${needed}`);
     }
