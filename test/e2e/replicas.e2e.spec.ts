@@ -116,6 +116,26 @@ describeWithServer(postgresBinaries() ? 'replicas over one PostgreSQL log' : `re
     await until(async () => (await http(1).post('/facts').send(factBody())).status === 401);
   });
 
+  it("ends a revoked key's open event streams on every replica", async () => {
+    const { secret } = await createKey(keysStore, { name: 'stream-replicas', role: 'reader' }, 'test-admin');
+    const streams = await Promise.all(
+      [0, 1].map(async (i) => {
+        await replicas[i].listen(0, '127.0.0.1');
+        const response = await fetch(`${await replicas[i].getUrl()}/events?from=0`, { headers: { authorization: `Bearer ${secret}`, accept: 'text/event-stream' } });
+        expect(response.status).toBe(200);
+        return response.body!;
+      }),
+    );
+    const ends = streams.map(async (body) => {
+      let text = '';
+      const decoder = new TextDecoder();
+      for await (const chunk of body) text += decoder.decode(chunk as Uint8Array, { stream: true });
+      return text;
+    });
+    await revokeKey(keysStore, 'stream-replicas', 'test-admin');
+    for (const text of await Promise.all(ends)) expect(text).toContain('event: unauthorized');
+  });
+
   it('keeps a login made on one replica on the other, and ends it on both at logout', async () => {
     const { secret } = await createKey(keysStore, { name: 'page-replicas', role: 'editor' }, 'test-admin');
     const login = await http(1).post('/auth/session').send({ key: secret }).expect(200);
