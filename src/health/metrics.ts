@@ -73,6 +73,7 @@ export class Metrics {
     fromLag('annals_lag_seconds', 'Seconds since the oldest event this replica has not applied was recorded (0: none waiting)', (lag) => lag.seconds);
     const applied = this.applied;
     const readModels = this.readModels;
+    const status = () => readModels.status().catch(() => undefined);
     new Gauge({
       name: 'annals_applied_position',
       help: "The last log position this replica's served read models applied (-1: none)",
@@ -91,13 +92,14 @@ export class Metrics {
     });
     new Gauge({
       name: 'annals_subscription_up',
-      help: "1 while the projections' subscription to the log runs, 0 once it stopped on a failure (until a rebuild replaces it)",
+      help: "1 while the projections' subscription to the log runs; 0 while the log cannot be read (retried every second) or once the projections stopped on a failure (until a rebuild)",
       registers,
-      collect() {
-        this.set(applied.error ? 0 : 1);
+      async collect() {
+        // No status at all: the engine did not answer, so nothing follows the log either.
+        const now = await status();
+        this.set(applied.error || !now || now.subscriptionError ? 0 : 1);
       },
     });
-    const status = () => readModels.status().catch(() => undefined);
     new Gauge({
       name: 'annals_rebuild_running',
       help: '1 while the read models are being rebuilt beside the served ones',

@@ -19,6 +19,10 @@ export interface PostgresCluster {
   readonly url: string;
   /** A fresh empty database in this cluster; returns its connection string. */
   createDatabase(name: string): Promise<string>;
+  /** kill -9 of the postmaster: what a crashed machine or an OOM kill leaves (its backends end on their own). */
+  crash(): void;
+  /** Starts the crashed server again at the same address (crash recovery replays its WAL). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -140,6 +144,22 @@ export async function startPostgres(): Promise<PostgresCluster> {
         await client.end();
       }
       return urlOf(name);
+    },
+    crash() {
+      const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      process.kill(pid, 'SIGKILL');
+    },
+    async restart() {
+      // The killed postmaster's backends notice and exit within moments; until then the old shared memory is in use.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          run(bin, 'pg_ctl', ['start', '-D', data, '-w', '-t', '30', '-l', join(dir, 'server.log'), '-o', options]);
+          return;
+        } catch (error) {
+          if (attempt >= 40) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+      }
     },
     async stop() {
       // Immediate: no shutdown checkpoint to write for a cluster about to be deleted.
