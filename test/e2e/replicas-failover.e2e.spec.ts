@@ -59,90 +59,90 @@ const engines: Record<string, () => Promise<Engine>> = {
 describeWithServer.each(Object.keys(engines))(
   postgresBinaries() ? 'replicas through a database kill -9, then %s' : `replicas through a database kill -9, then %s (skipped: ${NO_POSTGRES_REASON})`,
   (scenario) => {
-  let cluster: Engine;
-  let secrets: string;
-  const replicas: NestFastifyApplication[] = [];
-  const dataDirs: string[] = [];
-  const http = (i: number) => request(replicas[i % REPLICAS].getHttpServer());
+    let cluster: Engine;
+    let secrets: string;
+    const replicas: NestFastifyApplication[] = [];
+    const dataDirs: string[] = [];
+    const http = (i: number) => request(replicas[i % REPLICAS].getHttpServer());
 
-  beforeAll(async () => {
-    cluster = await engines[scenario]();
-    const url = await cluster.createDatabase('failover');
-    secrets = mkdtempSync(join(tmpdir(), 'annals-failover-secrets-'));
-    const signingKeyFile = join(secrets, 'signing-key');
-    writeFileSync(signingKeyFile, `${formatSignerKey(signerFromSeed('annals.test/failover', randomBytes(32)))}\n`, { mode: 0o600 });
-    for (let i = 0; i < REPLICAS; i++) {
-      const dataDir = mkdtempSync(join(tmpdir(), `annals-failover-${i}-`));
-      dataDirs.push(dataDir);
-      replicas.push(await createTestApp({ store: 'postgres', postgresUrl: url, dataDir, signingKeyFile, logOrigin: 'annals.test/failover', minPositionWaitMs: 5000, writeWaitMs: 2000 }));
-    }
-  }, 120_000);
-
-  afterAll(async () => {
-    for (const app of replicas) await app.close();
-    await cluster?.stop();
-    for (const dir of [...dataDirs, secrets]) if (dir) rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('loses no acknowledged write, answers alike on every replica and keeps its checkpoints consistent', async () => {
-    const acknowledged: { id: string; position: bigint }[] = [];
-    let refused = 0;
-    let writing = true;
-    const writers = Array.from({ length: WRITERS }, async (_, w) => {
-      for (let n = 0; writing; n++) {
-        const fact = factBody();
-        const answer = await http(w + n).post('/facts').send(fact).catch(() => undefined);
-        if (answer?.status === 201) acknowledged.push({ id: fact.id as string, position: BigInt(answer.headers['annals-position']) });
-        else {
-          refused++;
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
+    beforeAll(async () => {
+      cluster = await engines[scenario]();
+      const url = await cluster.createDatabase('failover');
+      secrets = mkdtempSync(join(tmpdir(), 'annals-failover-secrets-'));
+      const signingKeyFile = join(secrets, 'signing-key');
+      writeFileSync(signingKeyFile, `${formatSignerKey(signerFromSeed('annals.test/failover', randomBytes(32)))}\n`, { mode: 0o600 });
+      for (let i = 0; i < REPLICAS; i++) {
+        const dataDir = mkdtempSync(join(tmpdir(), `annals-failover-${i}-`));
+        dataDirs.push(dataDir);
+        replicas.push(await createTestApp({ store: 'postgres', postgresUrl: url, dataDir, signingKeyFile, logOrigin: 'annals.test/failover', minPositionWaitMs: 5000, writeWaitMs: 2000 }));
       }
+    }, 120_000);
+
+    afterAll(async () => {
+      for (const app of replicas) await app.close();
+      await cluster?.stop();
+      for (const dir of [...dataDirs, secrets]) if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
-    await until(async () => (acknowledged.length >= WRITES_PER_PHASE ? true : undefined));
-    const kept = (await http(0).get('/integrity/checkpoint.json').expect(200)).body as { note: string; treeSize: number; verifierKey: string };
-    cluster.crash();
-    const atCrash = acknowledged.length;
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    await cluster.recover();
-    await until(async () => (acknowledged.length >= atCrash + WRITES_PER_PHASE ? true : undefined));
-    writing = false;
-    await Promise.all(writers);
+    it('loses no acknowledged write, answers alike on every replica and keeps its checkpoints consistent', async () => {
+      const acknowledged: { id: string; position: bigint }[] = [];
+      let refused = 0;
+      let writing = true;
+      const writers = Array.from({ length: WRITERS }, async (_, w) => {
+        for (let n = 0; writing; n++) {
+          const fact = factBody();
+          const answer = await http(w + n).post('/facts').send(fact).catch(() => undefined);
+          if (answer?.status === 201) acknowledged.push({ id: fact.id as string, position: BigInt(answer.headers['annals-position']) });
+          else {
+            refused++;
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+        }
+      });
 
-    // Every replica reaches the last acknowledged position by itself (its projections followed the log again).
-    const head = acknowledged.reduce((max, w) => (w.position > max ? w.position : max), 0n).toString();
-    const answers = await Promise.all(
-      replicas.map((_, i) =>
-        until(async () => {
-          const timeline = await http(i).get('/timeline').query({ limit: '500' }).set('Annals-Min-Position', head);
-          return timeline.status === 200 ? timeline.text : undefined;
-        }),
-      ),
-    );
-    for (let i = 0; i < REPLICAS; i++) await http(i).get('/health').expect(200);
+      await until(async () => (acknowledged.length >= WRITES_PER_PHASE ? true : undefined));
+      const kept = (await http(0).get('/integrity/checkpoint.json').expect(200)).body as { note: string; treeSize: number; verifierKey: string };
+      cluster.crash();
+      const atCrash = acknowledged.length;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await cluster.recover();
+      await until(async () => (acknowledged.length >= atCrash + WRITES_PER_PHASE ? true : undefined));
+      writing = false;
+      await Promise.all(writers);
 
-    let lost = 0;
-    for (const [n, write] of acknowledged.entries()) if ((await http(n).get(`/facts/${write.id}`).set('Annals-Min-Position', head)).status !== 200) lost++;
-    expect(lost).toBe(0);
+      // Every replica reaches the last acknowledged position by itself (its projections followed the log again).
+      const head = acknowledged.reduce((max, w) => (w.position > max ? w.position : max), 0n).toString();
+      const answers = await Promise.all(
+        replicas.map((_, i) =>
+          until(async () => {
+            const timeline = await http(i).get('/timeline').query({ limit: '500' }).set('Annals-Min-Position', head);
+            return timeline.status === 200 ? timeline.text : undefined;
+          }),
+        ),
+      );
+      for (let i = 0; i < REPLICAS; i++) await http(i).get('/health').expect(200);
 
-    // Byte-identical answers at the same position (no write runs now, so all three are at the log's head).
-    expect(new Set(answers).size).toBe(1);
-    const figures = await Promise.all(replicas.map(async (_, i) => (await http(i).get('/figures').set('Annals-Min-Position', head).expect(200)).text));
-    expect(new Set(figures).size).toBe(1);
-    const checkpoints = await Promise.all(replicas.map(async (_, i) => (await http(i).get('/integrity/checkpoint.json').expect(200)).body as { note: string; treeSize: number }));
-    expect(new Set(checkpoints.map((c) => c.note)).size).toBe(1);
+      let lost = 0;
+      for (const [n, write] of acknowledged.entries()) if ((await http(n).get(`/facts/${write.id}`).set('Annals-Min-Position', head)).status !== 200) lost++;
+      expect(lost).toBe(0);
 
-    // The checkpoint signed after the crash extends the one kept before it, on every replica.
-    for (let i = 0; i < REPLICAS; i++) {
-      const proof = (await http(i).get('/integrity/consistency').query({ from: String(kept.treeSize), to: String(checkpoints[i].treeSize) }).expect(200)).body;
-      const verdict = checkConsistency(proof, kept.note, checkpoints[i].note, kept.verifierKey);
-      expect(verdict).toMatchObject({ ok: true });
-    }
-    process.stdout.write(
-      `replicas: ${REPLICAS}, writers ${WRITERS}, writes acknowledged ${acknowledged.length} (refused or failed while the database was down: ${refused}), ` +
-        `lost ${lost}, answers identical, checkpoints consistent (${kept.treeSize} → ${checkpoints[0].treeSize}); kill -9, then ${scenario}\n`,
-    );
-  }, 180_000);
-},
+      // Byte-identical answers at the same position (no write runs now, so all three are at the log's head).
+      expect(new Set(answers).size).toBe(1);
+      const figures = await Promise.all(replicas.map(async (_, i) => (await http(i).get('/figures').set('Annals-Min-Position', head).expect(200)).text));
+      expect(new Set(figures).size).toBe(1);
+      const checkpoints = await Promise.all(replicas.map(async (_, i) => (await http(i).get('/integrity/checkpoint.json').expect(200)).body as { note: string; treeSize: number }));
+      expect(new Set(checkpoints.map((c) => c.note)).size).toBe(1);
+
+      // The checkpoint signed after the crash extends the one kept before it, on every replica.
+      for (let i = 0; i < REPLICAS; i++) {
+        const proof = (await http(i).get('/integrity/consistency').query({ from: String(kept.treeSize), to: String(checkpoints[i].treeSize) }).expect(200)).body;
+        const verdict = checkConsistency(proof, kept.note, checkpoints[i].note, kept.verifierKey);
+        expect(verdict).toMatchObject({ ok: true });
+      }
+      process.stdout.write(
+        `replicas: ${REPLICAS}, writers ${WRITERS}, writes acknowledged ${acknowledged.length} (refused or failed while the database was down: ${refused}), ` +
+          `lost ${lost}, answers identical, checkpoints consistent (${kept.treeSize} → ${checkpoints[0].treeSize}); kill -9, then ${scenario}\n`,
+      );
+    }, 180_000);
+  },
 );
