@@ -7,6 +7,8 @@ import { isEventsFault, quarantineWriter } from './quarantine';
 
 /** A batch is applied once it holds this many events, so catching up on a long log holds one batch in memory, not the log. */
 const MAX_BATCH = 5000;
+/** How long after the log could not be read the runner tries again. */
+const RESUBSCRIBE_MS = 1000;
 
 export interface RunnerLogger {
   log(message: string): void;
@@ -103,8 +105,7 @@ export class ProjectionRunner {
       resetReadModels(this.db);
       this.checkpoint = -1n;
     }
-    this.subscription = this.store.subscribeToAll({ fromPosition: this.checkpoint < 0n ? 'start' : this.checkpoint });
-    this.loop = this.follow(this.subscription);
+    this.loop = this.follow();
     if (head > this.checkpoint) {
       const started = Date.now();
       const finishBulkLoad = this.checkpoint < 0n && head + 1n >= this.bulkLoadFrom ? beginBulkLoad(this.db) : undefined;
@@ -119,6 +120,7 @@ export class ProjectionRunner {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.wake?.();
     await this.subscription?.close();
     await this.loop;
     this.flush();
@@ -140,24 +142,52 @@ export class ProjectionRunner {
     });
   }
 
-  private async follow(subscription: Subscription): Promise<void> {
-    try {
-      for await (const event of subscription) {
-        this.batch.push(event);
-        if (this.batch.length >= MAX_BATCH) {
-          this.flush();
-          continue;
+  /**
+   * Set while the log cannot be read (the engine restarted, or failed over to a standby): the read
+   * models are intact and the runner follows the log again from its checkpoint every second until it can.
+   */
+  get subscriptionError(): Error | undefined {
+    return this.readFailure;
+  }
+
+  private readFailure: Error | undefined;
+  /** Ends the wait before following the log again (stop). */
+  private wake: (() => void) | undefined;
+
+  private async follow(): Promise<void> {
+    while (!this.stopped && !this.failure) {
+      const subscription = this.store.subscribeToAll({ fromPosition: this.checkpoint < 0n ? 'start' : this.checkpoint });
+      this.subscription = subscription;
+      try {
+        for await (const event of subscription) {
+          this.readFailure = undefined;
+          this.batch.push(event);
+          if (this.batch.length >= MAX_BATCH) {
+            this.flush();
+            continue;
+          }
+          // Events the subscription already holds arrive in microtasks, before this macrotask runs:
+          // a whole page is applied in one transaction, a lone live event on its own.
+          if (!this.flushScheduled) {
+            this.flushScheduled = true;
+            setImmediate(() => this.flush());
+          }
+          if (this.failure) break;
         }
-        // Events the subscription already holds arrive in microtasks, before this macrotask runs:
-        // a whole page is applied in one transaction, a lone live event on its own.
-        if (!this.flushScheduled) {
-          this.flushScheduled = true;
-          setImmediate(() => this.flush());
-        }
-        if (this.failure) break;
+        return;
+      } catch (error) {
+        // Only the log's reading fails here (applying fails in flush): the read models are whole, so
+        // apply what was read and follow again from the checkpoint rather than stop for good.
+        if (this.stopped) return;
+        this.readFailure = error instanceof Error ? error : new Error(String(error));
+        this.logger.warn?.(`reading the log failed at ${this.checkpoint}, following it again in ${RESUBSCRIBE_MS} ms: ${this.readFailure.message}`);
+        this.flush();
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          setTimeout(resolve, RESUBSCRIBE_MS).unref();
+        });
+        this.wake = undefined;
       }
-    } catch (error) {
-      this.fail(error);
     }
   }
 

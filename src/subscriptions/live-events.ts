@@ -11,6 +11,9 @@ type Listener = (events: readonly RecordedEvent[]) => void;
  */
 export const FAN_OUT_WINDOW_MS = 5;
 
+/** How long after the log could not be read the fan-out follows it again. */
+const RESUBSCRIBE_MS = 1000;
+
 /**
  * The one live fan-out of new events to every SSE subscriber. It follows the log itself, not the
  * projection runner, so a failed projection does not silence subscriptions; it still holds each
@@ -26,6 +29,8 @@ export class LiveEvents {
   private delivering: Promise<void> = Promise.resolve();
   private readModelsBehind = false;
   private lastFanOut = Number.NEGATIVE_INFINITY;
+  private stopped = false;
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -35,11 +40,12 @@ export class LiveEvents {
   ) {}
 
   start(): void {
-    this.subscription = this.store.subscribeToAll({ fromPosition: 'end' });
-    this.loop = this.follow(this.subscription);
+    this.loop = this.follow();
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
     await this.subscription?.close();
     await this.loop;
     this.listeners.clear();
@@ -51,15 +57,35 @@ export class LiveEvents {
     return () => this.listeners.delete(listener);
   }
 
-  private async follow(subscription: Subscription): Promise<void> {
-    for await (const event of subscription) {
-      this.batch.push(event);
-      // Events a page holds arrive in microtasks: they go out as one batch, a lone live event on its own.
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        const wait = this.lastFanOut + this.windowMs - performance.now();
-        if (wait > 0) setTimeout(() => this.flush(), wait);
-        else setImmediate(() => this.flush());
+  /**
+   * Follows the log from its end; when the log cannot be read (the engine restarted or failed over)
+   * it follows it again, a second later, from the last event it handed on, so no event is skipped.
+   */
+  private async follow(): Promise<void> {
+    let last: bigint | 'end' = 'end';
+    while (!this.stopped) {
+      const subscription = this.store.subscribeToAll({ fromPosition: last });
+      this.subscription = subscription;
+      try {
+        for await (const event of subscription) {
+          last = event.position;
+          this.batch.push(event);
+          // Events a page holds arrive in microtasks: they go out as one batch, a lone live event on its own.
+          if (!this.flushScheduled) {
+            this.flushScheduled = true;
+            const wait = this.lastFanOut + this.windowMs - performance.now();
+            if (wait > 0) setTimeout(() => this.flush(), wait);
+            else setImmediate(() => this.flush());
+          }
+        }
+        return;
+      } catch {
+        if (this.stopped) return;
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          setTimeout(resolve, RESUBSCRIBE_MS).unref();
+        });
+        this.wake = undefined;
       }
     }
   }
