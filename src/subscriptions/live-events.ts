@@ -1,4 +1,5 @@
-import type { EventStore, RecordedEvent, Subscription } from '../event-store/event-store';
+import type { EventStore, RecordedEvent } from '../event-store/event-store';
+import { LogFollower } from '../event-store/log-follower';
 import type { AppliedPosition } from '../projections/applied-position';
 
 type Listener = (events: readonly RecordedEvent[]) => void;
@@ -11,9 +12,6 @@ type Listener = (events: readonly RecordedEvent[]) => void;
  */
 export const FAN_OUT_WINDOW_MS = 5;
 
-/** How long after the log could not be read the fan-out follows it again. */
-const RESUBSCRIBE_MS = 1000;
-
 /**
  * The one live fan-out of new events to every SSE subscriber. It follows the log itself, not the
  * projection runner, so a failed projection does not silence subscriptions; it still holds each
@@ -22,32 +20,34 @@ const RESUBSCRIBE_MS = 1000;
  */
 export class LiveEvents {
   private readonly listeners = new Set<Listener>();
-  private subscription: Subscription | undefined;
-  private loop: Promise<void> | undefined;
-  private batch: RecordedEvent[] = [];
-  private flushScheduled = false;
+  private readonly follower: LogFollower;
+  /** The last event handed on: after a read failure the log is followed again from just after it. */
+  private last: bigint | 'end' = 'end';
   private delivering: Promise<void> = Promise.resolve();
   private readModelsBehind = false;
   private lastFanOut = Number.NEGATIVE_INFINITY;
-  private stopped = false;
-  private wake: (() => void) | undefined;
 
   constructor(
-    private readonly store: EventStore,
+    store: EventStore,
     private readonly applied: AppliedPosition,
     private readonly holdMs: number,
     private readonly windowMs = FAN_OUT_WINDOW_MS,
-  ) {}
+  ) {
+    // Events a page holds arrive together: they go out as one batch, a lone live event on its own,
+    // and fan-outs at least windowMs apart.
+    this.follower = new LogFollower(
+      store,
+      { from: () => this.last, handle: (events) => this.fanOut(events) },
+      { delayMs: () => this.lastFanOut + this.windowMs - performance.now() },
+    );
+  }
 
   start(): void {
-    this.loop = this.follow();
+    this.follower.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.subscription?.close();
-    await this.loop;
+    await this.follower.stop();
     this.listeners.clear();
   }
 
@@ -57,46 +57,10 @@ export class LiveEvents {
     return () => this.listeners.delete(listener);
   }
 
-  /**
-   * Follows the log from its end; when the log cannot be read (the engine restarted or failed over)
-   * it follows it again, a second later, from the last event it handed on, so no event is skipped.
-   */
-  private async follow(): Promise<void> {
-    let last: bigint | 'end' = 'end';
-    while (!this.stopped) {
-      const subscription = this.store.subscribeToAll({ fromPosition: last });
-      this.subscription = subscription;
-      try {
-        for await (const event of subscription) {
-          last = event.position;
-          this.batch.push(event);
-          // Events a page holds arrive in microtasks: they go out as one batch, a lone live event on its own.
-          if (!this.flushScheduled) {
-            this.flushScheduled = true;
-            const wait = this.lastFanOut + this.windowMs - performance.now();
-            if (wait > 0) setTimeout(() => this.flush(), wait);
-            else setImmediate(() => this.flush());
-          }
-        }
-        return;
-      } catch {
-        if (this.stopped) return;
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          setTimeout(resolve, RESUBSCRIBE_MS).unref();
-        });
-        this.wake = undefined;
-      }
-    }
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    const events = this.batch;
-    this.batch = [];
-    if (events.length === 0) return;
+  private fanOut(events: readonly RecordedEvent[]): void {
     this.lastFanOut = performance.now();
     const last = events[events.length - 1].position;
+    this.last = last;
     this.delivering = this.delivering.then(async () => {
       // Once a wait has run out, later batches do not each wait again (the delay would pile up while
       // the read models are stuck, e.g. serving old ones during a rebuild), until the read models catch up.
