@@ -282,6 +282,8 @@ interface IdenticalRun {
   readonly engine: number;
   readonly growth: number;
   readonly notices: number;
+  /** Evaluations that read the figure again only for the claimants touched (the others: whole). */
+  readonly revisited: number;
   readonly claims: number;
 }
 
@@ -359,12 +361,13 @@ export async function identicalWatches(mode: Mode, count = IDENTICAL): Promise<R
         engine: (engine.stats.evaluatingMs - stats.evaluatingMs) / writes,
         growth: (size() - before) / writes,
         notices: engine.stats.notices - stats.notices,
+        revisited: engine.stats.revisited - stats.revisited,
         claims,
       };
       if (!watchedRun) attach(app);
       runs.push(result);
       console.log(
-        `  ${label}, run ${n + 1} (figure at ${claims} claims): per write HTTP ${ms(result.http)}, until evaluated ${ms(result.evaluated)} (medians), engine ${ms(result.engine)} (mean), ${result.notices} notices, watches.db +${int(result.growth)} B`,
+        `  ${label}, run ${n + 1} (figure at ${claims} claims): per write HTTP ${ms(result.http)}, until evaluated ${ms(result.evaluated)} (medians), engine ${ms(result.engine)} (mean), ${result.notices} notices (${result.revisited} answers read again in part), watches.db +${int(result.growth)} B`,
       );
     };
     for (let i = 0; i < pairs * 2; i++) await run(!(i % 4 === 0 || i % 4 === 3), i >> 1);

@@ -13,6 +13,7 @@ import { GrpcModule } from './grpc/grpc.module';
 import { HealthModule } from './health/health.module';
 import { IntegrityModule } from './api/integrity.module';
 import { pinoModuleParams } from './logging';
+import { PositionsModule } from './api/positions/positions.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 import { UiModule } from './ui/ui.module';
 import { WatchesModule } from './watches/watches.module';
@@ -28,6 +29,8 @@ export class AppModule {
         LoggerModule.forRoot(pinoModuleParams(config)),
         ThrottlerModule.forRootAsync({ inject: [ANNALS_CONFIG], useFactory: (config: AnnalsConfig) => rateLimitOptions(config) }),
         AuthModule,
+        // Outermost: a read waits for its Annals-Min-Position before the cache may answer it.
+        PositionsModule,
         // Before IntegrityModule: its interceptor is then the outer one, and a cached answer skips the receipt's hop.
         AnswerCacheModule,
         IntegrityModule,

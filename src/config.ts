@@ -29,6 +29,8 @@ export interface AnnalsConfig {
   readonly demoData: boolean;
   /** How long a write waits for the read models to reach its position before it answers. */
   readonly writeWaitMs: number;
+  /** How long a read sent with Annals-Min-Position waits for this replica's read models to reach it before a 503. */
+  readonly minPositionWaitMs: number;
   /** Fastify's body limit: a larger body gets 413 before any parser reads it. */
   readonly bodyLimitBytes: number;
   /** Behind a reverse proxy: client addresses and the protocol come from X-Forwarded-* (Fastify's trustProxy). */
@@ -78,7 +80,11 @@ export interface AuthConfig {
   /** Served over TLS (directly or behind a proxy that terminates it): cookies get Secure, answers get HSTS. */
   readonly tls: boolean;
   readonly sessionTtlSeconds: number;
-  /** Signs session cookies; random per process when unset (sessions then end at restart and are per replica). */
+  /**
+   * Signs session cookies: ANNALS_SESSION_SECRET, or the content of ANNALS_SESSION_SECRET_FILE (a
+   * mounted secret); unset, kept in the data dir, or random per process for an in-memory log. Give
+   * every replica the same one, or a login holds only on the replica that made it.
+   */
   readonly sessionSecret?: string;
   readonly rateLimitsPerMinute: { readonly reads: number; readonly writes: number; readonly auth: number };
 }
@@ -126,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AnnalsConfig {
     readModelPath: env.ANNALS_READ_MODEL_PATH ?? join(dataDir, 'read-models.db'),
     demoData: !['0', 'false', 'no', 'off'].includes((env.ANNALS_DEMO_DATA ?? 'true').toLowerCase()),
     writeWaitMs: integer(env, 'ANNALS_WRITE_WAIT_MS', 5000),
+    minPositionWaitMs: integer(env, 'ANNALS_MIN_POSITION_WAIT_MS', 2000),
     bodyLimitBytes: integer(env, 'ANNALS_BODY_LIMIT_BYTES', 256 * 1024),
     trustProxy: flag(env, 'ANNALS_TRUST_PROXY', false),
     answerCacheBytes: integer(env, 'ANNALS_ANSWER_CACHE_BYTES', 32 * 1024 * 1024),
@@ -139,7 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AnnalsConfig {
       corsOrigins: (env.ANNALS_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
       tls: flag(env, 'ANNALS_TLS', false),
       sessionTtlSeconds: integer(env, 'ANNALS_SESSION_TTL_MINUTES', 60) * 60,
-      sessionSecret: env.ANNALS_SESSION_SECRET || undefined,
+      sessionSecret: sessionSecret(env),
       rateLimitsPerMinute: {
         reads: integer(env, 'ANNALS_RATE_LIMIT_READS_PER_MINUTE', 6000),
         writes: integer(env, 'ANNALS_RATE_LIMIT_WRITES_PER_MINUTE', 600),
@@ -158,6 +165,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AnnalsConfig {
       perKey: integer(env, 'ANNALS_WATCHES_PER_KEY', 100),
     },
   };
+}
+
+/** ANNALS_SESSION_SECRET, or ANNALS_SESSION_SECRET_FILE's content (trailing newline dropped); not both. */
+function sessionSecret(env: NodeJS.ProcessEnv): string | undefined {
+  const file = env.ANNALS_SESSION_SECRET_FILE || undefined;
+  if (file === undefined) return env.ANNALS_SESSION_SECRET || undefined;
+  if (env.ANNALS_SESSION_SECRET) throw new ConfigError('set ANNALS_SESSION_SECRET or ANNALS_SESSION_SECRET_FILE, not both');
+  let text: string;
+  try {
+    text = readFileSync(resolve(file), 'utf8');
+  } catch (error) {
+    // Fails closed: a missing secret never falls back to one of this node's own.
+    throw new ConfigError(`ANNALS_SESSION_SECRET_FILE ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  const secret = text.replace(/\r?\n$/, '');
+  if (Buffer.byteLength(secret) < 32) throw new ConfigError(`ANNALS_SESSION_SECRET_FILE ${file} must hold at least 32 bytes`);
+  return secret;
 }
 
 /** An absolute http(s) URL without query, fragment or credentials; kept without its trailing slash, as paths are appended to it. */

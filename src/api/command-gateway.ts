@@ -8,6 +8,7 @@ import { IntegrityService } from '../integrity/integrity.service';
 import { AppliedPosition } from '../projections/applied-position';
 import { isLogPosition } from './dto/log-position';
 import { RequestValidationError } from './problem';
+import { noteWrittenPosition } from './positions/written-position';
 
 /** What a write takes from the request besides its body. */
 export interface WriteContext {
@@ -66,6 +67,7 @@ export class CommandGateway {
       },
       { ifMatch: parseIfMatch(context.ifMatch), idempotencyKey: context.idempotencyKey },
     );
+    noteWrittenPosition(result.position);
     const projected = await this.applied.waitFor(result.position, this.config.writeWaitMs);
     return { id, revision: result.revision.toString(), position: result.position.toString(), projected };
   }

@@ -26,6 +26,7 @@ export class ProblemFilter implements ExceptionFilter {
     const body = { ...this.toProblem(error), instance: request.url };
     if (body.status >= 500) this.logger.error(error instanceof Error ? error.stack : String(error));
     if (body.status === 401) void reply.header('www-authenticate', WWW_AUTHENTICATE);
+    if (body.code === 'store-unavailable') void reply.header('retry-after', '1');
     void reply.status(body.status).header('content-type', PROBLEM_CONTENT_TYPE).send(body);
   }
 
@@ -67,8 +68,28 @@ export class ProblemFilter implements ExceptionFilter {
         errors: [{ field: 'Idempotency-Key', reason: error.message }],
       });
     }
+    if (isEngineUnreachable(error)) {
+      return problem(503, 'store-unavailable', 'The event store cannot be reached', 'The event store did not answer (it may be restarting or failing over). A write cut off this way may or may not have been recorded: retry it with the same Idempotency-Key after the time given in Retry-After');
+    }
     return problem(500, 'internal', 'Internal error', 'The service failed to answer; the error was logged');
   }
+}
+
+/** Node's socket errors, and PostgreSQL's connection-class (08), shutdown (57P0x) and read-only (25006) states. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', '57P01', '57P02', '57P03', '25006']);
+
+/**
+ * The engine is down or failing over (PostgreSQL killed, a standby being promoted): an error that says
+ * nothing about the request, so 503 with Retry-After rather than 500. Recognised by code only (no
+ * driver is imported here): a socket error, a PostgreSQL connection state, or node-postgres's own
+ * message for a connection that ended under a query.
+ */
+function isEngineUnreachable(error: unknown): boolean {
+  // Not instanceof Error: a socket error is made in Node's own realm, which a test's sandbox does not share.
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || code.startsWith('08'))) return true;
+  return typeof message === 'string' && /^Connection terminated|^Client has encountered a connection error|is read-only \(a standby\)/.test(message);
 }
 
 /**

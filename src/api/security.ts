@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { CSRF_HEADER } from '../auth/access.guard';
 import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
+import { MIN_POSITION_HEADER, POSITION_HEADER } from './positions/position.interceptor';
 import { PROBLEM_CONTENT_TYPE, problem } from './problem';
 
 /**
@@ -71,8 +72,8 @@ export function configureSecurity(app: NestFastifyApplication): void {
       // Other origins authenticate with Bearer keys; the session cookie stays first-party.
       credentials: false,
       methods: ['GET', 'HEAD', 'POST', 'DELETE'],
-      allowedHeaders: ['Authorization', 'Content-Type', 'If-Match', 'Idempotency-Key', 'X-Correlation-Id', 'X-Actor', 'Last-Event-ID', CSRF_HEADER],
-      exposedHeaders: ['ETag', 'Location', 'Retry-After', 'WWW-Authenticate'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'If-Match', 'Idempotency-Key', 'X-Correlation-Id', 'X-Actor', 'Last-Event-ID', MIN_POSITION_HEADER, CSRF_HEADER],
+      exposedHeaders: ['ETag', 'Location', 'Retry-After', 'WWW-Authenticate', POSITION_HEADER],
       maxAge: 600,
     });
   }

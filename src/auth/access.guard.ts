@@ -25,24 +25,25 @@ export class AccessGuard implements CanActivate {
     private readonly auth: AuthService,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const needed =
       this.reflector.getAllAndOverride<Access | undefined>(ROLE_METADATA, [context.getHandler(), context.getClass()]) ??
       (request.method === 'GET' || request.method === 'HEAD' ? 'reader' : 'editor');
     if (needed === 'public') return true;
-    const identity = this.auth.identify(request);
+    const identity = await this.auth.identifyFresh(request);
     if ('refused' in identity) throw identity.refused;
-    if ('principal' in identity) return this.allowed(identity.principal, needed, request);
+    if ('principal' in identity) return this.allowed(identity.principal, needed === 'key' ? 'reader' : needed, request);
     // Anonymous: open reads unless configured closed; with no key ever created, the service is a
     // single-user local one (it then listens on loopback only, or was told to open up), so all is open.
     if (needed === 'reader' && !this.auth.config.auth.readsNeedKey) return true;
     if (!this.auth.keys.configured()) return true;
-    throw new AuthError(401, 'auth.missing-key', `this request needs a key with the ${needed} role: send Authorization: Bearer <key>, or log in`);
+    const what = needed === 'key' ? 'a key (any role)' : `a key with the ${needed} role`;
+    throw new AuthError(401, 'auth.missing-key', `this request needs ${what}: send Authorization: Bearer <key>, or log in`);
   }
 
-  private allowed(principal: Principal, needed: Exclude<Access, 'public'>, request: FastifyRequest): boolean {
+  private allowed(principal: Principal, needed: Exclude<Access, 'public' | 'key'>, request: FastifyRequest): boolean {
     if (!roleAtLeast(principal.role, needed)) {
       throw new AuthError(403, 'auth.forbidden', `the key ${principal.name} has the ${principal.role} role; this request needs ${needed}`);
     }

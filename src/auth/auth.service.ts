@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { AnnalsConfig } from '../config';
 import type { EventStore } from '../event-store/event-store';
 import { AuthError } from './auth-error';
-import { endSession, importKeysFile } from './key-commands';
+import { endSession, importKeysFile, loadKeyRing } from './key-commands';
 import { KeyRing } from './key-ring';
 import { KeyRingFeed } from './key-ring-feed';
 import { Role, StoredKey } from './key-store';
@@ -94,6 +94,55 @@ export class AuthService implements BeforeApplicationShutdown {
     const secret = `internal_${randomBytes(32).toString('base64url')}`;
     this.internal.set(secret, { name, role: 'admin', onBehalfOf: false, internal: true, viaCookie: false });
     return `Bearer ${secret}`;
+  }
+
+  /**
+   * identify(), except that a Bearer key this ring does not know is looked up in the log before it is
+   * refused: a key created through another replica (or `annals keys` beside it) writes here at once,
+   * not once this replica's subscription has brought it. Only creations can be found this way (a
+   * revocation reaches the ring through the feed; see key-ring-feed.ts), so a lookup never opens what
+   * the ring has closed. Lookups are single-flight: one read of the keys' stream at a time however
+   * many unknown keys arrive, each waiting for a read begun after it arrived.
+   */
+  async identifyFresh(request: FastifyRequest): Promise<Identity> {
+    const arrived = performance.now();
+    const identity = this.identify(request);
+    if (!('refused' in identity) || identity.refused.code !== 'auth.invalid-key') return identity;
+    await this.keysReadSince(arrived);
+    const again = this.resolve(request);
+    identities.set(request, again);
+    return again;
+  }
+
+  /** The active key whose secret this is, looked up in the log when the ring does not know it (as identifyFresh). */
+  async keyBySecret(secret: string): Promise<StoredKey | undefined> {
+    const arrived = performance.now();
+    const known = this.keys.bySecret(secret);
+    if (known) return known;
+    await this.keysReadSince(arrived);
+    return this.keys.bySecret(secret);
+  }
+
+  private lookup: { readonly started: number; readonly done: Promise<void> } | undefined;
+
+  private async keysReadSince(arrived: number): Promise<void> {
+    for (;;) {
+      const current = this.lookup;
+      if (current && current.started >= arrived) return current.done;
+      if (current) {
+        await current.done;
+        continue;
+      }
+      const started = performance.now();
+      const done = loadKeyRing(this.store, this.keys).then(
+        () => undefined,
+        // The ring stays as it was: the key is refused, as it would have been without the lookup.
+        (error: unknown) => this.logger.warn(`could not read the keys from the log for an unknown key: ${String(error)}`),
+      );
+      const lookup = { started, done: done.finally(() => this.lookup === lookup && (this.lookup = undefined)) };
+      this.lookup = lookup;
+      return lookup.done;
+    }
   }
 
   /** Memoised per request: the rate limiter and the access guard both ask. */

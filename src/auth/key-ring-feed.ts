@@ -1,9 +1,8 @@
-import type { EventStore, Subscription } from '../event-store/event-store';
+import type { EventStore } from '../event-store/event-store';
+import { LogFollower } from '../event-store/log-follower';
 import { KEYS_STREAM, SESSIONS_STREAM } from './api-keys';
 import { loadKeyRing } from './key-commands';
 import { KeyRing } from './key-ring';
-
-const RETRY_MS = 1000;
 
 /**
  * Keeps a key ring up to date from the log: read once before the service answers, then followed
@@ -13,17 +12,26 @@ const RETRY_MS = 1000;
  * started again after a second.
  */
 export class KeyRingFeed {
-  private subscription: Subscription | undefined;
-  private stopped = false;
-  private readonly done: Promise<void>;
+  private readonly follower: LogFollower;
+  private position: bigint;
 
-  private constructor(
-    private readonly store: EventStore,
-    private readonly ring: KeyRing,
-    from: bigint,
-    private readonly onError: (error: unknown) => void,
-  ) {
-    this.done = this.follow(from);
+  private constructor(store: EventStore, ring: KeyRing, from: bigint, onError: (error: unknown) => void) {
+    this.position = from;
+    this.follower = new LogFollower(
+      store,
+      {
+        from: () => this.position,
+        filter: { streamNamePrefixes: [KEYS_STREAM, SESSIONS_STREAM] },
+        handle: (events) => {
+          for (const event of events) {
+            ring.apply(event);
+            this.position = event.position;
+          }
+        },
+      },
+      { onReadError: onError, onFailed: onError },
+    );
+    this.follower.start();
   }
 
   static async start(store: EventStore, ring: KeyRing, onError: (error: unknown) => void = () => undefined): Promise<KeyRingFeed> {
@@ -32,28 +40,6 @@ export class KeyRingFeed {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    await this.subscription?.close();
-    await this.done;
-  }
-
-  private async follow(from: bigint): Promise<void> {
-    let position = from;
-    while (!this.stopped) {
-      try {
-        this.subscription = this.store.subscribeToAll({
-          fromPosition: position < 0n ? 'start' : position,
-          filter: { streamNamePrefixes: [KEYS_STREAM, SESSIONS_STREAM] },
-        });
-        for await (const event of this.subscription) {
-          this.ring.apply(event);
-          position = event.position;
-        }
-      } catch (error) {
-        if (this.stopped) return;
-        this.onError(error);
-      }
-      if (!this.stopped) await new Promise((resolve) => setTimeout(resolve, RETRY_MS).unref());
-    }
+    await this.follower.stop();
   }
 }

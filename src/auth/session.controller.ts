@@ -41,14 +41,14 @@ export class SessionController {
   @ApiOkResponse({ description: 'OK', schema: { $ref: getSchemaPath('SessionCreated') } })
   @HttpCode(200)
   @RateClass('auth')
-  login(@Body() body: LoginDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+  async login(@Body() body: LoginDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const presented = hashSecret(body.key);
     const wait = this.backoff.waitMs(presented, request.ip);
     if (wait > 0) {
       void reply.header('retry-after', String(Math.ceil(wait / 1000)));
       throw new ThrottlerException();
     }
-    const key = this.auth.keys.bySecret(body.key);
+    const key = await this.auth.keyBySecret(body.key);
     if (!key) {
       this.backoff.failed(presented, request.ip);
       throw new AuthError(401, 'auth.invalid-key', 'the key is unknown or revoked');

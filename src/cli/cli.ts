@@ -29,12 +29,19 @@ export interface GlobalOptions {
   readonly dataDir?: string;
   readonly url?: string;
   readonly key?: string;
+  /** --min-position: reads from --url wait until the server has applied this position. */
+  readonly minPosition?: string;
   readonly json?: boolean;
 }
 
 /** What commands share: where output goes, how to reach the data, and the exit code they end with. */
 export class Cli {
   exitCode: ExitCode = EXIT.ok;
+  /**
+   * The highest log position this run's own writes reached (their Annals-Position), sent as
+   * Annals-Min-Position on its later reads: behind several replicas it still reads what it wrote.
+   */
+  private ownPosition: bigint | undefined;
 
   constructor(readonly io: Io) {}
 
@@ -81,6 +88,7 @@ export class Cli {
   /** The same request, answering the body as it came (NDJSON, CSV). */
   async requestText(options: GlobalOptions, method: string, path: string, body?: string, contentType = 'application/json'): Promise<string> {
     const url = new URL(path, options.url);
+    const minPosition = method === 'GET' || method === 'HEAD' ? this.minPosition(options) : undefined;
     let response: Response;
     try {
       response = await fetch(url, {
@@ -89,19 +97,40 @@ export class Cli {
           accept: 'application/json',
           ...(body === undefined ? {} : { 'content-type': contentType }),
           ...(options.key ? { authorization: `Bearer ${options.key}`, 'x-api-key': options.key } : {}),
+          ...(minPosition === undefined ? {} : { 'annals-min-position': minPosition.toString() }),
         },
         body,
       });
     } catch (error) {
       throw new CliError(`${url.origin} did not answer: ${(error as Error).cause ?? (error as Error).message}`, EXIT.failed);
     }
+    this.noteOwnPosition(response.headers.get('annals-position'));
     const text = await response.text();
-    // 503 is /health's answer when something is down: its body says what, and status reports it.
-    if (!response.ok && response.status !== 503) {
-      const detail = (safeJson(text) as { detail?: string } | null)?.detail ?? text.slice(0, 500);
+    const problem = safeJson(text) as { detail?: string; code?: string } | null;
+    // 503 is /health's answer when something is down: its body says what, and status reports it. A
+    // position not reached in time is no such answer: the read did not happen.
+    if (!response.ok && (response.status !== 503 || problem?.code === 'position-not-reached')) {
+      const detail = problem?.detail ?? text.slice(0, 500);
       throw new CliError(`${method} ${url.pathname} answered ${response.status}: ${detail}`, exitCodeOfStatus(response.status));
     }
     return text;
+  }
+
+  /** The position this run's reads ask for: --min-position or its own last write's, whichever is later. */
+  private minPosition(options: GlobalOptions): bigint | undefined {
+    let asked: bigint | undefined;
+    if (options.minPosition !== undefined) {
+      if (!/^\d{1,19}$/.test(options.minPosition)) throw new CliError(`--min-position must be a log position (a whole number), not ${options.minPosition}`, EXIT.usage);
+      asked = BigInt(options.minPosition);
+    }
+    if (this.ownPosition === undefined) return asked;
+    return asked === undefined || this.ownPosition > asked ? this.ownPosition : asked;
+  }
+
+  private noteOwnPosition(header: string | null): void {
+    if (header === null || !/^\d{1,19}$/.test(header)) return;
+    const position = BigInt(header);
+    if (this.ownPosition === undefined || position > this.ownPosition) this.ownPosition = position;
   }
 }
 

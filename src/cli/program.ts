@@ -20,6 +20,11 @@ export function buildProgram(cli: Cli, extra: readonly Command[] = []): Command 
     .addOption(new Option('-d, --data-dir <dir>', 'the data directory (the event log and read models)').env('ANNALS_DATA_DIR'))
     .addOption(new Option('-u, --url <url>', 'a running server to talk to instead of a data directory').env('ANNALS_URL'))
     .addOption(new Option('-k, --key <key>', 'the API key for --url').env('ANNALS_API_KEY'))
+    .addOption(
+      new Option('--min-position <position>', 'with --url: reads wait until the server has applied this log position (a write\'s Annals-Position)').env(
+        'ANNALS_MIN_POSITION',
+      ),
+    )
     .option('--json', 'print one JSON document on stdout, for a pipe')
     // Root options are read before the command name only, so that a command's own option of the same
     // name (`verify-proof --key`, `keys create --json`) is that command's; shareGlobalOptions keeps the
@@ -48,7 +53,7 @@ export function buildProgram(cli: Cli, extra: readonly Command[] = []): Command 
 }
 
 /** The root options a command may also take after its name (hidden in its help: `annals --help` lists them once). */
-const GLOBAL_OPTIONS = ['--data-dir', '--url', '--key', '--json'];
+const GLOBAL_OPTIONS = ['--data-dir', '--url', '--key', '--min-position', '--json'];
 
 /**
  * Gives `command` (and its subcommands) a hidden copy of each root option that neither it nor a command

@@ -7,6 +7,7 @@ import { ErasureService } from '../erasure/erasure.service';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store';
 import { IntegrityService } from '../integrity/integrity.service';
 import { ReadModels } from '../projections/read-models';
+import { ReplicaLagProbe } from './replica-lag';
 
 @ApiTags('health')
 @SkipThrottle()
@@ -19,12 +20,14 @@ export class HealthController {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly integrity: IntegrityService,
     private readonly readModels: ReadModels,
+    private readonly lag: ReplicaLagProbe,
     private readonly erasure: ErasureService,
   ) {}
 
   /**
    * 200 when the event store answers and the projections run, 503 otherwise; projections give
-   * position, lag and rebuild progress. Events a projection could not apply make it `degraded`, still
+   * position, lag (in events, and `lagSeconds`: how long the oldest event not yet applied has waited)
+   * and rebuild progress. Events a projection could not apply make it `degraded`, still
    * 200: the record goes on without them, and the details name each one.
    */
   @Get()
@@ -55,7 +58,8 @@ export class HealthController {
   private async projections() {
     const indicator = this.indicators.check('projections');
     const status = await this.readModels.status();
-    return status.error ? indicator.down({ ...status }) : indicator.up({ ...status });
+    const lagSeconds = await this.lag.measure().then((lag) => Math.round(lag.seconds * 1000) / 1000, () => null);
+    return status.error ? indicator.down({ ...status, lagSeconds }) : indicator.up({ ...status, lagSeconds });
   }
 
   private async eventStore() {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { AnnalsConfig } from '../config';
 import { formatSignerKey, parseSignerKey, signerFromSeed, type NoteSigner } from './signed-note';
@@ -39,12 +39,41 @@ export function integrityFiles(dataDir: string | undefined, keyFile: string | un
   };
 }
 
-/** The configured or kept key; a new one (written 0600) when there is none yet. */
+/**
+ * The configured or kept key; a new one (written 0600) when there is none yet. Made without
+ * replacing one: replicas starting together on a shared volume all end up with the first one made,
+ * so that they sign the same checkpoint for the same tree.
+ */
 export function loadOrCreateSigner(files: IntegrityFiles, origin: string): { signer: NoteSigner; created: boolean } {
   if (files.keyFile && existsSync(files.keyFile)) return { signer: parseSignerKey(readFileSync(files.keyFile, 'utf8')), created: false };
   const signer = signerFromSeed(origin, randomBytes(32));
-  if (files.keyFile) writeDurably(files.keyFile, `${formatSignerKey(signer)}\n`, 0o600);
+  if (!files.keyFile) return { signer, created: true };
+  if (!writeDurablyIfAbsent(files.keyFile, `${formatSignerKey(signer)}\n`, 0o600)) {
+    return { signer: parseSignerKey(readFileSync(files.keyFile, 'utf8')), created: false };
+  }
   return { signer, created: true };
+}
+
+/** writeDurably, except that an existing file is kept (link fails where rename would replace): false then. */
+function writeDurablyIfAbsent(path: string, content: string, mode: number): boolean {
+  mkdirSync(dirname(path), { recursive: true });
+  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const fd = openSync(temporary, 'w', mode);
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(temporary, path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    unlinkSync(temporary);
+  }
 }
 
 export function readCheckpointFile(files: IntegrityFiles): string | undefined {

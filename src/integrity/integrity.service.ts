@@ -57,6 +57,10 @@ export class IntegrityService implements OnModuleInit, OnApplicationBootstrap, B
     const { signer, created } = loadOrCreateSigner(this.files, this.config.logOrigin);
     this.signer = signer;
     if (created && this.files.keyFile) this.logger.log(`generated a checkpoint signing key in ${this.files.keyFile}`);
+    // On a shared engine each replica would make its own key and sign checkpoints no reader can check against one.
+    if (created && this.config.store !== 'sqlite' && !this.config.signingKeyFile) {
+      this.logger.warn(`the signing key was made in this replica's data dir: give every replica the same key (ANNALS_SIGNING_KEY_FILE; copy ${this.files.keyFile})`);
+    }
     await this.checkOnStart();
   }
 

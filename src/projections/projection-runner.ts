@@ -1,13 +1,12 @@
 import Database from 'better-sqlite3';
 import { upcast } from '../domain/upcast';
-import type { EventStore, RecordedEvent, Subscription } from '../event-store/event-store';
+import type { EventStore, RecordedEvent } from '../event-store/event-store';
+import { LogFollower } from '../event-store/log-follower';
 import { subjectSealOf } from '../event-store/subject-seal';
 import { beginBulkLoad, resetReadModels } from './read-model-database';
 import type { Projection } from './projection';
 import { isEventsFault, quarantineWriter } from './quarantine';
 
-/** A batch is applied once it holds this many events, so catching up on a long log holds one batch in memory, not the log. */
-const MAX_BATCH = 5000;
 
 export interface RunnerLogger {
   log(message: string): void;
@@ -31,10 +30,7 @@ export interface RunnerHooks {
  */
 export class ProjectionRunner {
   private checkpoint: bigint;
-  private subscription: Subscription | undefined;
-  private loop: Promise<void> | undefined;
-  private batch: RecordedEvent[] = [];
-  private flushScheduled = false;
+  private readonly follower: LogFollower;
   private failure: Error | undefined;
   private stopped = false;
   /** Set by whoever serves this runner's read models; a runner building a new file reports to no one until it is swapped in. */
@@ -42,8 +38,8 @@ export class ProjectionRunner {
   private readonly waiters = new Set<{ position: bigint; resolve: (reached: boolean) => void; timer: NodeJS.Timeout }>();
   private readonly readCheckpoint: Database.Statement;
   private readonly writeCheckpoint: Database.Statement;
-  private readonly applyBatch: (events: RecordedEvent[]) => void;
-  private readonly applyIsolated: (events: RecordedEvent[]) => void;
+  private readonly applyBatch: (events: readonly RecordedEvent[]) => void;
+  private readonly applyIsolated: (events: readonly RecordedEvent[]) => void;
 
   constructor(
     private readonly store: EventStore,
@@ -60,7 +56,7 @@ export class ProjectionRunner {
     // are read through the one upcaster, sealed values through the store's subject seal. Projections of
     // stored events (the Merkle log) see the bytes as hashed, ciphertext and all.
     const read = (stored: RecordedEvent) => upcast(subjectSealOf(store).open(stored));
-    this.applyBatch = db.transaction((events: RecordedEvent[]) => {
+    this.applyBatch = db.transaction((events: readonly RecordedEvent[]) => {
       for (const stored of events) {
         const event = read(stored);
         for (const projection of this.projections) projection.apply(projection.storedEvents ? stored : event);
@@ -71,7 +67,7 @@ export class ProjectionRunner {
     // its own savepoint (a nested transaction), so one failing apply is undone alone and quarantined.
     const quarantine = quarantineWriter(db);
     const applyOne = db.transaction((projection: Projection, event: RecordedEvent) => projection.apply(event));
-    this.applyIsolated = db.transaction((events: RecordedEvent[]) => {
+    this.applyIsolated = db.transaction((events: readonly RecordedEvent[]) => {
       for (const stored of events) {
         for (const projection of this.projections) {
           try {
@@ -86,6 +82,16 @@ export class ProjectionRunner {
       }
       this.writeCheckpoint.run(events[events.length - 1].position);
     });
+    // The log is followed by the one LogFollower: from the checkpoint, in batches (a whole page in one
+    // transaction, a lone live event on its own), and again from the checkpoint after a read failure.
+    this.follower = new LogFollower(
+      store,
+      { from: () => this.checkpoint, handle: (events) => this.apply(events) },
+      {
+        onReadError: (error) => this.logger.warn?.(`reading the log failed at ${this.checkpoint}, following it again in a second: ${error.message}`),
+        onFailed: (error) => this.fail(error),
+      },
+    );
   }
 
   /** The last position applied, -1n before any. */
@@ -107,8 +113,7 @@ export class ProjectionRunner {
       resetReadModels(this.db);
       this.checkpoint = -1n;
     }
-    this.subscription = this.store.subscribeToAll({ fromPosition: this.checkpoint < 0n ? 'start' : this.checkpoint });
-    this.loop = this.follow(this.subscription);
+    this.follower.start();
     if (head > this.checkpoint) {
       const started = Date.now();
       const finishBulkLoad = this.checkpoint < 0n && head + 1n >= this.bulkLoadFrom ? beginBulkLoad(this.db) : undefined;
@@ -123,9 +128,7 @@ export class ProjectionRunner {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.subscription?.close();
-    await this.loop;
-    this.flush();
+    await this.follower.stop();
     // A catch-up still waiting (a rebuild cut short by shutdown) ends instead of waiting forever.
     for (const waiter of this.waiters) this.settle(waiter, false);
   }
@@ -144,32 +147,16 @@ export class ProjectionRunner {
     });
   }
 
-  private async follow(subscription: Subscription): Promise<void> {
-    try {
-      for await (const event of subscription) {
-        this.batch.push(event);
-        if (this.batch.length >= MAX_BATCH) {
-          this.flush();
-          continue;
-        }
-        // Events the subscription already holds arrive in microtasks, before this macrotask runs:
-        // a whole page is applied in one transaction, a lone live event on its own.
-        if (!this.flushScheduled) {
-          this.flushScheduled = true;
-          setImmediate(() => this.flush());
-        }
-        if (this.failure) break;
-      }
-    } catch (error) {
-      this.fail(error);
-    }
+  /**
+   * Set while the log cannot be read (the engine restarted, or failed over to a standby): the read
+   * models are intact and the runner follows the log again from its checkpoint until it can.
+   */
+  get subscriptionError(): Error | undefined {
+    return this.follower.readError;
   }
 
-  private flush(): void {
-    this.flushScheduled = false;
-    if (this.batch.length === 0 || this.failure) return;
-    const events = this.batch;
-    this.batch = [];
+  /** Applies one batch; a failure of the read models' database itself is thrown (the follower stops there). */
+  private apply(events: readonly RecordedEvent[]): void {
     try {
       this.applyBatch(events);
     } catch (error) {
@@ -179,8 +166,7 @@ export class ProjectionRunner {
         this.applyIsolated(events);
       } catch (again) {
         for (const projection of this.projections) projection.rolledBack?.();
-        this.fail(again);
-        return;
+        throw again;
       }
     }
     this.checkpoint = events[events.length - 1].position;
@@ -193,7 +179,6 @@ export class ProjectionRunner {
     this.logger.error(`projection stopped at ${this.checkpoint}: ${this.failure.stack ?? this.failure.message}`);
     for (const waiter of this.waiters) this.settle(waiter, false);
     this.hooks.failed?.(this.failure);
-    void this.subscription?.close();
   }
 
   private settle(waiter: { resolve: (reached: boolean) => void; timer: NodeJS.Timeout }, reached: boolean): void {

@@ -32,6 +32,8 @@ export interface ProjectionStatus {
   readonly lag: string;
   /** The served read models' runner stopped on a failed projection (a rebuild replaces it). */
   readonly error: string | null;
+  /** Why the log cannot be read just now (the engine is down or failing over); the runner follows it again every second. */
+  readonly subscriptionError: string | null;
   readonly rebuild: RebuildStatus | null;
   /** Events a projection could not apply: the record goes on without them (see quarantine.ts). */
   readonly quarantined: QuarantineReport;
@@ -162,6 +164,7 @@ export class ReadModels implements ReadModelSource {
       headPosition: head.toString(),
       lag: (head > position ? head - position : 0n).toString(),
       error: this.runner?.error?.message ?? null,
+      subscriptionError: this.runner?.subscriptionError?.message ?? null,
       rebuild: this.rebuildStatus(),
       quarantined: readQuarantine(this.current),
       lastRebuild: this.lastRebuild,

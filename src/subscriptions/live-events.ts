@@ -1,4 +1,5 @@
-import type { EventStore, RecordedEvent, Subscription } from '../event-store/event-store';
+import type { EventStore, RecordedEvent } from '../event-store/event-store';
+import { LogFollower } from '../event-store/log-follower';
 import type { AppliedPosition } from '../projections/applied-position';
 
 type Listener = (events: readonly RecordedEvent[]) => void;
@@ -19,29 +20,34 @@ export const FAN_OUT_WINDOW_MS = 5;
  */
 export class LiveEvents {
   private readonly listeners = new Set<Listener>();
-  private subscription: Subscription | undefined;
-  private loop: Promise<void> | undefined;
-  private batch: RecordedEvent[] = [];
-  private flushScheduled = false;
+  private readonly follower: LogFollower;
+  /** The last event handed on: after a read failure the log is followed again from just after it. */
+  private last: bigint | 'end' = 'end';
   private delivering: Promise<void> = Promise.resolve();
   private readModelsBehind = false;
   private lastFanOut = Number.NEGATIVE_INFINITY;
 
   constructor(
-    private readonly store: EventStore,
+    store: EventStore,
     private readonly applied: AppliedPosition,
     private readonly holdMs: number,
     private readonly windowMs = FAN_OUT_WINDOW_MS,
-  ) {}
+  ) {
+    // Events a page holds arrive together: they go out as one batch, a lone live event on its own,
+    // and fan-outs at least windowMs apart.
+    this.follower = new LogFollower(
+      store,
+      { from: () => this.last, handle: (events) => this.fanOut(events) },
+      { delayMs: () => this.lastFanOut + this.windowMs - performance.now() },
+    );
+  }
 
   start(): void {
-    this.subscription = this.store.subscribeToAll({ fromPosition: 'end' });
-    this.loop = this.follow(this.subscription);
+    this.follower.start();
   }
 
   async stop(): Promise<void> {
-    await this.subscription?.close();
-    await this.loop;
+    await this.follower.stop();
     this.listeners.clear();
   }
 
@@ -51,26 +57,10 @@ export class LiveEvents {
     return () => this.listeners.delete(listener);
   }
 
-  private async follow(subscription: Subscription): Promise<void> {
-    for await (const event of subscription) {
-      this.batch.push(event);
-      // Events a page holds arrive in microtasks: they go out as one batch, a lone live event on its own.
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        const wait = this.lastFanOut + this.windowMs - performance.now();
-        if (wait > 0) setTimeout(() => this.flush(), wait);
-        else setImmediate(() => this.flush());
-      }
-    }
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    const events = this.batch;
-    this.batch = [];
-    if (events.length === 0) return;
+  private fanOut(events: readonly RecordedEvent[]): void {
     this.lastFanOut = performance.now();
     const last = events[events.length - 1].position;
+    this.last = last;
     this.delivering = this.delivering.then(async () => {
       // Once a wait has run out, later batches do not each wait again (the delay would pile up while
       // the read models are stuck, e.g. serving old ones during a rebuild), until the read models catch up.

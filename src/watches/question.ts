@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { LAST_DAY } from '../domain/edtf';
 import { certaintyBy } from '../domain/certainty';
 import { validDays } from '../domain/valid-time';
-import type { FigureQueries } from '../projections/figures/figures.queries';
+import type { FigureQueries, WatchedFigure } from '../projections/figures/figures.queries';
 import type { TimelineQueries } from '../projections/timeline/timeline.queries';
 
 /**
@@ -73,6 +73,18 @@ export function answerOf(question: Question, figures: FigureQueries, timeline: T
       return { asOf: question.asOf, ...page, inEffect: inEffect.items, inEffectMore: inEffect.more };
     }
   }
+}
+
+/**
+ * The answer now, given `previous` (its answer at an earlier position) and what the events since
+ * can have changed: for a figure, `claimants` (every claimant any version of a reached claim has
+ * had) are read again and the rest of `previous` is kept (FigureQueries.figureRevisited); with
+ * `claimants` undefined (the figure's definition changed), or for any other question, it is asked
+ * whole. Either way the same answer, in the same key order, as answerOf.
+ */
+export function answerAfter(question: Question, previous: Answer, claimants: ReadonlySet<string> | undefined, figures: FigureQueries, timeline: TimelineQueries): Answer {
+  if (question.kind !== 'figure' || claimants === undefined || typeof previous !== 'object' || previous === null) return answerOf(question, figures, timeline);
+  return figures.figureRevisited(previous as WatchedFigure, question.figureId, question.asOf, claimants) ?? null;
 }
 
 /** The API path that answers the same question, for links in feeds and notices. */

@@ -15,7 +15,13 @@ import { lastDayRead, type Question } from './question';
  * out of a watched window, or drops a tag, changes the answer as surely as one that moves it in.
  */
 export type Touch =
-  | { readonly kind: 'figure'; readonly figureId: string; readonly earliestDay: string }
+  | {
+      readonly kind: 'figure';
+      readonly figureId: string;
+      readonly earliestDay: string;
+      /** The claimants any version of the claim has had: the only parts of a figure's answer it can change; undefined: the whole figure (its definition). */
+      readonly claimants?: readonly string[];
+    }
   | { readonly kind: 'fact'; readonly factId: string; readonly earliestDay: string; readonly labels: readonly string[] };
 
 /**
@@ -25,7 +31,7 @@ export type Touch =
  */
 export class Reach {
   private preparedOn: ReadModelSource['db'] | undefined;
-  private claimEarliest!: Statement;
+  private claimVersions!: Statement;
   private factVersions!: Statement;
 
   constructor(private readonly source: ReadModelSource) {}
@@ -38,8 +44,11 @@ export class Reach {
       const data = event.data as { figureId: string; claimId?: string };
       // A figure's definition is in every answer about it, whatever the day.
       if (data.claimId === undefined) return { kind: 'figure', figureId: data.figureId, earliestDay: FIRST_DAY };
-      const earliest = this.prepared().claimEarliest.get(data.figureId, data.claimId) as string | null | undefined;
-      return { kind: 'figure', figureId: data.figureId, earliestDay: earliest ?? FIRST_DAY };
+      const versions = this.prepared().claimVersions.all(data.figureId, data.claimId) as { claimant: string; earliest: string }[];
+      // No row (read models of another log, or behind): the whole figure, from its first day.
+      if (versions.length === 0) return { kind: 'figure', figureId: data.figureId, earliestDay: FIRST_DAY };
+      const earliestDay = versions.reduce((min, v) => (v.earliest < min ? v.earliest : min), versions[0].earliest);
+      return { kind: 'figure', figureId: data.figureId, earliestDay, claimants: [...new Set(versions.map((v) => v.claimant))] };
     }
     if (domain === 'fact' && isFactEvent(event)) {
       const factId = (event.data as { factId: string }).factId;
@@ -58,7 +67,7 @@ export class Reach {
     const db = this.source.db;
     if (this.preparedOn === db) return this;
     this.preparedOn = db;
-    this.claimEarliest = db.prepare('SELECT MIN(asserted_earliest) FROM claim_versions WHERE figure_id = ? AND claim_id = ?').pluck();
+    this.claimVersions = db.prepare('SELECT claimant, MIN(asserted_earliest) AS earliest FROM claim_versions WHERE figure_id = ? AND claim_id = ? GROUP BY claimant');
     this.factVersions = db.prepare('SELECT valid_start, body FROM fact_versions WHERE fact_id = ?');
     return this;
   }

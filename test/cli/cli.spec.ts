@@ -79,7 +79,7 @@ describe('annals command line', () => {
       const status = JSON.parse((await annals(['--data-dir', dir, '--json', 'status'])).stdout);
       expect(status).toEqual({
         store: expect.objectContaining({ kind: 'sqlite', headPosition: '1' }),
-        readModels: expect.objectContaining({ path: JSON.parse(rebuild.stdout).file, position: '1', lag: '0', current: true }),
+        readModels: expect.objectContaining({ path: JSON.parse(rebuild.stdout).file, position: '1', lag: '0', lagSeconds: 0, current: true }),
       });
     } finally {
       remove();

@@ -49,7 +49,7 @@ describe('the command line as the README shows it', () => {
   });
 
   beforeAll(async () => {
-    app = await createTestApp({ dataDir: dir, sqlitePath: join(dir, 'events.db'), readModelPath: join(dir, 'read-models.db') });
+    app = await createTestApp({ dataDir: dir, sqlitePath: join(dir, 'events.db'), readModelPath: join(dir, 'read-models.db'), minPositionWaitMs: 200 });
     await app.listen(0, '127.0.0.1');
     url = await app.getUrl();
   });
@@ -119,6 +119,17 @@ describe('the command line as the README shows it', () => {
     const run = await annals(['--url', url, 'export', 'log', '--from', '9223372036854775808']);
     expect(run).toMatchObject({ code: 2, stderr: expect.stringContaining('--from must be a log position') });
     expect((await annals(['--data-dir', dir, 'export', 'log', '--from', '9223372036854775808'])).code).toBe(2);
+  });
+
+  it('--url U --min-position N: reads wait for that position, refused (503) when the server has not applied it, 2 when N is no position', async () => {
+    const written = await request(app.getHttpServer()).post('/facts').send(factBody()).expect(201);
+    const position = BigInt(written.headers['annals-position']);
+    const reached = await annals(['--url', url, '--min-position', position.toString(), 'export', 'timeline', '--format', 'timelinejs']);
+    expect(reached.code).toBe(0);
+    const ahead = await annals(['--url', url, '--min-position', (position + 1_000_000n).toString(), 'export', 'timeline', '--format', 'timelinejs']);
+    expect(ahead).toMatchObject({ code: 1, stderr: expect.stringContaining('answered 503') });
+    const bad = await annals(['--url', url, '--min-position', 'soon', 'export', 'timeline', '--format', 'timelinejs']);
+    expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('--min-position must be a log position') });
   });
 
   it('watches list --json after the command, as before it', async () => {

@@ -65,8 +65,10 @@ describe('watching the demo casualty figure', () => {
     const claimOf = (answer: { claims: { claimant: string; value: { value: number } }[] }) => answer.claims.find((c) => c.claimant === COALITION)!;
     expect(claimOf(notice.before).value.value).toBe(1257);
     expect(claimOf(notice.after).value.value).toBe(1259);
-    const index = notice.before.claims.findIndex((c: { claimant: string }) => c.claimant === COALITION);
-    expect(notice.changes).toEqual(expect.arrayContaining([{ op: 'replace', path: `/claims/${index}/value/value`, before: 1257, after: 1259 }]));
+    // Matched by claim id; the path is the claim's place in the answer after (the latest claims are sorted by value).
+    const index = notice.after.claims.findIndex((c: { claimant: string }) => c.claimant === COALITION);
+    const { claimId } = notice.after.claims[index];
+    expect(notice.changes).toEqual(expect.arrayContaining([{ op: 'replace', path: `/claims/${index}/value/value`, claimId, before: 1257, after: 1259 }]));
     expect(notice.summary).toContain(reason);
 
     // The webhook, signed per Standard Webhooks, carries the same notice.

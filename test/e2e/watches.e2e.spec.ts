@@ -55,7 +55,8 @@ describe('watches', () => {
     expect(more).toEqual([]);
     expect(notice.events).toEqual([expect.objectContaining({ type: 'ClaimCorrected', position: correction.position, actor: 'anonymous', reason: 'the report says 1,300, not 1,257' })]);
     expect(notice.reasons).toEqual(['the report says 1,300, not 1,257']);
-    expect(notice.changes).toEqual(expect.arrayContaining([{ op: 'replace', path: '/claims/0/value/value', before: 1257, after: 1300 }]));
+    // Claims are matched by id: the change names its claim, and its path is the claim's place in the answer after.
+    expect(notice.changes).toEqual(expect.arrayContaining([{ op: 'replace', path: '/claims/0/value/value', claimId: notice.after.claims[0].claimId, before: 1257, after: 1300 }]));
     expect(notice.before.claims[0].value.value).toBe(1257);
     expect(notice.after.claims[0].value.value).toBe(1300);
     expect(notice.position).toBe(correction.position);

@@ -19,6 +19,10 @@ export interface PostgresCluster {
   readonly url: string;
   /** A fresh empty database in this cluster; returns its connection string. */
   createDatabase(name: string): Promise<string>;
+  /** kill -9 of the postmaster: what a crashed machine or an OOM kill leaves (its backends end on their own). */
+  crash(): void;
+  /** Starts the crashed server again at the same address (crash recovery replays its WAL). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -77,6 +81,7 @@ function reapLeftovers(bin: string): void {
     const owner = Number(readFileSync(ownerFile, 'utf8'));
     if (isAlive(owner)) continue;
     stopServer(bin, join(dir, 'data'), 'immediate');
+    stopServer(bin, join(dir, 'standby'), 'immediate');
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -141,9 +146,105 @@ export async function startPostgres(): Promise<PostgresCluster> {
       }
       return urlOf(name);
     },
+    crash() {
+      const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      process.kill(pid, 'SIGKILL');
+    },
+    async restart() {
+      // The killed postmaster's backends notice and exit within moments; until then the old shared memory is in use.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          run(bin, 'pg_ctl', ['start', '-D', data, '-w', '-t', '30', '-l', join(dir, 'server.log'), '-o', options]);
+          return;
+        } catch (error) {
+          if (attempt >= 40) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+      }
+    },
     async stop() {
       // Immediate: no shutdown checkpoint to write for a cluster about to be deleted.
       stopServer(bin, data, 'immediate');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ReplicatedPostgres {
+  /** The primary first, then the standby, as one libpq multi-host string with target_session_attrs=read-write. */
+  readonly url: string;
+  /** A fresh database on the primary (streamed to the standby); returns its multi-host connection string. */
+  createDatabase(name: string): Promise<string>;
+  /** kill -9 of the primary's postmaster. */
+  crashPrimary(): void;
+  /** Promotes the standby to primary (pg_ctl promote, waiting until it takes writes). */
+  promoteStandby(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * A primary and a synchronous streaming standby on unix sockets (pg_basebackup of the primary, the
+ * standby named in synchronous_standby_names): a commit is acknowledged only once the standby has it
+ * on disk, so promoting the standby after the primary is killed loses no acknowledged write.
+ */
+export async function startReplicatedPostgres(): Promise<ReplicatedPostgres> {
+  const bin = postgresBinaries();
+  if (!bin) throw new Error(NO_POSTGRES_REASON);
+  reapLeftovers(bin);
+  const source = template(bin);
+  const dir = mkdtempSync(join(tmpdir(), PREFIX));
+  writeFileSync(join(dir, 'owner.pid'), String(process.pid));
+  const primary = { data: join(dir, 'data'), socket: join(dir, 'p') };
+  const standby = { data: join(dir, 'standby'), socket: join(dir, 's') };
+  execFileSync('mkdir', ['-p', primary.socket, standby.socket]);
+  execFileSync('cp', ['-a', source, primary.data]);
+  giveToServerUser(dir);
+  const common = ["-c listen_addresses=''", '-c fsync=on', '-c synchronous_commit=on', '-c max_connections=80', '-c shared_buffers=32MB'];
+  const start = (server: { data: string; socket: string }, extra: string[], log: string) =>
+    run(bin, 'pg_ctl', ['start', '-D', server.data, '-w', '-t', '30', '-l', join(dir, log), '-o', [...common, `-c unix_socket_directories=${server.socket}`, ...extra].join(' ')]);
+  try {
+    start(primary, ['-c wal_level=replica', '-c max_wal_senders=4', "-c synchronous_standby_names='annals_standby'"], 'primary.log');
+    run(bin, 'pg_basebackup', ['-D', standby.data, '-h', primary.socket, '-U', 'postgres', '-X', 'stream', '-R', '--no-sync']);
+    // The standby names itself as the synchronous one; recovery follows the latest timeline once promoted.
+    run(bin, 'psql', ['-h', primary.socket, '-U', 'postgres', '-d', 'postgres', '-qAtc', 'SELECT 1']);
+    writeFileSync(join(standby.data, 'postgresql.auto.conf'), `primary_conninfo = 'host=${primary.socket} user=postgres application_name=annals_standby'\n`, { flag: 'a' });
+    giveToServerUser(standby.data);
+    start(standby, ['-c hot_standby=on'], 'standby.log');
+    // Synchronous from here: wait until the primary sees the standby streaming as its synchronous one.
+    for (let tries = 0; ; tries++) {
+      const state = run(bin, 'psql', ['-h', primary.socket, '-U', 'postgres', '-d', 'postgres', '-qAtc', "SELECT sync_state FROM pg_stat_replication WHERE application_name = 'annals_standby'"]).trim();
+      if (state === 'sync') break;
+      if (tries > 100) throw new Error(`the standby did not become synchronous (state: ${state || 'not connected'})`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } catch (error) {
+    for (const server of [standby, primary]) stopServer(bin, server.data, 'immediate');
+    const logs = ['primary.log', 'standby.log'].map((log) => (existsSync(join(dir, log)) ? readFileSync(join(dir, log), 'utf8') : '')).join('\n');
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`the replicated PostgreSQL did not start: ${(error as Error).message}\n${logs}`);
+  }
+  const urlOf = (database: string) =>
+    `postgresql://postgres@localhost/${database}?host=${encodeURIComponent(primary.socket)},${encodeURIComponent(standby.socket)}&target_session_attrs=read-write`;
+  return {
+    url: urlOf('postgres'),
+    async createDatabase(name: string) {
+      const client = new Client({ connectionString: `postgresql://postgres@localhost/postgres?host=${encodeURIComponent(primary.socket)}` });
+      await client.connect();
+      try {
+        await client.query(`CREATE DATABASE "${name.replace(/"/g, '')}"`);
+      } finally {
+        await client.end();
+      }
+      return urlOf(name);
+    },
+    crashPrimary() {
+      process.kill(Number(readFileSync(join(primary.data, 'postmaster.pid'), 'utf8').split('\n')[0]), 'SIGKILL');
+    },
+    promoteStandby() {
+      run(bin, 'pg_ctl', ['promote', '-D', standby.data, '-w', '-t', '30']);
+    },
+    async stop() {
+      for (const server of [standby, primary]) stopServer(bin, server.data, 'immediate');
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -30,14 +30,17 @@ export function registerStatus(program: Command, cli: Cli): void {
           const head = await store.headPosition();
           const readModels = readModelFileStatus(resolveReadModelPath(config.readModelPath));
           const lag = readModels && readModels.current ? (head > readModels.position ? head - readModels.position : 0n) : null;
+          // How long the oldest event not yet applied has waited (what /health and /metrics call lagSeconds).
+          const waiting = lag && readModels ? (await store.readAll({ fromPosition: readModels.position + 1n, maxCount: 1 }))[0] : undefined;
+          const lagSeconds = lag === null ? null : waiting ? Math.max(0, Math.round(Date.now() - waiting.recordedAt.getTime()) / 1000) : 0;
           const status = {
             store: { kind: config.store, path: config.store === 'sqlite' ? config.sqlitePath : undefined, headPosition: head },
-            readModels: readModels ? { ...readModels, lag } : null,
+            readModels: readModels ? { ...readModels, lag, lagSeconds } : null,
           };
           const human = [
             `event log: ${config.store}${config.store === 'sqlite' ? ` ${config.sqlitePath}` : ''}, head position ${head}`,
             readModels
-              ? `read models: ${readModels.path}, position ${readModels.position}, ${lag === null ? `schema version ${readModels.version} (this build expects ${readModels.expectedVersion}): rebuilt on next start` : `lag ${lag}`}`
+              ? `read models: ${readModels.path}, position ${readModels.position}, ${lag === null ? `schema version ${readModels.version} (this build expects ${readModels.expectedVersion}): rebuilt on next start` : `lag ${lag} (${lagSeconds} s)`}`
               : 'read models: none yet (built on the next start or `annals rebuild`)',
             ...(readModels?.quarantined.count ? [quarantineLine(readModels.quarantined)] : []),
           ];

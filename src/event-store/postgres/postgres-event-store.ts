@@ -22,6 +22,7 @@ import { canonicalJson, CanonicalText } from '../canonical-json';
 import { chainEvents, chainHeadOf, HASH } from '../event-hash';
 import { APPEND_FUNCTION, APPEND_FUNCTION_SIGNATURE, APPENDED_CHANNEL, EVENTS_TABLE, SCHEMA, SCHEMA_LOCK_KEY } from './schema';
 import { PostgresSubscription } from './postgres-subscription';
+import { failoverClient, planHosts } from './multi-host';
 
 export interface PostgresEventStoreOptions {
   /** A libpq connection string, e.g. postgresql://annals@db.internal:5432/annals. */
@@ -129,6 +130,8 @@ const TYPES = {
  */
 export class PostgresEventStore implements EventStore {
   private readonly pool: Pool;
+  /** pg's Client, or one that tries the hosts of a multi-host connection string in turn (multi-host.ts). */
+  private readonly Client: typeof Client;
   private readonly clock: (() => number) | undefined;
   private readonly pingTimeoutMs: number;
   private readonly pollMs: number;
@@ -146,7 +149,8 @@ export class PostgresEventStore implements EventStore {
     this.clock = options.clock;
     this.pingTimeoutMs = options.pingTimeoutMs ?? 5_000;
     this.pollMs = options.pollMs ?? 1_000;
-    this.pool = new Pool(this.clientConfig({ max: options.poolSize ?? 10 }));
+    this.Client = failoverClient(planHosts(options.connectionString));
+    this.pool = new Pool(this.clientConfig({ max: options.poolSize ?? 10, Client: this.Client }));
     // An idle connection dropped by the server must not crash the process; the next query reconnects.
     this.pool.on('error', () => undefined);
     this.schemaReady = this.createSchema();
@@ -453,7 +457,7 @@ export class PostgresEventStore implements EventStore {
   private listen(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.listener ??= (async () => {
-      const client = new Client(this.clientConfig());
+      const client = new this.Client(this.clientConfig());
       client.on('notification', () => this.sawAppend());
       client.on('error', () => {
         this.listener = undefined;

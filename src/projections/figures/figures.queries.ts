@@ -99,6 +99,9 @@ export interface HistoryPage {
 
 export interface FigureView extends FigureSummary, HistoryPage {}
 
+/** A figure as a watch asks it: the whole history, and no stream revision (it counts claims after asOf too). */
+export type WatchedFigure = Omit<FigureView, 'revision'>;
+
 /** A page of a figure's history: at most `limit` claims (each with its whole record), after `cursor`. */
 export interface HistoryPaging {
   readonly limit: number;
@@ -143,6 +146,8 @@ export class FigureQueries {
   private claimRecord!: Database.Statement;
   private list!: Database.Statement;
   private latestClaims!: Database.Statement;
+  private latestClaimsOf!: Database.Statement;
+  private claimantsOf!: Database.Statement;
   private revisionAt!: Database.Statement;
   private inForce!: Database.Statement;
   private preparedOn: Database.Database | undefined;
@@ -170,15 +175,15 @@ export class FigureQueries {
        WHERE figure_id = fc.figure_id AND claimant = fc.claimant AND status = 'asserted' AND recorded_from <= @at AND (recorded_to IS NULL OR recorded_to > @at)
          AND asserted_earliest <= @asOf AND asserted_latest <= @asOf AND ${ranked}
        ORDER BY ${claimOrderBy({ descending: true, windowTies: 'rank' })} LIMIT 1`;
-    const chosen = `WITH chosen AS MATERIALIZED (
+    const chosen = (claimants: string) => `WITH chosen AS MATERIALIZED (
        SELECT fc.claimant, COALESCE((${latestOf('rank > 0')}), (${latestOf('rank = 0')})) AS version_id
-       FROM figure_claimants fc WHERE fc.figure_id = @figureId)`;
+       FROM figure_claimants fc WHERE fc.figure_id = @figureId${claimants})`;
     // After them, the claims that may have been made by @asOf and may be newer than the one chosen (not settled
     // before it), but not deprecated ones, nor one of the same days that the chosen one outranks: the rank settled
     // that. At most 50 a claimant. CROSS JOIN keeps the claimants outside (a walk of each one's claims, not of
     // the figure's), and the claims chosen are materialised once, not looked for again at each row.
-    this.latestClaims = db.prepare(
-      `${chosen}, picked AS MATERIALIZED (
+    const latestClaims = (claimants: string) =>
+      `${chosen(claimants)}, picked AS MATERIALIZED (
          SELECT c.claimant, c.version_id, v.asserted_earliest AS after, v.asserted_latest AS chosen_latest, v.rank AS chosen_rank
          FROM chosen c LEFT JOIN claim_versions v ON v.version_id = c.version_id)
        SELECT 1 AS chosen, ${columnsOf('v')} FROM picked c JOIN claim_versions v ON v.version_id = c.version_id
@@ -189,8 +194,11 @@ export class FigureQueries {
          WHERE p.status = 'asserted' AND p.recorded_from <= @at AND (p.recorded_to IS NULL OR p.recorded_to > @at)
            AND p.asserted_earliest <= @asOf AND p.asserted_latest >= COALESCE(c.after, '${FIRST_DAY}') AND p.version_id IS NOT c.version_id AND p.rank > 0
            AND NOT (p.asserted_earliest = COALESCE(c.after, '') AND p.asserted_latest = COALESCE(c.chosen_latest, '') AND p.rank < COALESCE(c.chosen_rank, 0)))
-       WHERE n <= 50 ORDER BY chosen DESC, claimant, ${claimOrderBy()}`,
-    );
+       WHERE n <= 50 ORDER BY chosen DESC, claimant, ${claimOrderBy()}`;
+    this.latestClaims = db.prepare(latestClaims(''));
+    // The same for one claimant: what a watch reads again when an event touched only that claimant's claims.
+    this.latestClaimsOf = db.prepare(latestClaims(' AND fc.claimant = @claimant'));
+    this.claimantsOf = db.prepare('SELECT claimant FROM figure_claimants WHERE figure_id = ? ORDER BY claimant').pluck();
     // When a higher-ranked claim is the latest instead of the one latest by its days: the claims not settled before it.
     this.possiblyAfter = db.prepare(
       `SELECT ${COLUMNS} FROM claim_versions WHERE ${IN_FORCE} AND asserted_earliest <= @asOf AND asserted_latest >= @from AND rank > 0
@@ -267,6 +275,68 @@ export class FigureQueries {
     const row = this.prepared().figureRow.get(figureId, instant(filter)) as FigureRow | undefined;
     if (!row) return undefined;
     return { ...this.summary(row, filter), ...this.historyPage(figureId, filter, paging) };
+  }
+
+  /**
+   * The whole-history answer of a figure as of `asOf` on the current record (what a watch asks,
+   * without the stream revision), from `previous` (that answer at an earlier position) with only
+   * the parts of `claimants` read again: their latest and possibly newer claims and their history.
+   * Every other part of the answer is a claimant's own (a claimant's latest claim, possible claims
+   * and history depend on that claimant's claims alone) and is taken from `previous` as it is, the
+   * same objects; the claims' order and the spread, which span claimants, are worked out again.
+   * Right only when every claim version recorded since `previous` that can change the answer is of
+   * one of `claimants` (the watch engine passes every claimant any version of a reached claim has
+   * had); the result is then the answer figure() gives, key for key and in the same order.
+   */
+  figureRevisited(previous: WatchedFigure, figureId: string, asOf: string | undefined, claimants: Iterable<string>): WatchedFigure | undefined {
+    const row = this.prepared().figureRow.get(figureId, Number.MAX_SAFE_INTEGER) as FigureRow | undefined;
+    if (!row) return undefined;
+    const day = asOf ?? LAST_DAY;
+    const at = (this.lastRecorded.get(figureId, Number.MAX_SAFE_INTEGER) as number | undefined) ?? 0;
+    const fresh = new Map<string, { latest?: LatestClaimView; possible: ClaimView[]; history?: HistoryEntry[] }>();
+    for (const claimant of claimants) {
+      let chosen: ClaimRow | undefined;
+      const newer: ClaimRow[] = [];
+      const possible: ClaimView[] = [];
+      const params = { figureId, claimant, asOf: day, at: Number.MAX_SAFE_INTEGER };
+      for (const r of this.latestClaimsOf.all(params) as (ClaimRow & { chosen: number })[]) {
+        if (r.chosen) chosen = r;
+        else if (chosen) newer.push(r);
+        else possible.push(toClaimView(r, day));
+      }
+      const rows = this.historyRows.all({ figureId, claimant, asOf: day, earliest: '', latest: '', assertedPosition: -1, at, limit: WHOLE_HISTORY.limit }) as ClaimRow[];
+      fresh.set(claimant, {
+        latest: chosen && this.latestOf(chosen, newer, params),
+        possible,
+        history: this.entries(figureId, rows, at, asOf, undefined, false)[claimant],
+      });
+    }
+    const latestBefore = new Map(previous.claims.map((c) => [c.claimant, c]));
+    const possibleBefore = new Map<string, ClaimView[]>();
+    for (const c of previous.possibleClaims) possibleBefore.set(c.claimant, [...(possibleBefore.get(c.claimant) ?? []), c]);
+    const claims: LatestClaimView[] = [];
+    const possibleClaims: ClaimView[] = [];
+    const history: Record<string, HistoryEntry[]> = {};
+    // In the claimants' order, as the full statements give them.
+    for (const claimant of this.claimantsOf.all(figureId) as string[]) {
+      const part = fresh.get(claimant) ?? { latest: latestBefore.get(claimant), possible: possibleBefore.get(claimant) ?? [], history: previous.history[claimant] };
+      if (part.latest) claims.push(part.latest);
+      else possibleClaims.push(...part.possible);
+      if (part.history && part.history.length > 0) history[claimant] = part.history;
+    }
+    claims.sort(byLow);
+    // Keys in figure()'s order, revision left out.
+    return {
+      id: row.figure_id,
+      ...(JSON.parse(row.body) as FigureDefined),
+      asOf: asOf ?? null,
+      knownAt: null,
+      claims,
+      possibleClaims,
+      spread: spread(claims),
+      history,
+      historyNext: null,
+    };
   }
 
   /** A figure with its latest claims and spread, without its history. */
@@ -362,6 +432,25 @@ export class FigureQueries {
     return rows.map((row) => toClaimView(row, asOf));
   }
 
+  /**
+   * A claimant's latest claim from the one latest by its days and the claims whose order against it is
+   * open: a possibly later claim never displaces a higher-ranked one whose order against it is open
+   * (revision-chain.ts); what may be newer than the one chosen goes to possiblyNewer.
+   */
+  private latestOf(byDays: ClaimRow, unsettled: readonly ClaimRow[], params: { figureId: string; asOf: string; at: number }): LatestClaimView {
+    const asOf = params.asOf;
+    const ranked = new Map([byDays, ...unsettled].map((r) => [rankedOf(r), r] as const));
+    const [first] = ranked.keys();
+    const chosen = ranked.get(latestClaim(first, [...ranked.keys()], (c) => c.window.latest <= asOf))!;
+    const others =
+      chosen === byDays
+        ? unsettled
+        : possiblyNewerThan(rankedOf(chosen), (this.possiblyAfter.all({ ...params, claimant: chosen.claimant, from: chosen.asserted_earliest }) as ClaimRow[]).map(rankedOf)).map(
+            (c) => c.row,
+          );
+    return { ...toClaimView(chosen, asOf), possiblyNewer: others.filter((r) => r.claim_id !== chosen.claim_id).map((r) => toClaimView(r, asOf)) };
+  }
+
   private summary(row: FigureRow, filter: FigureFilter): FigureSummary {
     const asOf = filter.asOf ?? LAST_DAY;
     const params = { figureId: row.figure_id, asOf, at: instant(filter) };
@@ -374,21 +463,8 @@ export class FigureQueries {
       else if (latest.has(r.claimant)) newer.set(r.claimant, [...(newer.get(r.claimant) ?? []), r]);
       else possibleClaims.push(toClaimView(r, asOf));
     }
-    const claims: LatestClaimView[] = [...latest.values()].map((byDays) => {
-      const unsettled = newer.get(byDays.claimant) ?? [];
-      // A possibly later claim never displaces a higher-ranked one whose order against it is open (revision-chain.ts).
-      const ranked = new Map([byDays, ...unsettled].map((r) => [rankedOf(r), r] as const));
-      const [first] = ranked.keys();
-      const chosen = ranked.get(latestClaim(first, [...ranked.keys()], (c) => c.window.latest <= asOf))!;
-      const others =
-        chosen === byDays
-          ? unsettled
-          : possiblyNewerThan(rankedOf(chosen), (this.possiblyAfter.all({ ...params, claimant: chosen.claimant, from: chosen.asserted_earliest }) as ClaimRow[]).map(rankedOf)).map(
-              (c) => c.row,
-            );
-      return { ...toClaimView(chosen, asOf), possiblyNewer: others.filter((r) => r.claim_id !== chosen.claim_id).map((r) => toClaimView(r, asOf)) };
-    });
-    claims.sort((a, b) => a.low - b.low || a.claimant.localeCompare(b.claimant));
+    const claims: LatestClaimView[] = [...latest.values()].map((byDays) => this.latestOf(byDays, newer.get(byDays.claimant) ?? [], params));
+    claims.sort(byLow);
     // The figure's stream revision (at knownAt): every event after its definition (revision 0) is a claim version.
     const revision = (this.revisionAt.get(row.figure_id, params.at) as number | undefined) ?? 0;
     return {
@@ -447,6 +523,9 @@ function toClaimView(row: ClaimRow, asOf: string): ClaimView {
     position: String(row.position),
   };
 }
+
+/** Latest claims lowest first, then by claimant. */
+const byLow = (a: LatestClaimView, b: LatestClaimView) => a.low - b.low || a.claimant.localeCompare(b.claimant);
 
 /** Deprecated claims count only when every latest claim is deprecated. */
 function spread(claims: ClaimView[]): FigureSummary['spread'] {

@@ -8,6 +8,23 @@ export class ApiProblem {
   constructor(readonly problem: Problem) {}
 }
 
+/**
+ * The highest log position the page's own writes reached (their Annals-Position): every later read
+ * asks for it (Annals-Min-Position), so behind several replicas the page still shows what it wrote.
+ */
+let ownPosition: bigint | undefined;
+
+function noteOwnPosition(response: Response): void {
+  const header = response.headers.get('annals-position');
+  if (header === null || !/^\d{1,19}$/.test(header)) return;
+  const position = BigInt(header);
+  if (ownPosition === undefined || position > ownPosition) ownPosition = position;
+}
+
+function readHeaders(): Record<string, string> {
+  return ownPosition === undefined ? {} : { 'annals-min-position': ownPosition.toString() };
+}
+
 export type Params = Record<string, string | number | boolean | null | undefined>;
 
 /** '?a=1&b=2' from the parameters that have a value, '' when none has. */
@@ -33,7 +50,7 @@ export async function api<T>(path: string, params: Params = {}): Promise<T> {
   const url = path + query(params);
   let response: Response;
   try {
-    response = await fetch(url, { headers: { accept: 'application/json' } });
+    response = await fetch(url, { headers: { accept: 'application/json', ...readHeaders() } });
   } catch {
     throw new ApiProblem({ title: 'The service could not be reached', detail: 'GET ' + url + ' failed: check that Annals is running.' });
   }
@@ -68,6 +85,7 @@ export async function send<T = unknown>(method: string, path: string, body?: unk
     const problem: Problem = { title: 'The service could not be reached', detail: method + ' ' + path + ' failed: check that Annals is running.' };
     return { ok: false, status: 0, body: problem as T };
   }
+  noteOwnPosition(response);
   const data = parse(await response.text()) as T | null;
   return { ok: response.ok, status: response.status, etag: response.headers.get('etag'), body: data };
 }

@@ -42,3 +42,15 @@ describe('answer deltas', () => {
     fc.assert(fc.property(fc.string(), (text) => chunksOf(text).join('') === text));
   });
 });
+
+describe('cutting an answer into chunks', () => {
+  it('cuts after every `},` and `],`, exactly as the regular expression it replaces', () => {
+    const text = fc.string({ unit: fc.constantFrom('}', ']', ',', '{', '[', 'a', '"'), maxLength: 60 });
+    fc.assert(
+      fc.property(fc.oneof(text, fc.string()), (t) => {
+        expect(chunksOf(t)).toEqual(t.split(/(?<=[}\]],)/));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
