@@ -10,7 +10,7 @@ const DRIVERS = {
   '@eventstore/db-client': ['src/event-store/eventstoredb/', 'src/grpc/'],
   pg: ['src/event-store/postgres/'],
   // Measured: the SQLite store, the projections and their read-model files, and the watches' own file.
-  'better-sqlite3': ['src/event-store/sqlite/', 'src/projections/', 'src/watches/watch-store.ts'],
+  'better-sqlite3': ['src/event-store/sqlite/', 'src/projections/', 'src/watches/watch-store.ts', 'src/erasure/subject-key-store.ts'],
 };
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

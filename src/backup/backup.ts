@@ -8,6 +8,8 @@ import { PostgresEventStore } from '../event-store/postgres/postgres-event-store
 import { RestoreRefusedError, SqliteEventStore } from '../event-store/sqlite/sqlite-event-store';
 import { fromLogLine, toLogLine } from '../export/log-ndjson';
 import { sessionSecretFileOf } from '../auth/session-tokens';
+import { subjectsPathOf } from '../erasure/erasure.service';
+import { SubjectKeyStore } from '../erasure/subject-key-store';
 import { integrityFilesOf, writeDurably } from '../integrity/integrity-files';
 import { readModelFiles } from '../projections/read-model-database';
 import { backupWatchFile, holdsWatches } from '../watches/watch-store';
@@ -19,6 +21,11 @@ export class BackupError extends Error {}
 /** Where `backup <file>` puts the watches beside the log, and where `restore <file>` looks for them. */
 export function watchesBackupOf(file: string): string {
   return `${file}.watches`;
+}
+
+/** Where `backup <file>` puts the subject key store (docs/erasure.md), copied after the log so that it holds every key the log's copy needs. */
+export function subjectsBackupOf(file: string): string {
+  return `${file}.subjects`;
 }
 
 /** Where `backup <file>` puts the deployment's secrets and trust files (deployment-files.ts). */
@@ -103,13 +110,18 @@ function createPrivate(path: string): void {
  * and every such position is then in the log's copy, so a restored service re-asks each watch only
  * about the events after it. The checkpoint is read before the log is copied, so the copy extends it.
  */
-export async function backupLog(config: AnnalsConfig, destination: string): Promise<{ headPosition: bigint; watches: string | null; secrets: string }> {
+export async function backupLog(
+  config: AnnalsConfig,
+  destination: string,
+): Promise<{ headPosition: bigint; watches: string | null; secrets: string; subjects: string | null }> {
   if (config.store === 'eventstoredb') throw new BackupError('backup copies the SQLite or PostgreSQL log; with EventStoreDB use `annals export log` (or its own backups)');
   if (config.store === 'sqlite' && (config.sqlitePath === ':memory:' || !existsSync(config.sqlitePath))) throw new BackupError(`no event log at ${config.sqlitePath}`);
   const watchesFile = watchesPath(config);
   const watches = watchesFile !== ':memory:' && existsSync(watchesFile) ? watchesBackupOf(destination) : null;
   const secrets = deploymentBackupOf(destination);
-  for (const file of [destination, watches, secrets]) if (file && existsSync(file)) throw new BackupError(`${file} exists: a backup never overwrites a file`);
+  const subjectsFile = subjectsPathOf(config);
+  const subjects = subjectsFile !== ':memory:' && existsSync(subjectsFile) ? subjectsBackupOf(destination) : null;
+  for (const file of [destination, watches, secrets, subjects]) if (file && existsSync(file)) throw new BackupError(`${file} exists: a backup never overwrites a file`);
   const deployment = readDeployment(config);
   if (watches) {
     createPrivate(watches);
@@ -120,7 +132,8 @@ export async function backupLog(config: AnnalsConfig, destination: string): Prom
     // PostgreSQL's log is backed up as its NDJSON export (no pg_dump): what `restore` reads back, byte for byte.
     const headPosition = await exportLogTo(openEventStore(config), destination);
     writeDurably(secrets, `${JSON.stringify(deployment, null, 2)}\n`, 0o600);
-    return { headPosition, watches, secrets };
+    if (subjects) await backupSubjects(subjectsFile, subjects);
+    return { headPosition, watches, secrets, subjects };
   }
   const store = new SqliteEventStore({ path: config.sqlitePath });
   try {
@@ -129,13 +142,26 @@ export async function backupLog(config: AnnalsConfig, destination: string): Prom
     await store.close();
   }
   writeDurably(secrets, `${JSON.stringify(deployment, null, 2)}\n`, 0o600);
+  if (subjects) await backupSubjects(subjectsFile, subjects);
   // The head of the copy, not of the live log (which may have moved on meanwhile).
   const copy = new SqliteEventStore({ path: destination });
   try {
-    return { headPosition: await copy.headPosition(), watches, secrets };
+    return { headPosition: await copy.headPosition(), watches, secrets, subjects };
   } finally {
     await copy.close();
   }
+}
+
+/** After the log's copy: every subject the copy names has its key in this one (an erasure meanwhile shows as `[key unavailable]`). */
+async function backupSubjects(from: string, destination: string): Promise<void> {
+  createPrivate(destination);
+  const keys = new SubjectKeyStore(from);
+  try {
+    await keys.backupTo(destination);
+  } finally {
+    keys.close();
+  }
+  chmodSync(destination, 0o600);
 }
 
 /**
@@ -148,7 +174,7 @@ export async function backupLog(config: AnnalsConfig, destination: string): Prom
 export async function restoreLog(
   config: AnnalsConfig,
   file: string,
-): Promise<{ format: 'sqlite' | 'ndjson'; events: number | null; headPosition: bigint; watches: string | null; secrets: string[] }> {
+): Promise<{ format: 'sqlite' | 'ndjson'; events: number | null; headPosition: bigint; watches: string | null; secrets: string[]; subjects: string | null }> {
   if (config.store === 'eventstoredb' || (config.store === 'sqlite' && config.sqlitePath === ':memory:')) {
     throw new BackupError('restore writes a SQLite event log file (ANNALS_STORE=sqlite) or an empty PostgreSQL log (ANNALS_STORE=postgres)');
   }
@@ -163,17 +189,29 @@ export async function restoreLog(
   }
   const deployment = existsSync(deploymentBackupOf(file)) ? readDeploymentBackup(deploymentBackupOf(file)) : undefined;
   if (deployment) refuseDeploymentConflicts(config, deployment);
+  const subjectsBackup = existsSync(subjectsBackupOf(file)) ? subjectsBackupOf(file) : null;
+  const subjectsFile = subjectsPathOf(config);
+  if (subjectsBackup && existsSync(subjectsFile)) {
+    throw new RestoreRefusedError(`${subjectsFile} exists: restore into a data directory without a subject key store (or move it away)`);
+  }
   for (const path of readModelFiles(config.readModelPath)) rmSync(path, { force: true });
   if (config.store === 'sqlite') mkdirSync(dirname(config.sqlitePath), { recursive: true });
   const restored = config.store === 'postgres' ? await restorePostgres(config, file) : await restoreEvents(config, file);
   const secrets = deployment ? writeDeployment(config, deployment) : [];
-  if (!watchesBackup) return { ...restored, watches: null, secrets };
+  // The keys come back as they were backed up; the next start drops those of subjects the restored log erased (ErasureService).
+  const subjects = subjectsBackup ? subjectsFile : null;
+  if (subjectsBackup) {
+    createPrivate(subjectsFile);
+    copyFileSync(subjectsBackup, subjectsFile);
+    chmodSync(subjectsFile, 0o600);
+  }
+  if (!watchesBackup) return { ...restored, watches: null, secrets, subjects };
   mkdirSync(dirname(watchesFile), { recursive: true });
   for (const suffix of ['', '-wal', '-shm']) rmSync(`${watchesFile}${suffix}`, { force: true });
   createPrivate(watchesFile);
   copyFileSync(watchesBackup, watchesFile);
   chmodSync(watchesFile, 0o600);
-  return { ...restored, watches: watchesFile, secrets };
+  return { ...restored, watches: watchesFile, secrets, subjects };
 }
 
 function readDeploymentBackup(file: string): DeploymentFiles {

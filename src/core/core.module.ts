@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { CommandGateway } from '../api/command-gateway';
 import { ANNALS_CONFIG, AnnalsConfig } from '../config';
+import { ErasureCoreModule } from '../erasure/erasure-core.module';
 import { EventStoreModule } from '../event-store/event-store.module';
 import { ImportModule } from '../import/import.module';
 import { IntegrityCoreModule } from '../integrity/integrity-core.module';
@@ -19,7 +20,7 @@ export class CoreModule {
   static register(config: AnnalsConfig): DynamicModule {
     return {
       module: CoreModule,
-      imports: [ConfigurationModule.register(config), EventStoreModule, ProjectionsModule, IntegrityCoreModule, WriteModule, ImportModule],
+      imports: [ConfigurationModule.register(config), EventStoreModule, ProjectionsModule, IntegrityCoreModule, ErasureCoreModule, WriteModule, ImportModule],
     };
   }
 }

@@ -63,6 +63,12 @@ export class FoldedStateCache {
     this.weight -= entry.weight;
   }
 
+  /** Forgets every state: after an erasure, states folded with the plaintext must not outlive the key. */
+  clear(): void {
+    this.entries.clear();
+    this.weight = 0;
+  }
+
   get size(): number {
     return this.entries.size;
   }

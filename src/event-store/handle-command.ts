@@ -4,6 +4,7 @@ import { DomainError } from '../domain/errors';
 import type { CommandMeta } from '../domain/metadata';
 import { upcast } from '../domain/upcast';
 import { foldedStateCacheOf } from './folded-state-cache';
+import { subjectSealOf } from './subject-seal';
 import {
   EventStore,
   JsonObject,
@@ -70,10 +71,12 @@ export async function handleCommand<Command, Event extends { type: string; data:
     }
     const events = decider.decide(command, state, meta);
     const metadata = eventMetadata(meta, options.idempotencyKey, fingerprint);
+    // Personal data is sealed here, after the decision and before the store hashes the event (docs/erasure.md).
+    const seal = subjectSealOf(store);
     try {
       const result = await store.appendToStream(
         streamId,
-        events.map((e, n) => ({ id: ids(n), type: e.type, data: e.data as JsonObject, metadata })),
+        events.map((e, n) => ({ id: ids(n), type: e.type, data: seal.seal(e).data as JsonObject, metadata })),
         { expectedRevision: revision },
       );
       return { streamId, revision: result.nextExpectedRevision, position: result.position, written: true };
@@ -89,7 +92,7 @@ export async function handleCommand<Command, Event extends { type: string; data:
 
 /**
  * The stream's state and revision, folded from the cached state onwards. Every event read goes
- * through the upcaster, as on every read path. A cached revision the stream does not continue from
+ * through the subject seal and the upcaster, as on every read path. A cached revision the stream does not continue from
  * (impossible in an append-only store, but cheap to check) is dropped and the stream folded whole.
  */
 async function foldStream<Command, Event extends { type: string; data: object }, State>(
@@ -106,9 +109,10 @@ async function foldStream<Command, Event extends { type: string; data: object },
     return foldStream(store, decider, streamId);
   }
   let state = cached?.state ?? decider.initialState;
+  const seal = subjectSealOf(store);
   let revision: bigint | 'no_stream' = cached?.revision ?? 'no_stream';
   for (const event of tail ?? []) {
-    state = decider.evolve(state, upcast({ type: event.type, data: event.data }) as unknown as Event);
+    state = decider.evolve(state, upcast(seal.open({ type: event.type, data: event.data })) as unknown as Event);
     revision = event.revision;
   }
   if (revision !== 'no_stream' && tail?.length) cache.set(decider, streamId, { revision, state });

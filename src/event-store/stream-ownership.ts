@@ -13,6 +13,9 @@ import { EventStoreError, type EventData, type EventStore, type RecordedEvent } 
 /** The system stream where integrity decisions (acknowledged mismatches) are recorded. */
 export const INTEGRITY_STREAM = 'annals-integrity';
 export const MISMATCH_ACKNOWLEDGED = 'IntegrityMismatchAcknowledged';
+/** The system stream where erasures of subjects are recorded (src/erasure), and their event type. */
+export const ERASURE_STREAM = 'annals-erasure';
+export const SUBJECT_ERASED = 'SubjectErased';
 
 export type { DomainCategory };
 
@@ -24,7 +27,7 @@ const SERVICE_CATEGORIES = ['annals', 'key', 'keys', 'watch', 'watches', 'lease'
 
 const RESERVED_CATEGORIES = new Set([...Object.keys(DOMAIN_EVENTS), ...SERVICE_CATEGORIES]);
 /** Lower-cased: `factrecorded` would apply nowhere, but it reads as a domain event to anyone reading the log. */
-const RESERVED_TYPES = new Set([...DOMAIN_EVENT_DECLARATIONS.map((declared) => declared.type), MISMATCH_ACKNOWLEDGED].map((t) => t.toLowerCase()));
+const RESERVED_TYPES = new Set([...DOMAIN_EVENT_DECLARATIONS.map((declared) => declared.type), MISMATCH_ACKNOWLEDGED, SUBJECT_ERASED].map((t) => t.toLowerCase()));
 
 /** EventStoreDB's category: the stream name up to its first dash (the whole name when it has none). */
 export function streamCategory(stream: string): string {

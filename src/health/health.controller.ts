@@ -3,6 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
 import { Role } from '../auth/role.decorator';
+import { ErasureService } from '../erasure/erasure.service';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store';
 import { IntegrityService } from '../integrity/integrity.service';
 import { ReadModels } from '../projections/read-models';
@@ -20,6 +21,7 @@ export class HealthController {
     private readonly integrity: IntegrityService,
     private readonly readModels: ReadModels,
     private readonly lag: ReplicaLagProbe,
+    private readonly erasure: ErasureService,
   ) {}
 
   /**
@@ -31,9 +33,19 @@ export class HealthController {
   @Get()
   @HealthCheck()
   async check() {
-    const result = await this.health.check([() => this.eventStore(), () => this.projections(), () => this.integrityCheck()]);
+    const result = await this.health.check([() => this.eventStore(), () => this.projections(), () => this.integrityCheck(), () => this.subjects()]);
     const quarantined = (result.details.projections as { quarantined?: { count: number } } | undefined)?.quarantined?.count ?? 0;
-    return result.status === 'ok' && quarantined > 0 ? { ...result, status: 'degraded' as const } : result;
+    const keysUnavailable = (result.details.subjects as { keysUnavailable?: number } | undefined)?.keysUnavailable ?? 0;
+    return result.status === 'ok' && quarantined + keysUnavailable > 0 ? { ...result, status: 'degraded' as const } : result;
+  }
+
+  /**
+   * Sealed personal data whose key is missing (a lost or stale subjects.db) is shown as
+   * `[key unavailable]`, never guessed: the service stays up, `degraded`, and says how many subjects.
+   */
+  private subjects() {
+    const { file: _file, ...status } = this.erasure.status();
+    return this.indicators.check('subjects').up(status);
   }
 
   /** Down while the log does not extend the last signed checkpoint, until an admin acknowledges it. */

@@ -9,7 +9,7 @@ import { openCheckpoint, signCheckpoint, type TreeHead } from './checkpoint';
 import { integrityFilesOf, loadOrCreateSigner, readCheckpointFile, writeCheckpointFile, type IntegrityFiles } from './integrity-files';
 import { IntegrityUnverifiedError } from './integrity-errors';
 import { readLog } from './read-log';
-import { formatVerifierKey, type NoteSigner } from './signed-note';
+import { formatVerifierKey, signNote, type NoteSigner } from './signed-note';
 import { hasStoredRows, keepVerifiedPrefix, RowDigest, verifiedPrefix } from './start-check';
 import { INTEGRITY_STREAM, MISMATCH_ACKNOWLEDGED, describeReport, hasContiguousPositions, verifyLog, type VerifyReport, type WalkEnd } from './verify-log';
 
@@ -92,6 +92,11 @@ export class IntegrityService implements OnModuleInit, OnApplicationBootstrap, B
 
   get origin(): string {
     return this.signer.name;
+  }
+
+  /** A statement signed as a note with the checkpoint key, for service events whose author must stay provable (erasures). */
+  signStatement(text: string): string {
+    return signNote(text, this.signer);
   }
 
   /** Called by the write path: a log that failed its check takes no new events until acknowledged. */

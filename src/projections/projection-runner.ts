@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { upcast } from '../domain/upcast';
 import type { EventStore, RecordedEvent } from '../event-store/event-store';
 import { LogFollower } from '../event-store/log-follower';
+import { subjectSealOf } from '../event-store/subject-seal';
 import { beginBulkLoad, resetReadModels } from './read-model-database';
 import type { Projection } from './projection';
 import { isEventsFault, quarantineWriter } from './quarantine';
@@ -51,10 +52,13 @@ export class ProjectionRunner {
     this.readCheckpoint = db.prepare('SELECT position FROM checkpoint WHERE id = 1').pluck().safeIntegers(true);
     this.writeCheckpoint = db.prepare('INSERT INTO checkpoint (id, position) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET position = excluded.position');
     this.checkpoint = (this.readCheckpoint.get() as bigint | undefined) ?? -1n;
+    // Projections see today's shapes only, personal data opened (or marked erased): older stored events
+    // are read through the one upcaster, sealed values through the store's subject seal. Projections of
+    // stored events (the Merkle log) see the bytes as hashed, ciphertext and all.
+    const read = (stored: RecordedEvent) => upcast(subjectSealOf(store).open(stored));
     this.applyBatch = db.transaction((events: readonly RecordedEvent[]) => {
       for (const stored of events) {
-        // Projections see today's shapes only: older stored events are read through the one upcaster.
-        const event = upcast(stored);
+        const event = read(stored);
         for (const projection of this.projections) projection.apply(projection.storedEvents ? stored : event);
       }
       this.writeCheckpoint.run(events[events.length - 1].position);
@@ -67,7 +71,7 @@ export class ProjectionRunner {
       for (const stored of events) {
         for (const projection of this.projections) {
           try {
-            applyOne(projection, projection.storedEvents ? stored : upcast(stored));
+            applyOne(projection, projection.storedEvents ? stored : read(stored));
           } catch (error) {
             if (!isEventsFault(error, db)) throw error;
             projection.rolledBack?.();

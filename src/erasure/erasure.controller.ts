@@ -1,0 +1,37 @@
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { answerIn } from '../api/openapi-schema';
+import type { WriteContext } from '../api/command-gateway';
+import { Write } from '../api/write-context.decorator';
+import { Role } from '../auth/role.decorator';
+import { ErasureService } from './erasure.service';
+
+export class EraseSubjectDto {
+  /** The subject's opaque id, or the name it was recorded under (sent in the body, never in a URL that access logs keep). */
+  @IsString() @IsNotEmpty() @MaxLength(1000) subject!: string;
+  @IsString() @IsNotEmpty() @MaxLength(2000) reason!: string;
+}
+
+/** Erasure of a subject's personal data (docs/erasure.md): admin only. */
+@ApiTags('admin')
+@Role('admin')
+@Controller('admin/subjects')
+export class ErasureController {
+  constructor(private readonly erasure: ErasureService) {}
+
+  /** Destroys the subject's key and records a signed SubjectErased event; answers once no read model holds the plaintext. */
+  @Post('erase')
+  @HttpCode(200)
+  @ApiOkResponse(answerIn({ 'application/json': { type: 'object', description: 'subject (opaque id), erasedAt, position of the SubjectErased event, statement (a signed note)' } }))
+  erase(@Body() body: EraseSubjectDto, @Write() context: WriteContext) {
+    return this.erasure.erase(body.subject.trim(), body.reason.trim(), context.actor?.trim() || 'anonymous');
+  }
+
+  /** How many subjects the key store holds, how many were erased, and how many could not be opened. */
+  @Get()
+  @ApiOkResponse(answerIn({ 'application/json': { type: 'object', description: 'subjects, erased, keysUnavailable, file' } }))
+  status() {
+    return this.erasure.status();
+  }
+}

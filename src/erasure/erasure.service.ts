@@ -1,0 +1,124 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { createHash, randomUUID } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
+import { conflict, notFound } from '../domain/errors';
+import { EVENT_STORE, StreamNotFoundError, type EventStore } from '../event-store/event-store';
+import { foldedStateCacheOf } from '../event-store/folded-state-cache';
+import { ERASURE_STREAM, SUBJECT_ERASED } from '../event-store/stream-ownership';
+import { useSubjectSeal } from '../event-store/subject-seal';
+import { IntegrityService } from '../integrity/integrity.service';
+import { RebuildRunningError, ReadModels } from '../projections/read-models';
+import { KeyedSubjectSeal } from './keyed-seal';
+import { SubjectKeyStore } from './subject-key-store';
+
+export { ERASURE_STREAM, SUBJECT_ERASED };
+export const SUBJECTS_FILE = 'subjects.db';
+
+/** Beside the SQLite log (as the checkpoint is), the data dir for other stores, in memory beside an in-memory log. */
+export function subjectsPathOf(config: AnnalsConfig): string {
+  if (config.store === 'sqlite') return config.sqlitePath === ':memory:' ? ':memory:' : join(dirname(config.sqlitePath), SUBJECTS_FILE);
+  return join(config.dataDir, SUBJECTS_FILE);
+}
+
+export interface Erasure {
+  readonly subject: string;
+  readonly erasedAt: string;
+  readonly position: string;
+  /** The erasure as a signed note (checkpoint key): subject, time, actor and the SHA-256 of the reason. */
+  readonly statement: string;
+}
+
+/**
+ * Erasure by crypto-shredding (docs/erasure.md): owns the subject key store, registers the seal
+ * that handle-command and the projection runner use, destroys a subject's key on request and
+ * records the erasure in the log, and on start replays the log's erasures onto the key store (a
+ * key store restored from an older backup forgets the subjects erased since).
+ */
+@Injectable()
+export class ErasureService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('Erasure');
+  readonly keys: SubjectKeyStore;
+  readonly seal: KeyedSubjectSeal;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(ANNALS_CONFIG) config: AnnalsConfig,
+    private readonly readModels: ReadModels,
+    private readonly integrity: IntegrityService,
+  ) {
+    this.keys = new SubjectKeyStore(subjectsPathOf(config));
+    this.seal = new KeyedSubjectSeal(this.keys);
+    // Registered while providers are made, before any read model catches up (onApplicationBootstrap).
+    useSubjectSeal(store, this.seal);
+  }
+
+  /** Before the read models catch up: erasures recorded in the log are applied to the key store first. */
+  async onModuleInit(): Promise<void> {
+    let replayed = 0;
+    for (const erasure of await this.recordedErasures()) if (this.keys.erase(erasure.subject, erasure.erasedAt)) replayed++;
+    if (replayed > 0) this.logger.warn(`dropped the keys of ${replayed} subject(s) erased in the log (a key store older than the log)`);
+  }
+
+  onApplicationShutdown(): void {
+    this.keys.close();
+  }
+
+  /**
+   * Destroys the subject's key, records a signed SubjectErased event (no personal data: the
+   * subject's opaque id, who, when, the reason), forgets folded states and rebuilds the read
+   * models, so that no answer holds the plaintext once this returns.
+   */
+  async erase(subject: string, reason: string, actor: string): Promise<Erasure> {
+    this.integrity.assertWritable();
+    const id = this.keys.resolve(subject);
+    if (!id) throw notFound('no subject by this id or name is known to the key store', 'subject');
+    const already = this.keys.erasedAt(id);
+    if (already) throw conflict(`subject ${id} was erased on ${already}`, 'subject');
+    const erasedAt = new Date().toISOString();
+    const statement = this.integrity.signStatement(
+      `annals erasure\nsubject ${id}\nerased ${erasedAt}\nby ${actor}\nreason-sha256 ${createHash('sha256').update(reason).digest('hex')}\n`,
+    );
+    this.keys.erase(id, erasedAt);
+    const { position } = await this.store.appendToStream(
+      ERASURE_STREAM,
+      [{ id: randomUUID(), type: SUBJECT_ERASED, data: { subject: id, erasedAt, reason, statement }, metadata: { actor, reason, correlationId: randomUUID() } }],
+      { expectedRevision: 'any' },
+    );
+    this.logger.warn(`subject ${id} erased by ${actor} at position ${position}`);
+    foldedStateCacheOf(this.store).clear();
+    // The read models hold the opened values: built again, they hold `[erased on D]`, in a new file (no free page keeps the old).
+    await this.rebuildReadModels();
+    return { subject: id, erasedAt, position: position.toString(), statement };
+  }
+
+  private async rebuildReadModels(): Promise<void> {
+    for (;;) {
+      try {
+        return await this.readModels.rebuild().done;
+      } catch (error) {
+        // A rebuild already running may have read the log before the key went: wait for it, then build again.
+        if (!(error instanceof RebuildRunningError)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }
+
+  /** For /health: subjects and erasures known, and subjects whose sealed values could not be opened. */
+  status(): { subjects: number; erased: number; keysUnavailable: number; file: string } {
+    return { ...this.keys.counts, keysUnavailable: this.seal.unavailable.size, file: this.keys.path };
+  }
+
+  private async recordedErasures(): Promise<{ subject: string; erasedAt: string }[]> {
+    try {
+      const events = await this.store.readStream(ERASURE_STREAM);
+      return events
+        .filter((e) => e.type === SUBJECT_ERASED)
+        .map((e) => e.data as { subject?: unknown; erasedAt?: unknown })
+        .filter((d): d is { subject: string; erasedAt: string } => typeof d.subject === 'string' && typeof d.erasedAt === 'string');
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return [];
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,120 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { checkConsistency, checkInclusion, verifyCheckpoint } from '../../src/integrity/verifier';
+import { createTestApp } from '../support/app';
+import { correctionBody, factBody } from '../support/factories';
+
+const NAME = 'Joseph Votel';
+
+/** Every file under `dir` whose bytes hold `needle` (case-insensitive), free pages and journals included. */
+function filesHolding(dir: string, needle: string): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    if (readFileSync(path).toString('latin1').toLowerCase().includes(needle.toLowerCase())) found.push(path);
+  }
+  return found;
+}
+
+describe('erasure that keeps every proof valid', () => {
+  let dir: string;
+  let app: NestFastifyApplication;
+  const http = () => request(app.getHttpServer());
+  const start = async () => {
+    app = await createTestApp({ dataDir: dir, sqlitePath: join(dir, 'events.db'), readModelPath: join(dir, 'read-models.db') });
+  };
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'annals-erasure-'));
+    await start();
+  });
+  afterEach(async () => {
+    await app?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('erases a person: no answer, export or file holds the name; verify passes; proofs issued before still verify', async () => {
+    const fact = factBody({ entities: [{ type: 'person', name: NAME }, { type: 'organisation', name: 'US Central Command' }] });
+    const written = (await http().post('/facts').send(fact).expect(201)).body;
+    await http().post(`/facts/${fact.id}/corrections`).send(correctionBody({ summary: 'He took command on 30 March 2016.' })).expect(200);
+    const before = new Date().toISOString();
+
+    // Read paths see the name; the log holds only ciphertext.
+    expect((await http().get(`/facts/${fact.id}`).expect(200)).body.entities).toContainEqual({ type: 'person', name: NAME });
+    const log = (await http().get('/admin/export/log').expect(200)).text;
+    expect(log).not.toContain('Votel');
+    expect(log).toContain('annals:sealed:v1:');
+
+    const key = (await http().get('/integrity/verifier-key').expect(200)).text.trim();
+    const kept = (await http().get('/integrity/checkpoint').expect(200)).text;
+    const keptHead = verifyCheckpoint(kept, key);
+    const inclusion = (await http().get(`/integrity/inclusion?position=${written.position}`).expect(200)).body;
+    expect(checkInclusion(inclusion, kept, key).ok).toBe(true);
+
+    // The grep below sees what it looks for: the read models hold the opened name until the erasure.
+    expect(filesHolding(dir, 'Votel').length).toBeGreaterThan(0);
+
+    const erased = (await http().post('/admin/subjects/erase').send({ subject: '  joseph   VOTEL ', reason: 'GDPR Art. 17 request 2026-41' }).expect(200)).body;
+    expect(erased).toMatchObject({ subject: expect.stringMatching(/^s[\w-]{22}$/), erasedAt: expect.any(String), statement: expect.stringContaining('annals erasure') });
+    const marker = `[erased on ${erased.erasedAt.slice(0, 10)}]`;
+
+    // Every answer, now and as known before the erasure, shows the marker.
+    expect((await http().get(`/facts/${fact.id}`).expect(200)).body.entities).toContainEqual({ type: 'person', name: marker });
+    expect((await http().get(`/facts/${fact.id}?knownAt=${before}`).expect(200)).body.entities).toContainEqual({ type: 'person', name: marker });
+    const history = (await http().get(`/facts/${fact.id}/history`).expect(200)).text;
+    expect(history).toContain(marker);
+    for (const path of [`/facts/${fact.id}/history`, '/timeline', `/timeline?knownAt=${before}`, '/export/timeline?format=timelinejs', '/admin/export/log']) {
+      expect((await http().get(path).expect(200)).text).not.toMatch(/votel/i);
+    }
+
+    // The log is as it was: verify passes, the old proof and checkpoint verify, the new checkpoint extends the old.
+    expect((await http().post('/admin/verify').expect(200)).body).toMatchObject({ ok: true, firstMismatch: null });
+    expect(checkInclusion(inclusion, kept, key).ok).toBe(true);
+    const latest = (await http().get('/integrity/checkpoint').expect(200)).text;
+    expect(verifyCheckpoint(latest, key).size).toBeGreaterThan(keptHead.size);
+    const again = (await http().get(`/integrity/inclusion?position=${written.position}`).expect(200)).body;
+    expect(again.leaf).toBe(inclusion.leaf);
+    const consistency = (await http().get(`/integrity/consistency?from=${keptHead.size}`).expect(200)).body;
+    expect(checkConsistency(consistency, kept, latest, key)).toMatchObject({ ok: true });
+
+    // The erasure is in the history of the log, with its reason and no personal data.
+    const erasure = (await http().get('/admin/export/log').expect(200)).text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+      .find((event) => event.type === 'SubjectErased');
+    expect(erasure).toMatchObject({ streamId: 'annals-erasure', data: { subject: erased.subject, reason: 'GDPR Art. 17 request 2026-41' }, metadata: { actor: 'anonymous' } });
+
+    // No file of the data directory holds the name (read models rebuilt into a new file, keys deleted with secure_delete).
+    await app.close();
+    expect(filesHolding(dir, 'Votel')).toEqual([]);
+    expect(statSync(join(dir, 'subjects.db')).mode & 0o777).toBe(0o600);
+  });
+
+  it('refuses an unknown subject with a 404 and a second erasure with a 409', async () => {
+    await http().post('/admin/subjects/erase').send({ subject: 'Nobody Known', reason: 'test' }).expect(404);
+    await http().post('/facts').send(factBody({ entities: [{ type: 'person', name: 'Kenneth McKenzie' }] })).expect(201);
+    const { subject } = (await http().post('/admin/subjects/erase').send({ subject: 'Kenneth McKenzie', reason: 'test' }).expect(200)).body;
+    await http().post('/admin/subjects/erase').send({ subject, reason: 'again' }).expect(409);
+    await http().post('/admin/subjects/erase').send({ subject }).expect(400);
+  });
+
+  it('fails closed without the key store: [key unavailable], reported on /health, never plaintext nor a crash', async () => {
+    const fact = factBody({ entities: [{ type: 'person', name: NAME }] });
+    await http().post('/facts').send(fact).expect(201);
+    await app.close();
+    rmSync(join(dir, 'subjects.db'));
+    await start();
+    await http().post('/admin/rebuild').expect(202);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (let i = 0; i < 50 && (await http().get('/health')).body.details?.projections?.rebuild; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await http().get(`/facts/${fact.id}`).expect(200)).body.entities).toEqual([{ type: 'person', name: '[key unavailable]' }]);
+    const health = (await http().get('/health').expect(200)).body;
+    expect(health.status).toBe('degraded');
+    expect(health.details.subjects).toMatchObject({ status: 'up', keysUnavailable: 1 });
+  });
+});
