@@ -93,6 +93,13 @@ export interface EventStore {
    * callers fall back to reading the stream where it is missing (EventStoreDB has no such index).
    */
   readEvent?(id: string): Promise<RecordedEvent | undefined>;
+  /**
+   * The last event of each stream (undefined for one without events), in the order asked, read as one
+   * snapshot and without an error per missing stream. Optional: an adapter that answers it cheaply
+   * offers it (the gRPC endpoint asks for a stream's and its metadata's heads on every append), and
+   * callers fall back to reading each stream backwards, one event.
+   */
+  readStreamHeads?(streams: readonly string[]): Promise<(RecordedEvent | undefined)[]>;
   /** User events only (no system events). */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   subscribeToAll(options?: SubscribeToAllOptions): Subscription;

@@ -45,7 +45,7 @@ export const streamDeleted = (stream: string): GrpcError =>
 /** The state of the stream that `stream` names, or whose metadata it is. */
 export async function streamState(store: EventStore, stream: string): Promise<StreamState> {
   const owner = isMetastream(stream) ? stream.slice(2) : stream;
-  const [last, meta] = await Promise.all([lastOf(store, owner), lastOf(store, metastreamOf(owner))]);
+  const [last, meta] = await headsOf(store, [owner, metastreamOf(owner)]);
   let metadata: Record<string, unknown> = {};
   let metadataText: string | undefined;
   if (meta) {
@@ -177,6 +177,11 @@ function wholeNumber(value: unknown): number | undefined {
 }
 
 const bigMax = (a: bigint, b: bigint) => (a > b ? a : b);
+
+/** The store's own head read where it has one: no error per missing stream (most streams have no `$$` metadata). */
+function headsOf(store: EventStore, streams: readonly string[]): Promise<(RecordedEvent | undefined)[]> {
+  return store.readStreamHeads ? store.readStreamHeads(streams) : Promise.all(streams.map((stream) => lastOf(store, stream)));
+}
 
 async function lastOf(store: EventStore, stream: string): Promise<RecordedEvent | undefined> {
   try {

@@ -225,6 +225,14 @@ export class SqliteEventStore implements EventStore {
     return rows.map(toRecordedEvent);
   }
 
+  async readStreamHeads(streams: readonly string[]): Promise<(RecordedEvent | undefined)[]> {
+    this.assertOpen();
+    return streams.map((stream) => {
+      const row = this.statements.streamBackwards.get(stream, MAX_INT64, 1) as EventRow | undefined;
+      return row && toRecordedEvent(row);
+    });
+  }
+
   async readEvent(id: string): Promise<RecordedEvent | undefined> {
     this.assertOpen();
     const row = this.statements.eventById.get(String(id).toLowerCase()) as EventRow | undefined;
