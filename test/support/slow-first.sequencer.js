@@ -12,6 +12,8 @@ const SLOWEST = [
   'test/deploy/dockerfile.spec.ts',
   'test/failure/kill-9.spec.ts',
   'test/grpc/attacks.spec.ts',
+  'test/e2e/replicas-failover.e2e.spec.ts',
+  'test/grpc/esdb-only.spec.ts',
   'test/cli/backup-restore.cli.spec.ts',
   'test/failure/watch-kill-9.spec.ts',
   'test/integration/rebuild.spec.ts',
