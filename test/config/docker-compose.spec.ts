@@ -1,4 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = join(__dirname, '..', '..');
@@ -41,6 +43,57 @@ describeWithCompose(hasCompose ? 'docker-compose.yml' : 'docker-compose.yml (ski
       const ports = publishedPorts(resolved()).filter((p) => ['postgres', 'annals-postgres'].includes(p.service));
       expect(ports.map((p) => p.service).sort()).toEqual(['annals-postgres', 'postgres']);
       expect(ports.filter((p) => !LOOPBACK.includes(p.hostIp ?? ''))).toEqual([]);
+    });
+  });
+
+  describe('the replicas profile', () => {
+    const resolved = () => execFileSync('docker-compose', ['-f', join(root, 'docker-compose.yml'), '--profile', 'replicas', 'config'], { encoding: 'utf8' });
+    const service = (text: string, name: string) => text.match(new RegExp(`^  ${name}:\\n((?:    .*\\n|\\s*\\n)*)`, 'm'))?.[1] ?? '';
+
+    it('runs two replicas over the one PostgreSQL, with one signing key and session secret and their own read models', () => {
+      const text = resolved();
+      const [one, two] = ['annals-replica-1', 'annals-replica-2'].map((name) => service(text, name));
+      for (const replica of [one, two]) {
+        expect(replica).toMatch(/ANNALS_STORE: postgres/);
+        expect(replica).toMatch(/ANNALS_POSTGRES_URL: postgresql:\/\/annals:[^@\s]+@postgres:5432\/annals/);
+        expect(replica).toMatch(/ANNALS_SIGNING_KEY_FILE: \/shared\/signing-key/);
+        expect(replica).toMatch(/ANNALS_SESSION_SECRET_FILE: \/shared\/session-secret/);
+        expect(replica).toMatch(/replica-shared:\/shared/);
+        expect(replica).toMatch(/replica-secrets:\n\s+condition: service_completed_successfully/);
+      }
+      expect(one).toMatch(/annals-replica-1-data:\/data/);
+      expect(two).toMatch(/annals-replica-2-data:\/data/);
+    });
+
+    it('serves both behind one port on the host loopback, and only that port', () => {
+      const ports = publishedPorts(resolved()).filter((p) => p.service.startsWith('annals-replica'));
+      expect(ports.map((p) => p.service)).toEqual(['annals-replicas']);
+      expect(ports.filter((p) => !LOOPBACK.includes(p.hostIp ?? ''))).toEqual([]);
+      const proxy = readFileSync(join(root, 'deploy', 'nginx-replicas.conf'), 'utf8');
+      expect(proxy).toMatch(/server annals-replica-1:3000/);
+      expect(proxy).toMatch(/server annals-replica-2:3000/);
+      // Server-sent events must not wait in the proxy's buffer.
+      expect(proxy).toMatch(/proxy_buffering off;/);
+    });
+
+    it("makes the session secret once, as the replicas' configuration requires it (at least 32 bytes, owner only)", () => {
+      const compose = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
+      const block = compose.slice(compose.indexOf('  replica-secrets:'), compose.indexOf('  annals-replica-1:'));
+      const script = block.slice(block.indexOf('- >-') + 4, block.indexOf('\n    volumes:')).split('\n').map((line) => line.trim()).filter(Boolean).join(' ');
+      const shared = mkdtempSync(join(tmpdir(), 'annals-shared-'));
+      try {
+        // The same script, on a directory of this machine (chown to node left out: no such user here, nor root needed).
+        const run = () => execFileSync('sh', ['-c', script.replaceAll('/shared', shared).replace(/&& chown -R node:node \S+ /, '')]);
+        run();
+        const secret = readFileSync(join(shared, 'session-secret'), 'utf8');
+        expect(Buffer.byteLength(secret)).toBeGreaterThanOrEqual(32);
+        expect(statSync(join(shared, 'session-secret')).mode & 0o077).toBe(0);
+        // Run again (a restart), it keeps the secret: a second one would log everyone out.
+        run();
+        expect(readFileSync(join(shared, 'session-secret'), 'utf8')).toBe(secret);
+      } finally {
+        rmSync(shared, { recursive: true, force: true });
+      }
     });
   });
 
