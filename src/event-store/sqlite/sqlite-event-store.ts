@@ -211,6 +211,16 @@ export class SqliteEventStore implements EventStore {
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const events = this.readStreamSync(stream, options);
+    if (events === undefined) throw new StreamNotFoundError(stream);
+    return events;
+  }
+
+  async readStreamIfAny(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[] | undefined> {
+    return this.readStreamSync(stream, options);
+  }
+
+  private readStreamSync(stream: string, options: ReadStreamOptions): RecordedEvent[] | undefined {
     this.assertOpen();
     validateStreamName(stream);
     const backwards = options.direction === 'backwards';
@@ -221,7 +231,7 @@ export class SqliteEventStore implements EventStore {
         ? this.statements.streamBackwards.all(stream, from === 'end' ? MAX_INT64 : from === 'start' ? 0n : from, limit)
         : this.statements.streamForwards.all(stream, from === 'start' ? 0n : from === 'end' ? MAX_INT64 : from, limit)
     ) as EventRow[];
-    if (rows.length === 0 && this.statements.lastRevision.get(stream) === null) throw new StreamNotFoundError(stream);
+    if (rows.length === 0 && this.statements.lastRevision.get(stream) === null) return undefined;
     return rows.map(toRecordedEvent);
   }
 
