@@ -49,10 +49,10 @@ const FIGURE = { id: 'x', name: 'x', unit: 'people', scope: { places: [] }, revi
 /** Set in a bare server with durableWritesPath: one insert of the body per write. */
 let insertWrite: ((stream: string, body: unknown) => void) | undefined;
 
-function durableWrites(path: string): (stream: string, body: unknown) => void {
+function durableWrites(path: string, synchronous: SqliteSynchronous = 'full'): (stream: string, body: unknown) => void {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  db.pragma(`synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
   db.exec('CREATE TABLE IF NOT EXISTS writes (position INTEGER PRIMARY KEY, stream TEXT NOT NULL, body TEXT NOT NULL)');
   const insert = db.prepare('INSERT INTO writes (stream, body) VALUES (?, ?)');
   return (stream, body) => void insert.run(stream, JSON.stringify(body));
@@ -147,7 +147,7 @@ async function main(): Promise<void> {
     const file = readFileSync(options.timelineAnswerFile);
     TIMELINE = options.timelineAnswerAsBytes ? file : JSON.parse(file.toString('utf8'));
   }
-  if (options.durableWritesPath) insertWrite = durableWrites(options.durableWritesPath);
+  if (options.durableWritesPath) insertWrite = durableWrites(options.durableWritesPath, options.synchronous);
   const app = options.kind === 'bare' ? await bareApp() : await realApp(options);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as { port: number };
