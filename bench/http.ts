@@ -10,7 +10,9 @@ import { int, ms, ratio, row, verdict, type Row } from './support/report';
 /**
  * Measurement 2: the real app (its own process, temp-file SQLite log and read models, default
  * durability FULL, logs off, rate limit out of reach) against a bare NestJS + Fastify app that
- * runs the same ValidationPipe over the same DTO classes and answers a constant, in the same run.
+ * runs the same ValidationPipe over the same DTO classes and answers a constant, in the same run;
+ * for writes, a bare app whose routes also insert the body durably (one SQLite transaction, synchronous
+ * FULL: one fsync per request), the least a durable write costs (issue 24).
  * autocannon runs in this process: on 2 cores, one for the load, one for the server.
  */
 
@@ -68,22 +70,24 @@ export async function http(mode: Mode): Promise<Row[]> {
   const warmup = mode.quick ? 0.15 : 1;
   const runs = mode.quick ? 2 : 3;
   const sqlitePath = await seedLog(mode);
-  const [app, bare] = await Promise.all([
+  const [app, bare, bareDurable] = await Promise.all([
     startServer({ kind: 'app', sqlitePath, readModelPath: join(mode.tmp, 'http', 'read-models.db') }),
     startServer({ kind: 'bare' }),
+    startServer({ kind: 'bare', durableWritesPath: join(mode.tmp, 'http', 'bare-writes.db') }),
   ]);
   const rows: Row[] = [];
   try {
     // Reads first, on the seeded log; then writes, which grow it.
     for (const endpoint of ENDPOINTS) {
+      const reference = endpoint.write ? bareDurable : bare;
       await run(app, endpoint, 10, warmup);
-      await run(bare, endpoint, 10, warmup);
+      await run(reference, endpoint, 10, warmup);
       for (const connections of [10, 50]) {
         const real: LoadResult[] = [];
         const base: LoadResult[] = [];
         for (let i = 0; i < runs; i++) {
           real.push(await run(app, endpoint, connections, seconds));
-          base.push(await run(bare, endpoint, connections, seconds));
+          base.push(await run(reference, endpoint, connections, seconds));
         }
         rows.push(compare(endpoint, connections, real, base));
       }
@@ -99,7 +103,7 @@ export async function http(mode: Mode): Promise<Row[]> {
       }),
     );
   } finally {
-    await Promise.all([app.stop(), bare.stop()]);
+    await Promise.all([app.stop(), bare.stop(), bareDurable.stop()]);
   }
   return rows;
 }
@@ -119,7 +123,7 @@ function compare(endpoint: Endpoint, connections: number, real: LoadResult[], ba
     section: '2 http',
     figure: `${endpoint.name}, ${connections} connections (req/s; p50/p99)`,
     value: `${int(a.requestsPerSecond)}; ${ms(a.p50)}/${ms(a.p99)}`,
-    reference: `bare ${int(b.requestsPerSecond)}; ${ms(b.p50)}/${ms(b.p99)}`,
+    reference: `${endpoint.write ? 'bare + durable insert' : 'bare'} ${int(b.requestsPerSecond)}; ${ms(b.p50)}/${ms(b.p99)}`,
     ratio: ratio(share),
     target: `ratio ≥ ${target}`,
     verdict: failures > 0 ? 'ERROR' : verdict(share >= target),

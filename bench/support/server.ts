@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { Body, Controller, Get, Header, Module, Param, Post, Query } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { CommandGateway } from '../../src/api/command-gateway';
@@ -29,6 +30,11 @@ export interface ServerOptions {
   readonly answerCacheBytes?: number;
   readonly timelineAnswerFile?: string;
   readonly timelineAnswerAsBytes?: boolean;
+  /**
+   * bare: its write routes insert each validated body into this SQLite file (WAL, synchronous FULL, one
+   * transaction and so one fsync per request), the least a durable write can do: the writes' reference.
+   */
+  readonly durableWritesPath?: string;
 }
 
 export type ToServer = { type: 'stop' } | { type: 'write'; rate: number; seconds: number };
@@ -40,15 +46,29 @@ const WRITE_RESULT = { id: 'x', revision: '0', position: '0', projected: true };
 let TIMELINE: unknown = { asOf: null, knownAt: null, items: [], nextCursor: null };
 const FIGURE = { id: 'x', name: 'x', unit: 'people', scope: { places: [] }, revision: '0', claims: [], spread: null, history: {} };
 
+/** Set in a bare server with durableWritesPath: one insert of the body per write. */
+let insertWrite: ((stream: string, body: unknown) => void) | undefined;
+
+function durableWrites(path: string, synchronous: SqliteSynchronous = 'full'): (stream: string, body: unknown) => void {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+  db.exec('CREATE TABLE IF NOT EXISTS writes (position INTEGER PRIMARY KEY, stream TEXT NOT NULL, body TEXT NOT NULL)');
+  const insert = db.prepare('INSERT INTO writes (stream, body) VALUES (?, ?)');
+  return (stream, body) => void insert.run(stream, JSON.stringify(body));
+}
+
 @Controller()
 class BareController {
   @Post('facts')
-  record(@Body() _body: RecordFactDto) {
+  record(@Body() body: RecordFactDto) {
+    insertWrite?.('fact', body);
     return WRITE_RESULT;
   }
 
   @Post('figures/:id/claims')
-  assert(@Param('id') _id: string, @Body() _body: AssertClaimDto) {
+  assert(@Param('id') id: string, @Body() body: AssertClaimDto) {
+    insertWrite?.(`figure-${id}`, body);
     return WRITE_RESULT;
   }
 
@@ -127,6 +147,7 @@ async function main(): Promise<void> {
     const file = readFileSync(options.timelineAnswerFile);
     TIMELINE = options.timelineAnswerAsBytes ? file : JSON.parse(file.toString('utf8'));
   }
+  if (options.durableWritesPath) insertWrite = durableWrites(options.durableWritesPath, options.synchronous);
   const app = options.kind === 'bare' ? await bareApp() : await realApp(options);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as { port: number };

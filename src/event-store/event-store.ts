@@ -89,6 +89,12 @@ export interface EventStore {
   /** Throws StreamNotFoundError when the stream has no events. */
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /**
+   * readStream, but undefined (not a thrown StreamNotFoundError) when the stream has no events.
+   * Optional: every new fact or figure reads a stream that does not exist yet, and an exception
+   * with its stack per write is a measurable share of a write; callers fall back to readStream.
+   */
+  readStreamIfAny?(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[] | undefined>;
+  /**
    * The event with this id, or undefined. Optional: an adapter with an index by id offers it, and
    * callers fall back to reading the stream where it is missing (EventStoreDB has no such index).
    */

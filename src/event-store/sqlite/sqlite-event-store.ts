@@ -49,6 +49,15 @@ const COLUMNS = 'position, id, stream_id, revision, type, data, metadata, record
  * also what the projection runner applies in one transaction, and larger ones rebuild faster.
  */
 const SUBSCRIPTION_PAGE = 5000;
+/** Enough for the live events a subscription is woken for; one behind by more reads the log. */
+const RECENT_KEPT = 1024;
+
+/** What one append did inside the group commit: its result, and the events it wrote (none for a retry). */
+interface Appended {
+  readonly result: AppendResult;
+  readonly written: boolean;
+  readonly events: readonly RecordedEvent[];
+}
 
 export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
@@ -60,8 +69,14 @@ export class SqliteEventStore implements EventStore {
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly appendTransaction: Database.Transaction<SqliteEventStore['append']>;
   private readonly commitBatch: Database.Transaction<(run: () => void) => void>;
-  private pending: { run: () => { result: AppendResult; written: boolean }; resolve: (r: AppendResult) => void; reject: (e: unknown) => void }[] = [];
+  private pending: { run: () => Appended; resolve: (r: AppendResult) => void; reject: (e: unknown) => void }[] = [];
   private readonly filteredReads = new Map<string, Database.Statement>();
+  /**
+   * The events this process committed last, at consecutive positions: a live subscription takes the
+   * events it was woken for from here instead of reading back what was just written. Cleared when a
+   * commit does not continue it (another process appended in between), so it never skips a position.
+   */
+  private recent: RecordedEvent[] = [];
   private closed = false;
 
   constructor(options: SqliteEventStoreOptions) {
@@ -104,7 +119,7 @@ export class SqliteEventStore implements EventStore {
       for (const append of batch) append.reject(new Error('the event store is closed'));
       return;
     }
-    const outcomes: ({ ok: true; value: { result: AppendResult; written: boolean } } | { ok: false; error: unknown })[] = [];
+    const outcomes: ({ ok: true; value: Appended } | { ok: false; error: unknown })[] = [];
     try {
       this.commitBatch.immediate(() => {
         for (const append of batch) {
@@ -125,6 +140,7 @@ export class SqliteEventStore implements EventStore {
       const outcome = outcomes[i];
       if (outcome.ok) {
         written ||= outcome.value.written;
+        this.keepRecent(outcome.value.events);
         append.resolve(outcome.value.result);
       } else {
         append.reject(outcome.error);
@@ -140,9 +156,9 @@ export class SqliteEventStore implements EventStore {
     encoded: { data: string; metadata: string }[],
     canonical: CanonicalText[],
     expected: NonNullable<AppendOptions['expectedRevision']>,
-  ): { result: AppendResult; written: boolean } {
+  ): Appended {
     const retried = this.previousAppend(stream, events);
-    if (retried) return { result: retried, written: false };
+    if (retried) return { result: retried, written: false, events: [] };
 
     const lastRow = this.statements.lastEvent.get(stream) as Pick<EventRow, 'revision' | 'type' | 'data' | 'metadata'> | undefined;
     const last = lastRow?.revision ?? null;
@@ -166,27 +182,32 @@ export class SqliteEventStore implements EventStore {
     const recordedAt = Math.max(this.clock(), this.lastRecordedAt);
     let revision = last ?? -1n;
     let position = 0n;
+    const written: RecordedEvent[] = [];
     for (let i = 0; i < events.length; i++) {
       revision += 1n;
       const event = events[i];
+      const metadata = JSON.stringify(chained[i]);
       try {
-        const { lastInsertRowid } = this.statements.insert.run(
-          event.id.toLowerCase(),
-          stream,
-          revision,
-          event.type,
-          encoded[i].data,
-          JSON.stringify(chained[i]),
-          recordedAt,
-        );
+        const { lastInsertRowid } = this.statements.insert.run(event.id.toLowerCase(), stream, revision, event.type, encoded[i].data, metadata, recordedAt);
         position = BigInt(lastInsertRowid);
+        // As a read of the row would give it (toRecordedEvent): parsed from the very text stored.
+        written.push({
+          id: event.id.toLowerCase(),
+          streamId: stream,
+          revision,
+          position,
+          type: event.type,
+          data: JSON.parse(encoded[i].data),
+          metadata: JSON.parse(metadata),
+          recordedAt: new Date(recordedAt),
+        });
       } catch (error) {
         if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new DuplicateEventIdError(event.id);
         throw error;
       }
     }
     this.lastRecordedAt = recordedAt;
-    return { result: { nextExpectedRevision: revision, position }, written: true };
+    return { result: { nextExpectedRevision: revision, position }, written: true, events: written };
   }
 
   /**
@@ -211,6 +232,16 @@ export class SqliteEventStore implements EventStore {
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const events = this.readStreamSync(stream, options);
+    if (events === undefined) throw new StreamNotFoundError(stream);
+    return events;
+  }
+
+  async readStreamIfAny(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[] | undefined> {
+    return this.readStreamSync(stream, options);
+  }
+
+  private readStreamSync(stream: string, options: ReadStreamOptions): RecordedEvent[] | undefined {
     this.assertOpen();
     validateStreamName(stream);
     const backwards = options.direction === 'backwards';
@@ -221,7 +252,7 @@ export class SqliteEventStore implements EventStore {
         ? this.statements.streamBackwards.all(stream, from === 'end' ? MAX_INT64 : from === 'start' ? 0n : from, limit)
         : this.statements.streamForwards.all(stream, from === 'start' ? 0n : from === 'end' ? MAX_INT64 : from, limit)
     ) as EventRow[];
-    if (rows.length === 0 && this.statements.lastRevision.get(stream) === null) throw new StreamNotFoundError(stream);
+    if (rows.length === 0 && this.statements.lastRevision.get(stream) === null) return undefined;
     return rows.map(toRecordedEvent);
   }
 
@@ -286,7 +317,7 @@ export class SqliteEventStore implements EventStore {
     const after = from === 'start' ? 0n : from === 'end' ? ((this.statements.head.get() as bigint | null) ?? 0n) : from;
     const subscription = new SqliteSubscription(
       after,
-      (next) => this.readAllSync({ fromPosition: next, maxCount: SUBSCRIPTION_PAGE, filter: options.filter }),
+      (next) => (options.filter === undefined ? this.recentFrom(next) : undefined) ?? this.readAllSync({ fromPosition: next, maxCount: SUBSCRIPTION_PAGE, filter: options.filter }),
       (wake) => {
         this.waiters.add(wake);
         return () => this.waiters.delete(wake);
@@ -364,6 +395,24 @@ export class SqliteEventStore implements EventStore {
     this.db.close();
   }
 
+
+  /** Called after the COMMIT only: what is kept here is in the log. */
+  private keepRecent(events: readonly RecordedEvent[]): void {
+    if (events.length === 0) return;
+    const last = this.recent[this.recent.length - 1];
+    if (last !== undefined && events[0].position !== last.position + 1n) this.recent = [];
+    this.recent.push(...events);
+    if (this.recent.length > RECENT_KEPT) this.recent = this.recent.slice(-RECENT_KEPT);
+  }
+
+  /** The events from `position` on if this process committed them last, else undefined (read the log). */
+  private recentFrom(position: bigint): RecordedEvent[] | undefined {
+    const first = this.recent[0];
+    if (first === undefined) return undefined;
+    const at = Number(position - first.position);
+    if (at < 0 || at >= this.recent.length) return undefined;
+    return this.recent.slice(at, at + SUBSCRIPTION_PAGE);
+  }
 
   private wake(): void {
     for (const wake of this.waiters) wake();

@@ -148,9 +148,11 @@ export class FigureQueries {
   private latestClaims!: Database.Statement;
   private latestClaimsOf!: Database.Statement;
   private claimantsOf!: Database.Statement;
+  private latestClaimsOfMany!: Database.Statement;
   private revisionAt!: Database.Statement;
   private inForce!: Database.Statement;
   private preparedOn: Database.Database | undefined;
+  private views = new ClaimViews();
   private readonly source: ReadModelSource;
 
   /** A source whose connection may be swapped by a rebuild, or one fixed connection. */
@@ -163,6 +165,7 @@ export class FigureQueries {
     const db = this.source.db;
     if (this.preparedOn === db) return this;
     this.preparedOn = db;
+    this.views = new ClaimViews();
     this.revisionAt = db
       .prepare('SELECT revision FROM claim_versions WHERE figure_id = ? AND recorded_from <= ? ORDER BY revision DESC LIMIT 1')
       .pluck();
@@ -171,33 +174,11 @@ export class FigureQueries {
     // preferred claim before a normal one; then the later record. Each is a walk back from @asOf along the
     // claimant's history order that stops at the first window (the rank only sorts that window's ties).
     // A figure's summary is this one statement for all its claimants, not two statements per claimant.
-    const latestOf = (ranked: string) => `SELECT version_id FROM claim_versions INDEXED BY claim_versions_possible
-       WHERE figure_id = fc.figure_id AND claimant = fc.claimant AND status = 'asserted' AND recorded_from <= @at AND (recorded_to IS NULL OR recorded_to > @at)
-         AND asserted_earliest <= @asOf AND asserted_latest <= @asOf AND ${ranked}
-       ORDER BY ${claimOrderBy({ descending: true, windowTies: 'rank' })} LIMIT 1`;
-    const chosen = (claimants: string) => `WITH chosen AS MATERIALIZED (
-       SELECT fc.claimant, COALESCE((${latestOf('rank > 0')}), (${latestOf('rank = 0')})) AS version_id
-       FROM figure_claimants fc WHERE fc.figure_id = @figureId${claimants})`;
-    // After them, the claims that may have been made by @asOf and may be newer than the one chosen (not settled
-    // before it), but not deprecated ones, nor one of the same days that the chosen one outranks: the rank settled
-    // that. At most 50 a claimant. CROSS JOIN keeps the claimants outside (a walk of each one's claims, not of
-    // the figure's), and the claims chosen are materialised once, not looked for again at each row.
-    const latestClaims = (claimants: string) =>
-      `${chosen(claimants)}, picked AS MATERIALIZED (
-         SELECT c.claimant, c.version_id, v.asserted_earliest AS after, v.asserted_latest AS chosen_latest, v.rank AS chosen_rank
-         FROM chosen c LEFT JOIN claim_versions v ON v.version_id = c.version_id)
-       SELECT 1 AS chosen, ${columnsOf('v')} FROM picked c JOIN claim_versions v ON v.version_id = c.version_id
-       UNION ALL
-       SELECT 0 AS chosen, ${COLUMNS} FROM (
-         SELECT ${columnsOf('p')}, ROW_NUMBER() OVER (PARTITION BY p.claimant ORDER BY ${claimOrderBy({ alias: 'p' })}) AS n
-         FROM picked c CROSS JOIN claim_versions p ON p.figure_id = @figureId AND p.claimant = c.claimant
-         WHERE p.status = 'asserted' AND p.recorded_from <= @at AND (p.recorded_to IS NULL OR p.recorded_to > @at)
-           AND p.asserted_earliest <= @asOf AND p.asserted_latest >= COALESCE(c.after, '${FIRST_DAY}') AND p.version_id IS NOT c.version_id AND p.rank > 0
-           AND NOT (p.asserted_earliest = COALESCE(c.after, '') AND p.asserted_latest = COALESCE(c.chosen_latest, '') AND p.rank < COALESCE(c.chosen_rank, 0)))
-       WHERE n <= 50 ORDER BY chosen DESC, claimant, ${claimOrderBy()}`;
-    this.latestClaims = db.prepare(latestClaims(''));
+    this.latestClaims = db.prepare(latestClaimsSql('fc.figure_id = @figureId'));
+    // The same for a page of figures at once (GET /figures, the timeline's world): one statement, not one a figure.
+    this.latestClaimsOfMany = db.prepare(latestClaimsSql('fc.figure_id IN (SELECT value FROM json_each(@figureIds))'));
     // The same for one claimant: what a watch reads again when an event touched only that claimant's claims.
-    this.latestClaimsOf = db.prepare(latestClaims(' AND fc.claimant = @claimant'));
+    this.latestClaimsOf = db.prepare(latestClaimsSql('fc.figure_id = @figureId AND fc.claimant = @claimant'));
     this.claimantsOf = db.prepare('SELECT claimant FROM figure_claimants WHERE figure_id = ? ORDER BY claimant').pluck();
     // When a higher-ranked claim is the latest instead of the one latest by its days: the claims not settled before it.
     this.possiblyAfter = db.prepare(
@@ -264,8 +245,17 @@ export class FigureQueries {
    */
   figures(filter: FigureFilter, limit: number, offset: number, after = '', claimsLimit = Number.POSITIVE_INFINITY): FigureSummary[] {
     const rows = this.prepared().list.all(instant(filter), after, limit, offset) as FigureRow[];
+    const latest = new Map<string, LatestRow[]>();
+    if (rows.length > 0) {
+      const params = { figureIds: JSON.stringify(rows.map((row) => row.figure_id)), asOf: filter.asOf ?? LAST_DAY, at: instant(filter) };
+      for (const r of this.latestClaimsOfMany.all(params) as LatestRow[]) {
+        const group = latest.get(r.figure);
+        if (group) group.push(r);
+        else latest.set(r.figure, [r]);
+      }
+    }
     return rows.map((row) => {
-      const summary = this.summary(row, filter);
+      const summary = this.summary(row, filter, latest.get(row.figure_id) ?? []);
       return Number.isFinite(claimsLimit) ? { ...summary, ...boundedClaims(summary.claims, claimsLimit) } : summary;
     });
   }
@@ -302,7 +292,7 @@ export class FigureQueries {
       for (const r of this.latestClaimsOf.all(params) as (ClaimRow & { chosen: number })[]) {
         if (r.chosen) chosen = r;
         else if (chosen) newer.push(r);
-        else possible.push(toClaimView(r, day));
+        else possible.push(this.views.of(r, day));
       }
       const rows = this.historyRows.all({ figureId, claimant, asOf: day, earliest: '', latest: '', assertedPosition: -1, at, limit: WHOLE_HISTORY.limit }) as ClaimRow[];
       fresh.set(claimant, {
@@ -429,7 +419,7 @@ export class FigureQueries {
   claims(figureId: string, filter: FigureFilter = {}): ClaimView[] {
     const asOf = filter.asOf ?? LAST_DAY;
     const rows = this.prepared().inForce.all({ figureId, asOf, at: instant(filter) }) as ClaimRow[];
-    return rows.map((row) => toClaimView(row, asOf));
+    return rows.map((row) => this.views.of(row, asOf));
   }
 
   /**
@@ -448,20 +438,21 @@ export class FigureQueries {
         : possiblyNewerThan(rankedOf(chosen), (this.possiblyAfter.all({ ...params, claimant: chosen.claimant, from: chosen.asserted_earliest }) as ClaimRow[]).map(rankedOf)).map(
             (c) => c.row,
           );
-    return { ...toClaimView(chosen, asOf), possiblyNewer: others.filter((r) => r.claim_id !== chosen.claim_id).map((r) => toClaimView(r, asOf)) };
+    return { ...this.views.of(chosen, asOf), possiblyNewer: others.filter((r) => r.claim_id !== chosen.claim_id).map((r) => this.views.of(r, asOf)) };
   }
 
-  private summary(row: FigureRow, filter: FigureFilter): FigureSummary {
+  /** `latestRows`: the figure's rows of the latest-claims statement, when a list read them for all its figures at once. */
+  private summary(row: FigureRow, filter: FigureFilter, latestRows?: LatestRow[]): FigureSummary {
     const asOf = filter.asOf ?? LAST_DAY;
     const params = { figureId: row.figure_id, asOf, at: instant(filter) };
     const latest = new Map<string, ClaimRow>();
     const newer = new Map<string, ClaimRow[]>();
     const possibleClaims: ClaimView[] = [];
     // The chosen claims (latest by their days) come first, then the others in claimant and history order.
-    for (const r of this.latestClaims.all(params) as (ClaimRow & { chosen: number })[]) {
+    for (const r of latestRows ?? (this.latestClaims.all(params) as LatestRow[])) {
       if (r.chosen) latest.set(r.claimant, r);
       else if (latest.has(r.claimant)) newer.set(r.claimant, [...(newer.get(r.claimant) ?? []), r]);
-      else possibleClaims.push(toClaimView(r, asOf));
+      else possibleClaims.push(this.views.of(r, asOf));
     }
     const claims: LatestClaimView[] = [...latest.values()].map((byDays) => this.latestOf(byDays, newer.get(byDays.claimant) ?? [], params));
     claims.sort(byLow);
@@ -498,6 +489,12 @@ export function boundedClaims(claims: readonly LatestClaimView[], limit: number)
   return { claims: claims.filter((c) => kept.has(c)), claimsMore: claims.length - kept.size };
 }
 
+/** A row of the latest-claims statement: a figure's claimant's chosen claim (chosen = 1) or one possibly newer. */
+interface LatestRow extends ClaimRow {
+  chosen: number;
+  figure: string;
+}
+
 interface FigureRow {
   figure_id: string;
   body: string;
@@ -510,14 +507,43 @@ function instant(filter: FigureFilter): number {
 const window = (row: ClaimRow): DayWindow => ({ earliest: row.asserted_earliest, latest: row.asserted_latest });
 const shown = (row: ClaimRow): ShownDays => ({ earliest: shownDay(row.asserted_earliest), latest: shownDay(row.asserted_latest) });
 
-function toClaimView(row: ClaimRow, asOf: string): ClaimView {
+/**
+ * Claim views by their version row's log position, kept by one FigureQueries for its connection. A
+ * version row's body, status, days and record time never change: its view is built once (parse, dates,
+ * bounds) and copied per answer with the certainty as of the day asked. A row found under a position
+ * with other contents (read models rebuilt from another log on the same connection) is built again.
+ */
+class ClaimViews {
+  private readonly views = new Map<number, { row: ClaimRow; view: ClaimView }>();
+
+  of(row: ClaimRow, asOf: string): ClaimView {
+    let kept = this.views.get(row.position);
+    if (kept === undefined || !sameVersion(kept.row, row)) {
+      kept = { row, view: toClaimView(row) };
+      if (this.views.size >= CLAIM_VIEWS_KEPT) this.views.clear();
+      this.views.set(row.position, kept);
+    }
+    // The certainty's key keeps its place in the copy.
+    const view = { ...kept.view };
+    view.certainty = certaintyBy(window(row), asOf) ?? 'possible';
+    return view;
+  }
+}
+
+const CLAIM_VIEWS_KEPT = 50_000;
+
+const sameVersion = (a: ClaimRow, b: ClaimRow): boolean =>
+  a.body === b.body && a.status === b.status && a.recorded_from === b.recorded_from && a.asserted_earliest === b.asserted_earliest && a.asserted_latest === b.asserted_latest;
+
+/** A claim version's view; its certainty is filled in per answer (ClaimViews). */
+function toClaimView(row: ClaimRow): ClaimView & { certainty: Certainty } {
   const claim = JSON.parse(row.body) as ClaimAsserted;
   return {
     ...claim,
     rank: claim.rank ?? { value: 'normal' },
     status: row.status,
     assertedDays: shown(row),
-    certainty: certaintyBy(window(row), asOf) ?? 'possible',
+    certainty: 'possible',
     ...claimValueBounds(claim.value),
     recordedAt: new Date(row.recorded_from).toISOString(),
     position: String(row.position),
@@ -526,6 +552,35 @@ function toClaimView(row: ClaimRow, asOf: string): ClaimView {
 
 /** Latest claims lowest first, then by claimant. */
 const byLow = (a: LatestClaimView, b: LatestClaimView) => a.low - b.low || a.claimant.localeCompare(b.claimant);
+
+/**
+ * The latest claims of the figures `figures` selects (a condition on fc.figure_id), each row named by its figure.
+ */
+function latestClaimsSql(figures: string): string {
+  const latestOf = (ranked: string) => `SELECT version_id FROM claim_versions INDEXED BY claim_versions_possible
+   WHERE figure_id = fc.figure_id AND claimant = fc.claimant AND status = 'asserted' AND recorded_from <= @at AND (recorded_to IS NULL OR recorded_to > @at)
+     AND asserted_earliest <= @asOf AND asserted_latest <= @asOf AND ${ranked}
+   ORDER BY ${claimOrderBy({ descending: true, windowTies: 'rank' })} LIMIT 1`;
+  const chosen = `WITH chosen AS MATERIALIZED (
+   SELECT fc.figure_id, fc.claimant, COALESCE((${latestOf('rank > 0')}), (${latestOf('rank = 0')})) AS version_id
+   FROM figure_claimants fc WHERE ${figures})`;
+  // After them, the claims that may have been made by @asOf and may be newer than the one chosen (not settled
+  // before it), but not deprecated ones, nor one of the same days that the chosen one outranks: the rank settled
+  // that. At most 50 a claimant. CROSS JOIN keeps the claimants outside (a walk of each one's claims, not of
+  // the figure's), and the claims chosen are materialised once, not looked for again at each row.
+  return `${chosen}, picked AS MATERIALIZED (
+     SELECT c.figure_id, c.claimant, c.version_id, v.asserted_earliest AS after, v.asserted_latest AS chosen_latest, v.rank AS chosen_rank
+     FROM chosen c LEFT JOIN claim_versions v ON v.version_id = c.version_id)
+   SELECT 1 AS chosen, c.figure_id AS figure, ${columnsOf('v')} FROM picked c JOIN claim_versions v ON v.version_id = c.version_id
+   UNION ALL
+   SELECT 0 AS chosen, figure, ${COLUMNS} FROM (
+     SELECT c.figure_id AS figure, ${columnsOf('p')}, ROW_NUMBER() OVER (PARTITION BY c.figure_id, p.claimant ORDER BY ${claimOrderBy({ alias: 'p' })}) AS n
+     FROM picked c CROSS JOIN claim_versions p ON p.figure_id = c.figure_id AND p.claimant = c.claimant
+     WHERE p.status = 'asserted' AND p.recorded_from <= @at AND (p.recorded_to IS NULL OR p.recorded_to > @at)
+       AND p.asserted_earliest <= @asOf AND p.asserted_latest >= COALESCE(c.after, '${FIRST_DAY}') AND p.version_id IS NOT c.version_id AND p.rank > 0
+       AND NOT (p.asserted_earliest = COALESCE(c.after, '') AND p.asserted_latest = COALESCE(c.chosen_latest, '') AND p.rank < COALESCE(c.chosen_rank, 0)))
+   WHERE n <= 50 ORDER BY figure, chosen DESC, claimant, ${claimOrderBy()}`;
+}
 
 /** Deprecated claims count only when every latest claim is deprecated. */
 function spread(claims: ClaimView[]): FigureSummary['spread'] {

@@ -72,6 +72,7 @@ export class TimelineQueries {
   private readonly statements = new Map<string, Database.Statement>();
   private preparedOn: Database.Database | undefined;
   private readonly source: ReadModelSource;
+  private views = new FactViews();
 
   /** A source whose connection may be swapped by a rebuild, or one fixed connection. */
   constructor(source: ReadModelSource | Database.Database) {
@@ -94,7 +95,7 @@ export class TimelineQueries {
       cursor: page.cursor === undefined ? undefined : decodeCursor(page.cursor),
       limit: page.limit + 1,
     });
-    const items = rows.slice(0, page.limit).map((row) => toView(row, page.asOf, 'happened'));
+    const items = rows.slice(0, page.limit).map((row) => this.views.of(row, page.asOf, 'happened'));
     const more = rows.length > page.limit;
     return { items, nextCursor: more ? encodeCursor(rows[page.limit - 1].sort_key) : null };
   }
@@ -107,7 +108,7 @@ export class TimelineQueries {
   inEffect(day: string, filter: TimelineFilter, limit: number): { items: FactView[]; more: boolean } {
     const where = [...this.conditions(filter), "v.kind = 'state'", 'v.valid_start <= @day', '(v.valid_end IS NULL OR v.valid_end >= @day)'];
     const rows = this.query(where, filter, 'ORDER BY v.valid_start DESC, v.sort_key DESC LIMIT @limit', { ...this.params(filter), day, limit: limit + 1 });
-    return { items: rows.slice(0, limit).reverse().map((row) => toView(row, day, 'holds')), more: rows.length > limit };
+    return { items: rows.slice(0, limit).reverse().map((row) => this.views.of(row, day, 'holds')), more: rows.length > limit };
   }
 
   /** A fact as it is now, or as it was known at `knownAt`; retracted facts too, marked. */
@@ -167,6 +168,7 @@ export class TimelineQueries {
     // Statements belong to a connection: after a swap they are prepared again on the new one.
     if (this.preparedOn !== this.source.db) {
       this.statements.clear();
+      this.views = new FactViews();
       this.preparedOn = this.source.db;
     }
     let statement = this.statements.get(sql);
@@ -177,6 +179,40 @@ export class TimelineQueries {
     return statement;
   }
 }
+
+/**
+ * Fact views by version row, kept by one TimelineQueries for its connection. A version row's columns
+ * other than recorded_to never change: its view is built once (parse, days, dates) and copied per
+ * answer with the certainty as of the day asked. A row found under a version id with other contents
+ * (read models rebuilt from another log on the same connection) is built again.
+ */
+class FactViews {
+  private readonly views = new Map<number, { row: VersionRow; plain: FactView; certain?: FactView }>();
+
+  of(row: VersionRow, day: string | undefined, sense: 'happened' | 'holds'): FactView {
+    let kept = this.views.get(row.version_id);
+    if (kept === undefined || !sameVersion(kept.row, row)) {
+      kept = { row, plain: toView(row) };
+      if (this.views.size >= FACT_VIEWS_KEPT) this.views.clear();
+      this.views.set(row.version_id, kept);
+    }
+    if (day === undefined) return { ...kept.plain };
+    const fact = kept.plain as FactView & FactRecorded;
+    const certainty = sense === 'holds' ? certaintyOn(fact.validTime, day) : certaintyBy(validDays(fact.validTime).start, day);
+    if (!certainty) return { ...kept.plain };
+    // The certainty's key has its place after validDays (as toView puts it): kept in a second template.
+    kept.certain ??= toView(row, day, sense);
+    const view = { ...kept.certain } as { certainty?: Certainty };
+    view.certainty = certainty;
+    return view as FactView;
+  }
+}
+
+const FACT_VIEWS_KEPT = 50_000;
+
+const sameVersion = (a: VersionRow, b: VersionRow): boolean =>
+  a.body === b.body && a.status === b.status && a.recorded_from === b.recorded_from && a.revision === b.revision && a.position === b.position &&
+  a.event_type === b.event_type && a.actor === b.actor && a.reason === b.reason && a.kind === b.kind && a.fact_id === b.fact_id;
 
 /** With a day: how sure it is that the fact had happened by then, or (holds) that the state held then. */
 function toView(row: VersionRow, day?: string, sense: 'happened' | 'holds' = 'happened'): FactView {

@@ -1,0 +1,48 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { RecordedEvent } from '../../../src/event-store/event-store';
+import { SqliteEventStore } from '../../../src/event-store/sqlite/sqlite-event-store';
+
+const event = (n: number) => ({ id: randomUUID(), type: 'Noted', data: { n, nested: { at: `2020-01-0${(n % 9) + 1}` } }, metadata: { actor: 'test' } });
+
+/**
+ * A live subscription takes the events this process just committed from memory (no read-back):
+ * they must be exactly what a read of the log gives, and a write by another process in between
+ * must neither be skipped nor reordered.
+ */
+describe('SQLite live events handed to subscriptions', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'annals-live-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('delivers what a read of the log gives, including another process’s appends in between, in position order', async () => {
+    const path = join(dir, 'events.db');
+    const mine = new SqliteEventStore({ path });
+    const other = new SqliteEventStore({ path });
+    const seen: RecordedEvent[] = [];
+    const subscription = mine.subscribeToAll({ fromPosition: 'start' });
+    const reading = (async () => {
+      for await (const e of subscription) {
+        seen.push(e);
+        if (seen.length === 6) break;
+      }
+    })();
+    await mine.appendToStream('note-a', [event(1), event(2)]);
+    await other.appendToStream('note-b', [event(3)]);
+    await mine.appendToStream('note-a', [event(4)]);
+    await mine.appendToStream('note-c', [event(5), event(6)]);
+    await reading;
+    expect(seen).toEqual(await mine.readAll());
+    expect(seen.map((e) => e.position)).toEqual([1n, 2n, 3n, 4n, 5n, 6n]);
+    await Promise.all([mine.close(), other.close()]);
+  });
+
+  it('answers a read of a stream that does not exist with undefined, not an exception', async () => {
+    const store = new SqliteEventStore({ path: ':memory:' });
+    await expect(store.readStreamIfAny('note-none')).resolves.toBeUndefined();
+    await store.appendToStream('note-one', [event(1)]);
+    await expect(store.readStreamIfAny('note-one')).resolves.toEqual(await store.readStream('note-one'));
+    await store.close();
+  });
+});
