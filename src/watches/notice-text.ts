@@ -234,9 +234,15 @@ export function detailLines(changes: readonly AnswerChange[], before: Answer, af
       lines.push(`${claim.claimant} · ${field}: ${show(was.get(change.claimId!))} → ${show(now.get(change.claimId!))}`);
       continue;
     }
-    const label = change.path.split('/').slice(1).filter((key) => !/^\d+$/.test(key)).join(' › ') || 'the answer';
-    const whole = (value: unknown) => (isRecord(value) && typeof value.claimant === 'string' ? `${value.claimant} ${valueText(value.value)}` : plain(value));
-    const line = `${claim ? `${claim.claimant} · ` : ''}${label}: ${change.op === 'add' ? 'none' : whole(change.before)} → ${change.op === 'remove' ? 'none' : whole(change.after)}`;
+    const keys = change.path.split('/').slice(1);
+    // A claimant's history: "Airwars · history"; anything else by its keys, list indices left out.
+    const label = keys[0] === 'history' && keys.length > 1 ? `${keys[1]} · history` : keys.filter((key) => !/^\d+$/.test(key)).join(' › ') || 'the answer';
+    const whole = (value: unknown) =>
+      isRecord(value) && 'value' in value && (typeof value.claimant === 'string' || typeof value.kind === 'string')
+        ? [typeof value.kind === 'string' && !keys.includes('claims') ? value.kind : value.claimant, valueText(value.value)].filter(Boolean).join(' ')
+        : plain(value);
+    const what = change.op === 'add' ? `added ${whole(change.after)}` : change.op === 'remove' ? `removed ${whole(change.before)}` : `${whole(change.before)} → ${whole(change.after)}`;
+    const line = `${claim && keys[0] !== 'history' ? `${claim.claimant} · ` : ''}${label}: ${what}`;
     if (!seen.has(line)) lines.push(line);
     seen.add(line);
   }

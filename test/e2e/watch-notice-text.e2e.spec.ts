@@ -65,6 +65,7 @@ describe('notices people can read', () => {
     const content = text('content');
     expect(content.startsWith(`<p>${notice.summary}</p>`)).toBe(true);
     expect(content).toContain('US-led coalition (CJTF-OIR) · value: at least 1,257 → at least 1,259');
+    expect(content).toContain('US-led coalition (CJTF-OIR) · history: added corrected at least 1,259');
     expect(content).not.toMatch(/recordedAt|\/claims\/\d/);
   });
 
