@@ -129,7 +129,7 @@ async function createWatches(app: Awaited<ReturnType<typeof createTestApp>>, r: 
           : { kind: 'timeline', tag: TAGS[Math.floor(r() * TAGS.length)], asOf, limit: 50 };
     await service.create({ question, owner: 'bench' });
   }
-  file.db.pragma('synchronous = FULL');
+  file.db.pragma('synchronous = NORMAL');
   console.log(`  created ${int(WATCHES)} watches in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
@@ -337,7 +337,7 @@ export async function identicalWatches(mode: Mode, count = IDENTICAL): Promise<R
     file.db.pragma('synchronous = OFF');
     const creating = Date.now();
     for (let i = 0; i < count; i++) await service.create({ question, owner: `key-${i % 100}` });
-    file.db.pragma('synchronous = FULL');
+    file.db.pragma('synchronous = NORMAL');
     console.log(`  created ${int(count)} watches in ${((Date.now() - creating) / 1000).toFixed(1)} s; ${engine.cohortCount} question(s) evaluated apart`);
     for (let i = 0; i < 3; i++) await write('warm-up');
 

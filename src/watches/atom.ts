@@ -1,5 +1,6 @@
 import { Feed } from 'feed';
 import type { SequencedNotice } from './notice';
+import { detailLines } from './notice-text';
 
 export const ATOM_CONTENT_TYPE = 'application/atom+xml; charset=utf-8';
 
@@ -15,8 +16,9 @@ export interface FeedMeta {
 
 /**
  * An Atom 1.0 feed (RFC 4287) of notices, newest first, for feed readers: each entry's title is
- * the notice's summary, its content what changed (before → after per JSON path) and why, its
- * authors the actors of the events that changed it. Written by the `feed` package.
+ * the notice's summary sentence, its content that sentence with the details below (each claim's or
+ * value's before → after, then the events with who and why), its authors the actors of the events
+ * that changed it. Written by the `feed` package.
  */
 export function atomFeed(meta: FeedMeta, notices: readonly SequencedNotice[], base: string): string {
   const newest = [...notices].sort((a, b) => Number(BigInt(b.sequence) - BigInt(a.sequence)));
@@ -74,20 +76,13 @@ function httpLink(path: string, base: string): string | undefined {
 
 /** HTML, escaped here; the feed package wraps it as type="html". */
 function contentOf(notice: SequencedNotice): string {
-  const rows = notice.changes
-    .slice(0, 200)
-    .map((c) => `<li><code>${escape(c.path || '/')}</code>: ${escape(short(c.before))} → ${escape(short(c.after))}</li>`)
+  const rows = detailLines(notice.changes.slice(0, 200), notice.before, notice.after)
+    .map((line) => `<li>${escape(line)}</li>`)
     .join('');
   const events = notice.events
-    .map((e) => `<li>${escape(e.type)} at position ${escape(e.position)} by ${escape(e.actor ?? 'unknown')}${e.reason ? `: ${escape(e.reason)}` : ''}</li>`)
+    .map((e) => `<li>${escape(e.type)} by ${escape(e.actor ?? 'unknown')}${e.reason ? `: ${escape(e.reason)}` : ''} (${escape(e.recordedAt)}, position ${escape(e.position)})</li>`)
     .join('');
-  return `<p>${escape(notice.summary)}</p><h4>Changes</h4><ul>${rows}</ul><h4>Events</h4><ul>${events}</ul>`;
-}
-
-function short(value: unknown): string {
-  if (value === undefined) return '(none)';
-  const text = JSON.stringify(value);
-  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+  return `<p>${escape(notice.summary)}</p><h4>What changed</h4><ul>${rows}</ul><h4>Events</h4><ul>${events}</ul>`;
 }
 
 function escape(text: string): string {

@@ -57,8 +57,22 @@ export type NoticeContent = Omit<Notice, 'id' | 'watchId' | 'title' | 'before' |
 
 /** A shared notice as one watch's own: its id (a webhook-id, an Atom entry id) is that watch's, stable, derived from both. */
 export function noticeIdFor(noticeId: string, watchId: string): string {
-  const hex = createHash('sha256').update(`${noticeId}/${watchId}`).digest('hex');
-  // A version-8 (custom) UUID: readers that expect a UUID keep working.
+  return uuidOf(`${noticeId}/${watchId}`);
+}
+
+/**
+ * A notice's id, derived from what it says: whose it is (a subject's, or one watch's), the positions
+ * its answers are at and their hashes. An evaluation repeated over the same events (after a power
+ * loss took its commit, which is not synced to disk each time) records the same notice under the same
+ * id, so a webhook receiver that already had it drops the repeat by its webhook-id.
+ */
+export function noticeIdOf(owner: string, previousPosition: bigint, position: bigint, beforeHash: string, afterHash: string): string {
+  return uuidOf(`notice/${owner}/${previousPosition}/${position}/${beforeHash}/${afterHash}`);
+}
+
+/** A version-8 (custom) UUID from a SHA-256 of the text: readers that expect a UUID keep working. */
+function uuidOf(text: string): string {
+  const hex = createHash('sha256').update(text).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
@@ -101,17 +115,4 @@ export function noticeEvent(event: RecordedEvent): NoticeEvent {
     reason: typeof metadata.reason === 'string' ? metadata.reason : null,
     recordedAt: event.recordedAt.toISOString(),
   };
-}
-
-/** "3 values changed by ClaimCorrected (desk-jane: the report said 1,300)". */
-export function summaryOf(changes: readonly AnswerChange[], events: readonly NoticeEvent[]): string {
-  const types = [...new Set(events.map((e) => e.type))].join(', ');
-  const who = events
-    .filter((e) => e.actor || e.reason)
-    .map((e) => [e.actor, e.reason].filter(Boolean).join(': '))
-    .filter((text, i, all) => all.indexOf(text) === i)
-    .slice(0, 3)
-    .join('; ');
-  const count = changes.length === 1 && changes[0].path === '' ? 'the answer changed' : `${changes.length} value${changes.length === 1 ? '' : 's'} changed`;
-  return `${count}${types ? ` by ${types}` : ''}${who ? ` (${who})` : ''}`;
 }

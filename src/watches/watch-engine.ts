@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { upcast } from '../domain/upcast';
 import type { EventStore, RecordedEvent } from '../event-store/event-store';
@@ -6,7 +5,8 @@ import type { AppliedPosition } from '../projections/applied-position';
 import type { FigureQueries } from '../projections/figures/figures.queries';
 import type { TimelineQueries } from '../projections/timeline/timeline.queries';
 import { answerChanges, storedAnswer, type AnswerChange } from './answer-diff';
-import { MAX_NOTICE_EVENTS, noticeEvent, noticeIdFor, noticeOf, summaryOf, type NoticeContent, type SequencedNotice } from './notice';
+import { MAX_NOTICE_EVENTS, noticeEvent, noticeIdFor, noticeIdOf, noticeOf, type NoticeContent, type SequencedNotice } from './notice';
+import { readableChanges, summaryOf } from './notice-text';
 import { answerAfter, answerOf, pathOf, questionKey, type Answer, type Question } from './question';
 import { QuestionIndex, type Reach, type Touch } from './reach';
 import type { ActiveWatch, Evaluation, NewAnswer, StoredNoticeInput, SubjectState, WatchStore } from './watch-store';
@@ -413,8 +413,8 @@ export class WatchEngine {
       const changes = answerChanges(before, now_.answer);
       // Only a new spelling of the same answer (keys in another order): stored, nobody told.
       if (changes.length === 0) continue;
-      const content = this.contentOf(cohort, reachedBy, changes, now_.hash, now, recordedAt);
-      const id = randomUUID();
+      const content = this.contentOf(cohort, reachedBy, { before, after: now_.answer, changes }, now_.hash, now, recordedAt);
+      const id = noticeIdOf(cohort.alone ? `watch/${cohort.alone.id}` : `subject/${cohort.key}`, cohort.evaluatedUpTo, now, cohort.hash, now_.hash);
       const deliveries = cohort.alone
         ? cohort.alone.webhookUrl
           ? [{ id, watchId: cohort.alone.id, url: cohort.alone.webhookUrl }]
@@ -485,12 +485,14 @@ export class WatchEngine {
     }
   }
 
-  private contentOf(cohort: Cohort, reachedBy: readonly RecordedEvent[], changes: AnswerChange[], afterHash: string, position: bigint, recordedAt: string): NoticeContent {
+  /** What is stored of a notice: its changes as a reader wants them (no bookkeeping) and a sentence that says them. */
+  private contentOf(cohort: Cohort, reachedBy: readonly RecordedEvent[], change: { before: Answer; after: Answer; changes: AnswerChange[] }, afterHash: string, position: bigint, recordedAt: string): NoticeContent {
     const events = reachedBy.slice(0, MAX_NOTICE_EVENTS).map(noticeEvent);
+    const changes = readableChanges(change.changes);
     return {
       question: cohort.question,
       path: pathOf(cohort.question),
-      summary: summaryOf(changes, events),
+      summary: summaryOf(cohort.question, change.before, change.after, changes, reachedBy),
       previousPosition: cohort.evaluatedUpTo.toString(),
       position: position.toString(),
       recordedAt,

@@ -97,6 +97,6 @@ describe('watching the demo casualty figure', () => {
     expect(String(text(entries[0], 'updated'))).toMatch(/^\d{4}-\d{2}-\d{2}T/);
     expect(String(text(entries[0], 'title'))).toContain(reason);
     expect(child(child(entries[0], 'author')[0], 'name')).toHaveLength(1);
-    expect(String(text(entries[0], 'content'))).toContain('1257');
+    expect(String(text(entries[0], 'content'))).toContain('at least 1,257 → at least 1,259');
   });
 });

@@ -42,7 +42,7 @@ describe('identical watches share their evaluation and their notices', () => {
     file.db.pragma('synchronous = OFF');
     const ids: string[] = [];
     for (let i = 0; i < WATCHES; i++) ids.push((await service.create({ question: { kind: 'figure', figureId: figure.id as string, asOf: '2019-03-28' }, owner: `key-${i % 50}` })).watch.id);
-    file.db.pragma('synchronous = FULL');
+    file.db.pragma('synchronous = NORMAL');
     expect(app.get(WatchEngine).cohortCount).toBe(1);
 
     const size = () => {

@@ -54,3 +54,40 @@ describe('cutting an answer into chunks', () => {
     );
   });
 });
+
+describe('edits of texts that share most of their start and end', () => {
+  it('an item changed, added or removed anywhere in a long list: exact', () => {
+    const item = fc.record({ claimId: fc.constantFrom('a', 'b', 'c', 'd'), value: fc.integer({ min: 0, max: 9 }), tags: fc.array(fc.constantFrom('x', 'y'), { maxLength: 2 }) });
+    const list = fc.array(item, { minLength: 0, maxLength: 60 });
+    fc.assert(
+      fc.property(list, fc.nat(), fc.option(item), fc.boolean(), (items, at, replacement, remove) => {
+        const i = items.length === 0 ? 0 : at % items.length;
+        const edited = [...items];
+        if (replacement === null) edited.splice(i, remove ? 1 : 0);
+        else edited.splice(i, remove ? 1 : 0, replacement);
+        const [a, b] = [JSON.stringify({ claims: items, n: items.length }), JSON.stringify({ claims: edited, n: edited.length })];
+        const delta = deltaOf(a, b)!;
+        expect(applyDelta(a, delta)).toBe(b);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('texts that are each other’s start or end, or end on a cut: exact', () => {
+    const text = fc.string({ unit: fc.constantFrom('}', ']', ',', '{', '[', 'a'), maxLength: 30 });
+    fc.assert(
+      fc.property(text, text, text, (common, x, y) => {
+        for (const [a, b] of [
+          [common + x, common + y],
+          [x + common, y + common],
+          [common, common + x],
+          [x + common + y, common],
+        ]) {
+          const delta = deltaOf(a, b);
+          if (delta) expect(applyDelta(a, delta)).toBe(b);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
