@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -7,6 +7,7 @@ import request from 'supertest';
 import { DEMO_DATA_FILE, ensureDemoData } from '../../src/demo/demo-data';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store';
 import { EVENTS_TABLE } from '../../src/event-store/postgres/schema';
+import { SUBJECTS_FILE } from '../../src/erasure/erasure.service';
 import { fromLogLine } from '../../src/export/log-ndjson';
 import { openCheckpoint } from '../../src/integrity/checkpoint';
 import { integrityFiles, readCheckpointFile } from '../../src/integrity/integrity-files';
@@ -193,7 +194,10 @@ describeWithServer(postgresBinaries() ? 'operations on PostgreSQL' : `operations
     } finally {
       await store.close();
     }
-    const restored = await appOn(freshUrl, tempDir());
+    // The export is the log alone, its person names sealed: the key store goes beside it (docs/erasure.md).
+    const restoredDir = tempDir();
+    copyFileSync(join(dataDir, SUBJECTS_FILE), join(restoredDir, SUBJECTS_FILE));
+    const restored = await appOn(freshUrl, restoredDir);
     await caughtUp(restored);
     // A record time between the demo and the claim added after it: knownAt answers must agree there too.
     const knownAt = new Date(events[events.length - 1].recordedAt.getTime() - 1).toISOString();

@@ -10,7 +10,7 @@ export function registerErase(program: Command, cli: Cli): void {
     .requiredOption('--subject <subject>', "the subject's opaque id, or the name it was recorded under")
     .requiredOption('--reason <reason>', 'why (kept in the log: write no personal data in it)')
     .option('--actor <name>', "who erased (on a data directory; with --url, the key's name)", process.env.ANNALS_ACTOR ?? 'annals-cli')
-    .addHelpText('after', '\nExamples:\n  annals --data-dir .annals erase --subject "Joseph Votel" --reason "GDPR Art. 17 request 41"\n  annals --url http://localhost:3000 --key $ADMIN_KEY erase --subject sQ2… --reason "witness at risk"')
+    .addHelpText('after', '\nExamples:\n  annals --data-dir .annals erase --subject "Joseph Votel" --reason "GDPR Art. 17 request 41"\n  annals --url http://localhost:3000 --key $ADMIN_KEY erase --subject "Kenneth McKenzie" --reason "witness at risk"')
     .action(
       cli.action(async (options: { subject: string; reason: string; actor: string }, command: Command) => {
         const global = globals(command);
