@@ -17,26 +17,15 @@ import { ServerFeaturesClient } from '@eventstore/db-client/generated/serverfeat
 import type { SupportedMethods } from '@eventstore/db-client/generated/serverfeatures_pb';
 import { randomUUID } from 'node:crypto';
 import { fromUuid, toUuid } from '../../src/grpc/grpc-messages';
-import { GrpcTestEndpoint, startGrpcEndpoint } from '../support/grpc-endpoint';
+import { OVER_APPEND, startGrpcEndpoint, suiteEndpointWithClient } from '../support/grpc-endpoint';
 
 /** Parts of the protocol the official client exercises only on request: limits, deadlines, checkpoints, shutdown. */
 describe("Annals' EventStoreDB endpoint: protocol details", () => {
-  let endpoint: GrpcTestEndpoint;
-  let client: EventStoreDBClient;
-  /** Per-call credentials make the client stream Append instead of BatchAppend (and are dropped, unsent, on this insecure channel). */
-  const overAppend = { credentials: { username: 'unused', password: 'unused' } };
+  const on = suiteEndpointWithClient();
 
-  beforeAll(async () => {
-    endpoint = await startGrpcEndpoint();
-    client = EventStoreDBClient.connectionString(endpoint.connectionString);
-  });
-  afterAll(async () => {
-    await client.dispose();
-    await endpoint.stop();
-  });
 
   it('advertises version 24.10.0 and exactly the methods it serves', async () => {
-    const features = new ServerFeaturesClient(`127.0.0.1:${endpoint.server.port}`, credentials.createInsecure());
+    const features = new ServerFeaturesClient(`127.0.0.1:${on.endpoint.server.port}`, credentials.createInsecure());
     try {
       const methods = await new Promise<SupportedMethods>((resolve, reject) =>
         features.getSupportedMethods(new Empty(), (error, response) => (error ? reject(error) : resolve(response))),
@@ -58,50 +47,50 @@ describe("Annals' EventStoreDB endpoint: protocol details", () => {
 
   it.each([
     ['BatchAppend', {}],
-    ['Append', overAppend],
+    ['Append', OVER_APPEND],
   ])('refuses over %s an append larger than the limit, while it streams in, writing nothing', async (_, options) => {
     const stream = `big-${randomUUID()}`;
     const big = 'x'.repeat(700 * 1024);
-    const append = client.appendToStream(stream, [jsonEvent({ type: 'Big', data: { big } }), jsonEvent({ type: 'Big', data: { big } })], options);
+    const append = on.client.appendToStream(stream, [jsonEvent({ type: 'Big', data: { big } }), jsonEvent({ type: 'Big', data: { big } })], options);
     await expect(append).rejects.toMatchObject({ type: 'maximum-append-size-exceeded', maxAppendSize: 1024 * 1024 });
-    await expect(endpoint.store.readStream(stream)).rejects.toMatchObject({ code: 'stream-not-found' });
+    await expect(on.endpoint.store.readStream(stream)).rejects.toMatchObject({ code: 'stream-not-found' });
   });
 
   it('answers a batch append whose in-band deadline has passed with a timeout, writing nothing', async () => {
     const stream = `late-${randomUUID()}`;
-    await expect(client.appendToStream(stream, jsonEvent({ type: 'Late', data: {} }), { deadline: -1_000 })).rejects.toMatchObject({
+    await expect(on.client.appendToStream(stream, jsonEvent({ type: 'Late', data: {} }), { deadline: -1_000 })).rejects.toMatchObject({
       type: 'deadline-exceeded',
     });
-    await expect(endpoint.store.readStream(stream)).rejects.toMatchObject({ code: 'stream-not-found' });
+    await expect(on.endpoint.store.readStream(stream)).rejects.toMatchObject({ code: 'stream-not-found' });
   });
 
   it.each([
     ['BatchAppend', {}],
-    ['Append', overAppend],
+    ['Append', OVER_APPEND],
   ])('answers a retried %s with the first result, writing nothing twice', async (_, options) => {
     const stream = `retry-${randomUUID()}`;
     const events = [jsonEvent({ type: 'Tried', data: { n: 1 } }), jsonEvent({ type: 'Tried', data: { n: 2 } })];
-    const first = await client.appendToStream(stream, events, { expectedRevision: 'no_stream', ...options });
-    const retry = await client.appendToStream(stream, events, { expectedRevision: 'no_stream', ...options });
+    const first = await on.client.appendToStream(stream, events, { expectedRevision: 'no_stream', ...options });
+    const retry = await on.client.appendToStream(stream, events, { expectedRevision: 'no_stream', ...options });
     expect(retry).toEqual(first);
-    expect(await endpoint.store.readStream(stream)).toHaveLength(2);
+    expect(await on.endpoint.store.readStream(stream)).toHaveLength(2);
   });
 
   it.each([
     ['BatchAppend', {}],
-    ['Append', overAppend],
+    ['Append', OVER_APPEND],
   ])('answers a stale expected revision over %s in band, with the expected and actual revisions', async (_, options) => {
     const stream = `stale-${randomUUID()}`;
-    await client.appendToStream(stream, [jsonEvent({ type: 'Step', data: {} }), jsonEvent({ type: 'Step', data: {} })], options);
-    const stale = client.appendToStream(stream, jsonEvent({ type: 'Step', data: {} }), { expectedRevision: 0n, ...options });
+    await on.client.appendToStream(stream, [jsonEvent({ type: 'Step', data: {} }), jsonEvent({ type: 'Step', data: {} })], options);
+    const stale = on.client.appendToStream(stream, jsonEvent({ type: 'Step', data: {} }), { expectedRevision: 0n, ...options });
     await expect(stale).rejects.toBeInstanceOf(WrongExpectedVersionError);
     await expect(stale).rejects.toMatchObject({ streamName: stream, expectedVersion: 0n, actualVersion: 1n });
-    const missing = client.appendToStream(`never-${randomUUID()}`, jsonEvent({ type: 'Step', data: {} }), { expectedRevision: 'stream_exists', ...options });
+    const missing = on.client.appendToStream(`never-${randomUUID()}`, jsonEvent({ type: 'Step', data: {} }), { expectedRevision: 'stream_exists', ...options });
     await expect(missing).rejects.toMatchObject({ expectedVersion: 'stream_exists', actualVersion: 'no_stream' });
   });
 
   it('refuses a proposed event without its content-type as EventStoreDB does: INVALID_ARGUMENT and the exception trailer', async () => {
-    const streams = new StreamsClient(`127.0.0.1:${endpoint.server.port}`, credentials.createInsecure());
+    const streams = new StreamsClient(`127.0.0.1:${on.endpoint.server.port}`, credentials.createInsecure());
     try {
       const failure = await new Promise<ServiceError>((resolve) => {
         const call = streams.append((error) => resolve(error!));
@@ -124,11 +113,11 @@ describe("Annals' EventStoreDB endpoint: protocol details", () => {
   it('filters a subscription to $all by an event-type regex, with checkpoints it can resume from and caught-up', async () => {
     const tag = `T${randomUUID().replace(/-/g, '').slice(0, 8)}`;
     const noise = Array.from({ length: 40 }, (_, n) => jsonEvent({ type: `Noise${tag}`, data: { n } }));
-    await client.appendToStream(`noise-${tag}`, noise);
-    await client.appendToStream(`signal-${tag}`, [jsonEvent({ type: `Signal${tag}`, data: { n: 0 } })]);
+    await on.client.appendToStream(`noise-${tag}`, noise);
+    await on.client.appendToStream(`signal-${tag}`, [jsonEvent({ type: `Signal${tag}`, data: { n: 0 } })]);
     const checkpoints: Position[] = [];
     let caughtUp = false;
-    const subscription = client.subscribeToAll({
+    const subscription = on.client.subscribeToAll({
       fromPosition: START,
       filter: eventTypeFilter({
         regex: `^Sig(nal|n)${tag}$`,
@@ -141,7 +130,7 @@ describe("Annals' EventStoreDB endpoint: protocol details", () => {
     const seen: number[] = [];
     for await (const resolved of subscription) {
       seen.push((resolved.event!.data as { n: number }).n);
-      if (seen.length === 1) await client.appendToStream(`signal-${tag}`, [jsonEvent({ type: `Signal${tag}`, data: { n: 1 } })]);
+      if (seen.length === 1) await on.client.appendToStream(`signal-${tag}`, [jsonEvent({ type: `Signal${tag}`, data: { n: 1 } })]);
       if (seen.length === 2) break;
     }
     await subscription.unsubscribe();
@@ -153,7 +142,7 @@ describe("Annals' EventStoreDB endpoint: protocol details", () => {
     expect(commits).toEqual([...commits].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
     // A checkpoint is a position to resume from, exclusively: nothing before it comes again.
     const resumeAt = checkpoints[checkpoints.length - 1];
-    const resumed = client.subscribeToAll({ fromPosition: resumeAt, filter: streamNameFilter({ prefixes: [`signal-${tag}`] }) });
+    const resumed = on.client.subscribeToAll({ fromPosition: resumeAt, filter: streamNameFilter({ prefixes: [`signal-${tag}`] }) });
     for await (const resolved of resumed) {
       expect(resolved.event!.position!.commit > resumeAt.commit).toBe(true);
       break;
@@ -163,15 +152,15 @@ describe("Annals' EventStoreDB endpoint: protocol details", () => {
 
   it('follows a stream from a revision, exclusively, from catch-up into live', async () => {
     const stream = `followed-${randomUUID()}`;
-    await client.appendToStream(stream, [0, 1, 2].map((n) => jsonEvent({ type: 'Step', data: { n } })));
-    await client.appendToStream(`elsewhere-${randomUUID()}`, jsonEvent({ type: 'Step', data: { n: -1 } }));
-    const subscription = client.subscribeToStream(stream, { fromRevision: 0n });
+    await on.client.appendToStream(stream, [0, 1, 2].map((n) => jsonEvent({ type: 'Step', data: { n } })));
+    await on.client.appendToStream(`elsewhere-${randomUUID()}`, jsonEvent({ type: 'Step', data: { n: -1 } }));
+    const subscription = on.client.subscribeToStream(stream, { fromRevision: 0n });
     let caughtUpAfter = -1;
     const seen: number[] = [];
     subscription.on('caughtUp', () => (caughtUpAfter = seen.length));
     for await (const resolved of subscription) {
       seen.push((resolved.event!.data as { n: number }).n);
-      if (seen.length === 2) await client.appendToStream(stream, jsonEvent({ type: 'Step', data: { n: 3 } }));
+      if (seen.length === 2) await on.client.appendToStream(stream, jsonEvent({ type: 'Step', data: { n: 3 } }));
       if (seen.length === 3) break;
     }
     await subscription.unsubscribe();
@@ -182,7 +171,7 @@ describe("Annals' EventStoreDB endpoint: protocol details", () => {
   it('reads a stream and $all longer than its page, forwards and backwards, up to a count', async () => {
     const stream = `long-${randomUUID()}`;
     for (let start = 0; start < 1_200; start += 400) {
-      await client.appendToStream(stream, Array.from({ length: 400 }, (_, i) => jsonEvent({ type: 'Line', data: { n: start + i } })));
+      await on.client.appendToStream(stream, Array.from({ length: 400 }, (_, i) => jsonEvent({ type: 'Line', data: { n: start + i } })));
     }
     const numbers = async (read: AsyncIterable<{ event?: { data: unknown } }>) => {
       const out: number[] = [];
@@ -190,13 +179,13 @@ describe("Annals' EventStoreDB endpoint: protocol details", () => {
       return out;
     };
     const all = Array.from({ length: 1_200 }, (_, n) => n);
-    expect(await numbers(client.readStream(stream))).toEqual(all);
-    expect(await numbers(client.readStream(stream, { direction: 'backwards', fromRevision: END }))).toEqual([...all].reverse());
-    expect(await numbers(client.readStream(stream, { fromRevision: 450n, maxCount: 600 }))).toEqual(all.slice(450, 1_050));
-    expect(await numbers(client.readStream(stream, { direction: 'backwards', fromRevision: 1_000n, maxCount: 700 }))).toEqual(
+    expect(await numbers(on.client.readStream(stream))).toEqual(all);
+    expect(await numbers(on.client.readStream(stream, { direction: 'backwards', fromRevision: END }))).toEqual([...all].reverse());
+    expect(await numbers(on.client.readStream(stream, { fromRevision: 450n, maxCount: 600 }))).toEqual(all.slice(450, 1_050));
+    expect(await numbers(on.client.readStream(stream, { direction: 'backwards', fromRevision: 1_000n, maxCount: 700 }))).toEqual(
       all.slice(301, 1_001).reverse(),
     );
-    const head = await numbers(client.readAll({ direction: 'backwards', fromPosition: END, maxCount: 1_100 }));
+    const head = await numbers(on.client.readAll({ direction: 'backwards', fromPosition: END, maxCount: 1_100 }));
     expect(head).toEqual(all.slice(100).reverse());
   });
 

@@ -3,178 +3,158 @@ import { randomUUID } from 'node:crypto';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store';
 import { outsideWriter } from '../../src/event-store/stream-ownership';
 import { AnnalsGrpcServer } from '../../src/grpc/grpc-server';
-import { GrpcTestEndpoint, startGrpcEndpoint } from '../support/grpc-endpoint';
+import { OVER_APPEND, suiteEndpointWithClient } from '../support/grpc-endpoint';
 
 /** Outside the domain's and the service's streams, streams behave as EventStoreDB's do for its clients. */
 describe("Annals' EventStoreDB endpoint: user streams as EventStoreDB has them", () => {
-  let endpoint: GrpcTestEndpoint;
-  let client: EventStoreDBClient;
-  /** Per-call credentials make the client stream Append instead of BatchAppend (dropped, unsent, on this insecure channel). */
-  const overAppend = { credentials: { username: 'unused', password: 'unused' } };
+  const on = suiteEndpointWithClient();
 
-  beforeAll(async () => {
-    endpoint = await startGrpcEndpoint();
-    client = EventStoreDBClient.connectionString(endpoint.connectionString);
-  });
-  afterAll(async () => {
-    await client.dispose();
-    await endpoint.stop();
-  });
 
   it('takes stream names and event types of any UTF-8 text, spaces and digits first included', async () => {
     const stream = `my stream ✓ ${randomUUID()}`;
-    await client.appendToStream(stream, jsonEvent({ type: '1st event type', data: { ok: 1 } }));
+    await on.client.appendToStream(stream, jsonEvent({ type: '1st event type', data: { ok: 1 } }));
     const read = [];
-    for await (const { event } of client.readStream(stream)) read.push([event?.streamId, event?.type]);
+    for await (const { event } of on.client.readStream(stream)) read.push([event?.streamId, event?.type]);
     expect(read).toEqual([[stream, '1st event type']]);
   });
 
   it.each([
     ['BatchAppend', {}],
-    ['Append', overAppend],
+    ['Append', OVER_APPEND],
   ])('takes an append of no events over %s: it writes nothing and checks the expected revision', async (_, options) => {
     const stream = `empty-${randomUUID()}`;
-    await expect(client.appendToStream(stream, [], { expectedRevision: 'no_stream', ...options })).resolves.toMatchObject({ success: true });
-    await expect(endpoint.store.readStream(stream)).rejects.toMatchObject({ code: 'stream-not-found' });
-    await client.appendToStream(stream, jsonEvent({ type: 'One', data: {} }), options);
-    await expect(client.appendToStream(stream, [], { expectedRevision: 0n, ...options })).resolves.toMatchObject({ nextExpectedRevision: 0n });
-    await expect(client.appendToStream(stream, [], { expectedRevision: 'no_stream', ...options })).rejects.toBeInstanceOf(WrongExpectedVersionError);
-    expect(await endpoint.store.readStream(stream)).toHaveLength(1);
+    await expect(on.client.appendToStream(stream, [], { expectedRevision: 'no_stream', ...options })).resolves.toMatchObject({ success: true });
+    await expect(on.endpoint.store.readStream(stream)).rejects.toMatchObject({ code: 'stream-not-found' });
+    await on.client.appendToStream(stream, jsonEvent({ type: 'One', data: {} }), options);
+    await expect(on.client.appendToStream(stream, [], { expectedRevision: 0n, ...options })).resolves.toMatchObject({ nextExpectedRevision: 0n });
+    await expect(on.client.appendToStream(stream, [], { expectedRevision: 'no_stream', ...options })).rejects.toBeInstanceOf(WrongExpectedVersionError);
+    expect(await on.endpoint.store.readStream(stream)).toHaveLength(1);
   });
 
   it('keeps an append of no events out of the domain streams too', async () => {
-    await expect(client.appendToStream(`fact-${randomUUID()}`, [], overAppend)).rejects.toMatchObject({ type: 'access-denied' });
+    await expect(on.client.appendToStream(`fact-${randomUUID()}`, [], OVER_APPEND)).rejects.toMatchObject({ type: 'access-denied' });
   });
 });
 
 /** Stream metadata, soft deletes and tombstones: events in the log (nothing removed), reads answering as EventStoreDB's. */
 describe("Annals' EventStoreDB endpoint: stream metadata and deletes", () => {
-  let endpoint: GrpcTestEndpoint;
-  let client: EventStoreDBClient;
-  const overAppend = { credentials: { username: 'unused', password: 'unused' } };
+  const on = suiteEndpointWithClient();
+  const OVER_APPEND = { credentials: { username: 'unused', password: 'unused' } };
   const steps = (n: number) => Array.from({ length: n }, (_, i) => jsonEvent({ type: 'Step', data: { i } }));
   const read = async (stream: string) => {
     const seen = [];
-    for await (const { event } of client.readStream(stream)) seen.push(event!);
+    for await (const { event } of on.client.readStream(stream)) seen.push(event!);
     return seen;
   };
 
-  beforeAll(async () => {
-    endpoint = await startGrpcEndpoint();
-    client = EventStoreDBClient.connectionString(endpoint.connectionString);
-  });
-  afterAll(async () => {
-    await client.dispose();
-    await endpoint.stop();
-  });
 
   it('keeps stream metadata in $$<stream>, custom keys included, and honours $maxCount and $tb on reads', async () => {
     const stream = `meta-${randomUUID()}`;
-    await client.appendToStream(stream, steps(5));
-    await client.setStreamMetadata(stream, { maxCount: 2, custom: { owner: 'desk' } });
-    expect((await client.getStreamMetadata(stream)).metadata).toMatchObject({ maxCount: 2, custom: { owner: 'desk' } });
+    await on.client.appendToStream(stream, steps(5));
+    await on.client.setStreamMetadata(stream, { maxCount: 2, custom: { owner: 'desk' } });
+    expect((await on.client.getStreamMetadata(stream)).metadata).toMatchObject({ maxCount: 2, custom: { owner: 'desk' } });
     expect((await read(stream)).map((e) => e.revision)).toEqual([3n, 4n]);
-    await client.setStreamMetadata(stream, { truncateBefore: 1 });
+    await on.client.setStreamMetadata(stream, { truncateBefore: 1 });
     expect((await read(stream)).map((e) => e.revision)).toEqual([1n, 2n, 3n, 4n]);
     const backwards = [];
-    for await (const { event } of client.readStream(stream, { direction: 'backwards', fromRevision: END })) backwards.push(event!.revision);
+    for await (const { event } of on.client.readStream(stream, { direction: 'backwards', fromRevision: END })) backwards.push(event!.revision);
     expect(backwards).toEqual([4n, 3n, 2n, 1n]);
     // Nothing left the log.
-    expect(await endpoint.store.readStream(stream)).toHaveLength(5);
+    expect(await on.endpoint.store.readStream(stream)).toHaveLength(5);
   });
 
   it('soft-deletes: reads give stream-not-found, the next append continues the numbering and shows only what follows', async () => {
     const stream = `soft-${randomUUID()}`;
-    await client.appendToStream(stream, steps(3));
-    await client.deleteStream(stream, { expectedRevision: 2n });
+    await on.client.appendToStream(stream, steps(3));
+    await on.client.deleteStream(stream, { expectedRevision: 2n });
     await expect(read(stream)).rejects.toBeInstanceOf(StreamNotFoundError);
-    await expect(client.appendToStream(stream, steps(1), { expectedRevision: 'stream_exists', ...overAppend })).rejects.toBeInstanceOf(StreamDeletedError);
-    await expect(client.appendToStream(stream, steps(1), { expectedRevision: 'no_stream' })).resolves.toMatchObject({ nextExpectedRevision: 3n });
+    await expect(on.client.appendToStream(stream, steps(1), { expectedRevision: 'stream_exists', ...OVER_APPEND })).rejects.toBeInstanceOf(StreamDeletedError);
+    await expect(on.client.appendToStream(stream, steps(1), { expectedRevision: 'no_stream' })).resolves.toMatchObject({ nextExpectedRevision: 3n });
     expect((await read(stream)).map((e) => e.revision)).toEqual([3n]);
-    expect(await endpoint.store.readStream(stream)).toHaveLength(4);
+    expect(await on.endpoint.store.readStream(stream)).toHaveLength(4);
   });
 
   it('refuses to delete a stream that never existed, with a wrong expected version', async () => {
-    await expect(client.deleteStream(`never-${randomUUID()}`)).rejects.toBeInstanceOf(WrongExpectedVersionError);
+    await expect(on.client.deleteStream(`never-${randomUUID()}`)).rejects.toBeInstanceOf(WrongExpectedVersionError);
     const stream = `stale-${randomUUID()}`;
-    await client.appendToStream(stream, steps(2));
-    await expect(client.deleteStream(stream, { expectedRevision: 0n })).rejects.toMatchObject({ expectedVersion: 0n, actualVersion: 1n });
+    await on.client.appendToStream(stream, steps(2));
+    await expect(on.client.deleteStream(stream, { expectedRevision: 0n })).rejects.toMatchObject({ expectedVersion: 0n, actualVersion: 1n });
   });
 
   it('applies metadata set before the stream has events to the events that follow', async () => {
     const stream = `first-meta-${randomUUID()}`;
-    await client.setStreamMetadata(stream, { maxCount: 2 });
-    await client.appendToStream(stream, steps(20));
+    await on.client.setStreamMetadata(stream, { maxCount: 2 });
+    await on.client.appendToStream(stream, steps(20));
     expect((await read(stream)).map((e) => e.revision)).toEqual([18n, 19n]);
   });
 
   it('checks a delete\'s expected revision: no_stream fails on a stream with events, passes on one with only metadata', async () => {
     const full = `full-${randomUUID()}`;
-    await client.appendToStream(full, steps(1));
-    await expect(client.deleteStream(full, { expectedRevision: 'no_stream' })).rejects.toMatchObject({ streamName: full, constructor: WrongExpectedVersionError });
+    await on.client.appendToStream(full, steps(1));
+    await expect(on.client.deleteStream(full, { expectedRevision: 'no_stream' })).rejects.toMatchObject({ streamName: full, constructor: WrongExpectedVersionError });
     const implicit = `implicit-${randomUUID()}`;
-    await client.setStreamMetadata(implicit, { cacheControl: 10 });
-    await expect(client.deleteStream(implicit, { expectedRevision: 'no_stream' })).resolves.toBeDefined();
+    await on.client.setStreamMetadata(implicit, { cacheControl: 10 });
+    await expect(on.client.deleteStream(implicit, { expectedRevision: 'no_stream' })).resolves.toBeDefined();
   });
 
   it('checks a tombstone\'s expected revision, and tombstones a stream that never existed when asked with no_stream', async () => {
     const stream = `tomb-exact-${randomUUID()}`;
-    await client.appendToStream(stream, steps(2));
-    await expect(client.tombstoneStream(stream, { expectedRevision: 0n })).rejects.toBeInstanceOf(WrongExpectedVersionError);
-    await expect(client.tombstoneStream(stream, { expectedRevision: 1n })).resolves.toBeDefined();
+    await on.client.appendToStream(stream, steps(2));
+    await expect(on.client.tombstoneStream(stream, { expectedRevision: 0n })).rejects.toBeInstanceOf(WrongExpectedVersionError);
+    await expect(on.client.tombstoneStream(stream, { expectedRevision: 1n })).resolves.toBeDefined();
     const never = `tomb-never-${randomUUID()}`;
-    await expect(client.tombstoneStream(never, { expectedRevision: 'no_stream' })).resolves.toBeDefined();
+    await expect(on.client.tombstoneStream(never, { expectedRevision: 'no_stream' })).resolves.toBeDefined();
     await expect(read(never)).rejects.toBeInstanceOf(StreamDeletedError);
   });
 
   it('tombstones: the stream and its metadata read and write as deleted for ever, and the log keeps every event', async () => {
     const stream = `tomb-${randomUUID()}`;
-    await client.appendToStream(stream, steps(2));
-    await client.tombstoneStream(stream);
+    await on.client.appendToStream(stream, steps(2));
+    await on.client.tombstoneStream(stream);
     await expect(read(stream)).rejects.toBeInstanceOf(StreamDeletedError);
-    await expect(client.appendToStream(stream, steps(1))).rejects.toBeInstanceOf(StreamDeletedError);
-    await expect(client.appendToStream(stream, steps(1), overAppend)).rejects.toBeInstanceOf(StreamDeletedError);
-    await expect(client.setStreamMetadata(stream, { maxCount: 1 })).rejects.toBeInstanceOf(StreamDeletedError);
-    await expect(client.tombstoneStream(stream)).rejects.toBeInstanceOf(StreamDeletedError);
-    expect((await endpoint.store.readStream(stream)).map((e) => e.type)).toEqual(['Step', 'Step', '$streamDeleted']);
+    await expect(on.client.appendToStream(stream, steps(1))).rejects.toBeInstanceOf(StreamDeletedError);
+    await expect(on.client.appendToStream(stream, steps(1), OVER_APPEND)).rejects.toBeInstanceOf(StreamDeletedError);
+    await expect(on.client.setStreamMetadata(stream, { maxCount: 1 })).rejects.toBeInstanceOf(StreamDeletedError);
+    await expect(on.client.tombstoneStream(stream)).rejects.toBeInstanceOf(StreamDeletedError);
+    expect((await on.endpoint.store.readStream(stream)).map((e) => e.type)).toEqual(['Step', 'Step', '$streamDeleted']);
   });
 
   it('resolves a $> link event to the event it points to when the read asks for it', async () => {
     const target = `target-${randomUUID()}`;
     const links = `links-${randomUUID()}`;
-    await client.appendToStream(target, steps(3));
-    await client.appendToStream(links, [
+    await on.client.appendToStream(target, steps(3));
+    await on.client.appendToStream(links, [
       binaryEvent({ type: '$>', data: Buffer.from(`2@${target}`) }),
       binaryEvent({ type: '$>', data: Buffer.from(`9@${target}`) }),
     ]);
     const resolved = [];
-    for await (const e of client.readStream(links, { resolveLinkTos: true })) resolved.push(e);
+    for await (const e of on.client.readStream(links, { resolveLinkTos: true })) resolved.push(e);
     expect(resolved[0].event).toMatchObject({ streamId: target, revision: 2n, data: { i: 2 } });
     expect(resolved[0].link).toMatchObject({ streamId: links, revision: 0n, type: '$>' });
     // A link to nothing stays the link itself.
     expect(resolved[1].event).toMatchObject({ streamId: links, type: '$>' });
     expect(resolved[1].link).toBeUndefined();
     const plain = [];
-    for await (const e of client.readStream(links)) plain.push(e);
+    for await (const e of on.client.readStream(links)) plain.push(e);
     expect(plain.map((e) => [e.event?.type, e.link])).toEqual([['$>', undefined], ['$>', undefined]]);
   });
 
   it('closes a stream whose $acl write roles leave out $all to an endpoint without keys (an ACL never opens more than it says)', async () => {
     const stream = `acl-${randomUUID()}`;
-    await client.appendToStream(stream, steps(1));
-    await client.setStreamMetadata(stream, { acl: { writeRoles: ['some_user'] } });
-    await expect(client.appendToStream(stream, steps(1))).rejects.toMatchObject({ type: 'access-denied' });
-    await expect(client.appendToStream(stream, steps(1), overAppend)).rejects.toMatchObject({ type: 'access-denied' });
-    await client.setStreamMetadata(stream, { acl: { writeRoles: ['$all'] } });
-    await expect(client.appendToStream(stream, steps(1))).resolves.toMatchObject({ nextExpectedRevision: 1n });
+    await on.client.appendToStream(stream, steps(1));
+    await on.client.setStreamMetadata(stream, { acl: { writeRoles: ['some_user'] } });
+    await expect(on.client.appendToStream(stream, steps(1))).rejects.toMatchObject({ type: 'access-denied' });
+    await expect(on.client.appendToStream(stream, steps(1), OVER_APPEND)).rejects.toMatchObject({ type: 'access-denied' });
+    await on.client.setStreamMetadata(stream, { acl: { writeRoles: ['$all'] } });
+    await expect(on.client.appendToStream(stream, steps(1))).resolves.toMatchObject({ nextExpectedRevision: 1n });
   });
 
   it('keeps deletes and metadata out of the domain streams', async () => {
     const fact = `fact-${randomUUID()}`;
-    await expect(client.deleteStream(fact)).rejects.toMatchObject({ type: 'access-denied' });
-    await expect(client.tombstoneStream(fact)).rejects.toMatchObject({ type: 'access-denied' });
-    await expect(client.setStreamMetadata(fact, { maxCount: 1 })).rejects.toMatchObject({ type: 'access-denied' });
-    await expect(client.appendToStream('notes-1', jsonEvent({ type: '$streamDeleted', data: {} }), overAppend)).rejects.toThrow(/Tombstone only/);
+    await expect(on.client.deleteStream(fact)).rejects.toMatchObject({ type: 'access-denied' });
+    await expect(on.client.tombstoneStream(fact)).rejects.toMatchObject({ type: 'access-denied' });
+    await expect(on.client.setStreamMetadata(fact, { maxCount: 1 })).rejects.toMatchObject({ type: 'access-denied' });
+    await expect(on.client.appendToStream('notes-1', jsonEvent({ type: '$streamDeleted', data: {} }), OVER_APPEND)).rejects.toThrow(/Tombstone only/);
   });
 });
 

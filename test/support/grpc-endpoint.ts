@@ -1,3 +1,4 @@
+import { EventStoreDBClient } from '@eventstore/db-client';
 import type { EventStore } from '../../src/event-store/event-store';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store';
 import { outsideWriter } from '../../src/event-store/stream-ownership';
@@ -26,3 +27,20 @@ export async function startGrpcEndpoint(options: Partial<GrpcServerOptions> = {}
     },
   };
 }
+
+/** The endpoint and an official client on it, for a whole suite: started before its tests, closed after them. */
+export function suiteEndpointWithClient(options: Partial<GrpcServerOptions> = {}): { endpoint: GrpcTestEndpoint; client: EventStoreDBClient } {
+  const on = {} as { endpoint: GrpcTestEndpoint; client: EventStoreDBClient };
+  beforeAll(async () => {
+    on.endpoint = await startGrpcEndpoint(options);
+    on.client = EventStoreDBClient.connectionString(on.endpoint.connectionString);
+  });
+  afterAll(async () => {
+    await on.client?.dispose();
+    await on.endpoint?.stop();
+  });
+  return on;
+}
+
+/** Per-call credentials make the official client stream Append instead of BatchAppend (and are dropped, unsent, on an insecure channel). */
+export const OVER_APPEND = { credentials: { username: 'unused', password: 'unused' } };
