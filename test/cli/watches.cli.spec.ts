@@ -51,7 +51,8 @@ describe('annals watches', () => {
 
     const notices = await watches(['--url', url, 'watches', 'notices', watch.id]);
     expect(notices.code).toBe(0);
-    expect(notices.stdout).toMatch(/^1 {2}\S+ {2}\d+ values? changed by ClaimCorrected \(anonymous: a late addition\)\n$/);
+    // The notice's summary, as a person reads it: who, the value before and after, by whom and why.
+    expect(notices.stdout).toMatch(/^1 {2}\S+ {2}US-led coalition \(CJTF-OIR\): at least 1,257 → at least 1,258, corrected by anonymous: a late addition\n$/);
     const listed = await watches(['--url', url, 'watches', 'list']);
     expect(listed.stdout).toContain(`${watch.id}  annals-cli  the toll`);
     expect((await watches(['--url', url, 'watches', 'delete', watch.id])).code).toBe(0);
