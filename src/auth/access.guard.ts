@@ -38,7 +38,7 @@ export class AccessGuard implements CanActivate {
     // Anonymous: open reads unless configured closed; with no key ever created, the service is a
     // single-user local one (it then listens on loopback only, or was told to open up), so all is open.
     if (needed === 'reader' && !this.auth.config.auth.readsNeedKey) return true;
-    if (!this.auth.keys.configured()) return true;
+    if (!(await this.auth.keysConfiguredFresh())) return true;
     const what = needed === 'key' ? 'a key (any role)' : `a key with the ${needed} role`;
     throw new AuthError(401, 'auth.missing-key', `this request needs ${what}: send Authorization: Bearer <key>, or log in`);
   }

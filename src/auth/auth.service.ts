@@ -123,6 +123,17 @@ export class AuthService implements BeforeApplicationShutdown {
     return this.keys.bySecret(secret);
   }
 
+  /**
+   * Whether any key was ever created, the log asked first when this replica's ring knows none: a
+   * key created through another replica or `annals keys` beside the server closes anonymous writes
+   * the moment its creation is acknowledged, not once the subscription brings it (fail closed).
+   */
+  async keysConfiguredFresh(): Promise<boolean> {
+    if (this.keys.configured()) return true;
+    await this.keysReadSince(performance.now());
+    return this.keys.configured();
+  }
+
   private lookup: { readonly started: number; readonly done: Promise<void> } | undefined;
 
   private async keysReadSince(arrived: number): Promise<void> {

@@ -65,3 +65,23 @@ describe('a key created by another process', () => {
     expect(refused.body.code).toBe('auth.invalid-key');
   });
 });
+
+describe('the first key, created by another process while writes are open', () => {
+  it('closes anonymous writes the moment its creation is acknowledged', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'annals-first-key-'));
+    const files = { dataDir: dir, sqlitePath: join(dir, 'events.db'), readModelPath: join(dir, 'read-models.db') };
+    const app = await createTestApp(files);
+    const beside = openEventStore(testConfig(files));
+    try {
+      await request(app.getHttpServer()).post('/facts').send(factBody()).expect(201);
+      await createKey(beside, { name: 'first', role: 'editor' }, 'test-admin');
+      // At once: without asking the log, the ring would learn of the key only at the next poll (250 ms on SQLite).
+      await request(app.getHttpServer()).post('/facts').send(factBody()).expect(401);
+      await request(app.getHttpServer()).get('/timeline').expect(200);
+    } finally {
+      await beside.close();
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
