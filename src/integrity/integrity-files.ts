@@ -56,15 +56,7 @@ export function loadOrCreateSigner(files: IntegrityFiles, origin: string): { sig
 
 /** writeDurably, except that an existing file is kept (link fails where rename would replace): false then. */
 function writeDurablyIfAbsent(path: string, content: string, mode: number): boolean {
-  mkdirSync(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const fd = openSync(temporary, 'w', mode);
-  try {
-    writeSync(fd, content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  const temporary = writeSyncedTemporary(path, content, mode);
   try {
     linkSync(temporary, path);
     return true;
@@ -86,8 +78,13 @@ export function writeCheckpointFile(files: IntegrityFiles, note: string): void {
 
 /** Write to a temporary file, fsync, rename: a crash leaves the old file or the new one, never half of one. */
 export function writeDurably(path: string, content: string, mode: number): void {
+  renameSync(writeSyncedTemporary(path, content, mode), path);
+}
+
+/** `content` in a new temporary file beside `path`, on disk (fsynced) before it is linked or renamed into place. */
+function writeSyncedTemporary(path: string, content: string, mode: number): string {
   mkdirSync(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
+  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const fd = openSync(temporary, 'w', mode);
   try {
     writeSync(fd, content);
@@ -95,5 +92,5 @@ export function writeDurably(path: string, content: string, mode: number): void 
   } finally {
     closeSync(fd);
   }
-  renameSync(temporary, path);
+  return temporary;
 }

@@ -137,13 +137,7 @@ export async function startPostgres(): Promise<PostgresCluster> {
   return {
     url: urlOf('postgres'),
     async createDatabase(name: string) {
-      const client = new Client({ connectionString: urlOf('postgres') });
-      await client.connect();
-      try {
-        await client.query(`CREATE DATABASE "${name.replace(/"/g, '')}"`);
-      } finally {
-        await client.end();
-      }
+      await createDatabaseAt(urlOf('postgres'), name);
       return urlOf(name);
     },
     crash() {
@@ -228,13 +222,7 @@ export async function startReplicatedPostgres(): Promise<ReplicatedPostgres> {
   return {
     url: urlOf('postgres'),
     async createDatabase(name: string) {
-      const client = new Client({ connectionString: `postgresql://postgres@localhost/postgres?host=${encodeURIComponent(primary.socket)}` });
-      await client.connect();
-      try {
-        await client.query(`CREATE DATABASE "${name.replace(/"/g, '')}"`);
-      } finally {
-        await client.end();
-      }
+      await createDatabaseAt(`postgresql://postgres@localhost/postgres?host=${encodeURIComponent(primary.socket)}`, name);
       return urlOf(name);
     },
     crashPrimary() {
@@ -248,4 +236,15 @@ export async function startReplicatedPostgres(): Promise<ReplicatedPostgres> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** CREATE DATABASE `name` through a connection to `adminUrl`. */
+async function createDatabaseAt(adminUrl: string, name: string): Promise<void> {
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE "${name.replace(/"/g, '')}"`);
+  } finally {
+    await client.end();
+  }
 }
