@@ -6,9 +6,10 @@ import { conflict, notFound } from '../domain/errors';
 import { EVENT_STORE, StreamNotFoundError, type EventStore } from '../event-store/event-store';
 import { foldedStateCacheOf } from '../event-store/folded-state-cache';
 import { ERASURE_STREAM, SUBJECT_ERASED } from '../event-store/stream-ownership';
-import { useSubjectSeal } from '../event-store/subject-seal';
+import { mapSealed, SEALED_PREFIX, useSubjectSeal } from '../event-store/subject-seal';
 import { IntegrityService } from '../integrity/integrity.service';
-import { RebuildRunningError, ReadModels } from '../projections/read-models';
+import { RebuildRunningError, ReadModels, type Purge } from '../projections/read-models';
+import { streamsNaming, subjectOfSealed } from '../projections/subjects/subject-refs.read-model';
 import { KeyedSubjectSeal } from './keyed-seal';
 import { SubjectKeyStore } from './subject-key-store';
 
@@ -27,7 +28,16 @@ export interface Erasure {
   readonly position: string;
   /** The erasure as a signed note (checkpoint key): subject, time, actor and the SHA-256 of the reason. */
   readonly statement: string;
+  /** What the read models' purge rewrote: the streams naming the subject and their events (`rebuilt`: all read models were rebuilt instead). */
+  readonly purged: { readonly streams: number; readonly events: number; readonly rebuilt: boolean };
 }
+
+/**
+ * Told of each erasure once the read models are purged, with the values the subject's key opened
+ * to (read just before it was destroyed) and the marker that replaces them: stores outside the
+ * read models that kept answers (the watches' notices) purge their copies.
+ */
+export type ErasureListener = (erased: { readonly subject: string; readonly values: readonly string[]; readonly marker: string }) => void | Promise<void>;
 
 /**
  * Erasure by crypto-shredding (docs/erasure.md): owns the subject key store, registers the seal
@@ -40,6 +50,7 @@ export class ErasureService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Erasure');
   readonly keys: SubjectKeyStore;
   readonly seal: KeyedSubjectSeal;
+  private readonly listeners = new Set<ErasureListener>();
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -64,10 +75,18 @@ export class ErasureService implements OnModuleInit, OnApplicationShutdown {
     this.keys.close();
   }
 
+  /** Called after each erasure (see ErasureListener); returns the function that stops it. */
+  onErased(listener: ErasureListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   /**
    * Destroys the subject's key, records a signed SubjectErased event (no personal data: the
-   * subject's opaque id, who, when, the reason), forgets folded states and rebuilds the read
-   * models, so that no answer holds the plaintext once this returns.
+   * subject's opaque id, who, when, the reason), forgets folded states and purges the read models
+   * (the rows built from the streams naming the subject, built again; all of them rebuilt only when
+   * the log moves too fast under the purge) and the stores that listen, so that no answer holds the
+   * plaintext once this returns.
    */
   async erase(subject: string, reason: string, actor: string): Promise<Erasure> {
     this.integrity.assertWritable();
@@ -75,6 +94,7 @@ export class ErasureService implements OnModuleInit, OnApplicationShutdown {
     if (!id) throw notFound('no subject by this id or name is known to the key store', 'subject');
     const already = this.keys.erasedAt(id);
     if (already) throw conflict(`subject ${id} was erased on ${already}`, 'subject');
+    const values = await this.valuesOf(id);
     const erasedAt = new Date().toISOString();
     const statement = this.integrity.signStatement(
       `annals erasure\nsubject ${id}\nerased ${erasedAt}\nby ${actor}\nreason-sha256 ${createHash('sha256').update(reason).digest('hex')}\n`,
@@ -87,9 +107,33 @@ export class ErasureService implements OnModuleInit, OnApplicationShutdown {
     );
     this.logger.warn(`subject ${id} erased by ${actor} at position ${position}`);
     foldedStateCacheOf(this.store).clear();
-    // The read models hold the opened values: built again, they hold `[erased on D]`, in a new file (no free page keeps the old).
-    await this.rebuildReadModels();
-    return { subject: id, erasedAt, position: position.toString(), statement };
+    // The read models hold the opened values: the rows built from the subject's streams are built again, now `[erased on D]`.
+    const purge: Purge | undefined = await this.readModels.purgeSubject(id);
+    if (!purge) await this.rebuildReadModels();
+    const marker = this.seal.openValue(`${SEALED_PREFIX}${id}:`);
+    for (const listener of this.listeners) await listener({ subject: id, values, marker });
+    return { subject: id, erasedAt, position: position.toString(), statement, purged: { streams: purge?.streams ?? 0, events: purge?.events ?? 0, rebuilt: !purge } };
+  }
+
+  /** The distinct values sealed for the subject, opened while its key is still there (what listeners purge). */
+  private async valuesOf(id: string): Promise<string[]> {
+    const values = new Set<string>();
+    for (const stream of streamsNaming(this.readModels.db, id)) {
+      let events;
+      try {
+        events = await this.store.readStream(stream);
+      } catch (error) {
+        if (error instanceof StreamNotFoundError) continue;
+        throw error;
+      }
+      for (const event of events) {
+        mapSealed(event, (sealed) => {
+          if (subjectOfSealed(sealed) === id) values.add(this.seal.openValue(sealed));
+          return sealed;
+        });
+      }
+    }
+    return [...values];
   }
 
   private async rebuildReadModels(): Promise<void> {

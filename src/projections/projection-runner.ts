@@ -40,6 +40,7 @@ export class ProjectionRunner {
   private readonly writeCheckpoint: Database.Statement;
   private readonly applyBatch: (events: readonly RecordedEvent[]) => void;
   private readonly applyIsolated: (events: readonly RecordedEvent[]) => void;
+  private readonly read: (stored: RecordedEvent) => RecordedEvent;
 
   constructor(
     private readonly store: EventStore,
@@ -56,6 +57,7 @@ export class ProjectionRunner {
     // are read through the one upcaster, sealed values through the store's subject seal. Projections of
     // stored events (the Merkle log) see the bytes as hashed, ciphertext and all.
     const read = (stored: RecordedEvent) => upcast(subjectSealOf(store).open(stored));
+    this.read = read;
     this.applyBatch = db.transaction((events: readonly RecordedEvent[]) => {
       for (const stored of events) {
         const event = read(stored);
@@ -145,6 +147,42 @@ export class ProjectionRunner {
       };
       this.waiters.add(waiter);
     });
+  }
+
+  /**
+   * Builds again, in one transaction, the rows that the named projections built from these streams:
+   * `forget` deletes a stream's rows, then its events up to this runner's checkpoint are applied
+   * again, opened as the seal opens them now (after an erasure: `[erased on D]`). Events past the
+   * checkpoint are left to the runner, which applies them on top as usual. Events a projection
+   * cannot apply are skipped here as they were quarantined when first met. Returns the events applied.
+   */
+  reproject(streams: ReadonlyMap<string, readonly RecordedEvent[]>, projections: ReadonlySet<string>, forget: (streamId: string) => void): number {
+    const chosen = this.projections.filter((projection) => projections.has(projection.name) && !projection.storedEvents);
+    const applyOne = this.db.transaction((projection: Projection, event: RecordedEvent) => projection.apply(event));
+    let applied = 0;
+    try {
+      this.db.transaction(() => {
+        for (const [streamId, events] of streams) {
+          forget(streamId);
+          for (const stored of events) {
+            if (stored.position > this.checkpoint) break;
+            const event = this.read(stored);
+            for (const projection of chosen) {
+              try {
+                applyOne(projection, event);
+              } catch (error) {
+                if (!isEventsFault(error, this.db)) throw error;
+              }
+            }
+            applied++;
+          }
+        }
+      })();
+    } catch (error) {
+      for (const projection of this.projections) projection.rolledBack?.();
+      throw error;
+    }
+    return applied;
   }
 
   /**

@@ -9,7 +9,8 @@ import { QUARANTINE_SCHEMA, readQuarantine, type QuarantineReport } from './quar
  * next start drops them and rebuilds the same answers from the log.
  */
 // 9: domain projections select by stream category and type; events they cannot apply are quarantined.
-export const READ_MODEL_VERSION = 9;
+// 10: subject_streams (which streams hold values sealed for which subject), for an erasure's targeted purge.
+export const READ_MODEL_VERSION = 10;
 
 const CHECKPOINT_SCHEMA = `CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), position INTEGER NOT NULL);`;
 const SCHEMA = CHECKPOINT_SCHEMA + READ_MODELS.map((model) => model.schema).join('') + QUARANTINE_SCHEMA;
@@ -22,6 +23,10 @@ export function openReadModelDatabase(path: string): Database.Database {
   // Losing the last commits of a read model on power loss is harmless: the checkpoint goes with
   // them (same transaction) and the runner re-applies those events from the log.
   db.pragma('synchronous = NORMAL');
+  // Read models hold personal data opened from the log until its subject is erased: what a row
+  // held is overwritten with zeros when it is deleted or moved, so an erasure's purge leaves no copy
+  // in the file's free space (docs/erasure.md); the WAL's old frames go with a TRUNCATE checkpoint.
+  db.pragma('secure_delete = ON');
   // Projections insert into indexes in valid-time order, not log order: a 32 MiB page cache keeps the
   // hot index pages between batches (rebuild 17k → 27k events/s on a file, measured on 100k events),
   // and checkpointing every ~40 MiB of WAL instead of 4 MiB copies each page back less often.

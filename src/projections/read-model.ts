@@ -14,6 +14,11 @@ export interface ReadModel {
   /** The indexes its projection reads while applying events: a bulk load keeps these and defers the rest. */
   readonly lookupIndexes?: readonly string[];
   projection(db: Database.Database): Projection;
+  /**
+   * For read models built from the opened (decrypted) events: a function deleting every row built
+   * from one stream, so that an erasure re-projects just the streams naming the subject (purge.ts).
+   */
+  forgetStream?(db: Database.Database): (streamId: string) => void;
   /** Runs every query once on `db`; throws when one fails (a table or column this build needs is missing). */
   probe(db: Database.Database): void;
 }

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
-import type { EventStore } from '../event-store/event-store';
+import { StreamNotFoundError, type EventStore, type RecordedEvent } from '../event-store/event-store';
 import type { AppliedPosition } from './applied-position';
 import { ProjectionRunner, type RunnerLogger } from './projection-runner';
 import { readQuarantine, type QuarantineReport } from './quarantine';
@@ -13,7 +13,8 @@ import {
   unusedReadModelFiles,
 } from './read-model-database';
 import type { ReadModelSource } from './read-model';
-import { answersEveryQuery, projectionsOn } from './read-model-registry';
+import { answersEveryQuery, projectionsOn, READ_MODELS } from './read-model-registry';
+import { streamsNaming } from './subjects/subject-refs.read-model';
 
 export interface RebuildStatus {
   readonly startedAt: string;
@@ -43,6 +44,15 @@ export interface ProjectionStatus {
 /** Refused because one is already running: a second would build the same file twice. */
 export class RebuildRunningError extends Error {}
 
+/** What a purge rewrote; `undefined` from purgeSubject when the log moved under it too often (rebuild instead). */
+export interface Purge {
+  readonly streams: number;
+  readonly events: number;
+}
+
+/** A purge reads the subject's streams, then rewrites their rows only if no batch was applied meanwhile: tries this often. */
+const PURGE_ATTEMPTS = 20;
+
 interface Rebuild {
   readonly startedAt: Date;
   readonly runner: ProjectionRunner;
@@ -65,6 +75,8 @@ export class ReadModels implements ReadModelSource {
   private rebuilding: Rebuild | undefined;
   private lastRebuild: ProjectionStatus['lastRebuild'] = null;
   private stopped = false;
+  /** Purges since start: each rewrote rows of the served read models in place (the answer cache starts again). */
+  private purgeCount = 0;
 
   constructor(
     private readonly store: EventStore,
@@ -76,6 +88,59 @@ export class ReadModels implements ReadModelSource {
 
   get db(): Database.Database {
     return this.current;
+  }
+
+  get purges(): number {
+    return this.purgeCount;
+  }
+
+  /**
+   * An erasure's purge (docs/erasure.md): the rows built from the streams that hold values sealed for
+   * `subject` are deleted and built again from those streams (the seal now opens the values to
+   * `[erased on D]`), in one transaction on the served read models; then the WAL is checkpointed and
+   * truncated, so that neither its old frames nor the file's free space (secure_delete) keeps them.
+   * A rebuild in progress is waited for first: it may have opened the values before the key went.
+   */
+  async purgeSubject(subject: string): Promise<Purge | undefined> {
+    for (let attempt = 0; attempt < PURGE_ATTEMPTS; attempt++) {
+      while (this.rebuilding) await this.rebuilding.done?.catch(() => undefined);
+      const runner = this.runner;
+      const db = this.current;
+      if (!runner) return undefined;
+      const checkpoint = runner.position;
+      const streams = streamsNaming(db, subject);
+      const events = new Map<string, RecordedEvent[]>();
+      for (const stream of streams) events.set(stream, await this.readStreamOrNone(stream));
+      // A batch applied meanwhile may hold events of these streams that were appended after their read: read again.
+      if (runner !== this.runner || db !== this.current || runner.position !== checkpoint || this.rebuilding) continue;
+      const models = READ_MODELS.filter((model) => model.forgetStream);
+      const forgets = models.map((model) => model.forgetStream!(db));
+      const applied = runner.reproject(events, new Set(models.map((model) => model.name)), (stream) => forgets.forEach((forget) => forget(stream)));
+      this.purgeCount++;
+      await this.truncateWal(db);
+      return { streams: streams.length, events: applied };
+    }
+    return undefined;
+  }
+
+  private async readStreamOrNone(stream: string): Promise<RecordedEvent[]> {
+    try {
+      return await this.store.readStream(stream);
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return [];
+      throw error;
+    }
+  }
+
+  /** Copies the WAL into the file and empties it (a reader of an older snapshot may hold it a moment: tried again). */
+  private async truncateWal(db: Database.Database): Promise<void> {
+    if (this.currentPath === ':memory:') return;
+    for (let attempt = 0; ; attempt++) {
+      const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      if (!result || result.busy === 0) return;
+      if (attempt >= 50) throw new Error('the read models\' WAL could not be truncated after a purge: a reader holds it');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   /**

@@ -60,6 +60,8 @@ describe('erasure that keeps every proof valid', () => {
 
     const erased = (await http().post('/admin/subjects/erase').send({ subject: '  joseph   VOTEL ', reason: 'GDPR Art. 17 request 2026-41' }).expect(200)).body;
     expect(erased).toMatchObject({ subject: expect.stringMatching(/^s[\w-]{22}$/), erasedAt: expect.any(String), statement: expect.stringContaining('annals erasure') });
+    // Purged in place: the one fact's stream built again (both its events), not every read model.
+    expect(erased.purged).toEqual({ streams: 1, events: 2, rebuilt: false });
     const marker = `[erased on ${erased.erasedAt.slice(0, 10)}]`;
 
     // Every answer, now and as known before the erasure, shows the marker.
@@ -89,10 +91,51 @@ describe('erasure that keeps every proof valid', () => {
       .find((event) => event.type === 'SubjectErased');
     expect(erasure).toMatchObject({ streamId: 'annals-erasure', data: { subject: erased.subject, reason: 'GDPR Art. 17 request 2026-41' }, metadata: { actor: 'anonymous' } });
 
-    // No file of the data directory holds the name (read models rebuilt into a new file, keys deleted with secure_delete).
+    // No file of the data directory holds the name (rows purged with secure_delete and the WAL truncated, keys deleted with secure_delete).
     await app.close();
     expect(filesHolding(dir, 'Votel')).toEqual([]);
     expect(statSync(join(dir, 'subjects.db')).mode & 0o777).toBe(0o600);
+  });
+
+  it('purges only the rows built from streams naming the subject; no page, free page or WAL frame keeps the name', async () => {
+    const other = 'Kenneth McKenzie';
+    const ids: string[] = [];
+    // Enough rows that the tables' pages fill, split and move cells: the purge must leave no copy behind in any of them.
+    for (let i = 0; i < 120; i++) {
+      const entities = i % 3 === 0 ? [{ type: 'person', name: other }] : [{ type: 'person', name: NAME }, { type: 'place', name: `Place ${i}` }];
+      const fact = factBody({ entities, tags: ['command', `t${i}`] });
+      ids.push(fact.id);
+      await http().post('/facts').send(fact).expect(201);
+      if (i % 4 === 1) await http().post(`/facts/${fact.id}/corrections`).send(correctionBody({ summary: `Correction ${i}.` })).expect(200);
+    }
+    const before = new Date().toISOString();
+    expect((await http().get(`/timeline?entity=${encodeURIComponent(NAME)}&limit=200`).expect(200)).body.items).toHaveLength(80);
+    expect(filesHolding(dir, 'Votel').length).toBeGreaterThan(0);
+
+    const erased = (await http().post('/admin/subjects/erase').send({ subject: NAME, reason: 'witness at risk' }).expect(200)).body;
+    expect(erased.purged).toEqual({ streams: 80, events: 80 + 20, rebuilt: false });
+    const marker = `[erased on ${erased.erasedAt.slice(0, 10)}]`;
+
+    // The subject's facts show the marker, by entity filter and search too; the other person's facts are as they were.
+    expect((await http().get(`/timeline?entity=${encodeURIComponent(NAME)}`).expect(200)).body.items).toEqual([]);
+    expect((await http().get(`/timeline?entity=${encodeURIComponent(marker)}&limit=200`).expect(200)).body.items).toHaveLength(80);
+    expect((await http().get(`/timeline?entity=${encodeURIComponent(other)}&limit=200`).expect(200)).body.items).toHaveLength(40);
+    expect((await http().get(`/facts/${ids[1]}?knownAt=${before}`).expect(200)).body.entities[0]).toEqual({ type: 'person', name: marker });
+    expect((await http().get(`/facts/${ids[0]}`).expect(200)).body.entities[0]).toEqual({ type: 'person', name: other });
+    const timeline = (await http().get('/timeline?limit=200').expect(200)).text;
+    expect(timeline).not.toMatch(/votel/i);
+    expect(timeline).toContain(other);
+
+    // Once the erasure answered, no file holds the name: not the read models' pages, free pages or WAL, not the keys.
+    expect(filesHolding(dir, 'Votel')).toEqual([]);
+    expect(filesHolding(dir, 'McKenzie').length).toBeGreaterThan(0);
+
+    // The same answers as read models rebuilt from the log (the purge is what a rebuild would make of those streams).
+    const purgedAnswer = (await http().get(`/timeline?limit=200&knownAt=${before}`).expect(200)).body;
+    await http().post('/admin/rebuild').expect(202);
+    for (let i = 0; i < 100 && (await http().get('/health')).body.details?.projections?.rebuild; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await http().get(`/timeline?limit=200&knownAt=${before}`).expect(200)).body).toEqual(purgedAnswer);
+
   });
 
   it('refuses an unknown subject with a 404 and a second erasure with a 409', async () => {

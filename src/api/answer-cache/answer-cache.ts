@@ -47,6 +47,7 @@ export interface CachedAnswer {
 export class AnswerCache {
   private readonly entries: LRUCache<string, CachedAnswer> | undefined;
   private servedDb: ReadModels['db'] | undefined;
+  private servedPurges = 0;
   private currentGeneration = 0;
   private recordTime: { position: bigint; time: number } = { position: -1n, time: Number.NEGATIVE_INFINITY };
 
@@ -82,9 +83,12 @@ export class AnswerCache {
    */
   generation(): number {
     const db = this.readModels.db;
-    if (db !== this.servedDb) {
+    // An erasure's purge rewrites rows in place: answers of before may hold what it erased.
+    const purges = this.readModels.purges;
+    if (db !== this.servedDb || purges !== this.servedPurges) {
       if (this.servedDb !== undefined) this.currentGeneration++;
       this.servedDb = db;
+      this.servedPurges = purges;
       this.entries?.clear();
       this.recordTime = { position: -1n, time: Number.NEGATIVE_INFINITY };
     }

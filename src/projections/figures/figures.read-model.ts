@@ -1,4 +1,5 @@
 import type { ReadModel } from '../read-model';
+import { streamKey } from '../stream-key';
 import { FiguresProjection } from './figures.projection';
 import { FigureQueries } from './figures.queries';
 import { FIGURE_SCHEMA } from './figures.schema';
@@ -9,6 +10,12 @@ export const FIGURES_READ_MODEL: ReadModel = {
   schema: FIGURE_SCHEMA,
   lookupIndexes: ['claim_versions_current'],
   projection: (db) => new FiguresProjection(db),
+  forgetStream: (db) => {
+    const deletes = ['figures', 'claim_versions', 'figure_claimants'].map((table) => db.prepare(`DELETE FROM ${table} WHERE figure_id = ?`));
+    return (streamId) => {
+      for (const statement of deletes) statement.run(streamKey(streamId));
+    };
+  },
   probe: (db) => {
     const figures = new FigureQueries(db);
     for (const clocks of [{}, { asOf: '2000-01-01', knownAt: new Date(0) }]) {
