@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildDatasets, growth } from './growth';
 import { cache } from './cache';
+import { erasure } from './erasure';
 import { figureWrites } from './figure-writes';
 import { http } from './http';
 import { rebuildAlone, rebuildFigure, serviceMemory } from './rebuild';
@@ -77,6 +78,7 @@ async function main(): Promise<void> {
     if (wanted('subscriptions')) await step('5 subscriptions', () => subscriptions(mode));
     if (wanted('watches')) await step('6 watches', () => watches(mode));
     if (wanted('identical')) await step('6b identical watches', () => identicalWatches(mode));
+    if (wanted('erasure')) await step('7 erasure', () => erasure(mode));
   } finally {
     const seconds = (Date.now() - started) / 1000;
     const text = `${header}\n\n${table(rows)}\n\ntotal ${seconds.toFixed(0)} s (${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(0)} s`).join(', ')})`;

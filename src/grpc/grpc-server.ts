@@ -24,7 +24,7 @@ import { serveDelete } from './delete-call';
 import { GrpcAuthenticator, GrpcPrincipal, OPEN_ACCESS } from './grpc-authenticator';
 import { ActiveCalls, authenticate } from './grpc-call';
 import { grpcError, GrpcError, isGrpcError, shuttingDown, toGrpcError, unavailable } from './grpc-errors';
-import { serveRead } from './read-call';
+import { serveRead, type EventView } from './read-call';
 import { SingleNodeGossip } from './gossip';
 
 export interface GrpcServerOptions {
@@ -33,6 +33,8 @@ export interface GrpcServerOptions {
   readonly port: number;
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
   readonly authenticator?: GrpcAuthenticator;
+  /** How reads and subscriptions show each event (the full service: values sealed for a subject opened); as stored without. */
+  readonly view?: EventView;
 }
 
 /** The version the official clients gate features on; Annals serves the subset of 24.10's Streams API listed below. */
@@ -122,7 +124,7 @@ export class AnnalsGrpcServer {
     const principal = authenticate(call.metadata, this.authenticator);
     if (isGrpcError(principal)) return finish(principal);
     ownedBy(principal);
-    serveRead(this.store, call, signal).then(
+    serveRead(this.store, call, signal, this.options.view).then(
       () => finish(),
       (error) => finish(toGrpcError(error)),
     );

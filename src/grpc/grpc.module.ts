@@ -4,6 +4,7 @@ import { EVENT_STORE, type EventStore } from '../event-store/event-store';
 import { outsideWriter } from '../event-store/stream-ownership';
 import { AuthService } from '../auth/auth.service';
 import type { KeyRing } from '../auth/key-ring';
+import { feedView } from '../erasure/feed-view';
 import { IntegrityService } from '../integrity/integrity.service';
 import { GRPC_AUTHENTICATOR, type GrpcAuthenticator } from './grpc-authenticator';
 import { grpcError } from './grpc-errors';
@@ -32,7 +33,14 @@ export class GrpcEndpoint implements OnApplicationBootstrap, BeforeApplicationSh
     const grpc = this.config.grpc;
     if (!grpc) return;
     const tls = readTls(grpc.tlsCertPath, grpc.tlsKeyPath);
-    this.server = new AnnalsGrpcServer(outsideWriter(refusingAppendsWhileUnverified(this.store, this.integrity)), { host: grpc.host, port: grpc.port, tls, authenticator: this.authenticator });
+    this.server = new AnnalsGrpcServer(outsideWriter(refusingAppendsWhileUnverified(this.store, this.integrity)), {
+      host: grpc.host,
+      port: grpc.port,
+      tls,
+      authenticator: this.authenticator,
+      // Sealed values as every answer shows them (plaintext, or `[erased on D]`), never the ciphertext (docs/erasure.md).
+      view: feedView(this.store),
+    });
     const port = await this.server.start();
     if (!tls && !['127.0.0.1', '::1', 'localhost'].includes(grpc.host)) {
       this.logger.warn(`the gRPC port listens on ${grpc.host} without TLS: anyone who reaches it may read the log and append to the user namespace`);

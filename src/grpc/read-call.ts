@@ -12,6 +12,9 @@ import { streamState, TOMBSTONE_TYPE, visibility } from './stream-state';
 
 type ReadCall = ServerWritableStream<ReadReq, ReadResp>;
 
+/** How a read shows a stored event: the full service opens values sealed for a subject (src/erasure/feed-view.ts). */
+export type EventView = (event: RecordedEvent) => RecordedEvent;
+
 /** Reads go to the store in pages, so that a read of a long stream or of the whole log never sits in memory. */
 const PAGE = 500;
 
@@ -20,13 +23,13 @@ const PAGE = 500;
  * subscription. Resolves when the call has sent everything it will; throws a GrpcError to end it
  * with a status.
  */
-export async function serveRead(store: EventStore, call: ReadCall, signal: AbortSignal): Promise<void> {
+export async function serveRead(store: EventStore, call: ReadCall, signal: AbortSignal, view: EventView = (event) => event): Promise<void> {
   const options = call.request.getOptions();
   if (!options) throw badRequest('ReadReq.options is required');
   const structured = options.getUuidOption()?.hasStructured() ?? false;
   const resolveLinks = options.getResolveLinks();
   const emit = async (event: RecordedEvent) =>
-    send(call, resolveLinks && event.type === LINK_TYPE ? await resolvedLink(store, event, structured) : toReadEvent(event, structured), signal);
+    send(call, resolveLinks && event.type === LINK_TYPE ? await resolvedLink(store, event, structured, view) : toReadEvent(view(event), structured), signal);
   const filter = options.hasFilter() ? toAllFilter(options.getFilter()!) : undefined;
   if (isGrpcError(filter)) throw filter;
   const backwards = options.getReadDirection() === ReadReq.Options.ReadDirection.BACKWARDS;
@@ -99,12 +102,12 @@ async function readStream(
 const LINK_TYPE = '$>';
 
 /** A `$>` event with the event it points to; a link whose target is not there (any more) is sent as it is. */
-async function resolvedLink(store: EventStore, link: RecordedEvent, structured: boolean): Promise<ReadResp> {
+async function resolvedLink(store: EventStore, link: RecordedEvent, structured: boolean, view: EventView): Promise<ReadResp> {
   const match = /^(\d+)@(.+)$/s.exec(Buffer.from(payloadOf(link).data).toString('utf8'));
   if (match) {
     try {
       const [target] = await store.readStream(match[2], { fromRevision: BigInt(match[1]), maxCount: 1 });
-      if (target && target.revision === BigInt(match[1])) return toReadEvent(target, structured, link);
+      if (target && target.revision === BigInt(match[1])) return toReadEvent(view(target), structured, link);
     } catch {
       // No such stream (or no such name): the link stays unresolved, as on EventStoreDB.
     }

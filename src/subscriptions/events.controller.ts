@@ -8,6 +8,7 @@ import { answer, arr, obj, str } from '../api/openapi-schema';
 import { RequestValidationError } from '../api/problem';
 import { DOMAIN_EVENT_DECLARATIONS } from '../domain/domain-events';
 import { AuthService, CREDENTIAL_ENDED_SSE } from '../auth/auth.service';
+import { feedView } from '../erasure/feed-view';
 import { EventFeed } from './event-feed';
 import { LiveEvents } from './live-events';
 
@@ -45,12 +46,16 @@ const HEARTBEAT_MS = 15_000;
 export class EventsController implements BeforeApplicationShutdown {
   /** Open streams, ended on shutdown so that the server can close. */
   private readonly open = new Set<(last?: string) => void>();
+  /** Sealed values as every answer shows them: plaintext, or `[erased on D]` after an erasure (docs/erasure.md). */
+  private readonly view: (event: RecordedEvent) => RecordedEvent;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly live: LiveEvents,
     private readonly auth: AuthService,
-  ) {}
+  ) {
+    this.view = feedView(store);
+  }
 
   /** The domain's event types as declared (domain/domain-events.ts): the page follows these and shows each by its label. */
   @Get('types')
@@ -85,7 +90,7 @@ export class EventsController implements BeforeApplicationShutdown {
     const feed = new EventFeed(
       this.store,
       (listener) => this.live.listen(listener),
-      { send: (events) => raw.write(encode(events)) || raw.writableLength < MAX_BUFFERED_BYTES },
+      { send: (events) => raw.write(encode(events, this.view)) || raw.writableLength < MAX_BUFFERED_BYTES },
       { types: list(query.types), streamPrefixes: list(query.streams) },
       after,
     );
@@ -132,10 +137,10 @@ function list(value: string | undefined): string[] | undefined {
 /** A live batch goes to every unfiltered subscriber as the same array: encoded once, not once per subscriber. */
 const encoded = new WeakMap<readonly RecordedEvent[], Buffer>();
 
-function encode(events: readonly RecordedEvent[]): Buffer {
+function encode(events: readonly RecordedEvent[], view: (event: RecordedEvent) => RecordedEvent): Buffer {
   let bytes = encoded.get(events);
   if (bytes === undefined) {
-    bytes = Buffer.from(events.map(format).join(''), 'utf8');
+    bytes = Buffer.from(events.map((event) => format(event, view)).join(''), 'utf8');
     encoded.set(events, bytes);
   }
   return bytes;
@@ -144,11 +149,14 @@ function encode(events: readonly RecordedEvent[]): Buffer {
 /** Formatted once per event, however many subscribers it goes to (the serialisation was 23% of the CPU at 100 subscribers). */
 const formatted = new WeakMap<RecordedEvent, string>();
 
-/** bigint is not JSON: revisions and positions travel as strings. */
-export function format(event: RecordedEvent): string {
+/**
+ * bigint is not JSON: revisions and positions travel as strings. A live event is formatted once
+ * and its sealed values opened then: a subscriber hears of it as it was when it was written.
+ */
+export function format(event: RecordedEvent, view: (event: RecordedEvent) => RecordedEvent = (e) => e): string {
   let message = formatted.get(event);
   if (message === undefined) {
-    message = formatMessage(event);
+    message = formatMessage(view(event));
     formatted.set(event, message);
   }
   return message;

@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
+import type { Entity } from '../../src/domain/fact/fact.events';
 import { checkConsistency, checkInclusion, verifyCheckpoint } from '../../src/integrity/verifier';
 import { createTestApp } from '../support/app';
 import { correctionBody, factBody } from '../support/factories';
@@ -102,9 +103,9 @@ describe('erasure that keeps every proof valid', () => {
     const ids: string[] = [];
     // Enough rows that the tables' pages fill, split and move cells: the purge must leave no copy behind in any of them.
     for (let i = 0; i < 120; i++) {
-      const entities = i % 3 === 0 ? [{ type: 'person', name: other }] : [{ type: 'person', name: NAME }, { type: 'place', name: `Place ${i}` }];
+      const entities: Entity[] = i % 3 === 0 ? [{ type: 'person', name: other }] : [{ type: 'person', name: NAME }, { type: 'place', name: `Place ${i}` }];
       const fact = factBody({ entities, tags: ['command', `t${i}`] });
-      ids.push(fact.id);
+      ids.push(fact.id!);
       await http().post('/facts').send(fact).expect(201);
       if (i % 4 === 1) await http().post(`/facts/${fact.id}/corrections`).send(correctionBody({ summary: `Correction ${i}.` })).expect(200);
     }
