@@ -32,7 +32,7 @@ interface Prepared {
 }
 
 /** The mixed log of LOG_EVENTS - named events, then `named` facts naming the subject, sealed; read models built once. */
-async function prepare(mode: Mode, named: number): Promise<Prepared> {
+export async function prepare(mode: Mode, named: number): Promise<Prepared> {
   const dir = join(mode.tmp, `erasure-${named}`);
   mkdirSync(dir, { recursive: true });
   const storePath = join(dir, 'events.db');

@@ -351,6 +351,11 @@ export class WatchEngine {
     this.stats.evaluatingMs += performance.now() - started;
   }
 
+  /** After an erasure: answers kept in memory may hold what it erased; those stored were purged (WatchStore.purgeValues). */
+  forgetKeptAnswers(): void {
+    this.lastAnswers.clear();
+  }
+
   /** An answer given before, by hash: kept from when it was given, or read back from the watch file. */
   private answerBefore(hash: string): { readonly text: string; readonly value: Answer } {
     const kept = this.lastAnswers.get(hash);

@@ -258,6 +258,8 @@ export class WatchStore {
     // evaluation repeated over the same events records the same notice, which a webhook receiver
     // that already had it drops by its webhook-id. Syncing each evaluation cost ~7 ms of a write.
     this.db.pragma('synchronous = NORMAL');
+    // Answers and notices hold personal data until its subject is erased: a purge (purgeValues) must leave no copy in free space.
+    this.db.pragma('secure_delete = ON');
     this.db.exec(SCHEMA);
     if ((this.db.pragma('user_version', { simple: true }) as number) < 2) this.db.transaction(() => this.db.exec(MIGRATE_TO_2))();
     if ((this.db.pragma('user_version', { simple: true }) as number) < 3) this.db.transaction(() => this.db.exec(MIGRATE_TO_3))();
@@ -491,6 +493,47 @@ export class WatchStore {
   deliveryStatus(watchId: string): DeliveryStatus {
     const row = this.statements.deliveryStatus.get({ watchId }) as { pending: number | null; delivered: number | null; failed: number | null; lastError: string | null };
     return { pending: row.pending ?? 0, delivered: row.delivered ?? 0, failed: row.failed ?? 0, lastError: row.lastError };
+  }
+
+  /**
+   * An erasure's purge (docs/erasure.md): every stored answer and notice that holds one of `values`
+   * (the erased subject's, as its key opened them) holds `marker` instead. Answers keep their hash
+   * (notices and watches point at them by it); one rewritten, or stored as an edit of one rewritten,
+   * is stored whole. The WAL is then truncated, so that no old frame keeps them either.
+   */
+  purgeValues(values: readonly string[], marker: string): { answers: number; notices: number } {
+    // As they stand in JSON text: a value with a quote or a backslash is escaped there.
+    const forms = [...new Set(values.flatMap((value) => [value, JSON.stringify(value).slice(1, -1)]))].filter((form) => form.length > 0);
+    const erase = (text: string) => forms.reduce((t, form) => t.split(form).join(marker), text);
+    const rows = this.db.prepare('SELECT hash, base FROM answers').all() as { hash: string; base: string | null }[];
+    const texts = new Map(rows.map((row) => [row.hash, this.answerText(row.hash) ?? '']));
+    const bases = new Map(rows.map((row) => [row.hash, row.base]));
+    const rewritten = new Set(rows.filter((row) => erase(texts.get(row.hash)!) !== texts.get(row.hash)).map((row) => row.hash));
+    const touched = (hash: string): boolean => {
+      for (let at: string | null | undefined = hash; at; at = bases.get(at)) if (rewritten.has(at)) return true;
+      return false;
+    };
+    const whole = this.db.prepare('UPDATE answers SET body = ?, base = NULL, depth = 0 WHERE hash = ?');
+    const notice = this.db.prepare('UPDATE notices SET body = ? WHERE seq = ?');
+    let answers = 0;
+    let notices = 0;
+    this.db.transaction(() => {
+      for (const row of rows) {
+        if (!touched(row.hash)) continue;
+        whole.run(packed(erase(texts.get(row.hash)!)), row.hash);
+        answers++;
+      }
+      for (const row of this.db.prepare('SELECT seq, body FROM notices').all() as { seq: number; body: string | Buffer }[]) {
+        const text = unpacked(row.body);
+        const erased = erase(text);
+        if (erased === text) continue;
+        notice.run(packed(erased), row.seq);
+        notices++;
+      }
+    })();
+    this.rebuilt.clear();
+    if (this.path !== ':memory:') this.db.pragma('wal_checkpoint(TRUNCATE)');
+    return { answers, notices };
   }
 
   close(): void {

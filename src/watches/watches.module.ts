@@ -1,5 +1,6 @@
-import { BeforeApplicationShutdown, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
+import { ErasureService } from '../erasure/erasure.service';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store';
 import { AppliedPosition } from '../projections/applied-position';
 import { FigureQueries } from '../projections/figures/figures.queries';
@@ -46,12 +47,24 @@ import { watchesPath, watchesPerKey, webhookConfig } from './watches.config';
   ],
   exports: [WatchesService, WatchEngine],
 })
-export class WatchesModule implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+export class WatchesModule implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger('Watches');
+
   constructor(
     private readonly engine: WatchEngine,
     private readonly dispatcher: WebhookDispatcher,
     private readonly store: WatchStore,
+    private readonly erasure: ErasureService,
   ) {}
+
+  /** Answers and notices given before an erasure are purged of the subject's values (docs/erasure.md). */
+  onModuleInit(): void {
+    this.erasure.onErased(({ values, marker }) => {
+      this.engine.forgetKeptAnswers();
+      const purged = this.store.purgeValues(values, marker);
+      this.logger.log(`erasure: ${purged.answers} stored answer(s) and ${purged.notices} notice(s) purged`);
+    });
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.engine.start();

@@ -1,12 +1,15 @@
 import type { Command } from 'commander';
 import { DomainError } from '../../domain/errors';
 import { ErasureService, type Erasure } from '../../erasure/erasure.service';
+import { existsSync } from 'node:fs';
+import { WatchStore } from '../../watches/watch-store';
+import { watchesPath } from '../../watches/watches.config';
 import { CliError, EXIT, globals, withCore, type Cli } from '../cli';
 
 export function registerErase(program: Command, cli: Cli): void {
   program
     .command('erase')
-    .description("erase a subject's personal data (docs/erasure.md): destroy its key, record a signed SubjectErased event, rebuild the read models; every proof stays valid")
+    .description("erase a subject's personal data (docs/erasure.md): destroy its key, record a signed SubjectErased event, purge the read models and the watches' answers and notices; every proof stays valid")
     .requiredOption('--subject <subject>', "the subject's opaque id, or the name it was recorded under")
     .requiredOption('--reason <reason>', 'why (kept in the log: write no personal data in it)')
     .option('--actor <name>', "who erased (on a data directory; with --url, the key's name)", process.env.ANNALS_ACTOR ?? 'annals-cli')
@@ -19,11 +22,19 @@ export function registerErase(program: Command, cli: Cli): void {
         const erasure = global.url
           ? ((await cli.request(global, 'POST', '/admin/subjects/erase', JSON.stringify(body))) as Erasure)
           : await withCore(cli, global, async (app) => {
+              // The watches' file of the data directory, if any, is purged as the server purges it.
+              const path = watchesPath(cli.config(global));
+              const watches = existsSync(path) ? new WatchStore(path) : undefined;
+              const erasure = app.get(ErasureService);
+              const stop = erasure.onErased(({ values, marker }) => void watches?.purgeValues(values, marker));
               try {
-                return await app.get(ErasureService).erase(body.subject, body.reason, options.actor);
+                return await erasure.erase(body.subject, body.reason, options.actor);
               } catch (error) {
                 if (error instanceof DomainError) throw new CliError(error.message, error.code === 'not-found' ? EXIT.notFound : EXIT.refused);
                 throw error;
+              } finally {
+                stop();
+                watches?.close();
               }
             });
         cli.print(global, `erased subject ${erasure.subject} on ${erasure.erasedAt} (SubjectErased at position ${erasure.position})`, erasure);
