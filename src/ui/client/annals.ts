@@ -15,6 +15,7 @@
 import { $ } from './dom';
 import { stateFromForm } from './clocks';
 import { editor } from './editor';
+import { ERASED_EVENT } from './erase-subject';
 import { openFactHistory, startFactHistory, versionFields } from './fact-history';
 import { startLiveUpdates } from './live-updates';
 import { startLogin } from './login';
@@ -67,6 +68,10 @@ function start(): void {
       if (view.figures) write.show(view.figures);
     },
   );
+  // After an erasure every answer on the page may have named the person: read them again.
+  document.addEventListener(ERASED_EVENT, () => {
+    apply(stateFromUrl(), false);
+  });
   window.addEventListener('popstate', () => {
     apply(stateFromUrl(), false);
   });

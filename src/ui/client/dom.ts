@@ -1,7 +1,9 @@
 /*
  * DOM helpers: data reaches the page as text nodes and attribute values set through the DOM, never
- * as markup (no innerHTML), so a title such as "<b>" shows as those three characters.
+ * as markup (no innerHTML), so a title such as "<b>" shows as those three characters. Text that
+ * holds an erasure's or a withholding's marker shows it as a marker (marks.ts).
  */
+import { textWithMarks } from './marks';
 
 export type Child = Node | string | null | undefined | false | Child[];
 export type Attributes = Record<string, string | number | boolean | null | undefined>;
@@ -24,7 +26,7 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attributes?: A
 export function append(parent: Node, child: Child): void {
   if (child === undefined || child === null || child === false) return;
   if (Array.isArray(child)) child.forEach((c) => append(parent, c));
-  else parent.appendChild(typeof child === 'string' ? document.createTextNode(child) : child);
+  else parent.appendChild(typeof child === 'string' ? textWithMarks(child) : child);
 }
 
 export function clear<T extends Node>(node: T): T {

@@ -8,6 +8,7 @@
 import type { ClaimValue, Fact, FactVersion, Figure, Problem, ValidTime } from './api-types';
 import { send } from './api';
 import { $, append, clear, el } from './dom';
+import { eraseSubjectForm } from './erase-subject';
 import { clearErrors, done, entities, field, formShell, list, number, showErrors, source, sourceFields, validTime, validTimeFields, value } from './editor-form';
 
 function idempotencyKey(): string {
@@ -127,7 +128,8 @@ export function editor(describeChange: (newer: FactVersion, older: FactVersion) 
   function show(figures: Figure[]): void {
     if (built) return;
     built = true;
-    append(clear(panel), [recordFactForm(), assertClaimForm(figures)]);
+    // The erase form is there for everyone who writes, shown to admins only (body.can-erase, login.ts).
+    append(clear(panel), [recordFactForm(), assertClaimForm(figures), eraseSubjectForm()]);
   }
 
   /** Correct or retract a fact, at the revision read now; a 412 shows whose change came first. */

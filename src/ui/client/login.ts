@@ -57,6 +57,8 @@ function showSession(session: Session | null, onWrite: () => void): void {
   // Editors write from the page; so does everyone while the service has no keys (its safe default is loopback only).
   view.canWrite = Boolean(session && (session.keysConfigured === false || (signedIn && (session.role === 'editor' || session.role === 'admin'))));
   document.body.classList.toggle('can-write', view.canWrite);
+  // Erasing a person is an admin's (or anyone's while the service has no keys, as every write is).
+  document.body.classList.toggle('can-erase', Boolean(session && (session.keysConfigured === false || (signedIn && session.role === 'admin'))));
   $('editor').hidden = !view.canWrite;
   if (view.canWrite) onWrite();
   $('login').hidden = signedIn || !(session && session.keysConfigured);
