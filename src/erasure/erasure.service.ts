@@ -8,8 +8,8 @@ import { foldedStateCacheOf } from '../event-store/folded-state-cache';
 import { ERASURE_STREAM, SUBJECT_ERASED } from '../event-store/stream-ownership';
 import { mapSealed, SEALED_PREFIX, useSubjectSeal } from '../event-store/subject-seal';
 import { IntegrityService } from '../integrity/integrity.service';
-import { RebuildRunningError, ReadModels, type Purge } from '../projections/read-models';
-import { streamsNaming, subjectOfSealed } from '../projections/subjects/subject-refs.read-model';
+import { RebuildRunningError, ReadModels, type Purge, type SubjectStreams } from '../projections/read-models';
+import { subjectOfSealed } from '../projections/subjects/subject-refs.read-model';
 import { KeyedSubjectSeal } from './keyed-seal';
 import { SubjectKeyStore } from './subject-key-store';
 
@@ -94,7 +94,9 @@ export class ErasureService implements OnModuleInit, OnApplicationShutdown {
     if (!id) throw notFound('no subject by this id or name is known to the key store', 'subject');
     const already = this.keys.erasedAt(id);
     if (already) throw conflict(`subject ${id} was erased on ${already}`, 'subject');
-    const values = await this.valuesOf(id);
+    // Read once, while the key is there: the values it opens to (for the listeners), and what the purge rebuilds.
+    const named = await this.readModels.readSubjectStreams(id);
+    const values = this.valuesOf(id, named.streams);
     const erasedAt = new Date().toISOString();
     const statement = this.integrity.signStatement(
       `annals erasure\nsubject ${id}\nerased ${erasedAt}\nby ${actor}\nreason-sha256 ${createHash('sha256').update(reason).digest('hex')}\n`,
@@ -108,24 +110,17 @@ export class ErasureService implements OnModuleInit, OnApplicationShutdown {
     this.logger.warn(`subject ${id} erased by ${actor} at position ${position}`);
     foldedStateCacheOf(this.store).clear();
     // The read models hold the opened values: the rows built from the subject's streams are built again, now `[erased on D]`.
-    const purge: Purge | undefined = await this.readModels.purgeSubject(id);
+    const purge: Purge | undefined = await this.readModels.purgeSubject(id, named);
     if (!purge) await this.rebuildReadModels();
     const marker = this.seal.openValue(`${SEALED_PREFIX}${id}:`);
     for (const listener of this.listeners) await listener({ subject: id, values, marker });
     return { subject: id, erasedAt, position: position.toString(), statement, purged: { streams: purge?.streams ?? 0, events: purge?.events ?? 0, rebuilt: !purge } };
   }
 
-  /** The distinct values sealed for the subject, opened while its key is still there (what listeners purge). */
-  private async valuesOf(id: string): Promise<string[]> {
+  /** The distinct values sealed for the subject in these events, opened while its key is still there (what listeners purge). */
+  private valuesOf(id: string, streams: SubjectStreams['streams']): string[] {
     const values = new Set<string>();
-    for (const stream of streamsNaming(this.readModels.db, id)) {
-      let events;
-      try {
-        events = await this.store.readStream(stream);
-      } catch (error) {
-        if (error instanceof StreamNotFoundError) continue;
-        throw error;
-      }
+    for (const events of streams.values()) {
       for (const event of events) {
         mapSealed(event, (sealed) => {
           if (subjectOfSealed(sealed) === id) values.add(this.seal.openValue(sealed));

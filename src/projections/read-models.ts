@@ -50,6 +50,13 @@ export interface Purge {
   readonly events: number;
 }
 
+/** The streams naming a subject as read from the log, and the position the read models it was read for were at. */
+export interface SubjectStreams {
+  readonly db: Database.Database;
+  readonly at: bigint;
+  readonly streams: Map<string, RecordedEvent[]>;
+}
+
 /** A purge reads the subject's streams, then rewrites their rows only if no batch was applied meanwhile: tries this often. */
 const PURGE_ATTEMPTS = 20;
 
@@ -95,32 +102,66 @@ export class ReadModels implements ReadModelSource {
   }
 
   /**
+   * The streams holding values sealed for `subject` (the subject_streams read model), read from the
+   * log, and the position the served read models were at before the reads: what an erasure opens
+   * while the key is still there, and then purges (purgeSubject).
+   */
+  async readSubjectStreams(subject: string): Promise<SubjectStreams> {
+    const at = this.runner?.position ?? this.applied.position;
+    const streams = new Map<string, RecordedEvent[]>();
+    for (const stream of streamsNaming(this.current, subject)) streams.set(stream, await this.readStreamOrNone(stream));
+    return { db: this.current, at, streams };
+  }
+
+  /**
    * An erasure's purge (docs/erasure.md): the rows built from the streams that hold values sealed for
    * `subject` are deleted and built again from those streams (the seal now opens the values to
    * `[erased on D]`), in one transaction on the served read models; then the WAL is checkpointed and
    * truncated, so that neither its old frames nor the file's free space (secure_delete) keeps them.
-   * A rebuild in progress is waited for first: it may have opened the values before the key went.
+   * `read` is those streams as read before (readSubjectStreams): only what the read models applied
+   * since is read again. A rebuild in progress is waited for first: it may have opened the values
+   * before the key went.
    */
-  async purgeSubject(subject: string): Promise<Purge | undefined> {
+  async purgeSubject(subject: string, read?: SubjectStreams): Promise<Purge | undefined> {
+    let current = read;
     for (let attempt = 0; attempt < PURGE_ATTEMPTS; attempt++) {
       while (this.rebuilding) await this.rebuilding.done?.catch(() => undefined);
       const runner = this.runner;
       const db = this.current;
       if (!runner) return undefined;
-      const checkpoint = runner.position;
-      const streams = streamsNaming(db, subject);
-      const events = new Map<string, RecordedEvent[]>();
-      for (const stream of streams) events.set(stream, await this.readStreamOrNone(stream));
-      // A batch applied meanwhile may hold events of these streams that were appended after their read: read again.
-      if (runner !== this.runner || db !== this.current || runner.position !== checkpoint || this.rebuilding) continue;
+      if (!current || current.db !== db) {
+        current = await this.readSubjectStreams(subject);
+        continue;
+      }
+      const position = runner.position;
+      if (position !== current.at) {
+        // Applied since the streams were read: events of these streams, or of a stream that names the subject since.
+        const stale = new Set(streamsNaming(db, subject).filter((stream) => !current!.streams.has(stream)));
+        for (const event of await this.readRange(current.at, position)) if (current.streams.has(event.streamId)) stale.add(event.streamId);
+        for (const stream of stale) current.streams.set(stream, await this.readStreamOrNone(stream));
+        current = { ...current, at: position };
+        continue;
+      }
       const models = READ_MODELS.filter((model) => model.forgetStream);
       const forgets = models.map((model) => model.forgetStream!(db));
-      const applied = runner.reproject(events, new Set(models.map((model) => model.name)), (stream) => forgets.forEach((forget) => forget(stream)));
+      const applied = runner.reproject(current.streams, new Set(models.map((model) => model.name)), (stream) => forgets.forEach((forget) => forget(stream)));
       this.purgeCount++;
       await this.truncateWal(db);
-      return { streams: streams.length, events: applied };
+      return { streams: current.streams.size, events: applied };
     }
     return undefined;
+  }
+
+  /** The log's events after `after` up to `to`. */
+  private async readRange(after: bigint, to: bigint): Promise<RecordedEvent[]> {
+    const found: RecordedEvent[] = [];
+    let from: bigint | 'start' = after < 0n ? 'start' : after;
+    for (;;) {
+      const page = await this.store.readAll({ fromPosition: from, maxCount: 500 });
+      for (const event of page) if (event.position > after && event.position <= to) found.push(event);
+      if (page.length < 500 || page[page.length - 1].position >= to) return found;
+      from = page[page.length - 1].position;
+    }
   }
 
   private async readStreamOrNone(stream: string): Promise<RecordedEvent[]> {

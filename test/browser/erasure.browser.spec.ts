@@ -70,7 +70,7 @@ const NAME = 'Joseph Votel';
     async () => {
       await expect(page.locator('#facts').textContent()).resolves.toContain(NAME);
       await logIn('dpo');
-      if (!(await page.locator('#editor').evaluate((details) => (details as HTMLDetailsElement).open))) await page.locator('#editor > summary').click();
+      if (!(await page.locator('#editor').evaluate((details) => (details as unknown as { open: boolean }).open))) await page.locator('#editor > summary').click();
       const form = page.locator('#erase-subject');
       await form.waitFor();
       // Refused by the API without a reason: its reason shows beside the field.

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import type { Entity } from '../../src/domain/fact/fact.events';
+import { ErasureService } from '../../src/erasure/erasure.service';
+import { ReadModels } from '../../src/projections/read-models';
 import { checkConsistency, checkInclusion, verifyCheckpoint } from '../../src/integrity/verifier';
 import { createTestApp } from '../support/app';
 import { correctionBody, factBody } from '../support/factories';
@@ -137,6 +139,22 @@ describe('erasure that keeps every proof valid', () => {
     for (let i = 0; i < 100 && (await http().get('/health')).body.details?.projections?.rebuild; i++) await new Promise((resolve) => setTimeout(resolve, 100));
     expect((await http().get(`/timeline?limit=200&knownAt=${before}`).expect(200)).body).toEqual(purgedAnswer);
 
+  });
+
+  it('a purge over streams read before a write to one of them builds that write in too (nothing applied meanwhile is lost)', async () => {
+    const fact = factBody({ entities: [{ type: 'person', name: NAME }] });
+    await http().post('/facts').send(fact).expect(201);
+    const erasure = app.get(ErasureService);
+    const readModels = app.get(ReadModels);
+    const id = erasure.keys.resolve(NAME)!;
+    const read = await readModels.readSubjectStreams(id);
+    // Written and applied after the read: the read holds one event of the stream, the read models two.
+    await http().post(`/facts/${fact.id}/corrections`).send(correctionBody({ title: 'Corrected after the read' })).expect(200);
+    erasure.keys.erase(id, '2026-12-07T00:00:00.000Z');
+    expect(await readModels.purgeSubject(id, read)).toEqual({ streams: 1, events: 2 });
+    const now = (await http().get(`/facts/${fact.id}`).expect(200)).body;
+    expect(now).toMatchObject({ title: 'Corrected after the read', entities: [{ type: 'person', name: '[erased on 2026-12-07]' }] });
+    expect((await http().get(`/facts/${fact.id}/history`).expect(200)).text).not.toMatch(/votel/i);
   });
 
   it('refuses an unknown subject with a 404 and a second erasure with a 409', async () => {
