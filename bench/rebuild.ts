@@ -24,15 +24,14 @@ export interface Rebuild {
   readonly events: number;
   readonly ms: number;
   readonly eventsPerSecond: number;
-  /** CPU the process spent (every thread: the Merkle leaf hasher's worker too), and the main thread's alone. */
+  /** CPU the process spent (every thread: V8's and libuv's helpers too), and the main thread's alone. */
   readonly cpuMs?: number;
   readonly mainThreadCpuMs?: number;
 }
 
 /**
  * CPU time of this process's main thread, in ms (Linux). On a machine shared with other work, wall-clock
- * events/s move with the load; the main thread's CPU per event is the rebuild's own cost, and the
- * share the worker takes shows in cpuMs − mainThreadCpuMs.
+ * events/s move with the load; the main thread's CPU per event is the rebuild's own cost.
  */
 function mainThreadCpuMs(): number {
   try {
