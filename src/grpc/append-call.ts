@@ -3,7 +3,7 @@ import { Empty } from '@eventstore/db-client/generated/shared_pb';
 import { AppendReq, AppendResp } from '@eventstore/db-client/generated/streams_pb';
 import { AppendResult, DuplicateEventIdError, EventData, ExpectedRevision, WrongExpectedVersionError } from '../event-store/event-store';
 import { lookupFor, previousWrite, withStoredIds } from './event-ids';
-import { appendPlan, isMetastream, mayWrite, restartStream, streamState, TOMBSTONE_TYPE } from './stream-state';
+import { appendPlan, isMetastream, lastOf, mayWrite, restartStream, streamState, TOMBSTONE_TYPE } from './stream-state';
 import { outsideStreamRefusal, type OutsideEventStore } from '../event-store/stream-ownership';
 import { LIMITS } from '../event-store/validate-append';
 import { GrpcPrincipal, mayAppend } from './grpc-authenticator';
@@ -124,7 +124,7 @@ export async function appendEvents(
   if (events.length > 0) {
     // Event ids are EventStoreDB's, per stream (event-ids.ts): a repeat of what the stream holds writes nothing.
     const lookup = lookupFor(store);
-    const retried = await previousWrite(store, lookup, stream, events, expected, state.last);
+    const retried = await previousWrite(store, lookup, stream, events, expected, lastOf(stream, state));
     if (retried) return retried;
     let result: AppendResult;
     try {
@@ -137,7 +137,7 @@ export async function appendEvents(
     if (plan.restarts) await restartStream(store, stream, state, result.nextExpectedRevision - BigInt(events.length) + 1n);
     return result;
   }
-  const last = state.softDeleted ? undefined : state.last;
+  const last = state.softDeleted && !isMetastream(stream) ? undefined : lastOf(stream, state);
   const actual = last ? last.revision : ('no_stream' as const);
   const matches =
     expected === 'any' ||
