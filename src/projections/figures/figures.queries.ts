@@ -555,8 +555,9 @@ const byLow = (a: LatestClaimView, b: LatestClaimView) => a.low - b.low || a.cla
 
 /**
  * The latest claims of the figures `figures` selects (a condition on fc.figure_id), each row named by its figure.
+ * Exported for bench/support/limit-answers.ts, the hand-written limit that runs the same statement.
  */
-function latestClaimsSql(figures: string): string {
+export function latestClaimsSql(figures: string): string {
   const latestOf = (ranked: string) => `SELECT version_id FROM claim_versions INDEXED BY claim_versions_possible
    WHERE figure_id = fc.figure_id AND claimant = fc.claimant AND status = 'asserted' AND recorded_from <= @at AND (recorded_to IS NULL OR recorded_to > @at)
      AND asserted_earliest <= @asOf AND asserted_latest <= @asOf AND ${ranked}
