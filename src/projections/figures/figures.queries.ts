@@ -244,7 +244,16 @@ export class FigureQueries {
    * does not grow with claimants × figures (see boundedClaims); `claimsMore` counts the others.
    */
   figures(filter: FigureFilter, limit: number, offset: number, after = '', claimsLimit = Number.POSITIVE_INFINITY): FigureSummary[] {
-    const rows = this.prepared().list.all(instant(filter), after, limit, offset) as FigureRow[];
+    return this.summaries(this.prepared().list.all(instant(filter), after, limit, offset) as FigureRow[], filter, claimsLimit);
+  }
+
+  /** A page of `figures`: `limit` of them, and whether there are more (a row read past the page, not summarised). */
+  figurePage(filter: FigureFilter, limit: number, offset: number, after = '', claimsLimit = Number.POSITIVE_INFINITY): { items: FigureSummary[]; more: boolean } {
+    const rows = this.prepared().list.all(instant(filter), after, limit + 1, offset) as FigureRow[];
+    return { items: this.summaries(rows.slice(0, limit), filter, claimsLimit), more: rows.length > limit };
+  }
+
+  private summaries(rows: FigureRow[], filter: FigureFilter, claimsLimit: number): FigureSummary[] {
     const latest = new Map<string, LatestRow[]>();
     if (rows.length > 0) {
       const params = { figureIds: JSON.stringify(rows.map((row) => row.figure_id)), asOf: filter.asOf ?? LAST_DAY, at: instant(filter) };
@@ -429,6 +438,8 @@ export class FigureQueries {
    */
   private latestOf(byDays: ClaimRow, unsettled: readonly ClaimRow[], params: { figureId: string; asOf: string; at: number }): LatestClaimView {
     const asOf = params.asOf;
+    // Nothing whose order against it is open: it is the latest (latestClaim's answer, without the ranking).
+    if (unsettled.length === 0) return { ...this.views.of(byDays, asOf), possiblyNewer: [] };
     const ranked = new Map([byDays, ...unsettled].map((r) => [rankedOf(r), r] as const));
     const [first] = ranked.keys();
     const chosen = ranked.get(latestClaim(first, [...ranked.keys()], (c) => c.window.latest <= asOf))!;
@@ -451,7 +462,7 @@ export class FigureQueries {
     // The chosen claims (latest by their days) come first, then the others in claimant and history order.
     for (const r of latestRows ?? (this.latestClaims.all(params) as LatestRow[])) {
       if (r.chosen) latest.set(r.claimant, r);
-      else if (latest.has(r.claimant)) newer.set(r.claimant, [...(newer.get(r.claimant) ?? []), r]);
+      else if (latest.has(r.claimant)) (newer.get(r.claimant) ?? newer.set(r.claimant, []).get(r.claimant)!).push(r);
       else possibleClaims.push(this.views.of(r, asOf));
     }
     const claims: LatestClaimView[] = [...latest.values()].map((byDays) => this.latestOf(byDays, newer.get(byDays.claimant) ?? [], params));
@@ -510,23 +521,22 @@ const shown = (row: ClaimRow): ShownDays => ({ earliest: shownDay(row.asserted_e
 /**
  * Claim views by their version row's log position, kept by one FigureQueries for its connection. A
  * version row's body, status, days and record time never change: its view is built once (parse, dates,
- * bounds) and copied per answer with the certainty as of the day asked. A row found under a position
- * with other contents (read models rebuilt from another log on the same connection) is built again.
+ * bounds) in each of its two certainties, and answers share them, frozen, instead of a copy each. A row
+ * found under a position with other contents (read models rebuilt from another log on the same
+ * connection) is built again.
  */
 class ClaimViews {
-  private readonly views = new Map<number, { row: ClaimRow; view: ClaimView }>();
+  private readonly views = new Map<number, { row: ClaimRow; certain?: ClaimView; possible?: ClaimView }>();
 
   of(row: ClaimRow, asOf: string): ClaimView {
     let kept = this.views.get(row.position);
     if (kept === undefined || !sameVersion(kept.row, row)) {
-      kept = { row, view: toClaimView(row) };
+      kept = { row };
       if (this.views.size >= CLAIM_VIEWS_KEPT) this.views.clear();
       this.views.set(row.position, kept);
     }
-    // The certainty's key keeps its place in the copy.
-    const view = { ...kept.view };
-    view.certainty = certaintyBy(window(row), asOf) ?? 'possible';
-    return view;
+    const certainty = certaintyBy(window(row), asOf) ?? 'possible';
+    return (kept[certainty] ??= Object.freeze(toClaimView(row, certainty)));
   }
 }
 
@@ -535,15 +545,15 @@ const CLAIM_VIEWS_KEPT = 50_000;
 const sameVersion = (a: ClaimRow, b: ClaimRow): boolean =>
   a.body === b.body && a.status === b.status && a.recorded_from === b.recorded_from && a.asserted_earliest === b.asserted_earliest && a.asserted_latest === b.asserted_latest;
 
-/** A claim version's view; its certainty is filled in per answer (ClaimViews). */
-function toClaimView(row: ClaimRow): ClaimView & { certainty: Certainty } {
+/** A claim version's view with its certainty as of the day asked (ClaimViews keeps both). */
+function toClaimView(row: ClaimRow, certainty: Certainty): ClaimView {
   const claim = JSON.parse(row.body) as ClaimAsserted;
   return {
     ...claim,
     rank: claim.rank ?? { value: 'normal' },
     status: row.status,
     assertedDays: shown(row),
-    certainty: 'possible',
+    certainty,
     ...claimValueBounds(claim.value),
     recordedAt: new Date(row.recorded_from).toISOString(),
     position: String(row.position),
