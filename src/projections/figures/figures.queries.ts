@@ -397,7 +397,7 @@ export class FigureQueries {
       const place = places.get(current.claim_id) ?? {};
       const previous = place.previous === undefined ? undefined : rowsById.get(place.previous);
       for (const row of record) {
-        const entry = entryOf(row, previous, place, asOf);
+        const entry = entryOf(row, previous, place, asOf, (r) => this.views.claim(r));
         (history[current.claimant] ??= []).push({ ...entry, claimant: current.claimant });
       }
     }
@@ -526,17 +526,27 @@ const shown = (row: ClaimRow): ShownDays => ({ earliest: shownDay(row.asserted_e
  * connection) is built again.
  */
 class ClaimViews {
-  private readonly views = new Map<number, { row: ClaimRow; certain?: ClaimView; possible?: ClaimView }>();
+  private readonly views = new Map<number, { row: ClaimRow; claim: ClaimAsserted; certain?: ClaimView; possible?: ClaimView }>();
 
   of(row: ClaimRow, asOf: string): ClaimView {
+    const kept = this.kept(row);
+    const certainty = certaintyBy(window(row), asOf) ?? 'possible';
+    return (kept[certainty] ??= Object.freeze(toClaimView(row, kept.claim, certainty)));
+  }
+
+  /** The version's stored claim, parsed once (history entries read it too). */
+  claim(row: ClaimRow): ClaimAsserted {
+    return this.kept(row).claim;
+  }
+
+  private kept(row: ClaimRow) {
     let kept = this.views.get(row.position);
     if (kept === undefined || !sameVersion(kept.row, row)) {
-      kept = { row };
+      kept = { row, claim: JSON.parse(row.body) as ClaimAsserted };
       if (this.views.size >= CLAIM_VIEWS_KEPT) this.views.clear();
       this.views.set(row.position, kept);
     }
-    const certainty = certaintyBy(window(row), asOf) ?? 'possible';
-    return (kept[certainty] ??= Object.freeze(toClaimView(row, certainty)));
+    return kept;
   }
 }
 
@@ -546,8 +556,7 @@ const sameVersion = (a: ClaimRow, b: ClaimRow): boolean =>
   a.body === b.body && a.status === b.status && a.recorded_from === b.recorded_from && a.asserted_earliest === b.asserted_earliest && a.asserted_latest === b.asserted_latest;
 
 /** A claim version's view with its certainty as of the day asked (ClaimViews keeps both). */
-function toClaimView(row: ClaimRow, certainty: Certainty): ClaimView {
-  const claim = JSON.parse(row.body) as ClaimAsserted;
+function toClaimView(row: ClaimRow, claim: ClaimAsserted, certainty: Certainty): ClaimView {
   return {
     ...claim,
     rank: claim.rank ?? { value: 'normal' },
@@ -605,8 +614,8 @@ function spread(claims: ClaimView[]): FigureSummary['spread'] {
 
 const LIFECYCLE: Record<string, HistoryEntry['kind']> = { ClaimCorrected: 'corrected', ClaimRetracted: 'retracted', ClaimRanked: 'ranked' };
 
-function entryOf(row: ClaimRow, previous: ClaimRow | undefined, place: ChainPlace, asOf: string | undefined): HistoryEntry {
-  const claim = JSON.parse(row.body) as ClaimAsserted;
+function entryOf(row: ClaimRow, previous: ClaimRow | undefined, place: ChainPlace, asOf: string | undefined, claimOf: (row: ClaimRow) => ClaimAsserted): HistoryEntry {
+  const claim = claimOf(row);
   const certainty = asOf === undefined ? undefined : (certaintyBy(window(row), asOf) ?? undefined);
   const base = {
     claimId: row.claim_id,
@@ -626,7 +635,7 @@ function entryOf(row: ClaimRow, previous: ClaimRow | undefined, place: ChainPlac
   // Only the assertion's own version row says where the claim stands: the claim's live version decides.
   if (place.uncertainWith !== undefined) return { kind: 'asserted', ...base, orderUncertain: true, orderUncertainWith: [...place.uncertainWith] };
   if (!previous) return { kind: 'asserted', ...base };
-  const before = JSON.parse(previous.body) as ClaimAsserted;
+  const before = claimOf(previous);
   return {
     kind: 'revised',
     ...base,
