@@ -38,10 +38,8 @@ export class FiguresController {
   @Citable()
   list(@Query() query: FiguresPageDto) {
     const after = query.cursor === undefined ? '' : decodeFigureCursor(query.cursor);
-    const figures = this.figures.figures(query.clocks(), query.limit + 1, query.offset, after, query.claimsLimit);
-    const items = figures.slice(0, query.limit);
+    const { items, more } = this.figures.figurePage(query.clocks(), query.limit, query.offset, after, query.claimsLimit);
     // A keyset cursor (the last figure's id): the next page is an index seek, however deep.
-    const more = figures.length > query.limit;
     return { items, nextCursor: more ? Buffer.from(items[items.length - 1].id).toString('base64url') : null };
   }
 
