@@ -4,7 +4,7 @@ import { DomainError } from '../domain/errors';
 import type { CommandMeta } from '../domain/metadata';
 import { upcast } from '../domain/upcast';
 import { foldedStateCacheOf } from './folded-state-cache';
-import { subjectSealOf } from './subject-seal';
+import { subjectSealOf, type SubjectMark } from './subject-seal';
 import {
   EventStore,
   JsonObject,
@@ -18,6 +18,12 @@ export interface HandleOptions {
   readonly ifMatch?: bigint;
   /** The same key on a retried request returns the first result instead of deciding again. */
   readonly idempotencyKey?: string;
+  /**
+   * The write's marks: values or passages of the decided events that belong to a subject (a person),
+   * sealed with that subject's key before the store hashes them (docs/erasure.md). Paths point into
+   * each event's data; a path an event does not hold marks nothing in it.
+   */
+  readonly marks?: readonly SubjectMark[];
 }
 
 export interface CommandResult {
@@ -58,7 +64,8 @@ export async function handleCommand<Command, Event extends { type: string; data:
   for (let attempt = 1; ; attempt++) {
     const key = options.idempotencyKey;
     const ids = key ? (n: number) => eventIdFromKey(meta.actor, key, streamId, n) : () => randomUUID();
-    const fingerprint = key ? requestFingerprint(command) : undefined;
+    // The marks are part of what was asked: the same key with other marks is another request.
+    const fingerprint = key ? requestFingerprint(options.marks?.length ? { command, marks: options.marks } : command) : undefined;
     if (key) {
       // A request first written before ids were derived per actor carries the older ids.
       const first = (await firstWrite(store, streamId, ids)) ?? (await firstWrite(store, streamId, (n) => idFromKey(key, streamId, n)));
@@ -76,7 +83,10 @@ export async function handleCommand<Command, Event extends { type: string; data:
     try {
       const result = await store.appendToStream(
         streamId,
-        events.map((e, n) => ({ id: ids(n), type: e.type, data: seal.seal(e).data as JsonObject, metadata })),
+        events.map((e, n) => {
+          const sealed = seal.seal({ type: e.type, data: e.data, metadata }, options.marks);
+          return { id: ids(n), type: e.type, data: sealed.data as JsonObject, metadata: sealed.metadata };
+        }),
         { expectedRevision: revision },
       );
       return { streamId, revision: result.nextExpectedRevision, position: result.position, written: true };
