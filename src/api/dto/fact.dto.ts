@@ -1,10 +1,11 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsNotEmpty, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
 import { Type } from 'class-transformer';
 import type { CorrectFact, RecordFact } from '../../domain/fact/fact';
 import type { ValidTime } from '../../domain/valid-time';
 import type { SubjectMark } from '../../event-store/subject-seal';
 import { ConfidenceDto, defined, EntityDto, IsRecordId, ReasonDto, SourceDto, ValidTimeDto } from './common.dto';
-import { FACT_TEXT, MAX_MARKS, SOURCE_FIELDS_TEXT, SubjectMarkDto, subjectMarksOf } from './subject-mark.dto';
+import { FACT_TEXT, MAX_MARKS, SOURCE_FIELDS_TEXT, SubjectMarkDto, subjectMarksOf, SUBJECTS_PROPERTY } from './subject-mark.dto';
 
 export class RecordFactDto {
   /** Optional: a readable slug such as `centcom-votel-tenure`; a uuid is chosen when absent. */
@@ -17,7 +18,7 @@ export class RecordFactDto {
   @IsObject() @ValidateNested() @Type(() => ValidTimeDto) validTime!: ValidTimeDto;
   @IsOptional() @ValidateNested() @Type(() => ConfidenceDto) confidence?: ConfidenceDto;
   /** Personal data besides persons' names: values or passages of this body that belong to a subject (docs/erasure.md). */
-  @IsOptional() @IsArray() @ArrayMaxSize(MAX_MARKS) @ValidateNested({ each: true }) @Type(() => SubjectMarkDto) subjects?: SubjectMarkDto[];
+  @ApiPropertyOptional(SUBJECTS_PROPERTY) @IsOptional() @IsArray() @ArrayMaxSize(MAX_MARKS) @ValidateNested({ each: true }) @Type(() => SubjectMarkDto) subjects?: SubjectMarkDto[];
 
   /** The marks, checked against this body (400 naming each bad one); paths are the event's too. */
   marks(): SubjectMark[] {
@@ -52,7 +53,7 @@ export class FactChangesDto {
 export class CorrectFactDto extends ReasonDto {
   @IsObject() @ValidateNested() @Type(() => FactChangesDto) changes!: FactChangesDto;
   /** Values or passages of the changes that belong to a subject: paths such as `/changes/summary` (docs/erasure.md). */
-  @IsOptional() @IsArray() @ArrayMaxSize(MAX_MARKS) @ValidateNested({ each: true }) @Type(() => SubjectMarkDto) subjects?: SubjectMarkDto[];
+  @ApiPropertyOptional(SUBJECTS_PROPERTY) @IsOptional() @IsArray() @ArrayMaxSize(MAX_MARKS) @ValidateNested({ each: true }) @Type(() => SubjectMarkDto) subjects?: SubjectMarkDto[];
 
   marks(): SubjectMark[] {
     return subjectMarksOf(this, this.subjects, FACT_TEXT, '/changes');
@@ -78,7 +79,7 @@ export class CorrectFactDto extends ReasonDto {
 
 /** POST /facts/{id}/sources: the source, and the marks of its personal data (`/quote`). */
 export class AddFactSourceDto extends SourceDto {
-  @IsOptional() @IsArray() @ArrayMaxSize(MAX_MARKS) @ValidateNested({ each: true }) @Type(() => SubjectMarkDto) subjects?: SubjectMarkDto[];
+  @ApiPropertyOptional(SUBJECTS_PROPERTY) @IsOptional() @IsArray() @ArrayMaxSize(MAX_MARKS) @ValidateNested({ each: true }) @Type(() => SubjectMarkDto) subjects?: SubjectMarkDto[];
 
   /** The source's paths are the event's under `/source`. */
   marks(): SubjectMark[] {

@@ -1,3 +1,4 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
 import type { AssertClaim, CorrectClaim, DefineFigure } from '../../domain/figure/figure';
@@ -5,7 +6,7 @@ import { CLAIM_QUALIFIERS, CLAIM_RANKS, type ClaimQualifier, type ClaimRankValue
 import { ENTITY_TYPES, type EntityType } from '../../domain/fact/fact.events';
 import type { SubjectMark } from '../../event-store/subject-seal';
 import { ConfidenceDto, defined, IsPartialDate, IsRecordId, PeriodDto, ReasonDto, SourceDto } from './common.dto';
-import { CLAIM_TEXT, FIGURE_TEXT, MAX_MARKS, SubjectMarkDto, subjectMarksOf } from './subject-mark.dto';
+import { CLAIM_TEXT, FIGURE_TEXT, MAX_MARKS, SubjectMarkDto, subjectMarksOf, SUBJECTS_PROPERTY } from './subject-mark.dto';
 
 /** One `source`, as older clients send it, is stored as a list of one: its marks point there. */
 const sourceAsList = (path: string) => path.replace(/^(\/changes)?\/source\//, '$1/sources/0/');
@@ -22,7 +23,7 @@ export class DefineFigureDto {
   @IsOptional() @IsString() description?: string;
   @IsObject() @ValidateNested() @Type(() => ScopeDto) scope!: ScopeDto;
   /** Values or passages of this body that belong to a subject (docs/erasure.md). */
-  @IsOptional() @IsArray() @ArrayMaxSize(MAX_MARKS) @ValidateNested({ each: true }) @Type(() => SubjectMarkDto) subjects?: SubjectMarkDto[];
+  @ApiPropertyOptional(SUBJECTS_PROPERTY) @IsOptional() @IsArray() @ArrayMaxSize(MAX_MARKS) @ValidateNested({ each: true }) @Type(() => SubjectMarkDto) subjects?: SubjectMarkDto[];
 
   marks(): SubjectMark[] {
     return subjectMarksOf(this, this.subjects, FIGURE_TEXT);
@@ -80,7 +81,7 @@ export class AssertClaimDto {
   @IsOptional() @IsArray() @IsString({ each: true }) inferredFrom?: string[];
   @IsOptional() @ValidateNested() @Type(() => RankDto) rank?: RankDto;
   /** Values or passages of this body that belong to a subject (docs/erasure.md). */
-  @IsOptional() @IsArray() @ArrayMaxSize(MAX_MARKS) @ValidateNested({ each: true }) @Type(() => SubjectMarkDto) subjects?: SubjectMarkDto[];
+  @ApiPropertyOptional(SUBJECTS_PROPERTY) @IsOptional() @IsArray() @ArrayMaxSize(MAX_MARKS) @ValidateNested({ each: true }) @Type(() => SubjectMarkDto) subjects?: SubjectMarkDto[];
 
   marks(): SubjectMark[] {
     return subjectMarksOf(this, this.subjects, CLAIM_TEXT, '', sourceAsList);
@@ -120,7 +121,7 @@ export class ClaimChangesDto {
 export class CorrectClaimDto extends ReasonDto {
   @IsObject() @ValidateNested() @Type(() => ClaimChangesDto) changes!: ClaimChangesDto;
   /** Values or passages of the changes that belong to a subject: paths such as `/changes/sources/0/quote`. */
-  @IsOptional() @IsArray() @ArrayMaxSize(MAX_MARKS) @ValidateNested({ each: true }) @Type(() => SubjectMarkDto) subjects?: SubjectMarkDto[];
+  @ApiPropertyOptional(SUBJECTS_PROPERTY) @IsOptional() @IsArray() @ArrayMaxSize(MAX_MARKS) @ValidateNested({ each: true }) @Type(() => SubjectMarkDto) subjects?: SubjectMarkDto[];
 
   marks(): SubjectMark[] {
     return subjectMarksOf(this, this.subjects, CLAIM_TEXT, '/changes', sourceAsList);

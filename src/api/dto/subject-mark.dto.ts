@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { parsePointer, valueAt } from '../../domain/json-pointer';
 import type { SubjectMark } from '../../event-store/subject-seal';
@@ -6,6 +7,15 @@ import { RequestValidationError, type FieldError } from '../problem';
 /** Marks one write may carry. */
 export const MAX_MARKS = 100;
 
+/** The `subjects` property of a write DTO, as OpenAPI shows it. */
+export const SUBJECTS_PROPERTY = {
+  type: () => [SubjectMarkDto],
+  maxItems: MAX_MARKS,
+  description:
+    'personal data besides persons\' names: each mark says that the text at `path` of this body (or only `passage` of it) belongs to `subject`, ' +
+    'and is sealed with that subject\'s key before the write is hashed; once the subject is erased it reads [erased on D] (docs/erasure.md)',
+};
+
 /**
  * A write's mark: the text at `path` in this body, or only `passage` of it, is personal data of
  * `subject`, sealed with that subject's key before the event is hashed and shown as `[erased on D]`
@@ -13,10 +23,13 @@ export const MAX_MARKS = 100;
  */
 export class SubjectMarkDto {
   /** Whose it is: a person's name (the same subject as a person entity of that name) or a subject id this service gave (`s…`). */
+  @ApiProperty({ description: "whose it is: a person's name (the same subject as a person entity of that name) or a subject id this service gave (s…)", example: 'Amina Yusuf' })
   @IsString() @IsNotEmpty() @MaxLength(300) subject!: string;
   /** An RFC 6901 JSON pointer to a text value of this body, such as `/summary`, `/sources/0/quote` or `/changes/summary`. */
+  @ApiProperty({ description: 'an RFC 6901 JSON pointer to a text value of this body: /summary, /sources/0/quote, /changes/summary…', example: '/summary' })
   @IsString() @Matches(/^(\/[^/]*)+$/, { message: '$property must be a JSON pointer such as /summary or /sources/0/quote' }) @MaxLength(200) path!: string;
   /** The exact text to seal inside that value, every place it occurs; absent: the whole value. */
+  @ApiPropertyOptional({ description: 'the exact text to seal inside that value, every place it occurs; absent: the whole value', example: 'Amina Yusuf' })
   @IsOptional() @IsString() @IsNotEmpty() @MaxLength(5000) passage?: string;
 }
 

@@ -6,7 +6,16 @@ import { SEALED_PREFIX, subjectOfToken } from '../../../src/event-store/subject-
 const ERASED_AT = '2026-12-07T10:00:00.000Z';
 const MARKER = '[erased on 2026-12-07]';
 
-const recorded = (data: Record<string, unknown>, metadata?: Record<string, unknown>) => ({
+interface FactData {
+  factId: string;
+  title: string;
+  summary: string;
+  tags: string[];
+  entities: { type: string; name: string }[];
+  sources: { publisher: string; title: string; url: string; quote?: string }[];
+}
+
+const recorded = (data: Partial<FactData>, metadata?: Record<string, unknown>): { type: string; data: FactData; metadata?: Record<string, unknown> } => ({
   type: 'FactRecorded',
   data: { factId: 'f1', title: 'A witness in Raqqa', summary: '', tags: [], entities: [], sources: [], ...data },
   ...(metadata ? { metadata } : {}),
@@ -56,8 +65,9 @@ describe('marks of personal data sealed with the subject key', () => {
     const sealed = seal.seal(recorded({ sources: [{ publisher: 'Local radio', title: 't', url: 'https://example.org', quote: 'I saw it' }] }), [
       { subject: id, path: '/sources/0/quote', text: 'I saw it' },
     ]);
-    expect(sealed.data.sources[0].quote.startsWith(SEALED_PREFIX)).toBe(true);
-    expect(subjectOfToken(sealed.data.sources[0].quote)).toBe(id);
+    const quote = sealed.data.sources[0].quote ?? '';
+    expect(quote.startsWith(SEALED_PREFIX)).toBe(true);
+    expect(subjectOfToken(quote)).toBe(id);
     expect(sealed.data.sources[0].publisher).toBe('Local radio');
     expect(keys.counts.subjects).toBe(1);
   });
