@@ -92,6 +92,36 @@ export class KeyedSubjectSeal implements SubjectSeal {
     return result;
   }
 
+  /**
+   * The value as JSON text with every text this seal would seal for a subject (persons' names, person
+   * claimants, what the marks mark, the names the marks give) replaced by that subject's id: what a
+   * request fingerprint may be taken of without letting a guessed name be confirmed against it.
+   */
+  pseudonymous(value: unknown, marks: readonly SubjectMark[] = []): string {
+    const texts = new Map<string, string>();
+    const add = (text: string | undefined, subject: () => SubjectKey) => {
+      const trimmed = text?.trim();
+      if (trimmed && !texts.has(trimmed)) texts.set(trimmed, subject().id);
+    };
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(walk);
+      if (!isRecord(node)) return;
+      if (node.type === 'person' && typeof node.name === 'string') add(node.name, () => this.keys.subjectFor(node.name as string));
+      if (node.claimantType === 'person' && typeof node.claimant === 'string') add(node.claimant, () => this.keys.subjectFor(node.claimant as string));
+      Object.values(node).forEach(walk);
+    };
+    walk(value);
+    marks.forEach((mark, i) => {
+      const subject = () => this.subjectOf(mark.subject, `${mark.field ?? `subjects[${i}]`}.subject`);
+      add(mark.passage ?? mark.text, subject);
+      add(mark.subject, subject);
+    });
+    let json = JSON.stringify(value) ?? '';
+    // Longest first, so that a name inside a longer marked text goes with it.
+    for (const [text, id] of [...texts].sort(([a], [b]) => b.length - a.length)) json = json.split(JSON.stringify(text).slice(1, -1)).join(`\u0000${id}\u0000`);
+    return json;
+  }
+
   open<E extends Stored>(event: E): E {
     return mapSealed(withErasedClaimantsApart(event, (id) => this.keys.erasedAt(id)), (sealed) => this.openValue(sealed));
   }

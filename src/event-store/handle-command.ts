@@ -64,8 +64,7 @@ export async function handleCommand<Command, Event extends { type: string; data:
   for (let attempt = 1; ; attempt++) {
     const key = options.idempotencyKey;
     const ids = key ? (n: number) => eventIdFromKey(meta.actor, key, streamId, n) : () => randomUUID();
-    // The marks are part of what was asked: the same key with other marks is another request.
-    const fingerprint = key ? requestFingerprint(options.marks?.length ? { command, marks: options.marks } : command) : undefined;
+    const fingerprint = key ? requestFingerprint(fingerprinted(store, command, options.marks)) : undefined;
     if (key) {
       // A request first written before ids were derived per actor carries the older ids.
       const first = (await firstWrite(store, streamId, ids)) ?? (await firstWrite(store, streamId, (n) => idFromKey(key, streamId, n)));
@@ -175,6 +174,15 @@ async function firstWrite(store: EventStore, streamId: string, ids: (n: number) 
     if (!event) return last;
     last = event;
   }
+}
+
+/**
+ * What a request fingerprint covers: the command, with the personal data the seal would seal replaced
+ * by subject ids (the fingerprint is stored in clear), and the marks, which are part of what was asked.
+ */
+function fingerprinted(store: EventStore, command: unknown, marks: readonly SubjectMark[] | undefined): unknown {
+  const asked = marks?.length ? { command, marks: marks.map(({ subject, path, passage }) => ({ subject, path, passage })) } : command;
+  return subjectSealOf(store).pseudonymous?.(asked, marks) ?? asked;
 }
 
 /** What the command asked, so that a key reused for another request is told apart from a retry. */

@@ -51,6 +51,12 @@ export interface SubjectSeal {
   seal<E extends Stored>(event: E, marks?: readonly SubjectMark[]): E;
   /** The event as read paths see it: each sealed string opened, or replaced by `[erased on D]` / `[key unavailable]`. */
   open<E extends Stored>(event: E): E;
+  /**
+   * What an Idempotency-Key's request fingerprint is taken of: the command with each text the seal
+   * would seal replaced by its subject's id. The fingerprint is stored in clear in the metadata, and a
+   * hash of a request whose other values the log shows would let anyone confirm a guessed name.
+   */
+  pseudonymous?(command: unknown, marks?: readonly SubjectMark[]): unknown;
 }
 
 /** The seal of a store nobody registered keys for: writes nothing sealed, and opens nothing (fails closed). */
