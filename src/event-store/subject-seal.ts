@@ -99,14 +99,17 @@ export function replaceSealed(text: string, replace: (token: string) => string):
 }
 
 /**
- * The event with every sealed token anywhere in its data and metadata replaced by `replace(it)`
- * (without its closing `;`); the same object when it holds none (the common case costs a walk, no copy).
+ * The event with every sealed token anywhere in its data, and in its metadata's `onBehalfOf` (the one
+ * value of the metadata ever sealed), replaced by `replace(it)` (without its closing `;`); the same
+ * object when it holds none (the common case costs a walk of the data, no copy).
  */
 export function mapSealed<E extends Stored>(event: E, replace: (sealed: string) => string): E {
   const data = mapValue(event.data, replace);
-  const metadata = event.metadata === undefined ? undefined : mapValue(event.metadata, replace);
-  if (data === event.data && metadata === event.metadata) return event;
-  return { ...event, data, ...(metadata === undefined ? {} : { metadata }) };
+  const metadata = event.metadata as { onBehalfOf?: unknown } | undefined;
+  const onBehalfOf = metadata?.onBehalfOf;
+  const opened = holdsSealed(onBehalfOf) ? { ...metadata, onBehalfOf: replaceSealed(onBehalfOf, replace) } : undefined;
+  if (data === event.data && opened === undefined) return event;
+  return { ...event, data, ...(opened === undefined ? {} : { metadata: opened }) };
 }
 
 function mapValue(value: unknown, replace: (sealed: string) => string): unknown {
