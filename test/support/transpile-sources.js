@@ -56,7 +56,13 @@ function transpileSources() {
   symlinkSync(join(root, 'src', 'ui', 'public'), join(next, 'src', 'ui', 'public'), 'dir');
   writeFileSync(join(next, '.stamp'), stamp);
   rmSync(OUT, { recursive: true, force: true });
-  renameSync(next, OUT);
+  try {
+    renameSync(next, OUT);
+  } catch (error) {
+    // Another run in this checkout swapped in its own build first: keep it if it is of these sources.
+    rmSync(next, { recursive: true, force: true });
+    if (!existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp) throw error;
+  }
   return join(OUT, 'src');
 }
 
