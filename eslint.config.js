@@ -24,7 +24,7 @@ const drivers = (except) => driverNames.filter((d) => d !== except).map((name) =
 const driverFiles = (except) => driverNames.filter((d) => d !== except).map((name) => ({ group: [`${name}/*`], message: 'only adapter code imports a driver' }));
 
 module.exports = tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'src/ui/public/**', 'bench/results*.json'] },
+  { ignores: ['dist/**', '.test-build/**', 'node_modules/**', 'coverage/**', 'src/ui/public/**', 'bench/results*.json'] },
   ...tseslint.configs.recommended,
   {
     rules: {

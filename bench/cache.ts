@@ -7,7 +7,7 @@ import { generateLog } from './support/data';
 import type { Mode } from './support/env';
 import { load, type LoadResult } from './support/load';
 import { startServer, type ServerHandle } from './support/processes';
-import { bytes, int, ms, ratio, row, verdict, type Row } from './support/report';
+import { bytes, int, ms, row, spreadVerdict, type Row } from './support/report';
 
 /**
  * Measurement 2b: cached answers. A read (a page of the timeline; the world on a date: that page,
@@ -61,7 +61,8 @@ export async function cache(mode: Mode): Promise<Row[]> {
 async function measure(mode: Mode, answerFile: string, path: string, cached: ServerHandle, uncached: ServerHandle): Promise<Row[]> {
   const seconds = mode.quick ? 0.25 : 3;
   const warmup = mode.quick ? 0.15 : 1;
-  const runs = mode.quick ? 2 : 3;
+  // Rounds of the four servers, the order reversed every other round: each ratio has its spread (spreadVerdict).
+  const runs = mode.quick ? 3 : 5;
   const answer = await answerOf(cached, path);
   writeFileSync(answerFile, answer);
   const bareBytes = await startServer({ kind: 'bare', timelineAnswerFile: answerFile, timelineAnswerAsBytes: true });
@@ -78,11 +79,9 @@ async function measure(mode: Mode, answerFile: string, path: string, cached: Ser
     for (const server of [cached, bareBytes, uncached, bareObject]) await run(server, 10, warmup);
     for (const connections of [10, 50]) {
       const results = { cached: [] as LoadResult[], uncached: [] as LoadResult[], bytes: [] as LoadResult[], object: [] as LoadResult[] };
+      const servers = [[cached, results.cached], [bareBytes, results.bytes], [uncached, results.uncached], [bareObject, results.object]] as const;
       for (let i = 0; i < runs; i++) {
-        results.cached.push(await run(cached, connections, seconds));
-        results.bytes.push(await run(bareBytes, connections, seconds));
-        results.uncached.push(await run(uncached, connections, seconds));
-        results.object.push(await run(bareObject, connections, seconds));
+        for (const [server, into] of i % 2 === 0 ? servers : [...servers].reverse()) into.push(await run(server, connections, seconds));
       }
       rows.push(compare(path, `repeated reads (cache on) vs bare returning the bytes, ${connections} connections`, results.cached, results.bytes, CACHED_TARGET, answer.length));
       rows.push(compare(path, `uncached reads (cache off) vs bare returning the answer, ${connections} connections`, results.uncached, results.object, UNCACHED_TARGET, answer.length));
@@ -99,15 +98,18 @@ function compare(path: string, figure: string, real: LoadResult[], base: LoadRes
   const a = medianOf(real, KEYS);
   const b = medianOf(base, KEYS);
   const failures = [...real, ...base].reduce((sum, r) => sum + r.non2xx + r.errors, 0);
-  const share = a.requestsPerSecond / b.requestsPerSecond;
+  const judged = spreadVerdict(
+    real.map((r, i) => r.requestsPerSecond / base[i].requestsPerSecond),
+    target,
+  );
   return row({
     section: '2b cache',
     figure: `GET ${path} (${bytes(answerBytes)}), ${figure} (req/s; p50/p99)`,
     value: `${int(a.requestsPerSecond)}; ${ms(a.p50)}/${ms(a.p99)}`,
     reference: `bare ${int(b.requestsPerSecond)}; ${ms(b.p50)}/${ms(b.p99)}`,
-    ratio: ratio(share),
+    ratio: judged.text,
     target: `ratio ≥ ${target}`,
-    verdict: failures > 0 ? 'ERROR' : verdict(share >= target),
+    verdict: failures > 0 ? 'ERROR' : judged.verdict,
     data: { path, answerBytes, app: real, bare: base, failures },
   });
 }

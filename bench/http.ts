@@ -5,7 +5,7 @@ import { claimBody, factBody, figureId, FIGURE_COUNT, generateLog, randomDay, rn
 import type { Mode } from './support/env';
 import { load, type LoadResult, type NextRequest } from './support/load';
 import { startServer, type ServerHandle } from './support/processes';
-import { int, ms, ratio, row, verdict, type Row } from './support/report';
+import { int, ms, row, spreadVerdict, type Row } from './support/report';
 
 /**
  * Measurement 2: the real app (its own process, temp-file SQLite log and read models, default
@@ -68,7 +68,8 @@ export async function http(mode: Mode): Promise<Row[]> {
   console.log('\n[2] HTTP: real app vs bare NestJS + Fastify with the same validation (autocannon, 127.0.0.1)');
   const seconds = mode.quick ? 0.25 : 3;
   const warmup = mode.quick ? 0.15 : 1;
-  const runs = mode.quick ? 2 : 3;
+  // Pairs of runs (app, reference), the order reversed every other pair: each ratio has its spread (spreadVerdict).
+  const runs = mode.quick ? 3 : 5;
   const sqlitePath = await seedLog(mode);
   const [app, bare, bareDurable] = await Promise.all([
     startServer({ kind: 'app', sqlitePath, readModelPath: join(mode.tmp, 'http', 'read-models.db') }),
@@ -86,8 +87,9 @@ export async function http(mode: Mode): Promise<Row[]> {
         const real: LoadResult[] = [];
         const base: LoadResult[] = [];
         for (let i = 0; i < runs; i++) {
+          if (i % 2 === 1) base.push(await run(reference, endpoint, connections, seconds));
           real.push(await run(app, endpoint, connections, seconds));
-          base.push(await run(reference, endpoint, connections, seconds));
+          if (i % 2 === 0) base.push(await run(reference, endpoint, connections, seconds));
         }
         rows.push(compare(endpoint, connections, real, base));
       }
@@ -118,15 +120,18 @@ function compare(endpoint: Endpoint, connections: number, real: LoadResult[], ba
     console.log(`  ${endpoint.name}: app statuses ${JSON.stringify(real.map((r) => r.statuses))} errors ${real.map((r) => r.errors)}; bare ${JSON.stringify(base.map((r) => r.statuses))} errors ${base.map((r) => r.errors)}`);
   }
   const target = endpoint.write ? WRITE_TARGET : READ_TARGET;
-  const share = a.requestsPerSecond / b.requestsPerSecond;
+  const judged = spreadVerdict(
+    real.map((r, i) => r.requestsPerSecond / base[i].requestsPerSecond),
+    target,
+  );
   return row({
     section: '2 http',
     figure: `${endpoint.name}, ${connections} connections (req/s; p50/p99)`,
     value: `${int(a.requestsPerSecond)}; ${ms(a.p50)}/${ms(a.p99)}`,
     reference: `${endpoint.write ? 'bare + durable insert' : 'bare'} ${int(b.requestsPerSecond)}; ${ms(b.p50)}/${ms(b.p99)}`,
-    ratio: ratio(share),
+    ratio: judged.text,
     target: `ratio ≥ ${target}`,
-    verdict: failures > 0 ? 'ERROR' : verdict(share >= target),
+    verdict: failures > 0 ? 'ERROR' : judged.verdict,
     data: { endpoint: endpoint.name, connections, app: real, bare: base, failures, appMeanResponseBytes: a.meanResponseBytes },
   });
 }

@@ -7,6 +7,7 @@ import { cache } from './cache';
 import { erasure } from './erasure';
 import { figureWrites } from './figure-writes';
 import { http } from './http';
+import { limit } from './limit';
 import { rebuildAlone, rebuildFigure, serviceMemory } from './rebuild';
 import { storeAppends } from './store-appends';
 import { subscriptions } from './subscriptions';
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
     if (wanted('http')) await step('2 http', () => http(mode));
     if (wanted('cache')) await step('2b cache', () => cache(mode));
     let datasets: Awaited<ReturnType<typeof buildDatasets>> = [];
-    if (wanted('growth') || wanted('rebuild')) {
+    if (wanted('growth') || wanted('rebuild') || wanted('limit')) {
       await step('3 datasets (generate + rebuild)', async () => {
         console.log('\n[3/4] generating the logs and rebuilding their read models');
         datasets = await buildDatasets(mode);
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
       });
     }
     if (wanted('growth')) await step('3 growth', () => growth(mode, datasets));
+    if (wanted('limit')) await step('3b limit', () => limit(mode, datasets));
     const largest = datasets[datasets.length - 1];
     if (wanted('rebuild')) {
       await step('4 rebuild', async () => {

@@ -280,6 +280,8 @@ interface IdenticalRun {
   readonly http: number;
   readonly evaluated: number;
   readonly engine: number;
+  /** The process's CPU time per write (ms, user + system, mean): the same cost, less swayed by other load on the machine. */
+  readonly cpu: number;
   readonly growth: number;
   readonly notices: number;
   /** Evaluations that read the figure again only for the claimants touched (the others: whole). */
@@ -349,6 +351,7 @@ export async function identicalWatches(mode: Mode, count = IDENTICAL): Promise<R
       const stats = { ...engine.stats };
       const http: number[] = [];
       const evaluated: number[] = [];
+      const cpu = process.cpuUsage();
       for (let i = 0; i < writes; i++) {
         const t = await write(`${watchedRun ? 'w' : 'n'}${n}`);
         http.push(t.http);
@@ -359,6 +362,7 @@ export async function identicalWatches(mode: Mode, count = IDENTICAL): Promise<R
         http: median(http),
         evaluated: median(evaluated),
         engine: (engine.stats.evaluatingMs - stats.evaluatingMs) / writes,
+        cpu: ((used) => (used.user + used.system) / 1000 / writes)(process.cpuUsage(cpu)),
         growth: (size() - before) / writes,
         notices: engine.stats.notices - stats.notices,
         revisited: engine.stats.revisited - stats.revisited,
@@ -367,7 +371,7 @@ export async function identicalWatches(mode: Mode, count = IDENTICAL): Promise<R
       if (!watchedRun) attach(app);
       runs.push(result);
       console.log(
-        `  ${label}, run ${n + 1} (figure at ${claims} claims): per write HTTP ${ms(result.http)}, until evaluated ${ms(result.evaluated)} (medians), engine ${ms(result.engine)} (mean), ${result.notices} notices (${result.revisited} answers read again in part), watches.db +${int(result.growth)} B`,
+        `  ${label}, run ${n + 1} (figure at ${claims} claims): per write HTTP ${ms(result.http)}, until evaluated ${ms(result.evaluated)} (medians), engine ${ms(result.engine)} (mean), CPU ${ms(result.cpu)} (mean), ${result.notices} notices (${result.revisited} answers read again in part), watches.db +${int(result.growth)} B`,
       );
     };
     for (let i = 0; i < pairs * 2; i++) await run(!(i % 4 === 0 || i % 4 === 3), i >> 1);
@@ -378,10 +382,11 @@ export async function identicalWatches(mode: Mode, count = IDENTICAL): Promise<R
 }
 
 function identicalRows(runs: readonly IdenticalRun[], count: number, grown: number): Row[] {
-  const of = (watched: boolean, key: 'http' | 'evaluated' | 'engine' | 'growth') => runs.filter((x) => x.watched === watched).map((x) => x[key]);
+  const of = (watched: boolean, key: 'http' | 'evaluated' | 'engine' | 'cpu' | 'growth') => runs.filter((x) => x.watched === watched).map((x) => x[key]);
   const span = (values: number[], format: (v: number) => string) => `${format(median(values))} (${format(Math.min(...values))}–${format(Math.max(...values))})`;
   const [withEval, noneEval] = [median(of(true, 'evaluated')), median(of(false, 'evaluated'))];
   const [withHttp, noneHttp] = [median(of(true, 'http')), median(of(false, 'http'))];
+  const [withCpu, noneCpu] = [median(of(true, 'cpu')), median(of(false, 'cpu'))];
   const growth = median(of(true, 'growth'));
   const last = runs[runs.length - 1]?.claims ?? grown;
   return [
@@ -389,7 +394,7 @@ function identicalRows(runs: readonly IdenticalRun[], count: number, grown: numb
       section: '6 watches',
       figure: `${int(count)} identical watches of one figure (${grown}→${last} claims): a claim write until the engine has evaluated it, with them vs none (median of run medians, min–max)`,
       value: span(of(true, 'evaluated'), ms),
-      reference: `none ${span(of(false, 'evaluated'), ms)}; the engine's evaluation per write ${span(of(true, 'engine'), ms)} vs ${span(of(false, 'engine'), ms)}; HTTP latency of the write alone ${ms(withHttp)} vs ${ms(noneHttp)} (${ratio(withHttp / noneHttp)})`,
+      reference: `none ${span(of(false, 'evaluated'), ms)}; the engine's evaluation per write ${span(of(true, 'engine'), ms)} vs ${span(of(false, 'engine'), ms)}; HTTP latency of the write alone ${ms(withHttp)} vs ${ms(noneHttp)} (${ratio(withHttp / noneHttp)}); the process's CPU time per write ${span(of(true, 'cpu'), ms)} vs ${span(of(false, 'cpu'), ms)} (${ratio(withCpu / noneCpu)})`,
       ratio: ratio(withEval / noneEval),
       target: 'ratio < 2',
       verdict: verdict(withEval / noneEval < 2),

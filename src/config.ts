@@ -53,6 +53,20 @@ export interface AnnalsConfig {
    * address it listens on. Never the request's Host header: a client may send any.
    */
   readonly publicUrl?: string;
+  /** The service's own timers; tests make them short so they do not wait on the real clock. */
+  readonly timers: TimersConfig;
+}
+
+export interface TimersConfig {
+  /** ANNALS_CHECKPOINT_INTERVAL_MS: a new checkpoint is signed this often when the log grew. */
+  readonly checkpointIntervalMs: number;
+  /**
+   * ANNALS_FOLLOW_RETRY_MS: how long after the log could not be read a follower of it (the read
+   * models, the live fan-out, an event stream, the key ring) follows it again from its checkpoint.
+   */
+  readonly followRetryMs: number;
+  /** ANNALS_SSE_HEARTBEAT_MS: a comment line goes down every open event stream this often, so that proxies keep it open. */
+  readonly sseHeartbeatMs: number;
 }
 
 export interface WatchesConfig {
@@ -155,6 +169,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AnnalsConfig {
     },
     grpc: grpcConfig(env),
     publicUrl: publicUrl(env),
+    timers: {
+      checkpointIntervalMs: positive(env, 'ANNALS_CHECKPOINT_INTERVAL_MS', 1000),
+      followRetryMs: integer(env, 'ANNALS_FOLLOW_RETRY_MS', 1000),
+      sseHeartbeatMs: positive(env, 'ANNALS_SSE_HEARTBEAT_MS', 15_000),
+    },
     watches: {
       path: env.ANNALS_WATCHES_PATH || undefined,
       webhookRetryBaseMs: integer(env, 'ANNALS_WEBHOOK_RETRY_BASE_MS', 1000),
@@ -230,5 +249,12 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw new ConfigError(`${name} must be a whole number ≥ 0, not ${raw}`);
+  return value;
+}
+
+/** A period of an interval timer: 0 would spin. */
+function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = integer(env, name, fallback);
+  if (value === 0) throw new ConfigError(`${name} must be a whole number ≥ 1, not 0`);
   return value;
 }

@@ -10,14 +10,33 @@ export interface Row {
   /** value / reference where the target is a ratio; '' otherwise. */
   readonly ratio: string;
   readonly target: string;
-  /** INFO: measured for context, no target. ERROR: the run itself failed (errors, non-2xx): no figure. */
-  readonly verdict: 'PASS' | 'MISS' | 'INFO' | 'ERROR';
+  /**
+   * INFO: measured for context, no target. ERROR: the run itself failed (errors, non-2xx): no figure.
+   * FLAKY: the median meets the target but some pairs of runs do not (spreadVerdict): not a PASS.
+   */
+  readonly verdict: 'PASS' | 'MISS' | 'FLAKY' | 'INFO' | 'ERROR';
   /** The numbers behind the row, for results.json. */
   readonly data: Record<string, unknown>;
 }
 
 export function verdict(pass: boolean): 'PASS' | 'MISS' {
   return pass ? 'PASS' : 'MISS';
+}
+
+/**
+ * The verdict of a ratio measured as several alternated pairs (each pair's ratio, higher is better):
+ * PASS only when the median meets `target` and so does every pair; FLAKY when the median meets it but
+ * the spread crosses it (one noisy pair would have flipped a single-run verdict); MISS when the median
+ * misses. The text is the median with the pairs' min–max, as the table shows it.
+ */
+export function spreadVerdict(pairRatios: readonly number[], target: number): { verdict: 'PASS' | 'MISS' | 'FLAKY'; median: number; text: string } {
+  const sorted = pairRatios.filter(Number.isFinite).sort((a, b) => a - b);
+  if (sorted.length === 0) return { verdict: 'MISS', median: Number.NaN, text: 'n/a' };
+  const middle = sorted.length >> 1;
+  const median = sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  const [min, max] = [sorted[0], sorted[sorted.length - 1]];
+  const verdict = median < target ? 'MISS' : min < target ? 'FLAKY' : 'PASS';
+  return { verdict, median, text: `${ratio(median)} (${ratio(min)}–${ratio(max)}, ${sorted.length} pairs)` };
 }
 
 export function row(fields: Omit<Row, 'reference' | 'ratio' | 'data'> & Partial<Pick<Row, 'reference' | 'ratio' | 'data'>>): Row {

@@ -13,16 +13,19 @@ import { createHttpApp } from '../../src/http-app';
 import type { SqliteSynchronous } from '../../src/event-store/sqlite/sqlite-event-store';
 import { createTestApp } from '../../test/support/app';
 import { factRecorded, rng } from './data';
+import { LimitAnswers } from './limit-answers';
+import { openReadModelDatabase } from '../../src/projections/read-model-database';
 
 /**
  * A server in its own process, so that on 2 cores the load generator and the server each have a
  * core. Both are built by createHttpApp, the production server's factory. `app`: the real AppModule
  * as createTestApp configures it, on temp files. `bare`: the same Fastify options and configureApp
- * (the same ValidationPipe) and the same DTO classes, answering constants.
+ * (the same ValidationPipe) and the same DTO classes, answering constants. `limit`: a plain Fastify
+ * (no Nest) answering the two as-of reads with LimitAnswers over readModelPath: the honest limit (bench/limit.ts).
  */
 
 export interface ServerOptions {
-  readonly kind: 'app' | 'bare';
+  readonly kind: 'app' | 'bare' | 'limit';
   readonly sqlitePath?: string;
   readonly readModelPath?: string;
   readonly synchronous?: SqliteSynchronous;
@@ -141,6 +144,37 @@ async function writeInProcess(app: NestFastifyApplication, rate: number, seconds
   return { type: 'written', sent, ok, failed, firstError, seconds: (performance.now() - started) / 1000 };
 }
 
+/** Fastify alone: the least a server can do to answer these two reads (a day checked, the text sent). */
+async function limitServer(options: ServerOptions): Promise<{ listen: () => Promise<number>; close: () => Promise<void> }> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- Nest's own Fastify, the one the app runs on
+  const fastify = require('fastify') as typeof import('fastify').default;
+  const answers = new LimitAnswers(openReadModelDatabase(options.readModelPath ?? ''));
+  const server = fastify({ logger: false });
+  const day = (query: unknown) => {
+    const asOf = (query as { asOf?: unknown }).asOf;
+    return typeof asOf === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(asOf) ? asOf : undefined;
+  };
+  const JSON_TYPE = 'application/json; charset=utf-8';
+  server.get('/timeline', (request, reply) => {
+    const asOf = day(request.query);
+    if (asOf === undefined) return reply.code(400).send();
+    return reply.type(JSON_TYPE).send(answers.timeline(asOf));
+  });
+  server.get<{ Params: { id: string } }>('/figures/:id', (request, reply) => {
+    const asOf = day(request.query);
+    const answer = asOf === undefined ? undefined : answers.figure(request.params.id, asOf);
+    if (answer === undefined) return reply.code(asOf === undefined ? 400 : 404).send();
+    return reply.type(JSON_TYPE).send(answer);
+  });
+  return {
+    listen: async () => {
+      await server.listen({ port: 0, host: '127.0.0.1' });
+      return (server.server.address() as { port: number }).port;
+    },
+    close: () => server.close(),
+  };
+}
+
 async function main(): Promise<void> {
   const options = JSON.parse(process.env.BENCH_SERVER ?? '{}') as ServerOptions;
   if (options.timelineAnswerFile) {
@@ -148,6 +182,16 @@ async function main(): Promise<void> {
     TIMELINE = options.timelineAnswerAsBytes ? file : JSON.parse(file.toString('utf8'));
   }
   if (options.durableWritesPath) insertWrite = durableWrites(options.durableWritesPath, options.synchronous);
+  if (options.kind === 'limit') {
+    const limit = await limitServer(options);
+    const port = await limit.listen();
+    process.on('message', (message: ToServer) => {
+      if (message.type === 'stop') void limit.close().finally(() => process.exit(0));
+    });
+    process.on('disconnect', () => process.exit(0));
+    process.send?.({ type: 'ready', port } satisfies FromServer);
+    return;
+  }
   const app = options.kind === 'bare' ? await bareApp() : await realApp(options);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as { port: number };

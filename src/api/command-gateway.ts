@@ -4,6 +4,7 @@ import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
 import type { Decider } from '../domain/decider';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store';
 import { handleCommand, idFromKey } from '../event-store/handle-command';
+import type { SubjectMark } from '../event-store/subject-seal';
 import { IntegrityService } from '../integrity/integrity.service';
 import { AppliedPosition } from '../projections/applied-position';
 import { isLogPosition } from './dto/log-position';
@@ -19,6 +20,8 @@ export interface WriteContext {
   readonly idempotencyKey?: string;
   readonly ifMatch?: string;
   readonly reason?: string;
+  /** The body's marks of personal data (SubjectMarkDto), sealed before the write is hashed. */
+  readonly marks?: readonly SubjectMark[];
 }
 
 export interface WriteResult {
@@ -65,7 +68,7 @@ export class CommandGateway {
         causationId: correlationId,
         recordedOn: new Date().toISOString().slice(0, 10),
       },
-      { ifMatch: parseIfMatch(context.ifMatch), idempotencyKey: context.idempotencyKey },
+      { ifMatch: parseIfMatch(context.ifMatch), idempotencyKey: context.idempotencyKey, ...(context.marks?.length ? { marks: context.marks } : {}) },
     );
     noteWrittenPosition(result.position);
     const projected = await this.applied.waitFor(result.position, this.config.writeWaitMs);

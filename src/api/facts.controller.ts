@@ -7,8 +7,8 @@ import { notFound } from '../domain/errors';
 import { factDecider } from '../domain/fact/fact';
 import { TimelineQueries } from '../projections/timeline/timeline.queries';
 import { CommandGateway, newId, type WriteContext, type WriteResult } from './command-gateway';
-import { defined, ReasonDto, SourceDto } from './dto/common.dto';
-import { CorrectFactDto, RecordFactDto } from './dto/fact.dto';
+import { defined, ReasonDto } from './dto/common.dto';
+import { AddFactSourceDto, CorrectFactDto, RecordFactDto } from './dto/fact.dto';
 import { KnownAtDto } from './dto/query.dto';
 import { ON_BEHALF_OF, Write } from './write-context.decorator';
 import { Citable } from './receipt.interceptor';
@@ -27,7 +27,7 @@ export class FactsController {
   @ApiCreatedResponse(answer('WriteResult'))
   async record(@Body() body: RecordFactDto, @Write() context: WriteContext, @Res({ passthrough: true }) reply: FastifyReply): Promise<WriteResult> {
     const id = body.id ?? newId(context, 'fact');
-    const result = await this.gateway.execute(factDecider, body.toCommand(id), id, context);
+    const result = await this.gateway.execute(factDecider, body.toCommand(id), id, { ...context, marks: body.marks() });
     void reply.header('etag', `"${result.revision}"`).header('location', `/facts/${id}`);
     return result;
   }
@@ -59,7 +59,7 @@ export class FactsController {
   @HttpCode(200)
   @ApiHeader({ name: 'If-Match', required: false, description: 'The revision you read (ETag); 412 if it changed since' })
   async correct(@Param('id') id: string, @Body() body: CorrectFactDto, @Write() context: WriteContext, @Res({ passthrough: true }) reply: FastifyReply) {
-    return this.answer(reply, await this.gateway.execute(factDecider, body.toCommand(id), id, { ...context, reason: body.reason }));
+    return this.answer(reply, await this.gateway.execute(factDecider, body.toCommand(id), id, { ...context, reason: body.reason, marks: body.marks() }));
   }
 
   /** Withdraws the record; it stays in the history, marked retracted. */
@@ -77,13 +77,14 @@ export class FactsController {
   @HttpCode(200)
   @ApiOkResponse(answer('WriteResult'))
   @ApiBody({
-    type: SourceDto,
+    type: AddFactSourceDto,
     examples: { 'Try it out': { value: { publisher: 'Reuters', title: 'Syrian forces declare victory over Islamic State at Baghouz', url: 'https://www.reuters.com/', publishedOn: '2019-03-23' } } },
   })
   @ApiHeader({ name: 'If-Match', required: false, description: 'The revision you read (ETag); 412 if it changed since' })
-  async addSource(@Param('id') id: string, @Body() body: SourceDto, @Write() context: WriteContext, @Res({ passthrough: true }) reply: FastifyReply) {
-    const command = { type: 'AddFactSource' as const, factId: id, source: defined({ ...body }) };
-    return this.answer(reply, await this.gateway.execute(factDecider, command, id, context));
+  async addSource(@Param('id') id: string, @Body() body: AddFactSourceDto, @Write() context: WriteContext, @Res({ passthrough: true }) reply: FastifyReply) {
+    const { subjects: _, ...source } = body;
+    const command = { type: 'AddFactSource' as const, factId: id, source: defined({ ...source }) };
+    return this.answer(reply, await this.gateway.execute(factDecider, command, id, { ...context, marks: body.marks() }));
   }
 
   private answer(reply: FastifyReply, result: WriteResult): WriteResult {

@@ -28,7 +28,7 @@ export class FiguresController {
   @ApiCreatedResponse(answer('WriteResult'))
   async define(@Body() body: DefineFigureDto, @Write() context: WriteContext, @Res({ passthrough: true }) reply: FastifyReply): Promise<WriteResult> {
     const id = body.id ?? newId(context, 'figure');
-    const result = await this.gateway.execute(figureDecider, body.toCommand(id), id, context);
+    const result = await this.gateway.execute(figureDecider, body.toCommand(id), id, { ...context, marks: body.marks() });
     void reply.header('etag', `"${result.revision}"`).header('location', `/figures/${id}`);
     return result;
   }
@@ -38,10 +38,8 @@ export class FiguresController {
   @Citable()
   list(@Query() query: FiguresPageDto) {
     const after = query.cursor === undefined ? '' : decodeFigureCursor(query.cursor);
-    const figures = this.figures.figures(query.clocks(), query.limit + 1, query.offset, after, query.claimsLimit);
-    const items = figures.slice(0, query.limit);
+    const { items, more } = this.figures.figurePage(query.clocks(), query.limit, query.offset, after, query.claimsLimit);
     // A keyset cursor (the last figure's id): the next page is an index seek, however deep.
-    const more = figures.length > query.limit;
     return { items, nextCursor: more ? Buffer.from(items[items.length - 1].id).toString('base64url') : null };
   }
 
@@ -78,7 +76,7 @@ export class FiguresController {
   @ApiHeader(IF_MATCH)
   async assert(@Param('id') figureId: string, @Body() body: AssertClaimDto, @Write() context: WriteContext, @Res({ passthrough: true }) reply: FastifyReply) {
     const claimId = body.id ?? newId(context, `claim:${figureId}`);
-    const result = await this.gateway.execute(figureDecider, body.toCommand(figureId, claimId), claimId, context);
+    const result = await this.gateway.execute(figureDecider, body.toCommand(figureId, claimId), claimId, { ...context, marks: body.marks() });
     void reply.header('etag', `"${result.revision}"`).header('location', `/figures/${figureId}`);
     return result;
   }
@@ -94,7 +92,7 @@ export class FiguresController {
     @Write() context: WriteContext,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const result = await this.gateway.execute(figureDecider, body.toCommand(figureId, claimId), claimId, { ...context, reason: body.reason });
+    const result = await this.gateway.execute(figureDecider, body.toCommand(figureId, claimId), claimId, { ...context, reason: body.reason, marks: body.marks() });
     void reply.header('etag', `"${result.revision}"`);
     return result;
   }

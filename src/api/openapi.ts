@@ -107,7 +107,8 @@ export const SCHEMAS: Record<string, Schema> = {
     {
       figureId: str(),
       claimId: str(),
-      claimant: str(),
+      claimant: str("who made the claim; a person claimant once erased reads '[erased on D] (subject <id>)'"),
+      claimantType: str('what the claimant is, when the writer said; a person claimant is sealed as a subject (docs/erasure.md)', { enum: ['person', 'organisation', 'place'] }),
       value: ref('ClaimValue'),
       assertedOn: str(DATE),
       assertedDays: ref('Days'),

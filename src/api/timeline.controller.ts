@@ -42,7 +42,7 @@ export class TimelineController {
     const inEffect = this.timeline.inEffect(asOf, filter, IN_EFFECT_LIMIT);
     const world = { inEffect: inEffect.items, inEffectMore: inEffect.more };
     if (query.cursor !== undefined) return world;
-    const figures = this.figures.figures({ asOf, knownAt: filter.knownAt }, FIGURES_LIMIT + 1, 0, '', LIST_CLAIMS.default);
-    return { ...world, figures: figures.slice(0, FIGURES_LIMIT), figuresMore: figures.length > FIGURES_LIMIT };
+    const figures = this.figures.figurePage({ asOf, knownAt: filter.knownAt }, FIGURES_LIMIT, 0, '', LIST_CLAIMS.default);
+    return { ...world, figures: figures.items, figuresMore: figures.more };
   }
 }

@@ -75,8 +75,11 @@ export class AuthService implements BeforeApplicationShutdown {
     else if (imported) logger.log(`carried ${imported.imported} keys from ${config.auth.keysFile} into the log${durable ? `; the file is now ${config.auth.keysFile}.migrated` : ''}`);
     const sessions = new SessionTokens(config.auth.sessionSecret ?? loadOrCreateSessionSecret(sessionSecretFileOf(config)));
     const service = new AuthService(config, store, new KeyRing(), sessions);
-    service.feed = await KeyRingFeed.start(store, service.keys, (error) =>
-      logger.error(`following the keys in the log failed, keeping the keys read before and retrying: ${String(error)}`),
+    service.feed = await KeyRingFeed.start(
+      store,
+      service.keys,
+      (error) => logger.error(`following the keys in the log failed, keeping the keys read before and retrying: ${String(error)}`),
+      config.timers.followRetryMs,
     );
     return service;
   }

@@ -9,13 +9,13 @@ import { KeyRing } from './key-ring';
  * live. A key created or revoked by `annals keys` in another process reaches the ring as fast as the
  * store's subscription sees another process's appends (SQLite polls every 250 ms). A subscription
  * that fails keeps the ring as it was (a lock never opens because the log could not be read) and is
- * started again after a second.
+ * started again after ANNALS_FOLLOW_RETRY_MS (a second by default).
  */
 export class KeyRingFeed {
   private readonly follower: LogFollower;
   private position: bigint;
 
-  private constructor(store: EventStore, ring: KeyRing, from: bigint, onError: (error: unknown) => void) {
+  private constructor(store: EventStore, ring: KeyRing, from: bigint, onError: (error: unknown) => void, retryMs?: number) {
     this.position = from;
     this.follower = new LogFollower(
       store,
@@ -29,14 +29,14 @@ export class KeyRingFeed {
           }
         },
       },
-      { onReadError: onError, onFailed: onError },
+      { retryMs, onReadError: onError, onFailed: onError },
     );
     this.follower.start();
   }
 
-  static async start(store: EventStore, ring: KeyRing, onError: (error: unknown) => void = () => undefined): Promise<KeyRingFeed> {
+  static async start(store: EventStore, ring: KeyRing, onError: (error: unknown) => void = () => undefined, retryMs?: number): Promise<KeyRingFeed> {
     const head = await loadKeyRing(store, ring);
-    return new KeyRingFeed(store, ring, head, onError);
+    return new KeyRingFeed(store, ring, head, onError, retryMs);
   }
 
   async stop(): Promise<void> {

@@ -151,12 +151,15 @@ export function happenedBy(validTime: ValidTime, day: string): boolean {
  * when it may have begun and may not yet have ended. null: it does not count that day.
  */
 export function certaintyOn(validTime: ValidTime, day: string): Certainty | null {
-  const d = isoDay(day);
-  const { start, end } = validDays(validTime);
-  const began = certaintyBy(start, d);
-  if (!isPeriod(validTime) || began === null) return began;
-  if (end.latest < d) return null;
-  return began === 'certain' && end.earliest >= d ? 'certain' : 'possible';
+  return certaintyOnDays(validDays(validTime), isPeriod(validTime), isoDay(day));
+}
+
+/** certaintyOn from its valid time's days, worked out once (a read answers many days of one fact), and a day already checked. */
+export function certaintyOnDays({ start, end }: ValidDays, period: boolean, day: string): Certainty | null {
+  const began = certaintyBy(start, day);
+  if (!period || began === null) return began;
+  if (end.latest < day) return null;
+  return began === 'certain' && end.earliest >= day ? 'certain' : 'possible';
 }
 
 /**

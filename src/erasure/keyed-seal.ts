@@ -1,15 +1,58 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { KEY_UNAVAILABLE, isSealed, mapSealed, SEALED_PREFIX, type SubjectSeal } from '../event-store/subject-seal';
-import type { SubjectKeyStore } from './subject-key-store';
+import { conflict, invalid } from '../domain/errors';
+import {
+  holdsSealed,
+  KEY_UNAVAILABLE,
+  isSealed,
+  mapSealed,
+  replaceSealed,
+  SEALED_END,
+  SEALED_PREFIX,
+  subjectOfToken,
+  type SubjectMark,
+  type SubjectSeal,
+} from '../event-store/subject-seal';
+import { parsePointer, pointerOf, valueAt, withValueAt } from '../domain/json-pointer';
+import type { SubjectKey, SubjectKeyStore } from './subject-key-store';
+
+type Stored = { readonly type: string; readonly data: unknown; readonly metadata?: unknown };
+
+/** A subject id as this service makes them (`s` + 22 base64url characters): a mark may name one instead of a name. */
+export const SUBJECT_ID = /^s[A-Za-z0-9_-]{22}$/;
+
+/** Opening stops here: a token's plaintext holds tokens only as deep as marks were nested on one write. */
+const MAX_NESTING = 8;
+
+/** A mark resolved against one event: where (data or metadata), the segments of its path, and its subject's key. */
+interface Placed {
+  readonly where: 'data' | 'metadata';
+  readonly segments: readonly string[];
+  readonly passage?: string;
+  readonly subject: SubjectKey;
+  readonly field: string;
+  readonly order: number;
+}
+
+interface Interval {
+  readonly start: number;
+  readonly end: number;
+  readonly mark: Placed;
+  readonly children: Interval[];
+}
 
 /**
  * The subject seal over a key store: AES-256-GCM per value, the subject's id as associated data
  * (a sealed value moved to another subject fails to open). A sealed value reads
- * `annals:sealed:v1:<subject id>:<base64url(iv ‖ tag ‖ ciphertext)>`.
+ * `annals:sealed:v1:<subject id>:<base64url(iv ‖ tag ‖ ciphertext)>`, followed by `;` when it is
+ * a passage inside a text.
  *
- * What is marked (sealed on write): the names of entities of type `person` in FactRecorded and in
- * a FactCorrected's changed entities. Opening is generic: any sealed string anywhere in an event's
- * data is opened, so marking more fields later needs no change on the read path.
+ * What is sealed on write (docs/erasure.md, "What is marked"):
+ * - by default: the names of entities of type `person` (FactRecorded, a FactCorrected's changed
+ *   entities), a claimant whose claimantType is `person` (ClaimAsserted, ClaimCorrected), and the
+ *   person a key wrote for (metadata.onBehalfOf), each the subject of its own name;
+ * - what the write marks: any text value of the event, whole or a passage of it, as a subject's.
+ * Opening is generic: any sealed token anywhere in an event's data or metadata is opened, so marking
+ * more fields needs no change on the read path.
  */
 export class KeyedSubjectSeal implements SubjectSeal {
   /** Subjects whose sealed values were met without a key and without an erasure: reported on /health. */
@@ -17,25 +60,101 @@ export class KeyedSubjectSeal implements SubjectSeal {
 
   constructor(private readonly keys: SubjectKeyStore) {}
 
-  seal<E extends { readonly type: string; readonly data: unknown }>(event: E): E {
-    if (event.type === 'FactRecorded') return this.sealEntitiesAt(event, (data) => data, (data, entities) => ({ ...data, entities }));
-    if (event.type === 'FactCorrected') {
-      return this.sealEntitiesAt(
-        event,
-        (data) => (isRecord(data.changes) ? data.changes : undefined),
-        (data, entities) => ({ ...data, changes: { ...(data.changes as Record<string, unknown>), entities } }),
-      );
+  seal<E extends Stored>(event: E, marks: readonly SubjectMark[] = []): E {
+    refuseTokens(event.data, 'data');
+    refuseTokens(event.metadata, 'metadata');
+    const given = marks.map((mark, i) => ({ ...mark, where: 'data' as const, field: mark.field ?? `subjects[${i}]`, byName: false }));
+    const placed = [...defaultMarks(event), ...given].map(
+      (mark, order): Placed => ({
+        where: mark.where,
+        segments: parsePointer(mark.path, `${mark.field}.path`),
+        ...(mark.passage === undefined ? {} : { passage: mark.passage }),
+        // A person's name is always a name, even one shaped like a subject id; only a write's mark may name an id.
+        subject: mark.byName ? this.keys.subjectFor(mark.subject) : this.subjectOf(mark.subject, `${mark.field}.subject`),
+        field: mark.field,
+        order,
+      }),
+    );
+    if (placed.length === 0) return event;
+    let data = event.data;
+    let metadata = event.metadata;
+    for (const group of groupByValue(placed)) {
+      const { where, segments } = group[0];
+      const value = valueAt(where === 'data' ? data : metadata, segments);
+      // A path the decided event does not hold (a correction that left the value as it was) stores nothing to seal.
+      if (typeof value !== 'string' || value === '') continue;
+      const sealed = this.sealText(value, group);
+      if (where === 'data') data = withValueAt(data, segments, sealed);
+      else metadata = withValueAt(metadata, segments, sealed);
     }
-    return event;
+    const result = { ...event, data, ...(metadata === undefined ? {} : { metadata }) };
+    for (const mark of marks) refuseLeftInClear(result, mark);
+    return result;
   }
 
-  open<E extends { readonly type: string; readonly data: unknown }>(event: E): E {
-    return mapSealed(event, (sealed) => this.openValue(sealed));
+  /**
+   * The value as JSON text with every text this seal would seal for a subject (persons' names, person
+   * claimants, what the marks mark, the names the marks give) replaced by that subject's id: what a
+   * request fingerprint may be taken of without letting a guessed name be confirmed against it.
+   */
+  pseudonymous(value: unknown, marks: readonly SubjectMark[] = []): string {
+    const texts = new Map<string, string>();
+    const add = (text: string | undefined, subject: () => SubjectKey) => {
+      const trimmed = text?.trim();
+      if (trimmed && !texts.has(trimmed)) texts.set(trimmed, subject().id);
+    };
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(walk);
+      if (!isRecord(node)) return;
+      if (node.type === 'person' && typeof node.name === 'string') add(node.name, () => this.keys.subjectFor(node.name as string));
+      if (node.claimantType === 'person' && typeof node.claimant === 'string') add(node.claimant, () => this.keys.subjectFor(node.claimant as string));
+      Object.values(node).forEach(walk);
+    };
+    walk(value);
+    marks.forEach((mark, i) => {
+      const subject = () => this.subjectOf(mark.subject, `${mark.field ?? `subjects[${i}]`}.subject`);
+      add(mark.passage ?? mark.text, subject);
+      add(mark.subject, subject);
+    });
+    let json = JSON.stringify(value) ?? '';
+    // Longest first, so that a name inside a longer marked text goes with it.
+    for (const [text, id] of [...texts].sort(([a], [b]) => b.length - a.length)) json = json.split(JSON.stringify(text).slice(1, -1)).join(`\u0000${id}\u0000`);
+    return json;
+  }
+
+  open<E extends Stored>(event: E): E {
+    return mapSealed(withErasedClaimantsApart(event, (id) => this.keys.erasedAt(id)), (sealed) => this.openValue(sealed));
   }
 
   /** One value sealed for the subject that `name` belongs to. */
   sealValue(value: string, name: string): string {
-    const subject = this.keys.subjectFor(name);
+    return this.sealFor(this.keys.subjectFor(name), value);
+  }
+
+  /** A token opened to its plaintext (tokens nested in it opened too), `[erased on D]` or `[key unavailable]`. */
+  openValue(sealed: string, depth = 0): string {
+    const rest = sealed.slice(SEALED_PREFIX.length);
+    const colon = rest.indexOf(':');
+    const id = subjectOfToken(sealed);
+    const erasedAt = this.keys.erasedAt(id);
+    if (erasedAt) return `[erased on ${erasedAt.slice(0, 10)}]`;
+    const key = this.keys.keyOf(id);
+    if (!key || colon < 0) return this.missing(id);
+    let plaintext: string;
+    try {
+      const bytes = Buffer.from(rest.slice(colon + 1), 'base64url');
+      const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, 12));
+      decipher.setAAD(Buffer.from(`${SEALED_PREFIX}${id}`));
+      decipher.setAuthTag(bytes.subarray(12, 28));
+      plaintext = Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8');
+    } catch {
+      // A value that does not open under its subject's key was altered or belongs to a lost key: never guess.
+      return this.missing(id);
+    }
+    return depth < MAX_NESTING ? replaceSealed(plaintext, (inner) => this.openValue(inner, depth + 1)) : plaintext;
+  }
+
+  private sealFor(subject: SubjectKey, value: string): string {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', subject.key, iv);
     cipher.setAAD(Buffer.from(`${SEALED_PREFIX}${subject.id}`));
@@ -43,46 +162,163 @@ export class KeyedSubjectSeal implements SubjectSeal {
     return `${SEALED_PREFIX}${subject.id}:${Buffer.concat([iv, cipher.getAuthTag(), ciphertext]).toString('base64url')}`;
   }
 
-  openValue(sealed: string): string {
-    const rest = sealed.slice(SEALED_PREFIX.length);
-    const colon = rest.indexOf(':');
-    const id = colon < 0 ? rest : rest.slice(0, colon);
-    const erasedAt = this.keys.erasedAt(id);
-    if (erasedAt) return `[erased on ${erasedAt.slice(0, 10)}]`;
-    const key = this.keys.keyOf(id);
-    if (!key || colon < 0) return this.missing(id);
-    try {
-      const bytes = Buffer.from(rest.slice(colon + 1), 'base64url');
-      const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, 12));
-      decipher.setAAD(Buffer.from(`${SEALED_PREFIX}${id}`));
-      decipher.setAuthTag(bytes.subarray(12, 28));
-      return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8');
-    } catch {
-      // A value that does not open under its subject's key was altered or belongs to a lost key: never guess.
-      return this.missing(id);
+  /**
+   * A subject named by a write: a subject id this store gave (refused when unknown or erased: a
+   * typo must not make a subject nobody can find), or a name, whose subject is made on first use.
+   */
+  private subjectOf(subject: string, field: string): SubjectKey {
+    if (!SUBJECT_ID.test(subject)) return this.keys.subjectFor(subject);
+    const erasedAt = this.keys.erasedAt(subject);
+    if (erasedAt) throw conflict(`subject ${subject} was erased on ${erasedAt}; nothing more can be sealed for it`, field);
+    const key = this.keys.keyOf(subject);
+    if (!key) throw invalid(`${field}: no subject ${subject} is known to this service (name the person, or give an id it made)`, field);
+    return { id: subject, key };
+  }
+
+  /**
+   * The text with each marked interval sealed: a whole-value mark covers it all, a passage every
+   * place it occurs. Intervals may nest (a passage of a quote marked for a second person: the inner
+   * one is sealed first and its token sealed again inside the outer), but never half overlap, as one
+   * plaintext cannot be cut into two subjects' pieces that share characters.
+   */
+  private sealText(text: string, marks: readonly Placed[]): string {
+    const intervals: Interval[] = [];
+    for (const mark of marks) {
+      if (mark.passage === undefined) intervals.push({ start: 0, end: text.length, mark, children: [] });
+      else for (const start of occurrences(text, mark.passage)) intervals.push({ start, end: start + mark.passage.length, mark, children: [] });
     }
+    intervals.sort((a, b) => a.start - b.start || b.end - a.end || a.mark.order - b.mark.order);
+    const roots: Interval[] = [];
+    const open: Interval[] = [];
+    for (const interval of intervals) {
+      while (open.length > 0 && open[open.length - 1].end <= interval.start) open.pop();
+      const parent = open[open.length - 1];
+      if (parent && interval.end > parent.end) {
+        throw invalid(`${interval.mark.field}.passage overlaps the text ${parent.mark.field} marks without one holding the other`, `${interval.mark.field}.passage`);
+      }
+      if (parent && parent.start === interval.start && parent.end === interval.end && parent.mark.subject.id === interval.mark.subject.id) continue;
+      (parent ? parent.children : roots).push(interval);
+      open.push(interval);
+    }
+    return this.render(text, 0, text.length, roots);
+  }
+
+  private render(text: string, start: number, end: number, intervals: readonly Interval[]): string {
+    let out = '';
+    let at = start;
+    for (const interval of intervals) {
+      const token = this.sealFor(interval.mark.subject, this.render(text, interval.start, interval.end, interval.children));
+      const whole = interval.start === start && interval.end === end;
+      out += text.slice(at, interval.start) + (whole ? token : token + SEALED_END);
+      at = interval.end;
+    }
+    return out + text.slice(at, end);
   }
 
   private missing(id: string): string {
     this.unavailable.add(id);
     return KEY_UNAVAILABLE;
   }
-
-  private sealEntitiesAt<E extends { readonly type: string; readonly data: unknown }>(
-    event: E,
-    holder: (data: Record<string, unknown>) => Record<string, unknown> | undefined,
-    replace: (data: Record<string, unknown>, entities: unknown[]) => unknown,
-  ): E {
-    if (!isRecord(event.data)) return event;
-    const entities = holder(event.data)?.entities;
-    if (!Array.isArray(entities) || !entities.some(isPersonToSeal)) return event;
-    const sealed = entities.map((entity) => (isPersonToSeal(entity) ? { ...entity, name: this.sealValue(entity.name, entity.name) } : entity));
-    return { ...event, data: replace(event.data, sealed) };
-  }
 }
 
-function isPersonToSeal(entity: unknown): entity is { type: 'person'; name: string } {
-  return isRecord(entity) && entity.type === 'person' && typeof entity.name === 'string' && !isSealed(entity.name);
+type DefaultMark = {
+  readonly subject: string;
+  readonly path: string;
+  readonly passage?: undefined;
+  readonly where: 'data' | 'metadata';
+  readonly field: string;
+  readonly byName: true;
+};
+
+/** What is personal by kind, whatever the write marks: persons' names, a person claimant, whom a key wrote for. */
+function defaultMarks(event: Stored): DefaultMark[] {
+  const marks: DefaultMark[] = [];
+  const data = isRecord(event.data) ? event.data : {};
+  const persons = (entities: unknown, at: string) => {
+    if (!Array.isArray(entities)) return;
+    entities.forEach((entity, i) => {
+      if (isRecord(entity) && entity.type === 'person' && typeof entity.name === 'string' && entity.name.trim() !== '') {
+        marks.push({ subject: entity.name, path: `${at}/${i}/name`, where: 'data', field: `${at.slice(1).replace(/\//g, '.')}[${i}].name`, byName: true });
+      }
+    });
+  };
+  const claimant = (holder: unknown, at: string) => {
+    if (isRecord(holder) && holder.claimantType === 'person' && typeof holder.claimant === 'string') {
+      marks.push({ subject: holder.claimant, path: `${at}/claimant`, where: 'data', field: `${at.slice(1).replace(/\//g, '.')}${at ? '.' : ''}claimant`, byName: true });
+    }
+  };
+  if (event.type === 'FactRecorded') persons(data.entities, '/entities');
+  if (event.type === 'FactCorrected' && isRecord(data.changes)) persons(data.changes.entities, '/changes/entities');
+  if (event.type === 'ClaimAsserted') claimant(data, '');
+  if (event.type === 'ClaimCorrected') claimant(data.changes, '/changes');
+  if (isRecord(event.metadata) && typeof event.metadata.onBehalfOf === 'string' && event.metadata.onBehalfOf.trim() !== '') {
+    marks.push({ subject: event.metadata.onBehalfOf, path: '/onBehalfOf', where: 'metadata', field: 'X-Actor', byName: true });
+  }
+  return marks;
+}
+
+/**
+ * Claimants are the key by which a figure's claims are grouped into each claimant's revisions: two
+ * erased claimants both shown as `[erased on D]` would become one, and each one's numbers the other's
+ * revisions. An erased claimant reads `[erased on D] (subject <id>)`: apart, and still no name.
+ */
+function withErasedClaimantsApart<E extends Stored>(event: E, erasedAt: (id: string) => string | undefined): E {
+  const at = event.type === 'ClaimAsserted' ? ['claimant'] : event.type === 'ClaimCorrected' ? ['changes', 'claimant'] : undefined;
+  if (!at) return event;
+  const claimant = valueAt(event.data, at);
+  if (!isSealed(claimant)) return event;
+  const id = subjectOfToken(claimant);
+  const on = erasedAt(id);
+  return on ? { ...event, data: withValueAt(event.data, at, `[erased on ${on.slice(0, 10)}] (subject ${id})`) } : event;
+}
+
+/** A sealed token written by a client would open as someone else's value (or claim an erasure): refused. */
+function refuseTokens(value: unknown, where: 'data' | 'metadata', segments: string[] = []): void {
+  if (holdsSealed(value)) {
+    const field = where === 'metadata' ? segments.join('.') : segments.join('.') || 'body';
+    throw invalid(`${field} holds "${SEALED_PREFIX}", which only this service writes (a sealed value)`, field);
+  }
+  if (Array.isArray(value)) value.forEach((item, i) => refuseTokens(item, where, [...segments, String(i)]));
+  else if (isRecord(value)) for (const [key, item] of Object.entries(value)) refuseTokens(item, where, [...segments, key]);
+}
+
+/**
+ * The safety net of a mark: the text it marks must stand nowhere in the stored event in clear. A
+ * passage also written in an unmarked field (or in the reason), or a path the decided event moved
+ * (a list deduplicated), would otherwise be stored readable for ever while the writer thinks it erasable.
+ */
+function refuseLeftInClear(event: Stored, mark: SubjectMark): void {
+  const text = (mark.passage ?? mark.text)?.trim();
+  if (!text) return;
+  const field = mark.field ?? 'subjects';
+  const check = (value: unknown, segments: string[], where: string) => {
+    if (typeof value === 'string') {
+      if (replaceSealed(value, () => '\u0000').includes(text)) {
+        throw invalid(`the text ${field} marks also stands unmarked at ${where}${pointerOf(segments)}: mark it there too (or leave it out)`, `${field}.${mark.passage === undefined ? 'path' : 'passage'}`);
+      }
+    } else if (Array.isArray(value)) value.forEach((item, i) => check(item, [...segments, String(i)], where));
+    else if (isRecord(value)) for (const [key, item] of Object.entries(value)) check(item, [...segments, key], where);
+  };
+  check(event.data, [], '');
+  check(event.metadata, [], 'metadata ');
+}
+
+/** Marks of the same value, together, in the order given. */
+function groupByValue(marks: readonly Placed[]): Placed[][] {
+  const groups = new Map<string, Placed[]>();
+  for (const mark of marks) {
+    const key = `${mark.where}\u0000${mark.segments.join('\u0000')}`;
+    groups.set(key, [...(groups.get(key) ?? []), mark]);
+  }
+  return [...groups.values()];
+}
+
+/** Where `passage` starts in `text`, each occurrence after the end of the one before. */
+function occurrences(text: string, passage: string): number[] {
+  const found: number[] = [];
+  if (passage === '') return found;
+  for (let at = text.indexOf(passage); at >= 0; at = text.indexOf(passage, at + passage.length)) found.push(at);
+  return found;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -55,15 +55,39 @@ export function bytesEvent(id: string, type: string, payload: BytePayload): Even
   };
 }
 
+/**
+ * EventStoreDB's event ids are per stream (the same id in two streams is two events); the log's are
+ * unique. An envelope stored under another id than its writer gave keeps the writer's id beside the
+ * bytes (`id`), covered by the chain like them, and read back by `writerIdOf`.
+ */
+export function storedUnder(event: EventData, storedId: string): EventData {
+  if (storedId === event.id.toLowerCase()) return event;
+  return { ...event, id: storedId, data: { ...event.data, id: event.id.toLowerCase() } };
+}
+
+/** The id its writer gave an event: the envelope's own where it was stored under another (`storedUnder`). */
+export function writerIdOf(event: Pick<RecordedEvent, 'id' | 'data' | 'metadata'>): string {
+  return isBytesEnvelope(event) && typeof event.data.id === 'string' ? event.data.id : event.id;
+}
+
 export function isBytesEnvelope(event: Pick<EventData, 'data' | 'metadata'>): boolean {
   return event.data[BYTES_MARK] === FORMAT && event.metadata?.[BYTES_MARK] === FORMAT;
 }
 
-/** How many bytes the writer sent (what EventStoreDB's size limit counts), or undefined for a JSON-object event. */
-export function envelopeBytes(event: Pick<EventData, 'data' | 'metadata'>): number | undefined {
+/**
+ * What an outside writer's event weighs, or undefined for a JSON-object event: `data`, the bytes
+ * EventStoreDB 24.10 counts against its append size limit (its `Event.SizeOnDisk` reads
+ * `data?.Length ?? 0 + metadata?.Length ?? 0 + eventType.Length * 2`, which C#'s precedence of `??`
+ * makes the data's length alone), and `sent`, everything the event carried (data, metadata, type, id).
+ */
+export function envelopeBytes(event: Pick<EventData, 'type' | 'data' | 'metadata'>): { data: number; sent: number } | undefined {
   if (!isBytesEnvelope(event)) return undefined;
-  return decode(event.data).length + decode(event.metadata!).length;
+  const data = decode(event.data).length;
+  return { data, sent: data + decode(event.metadata!).length + Buffer.byteLength(event.type, 'utf8') + UUID_BYTES };
 }
+
+/** An id as the wire carries it (a string). */
+const UUID_BYTES = 36;
 
 /**
  * The bytes of a recorded event as an EventStoreDB client reads them. An envelope gives back exactly

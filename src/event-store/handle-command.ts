@@ -4,7 +4,7 @@ import { DomainError } from '../domain/errors';
 import type { CommandMeta } from '../domain/metadata';
 import { upcast } from '../domain/upcast';
 import { foldedStateCacheOf } from './folded-state-cache';
-import { subjectSealOf } from './subject-seal';
+import { subjectSealOf, type SubjectMark } from './subject-seal';
 import {
   EventStore,
   JsonObject,
@@ -18,6 +18,12 @@ export interface HandleOptions {
   readonly ifMatch?: bigint;
   /** The same key on a retried request returns the first result instead of deciding again. */
   readonly idempotencyKey?: string;
+  /**
+   * The write's marks: values or passages of the decided events that belong to a subject (a person),
+   * sealed with that subject's key before the store hashes them (docs/erasure.md). Paths point into
+   * each event's data; a path an event does not hold marks nothing in it.
+   */
+  readonly marks?: readonly SubjectMark[];
 }
 
 export interface CommandResult {
@@ -58,7 +64,7 @@ export async function handleCommand<Command, Event extends { type: string; data:
   for (let attempt = 1; ; attempt++) {
     const key = options.idempotencyKey;
     const ids = key ? (n: number) => eventIdFromKey(meta.actor, key, streamId, n) : () => randomUUID();
-    const fingerprint = key ? requestFingerprint(command) : undefined;
+    const fingerprint = key ? requestFingerprint(fingerprinted(store, command, options.marks)) : undefined;
     if (key) {
       // A request first written before ids were derived per actor carries the older ids.
       const first = (await firstWrite(store, streamId, ids)) ?? (await firstWrite(store, streamId, (n) => idFromKey(key, streamId, n)));
@@ -76,7 +82,10 @@ export async function handleCommand<Command, Event extends { type: string; data:
     try {
       const result = await store.appendToStream(
         streamId,
-        events.map((e, n) => ({ id: ids(n), type: e.type, data: seal.seal(e).data as JsonObject, metadata })),
+        events.map((e, n) => {
+          const sealed = seal.seal({ type: e.type, data: e.data, metadata }, options.marks);
+          return { id: ids(n), type: e.type, data: sealed.data as JsonObject, metadata: sealed.metadata };
+        }),
         { expectedRevision: revision },
       );
       return { streamId, revision: result.nextExpectedRevision, position: result.position, written: true };
@@ -165,6 +174,15 @@ async function firstWrite(store: EventStore, streamId: string, ids: (n: number) 
     if (!event) return last;
     last = event;
   }
+}
+
+/**
+ * What a request fingerprint covers: the command, with the personal data the seal would seal replaced
+ * by subject ids (the fingerprint is stored in clear), and the marks, which are part of what was asked.
+ */
+function fingerprinted(store: EventStore, command: unknown, marks: readonly SubjectMark[] | undefined): unknown {
+  const asked = marks?.length ? { command, marks: marks.map(({ subject, path, passage }) => ({ subject, path, passage })) } : command;
+  return subjectSealOf(store).pseudonymous?.(asked, marks) ?? asked;
 }
 
 /** What the command asked, so that a key reused for another request is told apart from a retry. */

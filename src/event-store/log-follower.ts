@@ -31,14 +31,18 @@ export interface FollowOptions {
   readonly onFailed?: (error: Error) => void;
 }
 
+/** What a follower follows: the store's log, or a log built over it (the live fan-out, subscriptions/live-events.ts). */
+export type FollowedLog = Pick<EventStore, 'subscribeToAll'>;
+
 const MAX_BATCH = 5000;
-const RETRY_MS = 1000;
+/** The default of `retryMs` (configured as ANNALS_FOLLOW_RETRY_MS, config.ts). */
+export const FOLLOW_RETRY_MS = 1000;
 
 /**
  * The one loop by which a consumer follows the log: subscribe from its checkpoint, hand on what
  * arrives in batches, and when the log cannot be read (the engine restarted or failed over) hand on
  * what was read and follow again from the checkpoint a moment later, so no event is skipped and none
- * handed twice. Used by the projection runner, the live fan-out and the key ring.
+ * handed twice. Used by the projection runner, the live fan-out, each SSE subscriber's feed and the key ring.
  */
 export class LogFollower {
   private subscription: Subscription | undefined;
@@ -51,7 +55,7 @@ export class LogFollower {
   private consumerFailure: Error | undefined;
 
   constructor(
-    private readonly store: EventStore,
+    private readonly log: FollowedLog,
     private readonly consumer: Consumer,
     private readonly options: FollowOptions = {},
   ) {}
@@ -83,7 +87,7 @@ export class LogFollower {
     const maxBatch = this.options.maxBatch ?? MAX_BATCH;
     while (!this.stopped && !this.consumerFailure) {
       const from = this.consumer.from();
-      const subscription = this.store.subscribeToAll({ fromPosition: from === 'end' ? 'end' : from < 0n ? 'start' : from, filter: this.consumer.filter });
+      const subscription = this.log.subscribeToAll({ fromPosition: from === 'end' ? 'end' : from < 0n ? 'start' : from, filter: this.consumer.filter });
       this.subscription = subscription;
       try {
         for await (const event of subscription) {
@@ -104,7 +108,7 @@ export class LogFollower {
         this.flush();
         await new Promise<void>((resolve) => {
           this.wake = resolve;
-          setTimeout(resolve, this.options.retryMs ?? RETRY_MS).unref();
+          setTimeout(resolve, this.options.retryMs ?? FOLLOW_RETRY_MS).unref();
         });
         this.wake = undefined;
       }

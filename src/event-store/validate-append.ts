@@ -1,15 +1,24 @@
 import { EventData, ExpectedRevision, InvalidEventError } from './event-store';
 import { CHAIN_BYTES_PER_EVENT } from './event-hash';
-import { envelopeBytes } from './byte-payload';
+import { envelopeBytes, isBytesEnvelope } from './byte-payload';
 
 /** Limits shared by every adapter, so that a write valid on one store is valid on all. */
 export const LIMITS = {
   streamNameLength: 200,
   eventTypeLength: 100,
-  /** EventStoreDB has no such cap (its size limit binds); this one only bounds appends of tiny events. */
+  /**
+   * The service's own appends (JSON events). EventStoreDB has no such cap, so an outside writer's
+   * append (byte envelopes) is bounded by `appendSentBytes` instead.
+   */
   eventsPerAppend: 10_000,
-  /** EventStoreDB's default maximum append size. */
+  /** EventStoreDB's default maximum append size (MaxAppendSize, 1,048,576 bytes). */
   appendBytes: 1024 * 1024,
+  /**
+   * Everything an outside writer's append carries (data, metadata, types, ids): EventStoreDB 24.10
+   * counts only data against `appendBytes` and takes gRPC messages up to its largest log record
+   * (16 MiB less 10,000 bytes); Annals bounds the whole append by that size, so that memory stays bounded.
+   */
+  appendSentBytes: 16 * 1024 * 1024 - 10_000,
 } as const;
 
 /**
@@ -37,11 +46,12 @@ export function validateStreamName(stream: string): void {
 /** Checks names, ids and sizes; returns each event's serialized data and metadata so they are encoded once. */
 export function validateAppend(stream: string, events: readonly EventData[]): { data: string; metadata: string }[] {
   validateStreamName(stream);
-  if (!Array.isArray(events) || events.length === 0 || events.length > LIMITS.eventsPerAppend) {
+  if (!Array.isArray(events) || events.length === 0 || (events.length > LIMITS.eventsPerAppend && !events.every(isBytesEnvelope))) {
     throw new InvalidEventError(`an append holds 1 to ${LIMITS.eventsPerAppend} events`, 'events');
   }
   const seen = new Set<string>();
   let bytes = 0;
+  let sent = 0;
   return events.map((event, i) => {
     if (typeof event.id !== 'string' || !UUID.test(event.id)) {
       throw new InvalidEventError(`events[${i}].id must be a uuid`, `events[${i}].id`);
@@ -61,11 +71,13 @@ export function validateAppend(stream: string, events: readonly EventData[]): { 
     }
     const data = JSON.stringify(event.data);
     const metadata = JSON.stringify(event.metadata ?? {});
-    // An outside writer's bytes count as EventStoreDB counts them: what was sent, not its stored envelope
-    // nor the chain beside it. The service's own events count the hash chain the store adds to their
-    // metadata, so that an EventStoreDB engine under the adapter never refuses what passed here.
-    bytes += envelopeBytes(event) ?? Buffer.byteLength(data) + Buffer.byteLength(metadata) + CHAIN_BYTES_PER_EVENT;
-    if (bytes > LIMITS.appendBytes) {
+    // An outside writer's bytes count as EventStoreDB counts them (its data), everything it sent bounded
+    // apart. The service's own events count the hash chain the store adds to their metadata, so that an
+    // EventStoreDB engine under the adapter never refuses what passed here.
+    const envelope = envelopeBytes(event);
+    bytes += envelope?.data ?? Buffer.byteLength(data) + Buffer.byteLength(metadata) + CHAIN_BYTES_PER_EVENT;
+    sent += envelope?.sent ?? 0;
+    if (bytes > LIMITS.appendBytes || sent > LIMITS.appendSentBytes) {
       throw new InvalidEventError(`an append may hold at most ${LIMITS.appendBytes} bytes of data and metadata`, 'events');
     }
     return { data, metadata };

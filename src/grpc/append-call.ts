@@ -1,8 +1,9 @@
 import { status, type ServerReadableStream } from '@grpc/grpc-js';
 import { Empty } from '@eventstore/db-client/generated/shared_pb';
 import { AppendReq, AppendResp } from '@eventstore/db-client/generated/streams_pb';
-import { AppendResult, EventData, ExpectedRevision, WrongExpectedVersionError } from '../event-store/event-store';
-import { appendPlan, isMetastream, mayWrite, restartStream, streamState, TOMBSTONE_TYPE } from './stream-state';
+import { AppendResult, DuplicateEventIdError, EventData, ExpectedRevision, WrongExpectedVersionError } from '../event-store/event-store';
+import { lookupFor, previousWrite, withStoredIds } from './event-ids';
+import { appendPlan, isMetastream, lastOf, mayWrite, restartStream, streamState, TOMBSTONE_TYPE } from './stream-state';
 import { outsideStreamRefusal, type OutsideEventStore } from '../event-store/stream-ownership';
 import { LIMITS } from '../event-store/validate-append';
 import { GrpcPrincipal, mayAppend } from './grpc-authenticator';
@@ -35,10 +36,13 @@ export class ProposedEvents {
   private readonly messages: ProposedMessage[] = [];
   private converted: EventData[] | undefined;
   private bytes = 0;
+  private sent = 0;
 
   add(message: ProposedMessage): GrpcError | undefined {
-    this.bytes += proposedSize(message);
-    if (this.bytes > LIMITS.appendBytes) return maximumAppendSizeExceeded(LIMITS.appendBytes);
+    const size = proposedSize(message);
+    this.bytes += size.counted;
+    this.sent += size.sent;
+    if (this.bytes > LIMITS.appendBytes || this.sent > LIMITS.appendSentBytes) return maximumAppendSizeExceeded(LIMITS.appendBytes);
     const missing = missingMetadata(message);
     if (missing) return missing;
     this.messages.push(message);
@@ -107,6 +111,7 @@ export async function appendEvents(
   events: readonly EventData[],
   expected: ExpectedRevision,
   principal?: GrpcPrincipal,
+  attempt = 1,
 ): Promise<AppendResult | 'no_stream'> {
   const refusal = appendRefusal(stream, principal);
   if (refusal) throw refusal;
@@ -117,11 +122,22 @@ export async function appendEvents(
   if (!isMetastream(stream) && !mayWrite(state, principal)) throw accessDenied(`${stream}'s $acl does not let this caller write it`);
   const plan = appendPlan(stream, state, expected);
   if (events.length > 0) {
-    const result = await store.appendToStream(stream, events, { expectedRevision: plan.expected });
+    // Event ids are EventStoreDB's, per stream (event-ids.ts): a repeat of what the stream holds writes nothing.
+    const lookup = lookupFor(store);
+    const retried = await previousWrite(store, lookup, stream, events, expected, lastOf(stream, state));
+    if (retried) return retried;
+    let result: AppendResult;
+    try {
+      result = await store.appendToStream(stream, await withStoredIds(lookup, stream, events), { expectedRevision: plan.expected });
+    } catch (error) {
+      // Another append took one of the ids between the lookup and the write: start again from the stream's new state.
+      if (error instanceof DuplicateEventIdError && attempt < 3) return appendEvents(store, stream, events, expected, principal, attempt + 1);
+      throw error;
+    }
     if (plan.restarts) await restartStream(store, stream, state, result.nextExpectedRevision - BigInt(events.length) + 1n);
     return result;
   }
-  const last = state.softDeleted ? undefined : state.last;
+  const last = state.softDeleted && !isMetastream(stream) ? undefined : lastOf(stream, state);
   const actual = last ? last.revision : ('no_stream' as const);
   const matches =
     expected === 'any' ||

@@ -56,7 +56,7 @@ export function toGrpcError(error: unknown): GrpcError {
   if (error instanceof InvalidEventError) {
     return /bytes/.test(error.message) ? maximumAppendSizeExceeded(LIMITS.appendBytes) : badRequest(error.message);
   }
-  // EventStoreDB keys idempotency per stream; Annals' ids are unique across the log.
+  // Only where the store has no index by id to find a free one (event-ids.ts): the log's ids are unique.
   if (error instanceof DuplicateEventIdError) return badRequest(error.message);
   const message = error instanceof Error ? error.message : String(error);
   return grpcError(/closed/.test(message) ? status.UNAVAILABLE : status.INTERNAL, message);

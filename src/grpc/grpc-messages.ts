@@ -2,7 +2,7 @@ import { UUID } from '@eventstore/db-client/generated/shared_pb';
 import { ReadResp } from '@eventstore/db-client/generated/streams_pb';
 import { StreamIdentifier } from '@eventstore/db-client/generated/shared_pb';
 import type { EventData, RecordedEvent } from '../event-store/event-store';
-import { bytesEvent, payloadOf } from '../event-store/byte-payload';
+import { bytesEvent, payloadOf, writerIdOf } from '../event-store/byte-payload';
 import { GrpcError, missingRequiredMetadata } from './grpc-errors';
 
 /**
@@ -55,7 +55,7 @@ function recordedEvent(event: RecordedEvent, structuredUuids: boolean): ReadResp
   // Exactly the bytes written, the store's hash chain apart (byte-payload.ts).
   const payload = payloadOf(event);
   const record = new ReadResp.ReadEvent.RecordedEvent()
-    .setId(toUuid(event.id, structuredUuids))
+    .setId(toUuid(writerIdOf(event), structuredUuids))
     .setStreamIdentifier(streamIdentifier(event.streamId))
     .setStreamRevision(event.revision.toString())
     .setCommitPosition(position)
@@ -102,9 +102,14 @@ export interface ProposedMessage {
   getData_asU8(): Uint8Array;
 }
 
-/** The bytes a proposed message adds to an append, as EventStoreDB counts them for its size limit. */
-export function proposedSize(message: ProposedMessage): number {
-  return message.getData_asU8().length + message.getCustomMetadata_asU8().length;
+/**
+ * The bytes a proposed message adds to an append: `counted`, as EventStoreDB 24.10 counts them for
+ * its size limit (the data; byte-payload.ts says why), and `sent`, everything it carries.
+ */
+export function proposedSize(message: ProposedMessage): { counted: number; sent: number } {
+  const data = message.getData_asU8().length;
+  const type = message.getMetadataMap().get('type') ?? '';
+  return { counted: data, sent: data + message.getCustomMetadata_asU8().length + Buffer.byteLength(type, 'utf8') + 36 };
 }
 
 /** EventStoreDB's answer to a proposed message without `type` or `content-type`, if it lacks one. */

@@ -18,6 +18,7 @@ import type {
   TombstoneResp,
 } from '@eventstore/db-client/generated/streams_pb';
 import type { OutsideEventStore } from '../event-store/stream-ownership';
+import { LIMITS } from '../event-store/validate-append';
 import { serveAppend } from './append-call';
 import { serveBatchAppend } from './batch-append-call';
 import { serveDelete } from './delete-call';
@@ -50,7 +51,8 @@ export function readTls(certPath: string | undefined, keyPath: string | undefine
  * removed from it), ServerFeatures, and Gossip (one member, the leader).
  */
 export class AnnalsGrpcServer {
-  private readonly server = new Server();
+  // EventStoreDB takes gRPC messages up to its largest log record; grpc-js would stop at 4 MiB.
+  private readonly server = new Server({ 'grpc.max_receive_message_length': LIMITS.appendSentBytes });
   private readonly calls = new ActiveCalls();
   private readonly authenticator: GrpcAuthenticator;
   private boundPort: number | undefined;

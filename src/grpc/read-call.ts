@@ -5,10 +5,11 @@ import { EventStore, RecordedEvent, StreamNotFoundError } from '../event-store/e
 import { payloadOf } from '../event-store/byte-payload';
 import { validateStreamName } from '../event-store/validate-append';
 import { badRequest, isGrpcError } from './grpc-errors';
-import { AllFilter, EventPredicate, toAllFilter } from './grpc-filter';
+import { EventPredicate, toAllFilter } from './grpc-filter';
 import { send } from './grpc-call';
-import { caughtUp, checkpoint, confirmation, streamName, streamNotFound, toReadEvent } from './grpc-messages';
+import { confirmation, streamName, streamNotFound, toReadEvent } from './grpc-messages';
 import { streamState, TOMBSTONE_TYPE, visibility } from './stream-state';
+import { follow, planSubscription } from './subscription';
 
 type ReadCall = ServerWritableStream<ReadReq, ReadResp>;
 
@@ -139,95 +140,5 @@ async function readAll(
     if (page.length < PAGE) return;
     const last = page[page.length - 1].position;
     from = backwards ? last - 1n : last + 1n;
-  }
-}
-
-interface PlannedSubscription {
-  /** Events strictly after this position are followed. */
-  readonly after: bigint;
-  /** The last event the catch-up must hand over before `caught_up`; -1n when there is none. */
-  readonly caughtUpAt: bigint;
-  readonly matches: (event: RecordedEvent) => boolean;
-  /** Only filtered $all subscriptions get checkpoints. */
-  readonly filter?: AllFilter;
-  /** Narrows the store's own read, for stream subscriptions. */
-  readonly streamPrefix?: string;
-}
-
-async function planSubscription(store: EventStore, options: ReadReq.Options, filter: AllFilter | undefined): Promise<PlannedSubscription> {
-  const head = await store.headPosition();
-  const end = head < 0n ? 0n : head;
-  if (options.hasAll()) {
-    const all = options.getAll()!;
-    const after = all.hasPosition() ? BigInt(all.getPosition()!.getCommitPosition()) : all.hasEnd() ? end : 0n;
-    return { after, caughtUpAt: head, matches: filter?.matches ?? (() => true), filter };
-  }
-  const streamOptions = options.getStream();
-  if (!streamOptions) throw badRequest('ReadReq.options needs a stream or $all');
-  const stream = streamName(streamOptions.getStreamIdentifier());
-  const last = await lastEvent(store, stream);
-  const base = { caughtUpAt: last?.position ?? -1n, streamPrefix: stream };
-  if (streamOptions.hasEnd()) return { ...base, after: end, matches: (e) => e.streamId === stream };
-  if (!streamOptions.hasRevision()) return { ...base, after: 0n, matches: (e) => e.streamId === stream };
-  // From a revision, exclusive: start after that event's position.
-  const revision = BigInt(streamOptions.getRevision());
-  const [event] = await readQuietly(store, stream, revision);
-  return { ...base, after: event?.position ?? 0n, matches: (e) => e.streamId === stream && e.revision > revision };
-}
-
-async function lastEvent(store: EventStore, stream: string): Promise<RecordedEvent | undefined> {
-  try {
-    validateStreamName(stream);
-    const [last] = await store.readStream(stream, { direction: 'backwards', maxCount: 1 });
-    return last;
-  } catch {
-    return undefined;
-  }
-}
-
-async function readQuietly(store: EventStore, stream: string, revision: bigint): Promise<RecordedEvent[]> {
-  try {
-    validateStreamName(stream);
-    return await store.readStream(stream, { fromRevision: revision, maxCount: 1 });
-  } catch {
-    return [];
-  }
-}
-
-/**
- * One cursor over the log (the store's subscription) serves catch-up and live alike, so the
- * hand-over has no gap and no duplicate. `caught_up` goes out once the events that were in the log
- * when the call arrived have been handed over.
- */
-async function follow(
-  store: EventStore,
-  plan: PlannedSubscription,
-  call: ReadCall,
-  signal: AbortSignal,
-  emit: (e: RecordedEvent) => Promise<boolean>,
-): Promise<void> {
-  let caught = plan.caughtUpAt <= plan.after;
-  if (caught && !(await send(call, caughtUp(), signal))) return;
-  const subscription = store.subscribeToAll({
-    fromPosition: plan.after,
-    ...(plan.streamPrefix ? { filter: { streamNamePrefixes: [plan.streamPrefix] } } : {}),
-  });
-  const stop = () => void subscription.close();
-  signal.addEventListener('abort', stop);
-  let considered = 0;
-  try {
-    for await (const event of subscription) {
-      if (plan.matches(event) && !(await emit(event))) return;
-      if (plan.filter && ++considered % plan.filter.checkpointInterval === 0) {
-        if (!(await send(call, checkpoint(event.position), signal))) return;
-      }
-      if (!caught && event.position >= plan.caughtUpAt) {
-        caught = true;
-        if (!(await send(call, caughtUp(), signal))) return;
-      }
-    }
-  } finally {
-    signal.removeEventListener('abort', stop);
-    await subscription.close();
   }
 }

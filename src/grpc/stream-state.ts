@@ -28,8 +28,10 @@ export const metastreamOf = (stream: string): string => `$$${stream}`;
 export const isMetastream = (stream: string): boolean => stream.startsWith('$$');
 
 export interface StreamState {
-  /** The stream's last event, tombstone included. */
+  /** The stream's last event, tombstone included (the owner's, for `$$<stream>`). */
   readonly last?: RecordedEvent;
+  /** The last event of `$$<stream>`, the metadata in force. */
+  readonly lastMetadata?: RecordedEvent;
   /** The last `$metadata` of `$$<stream>`, as a JSON object (empty when none or unreadable). */
   readonly metadata: Record<string, unknown>;
   /** The text of that metadata, so that a rewrite keeps every key exactly. */
@@ -58,8 +60,11 @@ export async function streamState(store: EventStore, stream: string): Promise<St
     }
   }
   const tb = metadataText === undefined ? undefined : rawTb(metadataText);
-  return { last, metadata, metadataText, tombstoned: last?.type === TOMBSTONE_TYPE, softDeleted: tb === DELETED_TB };
+  return { last, lastMetadata: meta, metadata, metadataText, tombstoned: last?.type === TOMBSTONE_TYPE, softDeleted: tb === DELETED_TB };
 }
+
+/** The last event of `stream` itself: the metadata's for `$$<stream>`. */
+export const lastOf = (stream: string, state: StreamState): RecordedEvent | undefined => (isMetastream(stream) ? state.lastMetadata : state.last);
 
 /** `$tb` read from the text itself: JSON.parse cannot hold 2^63-1. */
 function rawTb(text: string): bigint | undefined {
@@ -180,10 +185,10 @@ const bigMax = (a: bigint, b: bigint) => (a > b ? a : b);
 
 /** The store's own head read where it has one: no error per missing stream (most streams have no `$$` metadata). */
 function headsOf(store: EventStore, streams: readonly string[]): Promise<(RecordedEvent | undefined)[]> {
-  return store.readStreamHeads ? store.readStreamHeads(streams) : Promise.all(streams.map((stream) => lastOf(store, stream)));
+  return store.readStreamHeads ? store.readStreamHeads(streams) : Promise.all(streams.map((stream) => readLast(store, stream)));
 }
 
-async function lastOf(store: EventStore, stream: string): Promise<RecordedEvent | undefined> {
+async function readLast(store: EventStore, stream: string): Promise<RecordedEvent | undefined> {
   try {
     const [last] = await store.readStream(stream, { direction: 'backwards', maxCount: 1 });
     return last;

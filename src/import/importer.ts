@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { CommandGateway } from '../api/command-gateway';
 import { CorrectFactDto, RecordFactDto } from '../api/dto/fact.dto';
+import type { SubjectMark } from '../event-store/subject-seal';
 import { AssertClaimDto, CorrectClaimDto, DefineFigureDto } from '../api/dto/figure.dto';
 import { RequestValidationError, type FieldError } from '../api/problem';
 import { validateRecord } from '../api/validation';
@@ -78,6 +79,8 @@ interface Prepared {
   readonly streamId: string;
   readonly dto: RecordFactDto | DefineFigureDto | AssertClaimDto;
   readonly figureId?: string;
+  /** The record's marks of personal data, checked against it (a bad one rejects the record), as paths of the event that records it. */
+  readonly marks: readonly SubjectMark[];
 }
 
 /** Streams are imported this many at a time; the records of one stream go one after the other, in file order. */
@@ -143,12 +146,12 @@ class ImportRun {
       if (record.kind === 'fact') {
         const dto = await validateRecord(RecordFactDto, record.body);
         const id = dto.id ?? contentId(record, 'fact');
-        return this.see({ record, id, streamId: factStream(id), dto });
+        return this.see({ record, id, streamId: factStream(id), dto, marks: dto.marks() });
       }
       if (record.kind === 'figure') {
         const dto = await validateRecord(DefineFigureDto, record.body);
         const id = dto.id ?? contentId(record, 'figure');
-        return this.see({ record, id, streamId: figureStream(id), dto });
+        return this.see({ record, id, streamId: figureStream(id), dto, marks: dto.marks() });
       }
       const figureId = record.figureId;
       if (typeof figureId !== 'string' || figureId.trim() === '') {
@@ -156,7 +159,7 @@ class ImportRun {
       }
       const dto = await validateRecord(AssertClaimDto, record.body);
       const id = dto.id ?? contentId(record, `claim:${figureId}`);
-      return this.see({ record, id, streamId: figureStream(figureId), dto, figureId });
+      return this.see({ record, id, streamId: figureStream(figureId), dto, figureId, marks: dto.marks() });
     } catch (error) {
       this.reject(record, declaredId, error);
       this.progress();
@@ -188,7 +191,7 @@ class ImportRun {
     if (records.some((r) => r.kind === 'fact')) {
       for (const factId of await this.storedFactIds()) {
         if (this.seen.has(factStream(factId))) continue;
-        retractions.push({ record: { kind: 'fact', at: 'not in the file', body: {} }, id: factId, streamId: factStream(factId), dto: undefined as never });
+        retractions.push({ record: { kind: 'fact', at: 'not in the file', body: {} }, id: factId, streamId: factStream(factId), dto: undefined as never, marks: [] });
       }
     }
     for (const [streamId, state] of this.states) {
@@ -200,6 +203,7 @@ class ImportRun {
           id: claimId,
           streamId,
           dto: undefined as never,
+          marks: [],
           figureId: claim.claim.figureId,
         });
       }
@@ -306,6 +310,8 @@ class ImportRun {
         actor: this.options.actor,
         correlationId: this.correlationId,
         ...(withReason ? { reason: meta.reason } : {}),
+        // A record already stored is written as a correction: its marks then point into the changes.
+        marks: withReason ? prepared.marks.map((mark) => ({ ...mark, path: `/changes${mark.path}` })) : prepared.marks,
         ...(this.options.idempotencyKey && !withReason ? { idempotencyKey: this.options.idempotencyKey(prepared.record, prepared.id) } : {}),
       });
     }

@@ -13,9 +13,6 @@ import { formatVerifierKey, signNote, type NoteSigner } from './signed-note';
 import { hasStoredRows, keepVerifiedPrefix, RowDigest, verifiedPrefix } from './start-check';
 import { INTEGRITY_STREAM, MISMATCH_ACKNOWLEDGED, describeReport, hasContiguousPositions, verifyLog, type VerifyReport, type WalkEnd } from './verify-log';
 
-/** A new checkpoint is signed this often when the log grew (and on demand, and at shutdown). */
-const CHECKPOINT_INTERVAL_MS = 1000;
-
 export interface SignedCheckpoint {
   readonly note: string;
   readonly head: TreeHead;
@@ -31,7 +28,7 @@ export type IntegrityState =
  * last checkpoint it signed; a log that does not extend it puts the service in
  * `failed`: health reports it and writes are refused until an admin acknowledges the mismatch,
  * which is itself recorded in the log. While verified, it signs a checkpoint of the Merkle
- * projection shortly after writes, on demand and at shutdown, each one checked to extend the last.
+ * projection shortly after writes (every ANNALS_CHECKPOINT_INTERVAL_MS when the log grew), on demand and at shutdown, each one checked to extend the last.
  */
 @Injectable()
 export class IntegrityService implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -65,7 +62,7 @@ export class IntegrityService implements OnModuleInit, OnApplicationBootstrap, B
   }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => this.signLatest(), CHECKPOINT_INTERVAL_MS);
+    this.timer = setInterval(() => this.signLatest(), this.config.timers.checkpointIntervalMs);
     this.timer.unref();
   }
 

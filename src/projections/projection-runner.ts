@@ -49,6 +49,8 @@ export class ProjectionRunner {
     private readonly logger: RunnerLogger,
     /** A rebuild from the start of a log at least this long runs as a bulk load (see beginBulkLoad). */
     private readonly bulkLoadFrom = 10_000n,
+    /** How long after the log could not be read it is followed again (ANNALS_FOLLOW_RETRY_MS). */
+    followRetryMs?: number,
   ) {
     this.readCheckpoint = db.prepare('SELECT position FROM checkpoint WHERE id = 1').pluck().safeIntegers(true);
     this.writeCheckpoint = db.prepare('INSERT INTO checkpoint (id, position) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET position = excluded.position');
@@ -90,7 +92,8 @@ export class ProjectionRunner {
       store,
       { from: () => this.checkpoint, handle: (events) => this.apply(events) },
       {
-        onReadError: (error) => this.logger.warn?.(`reading the log failed at ${this.checkpoint}, following it again in a second: ${error.message}`),
+        retryMs: followRetryMs,
+        onReadError: (error) => this.logger.warn?.(`reading the log failed at ${this.checkpoint}, following it again shortly: ${error.message}`),
         onFailed: (error) => this.fail(error),
       },
     );

@@ -13,7 +13,7 @@ import { TimelineQueries } from './timeline/timeline.queries';
     {
       provide: ReadModels,
       inject: [EVENT_STORE, ANNALS_CONFIG, AppliedPosition],
-      useFactory: (store: EventStore, config: AnnalsConfig, applied: AppliedPosition) => new ReadModels(store, config.readModelPath, applied, new Logger('Projections')),
+      useFactory: (store: EventStore, config: AnnalsConfig, applied: AppliedPosition) => new ReadModels(store, config.readModelPath, applied, new Logger('Projections'), undefined, config.timers.followRetryMs),
     },
     // Queries read the served connection at each call, so a rebuild's swap reaches them at once.
     { provide: TimelineQueries, inject: [ReadModels], useFactory: (models: ReadModels) => new TimelineQueries(models) },

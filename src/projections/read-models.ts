@@ -91,6 +91,7 @@ export class ReadModels implements ReadModelSource {
     private readonly applied: AppliedPosition,
     private readonly logger: RunnerLogger,
     private readonly bulkLoadFrom?: bigint,
+    private readonly followRetryMs?: number,
   ) {}
 
   get db(): Database.Database {
@@ -298,7 +299,7 @@ export class ReadModels implements ReadModelSource {
   }
 
   private runnerOn(db: Database.Database): ProjectionRunner {
-    return new ProjectionRunner(this.store, db, projectionsOn(db), this.logger, this.bulkLoadFrom);
+    return new ProjectionRunner(this.store, db, projectionsOn(db), this.logger, this.bulkLoadFrom, this.followRetryMs);
   }
 
   /** The runner whose read models are served reports to the writers' waits. */

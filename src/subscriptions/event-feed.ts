@@ -1,4 +1,5 @@
-import type { EventStore, RecordedEvent } from '../event-store/event-store';
+import type { RecordedEvent } from '../event-store/event-store';
+import { LogFollower, type FollowedLog, type FollowOptions } from '../event-store/log-follower';
 
 export interface FeedFilter {
   readonly types?: readonly string[];
@@ -6,79 +7,58 @@ export interface FeedFilter {
 }
 
 export interface FeedSink {
-  /** Sends the events as one write; returns false when the client cannot keep up (the feed then stops). */
+  /** Sends the events as one write; returns false when the client cannot keep up (the feed then ends). */
   send(events: readonly RecordedEvent[]): boolean;
+  /** The feed ended by itself: the client could not keep up. */
+  ended(reason: Error): void;
 }
 
-/** Where live events come from: the projection runner's committed batches. */
-export type LiveSource = (listener: (events: readonly RecordedEvent[]) => void) => () => void;
-
-const CATCH_UP_PAGE = 1000;
+/** Thrown by the feed's consumer when its client lets too much pile up: the follower stops there. */
+export class ClientTooSlowError extends Error {
+  constructor() {
+    super('the client could not keep up; reconnect with Last-Event-ID to resume');
+  }
+}
 
 /**
- * One subscriber's feed: history from its position, then live, with no gap and no duplicate.
- * It starts listening to live events before reading history, holds them while it catches up, and
- * then hands every event once, in log order: positions at or below the last one sent are dropped.
- * One shared live source serves every subscriber, so a write costs one fan-out, not one log read
- * per subscriber.
+ * One subscriber's feed: a consumer of the live log (LiveEvents, which reads history from the store
+ * and then hands on its one fan-out, with no gap and no duplicate), followed by the one LogFollower.
+ * What is its own: its checkpoint (the last event sent; live only when it has none), its filter by
+ * type and stream prefix, and its sink.
  */
 export class EventFeed {
-  private last: bigint;
-  private held: RecordedEvent[] | undefined = [];
-  private stopListening: (() => void) | undefined;
-  private stopped = false;
+  private last: bigint | 'end';
+  private readonly follower: LogFollower;
 
   constructor(
-    private readonly store: EventStore,
-    private readonly live: LiveSource,
-    private readonly sink: FeedSink,
+    log: FollowedLog,
+    sink: FeedSink,
     private readonly filter: FeedFilter,
     /** Position after which to start; undefined: live only. */
-    private readonly after: bigint | undefined,
+    after: bigint | undefined,
+    options: Pick<FollowOptions, 'retryMs' | 'onReadError'> = {},
   ) {
-    this.last = after ?? -1n;
+    this.last = after ?? 'end';
+    this.follower = new LogFollower(
+      log,
+      {
+        from: () => this.last,
+        canHandle: (event) => this.matches(event),
+        handle: (events) => {
+          this.last = events[events.length - 1].position;
+          if (!sink.send(events)) throw new ClientTooSlowError();
+        },
+      },
+      { ...options, onFailed: (error) => sink.ended(error) },
+    );
   }
 
-  async start(): Promise<void> {
-    this.stopListening = this.live((events) => this.onLive(events));
-    if (this.after !== undefined) await this.catchUp(this.after);
-    const held = this.held ?? [];
-    this.held = undefined;
-    this.deliver(held);
+  start(): void {
+    this.follower.start();
   }
 
-  stop(): void {
-    this.stopped = true;
-    this.stopListening?.();
-  }
-
-  private onLive(events: readonly RecordedEvent[]): void {
-    if (this.held) this.held.push(...events);
-    else this.deliver(events);
-  }
-
-  private async catchUp(after: bigint): Promise<void> {
-    // Positions are opaque on EventStoreDB (no +1): read from `after` inclusive and drop it.
-    let from: bigint | 'start' = after < 0n ? 'start' : after;
-    for (;;) {
-      const page = await this.store.readAll({ fromPosition: from, maxCount: CATCH_UP_PAGE });
-      this.deliver(page);
-      if (page.length < CATCH_UP_PAGE || this.stopped) return;
-      from = page[page.length - 1].position;
-    }
-  }
-
-  private deliver(events: readonly RecordedEvent[]): void {
-    if (this.stopped) return;
-    const fresh: RecordedEvent[] = [];
-    for (const event of events) {
-      if (event.position <= this.last) continue;
-      this.last = event.position;
-      if (this.matches(event)) fresh.push(event);
-    }
-    if (fresh.length === 0) return;
-    // The very batch every unfiltered subscriber gets: the sink may encode it once for all of them.
-    if (!this.sink.send(fresh.length === events.length ? events : fresh)) this.stop();
+  async stop(): Promise<void> {
+    await this.follower.stop();
   }
 
   private matches(event: RecordedEvent): boolean {

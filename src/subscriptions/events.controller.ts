@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '../event-store/event-store';
 import { answer, arr, obj, str } from '../api/openapi-schema';
 import { RequestValidationError } from '../api/problem';
@@ -38,7 +39,6 @@ export class EventsQueryDto {
 
 /** A client that lets this much pile up unsent is dropped; it resumes with Last-Event-ID. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
-const HEARTBEAT_MS = 15_000;
 
 @ApiTags('events')
 @SkipThrottle()
@@ -50,7 +50,8 @@ export class EventsController implements BeforeApplicationShutdown {
   private readonly view: (event: RecordedEvent) => RecordedEvent;
 
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(ANNALS_CONFIG) private readonly config: AnnalsConfig,
+    @Inject(EVENT_STORE) store: EventStore,
     private readonly live: LiveEvents,
     private readonly auth: AuthService,
   ) {
@@ -87,29 +88,33 @@ export class EventsController implements BeforeApplicationShutdown {
     reply.hijack();
     raw.writeHead(200, SSE_HEADERS);
     raw.write(': annals event stream\n\n');
-    const feed = new EventFeed(
-      this.store,
-      (listener) => this.live.listen(listener),
-      { send: (events) => raw.write(encode(events, this.view)) || raw.writableLength < MAX_BUFFERED_BYTES },
-      { types: list(query.types), streamPrefixes: list(query.streams) },
-      after,
-    );
-    const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
+    let ended = false;
     const end = (last = '') => {
+      if (ended) return;
+      ended = true;
       clearInterval(heartbeat);
       unwatch();
-      feed.stop();
+      void feed.stop();
       this.open.delete(end);
       if (!raw.writableEnded) raw.end(last);
     };
+    const feed = new EventFeed(
+      this.live,
+      {
+        // After the stream ended, what the follower still hands on goes nowhere.
+        send: (events) => ended || raw.write(encode(events, this.view)) || raw.writableLength < MAX_BUFFERED_BYTES,
+        // A client that cannot keep up is dropped with the reason; it resumes with Last-Event-ID.
+        ended: (reason) => end(`event: error\ndata: ${JSON.stringify({ detail: reason.message })}\n\n`),
+      },
+      { types: list(query.types), streamPrefixes: list(query.streams) },
+      after,
+      { retryMs: this.config.timers.followRetryMs },
+    );
+    const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), this.config.timers.sseHeartbeatMs);
     this.open.add(end);
     const unwatch = this.auth.whileValid(request, () => end(CREDENTIAL_ENDED_SSE));
     request.raw.on('close', () => end());
-    try {
-      await feed.start();
-    } catch (error) {
-      end(`event: error\ndata: ${JSON.stringify({ detail: error instanceof Error ? error.message : String(error) })}\n\n`);
-    }
+    feed.start();
   }
 
   /**
@@ -134,15 +139,18 @@ function list(value: string | undefined): string[] | undefined {
   return items?.length ? items : undefined;
 }
 
-/** A live batch goes to every unfiltered subscriber as the same array: encoded once, not once per subscriber. */
-const encoded = new WeakMap<readonly RecordedEvent[], Buffer>();
+/**
+ * A live batch goes to every unfiltered subscriber with the same events (each feed holds its own
+ * array of them): encoded once, not once per subscriber. Keyed by the batch's first event, and
+ * reused only for the very same events.
+ */
+const encoded = new WeakMap<RecordedEvent, { readonly events: readonly RecordedEvent[]; readonly bytes: Buffer }>();
 
 function encode(events: readonly RecordedEvent[], view: (event: RecordedEvent) => RecordedEvent): Buffer {
-  let bytes = encoded.get(events);
-  if (bytes === undefined) {
-    bytes = Buffer.from(events.map((event) => format(event, view)).join(''), 'utf8');
-    encoded.set(events, bytes);
-  }
+  const hit = encoded.get(events[0]);
+  if (hit && hit.events.length === events.length && hit.events.every((event, i) => event === events[i])) return hit.bytes;
+  const bytes = Buffer.from(events.map((event) => format(event, view)).join(''), 'utf8');
+  encoded.set(events[0], { events: [...events], bytes });
   return bytes;
 }
 

@@ -11,7 +11,7 @@ import { LiveEvents } from './live-events';
     {
       provide: LiveEvents,
       inject: [EVENT_STORE, AppliedPosition, ANNALS_CONFIG],
-      useFactory: (store: EventStore, applied: AppliedPosition, config: AnnalsConfig) => new LiveEvents(store, applied, config.writeWaitMs),
+      useFactory: (store: EventStore, applied: AppliedPosition, config: AnnalsConfig) => new LiveEvents(store, applied, config.writeWaitMs, undefined, { retryMs: config.timers.followRetryMs }),
     },
   ],
 })

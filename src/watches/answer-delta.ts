@@ -121,6 +121,61 @@ function chunkDelta(a: readonly string[], b: readonly string[]): Splice[] | unde
   return script.map(([at, removed, added]) => [at + start, removed, b.slice(added[0] + start, added[1] + start).join('')]);
 }
 
+/** [offset in the base text, how many of its characters are replaced, the text put in their place]; in base order. */
+export type TextSplice = readonly [number, number, string];
+
+/**
+ * The splices that turn the text of `base` into that of `next`, both given as pieces (answer-diff.ts,
+ * piecesOf: an answer's list items each a piece, the same string where the answer reused the object),
+ * or undefined when they differ too much to be worth it. The pieces are compared, not the text: what
+ * both begin and end with is passed over by identity, and Myers runs on the few pieces between, so
+ * the edit costs what changed, not the answer's length. Its places are offsets into the base's
+ * text, which need no cutting to apply (applyTextDelta).
+ */
+export function pieceDeltaOf(base: readonly string[], next: readonly string[]): TextSplice[] | undefined {
+  let start = 0;
+  while (start < base.length && start < next.length && base[start] === next[start]) start++;
+  let endBase = base.length;
+  let endNext = next.length;
+  while (endBase > start && endNext > start && base[endBase - 1] === next[endNext - 1]) {
+    endBase--;
+    endNext--;
+  }
+  const ids = new Map<string, number>();
+  const idsOf = (pieces: readonly string[], from: number, to: number) => {
+    const out = new Int32Array(to - from);
+    for (let i = from; i < to; i++) {
+      let id = ids.get(pieces[i]);
+      if (id === undefined) ids.set(pieces[i], (id = ids.size));
+      out[i - from] = id;
+    }
+    return out;
+  };
+  const script = myers(idsOf(base, start, endBase), idsOf(next, start, endNext), MAX_EDIT);
+  if (!script) return undefined;
+  // Where each base piece starts in the base's text.
+  const offsets = new Array<number>(endBase + 1);
+  offsets[0] = 0;
+  for (let i = 0; i < endBase; i++) offsets[i + 1] = offsets[i] + base[i].length;
+  return script.map(([at, removed, added]) => {
+    const from = offsets[at + start];
+    return [from, offsets[at + start + removed] - from, next.slice(added[0] + start, added[1] + start).join('')];
+  });
+}
+
+/** `base` with text splices (pieceDeltaOf) applied. */
+export function applyTextDelta(base: string, splices: readonly TextSplice[]): string {
+  const out: string[] = [];
+  let at = 0;
+  for (const [from, removed, text] of splices) {
+    if (from < at || from + removed > base.length) throw new Error('a text edit does not fit its base');
+    out.push(base.slice(at, from), text);
+    at = from + removed;
+  }
+  out.push(base.slice(at));
+  return out.join('');
+}
+
 /** `base` with the splices applied. */
 export function applyDelta(base: string, splices: readonly Splice[]): string {
   const chunks = chunksOf(base);

@@ -4,7 +4,7 @@ import type { EventStore, RecordedEvent } from '../event-store/event-store';
 import type { AppliedPosition } from '../projections/applied-position';
 import type { FigureQueries } from '../projections/figures/figures.queries';
 import type { TimelineQueries } from '../projections/timeline/timeline.queries';
-import { answerChanges, storedAnswer, type AnswerChange } from './answer-diff';
+import { answerChanges, storedAnswer, type AnswerChange, type StoredAnswer } from './answer-diff';
 import { MAX_NOTICE_EVENTS, noticeEvent, noticeIdFor, noticeIdOf, noticeOf, type NoticeContent, type SequencedNotice } from './notice';
 import { readableChanges, summaryOf } from './notice-text';
 import { answerAfter, answerOf, pathOf, questionKey, type Answer, type Question } from './question';
@@ -70,9 +70,10 @@ const SAVE_POSITION_MS = 1000;
 const IDLE_MS = 1000;
 const RESUME_WAIT_MS = 5000;
 /**
- * Answers the engine last gave, parsed, by hash: the next change diffs against it and stores itself
- * as an edit of its text, instead of reading, inflating and parsing it back from watches.db. Bounded
- * (UTF-16 length of the text, about twice the parsed value's heap): a miss only reads the file.
+ * Answers the engine last gave, parsed and in pieces, by hash: the next change diffs against it and
+ * stores itself as an edit of its pieces, instead of reading, inflating and parsing it back from
+ * watches.db. Bounded (UTF-16 length of the text, about twice the parsed value's heap): a miss only
+ * reads the file (and the edit is then found by comparing texts, as answer-delta.ts deltaOf does).
  */
 const LAST_ANSWERS_CHARS = 64 * 1024 * 1024;
 
@@ -95,9 +96,9 @@ export class WatchEngine {
    * for the claimants touched), notices recorded, time spent evaluating (ms; the benchmark reads them).
    */
   readonly stats = { events: 0, asked: 0, revisited: 0, notices: 0, evaluations: 0, evaluatingMs: 0 };
-  private readonly lastAnswers = new LRUCache<string, { readonly text: string; readonly value: Answer; readonly position?: bigint }>({
+  private readonly lastAnswers = new LRUCache<string, { readonly stored: StoredAnswer; readonly value: Answer; readonly position?: bigint }>({
     maxSize: LAST_ANSWERS_CHARS,
-    sizeCalculation: (a) => Math.max(1, a.text.length),
+    sizeCalculation: (a) => Math.max(1, a.stored.length),
   });
   private position = -1n;
   private savedPosition = -1n;
@@ -357,11 +358,11 @@ export class WatchEngine {
   }
 
   /** An answer given before, by hash: kept from when it was given, or read back from the watch file. */
-  private answerBefore(hash: string): { readonly text: string; readonly value: Answer } {
+  private answerBefore(hash: string): { readonly stored: NewAnswer; readonly value: Answer } {
     const kept = this.lastAnswers.get(hash);
     if (kept) return kept;
     const text = this.watchStore.answerText(hash) ?? 'null';
-    return { text, value: JSON.parse(text) as Answer };
+    return { stored: { hash, text }, value: JSON.parse(text) as Answer };
   }
 
   private evaluate(events: readonly RecordedEvent[], toEnd: boolean): void {
@@ -386,7 +387,7 @@ export class WatchEngine {
       }
       for (const view of this.views.reached(touch)) if (view.sentUpTo < event.position) views.add(view);
     }
-    const asked = new Map<string, { answer: Answer; text: string; hash: string }>();
+    const asked = new Map<string, { answer: Answer; stored: StoredAnswer; hash: string }>();
     /** Asked once per question; from the answer it gave last (kept in memory) where only some claimants of a figure can have changed. */
     const ask = (question: Question, since?: { hash: string; position: bigint; claimants: ReadonlySet<string> | undefined }) => {
       const key = JSON.stringify(question);
@@ -398,7 +399,8 @@ export class WatchEngine {
         const answer = partly ? answerAfter(question, kept.value, since.claimants, this.figures, this.timeline) : answerOf(question, this.figures, this.timeline);
         this.stats.asked++;
         if (partly && question.kind === 'figure' && kept.value !== null) this.stats.revisited++;
-        found = { answer, ...storedAnswer(answer) };
+        const stored = storedAnswer(answer);
+        found = { answer, stored, hash: stored.hash };
         asked.set(key, found);
       }
       return found;
@@ -414,7 +416,7 @@ export class WatchEngine {
       if (now_.hash === cohort.hash) continue;
       const previous = this.answerBefore(cohort.hash);
       const before = previous.value;
-      answers.set(now_.hash, { hash: now_.hash, text: now_.text, base: { hash: cohort.hash, text: previous.text } });
+      answers.set(now_.hash, editOf(now_.stored, previous.stored));
       const changes = answerChanges(before, now_.answer);
       // Only a new spelling of the same answer (keys in another order): stored, nobody told.
       if (changes.length === 0) continue;
@@ -458,7 +460,7 @@ export class WatchEngine {
       cohort.evaluatedUpTo = now;
     }
     // Every answer read now, changed or not: the cohorts that gave it are at `now` from here.
-    for (const found of asked.values()) this.lastAnswers.set(found.hash, { text: found.text, value: found.answer, position: now });
+    for (const found of asked.values()) this.lastAnswers.set(found.hash, { stored: found.stored, value: found.answer, position: now });
     for (const { cohort, subject } of joins) {
       const item = cohort.alone!;
       this.cohorts.remove(cohort);
@@ -548,6 +550,18 @@ function joined(claimants: Set<string> | undefined, touch: Touch): Set<string> |
   if (claimants === undefined || touch.kind !== 'figure' || touch.claimants === undefined) return undefined;
   for (const claimant of touch.claimants) claimants.add(claimant);
   return claimants;
+}
+
+/** A new answer to store as the edit of `base`; its text is joined only if the store needs it (stored whole). */
+function editOf(answer: StoredAnswer, base: NewAnswer): NewAnswer {
+  return {
+    hash: answer.hash,
+    pieces: answer.pieces,
+    get text() {
+      return answer.text;
+    },
+    base,
+  };
 }
 
 function itemOf(record: ActiveWatch): WatchItem {

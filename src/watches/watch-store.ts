@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { LRUCache } from 'lru-cache';
-import { applyDelta, deltaOf, type Splice } from './answer-delta';
+import { applyDelta, applyTextDelta, deltaOf, pieceDeltaOf, type Splice, type TextSplice } from './answer-delta';
 import { answerHash } from './answer-diff';
 import { noticeIdFor, noticeOf, type Notice, type NoticeContent, type SequencedNotice } from './notice';
 import type { Question } from './question';
@@ -99,6 +99,11 @@ PRAGMA user_version = 2;
  * claims is ~270 kB of JSON (20 kB deflated) and its notice's changes as much again: stored whole,
  * each write that changed it grew the file by ~170 kB. Rows of version 2 are whole answers (base
  * NULL) and text bodies, read as they are.
+ *
+ * An edit's body is a list of splices at chunk indices (Splice, as first written), or an object
+ * `{ "offsets": [...] }` of splices at offsets into the base's text (TextSplice), written when both
+ * answers were in hand as pieces (answer-diff.ts, piecesOf): the two rebuild the same way, and
+ * both kinds are read.
  */
 const MIGRATE_TO_3 = `
 ALTER TABLE answers ADD COLUMN base TEXT;
@@ -168,7 +173,9 @@ export interface Evaluation {
 export interface NewAnswer {
   readonly hash: string;
   readonly text: string;
-  readonly base?: { readonly hash: string; readonly text: string };
+  /** The text in pieces (piecesOf): with the base's, the edit is found by comparing pieces. */
+  readonly pieces?: readonly string[];
+  readonly base?: { readonly hash: string; readonly text: string; readonly pieces?: readonly string[] };
 }
 
 export interface StoredNoticeInput {
@@ -242,6 +249,8 @@ export class WatchStore {
   readonly db: Database.Database;
   private readonly statements: Record<string, Database.Statement>;
   private readonly rebuilt = new LRUCache<string, string>({ maxSize: REBUILT_BYTES, sizeCalculation: (text) => Math.max(1, text.length) });
+  /** Answers just stored as edits of pieces, not yet joined (a reader joins one when it needs it, not every evaluation). */
+  private readonly unjoined = new LRUCache<string, readonly string[]>({ max: 16 });
   readonly commit: (evaluation: Evaluation) => bigint[];
   readonly insert: (record: NewWatchRecord) => void;
 
@@ -345,10 +354,12 @@ export class WatchStore {
     if (this.statements.depth.get(answer.hash) !== undefined) return;
     const baseDepth = answer.base && (this.statements.depth.get(answer.base.hash) as number | undefined);
     if (answer.base && baseDepth !== undefined && baseDepth < WHOLE_EVERY) {
-      const delta = deltaOf(answer.base.text, answer.text);
+      const offsets = answer.pieces && answer.base.pieces ? pieceDeltaOf(answer.base.pieces, answer.pieces) : undefined;
+      const delta = offsets ? { offsets } : deltaOf(answer.base.text, answer.text);
       if (delta) {
         this.statements.storeAnswer.run(answer.hash, packed(JSON.stringify(delta)), answer.base.hash, baseDepth + 1);
-        this.rebuilt.set(answer.hash, answer.text);
+        if (offsets) this.unjoined.set(answer.hash, answer.pieces!);
+        else this.rebuilt.set(answer.hash, answer.text);
         return;
       }
     }
@@ -403,10 +414,10 @@ export class WatchStore {
    * (or one rebuilt lately) and the edits since, and then checked against its hash.
    */
   answerText(hash: string): string | undefined {
-    const edits: { hash: string; splices: Splice[] }[] = [];
+    const edits: { hash: string; splices: Splice[] | { offsets: TextSplice[] } }[] = [];
     let text: string | undefined;
     for (let at = hash; ; ) {
-      text = this.rebuilt.get(at);
+      text = this.rebuilt.get(at) ?? this.joined(at);
       if (text !== undefined) break;
       const row = this.statements.answer.get(at) as { body: string | Buffer; base: string | null } | undefined;
       if (!row) return undefined;
@@ -414,14 +425,23 @@ export class WatchStore {
         text = unpacked(row.body);
         break;
       }
-      edits.push({ hash: at, splices: JSON.parse(unpacked(row.body)) as Splice[] });
+      edits.push({ hash: at, splices: JSON.parse(unpacked(row.body)) as Splice[] | { offsets: TextSplice[] } });
       at = row.base;
     }
     for (const edit of edits.reverse()) {
-      text = applyDelta(text, edit.splices);
+      text = Array.isArray(edit.splices) ? applyDelta(text, edit.splices) : applyTextDelta(text, edit.splices.offsets);
       if (answerHash(text) !== edit.hash) throw new Error(`watches.db: the answer ${edit.hash} does not rebuild to its hash`);
       this.rebuilt.set(edit.hash, text);
     }
+    return text;
+  }
+
+  private joined(hash: string): string | undefined {
+    const pieces = this.unjoined.get(hash);
+    if (pieces === undefined) return undefined;
+    const text = pieces.join('');
+    this.unjoined.delete(hash);
+    this.rebuilt.set(hash, text);
     return text;
   }
 

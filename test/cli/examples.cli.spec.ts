@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { annals } from './run-cli';
+import { TRANSPILED_SOURCES } from '../support/service-process';
 import { freePort, openSandbox, type Sandbox } from './sandbox';
 
 /**
@@ -11,8 +12,6 @@ import { freePort, openSandbox, type Sandbox } from './sandbox';
  * /backups, http://localhost:3000 (a server on a loopback port), a webhook host (a loopback port
  * where nothing listens: no traffic leaves the machine), port 8080.
  */
-
-const ROOT = join(__dirname, '..', '..');
 
 /** The command paths of the whole program (`export claims`, `keys create`…), from `annals --help` down. */
 async function commandPaths(prefix: string[] = []): Promise<string[][]> {
@@ -60,9 +59,9 @@ function shellWords(words: string, env: Record<string, string>): string[] {
 
 /** `serve` keeps running: started as the installed command would be, checked at /health, then stopped. */
 async function serve(args: string[], cwd: string, port: number): Promise<string> {
-  const child = spawn(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), join(ROOT, 'src/cli/annals.ts'), ...args], {
+  const child = spawn(process.execPath, [join(TRANSPILED_SOURCES, 'cli/annals.js'), ...args], {
     cwd,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), LOG_LEVEL: 'warn', TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), LOG_LEVEL: 'warn', },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -3,6 +3,7 @@ import { get, type IncomingMessage } from 'node:http';
 import request from 'supertest';
 import { AuthService } from '../../src/auth/auth.service';
 import { createKey, revokeKey } from '../../src/auth/key-commands';
+import { ErasureService } from '../../src/erasure/erasure.service';
 import { EVENT_STORE } from '../../src/event-store/event-store';
 import { createTestApp } from '../support/app';
 import { factBody } from '../support/factories';
@@ -101,11 +102,13 @@ describe('access with API keys', () => {
     expect(event.metadata).not.toHaveProperty('onBehalfOf');
   });
 
-  it('records X-Actor as onBehalfOf only for a key created with that permission', async () => {
+  it('records X-Actor as onBehalfOf only for a key created with that permission, sealed as that person’s data', async () => {
     const fact = factBody();
     const written = await http().post('/facts').set('Authorization', keys.bearer('cms')).set('X-Actor', 'Jane Reporter').send(fact).expect(201);
     const [event] = await events(base, `/events?from=${BigInt(written.body.position) - 1n}`, 1);
-    expect(event.metadata).toMatchObject({ actor: 'cms', onBehalfOf: 'Jane Reporter' });
+    // The key's name is the actor, in clear; whom it wrote for is a person's name, stored sealed (docs/erasure.md).
+    expect(event.metadata).toMatchObject({ actor: 'cms', onBehalfOf: expect.stringMatching(/^annals:sealed:v1:/) });
+    expect(app.get(ErasureService).seal.open({ type: 'FactRecorded', data: {}, metadata: event.metadata as Record<string, unknown> }).metadata.onBehalfOf).toBe('Jane Reporter');
     expect((await http().get(`/facts/${fact.id}`).expect(200)).body.lastChange.actor).toBe('cms');
   });
 

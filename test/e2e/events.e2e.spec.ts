@@ -137,3 +137,29 @@ describe('event stream (SSE)', () => {
     expect(response.body.errors[0].field).toBe('from');
   });
 });
+
+describe('event stream heartbeat', () => {
+  it('sends a keep-alive comment every ANNALS_SSE_HEARTBEAT_MS while no events come, so proxies keep the stream open', async () => {
+    const app = await createTestApp({ timers: { checkpointIntervalMs: 100, followRetryMs: 100, sseHeartbeatMs: 30 } });
+    try {
+      await app.listen(0, '127.0.0.1');
+      const base = await app.getUrl();
+      const received = await new Promise<string>((resolve, reject) => {
+        get(`${base}/events`, (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => {
+            text += chunk;
+            if (text.split(': keep-alive\n\n').length > 3) {
+              response.destroy();
+              resolve(text);
+            }
+          });
+        }).on('error', reject);
+      });
+      expect(received.startsWith(': annals event stream\n\n: keep-alive\n\n: keep-alive\n\n: keep-alive\n\n')).toBe(true);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -90,6 +90,15 @@ describe('the OpenAPI document', () => {
     expect(JSON.stringify(document)).toContain('"bearer"');
   });
 
+  it('shows the marks of personal data on every write that records text (docs/erasure.md)', () => {
+    const schemas = document.components.schemas as Record<string, { properties?: Record<string, { type?: string; items?: { $ref?: string } }>; required?: string[] }>;
+    for (const dto of ['RecordFactDto', 'CorrectFactDto', 'AddFactSourceDto', 'DefineFigureDto', 'AssertClaimDto', 'CorrectClaimDto']) {
+      expect({ dto, subjects: schemas[dto]?.properties?.subjects }).toMatchObject({ dto, subjects: { type: 'array', items: { $ref: '#/components/schemas/SubjectMarkDto' } } });
+    }
+    expect(schemas.SubjectMarkDto.required).toEqual(['subject', 'path']);
+    expect(Object.keys(schemas.SubjectMarkDto.properties ?? {})).toEqual(['subject', 'path', 'passage']);
+  });
+
   // The examples, executed as "Try it out" sends them: test/e2e/openapi-examples.e2e.spec.ts.
 
   it("describes the read answers' required members as the API sends them", async () => {

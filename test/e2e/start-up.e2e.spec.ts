@@ -7,6 +7,7 @@ import { DEMO_DATA_FILE, demoImportState, ensureDemoData, importDemoData } from 
 import { EVENT_STORE, type EventStore } from '../../src/event-store/event-store';
 import { createTestApp } from '../support/app';
 import { factBody } from '../support/factories';
+import { TRANSPILED_SOURCES } from '../support/service-process';
 
 const root = join(__dirname, '..', '..');
 
@@ -59,7 +60,7 @@ describe('start-up', () => {
   });
 
   it('refuses to listen beyond loopback with no keys, and says why (the real main.ts)', () => {
-    const run = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', join(root, 'src', 'main.ts')], {
+    const run = spawnSync(process.execPath, [join(TRANSPILED_SOURCES, 'main.js')], {
       cwd: root,
       env: { ...process.env, HOST: '0.0.0.0', PORT: '0', ANNALS_DATA_DIR: dir, ANNALS_DEMO_DATA: 'false', ANNALS_KEYS_FILE: '', ANNALS_ALLOW_OPEN_WRITES: '' },
       encoding: 'utf8',

@@ -7,12 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { annals } from '../cli/run-cli';
+import { TRANSPILED_SOURCES } from '../support/service-process';
 
 const ROOT = join(__dirname, '../..');
-/** The CLI entry as the installed `annals` runs it, from the sources as they are (as test/cli/examples.cli.spec.ts does). */
-const CLI = ['-r', require.resolve('ts-node/register/transpile-only'), join(ROOT, 'src/cli/annals.ts')];
-const CLI_ENV = { PATH: process.env.PATH, HOME: process.env.HOME, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') };
-/** Through ts-node on a shared 2-core machine, the CLI alone takes 15 s to load. */
+/** The CLI entry as the installed `annals` runs it, from the sources as they are, transpiled once by Jest's global setup (as test/cli/examples.cli.spec.ts does). */
+const CLI = [join(TRANSPILED_SOURCES, 'cli/annals.js')];
+const CLI_ENV = { PATH: process.env.PATH, HOME: process.env.HOME };
+/** Generous: on a shared 2-core machine under load the CLI takes seconds to load. */
 const START_UP = 120_000;
 
 /** The `js` blocks of docs/eventstoredb.md whose first line names their file (`// jest.config.js`). */

@@ -56,6 +56,31 @@ describe("Annals' EventStoreDB endpoint: protocol details", () => {
     await expect(on.endpoint.store.readStream(stream)).rejects.toMatchObject({ code: 'stream-not-found' });
   });
 
+  it.each([
+    ['BatchAppend', {}],
+    ['Append', OVER_APPEND],
+  ])('takes over %s any append EventStoreDB 24.10 takes: many small events, and metadata past 1 MiB (it counts data only)', async (_, options) => {
+    const stream = `many-${randomUUID()}`;
+    // More events than the service's own appends may hold (10,000); the deadline is the client's, generous on a loaded machine.
+    const many = Array.from({ length: 10_001 }, (_, i) => jsonEvent({ type: 'Small', data: { i } }));
+    await expect(on.client.appendToStream(stream, many, { ...options, deadline: 120_000 })).resolves.toMatchObject({ nextExpectedRevision: 10_000n });
+    // One event above grpc-js's default 4 MiB message, all of it metadata.
+    const notes = `notes-${randomUUID()}`;
+    const metadata = { note: 'm'.repeat(4.5 * 1024 * 1024) };
+    await expect(on.client.appendToStream(notes, jsonEvent({ type: 'Noted', data: {}, metadata }), options)).resolves.toMatchObject({ nextExpectedRevision: 0n });
+    for await (const { event } of on.client.readStream(notes)) expect(event?.metadata).toEqual(metadata);
+  }, 180_000);
+
+  it.each([
+    ['BatchAppend', {}],
+    ['Append', OVER_APPEND],
+  ])('refuses over %s an append carrying more than EventStoreDB\'s largest message in all, writing nothing', async (_, options) => {
+    const stream = `heavy-${randomUUID()}`;
+    const heavy = Array.from({ length: 3 }, () => jsonEvent({ type: 'Heavy', data: {}, metadata: { note: 'm'.repeat(6 * 1024 * 1024) } }));
+    await expect(on.client.appendToStream(stream, heavy, options)).rejects.toMatchObject({ type: 'maximum-append-size-exceeded' });
+    await expect(on.endpoint.store.readStream(stream)).rejects.toMatchObject({ code: 'stream-not-found' });
+  });
+
   it('answers a batch append whose in-band deadline has passed with a timeout, writing nothing', async () => {
     const stream = `late-${randomUUID()}`;
     await expect(on.client.appendToStream(stream, jsonEvent({ type: 'Late', data: {} }), { deadline: -1_000 })).rejects.toMatchObject({

@@ -30,6 +30,23 @@ describe('importer', () => {
     expect(summary.rejections.map(({ field, reason }) => ({ field, reason }))).toEqual(api.body.errors);
   });
 
+  it('seals the passages a record marks, as the API does, in the record and in the correction --sync writes', async () => {
+    const witness = 'Omar Haddad';
+    const fact = { ...factBody({ summary: `${witness} filmed the strike.` }), subjects: [{ subject: witness, path: '/summary', passage: witness }] };
+    expect(await importText(JSON.stringify({ facts: [fact] }), 'json')).toEqual(expect.objectContaining({ recorded: 1, rejected: 0 }));
+    expect(await importText(JSON.stringify({ facts: [fact] }), 'json')).toEqual(expect.objectContaining({ unchanged: 1 }));
+    const edited = { ...fact, summary: `${witness} filmed the strike from a roof.` };
+    expect(await importText(JSON.stringify({ facts: [edited] }), 'json', { sync: true, reason: 'desk sheet' })).toEqual(expect.objectContaining({ corrected: 1, rejected: 0 }));
+    expect((await http().get(`/facts/${fact.id}`).expect(200)).body.summary).toBe(edited.summary);
+    const log = (await http().get('/admin/export/log').expect(200)).text;
+    expect(log).not.toContain('Haddad');
+    expect(log).toContain('; filmed the strike from a roof.');
+
+    const bad = { ...factBody(), subjects: [{ subject: witness, path: '/validTime/at' }] };
+    const refused = await importText(JSON.stringify({ facts: [bad] }), 'json');
+    expect(refused.rejections).toEqual([expect.objectContaining({ field: 'subjects[0].path' })]);
+  });
+
   it("refuses what the domain refuses, naming the field, and writes nothing of that record", async () => {
     const before = await head();
     const line = JSON.stringify({ kind: 'claim', figureId: 'no-such-figure', ...claimBody() });

@@ -1,3 +1,4 @@
+import { inflateRawSync } from 'node:zlib';
 import { storedAnswer } from '../../src/watches/answer-diff';
 import { WatchStore } from '../../src/watches/watch-store';
 
@@ -26,6 +27,27 @@ describe('answers stored as edits', () => {
       const whole = rows.filter((r) => r.base === null);
       expect(Math.max(...edits.map((r) => r.bytes))).toBeLessThan(Math.min(...whole.map((r) => r.bytes)) / 10);
       (store as unknown as { rebuilt: { clear(): void } }).rebuilt.clear();
+      (store as unknown as { unjoined: { clear(): void } }).unjoined.clear();
+      for (const answer of [...answers].reverse()) expect(store.answerText(answer.hash)).toBe(answer.text);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('edits of either kind, at chunks (the base read back as text) or at offsets (both answers in pieces), read back alike', () => {
+    const store = new WatchStore(':memory:');
+    try {
+      const answers = Array.from({ length: 10 }, (_, i) => storedAnswer(answerWith(50 + i)));
+      store.commit({ answers: [answers[0]], subjects: [], watches: [], joins: [], notices: [], position: 0n });
+      for (let i = 1; i < answers.length; i++) {
+        const base = i % 2 ? { hash: answers[i - 1].hash, text: answers[i - 1].text } : answers[i - 1];
+        store.commit({ answers: [{ ...answers[i], base }], subjects: [], watches: [], joins: [], notices: [], position: BigInt(i) });
+      }
+      const bodies = (store.db.prepare('SELECT body FROM answers WHERE base IS NOT NULL').pluck().all() as Buffer[]).map((b) => JSON.parse(inflateRawSync(b).toString()) as unknown);
+      expect(bodies.filter(Array.isArray)).toHaveLength(5);
+      expect(bodies.filter((b) => !Array.isArray(b))).toHaveLength(4);
+      (store as unknown as { rebuilt: { clear(): void } }).rebuilt.clear();
+      (store as unknown as { unjoined: { clear(): void } }).unjoined.clear();
       for (const answer of [...answers].reverse()) expect(store.answerText(answer.hash)).toBe(answer.text);
     } finally {
       store.close();
@@ -39,6 +61,7 @@ describe('answers stored as edits', () => {
       store.commit({ answers: [a, { ...b, base: a }], subjects: [], watches: [], joins: [], notices: [], position: 0n });
       store.db.prepare("UPDATE answers SET hash = 'sha256:forged' WHERE hash = ?").run(b.hash);
       (store as unknown as { rebuilt: { clear(): void } }).rebuilt.clear();
+      (store as unknown as { unjoined: { clear(): void } }).unjoined.clear();
       expect(() => store.answerText('sha256:forged')).toThrow(/does not rebuild/);
     } finally {
       store.close();

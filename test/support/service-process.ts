@@ -13,13 +13,20 @@ export interface ServiceProcess {
 }
 
 const ROOT = join(__dirname, '../..');
-/** src/main.ts through ts-node (the sources as they are), or dist/main.js: what `npm start` runs, built by ensureBuild. */
+/** src/ as transpiled by Jest's global setup (test/support/transpile-sources.js): .test-build/src/main.js is src/main.ts. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain Node script, shared with Jest's global setup
+export const { TRANSPILED_SOURCES } = require('./transpile-sources') as { TRANSPILED_SOURCES: string };
+/**
+ * 'source': src/main.ts as it is now, transpiled once per change by Jest's global setup
+ * (transpile-sources.js; what `ts-node --transpile-only` did in every child); 'built': dist/main.js,
+ * what `npm start` runs, built by ensureBuild.
+ */
 export type Entry = 'source' | 'built';
 
 /** Starts the service and resolves once it answers /health; rejects with its output if it exits first. */
 export async function startService(dataDir: string, env: Record<string, string> = {}, entry: Entry = 'source'): Promise<ServiceProcess> {
   const port = await freePort();
-  const args = entry === 'built' ? [join(ROOT, 'dist/main.js')] : ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src/main.ts')];
+  const args = [entry === 'built' ? join(ROOT, 'dist/main.js') : join(TRANSPILED_SOURCES, 'main.js')];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {

@@ -2,27 +2,41 @@ const Sequencer = require('@jest/test-sequencer').default;
 
 /**
  * Suites that take tens of seconds, longest first, so the run does not end with one worker busy
- * on a long suite while the other sits idle. A clean clone has no timing cache for Jest's own
- * ordering (it falls back to file size, which says little about suites that boot services); once
+ * on a long suite while the other sits idle: ordered by Jest's own timings of a whole run (its
+ * cache's perf-cache-* file; re-sort the list from one when suites change). A clean clone has no
+ * timing cache for Jest's own ordering (it falls back to file size, which says little about suites that boot services); once
  * a cache exists, its order decides among the rest. Measured on a 2-core machine under load.
  */
 const SLOWEST = [
-  'test/docs/shell-blocks.spec.ts',
-  'test/failure/fuzz.spec.ts',
+  'test/docs/shell-blocks.spec.ts', // ~60 s, the production build included
   'test/deploy/dockerfile.spec.ts',
-  'test/failure/kill-9.spec.ts',
-  'test/grpc/attacks.spec.ts',
+  'test/browser/live-charts.browser.spec.ts',
   'test/e2e/replicas-failover.e2e.spec.ts',
+  'test/browser/ui.browser.spec.ts',
+  'test/failure/kill-9.spec.ts',
+  'test/failure/fuzz.spec.ts',
   'test/grpc/esdb-only.spec.ts',
-  'test/cli/backup-restore.cli.spec.ts',
-  'test/failure/watch-kill-9.spec.ts',
-  'test/integration/rebuild.spec.ts',
-  'test/e2e/production-entry.e2e.spec.ts',
-  'test/browser/',
   'test/cli/import.cli.spec.ts',
-  'test/e2e/backup-deployment.e2e.spec.ts',
-  'test/e2e/start-up.e2e.spec.ts',
+  'test/failure/watch-kill-9.spec.ts',
+  'test/cli/backup-restore.cli.spec.ts',
+  'test/browser/login.browser.spec.ts',
+  'test/e2e/integrity-tamper.e2e.spec.ts',
+  'test/e2e/query-sweep.property.e2e.spec.ts',
   'test/cli/examples.cli.spec.ts',
+  'test/grpc/attacks.spec.ts',
+  'test/e2e/production-entry.e2e.spec.ts',
+  'test/browser/editor.browser.spec.ts',
+  'test/e2e/trust-side-doors.e2e.spec.ts',
+  'test/browser/watches.browser.spec.ts',
+  'test/e2e/start-up.e2e.spec.ts',
+  'test/integration/rebuild.spec.ts',
+  'test/e2e/postgres-operations.e2e.spec.ts', // ~10 s and below from here
+  'test/e2e/answer-cache.e2e.spec.ts',
+  'test/e2e/shutdown.e2e.spec.ts',
+  'test/unit/architecture.spec.ts',
+  'test/e2e/watch-webhooks.e2e.spec.ts',
+  'test/config/docker-compose.spec.ts',
+  'test/e2e/demo.e2e.spec.ts',
 ];
 
 function rank(path) {

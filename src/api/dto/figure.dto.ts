@@ -1,8 +1,15 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsArray, IsIn, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, ValidateNested } from 'class-validator';
 import type { AssertClaim, CorrectClaim, DefineFigure } from '../../domain/figure/figure';
 import { CLAIM_QUALIFIERS, CLAIM_RANKS, type ClaimQualifier, type ClaimRankValue, type ClaimValue } from '../../domain/figure/figure.events';
+import { ENTITY_TYPES, type EntityType } from '../../domain/fact/fact.events';
+import type { SubjectMark } from '../../event-store/subject-seal';
 import { ConfidenceDto, defined, IsPartialDate, IsRecordId, PeriodDto, ReasonDto, SourceDto } from './common.dto';
+import { CLAIM_TEXT, FIGURE_TEXT, MAX_MARKS, SubjectMarkDto, subjectMarksOf, SUBJECTS_PROPERTY } from './subject-mark.dto';
+
+/** One `source`, as older clients send it, is stored as a list of one: its marks point there. */
+const sourceAsList = (path: string) => path.replace(/^(\/changes)?\/source\//, '$1/sources/0/');
 
 export class ScopeDto {
   @IsArray() @IsString({ each: true }) places!: string[];
@@ -15,6 +22,12 @@ export class DefineFigureDto {
   @IsString() @IsNotEmpty() unit!: string;
   @IsOptional() @IsString() description?: string;
   @IsObject() @ValidateNested() @Type(() => ScopeDto) scope!: ScopeDto;
+  /** Values or passages of this body that belong to a subject (docs/erasure.md). */
+  @ApiPropertyOptional(SUBJECTS_PROPERTY) @IsOptional() @IsArray() @ArrayMaxSize(MAX_MARKS) @ValidateNested({ each: true }) @Type(() => SubjectMarkDto) subjects?: SubjectMarkDto[];
+
+  marks(): SubjectMark[] {
+    return subjectMarksOf(this, this.subjects, FIGURE_TEXT);
+  }
 
   toCommand(figureId: string): DefineFigure {
     return defined({
@@ -55,6 +68,8 @@ export class AssertClaimDto {
   @IsOptional() @IsString() @IsRecordId() id?: string;
   /** The party that made the claim; who reported it is each source's publisher. */
   @IsString() @IsNotEmpty() claimant!: string;
+  /** What the claimant is; a `person` claimant is sealed as the subject of its name, like a person entity. */
+  @IsOptional() @IsIn(ENTITY_TYPES) claimantType?: EntityType;
   @IsObject() @ValidateNested() @Type(() => ClaimValueDto) value!: ClaimValueDto;
   @IsString() @IsPartialDate() assertedOn!: string;
   @IsOptional() @ValidateNested() @Type(() => PeriodDto) period?: PeriodDto;
@@ -65,6 +80,12 @@ export class AssertClaimDto {
   /** For a number derived from other claims of this figure: their ids. */
   @IsOptional() @IsArray() @IsString({ each: true }) inferredFrom?: string[];
   @IsOptional() @ValidateNested() @Type(() => RankDto) rank?: RankDto;
+  /** Values or passages of this body that belong to a subject (docs/erasure.md). */
+  @ApiPropertyOptional(SUBJECTS_PROPERTY) @IsOptional() @IsArray() @ArrayMaxSize(MAX_MARKS) @ValidateNested({ each: true }) @Type(() => SubjectMarkDto) subjects?: SubjectMarkDto[];
+
+  marks(): SubjectMark[] {
+    return subjectMarksOf(this, this.subjects, CLAIM_TEXT, '', sourceAsList);
+  }
 
   toCommand(figureId: string, claimId: string): AssertClaim {
     return defined({
@@ -72,6 +93,7 @@ export class AssertClaimDto {
       figureId,
       claimId,
       claimant: this.claimant,
+      claimantType: this.claimantType,
       value: defined({ ...this.value }) as ClaimValue,
       assertedOn: this.assertedOn,
       period: this.period && defined({ ...this.period }),
@@ -86,6 +108,7 @@ export class AssertClaimDto {
 
 export class ClaimChangesDto {
   @IsOptional() @IsString() @IsNotEmpty() claimant?: string;
+  @IsOptional() @IsIn(ENTITY_TYPES) claimantType?: EntityType;
   @IsOptional() @ValidateNested() @Type(() => ClaimValueDto) value?: ClaimValueDto;
   @IsOptional() @IsString() @IsPartialDate() assertedOn?: string;
   @IsOptional() @ValidateNested() @Type(() => PeriodDto) period?: PeriodDto;
@@ -97,6 +120,12 @@ export class ClaimChangesDto {
 
 export class CorrectClaimDto extends ReasonDto {
   @IsObject() @ValidateNested() @Type(() => ClaimChangesDto) changes!: ClaimChangesDto;
+  /** Values or passages of the changes that belong to a subject: paths such as `/changes/sources/0/quote`. */
+  @ApiPropertyOptional(SUBJECTS_PROPERTY) @IsOptional() @IsArray() @ArrayMaxSize(MAX_MARKS) @ValidateNested({ each: true }) @Type(() => SubjectMarkDto) subjects?: SubjectMarkDto[];
+
+  marks(): SubjectMark[] {
+    return subjectMarksOf(this, this.subjects, CLAIM_TEXT, '/changes', sourceAsList);
+  }
 
   toCommand(figureId: string, claimId: string): CorrectClaim {
     const c = this.changes;
@@ -106,6 +135,7 @@ export class CorrectClaimDto extends ReasonDto {
       claimId,
       changes: defined({
         claimant: c.claimant,
+        claimantType: c.claimantType,
         value: c.value && (defined({ ...c.value }) as ClaimValue),
         assertedOn: c.assertedOn,
         period: c.period && defined({ ...c.period }),

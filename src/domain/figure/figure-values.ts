@@ -5,6 +5,7 @@ import { validateId } from '../ids';
 import { validateSource } from '../source';
 import { dedupe, optionalText, requireCount, requireList, requireRecord, requireText } from '../text';
 import { parseDate, validatePeriod } from '../valid-time';
+import { ENTITY_TYPES, type EntityType } from '../fact/fact.events';
 import {
   CLAIM_QUALIFIERS,
   CLAIM_RANKS,
@@ -133,8 +134,15 @@ export function validateInferredFrom(value: unknown, field: string): string[] {
   return requireCount(ids, field, 1, FIGURE_LIMITS.inferredFrom);
 }
 
+/** person, organisation or place, as an entity's type. */
+export function validateClaimantType(value: unknown, field: string): EntityType {
+  if (!ENTITY_TYPES.includes(value as EntityType)) throw invalid(`${field} must be one of ${ENTITY_TYPES.join(', ')}`, field);
+  return value as EntityType;
+}
+
 export const claimRules: CorrectionRules<ClaimChanges> = {
   claimant: (value, field) => requireText(value, field, FIGURE_LIMITS.claimant),
+  claimantType: validateClaimantType,
   value: validateClaimValue,
   assertedOn: (value, field) => parseDate(value, field).value,
   period: validatePeriod,

@@ -1,4 +1,5 @@
 import type { Confidence } from '../confidence';
+import { ENTITY_TYPES, type EntityType } from '../fact/fact.events';
 import { eventType, objectSchema, schemaRef, stringSchema } from '../event-type';
 import { changesSingleSourceToList, singleSourceToList } from '../upcasters';
 import type { Source } from '../source';
@@ -61,6 +62,11 @@ export type ClaimAsserted = {
   readonly claimId: string;
   /** The party that made the claim; who reported it is each source's publisher. */
   readonly claimant: string;
+  /**
+   * What the claimant is, when the writer says: a `person` claimant is personal data, sealed as the
+   * subject of its name like a person entity (docs/erasure.md). Absent (every claim stored before it): not said.
+   */
+  readonly claimantType?: EntityType;
   readonly value: ClaimValue;
   /** Valid time of a claim: when the claimant said it (a date or a window, see edtf.ts). */
   readonly assertedOn: DateText;
@@ -77,7 +83,7 @@ export type ClaimAsserted = {
 
 /** Only the values that changed. A period once given can be changed but not removed. Ranks change by ClaimRanked. */
 export type ClaimChanges = Partial<
-  Pick<ClaimAsserted, 'claimant' | 'value' | 'assertedOn' | 'period' | 'sources' | 'confidence' | 'inferredFrom'>
+  Pick<ClaimAsserted, 'claimant' | 'claimantType' | 'value' | 'assertedOn' | 'period' | 'sources' | 'confidence' | 'inferredFrom'>
 >;
 
 /** We fix how we recorded the claim (not the claimant changing its number: that is a new claim). */
@@ -97,6 +103,7 @@ export type FigureEvent =
 
 const CLAIM_FIELDS = {
   claimant: stringSchema,
+  claimantType: { type: 'string', enum: [...ENTITY_TYPES], description: 'a person claimant is sealed as a subject (docs/erasure.md)' },
   value: schemaRef('ClaimValue'),
   assertedOn: { type: 'string', description: 'a date with its precision or an EDTF window' },
   period: schemaRef('ValidTime'),

@@ -116,10 +116,12 @@ function assert(command: AssertClaim, state: FigureState, meta: CommandMeta): Cl
   const confidence = command.confidence === undefined ? undefined : claimRules.confidence(command.confidence, 'confidence');
   const inferredFrom = command.inferredFrom === undefined ? undefined : claimRules.inferredFrom(command.inferredFrom, 'inferredFrom');
   const rank = command.rank === undefined ? undefined : validateRank(command.rank, 'rank');
+  const claimantType = command.claimantType === undefined ? undefined : claimRules.claimantType(command.claimantType, 'claimantType');
   const asserted: ClaimAsserted = {
     figureId,
     claimId,
     claimant: claimRules.claimant(command.claimant, 'claimant'),
+    ...(claimantType === undefined ? {} : { claimantType }),
     value: claimRules.value(command.value, 'value'),
     assertedOn: claimRules.assertedOn(command.assertedOn, 'assertedOn'),
     ...(period === undefined ? {} : { period }),
@@ -175,7 +177,10 @@ function correct(command: CorrectClaim, state: FigureState, meta: CommandMeta): 
   const { figureId, claimId } = ids(command);
   requireReason(meta);
   const claim = liveClaim(state, figureId, claimId);
-  const changes: ClaimChanges = correctionOf(legacySource(command.changes), claim, claimRules);
+  const corrected: ClaimChanges = correctionOf(legacySource(command.changes), claim, claimRules);
+  // A person claimant's new name says it is a person's, so that the seal (which sees only the event) seals it too.
+  const claimantType = corrected.claimantType ?? claim.claimantType;
+  const changes = corrected.claimant !== undefined && claimantType === 'person' ? { ...corrected, claimantType } : corrected;
   const figure = definedFigure(state, figureId);
   if (changes.value !== undefined) requireWholeIfCount(changes.value, figure.figure.unit, 'changes.value');
   if (changes.assertedOn !== undefined) requireNotAfterRecording(changes.assertedOn, meta, 'changes.assertedOn');

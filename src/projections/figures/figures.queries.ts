@@ -244,7 +244,16 @@ export class FigureQueries {
    * does not grow with claimants × figures (see boundedClaims); `claimsMore` counts the others.
    */
   figures(filter: FigureFilter, limit: number, offset: number, after = '', claimsLimit = Number.POSITIVE_INFINITY): FigureSummary[] {
-    const rows = this.prepared().list.all(instant(filter), after, limit, offset) as FigureRow[];
+    return this.summaries(this.prepared().list.all(instant(filter), after, limit, offset) as FigureRow[], filter, claimsLimit);
+  }
+
+  /** A page of `figures`: `limit` of them, and whether there are more (a row read past the page, not summarised). */
+  figurePage(filter: FigureFilter, limit: number, offset: number, after = '', claimsLimit = Number.POSITIVE_INFINITY): { items: FigureSummary[]; more: boolean } {
+    const rows = this.prepared().list.all(instant(filter), after, limit + 1, offset) as FigureRow[];
+    return { items: this.summaries(rows.slice(0, limit), filter, claimsLimit), more: rows.length > limit };
+  }
+
+  private summaries(rows: FigureRow[], filter: FigureFilter, claimsLimit: number): FigureSummary[] {
     const latest = new Map<string, LatestRow[]>();
     if (rows.length > 0) {
       const params = { figureIds: JSON.stringify(rows.map((row) => row.figure_id)), asOf: filter.asOf ?? LAST_DAY, at: instant(filter) };
@@ -388,7 +397,7 @@ export class FigureQueries {
       const place = places.get(current.claim_id) ?? {};
       const previous = place.previous === undefined ? undefined : rowsById.get(place.previous);
       for (const row of record) {
-        const entry = entryOf(row, previous, place, asOf);
+        const entry = entryOf(row, previous, place, asOf, (r) => this.views.claim(r));
         (history[current.claimant] ??= []).push({ ...entry, claimant: current.claimant });
       }
     }
@@ -429,6 +438,8 @@ export class FigureQueries {
    */
   private latestOf(byDays: ClaimRow, unsettled: readonly ClaimRow[], params: { figureId: string; asOf: string; at: number }): LatestClaimView {
     const asOf = params.asOf;
+    // Nothing whose order against it is open: it is the latest (latestClaim's answer, without the ranking).
+    if (unsettled.length === 0) return { ...this.views.of(byDays, asOf), possiblyNewer: [] };
     const ranked = new Map([byDays, ...unsettled].map((r) => [rankedOf(r), r] as const));
     const [first] = ranked.keys();
     const chosen = ranked.get(latestClaim(first, [...ranked.keys()], (c) => c.window.latest <= asOf))!;
@@ -451,7 +462,7 @@ export class FigureQueries {
     // The chosen claims (latest by their days) come first, then the others in claimant and history order.
     for (const r of latestRows ?? (this.latestClaims.all(params) as LatestRow[])) {
       if (r.chosen) latest.set(r.claimant, r);
-      else if (latest.has(r.claimant)) newer.set(r.claimant, [...(newer.get(r.claimant) ?? []), r]);
+      else if (latest.has(r.claimant)) (newer.get(r.claimant) ?? newer.set(r.claimant, []).get(r.claimant)!).push(r);
       else possibleClaims.push(this.views.of(r, asOf));
     }
     const claims: LatestClaimView[] = [...latest.values()].map((byDays) => this.latestOf(byDays, newer.get(byDays.claimant) ?? [], params));
@@ -510,23 +521,32 @@ const shown = (row: ClaimRow): ShownDays => ({ earliest: shownDay(row.asserted_e
 /**
  * Claim views by their version row's log position, kept by one FigureQueries for its connection. A
  * version row's body, status, days and record time never change: its view is built once (parse, dates,
- * bounds) and copied per answer with the certainty as of the day asked. A row found under a position
- * with other contents (read models rebuilt from another log on the same connection) is built again.
+ * bounds) in each of its two certainties, and answers share them, frozen, instead of a copy each. A row
+ * found under a position with other contents (read models rebuilt from another log on the same
+ * connection) is built again.
  */
 class ClaimViews {
-  private readonly views = new Map<number, { row: ClaimRow; view: ClaimView }>();
+  private readonly views = new Map<number, { row: ClaimRow; claim: ClaimAsserted; certain?: ClaimView; possible?: ClaimView }>();
 
   of(row: ClaimRow, asOf: string): ClaimView {
+    const kept = this.kept(row);
+    const certainty = certaintyBy(window(row), asOf) ?? 'possible';
+    return (kept[certainty] ??= Object.freeze(toClaimView(row, kept.claim, certainty)));
+  }
+
+  /** The version's stored claim, parsed once (history entries read it too). */
+  claim(row: ClaimRow): ClaimAsserted {
+    return this.kept(row).claim;
+  }
+
+  private kept(row: ClaimRow) {
     let kept = this.views.get(row.position);
     if (kept === undefined || !sameVersion(kept.row, row)) {
-      kept = { row, view: toClaimView(row) };
+      kept = { row, claim: JSON.parse(row.body) as ClaimAsserted };
       if (this.views.size >= CLAIM_VIEWS_KEPT) this.views.clear();
       this.views.set(row.position, kept);
     }
-    // The certainty's key keeps its place in the copy.
-    const view = { ...kept.view };
-    view.certainty = certaintyBy(window(row), asOf) ?? 'possible';
-    return view;
+    return kept;
   }
 }
 
@@ -535,15 +555,14 @@ const CLAIM_VIEWS_KEPT = 50_000;
 const sameVersion = (a: ClaimRow, b: ClaimRow): boolean =>
   a.body === b.body && a.status === b.status && a.recorded_from === b.recorded_from && a.asserted_earliest === b.asserted_earliest && a.asserted_latest === b.asserted_latest;
 
-/** A claim version's view; its certainty is filled in per answer (ClaimViews). */
-function toClaimView(row: ClaimRow): ClaimView & { certainty: Certainty } {
-  const claim = JSON.parse(row.body) as ClaimAsserted;
+/** A claim version's view with its certainty as of the day asked (ClaimViews keeps both). */
+function toClaimView(row: ClaimRow, claim: ClaimAsserted, certainty: Certainty): ClaimView {
   return {
     ...claim,
     rank: claim.rank ?? { value: 'normal' },
     status: row.status,
     assertedDays: shown(row),
-    certainty: 'possible',
+    certainty,
     ...claimValueBounds(claim.value),
     recordedAt: new Date(row.recorded_from).toISOString(),
     position: String(row.position),
@@ -555,8 +574,9 @@ const byLow = (a: LatestClaimView, b: LatestClaimView) => a.low - b.low || a.cla
 
 /**
  * The latest claims of the figures `figures` selects (a condition on fc.figure_id), each row named by its figure.
+ * Exported for bench/support/limit-answers.ts, the hand-written limit that runs the same statement.
  */
-function latestClaimsSql(figures: string): string {
+export function latestClaimsSql(figures: string): string {
   const latestOf = (ranked: string) => `SELECT version_id FROM claim_versions INDEXED BY claim_versions_possible
    WHERE figure_id = fc.figure_id AND claimant = fc.claimant AND status = 'asserted' AND recorded_from <= @at AND (recorded_to IS NULL OR recorded_to > @at)
      AND asserted_earliest <= @asOf AND asserted_latest <= @asOf AND ${ranked}
@@ -594,8 +614,8 @@ function spread(claims: ClaimView[]): FigureSummary['spread'] {
 
 const LIFECYCLE: Record<string, HistoryEntry['kind']> = { ClaimCorrected: 'corrected', ClaimRetracted: 'retracted', ClaimRanked: 'ranked' };
 
-function entryOf(row: ClaimRow, previous: ClaimRow | undefined, place: ChainPlace, asOf: string | undefined): HistoryEntry {
-  const claim = JSON.parse(row.body) as ClaimAsserted;
+function entryOf(row: ClaimRow, previous: ClaimRow | undefined, place: ChainPlace, asOf: string | undefined, claimOf: (row: ClaimRow) => ClaimAsserted): HistoryEntry {
+  const claim = claimOf(row);
   const certainty = asOf === undefined ? undefined : (certaintyBy(window(row), asOf) ?? undefined);
   const base = {
     claimId: row.claim_id,
@@ -615,7 +635,7 @@ function entryOf(row: ClaimRow, previous: ClaimRow | undefined, place: ChainPlac
   // Only the assertion's own version row says where the claim stands: the claim's live version decides.
   if (place.uncertainWith !== undefined) return { kind: 'asserted', ...base, orderUncertain: true, orderUncertainWith: [...place.uncertainWith] };
   if (!previous) return { kind: 'asserted', ...base };
-  const before = JSON.parse(previous.body) as ClaimAsserted;
+  const before = claimOf(previous);
   return {
     kind: 'revised',
     ...base,

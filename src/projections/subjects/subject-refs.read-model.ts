@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '../../event-store/event-store';
-import { mapSealed, SEALED_PREFIX } from '../../event-store/subject-seal';
+import { mapSealed, subjectOfToken } from '../../event-store/subject-seal';
 import type { Projection } from '../projection';
 import type { ReadModel } from '../read-model';
 
@@ -18,11 +18,7 @@ CREATE TABLE IF NOT EXISTS subject_streams (
 `;
 
 /** The subject id a sealed value names (`annals:sealed:v1:<subject>:<payload>`). */
-export function subjectOfSealed(sealed: string): string {
-  const rest = sealed.slice(SEALED_PREFIX.length);
-  const colon = rest.indexOf(':');
-  return colon < 0 ? rest : rest.slice(0, colon);
-}
+export const subjectOfSealed = subjectOfToken;
 
 /** Reads events as stored (the subject ids are in the ciphertext's prefix) and records each stream's subjects. */
 export class SubjectRefsProjection implements Projection {

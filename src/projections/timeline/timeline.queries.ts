@@ -3,7 +3,7 @@ import type { ReadModelSource } from '../read-model';
 import { invalid } from '../../domain/errors';
 import type { FactRecorded } from '../../domain/fact/fact.events';
 import type { Certainty } from '../../domain/certainty';
-import { certaintyOn, shownDays, validDays, validTimePrecision, type Precision } from '../../domain/valid-time';
+import { certaintyOn, certaintyOnDays, isPeriod, shownDays, validDays, validTimePrecision, type Precision } from '../../domain/valid-time';
 import { certaintyBy } from '../../domain/certainty';
 
 export interface TimelineFilter {
@@ -182,30 +182,38 @@ export class TimelineQueries {
 
 /**
  * Fact views by version row, kept by one TimelineQueries for its connection. A version row's columns
- * other than recorded_to never change: its view is built once (parse, days, dates) and copied per
- * answer with the certainty as of the day asked. A row found under a version id with other contents
- * (read models rebuilt from another log on the same connection) is built again.
+ * other than recorded_to never change: its view is built once (parse, days, dates), and so is each of
+ * its forms with a certainty ('certain', 'possible'); answers share them, frozen, instead of a copy
+ * each (the copies were a timeline answer's garbage). A row found under a version id with other
+ * contents (read models rebuilt from another log on the same connection) is built again.
  */
 class FactViews {
-  private readonly views = new Map<number, { row: VersionRow; plain: FactView; certain?: FactView }>();
+  private readonly views = new Map<number, KeptFact>();
 
   of(row: VersionRow, day: string | undefined, sense: 'happened' | 'holds'): FactView {
     let kept = this.views.get(row.version_id);
     if (kept === undefined || !sameVersion(kept.row, row)) {
-      kept = { row, plain: toView(row) };
+      const plain = Object.freeze(toView(row));
+      const validTime = (plain as FactView & FactRecorded).validTime;
+      kept = { row, plain, days: validDays(validTime), period: isPeriod(validTime) };
       if (this.views.size >= FACT_VIEWS_KEPT) this.views.clear();
       this.views.set(row.version_id, kept);
     }
-    if (day === undefined) return { ...kept.plain };
-    const fact = kept.plain as FactView & FactRecorded;
-    const certainty = sense === 'holds' ? certaintyOn(fact.validTime, day) : certaintyBy(validDays(fact.validTime).start, day);
-    if (!certainty) return { ...kept.plain };
-    // The certainty's key has its place after validDays (as toView puts it): kept in a second template.
-    kept.certain ??= toView(row, day, sense);
-    const view = { ...kept.certain } as { certainty?: Certainty };
-    view.certainty = certainty;
-    return view as FactView;
+    if (day === undefined) return kept.plain;
+    const certainty = sense === 'holds' ? certaintyOnDays(kept.days, kept.period, day) : certaintyBy(kept.days.start, day);
+    if (!certainty) return kept.plain;
+    // The certainty's key has its place after validDays (as toView puts it).
+    return (kept[certainty] ??= Object.freeze({ ...toView(row, day, sense), certainty }));
   }
+}
+
+interface KeptFact {
+  readonly row: VersionRow;
+  readonly plain: FactView;
+  readonly days: ReturnType<typeof validDays>;
+  readonly period: boolean;
+  certain?: FactView;
+  possible?: FactView;
 }
 
 const FACT_VIEWS_KEPT = 50_000;

@@ -120,6 +120,22 @@ describe('asserting a claim', () => {
 });
 
 describe('correcting a claim', () => {
+  it("says a person claimant's new name is a person's, so that it is sealed as one (docs/erasure.md)", () => {
+    const person = { claimant: 'Amina Yusuf', claimantType: 'person' as const };
+    spec
+      .given([figureDefined(), claimAsserted(person)])
+      .when(correctClaim({ claimant: 'Amina Yusuf Ali' }), because('her full name'))
+      .then([{ type: 'ClaimCorrected', data: { figureId, claimId, changes: { claimant: 'Amina Yusuf Ali', claimantType: 'person' } } }]);
+    spec
+      .given([figureDefined(), claimAsserted()])
+      .when(correctClaim({ claimantType: 'organisation' }), because('said'))
+      .then([{ type: 'ClaimCorrected', data: { figureId, claimId, changes: { claimantType: 'organisation' } } }]);
+  });
+
+  it('refuses a claimant type that is not an entity type', () => {
+    spec.given([figureDefined()]).when(assertClaim({ claimantType: 'robot' as never })).thenThrows({ code: 'invalid', field: 'claimantType' });
+  });
+
   it('stores only the values that really change', () => {
     spec
       .given([figureDefined(), claimAsserted()])

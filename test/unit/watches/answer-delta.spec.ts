@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { applyDelta, chunksOf, deltaOf } from '../../../src/watches/answer-delta';
+import { applyDelta, applyTextDelta, chunksOf, deltaOf, pieceDeltaOf } from '../../../src/watches/answer-delta';
+import { storedAnswer } from '../../../src/watches/answer-diff';
 
 /** A stored answer is its predecessor's text and an edit: rebuilding must give back the exact text, whatever changed. */
 describe('answer deltas', () => {
@@ -89,5 +90,45 @@ describe('edits of texts that share most of their start and end', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('answer deltas between answers in pieces (an evaluation’s new answer and the one before it)', () => {
+  const claim = (n: number, value: number) => ({ claimId: `c-${n}`, value: { kind: 'exact', value }, sources: [{ url: `https://example.org/${n}` }] });
+  it('a claim inserted and the history of its claimant read again: an edit of what changed that rebuilds the exact text', () => {
+    const history = (n: number) => Array.from({ length: n }, (_, i) => ({ ...claim(i, i), kind: 'asserted' }));
+    const before = { claims: Array.from({ length: 300 }, (_, i) => claim(i, i)), spread: { low: 0, high: 299 }, history: { A: history(5), B: history(40), C: history(5) } };
+    // As FigureQueries.figureRevisited gives it: the untouched parts are the same objects, the claimant's history new objects.
+    const after = { claims: [...before.claims.slice(0, 150), claim(1000, 7), ...before.claims.slice(150)], spread: { low: 0, high: 1000 }, history: { ...before.history, B: history(41) } };
+    const [a, b] = [storedAnswer(before), storedAnswer(after)];
+    const delta = pieceDeltaOf(a.pieces, b.pieces)!;
+    expect(applyTextDelta(a.text, delta)).toBe(b.text);
+    expect(JSON.stringify(delta).length).toBeLessThan(400);
+  });
+
+  it('any two JSON values, parts of the first reused in the second or not: the edit rebuilds the second', () => {
+    const json = fc.jsonValue({ maxDepth: 4 });
+    fc.assert(
+      fc.property(json, json, fc.boolean(), (x, y, reuse) => {
+        const first = { before: x, list: [x, y], nested: { x } };
+        const second = reuse ? { before: y, list: [y, x], nested: { x, y } } : JSON.parse(JSON.stringify({ before: y, list: [y, x], nested: { x, y } }));
+        for (const [p, q] of [
+          [x, y],
+          [first, second],
+          [second, first],
+        ]) {
+          const [a, b] = [storedAnswer(p), storedAnswer(q)];
+          const delta = pieceDeltaOf(a.pieces, b.pieces);
+          expect(delta).toBeDefined();
+          expect(applyTextDelta(a.text, delta!)).toBe(b.text);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('an edit whose places do not fit its base is an error, not a wrong text', () => {
+    expect(() => applyTextDelta('{"a":1}', [[5, 10, 'x']])).toThrow(/does not fit/);
+    expect(() => applyTextDelta('{"a":1}', [[4, 1, 'x'], [2, 1, 'y']])).toThrow(/does not fit/);
   });
 });

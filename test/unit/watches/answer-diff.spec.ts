@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import diff from 'microdiff';
-import { answerChanges, storedAnswer } from '../../../src/watches/answer-diff';
+import { answerChanges, answerHash, storedAnswer } from '../../../src/watches/answer-diff';
 
 /** The changes microdiff gives, as a notice spells them: the meaning notices had before answerChanges was written here. */
 function microdiffChanges(before: object, after: object) {
@@ -94,10 +94,18 @@ describe('an answer’s stored text', () => {
         expect(storedAnswer(x).text).toBe(JSON.stringify(x) ?? 'null');
         const reused = { before: x, next: [x, y, { x }] };
         expect(storedAnswer(reused).text).toBe(JSON.stringify(reused));
+        // Hashed piece by piece, without the text: the SHA-256 of the text all the same.
+        for (const value of [x, reused]) {
+          const stored = storedAnswer(value);
+          expect(stored.hash).toBe(answerHash(stored.text));
+          expect(stored.pieces.join('')).toBe(stored.text);
+          expect(stored.length).toBe(stored.text.length);
+        }
       }),
       { numRuns: 500 },
     );
-    const odd = { a: undefined, b: [undefined, () => 1], c: { toJSON: () => 'c' }, d: new Date(0) };
+    const odd = { a: undefined, b: [undefined, () => 1], c: { toJSON: () => 'c' }, d: new Date(0), e: { f: undefined, g: [{ toJSON: () => undefined }] } };
     expect(storedAnswer(odd).text).toBe(JSON.stringify(odd));
+    expect(storedAnswer(odd).hash).toBe(answerHash(JSON.stringify(odd)));
   });
 });
