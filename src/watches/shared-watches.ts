@@ -129,7 +129,10 @@ export class SharedWatches {
       deps.store,
       { from: () => this.followed.position, filter: { streamNamePrefixes: [FOLLOWED_PREFIX] }, handle: (events) => this.apply(events) },
       {
-        onReadError: (error) => deps.logger.error(`following the watch streams failed, following again: ${error.message}`),
+        onReadError: (error) => {
+          this.lease.unseen();
+          deps.logger.error(`following the watch streams failed, following again: ${error.message}`);
+        },
         onFailed: (error) => {
           this.failure = error;
           deps.logger.error(`applying the watch streams failed: ${error.stack ?? error.message}`);

@@ -92,6 +92,15 @@ export class WatchLease {
     else if (event.type === LEASE_RELEASED) this.lastHolder = undefined;
   }
 
+  /**
+   * The log could not be read: whatever the holder did meanwhile is unknown here, so its lease counts
+   * from now (after a database failover every replica sees the stream again at about the same time,
+   * and the holder gets a whole lease to show it still holds it).
+   */
+  unseen(): void {
+    this.observedAt = this.now();
+  }
+
   /** Appends the holder's records in order, each append naming the revision before it; rejects (and lets go) when the lease is not ours any more. */
   record(events: EventData[]): Promise<void> {
     if (!this.isHeld) return Promise.reject(new Error('the watch lease is not held'));
@@ -167,22 +176,29 @@ export class WatchLease {
       while (this.queue.length > 0) {
         // What was queued while the last append ran goes as one append (bounded: an append holds at most 1 MiB).
         const batch = takeBatch(this.queue);
-        const sentAt = this.now();
-        try {
-          if (!this.held) throw new Error('the watch lease is not held');
-          const result = await this.store.appendToStream(
-            WATCH_LEASE_STREAM,
-            batch.flatMap((b) => b.events),
-            { expectedRevision: this.revision },
-          );
-          this.revision = result.nextExpectedRevision;
-          this.confirmedAt = sentAt;
-          for (const b of batch) b.resolve();
-        } catch (error) {
-          const failure = error instanceof Error ? error : new Error(String(error));
-          for (const b of [...batch, ...this.queue.splice(0)]) b.reject(failure);
-          // Whatever the holder evaluated but could not record is dropped with it: the next holder evaluates it again from the log.
-          this.lose(error instanceof WrongExpectedVersionError ? 'another replica took it' : `recording failed (${failure.message})`);
+        const events = batch.flatMap((b) => b.events);
+        for (;;) {
+          const sentAt = this.now();
+          try {
+            if (!this.held) throw new Error('the watch lease is not held');
+            const result = await this.store.appendToStream(WATCH_LEASE_STREAM, events, { expectedRevision: this.revision });
+            this.revision = result.nextExpectedRevision;
+            this.confirmedAt = sentAt;
+            for (const b of batch) b.resolve();
+            break;
+          } catch (error) {
+            // The engine out of reach (restarting, failing over): the same events again, while the lease lasts. They
+            // keep their ids, so an append that committed but whose answer was lost is not written twice.
+            if (this.held && !(error instanceof WrongExpectedVersionError) && this.now() - this.confirmedAt < this.timings.ttlMs) {
+              await new Promise((resolve) => setTimeout(resolve, Math.min(200, this.timings.renewMs)));
+              continue;
+            }
+            const failure = error instanceof Error ? error : new Error(String(error));
+            for (const b of [...batch, ...this.queue.splice(0)]) b.reject(failure);
+            // Whatever the holder evaluated but could not record is dropped with it: the next holder evaluates it again from the log.
+            this.lose(error instanceof WrongExpectedVersionError ? 'another replica took it' : `recording failed (${failure.message})`);
+            break;
+          }
         }
       }
     } finally {
