@@ -48,6 +48,8 @@ export class WatchLease {
   private confirmedAt = 0;
   private queue: { events: EventData[]; resolve: () => void; reject: (error: Error) => void }[] = [];
   private pumping = false;
+  /** An append failed and is being tried again. */
+  private retrying = false;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private wanted = false;
@@ -68,9 +70,13 @@ export class WatchLease {
     return this.held && !this.stopped;
   }
 
-  /** Held, and for long enough yet that nobody else can have taken it: checked before each webhook is sent. */
+  /**
+   * Held, for long enough yet that nobody else can have taken it, and its records going through:
+   * checked before each webhook is sent. While the engine is out of reach no webhook is sent, since
+   * its delivery could not be recorded (and would be sent again by the next holder).
+   */
   get valid(): boolean {
-    return this.isHeld && this.now() - this.confirmedAt < this.timings.ttlMs;
+    return this.isHeld && !this.retrying && this.now() - this.confirmedAt < this.timings.ttlMs;
   }
 
   start(): void {
@@ -184,15 +190,18 @@ export class WatchLease {
             const result = await this.store.appendToStream(WATCH_LEASE_STREAM, events, { expectedRevision: this.revision });
             this.revision = result.nextExpectedRevision;
             this.confirmedAt = sentAt;
+            this.retrying = false;
             for (const b of batch) b.resolve();
             break;
           } catch (error) {
             // The engine out of reach (restarting, failing over): the same events again, while the lease lasts. They
             // keep their ids, so an append that committed but whose answer was lost is not written twice.
             if (this.held && !(error instanceof WrongExpectedVersionError) && this.now() - this.confirmedAt < this.timings.ttlMs) {
+              this.retrying = true;
               await new Promise((resolve) => setTimeout(resolve, Math.min(200, this.timings.renewMs)));
               continue;
             }
+            this.retrying = false;
             const failure = error instanceof Error ? error : new Error(String(error));
             for (const b of [...batch, ...this.queue.splice(0)]) b.reject(failure);
             // Whatever the holder evaluated but could not record is dropped with it: the next holder evaluates it again from the log.
