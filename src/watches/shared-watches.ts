@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { EventData, EventStore, JsonObject, RecordedEvent } from '../event-store/event-store';
+import { DOMAIN_EVENT_DECLARATIONS } from '../domain/domain-events';
 import { LogFollower } from '../event-store/log-follower';
 import { AppliedPosition } from '../projections/applied-position';
 import type { FigureQueries } from '../projections/figures/figures.queries';
@@ -43,6 +44,9 @@ const EVALUATED = 'evaluated';
 const KNOWS = 'knows';
 
 const SEALED = 'sealed:v1:';
+
+/** The events that can change a watch's answer (the domain's; an outside surface may not write these types). */
+const DOMAIN_FILTER = { eventTypes: DOMAIN_EVENT_DECLARATIONS.map((declared) => declared.type) };
 
 /**
  * Webhook secrets as the log holds them: AES-256-GCM with a key derived (HKDF-SHA256) from the
@@ -98,6 +102,9 @@ export interface SharedWatchesDeps {
 export class SharedWatches {
   readonly lease: WatchLease;
   private readonly follower: LogFollower;
+  /** Follows only the domain's events (the ones that can change an answer): where the last one stands. */
+  private readonly domain: LogFollower;
+  private lastDomainEvent = -1n;
   /** How far this replica's watches.db has applied the watch streams. */
   private readonly followed = new AppliedPosition();
   private evaluator: WatchEngine | undefined;
@@ -139,15 +146,39 @@ export class SharedWatches {
         },
       },
     );
+    this.domain = new LogFollower(deps.store, {
+      from: () => this.lastDomainEvent,
+      filter: DOMAIN_FILTER,
+      handle: (events) => {
+        this.lastDomainEvent = events[events.length - 1].position;
+      },
+    });
   }
 
-  /** Follows the watch streams, caught up to the log's head before the service answers, then competes for the lease. */
+  /** Follows the watch streams, caught up to the log's head before the service answers, then competes for the lease when there is work. */
   async start(): Promise<void> {
     this.follower.start();
     const head = await this.deps.store.headPosition();
     await this.followed.waitFor(await this.lastWatchEventAtOrBefore(head), 60_000);
-    this.lease.want(this.deps.local.active().length > 0);
+    const [last] = await this.deps.store.readAll({ fromPosition: 'end', direction: 'backwards', maxCount: 1, filter: DOMAIN_FILTER });
+    this.lastDomainEvent = last?.position ?? -1n;
+    this.domain.start();
+    this.lease.want(() => this.hasWork());
     this.lease.start();
+  }
+
+  /**
+   * Work for a lease holder: a domain event after the position the last holder recorded as evaluated,
+   * a watch defined since what it knew of, or a webhook not yet delivered nor given up. Without any,
+   * nobody takes the lease and the holder lets it lapse, so an idle deployment writes nothing.
+   */
+  hasWork(): boolean {
+    const { local } = this.deps;
+    if (local.nextDue() !== undefined) return true;
+    if (!local.hasWatches()) return false;
+    const evaluated = local.sharedValue(EVALUATED);
+    if (evaluated === undefined || this.lastDomainEvent > BigInt(evaluated)) return true;
+    return local.onOwnDefinedAfter(BigInt(local.sharedValue(KNOWS) ?? '-1')) !== undefined;
   }
 
   async stop(): Promise<void> {
@@ -155,6 +186,7 @@ export class SharedWatches {
     await this.transition;
     await this.stopWorkers();
     await this.follower.stop();
+    await this.domain.stop();
     this.followed.close();
   }
 
@@ -165,7 +197,7 @@ export class SharedWatches {
 
   /** Whether the lease holder has recorded its evaluation of every event up to `position` and this replica applied it (true while no watch exists). */
   evaluatedThrough(position: bigint): boolean {
-    if (this.deps.local.active().length === 0) return true;
+    if (!this.deps.local.hasWatches()) return true;
     const evaluated = this.deps.local.sharedValue(EVALUATED);
     return evaluated !== undefined && BigInt(evaluated) >= position;
   }
@@ -266,7 +298,6 @@ export class SharedWatches {
     for (const event of events) if (event.streamId === WATCH_LEASE_STREAM) this.lease.observe(event);
     this.followed.advance(events[events.length - 1].position);
     this.adopt(created, deleted, before);
-    if (created.length > 0 || deleted.length > 0) this.lease.want(local.active().length > 0);
     if (notices.length > 0) this.announce(notices);
     if (outbox) this.dispatcher?.wake();
   }

@@ -52,7 +52,8 @@ export class WatchLease {
   private retrying = false;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  private wanted = false;
+  /** Whether there is work for a holder (shared-watches.ts): with none, nobody takes the lease and its holder lets it lapse. */
+  private wants: () => boolean = () => false;
   private busy = false;
 
   constructor(
@@ -85,9 +86,13 @@ export class WatchLease {
     this.timer.unref();
   }
 
-  /** Whether this replica should hold the lease at all (only while some watch exists: an idle lease would write to the log for ever). */
-  want(wanted: boolean): void {
-    this.wanted = wanted;
+  /**
+   * What says whether a holder has work (events not yet evaluated, webhooks not yet delivered). With
+   * none, nobody takes the lease and its holder stops renewing it and lets it lapse: an idle
+   * deployment writes nothing to the log, and the next work is taken up by whoever takes it first.
+   */
+  want(wants: () => boolean): void {
+    this.wants = wants;
   }
 
   /** A lease stream event, in log order, once everything before it has been applied. */
@@ -120,7 +125,7 @@ export class WatchLease {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    if (this.held) {
+    if (this.held && this.now() - this.confirmedAt < this.timings.ttlMs) {
       try {
         await this.record([{ id: randomUUID(), type: LEASE_RELEASED, data: { holder: this.holder, ...this.note() } }]);
       } catch {
@@ -137,12 +142,11 @@ export class WatchLease {
     try {
       const now = this.now();
       if (this.held) {
-        if (now - this.confirmedAt >= this.timings.ttlMs) this.lose('it could not be renewed in time');
-        else if (!this.wanted) await this.release();
-        else if (now - this.confirmedAt >= this.timings.renewMs && this.queue.length === 0 && !this.pumping) {
+        if (now - this.confirmedAt >= this.timings.ttlMs) this.lose(this.wants() ? 'it could not be renewed in time' : 'nothing left to do, it lapsed');
+        else if (now - this.confirmedAt >= this.timings.renewMs && this.queue.length === 0 && !this.pumping && this.wants()) {
           await this.record([{ id: randomUUID(), type: LEASE_RENEWED, data: { holder: this.holder, ...this.note() } }]).catch(() => undefined);
         }
-      } else if (this.wanted && (this.lastHolder === undefined || now - this.observedAt >= this.timings.ttlMs)) {
+      } else if ((this.lastHolder === undefined || now - this.observedAt >= this.timings.ttlMs) && this.wants()) {
         await this.take();
       }
     } finally {
@@ -168,11 +172,6 @@ export class WatchLease {
       // Another replica moved the stream first (or the engine is out of reach): try again once it runs out.
       if (!(error instanceof WrongExpectedVersionError)) this.logger.error(`could not take the watch lease: ${error instanceof Error ? error.message : String(error)}`);
     }
-  }
-
-  private async release(): Promise<void> {
-    await this.record([{ id: randomUUID(), type: LEASE_RELEASED, data: { holder: this.holder, ...this.note() } }]).catch(() => undefined);
-    this.lose('no watch is left');
   }
 
   private async pump(): Promise<void> {

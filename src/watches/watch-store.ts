@@ -295,6 +295,7 @@ export class WatchStore {
       get: db.prepare(`${WATCH_SELECT} WHERE w.watch_id = ?`).safeIntegers(true),
       active: db.prepare(`${WATCH_SELECT} WHERE w.deleted_at IS NULL ORDER BY w.created_at, w.watch_id`).safeIntegers(true),
       page: db.prepare(`${WATCH_SELECT} WHERE w.deleted_at IS NULL AND (w.created_at, w.watch_id) > (@createdAt, @id) ORDER BY w.created_at, w.watch_id LIMIT @limit`).safeIntegers(true),
+      anyActive: db.prepare('SELECT 1 FROM watches WHERE deleted_at IS NULL LIMIT 1').pluck(),
       countOwned: db.prepare('SELECT COUNT(*) FROM watches WHERE owner = ? AND deleted_at IS NULL').pluck(),
       subjects: db.prepare('SELECT subject, question, answer_hash AS answerHash, evaluated_up_to AS evaluatedUpTo FROM subjects').safeIntegers(true),
       setSubject: db.prepare(
@@ -431,6 +432,11 @@ export class WatchStore {
   /** A page of the watches not deleted, in creation order, after `cursor`. */
   page(cursor: WatchCursor | undefined, limit: number): ActiveWatch[] {
     return (this.statements.page.all({ createdAt: cursor?.createdAt ?? '', id: cursor?.id ?? '', limit }) as WatchRow[]).map(toActive);
+  }
+
+  /** Whether any watch is not deleted. */
+  hasWatches(): boolean {
+    return this.statements.anyActive.get() !== undefined;
   }
 
   /** How many watches not deleted `owner` has. */

@@ -18,7 +18,7 @@ function replicas(store: SqliteEventStore, clock: { now: number }) {
         seen = event.revision;
       }
     };
-    lease.want(true);
+    lease.want(() => true);
     return { name, lease, events, follow, tick: () => (lease as unknown as { tick(): Promise<void> }).tick() };
   };
   return [make('a'), make('b')] as const;
@@ -72,13 +72,29 @@ describe('the watch lease', () => {
     }
   });
 
-  it('is not taken while no watch exists (an idle lease would write to the log for ever)', async () => {
+  it('is neither taken nor renewed while there is nothing to do: it lapses, and an idle deployment writes nothing', async () => {
     const store = new SqliteEventStore({ path: ':memory:' });
-    const [a] = replicas(store, { now: 0 });
-    a.lease.want(false);
+    const clock = { now: 0 };
+    const [a, b] = replicas(store, clock);
+    let work = false;
+    a.lease.want(() => work);
+    b.lease.want(() => work);
     await a.tick();
     expect(a.lease.isHeld).toBe(false);
     expect(await store.headPosition()).toBe(-1n);
+    work = true;
+    await a.tick();
+    expect(a.lease.isHeld).toBe(true);
+    work = false;
+    for (let t = 1; t <= 10; t++) {
+      clock.now = t * 310;
+      await a.tick();
+      await b.follow();
+      await b.tick();
+    }
+    expect(a.lease.isHeld).toBe(false);
+    expect(a.events).toEqual(['acquired', 'lost: nothing left to do, it lapsed']);
+    expect((await store.readStream(WATCH_LEASE_STREAM)).map((e) => e.type)).toEqual(['WatchLeaseTaken']);
     await store.close();
   });
 
