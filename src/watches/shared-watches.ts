@@ -23,8 +23,8 @@ import { WebhookDispatcher, type WebhookConfig } from './webhook-dispatcher';
  *   secret *sealed*: AES-256-GCM under a key derived from the session secret every replica is given)
  *   and WatchDeleted, appended by whichever replica was asked;
  * - `annals-watch-lease` (watch-lease.ts): who holds the lease, and what the holder recorded:
- *   WatchesEvaluated (new answers, notices, webhook outbox rows, how far it evaluated) and
- *   WebhookAttempted (delivered, retried, given up).
+ *   WatchesEvaluated (new answers, notices, webhook outbox rows, how far it evaluated);
+ * - `annals-watch-deliveries`: WebhookAttempted (delivered, retried, given up).
  * Every replica follows both streams into its own watches.db, in log order, so each answers the
  * same watches, notices and delivery states (and live notice streams) from its own file. Only the
  * replica holding the lease evaluates the watches and delivers webhooks; the one that takes over
@@ -35,6 +35,13 @@ export const WATCH_CREATED = 'WatchCreated';
 export const WATCH_DELETED = 'WatchDeleted';
 export const WATCHES_EVALUATED = 'WatchesEvaluated';
 export const WEBHOOK_ATTEMPTED = 'WebhookAttempted';
+/**
+ * Delivery outcomes: facts about what a holder did (it sent only while it held the lease), so they
+ * need no fencing and are recorded even after the lease is gone (expected revision `any`), retried
+ * until the engine takes them: a holder that lost its lease in an engine outage still says, once the
+ * engine is back, which webhooks it had sent, and the next holder does not send them again.
+ */
+export const DELIVERIES_STREAM = 'annals-watch-deliveries';
 /** Every stream this file follows starts with it. */
 const FOLLOWED_PREFIX = 'annals-watch';
 
@@ -115,6 +122,10 @@ export class SharedWatches {
   /** Answers the evaluator recorded that the follower has not applied yet (the next evaluation may diff against them). */
   private readonly pendingAnswers = new Map<string, string>();
   private failure: Error | undefined;
+  /** Delivery outcomes not yet in the log, in order. */
+  private readonly outcomes: EventData[] = [];
+  private recordingOutcomes: Promise<void> | undefined;
+  private stopped = false;
   /**
    * Watches the evaluator took on lately: what this replica had applied of the watch streams before
    * each, until the evaluator has run an evaluation that started after it (`after`: its count of
@@ -185,6 +196,9 @@ export class SharedWatches {
     await this.lease.stop();
     await this.transition;
     await this.stopWorkers();
+    // What it delivered, said before it goes (unless the engine is out of reach: then the next holder sends those again).
+    await Promise.race([this.recordOutcomes(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    this.stopped = true;
     await this.follower.stop();
     await this.domain.stop();
     this.followed.close();
@@ -282,15 +296,15 @@ export class SharedWatches {
             evaluation.notices.forEach((n, i) => notices.push({ seq: sequences[i], watchId: n.watchId, subject: n.subject }));
             outbox ||= evaluation.notices.some((n) => n.deliveries.length > 0);
             for (const a of evaluation.answers) this.pendingAnswers.delete(a.hash);
-          } else if (event.type === WEBHOOK_ATTEMPTED && !this.own.delete(event.id)) {
-            const at = data.at as string;
-            const noticeId = data.noticeId as string;
-            if (data.outcome === 'delivered') local.delivered(noticeId, at);
-            else if (data.outcome === 'failed') local.failed(noticeId, at, String(data.error));
-            else local.retryAt(noticeId, Number(data.nextAttemptAt), String(data.error));
           }
           if (typeof data.evaluated === 'string') local.setSharedValue(EVALUATED, data.evaluated);
           if (typeof data.knows === 'string') local.setSharedValue(KNOWS, data.knows);
+        } else if (event.streamId === DELIVERIES_STREAM && event.type === WEBHOOK_ATTEMPTED && !this.own.delete(event.id)) {
+          const at = data.at as string;
+          const noticeId = data.noticeId as string;
+          if (data.outcome === 'delivered') local.delivered(noticeId, at);
+          else if (data.outcome === 'failed') local.failed(noticeId, at, String(data.error));
+          else local.retryAt(noticeId, Number(data.nextAttemptAt), String(data.error));
         }
         local.setSharedValue(FOLLOWED, event.position.toString());
       }
@@ -300,6 +314,28 @@ export class SharedWatches {
     this.adopt(created, deleted, before);
     if (notices.length > 0) this.announce(notices);
     if (outbox) this.dispatcher?.wake();
+  }
+
+  /** Appends the delivery outcomes in order, trying again while the engine is out of reach (their ids make a retry of a committed append harmless). */
+  private recordOutcomes(): Promise<void> {
+    this.recordingOutcomes ??= (async () => {
+      try {
+        while (this.outcomes.length > 0) {
+          const batch = this.outcomes.slice(0, 100);
+          try {
+            await this.deps.store.appendToStream(DELIVERIES_STREAM, batch, { expectedRevision: 'any' });
+            this.outcomes.splice(0, batch.length);
+          } catch (error) {
+            if (this.stopped) return;
+            this.deps.logger.error(`recording webhook deliveries failed, trying again: ${error instanceof Error ? error.message : String(error)}`);
+            await new Promise((resolve) => setTimeout(resolve, 500));
+          }
+        }
+      } finally {
+        this.recordingOutcomes = undefined;
+      }
+    })();
+    return this.recordingOutcomes;
   }
 
   /** The evaluator (when this replica holds the lease) evaluates new watches from the position their answer was read at, and drops deleted ones. */
@@ -435,7 +471,8 @@ export class SharedWatches {
     const record = (noticeId: string, outcome: string, at: string, extra: JsonObject = {}) => {
       const id = randomUUID();
       this.own.add(id);
-      this.lease.record([{ id, type: WEBHOOK_ATTEMPTED, data: { noticeId, outcome, at, ...extra } }]).catch(() => this.own.delete(id));
+      this.outcomes.push({ id, type: WEBHOOK_ATTEMPTED, data: { noticeId, outcome, at, ...extra } });
+      void this.recordOutcomes();
     };
     return {
       due: (now, limit) => local.due(now, limit),

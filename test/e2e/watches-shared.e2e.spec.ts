@@ -3,7 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import request from 'supertest';
 import { loadConfig } from '../../src/config';
 import { EVENT_STORE, type EventStore } from '../../src/event-store/event-store';
-import { WATCHES_STREAM } from '../../src/watches/shared-watches';
+import { DELIVERIES_STREAM, WATCHES_STREAM } from '../../src/watches/shared-watches';
 import { WATCH_LEASE_STREAM } from '../../src/watches/watch-lease';
 import { createTestApp } from '../support/app';
 import { claimBody, correctionBody, figureBody } from '../support/factories';
@@ -65,7 +65,7 @@ describe('watches kept in the log', () => {
     const lease = (await store.readStream(WATCH_LEASE_STREAM)).map((e) => e.type);
     expect(lease[0]).toBe('WatchLeaseTaken');
     expect(lease).toContain('WatchesEvaluated');
-    expect(lease).toContain('WebhookAttempted');
+    expect((await store.readStream(DELIVERIES_STREAM)).map((e) => [e.type, e.data.outcome])).toEqual([['WebhookAttempted', 'delivered']]);
     expect(receiver.received).toHaveLength(1);
 
     // A retry with the same Idempotency-Key answers the same secret, opened from its sealed form.
