@@ -328,7 +328,7 @@ export class SharedWatches {
           } catch (error) {
             if (this.stopped) return;
             this.deps.logger.error(`recording webhook deliveries failed, trying again: ${error instanceof Error ? error.message : String(error)}`);
-            await new Promise((resolve) => setTimeout(resolve, 500));
+            await new Promise((resolve) => setTimeout(resolve, Math.min(200, this.deps.timings.renewMs)));
           }
         }
       } finally {
@@ -421,6 +421,11 @@ export class SharedWatches {
       evaluator.add({ id: w.id, question: w.question, title: w.title, webhookUrl: w.webhookUrl }, { subjectKey: w.subject ?? '', joined: false }, w.answerHash, w.evaluatedUpTo);
       evaluator.rewind(w.evaluatedUpTo);
     }
+    // The previous holder may still be recording what it sent (it lost the lease in an engine outage and records its
+    // deliveries once the engine is back): give it a renewal period, then read the log up to here, before sending anything.
+    await new Promise((resolve) => setTimeout(resolve, deps.timings.renewMs));
+    await this.followed.waitFor(await this.lastWatchEventAtOrBefore(await deps.store.headPosition()), deps.timings.ttlMs);
+    if (!this.lease.isHeld || this.evaluator !== evaluator) return;
     const dispatcher = new WebhookDispatcher(this.deliveryStore(), deps.webhooks, deps.logger, { secretOf: (stored) => deps.secrets.open(stored), mayDeliver: () => this.lease.valid });
     this.dispatcher = dispatcher;
     dispatcher.start();
