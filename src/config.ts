@@ -80,6 +80,16 @@ export interface WatchesConfig {
   readonly webhookAllowPrivate?: boolean;
   /** ANNALS_WATCHES_PER_KEY: watches one key may have at once (the open, keyless service counts as one key). */
   readonly perKey?: number;
+  /**
+   * ANNALS_WATCHES_SHARED: watches, notices and deliveries live in the log and one replica at a time
+   * (the lease holder) evaluates and delivers them. Unset: on over PostgreSQL and EventStoreDB
+   * (engines several replicas share), off over SQLite (one process; watches.db alone, as before).
+   */
+  readonly shared?: boolean;
+  /** ANNALS_WATCH_LEASE_TTL_MS: a lease not renewed for this long is taken over by another replica. */
+  readonly leaseTtlMs?: number;
+  /** ANNALS_WATCH_LEASE_RENEW_MS: how often the holder renews it when it records nothing else. */
+  readonly leaseRenewMs?: number;
 }
 
 /** Access control, rate limits and browser security (README "Access control"). */
@@ -182,6 +192,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AnnalsConfig {
       webhookTimeoutMs: integer(env, 'ANNALS_WEBHOOK_TIMEOUT_MS', 10_000),
       webhookAllowPrivate: flag(env, 'ANNALS_WEBHOOK_ALLOW_PRIVATE', false),
       perKey: integer(env, 'ANNALS_WATCHES_PER_KEY', 100),
+      shared: env.ANNALS_WATCHES_SHARED?.trim() ? flag(env, 'ANNALS_WATCHES_SHARED', false) : undefined,
+      leaseTtlMs: integer(env, 'ANNALS_WATCH_LEASE_TTL_MS', 6000),
+      leaseRenewMs: integer(env, 'ANNALS_WATCH_LEASE_RENEW_MS', 2000),
     },
   };
 }

@@ -9,7 +9,7 @@ import { MAX_NOTICE_EVENTS, noticeEvent, noticeIdFor, noticeIdOf, noticeOf, type
 import { readableChanges, summaryOf } from './notice-text';
 import { answerAfter, answerOf, pathOf, questionKey, type Answer, type Question } from './question';
 import { QuestionIndex, type Reach, type Touch } from './reach';
-import type { ActiveWatch, Evaluation, NewAnswer, StoredNoticeInput, SubjectState, WatchStore } from './watch-store';
+import type { ActiveWatch, EngineStore, Evaluation, NewAnswer, StoredNoticeInput, SubjectState } from './watch-store';
 
 /** A watch as the engine keeps it in memory: what it asks; its answer is its cohort's. */
 export interface WatchItem {
@@ -107,11 +107,14 @@ export class WatchEngine {
   private stopped = false;
   private pause: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
   private stopNow: (stopped: false) => void = () => undefined;
+  /** A position to go back to once the evaluation in progress is done (rewind). */
+  private rewindTo: bigint | undefined;
+  private stepping = false;
   private readonly stopping = new Promise<false>((resolve) => (this.stopNow = resolve));
 
   constructor(
     private readonly store: EventStore,
-    private readonly watchStore: WatchStore,
+    private readonly watchStore: EngineStore,
     private readonly applied: AppliedPosition,
     private readonly reach: Reach,
     private readonly figures: FigureQueries,
@@ -186,6 +189,27 @@ export class WatchEngine {
       this.cohorts.add(cohort);
       this.byId.set(item.id, { item, cohort });
     }
+  }
+
+  /** Whether this watch is being evaluated. */
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+
+  /**
+   * Evaluates the events after `position` again (a watch added by another replica, its answer read
+   * there before the position this engine is at). Cohorts skip the events up to their own position,
+   * so only the watches behind see them. During an evaluation, done once it is over.
+   */
+  rewind(position: bigint): void {
+    if (this.stepping) this.rewindTo = this.rewindTo === undefined || position < this.rewindTo ? position : this.rewindTo;
+    else if (position < this.position) this.position = position;
+  }
+
+  /** Notices committed by another replica's engine (read from the log), to this engine's listeners. */
+  announce(committed: readonly CommittedNotice[]): void {
+    if (committed.length === 0) return;
+    for (const listener of this.noticeListeners) this.tell(() => listener(committed));
   }
 
   remove(id: string): void {
@@ -318,7 +342,14 @@ export class WatchEngine {
           if (Date.now() - started < IDLE_MS / 2) await this.sleep(IDLE_MS);
           continue;
         }
-        await this.step();
+        this.stepping = true;
+        try {
+          await this.step();
+        } finally {
+          this.stepping = false;
+          if (this.rewindTo !== undefined && this.rewindTo < this.position) this.position = this.rewindTo;
+          this.rewindTo = undefined;
+        }
       } catch (error) {
         this.logger.error(`watch evaluation failed at ${this.position}, retrying: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
         await this.sleep(IDLE_MS);

@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at) WHERE delivered_at IS NULL AND failed_at IS NULL;
 CREATE TABLE IF NOT EXISTS evaluated (id INTEGER PRIMARY KEY CHECK (id = 1), position INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS shared (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 `;
 
 /**
@@ -111,6 +112,17 @@ ALTER TABLE answers ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;
 PRAGMA user_version = 3;
 `;
 
+/**
+ * Version 4: beside a shared engine (PostgreSQL, EventStoreDB: shared-watches.ts) the file is each
+ * replica's copy of the watch streams in the log, and `defined_at` is the log position of a watch's
+ * WatchCreated (NULL for a watch made on a single node); `shared` holds how far the streams were
+ * applied and what the lease holder last recorded.
+ */
+const MIGRATE_TO_4 = `
+ALTER TABLE watches ADD COLUMN defined_at INTEGER;
+PRAGMA user_version = 4;
+`;
+
 /** An answer is stored whole after this many edits in a row: reading one rebuilds at most this many. */
 const WHOLE_EVERY = 32;
 /** Answers rebuilt lately, by hash (a feed reads consecutive ones: each is its predecessor and one edit). */
@@ -154,7 +166,15 @@ export interface NewWatchRecord {
   readonly joined: boolean;
   /** Set: the subject starts (again) from this watch's answer. */
   readonly subject?: SubjectState;
+  /** Beside a shared engine: the log position of the watch's WatchCreated. */
+  readonly definedAt?: bigint;
 }
+
+/** What the watch engine reads and writes of the watch file (a replica that does not hold the watch lease gives it a view without watches). */
+export type EngineStore = Pick<WatchStore, 'position' | 'setPosition' | 'subjects' | 'active' | 'commit' | 'answerText'>;
+
+/** What webhook delivery reads and writes: the outbox and its marks. */
+export type DeliveryStore = Pick<WatchStore, 'due' | 'nextDue' | 'delivered' | 'retryAt' | 'failed'>;
 
 /** One evaluation's outcome, committed at once. */
 export interface Evaluation {
@@ -272,11 +292,12 @@ export class WatchStore {
     this.db.exec(SCHEMA);
     if ((this.db.pragma('user_version', { simple: true }) as number) < 2) this.db.transaction(() => this.db.exec(MIGRATE_TO_2))();
     if ((this.db.pragma('user_version', { simple: true }) as number) < 3) this.db.transaction(() => this.db.exec(MIGRATE_TO_3))();
+    if ((this.db.pragma('user_version', { simple: true }) as number) < 4) this.db.transaction(() => this.db.exec(MIGRATE_TO_4))();
     const db = this.db;
     this.statements = {
       insert: db.prepare(
-        `INSERT INTO watches (watch_id, owner, title, question, webhook_url, webhook_secret, created_at, answer, answer_hash, evaluated_up_to, subject, joined_seq)
-         VALUES (@id, @owner, @title, @question, @webhookUrl, @webhookSecret, @createdAt, '', @answerHash, @evaluatedUpTo, @subject, @joinedSeq)`,
+        `INSERT INTO watches (watch_id, owner, title, question, webhook_url, webhook_secret, created_at, answer, answer_hash, evaluated_up_to, subject, joined_seq, defined_at)
+         VALUES (@id, @owner, @title, @question, @webhookUrl, @webhookSecret, @createdAt, '', @answerHash, @evaluatedUpTo, @subject, @joinedSeq, @definedAt)`,
       ),
       storeAnswer: db.prepare('INSERT OR IGNORE INTO answers (hash, body, base, depth) VALUES (?, ?, ?, ?)'),
       answer: db.prepare('SELECT body, base FROM answers WHERE hash = ?'),
@@ -285,6 +306,7 @@ export class WatchStore {
       get: db.prepare(`${WATCH_SELECT} WHERE w.watch_id = ?`).safeIntegers(true),
       active: db.prepare(`${WATCH_SELECT} WHERE w.deleted_at IS NULL ORDER BY w.created_at, w.watch_id`).safeIntegers(true),
       page: db.prepare(`${WATCH_SELECT} WHERE w.deleted_at IS NULL AND (w.created_at, w.watch_id) > (@createdAt, @id) ORDER BY w.created_at, w.watch_id LIMIT @limit`).safeIntegers(true),
+      anyActive: db.prepare('SELECT 1 FROM watches WHERE deleted_at IS NULL LIMIT 1').pluck(),
       countOwned: db.prepare('SELECT COUNT(*) FROM watches WHERE owner = ? AND deleted_at IS NULL').pluck(),
       subjects: db.prepare('SELECT subject, question, answer_hash AS answerHash, evaluated_up_to AS evaluatedUpTo FROM subjects').safeIntegers(true),
       setSubject: db.prepare(
@@ -298,6 +320,12 @@ export class WatchStore {
       notice: db.prepare('INSERT INTO notices (notice_id, watch_id, subject, position, recorded_at, body) VALUES (?, ?, ?, ?, ?, ?)').safeIntegers(true),
       outbox: db.prepare('INSERT INTO outbox (notice_id, watch_id, url, next_attempt_at, seq) VALUES (?, ?, ?, 0, ?)'),
       position: db.prepare('SELECT position FROM evaluated WHERE id = 1').pluck().safeIntegers(true),
+      shared: db.prepare('SELECT value FROM shared WHERE key = ?').pluck(),
+      setShared: db.prepare('INSERT INTO shared (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      definedAfter: db
+        .prepare('SELECT MIN(evaluated_up_to) FROM watches WHERE deleted_at IS NULL AND joined_seq IS NULL AND defined_at IS NOT NULL AND defined_at > ?')
+        .pluck()
+        .safeIntegers(true),
       setPosition: db.prepare('INSERT INTO evaluated (id, position) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET position = excluded.position'),
       noticesOf: db.prepare(
         `SELECT * FROM (${NOTICE_SELECT} WHERE n.watch_id = @watchId AND n.seq > @after
@@ -345,7 +373,7 @@ export class WatchStore {
       this.storeAnswer({ hash: record.watch.answerHash, text: record.answer });
       if (record.subject) this.setSubject(record.subject);
       const joinedSeq = record.joined ? (this.statements.lastSeq.get() as bigint) : null;
-      this.statements.insert.run({ ...record.watch, question: JSON.stringify(record.watch.question), subject: record.subjectKey, joinedSeq });
+      this.statements.insert.run({ ...record.watch, question: JSON.stringify(record.watch.question), subject: record.subjectKey, joinedSeq, definedAt: record.definedAt ?? null });
     });
   }
 
@@ -379,6 +407,25 @@ export class WatchStore {
     this.statements.setPosition.run(position);
   }
 
+  /** A value the shared watch streams set (shared-watches.ts); undefined when never set. */
+  sharedValue(key: string): string | undefined {
+    return (this.statements.shared.get(key) as string | undefined) ?? undefined;
+  }
+
+  setSharedValue(key: string, value: string): void {
+    this.statements.setShared.run(key, value);
+  }
+
+  /** The earliest position a watch on its own, defined in the log after `position`, is at (undefined: none). */
+  onOwnDefinedAfter(position: bigint): bigint | undefined {
+    return (this.statements.definedAfter.get(position) as bigint | null) ?? undefined;
+  }
+
+  /** Runs `work` in one transaction (nested calls become savepoints). */
+  transaction<T>(work: () => T): T {
+    return this.db.transaction(work)();
+  }
+
   get(id: string): WatchRecord | undefined {
     const row = this.statements.get.get(id) as WatchRow | undefined;
     return row && { ...toActive(row), webhookSecret: row.webhook_secret, deletedAt: row.deleted_at, answer: this.answerText(row.answer_hash) ?? row.answer };
@@ -398,6 +445,11 @@ export class WatchStore {
   /** A page of the watches not deleted, in creation order, after `cursor`. */
   page(cursor: WatchCursor | undefined, limit: number): ActiveWatch[] {
     return (this.statements.page.all({ createdAt: cursor?.createdAt ?? '', id: cursor?.id ?? '', limit }) as WatchRow[]).map(toActive);
+  }
+
+  /** Whether any watch is not deleted. */
+  hasWatches(): boolean {
+    return this.statements.anyActive.get() !== undefined;
   }
 
   /** How many watches not deleted `owner` has. */

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import type { AnnalsConfig } from '../config';
+import { ConfigError, type AnnalsConfig } from '../config';
+import { DEFAULT_LEASE_TIMINGS, type LeaseTimings } from './watch-lease';
 import type { WebhookConfig } from './webhook-dispatcher';
 
 /** watches.db in the data directory; beside a ':memory:' log (tests, benchmarks) in memory too: positions of another log would mean nothing. */
@@ -33,4 +34,16 @@ export function publicBase(config: AnnalsConfig): string {
   const listening = config.host && !['0.0.0.0', '::', '[::]'].includes(config.host) ? config.host : '127.0.0.1';
   const host = isIP(listening) === 6 ? `[${listening}]` : listening;
   return `${config.auth.tls ? 'https' : 'http'}://${host}:${config.port}`;
+}
+
+/** Watches in the log, evaluated and delivered by the lease holder (shared-watches.ts): by default over the engines several replicas share. */
+export function watchesShared(config: AnnalsConfig): boolean {
+  return config.watches?.shared ?? config.store !== 'sqlite';
+}
+
+export function leaseTimings(config: AnnalsConfig): LeaseTimings {
+  const ttlMs = config.watches?.leaseTtlMs ?? DEFAULT_LEASE_TIMINGS.ttlMs;
+  const renewMs = config.watches?.leaseRenewMs ?? DEFAULT_LEASE_TIMINGS.renewMs;
+  if (ttlMs < 100 || renewMs < 10 || renewMs * 2 > ttlMs) throw new ConfigError(`the watch lease needs ANNALS_WATCH_LEASE_RENEW_MS (${renewMs}) at most half ANNALS_WATCH_LEASE_TTL_MS (${ttlMs}), and a lease of at least 100 ms`);
+  return { ttlMs, renewMs };
 }

@@ -76,8 +76,8 @@ export class WatchesController implements BeforeApplicationShutdown {
   /** Its owner or an admin. The notices it recorded stay in /notices; undelivered webhooks are cancelled. */
   @Delete('watches/:id')
   @HttpCode(204)
-  remove(@Param('id') id: string, @Req() request: FastifyRequest): void {
-    this.watches.remove(id, this.callerOf(request));
+  async remove(@Param('id') id: string, @Req() request: FastifyRequest): Promise<void> {
+    await this.watches.remove(id, this.callerOf(request));
   }
 
   /** Its notices after `after` (a sequence), oldest first; without `after`, the latest `limit`. */

@@ -1,4 +1,6 @@
-import { BeforeApplicationShutdown, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { loadOrCreateSessionSecret, sessionSecretFileOf } from '../auth/session-tokens';
 import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
 import { ErasureService } from '../erasure/erasure.service';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store';
@@ -7,13 +9,32 @@ import { FigureQueries } from '../projections/figures/figures.queries';
 import { ReadModels } from '../projections/read-models';
 import { TimelineQueries } from '../projections/timeline/timeline.queries';
 import { Reach } from './reach';
+import { SharedWatches, viewsOnly, WebhookSecrets } from './shared-watches';
 import { ViewsController } from './views.controller';
 import { WatchEngine } from './watch-engine';
 import { WatchStore } from './watch-store';
 import { WatchesController } from './watches.controller';
 import { WatchesService } from './watches.service';
 import { WebhookDispatcher } from './webhook-dispatcher';
-import { watchesPath, watchesPerKey, webhookConfig } from './watches.config';
+import { leaseTimings, watchesPath, watchesPerKey, watchesShared, webhookConfig } from './watches.config';
+
+/** Set beside a shared engine (watchesShared): watches in the log, one replica at a time evaluating them. */
+export const SHARED_WATCHES = Symbol('SHARED_WATCHES');
+
+/**
+ * The key that seals webhook secrets in the log is derived from the session secret, which replicas
+ * must share anyway for logins to span them; a replica without one (an in-memory log) makes one up.
+ */
+function webhookSecrets(config: AnnalsConfig): WebhookSecrets {
+  let secrets = madeFor.get(config);
+  if (!secrets) {
+    secrets = new WebhookSecrets(config.auth.sessionSecret ?? loadOrCreateSessionSecret(sessionSecretFileOf(config)) ?? randomBytes(32).toString('base64url'));
+    madeFor.set(config, secrets);
+  }
+  return secrets;
+}
+/** One per configuration: the service that answers a retried create opens what the shared watches sealed. */
+const madeFor = new WeakMap<AnnalsConfig, WebhookSecrets>();
 
 /** Watches, view subscriptions, notice feeds and webhook delivery (README "Watches"). */
 @Module({
@@ -21,13 +42,15 @@ import { watchesPath, watchesPerKey, webhookConfig } from './watches.config';
   providers: [
     { provide: WatchStore, inject: [ANNALS_CONFIG], useFactory: (config: AnnalsConfig) => new WatchStore(watchesPath(config)) },
     {
+      // On a single node the one dispatcher; beside a shared engine none here: the lease holder runs its own.
       provide: WebhookDispatcher,
       inject: [WatchStore, ANNALS_CONFIG],
-      useFactory: (store: WatchStore, config: AnnalsConfig) => new WebhookDispatcher(store, webhookConfig(config), new Logger('Webhooks')),
+      useFactory: (store: WatchStore, config: AnnalsConfig) => (watchesShared(config) ? null : new WebhookDispatcher(store, webhookConfig(config), new Logger('Webhooks'))),
     },
     {
+      // On a single node it evaluates the watches; beside a shared engine only this replica's live views (the lease holder evaluates the watches).
       provide: WatchEngine,
-      inject: [EVENT_STORE, WatchStore, AppliedPosition, ReadModels, FigureQueries, TimelineQueries, WebhookDispatcher],
+      inject: [EVENT_STORE, WatchStore, AppliedPosition, ReadModels, FigureQueries, TimelineQueries, WebhookDispatcher, ANNALS_CONFIG],
       useFactory: (
         events: EventStore,
         store: WatchStore,
@@ -35,25 +58,79 @@ import { watchesPath, watchesPerKey, webhookConfig } from './watches.config';
         readModels: ReadModels,
         figures: FigureQueries,
         timeline: TimelineQueries,
-        dispatcher: WebhookDispatcher,
-      ) => new WatchEngine(events, store, applied, new Reach(readModels), figures, timeline, new Logger('Watches'), () => dispatcher.wake()),
+        dispatcher: WebhookDispatcher | null,
+        config: AnnalsConfig,
+      ) =>
+        new WatchEngine(events, watchesShared(config) ? viewsOnly(store) : store, applied, new Reach(readModels), figures, timeline, new Logger('Watches'), () => dispatcher?.wake()),
+    },
+    {
+      provide: SHARED_WATCHES,
+      inject: [EVENT_STORE, WatchStore, AppliedPosition, ReadModels, FigureQueries, TimelineQueries, WatchEngine, ANNALS_CONFIG],
+      useFactory: (
+        events: EventStore,
+        local: WatchStore,
+        applied: AppliedPosition,
+        readModels: ReadModels,
+        figures: FigureQueries,
+        timeline: TimelineQueries,
+        views: WatchEngine,
+        config: AnnalsConfig,
+      ) =>
+        watchesShared(config)
+          ? new SharedWatches({
+              store: events,
+              local,
+              applied,
+              reach: new Reach(readModels),
+              figures,
+              timeline,
+              views,
+              webhooks: webhookConfig(config),
+              secrets: webhookSecrets(config),
+              timings: leaseTimings(config),
+              logger: new Logger('Watches'),
+              waitMs: config.writeWaitMs,
+            })
+          : null,
     },
     {
       provide: WatchesService,
-      inject: [WatchStore, FigureQueries, TimelineQueries, AppliedPosition, WatchEngine, ANNALS_CONFIG],
-      useFactory: (store: WatchStore, figures: FigureQueries, timeline: TimelineQueries, applied: AppliedPosition, engine: WatchEngine, config: AnnalsConfig) =>
-        new WatchesService(store, figures, timeline, applied, engine, config.writeWaitMs, webhookConfig(config).allowPrivate, watchesPerKey(config)),
+      inject: [WatchStore, FigureQueries, TimelineQueries, AppliedPosition, WatchEngine, SHARED_WATCHES, ANNALS_CONFIG],
+      useFactory: (
+        store: WatchStore,
+        figures: FigureQueries,
+        timeline: TimelineQueries,
+        applied: AppliedPosition,
+        engine: WatchEngine,
+        shared: SharedWatches | null,
+        config: AnnalsConfig,
+      ) => {
+        const secrets = shared ? webhookSecrets(config) : undefined;
+        return new WatchesService(
+          store,
+          figures,
+          timeline,
+          applied,
+          engine,
+          config.writeWaitMs,
+          webhookConfig(config).allowPrivate,
+          watchesPerKey(config),
+          shared ?? undefined,
+          secrets && ((stored) => secrets.open(stored)),
+        );
+      },
     },
   ],
-  exports: [WatchesService, WatchEngine],
+  exports: [WatchesService, WatchEngine, SHARED_WATCHES],
 })
 export class WatchesModule implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('Watches');
 
   constructor(
     private readonly engine: WatchEngine,
-    private readonly dispatcher: WebhookDispatcher,
     private readonly store: WatchStore,
+    @Inject(WebhookDispatcher) private readonly dispatcher: WebhookDispatcher | null,
+    @Inject(SHARED_WATCHES) private readonly shared: SharedWatches | null,
     private readonly erasure: ErasureService,
   ) {}
 
@@ -68,13 +145,15 @@ export class WatchesModule implements OnModuleInit, OnApplicationBootstrap, Befo
 
   async onApplicationBootstrap(): Promise<void> {
     await this.engine.start();
-    this.dispatcher.start();
+    await this.shared?.start();
+    this.dispatcher?.start();
   }
 
   /** Before the read models and the store close (their modules' onApplicationShutdown). */
   async beforeApplicationShutdown(): Promise<void> {
+    await this.shared?.stop();
     await this.engine.stop();
-    await this.dispatcher.stop();
+    await this.dispatcher?.stop();
   }
 
   onApplicationShutdown(): void {

@@ -8,6 +8,7 @@ import { storedAnswer } from './answer-diff';
 import { noticeIdFor, type SequencedNotice } from './notice';
 import type { AppliedPosition } from '../projections/applied-position';
 import { answerOf, describe, pathOf, questionKey, type Answer, type Question } from './question';
+import type { SharedWatches } from './shared-watches';
 import type { WatchEngine } from './watch-engine';
 import type { ActiveWatch, WatchCursor, WatchRecord, WatchStore } from './watch-store';
 import { newWebhookSecret } from './webhook-dispatcher';
@@ -82,6 +83,10 @@ export class WatchesService {
     private readonly allowPrivateWebhooks = false,
     /** Watches one owner may have at once (ANNALS_WATCHES_PER_KEY). */
     private readonly perOwner = 100,
+    /** Beside a shared engine: watches are created and deleted through the log, evaluated by the lease holder (shared-watches.ts). */
+    private readonly shared?: SharedWatches,
+    /** Opens a webhook secret stored sealed (shared), for a retried create. */
+    private readonly openSecret: (stored: string) => string = (stored) => stored,
   ) {}
 
   /** 404 unless the figure or fact exists now: a watch of a mistyped id would never say anything. */
@@ -114,7 +119,8 @@ export class WatchesService {
     if (this.store.position() === undefined) this.store.setPosition(position);
     const secret = input.webhookUrl ? newWebhookSecret() : undefined;
     // Without the engine (the command line on a data directory) the watch starts on its own; the engine joins it to its subject when it starts.
-    const placement = this.engine?.placement(input.question, hash, position) ?? { subjectKey: questionKey(input.question), joined: false };
+    // So it does beside a shared engine: the lease holder's engine, not this replica's, places it.
+    const placement = (this.shared ? undefined : this.engine?.placement(input.question, hash, position)) ?? { subjectKey: questionKey(input.question), joined: false };
     const record = {
       id,
       owner: input.owner,
@@ -126,6 +132,10 @@ export class WatchesService {
       answerHash: hash,
       evaluatedUpTo: position,
     };
+    if (this.shared) {
+      await this.shared.create({ watch: record, answer: text, ...placement });
+      return { watch: this.view(this.record(id), { name: input.owner, admin: false }), answer, ...(secret ? { secret } : {}) };
+    }
     this.store.insert({ watch: record, answer: text, ...placement });
     this.engine?.add({ id, question: record.question, title: record.title, webhookUrl: record.webhookUrl }, placement, hash, position);
     return { watch: this.view(record, { name: input.owner, admin: false }), answer, ...(secret ? { secret } : {}) };
@@ -139,7 +149,7 @@ export class WatchesService {
       earlier.webhookUrl === (input.webhookUrl ?? null);
     if (!same) throw new IdempotencyKeyReusedError(input.idempotencyKey as string);
     const caller = { name: input.owner, admin: false };
-    return { watch: this.view(earlier, caller), answer: JSON.parse(earlier.answer) as Answer, ...(earlier.webhookSecret ? { secret: earlier.webhookSecret } : {}) };
+    return { watch: this.view(earlier, caller), answer: JSON.parse(earlier.answer) as Answer, ...(earlier.webhookSecret ? { secret: this.openSecret(earlier.webhookSecret) } : {}) };
   }
 
   /** A page of the watches, oldest first; nextCursor continues after it (null: the last page). */
@@ -155,11 +165,12 @@ export class WatchesService {
     return { watch: this.view(record, caller), answer: JSON.parse(record.answer) as Answer };
   }
 
-  remove(id: string, caller: Caller): void {
+  async remove(id: string, caller: Caller): Promise<void> {
     const record = this.record(id);
     if (record.owner !== caller.name && !caller.admin) {
       throw new ForbiddenWatchError(`watch ${id} belongs to ${record.owner}: only its owner or an admin may delete it`);
     }
+    if (this.shared) return this.shared.remove(id, new Date().toISOString());
     this.store.remove(id, new Date().toISOString());
     this.engine?.remove(id);
   }

@@ -4,7 +4,7 @@ import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import type { EngineLogger } from './watch-engine';
-import type { Delivery, WatchStore } from './watch-store';
+import type { Delivery, DeliveryStore } from './watch-store';
 import { privateTargetRefusal, publicOnlyLookup } from './webhook-target';
 
 export interface WebhookConfig {
@@ -18,6 +18,14 @@ export interface WebhookConfig {
   readonly timeoutMs: number;
   /** Deliver to loopback, private and reserved addresses too (ANNALS_WEBHOOK_ALLOW_PRIVATE): only where every watch creator is trusted with the service's network. */
   readonly allowPrivate: boolean;
+}
+
+/** Beside a shared engine (shared-watches.ts): secrets are stored sealed, and only the lease holder sends. */
+export interface DispatchOptions {
+  /** The signing secret in clear from what the outbox holds (throws: it cannot be opened here). */
+  readonly secretOf?: (stored: string) => string;
+  /** Checked just before each POST: false leaves the delivery as it is, for whoever holds the lease. */
+  readonly mayDeliver?: () => boolean;
 }
 
 /** The event type of a notice's webhook body, `{type, timestamp, data}` as Standard Webhooks suggests. */
@@ -52,9 +60,10 @@ export class WebhookDispatcher {
   private readonly abort = new AbortController();
 
   constructor(
-    private readonly store: WatchStore,
+    private readonly store: DeliveryStore,
     private readonly config: WebhookConfig,
     private readonly logger: EngineLogger,
+    private readonly options: DispatchOptions = {},
   ) {}
 
   start(): void {
@@ -80,6 +89,11 @@ export class WebhookDispatcher {
   private async run(): Promise<void> {
     while (!this.stopped) {
       try {
+        if (this.options.mayDeliver && !this.options.mayDeliver()) {
+          // The lease is being renewed or was lost: its holder (this replica again, or another) sends.
+          await this.sleep(250);
+          continue;
+        }
         const due = this.store.due(Date.now(), 50).filter((d) => !this.inFlight.has(d.noticeId));
         if (due.length > 0) {
           await Promise.all(due.map((d) => this.deliver(d)));
@@ -95,6 +109,7 @@ export class WebhookDispatcher {
   }
 
   private async deliver(delivery: Delivery): Promise<void> {
+    if (this.options.mayDeliver && !this.options.mayDeliver()) return;
     this.inFlight.add(delivery.noticeId);
     try {
       const error = await this.post(delivery);
@@ -120,7 +135,15 @@ export class WebhookDispatcher {
       'webhook-id': delivery.noticeId,
       'webhook-timestamp': Math.floor(timestamp.getTime() / 1000).toString(),
     };
-    if (delivery.secret) headers['webhook-signature'] = new Webhook(delivery.secret).sign(delivery.noticeId, timestamp, body);
+    if (delivery.secret) {
+      let secret: string;
+      try {
+        secret = this.options.secretOf ? this.options.secretOf(delivery.secret) : delivery.secret;
+      } catch (error) {
+        return `not sent: ${error instanceof Error ? error.message : String(error)}`;
+      }
+      headers['webhook-signature'] = new Webhook(secret).sign(delivery.noticeId, timestamp, body);
+    }
     const refusal = privateTargetRefusal(delivery.url, this.config.allowPrivate);
     if (refusal) return `refused: the URL ${refusal}`;
     try {

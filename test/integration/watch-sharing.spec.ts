@@ -129,7 +129,7 @@ describe('a watches.db of version 1', () => {
         expect(store.notices(undefined, 0n, 10)).toEqual([{ ...notice, sequence: '1' }]);
         expect(store.due(Date.now(), 10)).toEqual([expect.objectContaining({ noticeId: 'n-1', watchId: 'w-1', secret: 'whsec_x', body: JSON.stringify(notice) })]);
         expect(store.position()).toBe(7n);
-        expect(store.db.pragma('user_version', { simple: true })).toBe(3);
+        expect(store.db.pragma('user_version', { simple: true })).toBe(4);
       } finally {
         store.close();
       }

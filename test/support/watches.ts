@@ -2,7 +2,9 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EVENT_STORE, type EventStore } from '../../src/event-store/event-store';
+import type { SharedWatches } from '../../src/watches/shared-watches';
 import { WatchEngine } from '../../src/watches/watch-engine';
+import { SHARED_WATCHES } from '../../src/watches/watches.module';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -23,6 +25,9 @@ export async function watchesSettled(app: INestApplicationContext): Promise<void
   const engine = app.get(WatchEngine);
   const head = await store.headPosition();
   await eventually(() => (engine.evaluated >= head ? true : undefined), `the watch engine to reach position ${head}`);
+  // Beside a shared engine the lease holder evaluates the watches: settled once its record of them is applied here.
+  const shared = app.get<SharedWatches | null>(SHARED_WATCHES, { strict: false });
+  if (shared) await eventually(() => (shared.evaluatedThrough(head) ? true : undefined), `the watch lease holder's evaluation to reach position ${head}`);
 }
 
 export interface Received {
