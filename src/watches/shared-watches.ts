@@ -188,6 +188,8 @@ export class SharedWatches {
     const [last] = await this.deps.store.readAll({ fromPosition: 'end', direction: 'backwards', maxCount: 1, filter: DOMAIN_FILTER });
     this.lastDomainEvent = last?.position ?? -1n;
     this.domain.start();
+    const [lease] = await this.deps.store.readAll({ fromPosition: 'end', direction: 'backwards', maxCount: 1, filter: { streamNamePrefixes: [WATCH_LEASE_STREAM] } });
+    if (lease && lease.streamId === WATCH_LEASE_STREAM) this.lease.resume(lease);
     this.lease.want(() => this.hasWork());
     this.lease.start();
   }
