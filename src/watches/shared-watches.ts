@@ -6,6 +6,7 @@ import { LogFollower } from '../event-store/log-follower';
 import { AppliedPosition } from '../projections/applied-position';
 import type { FigureQueries } from '../projections/figures/figures.queries';
 import type { TimelineQueries } from '../projections/timeline/timeline.queries';
+import { answerHash } from './answer-diff';
 import type { NoticeContent } from './notice';
 import type { Question } from './question';
 import type { Reach } from './reach';
@@ -396,8 +397,12 @@ export class SharedWatches {
 
   private evaluationOf(data: Record<string, unknown>): Evaluation {
     const answers = (data.answers as { hash: string; text: string; base?: string }[]).map((a) => {
-      const baseText = a.base === undefined ? undefined : this.deps.local.answerText(a.base);
-      return { hash: a.hash, text: this.deps.seal.open(unpack(a.text)), ...(a.base !== undefined && baseText !== undefined ? { base: { hash: a.base, text: baseText } } : {}) };
+      const text = this.deps.seal.open(unpack(a.text));
+      // A value this replica cannot open (erased since, or sealed under another replica's keys) leaves a text that is not
+      // the one its hash was taken of: stored whole, as an erasure's purge stores it, never as an edit checked against the hash.
+      const base = a.base !== undefined && answerHash(text) === a.hash ? a.base : undefined;
+      const baseText = base === undefined ? undefined : this.deps.local.answerText(base);
+      return { hash: a.hash, text, ...(base !== undefined && baseText !== undefined ? { base: { hash: base, text: baseText } } : {}) };
     });
     return {
       answers,
