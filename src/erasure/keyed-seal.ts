@@ -26,6 +26,39 @@ export const SUBJECT_ID = /^s[A-Za-z0-9_-]{22}$/;
  */
 const KEPT_TOKEN = '\u0000';
 
+/** How many first characters index the spellings of opened values (shorter ones are searched for whole). */
+const SPELLING_KEY = 5;
+
+/** Spellings by their first characters: `here` those that end within `depth` + SPELLING_KEY (or a small group's all), `next` by the following ones. */
+interface SpellingIndex {
+  readonly depth: number;
+  readonly here: string[];
+  readonly next: Map<string, SpellingIndex>;
+}
+
+/** Groups this small are checked one by one rather than indexed deeper. */
+const SPELLING_GROUP = 16;
+
+function spellingIndex(forms: readonly string[], depth: number): SpellingIndex {
+  const node: SpellingIndex = { depth, here: [], next: new Map() };
+  if (depth > 0 && forms.length <= SPELLING_GROUP) {
+    node.here.push(...forms);
+    return node;
+  }
+  const groups = new Map<string, string[]>();
+  for (const form of forms) {
+    if (form.length < depth + SPELLING_KEY) node.here.push(form);
+    else {
+      const key = form.slice(depth, depth + SPELLING_KEY);
+      const group = groups.get(key);
+      if (group) group.push(form);
+      else groups.set(key, [form]);
+    }
+  }
+  for (const [key, group] of groups) node.next.set(key, spellingIndex(group, depth + SPELLING_KEY));
+  return node;
+}
+
 /** Opening stops here: a token's plaintext holds tokens only as deep as marks were nested on one write. */
 const MAX_NESTING = 8;
 
@@ -70,7 +103,7 @@ export class KeyedSubjectSeal implements SubjectSeal {
    * they opened before this process started; a subject's values are dropped once its erasure is done.
    */
   private readonly opened = new Map<string, Set<string>>();
-  private openedByLength: [string, Set<string>][] | undefined;
+  private openedByLength: { byLength: [string, Set<string>][]; index: SpellingIndex } | undefined;
 
   constructor(private readonly keys: SubjectKeyStore) {}
 
@@ -193,7 +226,7 @@ export class KeyedSubjectSeal implements SubjectSeal {
    * of an unrelated word is sealed there too.
    */
   sealOpenedValues(text: string): string {
-    const forms = this.spellings();
+    const forms = this.spellingsIn(text);
     const seal = (part: string, from: number): string => {
       for (let i = from; i < forms.length; i++) {
         const [form, subjects] = forms[i];
@@ -228,8 +261,25 @@ export class KeyedSubjectSeal implements SubjectSeal {
     return value;
   }
 
+  /**
+   * The spellings that occur in `text`, longest first: found by one pass over the text, each position
+   * looked up in an index of the spellings by their first characters (five at a time, deeper where
+   * many share them), so the cost follows the text and not the number of values this process knows.
+   */
+  private spellingsIn(text: string): [string, Set<string>][] {
+    const { byLength, index } = this.spellings();
+    const found = new Set<string>();
+    for (const form of index.here) if (text.includes(form)) found.add(form);
+    for (let at = 0; at < text.length; at++) {
+      for (let node = index.next.get(text.slice(at, at + SPELLING_KEY)); node; node = node.next.get(text.slice(at + node.depth, at + node.depth + SPELLING_KEY))) {
+        for (const form of node.here) if (!found.has(form) && text.startsWith(form, at)) found.add(form);
+      }
+    }
+    return found.size === 0 ? [] : byLength.filter(([form]) => found.has(form));
+  }
+
   /** The opened values in each spelling they may take in JSON text, longest first (a name inside a longer passage goes with it). */
-  private spellings(): [string, Set<string>][] {
+  private spellings(): { byLength: [string, Set<string>][]; index: SpellingIndex } {
     if (!this.openedByLength) {
       const forms = new Map<string, Set<string>>();
       for (const [value, subjects] of this.opened) {
@@ -239,7 +289,8 @@ export class KeyedSubjectSeal implements SubjectSeal {
           forms.set(form, all);
         }
       }
-      this.openedByLength = [...forms].filter(([form]) => form.length > 0).sort(([a], [b]) => b.length - a.length);
+      const byLength = [...forms].filter(([form]) => form.length > 0).sort(([a], [b]) => b.length - a.length);
+      this.openedByLength = { byLength, index: spellingIndex(byLength.map(([form]) => form), 0) };
     }
     return this.openedByLength;
   }
