@@ -20,6 +20,45 @@ type Stored = { readonly type: string; readonly data: unknown; readonly metadata
 /** A subject id as this service makes them (`s` + 22 base64url characters): a mark may name one instead of a name. */
 export const SUBJECT_ID = /^s[A-Za-z0-9_-]{22}$/;
 
+/**
+ * Stands for the prefix of a token a text held before sealOpenedValues sealed more in it: a raw NUL never
+ * occurs in JSON text (JSON.stringify escapes it), so the two kinds never mix and the text comes back exact.
+ */
+const KEPT_TOKEN = '\u0000';
+
+/** How many first characters index the spellings of opened values (shorter ones are searched for whole). */
+const SPELLING_KEY = 5;
+
+/** Spellings by their first characters: `here` those that end within `depth` + SPELLING_KEY (or a small group's all), `next` by the following ones. */
+interface SpellingIndex {
+  readonly depth: number;
+  readonly here: string[];
+  readonly next: Map<string, SpellingIndex>;
+}
+
+/** Groups this small are checked one by one rather than indexed deeper. */
+const SPELLING_GROUP = 16;
+
+function spellingIndex(forms: readonly string[], depth: number): SpellingIndex {
+  const node: SpellingIndex = { depth, here: [], next: new Map() };
+  if (depth > 0 && forms.length <= SPELLING_GROUP) {
+    node.here.push(...forms);
+    return node;
+  }
+  const groups = new Map<string, string[]>();
+  for (const form of forms) {
+    if (form.length < depth + SPELLING_KEY) node.here.push(form);
+    else {
+      const key = form.slice(depth, depth + SPELLING_KEY);
+      const group = groups.get(key);
+      if (group) group.push(form);
+      else groups.set(key, [form]);
+    }
+  }
+  for (const [key, group] of groups) node.next.set(key, spellingIndex(group, depth + SPELLING_KEY));
+  return node;
+}
+
 /** Opening stops here: a token's plaintext holds tokens only as deep as marks were nested on one write. */
 const MAX_NESTING = 8;
 
@@ -57,6 +96,14 @@ interface Interval {
 export class KeyedSubjectSeal implements SubjectSeal {
   /** Subjects whose sealed values were met without a key and without an erasure: reported on /health. */
   readonly unavailable = new Set<string>();
+  /**
+   * Every value this process opened, with the subjects it was sealed for: what lets a text built
+   * from the read models (a shared watch's answer, written to the log) be sealed again before it is
+   * written (sealOpenedValues). Filled as the read models open events, and by `remember` for what
+   * they opened before this process started; a subject's values are dropped once its erasure is done.
+   */
+  private readonly opened = new Map<string, Set<string>>();
+  private openedByLength: { byLength: [string, Set<string>][]; index: SpellingIndex } | undefined;
 
   constructor(private readonly keys: SubjectKeyStore) {}
 
@@ -151,7 +198,109 @@ export class KeyedSubjectSeal implements SubjectSeal {
       // A value that does not open under its subject's key was altered or belongs to a lost key: never guess.
       return this.missing(id);
     }
-    return depth < MAX_NESTING ? replaceSealed(plaintext, (inner) => this.openValue(inner, depth + 1)) : plaintext;
+    const value = depth < MAX_NESTING ? replaceSealed(plaintext, (inner) => this.openValue(inner, depth + 1)) : plaintext;
+    if (value !== '') this.rememberValue(id, value);
+    return value;
+  }
+
+  /** Events opened for their values alone (those the read models opened before this process started). */
+  remember(event: Stored): void {
+    mapSealed(event, (sealed) => {
+      this.openValue(sealed);
+      return sealed;
+    });
+  }
+
+  /** After an erasure (once every holder of its answers forgot them): the subject's values are no longer kept. */
+  forgetValues(subject: string): void {
+    for (const [value, subjects] of this.opened) if (subjects.delete(subject) && subjects.size === 0) this.opened.delete(value);
+    this.openedByLength = undefined;
+  }
+
+  /**
+   * `text` (JSON text built from the read models: an answer, a notice) with every value this process
+   * opened sealed again for its subjects, in each spelling it may stand in there (as it is, JSON-escaped,
+   * URL-encoded); a value of a subject erased since stands as `[erased on D]`. Sealed tokens the text
+   * already held (as stored in the log) are kept apart, so that openSealedValues gives `text` back exactly
+   * while the keys live. The replacement is textual, as the watches' purge is: a value that is also part
+   * of an unrelated word is sealed there too.
+   */
+  sealOpenedValues(text: string): string {
+    const forms = this.spellingsIn(text);
+    const seal = (part: string, from: number): string => {
+      for (let i = from; i < forms.length; i++) {
+        const [form, subjects] = forms[i];
+        if (!part.includes(form)) continue;
+        // Shorter values inside this one (a passage of another subject within it) are sealed inside its token.
+        const token = this.tokenFor(seal(form, i + 1), subjects);
+        return part
+          .split(form)
+          .map((rest) => seal(rest, i + 1))
+          .join(token);
+      }
+      return part;
+    };
+    return seal(text.split(SEALED_PREFIX).join(KEPT_TOKEN), 0);
+  }
+
+  /** The inverse of sealOpenedValues: each token opened (`[erased on D]` once its subject was erased), the tokens kept apart restored. */
+  openSealedValues(text: string): string {
+    return replaceSealed(text, (token) => this.openValue(token)).split(KEPT_TOKEN).join(SEALED_PREFIX);
+  }
+
+  private tokenFor(plaintext: string, subjects: ReadonlySet<string>): string {
+    let value = plaintext;
+    for (const id of subjects) {
+      const erasedAt = this.keys.erasedAt(id);
+      if (erasedAt) return `[erased on ${erasedAt.slice(0, 10)}]`;
+      const key = this.keys.keyOf(id);
+      // A key gone without an erasure: the value is not written (fail closed), as a missing key reads.
+      if (!key) return KEY_UNAVAILABLE;
+      value = this.sealFor({ id, key }, value) + SEALED_END;
+    }
+    return value;
+  }
+
+  /**
+   * The spellings that occur in `text`, longest first: found by one pass over the text, each position
+   * looked up in an index of the spellings by their first characters (five at a time, deeper where
+   * many share them), so the cost follows the text and not the number of values this process knows.
+   */
+  private spellingsIn(text: string): [string, Set<string>][] {
+    const { byLength, index } = this.spellings();
+    const found = new Set<string>();
+    for (const form of index.here) if (text.includes(form)) found.add(form);
+    for (let at = 0; at < text.length; at++) {
+      for (let node = index.next.get(text.slice(at, at + SPELLING_KEY)); node; node = node.next.get(text.slice(at + node.depth, at + node.depth + SPELLING_KEY))) {
+        for (const form of node.here) if (!found.has(form) && text.startsWith(form, at)) found.add(form);
+      }
+    }
+    return found.size === 0 ? [] : byLength.filter(([form]) => found.has(form));
+  }
+
+  /** The opened values in each spelling they may take in JSON text, longest first (a name inside a longer passage goes with it). */
+  private spellings(): { byLength: [string, Set<string>][]; index: SpellingIndex } {
+    if (!this.openedByLength) {
+      const forms = new Map<string, Set<string>>();
+      for (const [value, subjects] of this.opened) {
+        for (const form of [JSON.stringify(value).slice(1, -1), encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2)]) {
+          const all = forms.get(form) ?? new Set<string>();
+          subjects.forEach((s) => all.add(s));
+          forms.set(form, all);
+        }
+      }
+      const byLength = [...forms].filter(([form]) => form.length > 0).sort(([a], [b]) => b.length - a.length);
+      this.openedByLength = { byLength, index: spellingIndex(byLength.map(([form]) => form), 0) };
+    }
+    return this.openedByLength;
+  }
+
+  private rememberValue(id: string, value: string): void {
+    const subjects = this.opened.get(value);
+    if (subjects?.has(id)) return;
+    if (subjects) subjects.add(id);
+    else this.opened.set(value, new Set([id]));
+    this.openedByLength = undefined;
   }
 
   private sealFor(subject: SubjectKey, value: string): string {

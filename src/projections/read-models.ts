@@ -103,6 +103,15 @@ export class ReadModels implements ReadModelSource {
   }
 
   /**
+   * Every event of the streams holding a sealed value (the subject_streams read model), as stored, one
+   * stream at a time: what a process opens once to know the values its read models opened before it started.
+   */
+  async forEachSealedEvent(visit: (event: RecordedEvent) => void): Promise<void> {
+    const streams = this.current.prepare('SELECT DISTINCT stream_id FROM subject_streams').pluck().all() as string[];
+    for (const stream of streams) for (const event of await this.readStreamOrNone(stream)) visit(event);
+  }
+
+  /**
    * The streams holding values sealed for `subject` (the subject_streams read model), read from the
    * log, and the position the served read models were at before the reads: what an erasure opens
    * while the key is still there, and then purges (purgeSubject).

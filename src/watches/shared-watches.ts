@@ -6,6 +6,7 @@ import { LogFollower } from '../event-store/log-follower';
 import { AppliedPosition } from '../projections/applied-position';
 import type { FigureQueries } from '../projections/figures/figures.queries';
 import type { TimelineQueries } from '../projections/timeline/timeline.queries';
+import { answerHash } from './answer-diff';
 import type { NoticeContent } from './notice';
 import type { Question } from './question';
 import type { Reach } from './reach';
@@ -89,7 +90,21 @@ export class WebhookSecrets {
   }
 }
 
+/**
+ * Subjects' values in what the watches write to the log (docs/erasure.md, "Watches kept in the log"):
+ * answers and notices are built from the read models, which hold the values sealed for subjects
+ * opened, so each is sealed again for its subjects before it is written (a name never stands in clear
+ * in the log, where an erasure could not reach it), and opened again when a replica applies it.
+ */
+export interface WatchSeal {
+  /** Resolves once every value the read models opened is known (before the first record is written). */
+  ready(): Promise<void>;
+  seal(text: string): string;
+  open(text: string): string;
+}
+
 export interface SharedWatchesDeps {
+  readonly seal: WatchSeal;
   readonly store: EventStore;
   readonly local: WatchStore;
   readonly applied: AppliedPosition;
@@ -174,6 +189,8 @@ export class SharedWatches {
     const [last] = await this.deps.store.readAll({ fromPosition: 'end', direction: 'backwards', maxCount: 1, filter: DOMAIN_FILTER });
     this.lastDomainEvent = last?.position ?? -1n;
     this.domain.start();
+    const [lease] = await this.deps.store.readAll({ fromPosition: 'end', direction: 'backwards', maxCount: 1, filter: { streamNamePrefixes: [WATCH_LEASE_STREAM] } });
+    if (lease && lease.streamId === WATCH_LEASE_STREAM) this.lease.resume(lease);
     this.lease.want(() => this.hasWork());
     this.lease.start();
   }
@@ -204,6 +221,12 @@ export class SharedWatches {
     this.followed.close();
   }
 
+  /** After an erasure: the evaluator's answers kept in memory may hold what it erased (as the views engine's, WatchEngine.forgetKeptAnswers). */
+  forgetKeptAnswers(): void {
+    this.evaluator?.forgetKeptAnswers();
+    this.pendingAnswers.clear();
+  }
+
   /** Whether this replica holds the lease now (it evaluates the watches and delivers their webhooks). */
   get holdsLease(): boolean {
     return this.lease.isHeld;
@@ -219,6 +242,7 @@ export class SharedWatches {
   /** Records a new watch in the log; resolves once this replica's file holds it. */
   async create(record: NewWatchRecord): Promise<void> {
     const { watch } = record;
+    await this.deps.seal.ready();
     const data: JsonObject = {
       watch: {
         id: watch.id,
@@ -231,7 +255,7 @@ export class SharedWatches {
         answerHash: watch.answerHash,
         evaluatedUpTo: watch.evaluatedUpTo.toString(),
       },
-      answer: pack(record.answer),
+      answer: pack(this.deps.seal.seal(record.answer)),
       subjectKey: record.subjectKey,
     };
     await this.appendAndApply(WATCHES_STREAM, { id: randomUUID(), type: WATCH_CREATED, data });
@@ -281,7 +305,7 @@ export class SharedWatches {
               answerHash: w.answerHash as string,
               evaluatedUpTo: BigInt(w.evaluatedUpTo as string),
             },
-            answer: unpack(data.answer as string),
+            answer: this.deps.seal.open(unpack(data.answer as string)),
             subjectKey: data.subjectKey as string,
             joined: false,
             definedAt: event.position,
@@ -373,8 +397,12 @@ export class SharedWatches {
 
   private evaluationOf(data: Record<string, unknown>): Evaluation {
     const answers = (data.answers as { hash: string; text: string; base?: string }[]).map((a) => {
-      const baseText = a.base === undefined ? undefined : this.deps.local.answerText(a.base);
-      return { hash: a.hash, text: unpack(a.text), ...(a.base !== undefined && baseText !== undefined ? { base: { hash: a.base, text: baseText } } : {}) };
+      const text = this.deps.seal.open(unpack(a.text));
+      // A value this replica cannot open (erased since, or sealed under another replica's keys) leaves a text that is not
+      // the one its hash was taken of: stored whole, as an erasure's purge stores it, never as an edit checked against the hash.
+      const base = a.base !== undefined && answerHash(text) === a.hash ? a.base : undefined;
+      const baseText = base === undefined ? undefined : this.deps.local.answerText(base);
+      return { hash: a.hash, text, ...(base !== undefined && baseText !== undefined ? { base: { hash: base, text: baseText } } : {}) };
     });
     return {
       answers,
@@ -383,7 +411,7 @@ export class SharedWatches {
       joins: data.joins as { watchId: string; subject: string }[],
       notices: (data.notices as { id: string; watchId: string | null; subject: string | null; content: string; deliveries: { id: string; watchId: string; url: string }[] }[]).map((n) => ({
         ...n,
-        content: JSON.parse(unpack(n.content)) as NoticeContent,
+        content: JSON.parse(this.deps.seal.open(unpack(n.content))) as NoticeContent,
       })),
       position: BigInt(data.position as string),
     };
@@ -412,6 +440,7 @@ export class SharedWatches {
     const { deps } = this;
     const evaluator = new WatchEngine(deps.store, this.evaluatorStore(), deps.applied, deps.reach, deps.figures, deps.timeline, deps.logger);
     const knew = BigInt(deps.local.sharedValue(KNOWS) ?? '-1');
+    await deps.seal.ready();
     await evaluator.start();
     this.evaluator = evaluator;
     this.unsettled = [{ before: knew, after: 2 }];
@@ -463,7 +492,8 @@ export class SharedWatches {
       answerText: (hash) => this.pendingAnswers.get(hash) ?? local.answerText(hash),
       commit: (evaluation) => {
         for (const a of evaluation.answers) this.pendingAnswers.set(a.hash, a.text);
-        this.lease.record([{ id: randomUUID(), type: WATCHES_EVALUATED, data: { ...encodeEvaluation(evaluation), ...this.note(), evaluated: evaluation.position.toString() } }]).catch(() => undefined);
+        const data = { ...encodeEvaluation(evaluation, (text) => this.deps.seal.seal(text)), ...this.note(), evaluated: evaluation.position.toString() };
+        this.lease.record([{ id: randomUUID(), type: WATCHES_EVALUATED, data }]).catch(() => undefined);
         // Sequences are the file's, given when the follower applies it; the evaluator tells no listener.
         return evaluation.notices.map(() => -1n);
       },
@@ -498,10 +528,10 @@ export class SharedWatches {
   }
 }
 
-function encodeEvaluation(evaluation: Evaluation): JsonObject {
+function encodeEvaluation(evaluation: Evaluation, seal: (text: string) => string): JsonObject {
   return {
     position: evaluation.position.toString(),
-    answers: evaluation.answers.map((a) => ({ hash: a.hash, text: pack(a.text), ...(a.base ? { base: a.base.hash } : {}) })),
+    answers: evaluation.answers.map((a) => ({ hash: a.hash, text: pack(seal(a.text)), ...(a.base ? { base: a.base.hash } : {}) })),
     subjects: evaluation.subjects.map((s) => ({ subject: s.subject, question: s.question as unknown as JsonObject, answerHash: s.answerHash, evaluatedUpTo: s.evaluatedUpTo.toString() })),
     watches: evaluation.watches.map((w) => ({ watchId: w.watchId, hash: w.hash, position: w.position.toString() })),
     joins: evaluation.joins.map((j) => ({ watchId: j.watchId, subject: j.subject })),
@@ -509,7 +539,7 @@ function encodeEvaluation(evaluation: Evaluation): JsonObject {
       id: n.id,
       watchId: n.watchId,
       subject: n.subject,
-      content: pack(JSON.stringify(n.content)),
+      content: pack(seal(JSON.stringify(n.content))),
       deliveries: n.deliveries.map((d) => ({ id: d.id, watchId: d.watchId, url: d.url })),
     })),
   };

@@ -104,6 +104,18 @@ export class WatchLease {
   }
 
   /**
+   * The stream's last event, read on start: a replica whose watches.db had applied the lease stream
+   * before it stopped is not shown those events again, and without its revision every take would
+   * name the wrong one and fail for ever. Its holder is counted as holding it (its lease from now),
+   * unless the stream ends with a release.
+   */
+  resume(last: RecordedEvent): void {
+    if (this.observed !== 'no_stream') return;
+    this.observe(last);
+    if (last.type !== LEASE_RELEASED) this.lastHolder ??= String((last.data as { holder?: unknown }).holder ?? 'unknown');
+  }
+
+  /**
    * The log could not be read: whatever the holder did meanwhile is unknown here, so its lease counts
    * from now (after a database failover every replica sees the stream again at about the same time,
    * and the holder gets a whole lease to show it still holds it).

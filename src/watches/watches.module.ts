@@ -9,7 +9,7 @@ import { FigureQueries } from '../projections/figures/figures.queries';
 import { ReadModels } from '../projections/read-models';
 import { TimelineQueries } from '../projections/timeline/timeline.queries';
 import { Reach } from './reach';
-import { SharedWatches, viewsOnly, WebhookSecrets } from './shared-watches';
+import { SharedWatches, viewsOnly, WebhookSecrets, type WatchSeal } from './shared-watches';
 import { ViewsController } from './views.controller';
 import { WatchEngine } from './watch-engine';
 import { WatchStore } from './watch-store';
@@ -37,6 +37,23 @@ function webhookSecrets(config: AnnalsConfig): WebhookSecrets {
 const madeFor = new WeakMap<AnnalsConfig, WebhookSecrets>();
 
 /** Watches, view subscriptions, notice feeds and webhook delivery (README "Watches"). */
+/**
+ * What the shared watches write to the log, sealed again for its subjects (WatchSeal); the values the
+ * read models opened before this process started are opened once, from the streams that hold any.
+ */
+function watchSeal(erasure: ErasureService, readModels: ReadModels): WatchSeal {
+  let ready: Promise<void> | undefined;
+  return {
+    ready: () =>
+      (ready ??= readModels.forEachSealedEvent((event) => erasure.seal.remember(event)).catch((error: unknown) => {
+        ready = undefined;
+        throw error;
+      })),
+    seal: (text) => erasure.seal.sealOpenedValues(text),
+    open: (text) => erasure.seal.openSealedValues(text),
+  };
+}
+
 @Module({
   controllers: [WatchesController, ViewsController],
   providers: [
@@ -65,7 +82,7 @@ const madeFor = new WeakMap<AnnalsConfig, WebhookSecrets>();
     },
     {
       provide: SHARED_WATCHES,
-      inject: [EVENT_STORE, WatchStore, AppliedPosition, ReadModels, FigureQueries, TimelineQueries, WatchEngine, ANNALS_CONFIG],
+      inject: [EVENT_STORE, WatchStore, AppliedPosition, ReadModels, FigureQueries, TimelineQueries, WatchEngine, ANNALS_CONFIG, ErasureService],
       useFactory: (
         events: EventStore,
         local: WatchStore,
@@ -75,9 +92,11 @@ const madeFor = new WeakMap<AnnalsConfig, WebhookSecrets>();
         timeline: TimelineQueries,
         views: WatchEngine,
         config: AnnalsConfig,
+        erasure: ErasureService,
       ) =>
         watchesShared(config)
           ? new SharedWatches({
+              seal: watchSeal(erasure, readModels),
               store: events,
               local,
               applied,
@@ -138,6 +157,7 @@ export class WatchesModule implements OnModuleInit, OnApplicationBootstrap, Befo
   onModuleInit(): void {
     this.erasure.onErased(({ values, marker }) => {
       this.engine.forgetKeptAnswers();
+      this.shared?.forgetKeptAnswers();
       const purged = this.store.purgeValues(values, marker);
       this.logger.log(`erasure: ${purged.answers} stored answer(s) and ${purged.notices} notice(s) purged`);
     });

@@ -1,0 +1,113 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
+import request from 'supertest';
+import { loadConfig } from '../../src/config';
+import type { EventStore } from '../../src/event-store/event-store';
+import { openEventStore } from '../../src/event-store/event-store.module';
+import { createTestApp, testConfig } from '../support/app';
+import { correctionBody, factBody } from '../support/factories';
+import { NO_POSTGRES_REASON, postgresBinaries, startPostgres, type PostgresCluster } from '../support/postgres';
+import { eventually } from '../support/watches';
+
+const NAME = 'Joseph Votel';
+const WITNESS = 'Amina Yusuf';
+const describeWithServer = postgresBinaries() ? describe : describe.skip;
+
+/** Every event of the log as stored, its deflated answers and notices inflated: what an export, a backup or a gRPC reader holds. */
+async function logText(store: EventStore): Promise<string> {
+  const inflate = (packed: unknown) => inflateRawSync(Buffer.from(String(packed), 'base64')).toString('utf8');
+  const texts: string[] = [];
+  for (const event of await store.readAll({})) {
+    const data = event.data as { answer?: string; answers?: { text: string }[]; notices?: { content: string }[] };
+    texts.push(JSON.stringify({ data: event.data, metadata: event.metadata }));
+    if (event.streamId.startsWith('annals-watch')) {
+      if (data.answer) texts.push(inflate(data.answer));
+      for (const a of data.answers ?? []) texts.push(inflate(a.text));
+      for (const n of data.notices ?? []) texts.push(inflate(n.content));
+    }
+  }
+  return texts.join('\n');
+}
+
+/**
+ * Two replicas over one PostgreSQL log, where watches are kept in the log by default: watched facts
+ * naming persons give notices on both replicas, and the log holds the names nowhere in clear.
+ * Each replica keeps its own subject keys (docs/erasure.md, "Left to do"): a name recorded through
+ * one shows as `[key unavailable]` on the other, before and after the erasure; on its writer's
+ * replica it shows while the key lives (when that replica held the lease) and `[erased on D]` after.
+ */
+describeWithServer(postgresBinaries() ? 'shared watches over PostgreSQL, and personal data' : `shared watches over PostgreSQL, and personal data (skipped: ${NO_POSTGRES_REASON})`, () => {
+  let cluster: PostgresCluster;
+  let secrets: string;
+  let replicas: NestFastifyApplication[] = [];
+  const dataDirs: string[] = [];
+  let log: EventStore;
+  const http = (i: number) => request(replicas[i].getHttpServer());
+
+  beforeAll(async () => {
+    cluster = await startPostgres();
+    const url = await cluster.createDatabase('sharedseal');
+    secrets = mkdtempSync(join(tmpdir(), 'annals-sharedseal-secrets-'));
+    const sessionSecretFile = join(secrets, 'session-secret');
+    writeFileSync(sessionSecretFile, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
+    const shared = loadConfig({ ANNALS_SESSION_SECRET_FILE: sessionSecretFile });
+    for (let i = 0; i < 2; i++) {
+      const dataDir = mkdtempSync(join(tmpdir(), `annals-sharedseal-${i}-`));
+      dataDirs.push(dataDir);
+      replicas.push(
+        await createTestApp({
+          store: 'postgres',
+          postgresUrl: url,
+          dataDir,
+          minPositionWaitMs: 5000,
+          watches: { ...shared.watches!, leaseTtlMs: 600, leaseRenewMs: 100 },
+          auth: { sessionSecret: shared.auth.sessionSecret },
+        }),
+      );
+    }
+    log = openEventStore(testConfig({ store: 'postgres', postgresUrl: url }));
+  }, 120_000);
+
+  afterAll(async () => {
+    await log?.close();
+    for (const app of replicas) await app.close();
+    replicas = [];
+    await cluster?.stop();
+    for (const dir of [...dataDirs, secrets]) if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes no name into the log, and shows the marker after the erasure', async () => {
+    // A person recorded through each replica, so that whichever holds the lease opens one of them (the other's key is not its own).
+    const names = [NAME, WITNESS];
+    const facts = names.map((name) => factBody({ entities: [{ type: 'person', name }] }));
+    for (const i of [0, 1]) await http(i).post('/facts').send(facts[i]).expect(201);
+    const watches: string[] = [];
+    for (const i of [0, 1]) watches.push((await http(i).post('/watches').send({ kind: 'fact', factId: facts[i].id }).expect(201)).body.watch.id);
+    for (const i of [0, 1]) await http(i).post(`/facts/${facts[i].id}/corrections`).send(correctionBody({ title: `took command ${i}` })).expect(200);
+    const notices = (replica: number, watch: number) =>
+      eventually(async () => {
+        const { body } = await http(replica).get(`/watches/${watches[watch]}/notices`).expect(200);
+        return body.items.length > 0 ? JSON.stringify(body) : undefined;
+      }, `the notice of watch ${watch} on replica ${replica}`);
+    // Where the lease holder opened the name, its writer's replica shows it; at least one did.
+    const shown = [];
+    for (const i of [0, 1]) if ((await notices(i, i)).includes(names[i])) shown.push(i);
+    expect(shown.length).toBeGreaterThan(0);
+    for (const i of [0, 1]) expect(await notices(1 - i, i)).not.toContain(names[i]);
+    const stored = await logText(log);
+    expect(stored).toContain('took command 0');
+    expect(stored).toContain('took command 1');
+    for (const name of names) expect(stored).not.toContain(name);
+
+    for (const i of [0, 1]) {
+      const erased = (await http(i).post('/admin/subjects/erase').send({ subject: names[i], reason: 'request 9' }).expect(200)).body;
+      if (shown.includes(i)) expect(await notices(i, i)).toContain(`[erased on ${erased.erasedAt.slice(0, 10)}]`);
+    }
+    for (const replica of [0, 1]) for (const watch of [0, 1]) for (const name of names) expect(await notices(replica, watch)).not.toContain(name);
+    for (const name of names) expect(await logText(log)).not.toContain(name);
+  });
+});
