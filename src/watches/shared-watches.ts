@@ -232,6 +232,17 @@ export class SharedWatches {
     return this.lease.isHeld;
   }
 
+  /**
+   * Whether the lease holder has recorded its evaluation of every domain event up to `position` and this
+   * replica applied it: what "no notice can still come for those events" means. The service's own
+   * events (the holder's records themselves) are not evaluated, so `position` may be past what it records.
+   */
+  async settledThrough(position: bigint): Promise<boolean> {
+    if (!this.deps.local.hasWatches()) return true;
+    const [last] = position < 0n ? [] : await this.deps.store.readAll({ fromPosition: position, direction: 'backwards', maxCount: 1, filter: DOMAIN_FILTER });
+    return this.evaluatedThrough(last?.position ?? -1n);
+  }
+
   /** Whether the lease holder has recorded its evaluation of every event up to `position` and this replica applied it (true while no watch exists). */
   evaluatedThrough(position: bigint): boolean {
     if (!this.deps.local.hasWatches()) return true;

@@ -27,7 +27,7 @@ export async function watchesSettled(app: INestApplicationContext): Promise<void
   await eventually(() => (engine.evaluated >= head ? true : undefined), `the watch engine to reach position ${head}`);
   // Beside a shared engine the lease holder evaluates the watches: settled once its record of them is applied here.
   const shared = app.get<SharedWatches | null>(SHARED_WATCHES, { strict: false });
-  if (shared) await eventually(() => (shared.evaluatedThrough(head) ? true : undefined), `the watch lease holder's evaluation to reach position ${head}`);
+  if (shared) await eventually(async () => ((await shared.settledThrough(head)) ? true : undefined), `the watch lease holder's evaluation to reach the last domain event at or before ${head}`);
 }
 
 export interface Received {
