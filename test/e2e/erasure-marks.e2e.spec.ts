@@ -1,25 +1,15 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { checkConsistency, checkInclusion, verifyCheckpoint } from '../../src/integrity/verifier';
 import { createTestApp } from '../support/app';
+import { filesHolding } from '../support/files-holding';
 import { claimBody, correctionBody, factBody, figureBody, sourceBody } from '../support/factories';
 
 /** A witness whose name stands inside other text (a summary, a quote) and who also makes a claim. */
 const WITNESS = 'Amina Yusuf';
-
-/** Every file under `dir` whose bytes hold `needle` (case-insensitive), free pages and journals included. */
-function filesHolding(dir: string, needle: string): string[] {
-  const found: string[] = [];
-  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const path = join(entry.parentPath, entry.name);
-    if (readFileSync(path).toString('latin1').toLowerCase().includes(needle.toLowerCase())) found.push(path);
-  }
-  return found;
-}
 
 describe('marked personal data: passages and fields a write marks as a subject’s', () => {
   let dir: string;

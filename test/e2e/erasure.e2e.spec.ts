@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -8,20 +8,10 @@ import { ErasureService } from '../../src/erasure/erasure.service';
 import { ReadModels } from '../../src/projections/read-models';
 import { checkConsistency, checkInclusion, verifyCheckpoint } from '../../src/integrity/verifier';
 import { createTestApp } from '../support/app';
+import { filesHolding } from '../support/files-holding';
 import { correctionBody, factBody } from '../support/factories';
 
 const NAME = 'Joseph Votel';
-
-/** Every file under `dir` whose bytes hold `needle` (case-insensitive), free pages and journals included. */
-function filesHolding(dir: string, needle: string): string[] {
-  const found: string[] = [];
-  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const path = join(entry.parentPath, entry.name);
-    if (readFileSync(path).toString('latin1').toLowerCase().includes(needle.toLowerCase())) found.push(path);
-  }
-  return found;
-}
 
 describe('erasure that keeps every proof valid', () => {
   let dir: string;
