@@ -101,8 +101,11 @@ export class KeyedSubjectSeal implements SubjectSeal {
    * from the read models (a shared watch's answer, written to the log) be sealed again before it is
    * written (sealOpenedValues). Filled as the read models open events, and by `remember` for what
    * they opened before this process started; a subject's values are dropped once its erasure is done.
+   * Kept only once `rememberOpenedValues` asked for them (the shared watches): a single node writes no
+   * answer to the log, and would keep every name it ever opened in memory for nothing.
    */
   private readonly opened = new Map<string, Set<string>>();
+  private remembering = false;
   private openedByLength: { byLength: [string, Set<string>][]; index: SpellingIndex } | undefined;
 
   constructor(private readonly keys: SubjectKeyStore) {}
@@ -203,6 +206,11 @@ export class KeyedSubjectSeal implements SubjectSeal {
     return value;
   }
 
+  /** From now on every value opened is kept for sealOpenedValues (what was opened before: `remember` those events). */
+  rememberOpenedValues(): void {
+    this.remembering = true;
+  }
+
   /** Events opened for their values alone (those the read models opened before this process started). */
   remember(event: Stored): void {
     mapSealed(event, (sealed) => {
@@ -226,6 +234,8 @@ export class KeyedSubjectSeal implements SubjectSeal {
    * of an unrelated word is sealed there too.
    */
   sealOpenedValues(text: string): string {
+    // Without the values it would write names in clear: fail closed.
+    if (!this.remembering) throw new Error('sealOpenedValues needs rememberOpenedValues() first: no opened value is known');
     const forms = this.spellingsIn(text);
     const seal = (part: string, from: number): string => {
       for (let i = from; i < forms.length; i++) {
@@ -296,6 +306,7 @@ export class KeyedSubjectSeal implements SubjectSeal {
   }
 
   private rememberValue(id: string, value: string): void {
+    if (!this.remembering) return;
     const subjects = this.opened.get(value);
     if (subjects?.has(id)) return;
     if (subjects) subjects.add(id);

@@ -36,13 +36,13 @@ function webhookSecrets(config: AnnalsConfig): WebhookSecrets {
 /** One per configuration: the service that answers a retried create opens what the shared watches sealed. */
 const madeFor = new WeakMap<AnnalsConfig, WebhookSecrets>();
 
-/** Watches, view subscriptions, notice feeds and webhook delivery (README "Watches"). */
 /**
  * What the shared watches write to the log, sealed again for its subjects (WatchSeal); the values the
  * read models opened before this process started are opened once, from the streams that hold any.
  */
 function watchSeal(erasure: ErasureService, readModels: ReadModels): WatchSeal {
   let ready: Promise<void> | undefined;
+  erasure.seal.rememberOpenedValues();
   return {
     ready: () =>
       (ready ??= readModels.forEachSealedEvent((event) => erasure.seal.remember(event)).catch((error: unknown) => {
@@ -54,6 +54,7 @@ function watchSeal(erasure: ErasureService, readModels: ReadModels): WatchSeal {
   };
 }
 
+/** Watches, view subscriptions, notice feeds and webhook delivery (README "Watches"). */
 @Module({
   controllers: [WatchesController, ViewsController],
   providers: [

@@ -9,8 +9,15 @@ describe('sealing opened values again in a text', () => {
   beforeEach(() => {
     keys = new SubjectKeyStore(':memory:');
     seal = new KeyedSubjectSeal(keys);
+    seal.rememberOpenedValues();
   });
   afterEach(() => keys.close());
+
+  it('refuses to seal a text again before it was asked to keep opened values (it would leave names in clear)', () => {
+    const fresh = new KeyedSubjectSeal(keys);
+    fresh.open(fresh.seal({ type: 'FactRecorded', data: { entities: [{ type: 'person', name: 'Joseph Votel' }] } }));
+    expect(() => fresh.sealOpenedValues('Joseph Votel')).toThrow(/rememberOpenedValues/);
+  });
 
   const opened = (event: { type: string; data: unknown }, marks: Parameters<KeyedSubjectSeal['seal']>[1] = []) => seal.open(seal.seal(event, marks));
 
