@@ -39,6 +39,21 @@ export function spreadVerdict(pairRatios: readonly number[], target: number): { 
   return { verdict, median, text: `${ratio(median)} (${ratio(min)}–${ratio(max)}, ${sorted.length} pairs)` };
 }
 
+/**
+ * The same verdict for a time whose target is an upper bound (lower is better): each run's value is
+ * compared with `limit` as the ratio limit / value ≥ 1, so PASS needs the median and every run under
+ * the limit, FLAKY a median under it with some run over it. The text is the median with the runs'
+ * min–max in `unit`.
+ */
+export function spreadBelow(values: readonly number[], limit: number, format: (n: number) => string = ms): { verdict: 'PASS' | 'MISS' | 'FLAKY'; median: number; text: string } {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  const { verdict } = spreadVerdict(sorted.map((value) => limit / value), 1);
+  if (sorted.length === 0) return { verdict, median: Number.NaN, text: 'n/a' };
+  const middle = sorted.length >> 1;
+  const median = sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  return { verdict, median, text: `${format(median)} (${format(sorted[0])}–${format(sorted[sorted.length - 1])}, ${sorted.length} runs)` };
+}
+
 export function row(fields: Omit<Row, 'reference' | 'ratio' | 'data'> & Partial<Pick<Row, 'reference' | 'ratio' | 'data'>>): Row {
   const result: Row = { reference: '', ratio: '', data: {}, ...fields };
   // Printed as soon as it is known, so a long run shows progress and a crash keeps what was found.

@@ -155,11 +155,18 @@ export class ProjectionRunner {
   /**
    * Builds again, in one transaction, the rows that the named projections built from these streams:
    * `forget` deletes a stream's rows, then its events up to this runner's checkpoint are applied
-   * again, opened as the seal opens them now (after an erasure: `[erased on D]`). Events past the
-   * checkpoint are left to the runner, which applies them on top as usual. Events a projection
-   * cannot apply are skipped here as they were quarantined when first met. Returns the events applied.
+   * again, opened as the seal opens them now (after an erasure: `[erased on D]`); `rewrite` is given
+   * the same opened events, for read models that rewrite their rows in place instead (rewriteStream).
+   * Events past the checkpoint are left to the runner, which applies them on top as usual. Events a
+   * projection cannot apply are skipped here as they were quarantined when first met. Returns the
+   * events read again.
    */
-  reproject(streams: ReadonlyMap<string, readonly RecordedEvent[]>, projections: ReadonlySet<string>, forget: (streamId: string) => void): number {
+  reproject(
+    streams: ReadonlyMap<string, readonly RecordedEvent[]>,
+    projections: ReadonlySet<string>,
+    forget: (streamId: string) => void,
+    rewrite: (streamId: string, events: readonly RecordedEvent[]) => void = () => undefined,
+  ): number {
     const chosen = this.projections.filter((projection) => projections.has(projection.name) && !projection.storedEvents);
     const applyOne = this.db.transaction((projection: Projection, event: RecordedEvent) => projection.apply(event));
     let applied = 0;
@@ -167,9 +174,11 @@ export class ProjectionRunner {
       this.db.transaction(() => {
         for (const [streamId, events] of streams) {
           forget(streamId);
+          const opened: RecordedEvent[] = [];
           for (const stored of events) {
             if (stored.position > this.checkpoint) break;
             const event = this.read(stored);
+            opened.push(event);
             for (const projection of chosen) {
               try {
                 applyOne(projection, event);
@@ -179,6 +188,7 @@ export class ProjectionRunner {
             }
             applied++;
           }
+          rewrite(streamId, opened);
         }
       })();
     } catch (error) {

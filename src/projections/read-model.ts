@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { RecordedEvent } from '../event-store/event-store';
 import type { Projection } from './projection';
 
 /**
@@ -19,6 +20,13 @@ export interface ReadModel {
    * from one stream, so that an erasure re-projects just the streams naming the subject (purge.ts).
    */
   forgetStream?(db: Database.Database): (streamId: string) => void;
+  /**
+   * Cheaper than forgetStream for a read model whose rows' keys and indexed columns never hold a
+   * sealed value: a function that rewrites in place the rows built from one stream, given its events
+   * as the seal opens them now (up to the runner's checkpoint), leaving every row exactly as a
+   * rebuild would make it. An erasure then touches only the cells that held the subject's values.
+   */
+  rewriteStream?(db: Database.Database): (streamId: string, events: readonly RecordedEvent[]) => void;
   /** Runs every query once on `db`; throws when one fails (a table or column this build needs is missing). */
   probe(db: Database.Database): void;
 }

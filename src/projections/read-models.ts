@@ -152,9 +152,16 @@ export class ReadModels implements ReadModelSource {
         current = { ...current, at: position };
         continue;
       }
-      const models = READ_MODELS.filter((model) => model.forgetStream);
-      const forgets = models.map((model) => model.forgetStream!(db));
-      const applied = runner.reproject(current.streams, new Set(models.map((model) => model.name)), (stream) => forgets.forEach((forget) => forget(stream)));
+      // Read models that rewrite their rows in place do so; the others forget the streams' rows and apply them again.
+      const rebuilt = READ_MODELS.filter((model) => model.forgetStream && !model.rewriteStream);
+      const forgets = rebuilt.map((model) => model.forgetStream!(db));
+      const rewrites = READ_MODELS.flatMap((model) => (model.rewriteStream ? [model.rewriteStream(db)] : []));
+      const applied = runner.reproject(
+        current.streams,
+        new Set(rebuilt.map((model) => model.name)),
+        (stream) => forgets.forEach((forget) => forget(stream)),
+        (stream, events) => rewrites.forEach((rewrite) => rewrite(stream, events)),
+      );
       this.purgeCount++;
       await this.truncateWal(db);
       return { streams: current.streams.size, events: applied };

@@ -66,6 +66,53 @@ const NAME = 'Joseph Votel';
   );
 
   it(
+    'lets a writer mark a field as naming a person: the log holds no name, and erasing the person leaves the rest of the text',
+    async () => {
+      const witness = 'Amina Yusuf';
+      await logIn('desk');
+      if (!(await page.locator('#editor').evaluate((details) => (details as unknown as { open: boolean }).open))) await page.locator('#editor > summary').click();
+      const form = page.locator('#record-fact');
+      await form.waitFor();
+      await form.locator('[name="title"]').fill(`Mass grave found in Raqqa, says ${witness}`);
+      await form.locator('[name="summary"]').fill(`${witness} led investigators to the site.`);
+      await form.locator('[name="validTime.at"]').fill('2018-07');
+      await form.locator('[name="sources[0].publisher"]').fill('Human Rights Watch');
+      await form.locator('[name="sources[0].title"]').fill('Syria: Mass graves in Raqqa');
+      await form.locator('[name="sources[0].url"]').fill('https://www.hrw.org/');
+      // Marked in the summary only, while the title names her too: the API refuses, and says so beside the mark.
+      await form.locator('[name="names.summary"]').fill(witness);
+      await form.locator('button[type="submit"]').click();
+      const refusedMark = form.locator('[name="names.summary"] + .field-error');
+      await refusedMark.waitFor();
+      expect(await refusedMark.textContent()).toMatch(/unmarked|also stands|mark it/i);
+      const refused = pageErrors.findIndex((text) => /status of 400/.test(text));
+      expect(refused).toBeGreaterThanOrEqual(0);
+      pageErrors.splice(refused, 1);
+      // Marked in both: recorded, the name sealed where it is written, the rest of each text readable.
+      await form.locator('[name="names.title"]').fill(witness);
+      await form.locator('button[type="submit"]').click();
+      const recorded = form.locator('.form-done').filter({ hasText: /^Recorded as / });
+      await recorded.waitFor();
+      const id = /^Recorded as (.+)\.$/.exec((await recorded.textContent()) ?? '')![1];
+      const http = request(app.getHttpServer());
+      const admin = { authorization: `Bearer ${keys.secret('dpo')}` };
+      expect((await http.get(`/facts/${encodeURIComponent(id)}`).expect(200)).body).toMatchObject({ summary: `${witness} led investigators to the site.` });
+      const log = (await http.get('/admin/export/log').set(admin).expect(200)).text;
+      expect(log).toContain('led investigators to the site.');
+      expect(log).not.toContain('Yusuf');
+      const erased = (await http.post('/admin/subjects/erase').set(admin).send({ subject: witness, reason: 'witness at risk' }).expect(200)).body;
+      const marker = `[erased on ${erased.erasedAt.slice(0, 10)}]`;
+      expect((await http.get(`/facts/${encodeURIComponent(id)}`).expect(200)).body).toMatchObject({
+        title: `Mass grave found in Raqqa, says ${marker}`,
+        summary: `${marker} led investigators to the site.`,
+      });
+      await page.locator('#logout').click();
+      await page.locator('#login').waitFor();
+    },
+    TIMEOUT,
+  );
+
+  it(
     'erases after a confirm step, with a reason; the page then shows [erased on D] as a marker and no longer the name',
     async () => {
       await expect(page.locator('#facts').textContent()).resolves.toContain(NAME);

@@ -1,4 +1,5 @@
 import type { ReadModel } from '../read-model';
+import { streamCategory } from '../../event-store/stream-ownership';
 import { streamKey } from '../stream-key';
 import { FiguresProjection } from './figures.projection';
 import { FigureQueries } from './figures.queries';
@@ -13,6 +14,8 @@ export const FIGURES_READ_MODEL: ReadModel = {
   forgetStream: (db) => {
     const deletes = ['figures', 'claim_versions', 'figure_claimants'].map((table) => db.prepare(`DELETE FROM ${table} WHERE figure_id = ?`));
     return (streamId) => {
+      // Only a figure's stream built rows here (a fact stream naming the subject has none to forget).
+      if (streamCategory(streamId) !== 'figure') return;
       for (const statement of deletes) statement.run(streamKey(streamId));
     };
   },

@@ -20,6 +20,11 @@ export function labels(fact: FactRecorded): string[] {
   return [...new Set([...fact.tags.map((t) => `tag:${t}`), ...fact.entities.map((e) => `entity:${e.name.toLowerCase()}`)])];
 }
 
+/** The lower-cased text `text=` searches: title, summary, tags and entities' names. */
+export function searchText(fact: FactRecorded): string {
+  return [fact.title, fact.summary, ...fact.tags, ...fact.entities.map((e) => e.name)].join('\n').toLowerCase();
+}
+
 /** Writes fact_versions: each fact event closes the current version and opens the next. */
 export class TimelineProjection implements Projection {
   readonly name = 'timeline';
@@ -68,7 +73,7 @@ export class TimelineProjection implements Projection {
       end.earliest,
       end.latest === LAST_DAY ? null : end.latest,
       key,
-      [fact.title, fact.summary, ...fact.tags, ...fact.entities.map((e) => e.name)].join('\n').toLowerCase(),
+      searchText(fact),
       JSON.stringify(fact),
     );
     for (const label of labels(fact)) this.label.run(label, key, lastInsertRowid);

@@ -66,13 +66,65 @@ export function entities(text: string): { type: string; name: string }[] {
     });
 }
 
-export function sourceFields(prefix: string, idPrefix: string): HTMLFieldSetElement {
+/** A write's mark (docs/erasure.md): the text at `path` of the body, or only `passage` of it, belongs to `subject`. */
+export interface SubjectMark {
+  subject: string;
+  path: string;
+  passage?: string;
+}
+
+/**
+ * Under a free-text field: the name of the person it names, if it names one. The write then marks
+ * that text as the person's (sealed with their key, erasable): where the name is written in the
+ * field, those words alone; otherwise (a quote, a "she said") the whole field.
+ */
+export function namesPerson(label: string, of: string, idPrefix: string, explained = false): HTMLDivElement {
+  const part = field(label + ' names a person', 'names.' + of, {
+    idPrefix,
+    placeholder: 'the person’s name, if it names one',
+    help: explained ? 'Sealed for that person, so it can be erased: the name where the field writes it, else the whole field.' : undefined,
+  });
+  part.classList.add('names-person');
+  return part;
+}
+
+/**
+ * The marks of the form's "names a person" inputs, `fields` being [the field's name, its path in the
+ * body, the text sent]; `inputs[i]` is the input behind `subjects[i]`, where the API's reasons about
+ * that mark belong (withMarkFields).
+ */
+export function personMarks(form: HTMLFormElement, fields: [string, string, string][]): { marks: SubjectMark[]; inputs: string[] } {
+  const marks: SubjectMark[] = [];
+  const inputs: string[] = [];
+  for (const [name, path, text] of fields) {
+    const subject = value(form, 'names.' + name);
+    if (!subject) continue;
+    // Sent even for a field left empty (or unchanged in a correction): the API then says why nothing there can be marked.
+    marks.push(text.includes(subject) && text !== subject ? { subject, path, passage: subject } : { subject, path });
+    inputs.push('names.' + name);
+  }
+  return { marks, inputs };
+}
+
+/** The problem with each reason about `subjects[i]` named after the input it came from, so showErrors places it there. */
+export function withMarkFields(problem: Problem, inputs: string[]): Problem {
+  if (!Array.isArray(problem.errors)) return problem;
+  const errors = problem.errors.map((e) => {
+    const m = /^subjects\[(\d+)\]/.exec(String(e.field || ''));
+    return m && inputs[Number(m[1])] ? { ...e, field: inputs[Number(m[1])] } : e;
+  });
+  return { ...problem, errors };
+}
+
+/** A source's fields; `marked`: with a "names a person" under its title (explained there when `explained`). */
+export function sourceFields(prefix: string, idPrefix: string, marked?: { explained: boolean }): HTMLFieldSetElement {
   return el(
     'fieldset',
     { class: 'source-fields' },
     el('legend', null, 'Source'),
     field('Publisher', prefix + '.publisher', { idPrefix }),
     field('Title', prefix + '.title', { idPrefix, spellcheck: true }),
+    marked ? namesPerson('Title', prefix + '.title', idPrefix, marked.explained) : null,
     field('URL', prefix + '.url', { idPrefix, placeholder: 'https://…', inputmode: 'url' }),
     field('Published on', prefix + '.publishedOn', { idPrefix, placeholder: 'YYYY-MM-DD or [2019-03-28..2019-03-31]' }),
   );

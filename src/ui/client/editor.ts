@@ -9,7 +9,24 @@ import type { ClaimValue, Fact, FactVersion, Figure, Problem, ValidTime } from '
 import { send } from './api';
 import { $, append, clear, el } from './dom';
 import { eraseSubjectForm } from './erase-subject';
-import { clearErrors, done, entities, field, formShell, list, number, showErrors, source, sourceFields, validTime, validTimeFields, value } from './editor-form';
+import {
+  clearErrors,
+  done,
+  entities,
+  field,
+  formShell,
+  list,
+  namesPerson,
+  number,
+  personMarks,
+  showErrors,
+  source,
+  sourceFields,
+  validTime,
+  validTimeFields,
+  value,
+  withMarkFields,
+} from './editor-form';
 
 function idempotencyKey(): string {
   return crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2);
@@ -21,18 +38,25 @@ function recordFactForm(): HTMLFormElement {
     'Record a fact',
     [
       field('Title', 'title', { idPrefix: 'rf', spellcheck: true, wide: true }),
+      namesPerson('Title', 'title', 'rf', true),
       field('Summary', 'summary', { idPrefix: 'rf', type: 'textarea', wide: true }),
+      namesPerson('Summary', 'summary', 'rf'),
       validTimeFields('rf'),
       field('Tags', 'tags', { idPrefix: 'rf', placeholder: 'iraq, syria', help: 'Separated by commas.' }),
-      field('People, organisations, places', 'entities', { idPrefix: 'rf', type: 'textarea', rows: 2, help: 'One a line: “person: Joseph Votel”.' }),
-      sourceFields('sources[0]', 'rf'),
+      field('People, organisations, places', 'entities', {
+        idPrefix: 'rf',
+        type: 'textarea',
+        rows: 2,
+        help: 'One a line: “person: Joseph Votel”. A person’s name is sealed for them, so it can be erased.',
+      }),
+      sourceFields('sources[0]', 'rf', { explained: false }),
     ],
     'Record',
   );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     clearErrors(form);
-    const body = {
+    const body: Record<string, unknown> = {
       title: value(form, 'title'),
       summary: value(form, 'summary'),
       tags: list(value(form, 'tags')),
@@ -40,8 +64,14 @@ function recordFactForm(): HTMLFormElement {
       sources: [source(form, 'sources[0]')],
       validTime: validTime(form),
     };
+    const { marks, inputs } = personMarks(form, [
+      ['title', '/title', value(form, 'title')],
+      ['summary', '/summary', value(form, 'summary')],
+      ['sources[0].title', '/sources/0/title', value(form, 'sources[0].title')],
+    ]);
+    if (marks.length) body.subjects = marks;
     send<Fact & Problem>('POST', '/facts', body, { 'idempotency-key': idempotencyKey() }).then((answer) => {
-      if (!answer.ok || !answer.body) return showErrors(form, answer.body || {});
+      if (!answer.ok || !answer.body) return showErrors(form, withMarkFields(answer.body || {}, inputs));
       form.reset();
       done(form, 'Recorded as ' + answer.body.id + '.');
     });
@@ -56,6 +86,11 @@ function assertClaimForm(figures: Figure[]): HTMLFormElement {
     [
       field('Figure', 'figureId', { idPrefix: 'ac', type: 'select', wide: true, choices: figures.map((f) => [f.id, f.name]) }),
       field('Claimant', 'claimant', { idPrefix: 'ac', spellcheck: true, help: 'Who says it (the publisher of the report goes under Source).' }),
+      field('The claimant is', 'claimantType', {
+        idPrefix: 'ac',
+        type: 'select',
+        choices: [['', 'not said'], ['organisation', 'an organisation'], ['person', 'a person (their name is sealed, so it can be erased)'], ['place', 'a place']],
+      }),
       field('Said on', 'assertedOn', { idPrefix: 'ac', placeholder: 'YYYY-MM-DD or [2019-03-28..2019-03-31]' }),
       field('Kind of number', 'value.kind', { idPrefix: 'ac', type: 'select', choices: [['exact', 'exact'], ['bound', 'a bound (at least…)'], ['range', 'a range']] }),
       field('Qualifier', 'value.qualifier', {
@@ -66,7 +101,7 @@ function assertClaimForm(figures: Figure[]): HTMLFormElement {
       field('Number', 'value.value', { idPrefix: 'ac', inputmode: 'decimal' }),
       field('From', 'value.min', { idPrefix: 'ac', inputmode: 'decimal' }),
       field('To', 'value.max', { idPrefix: 'ac', inputmode: 'decimal' }),
-      sourceFields('sources[0]', 'ac'),
+      sourceFields('sources[0]', 'ac', { explained: true }),
     ],
     'Assert',
   );
@@ -90,10 +125,14 @@ function assertClaimForm(figures: Figure[]): HTMLFormElement {
       k === 'range' ? { kind: k, min: number(value(form, 'value.min')), max: number(value(form, 'value.max')) } : { kind: k, value: number(value(form, 'value.value')) }
     ) as ClaimValue;
     if (k === 'bound') claimValue.qualifier = value(form, 'value.qualifier');
-    const body = { claimant: value(form, 'claimant'), value: claimValue, assertedOn: value(form, 'assertedOn'), sources: [source(form, 'sources[0]')] };
+    const body: Record<string, unknown> = { claimant: value(form, 'claimant'), value: claimValue, assertedOn: value(form, 'assertedOn'), sources: [source(form, 'sources[0]')] };
+    const claimantType = value(form, 'claimantType');
+    if (claimantType) body.claimantType = claimantType;
+    const { marks, inputs } = personMarks(form, [['sources[0].title', '/sources/0/title', value(form, 'sources[0].title')]]);
+    if (marks.length) body.subjects = marks;
     const figureId = value(form, 'figureId');
     send<{ id: string } & Problem>('POST', '/figures/' + encodeURIComponent(figureId) + '/claims', body, { 'idempotency-key': idempotencyKey() }).then((answer) => {
-      if (!answer.ok || !answer.body) return showErrors(form, answer.body || {});
+      if (!answer.ok || !answer.body) return showErrors(form, withMarkFields(answer.body || {}, inputs));
       form.querySelectorAll('input').forEach((input) => (input.value = ''));
       done(form, 'Asserted as ' + answer.body.id + '.');
     });
@@ -151,7 +190,9 @@ export function editor(describeChange: (newer: FactVersion, older: FactVersion) 
           ? [el('p', null, 'Withdraw “' + opened.title + '” from the record. It stays in its history, marked retracted.')]
           : [
               field('Title', 'changes.title', { idPrefix: 'cf', value: opened.title, spellcheck: true, wide: true }),
+              namesPerson('Title', 'changes.title', 'cf', true),
               field('Summary', 'changes.summary', { idPrefix: 'cf', type: 'textarea', value: opened.summary, wide: true }),
+              namesPerson('Summary', 'changes.summary', 'cf'),
               field('Happened on', 'changes.validTime.at', { idPrefix: 'cf', value: opened.validTime?.at }),
               field('Held from', 'changes.validTime.from', { idPrefix: 'cf', value: opened.validTime?.from }),
               field('Held until', 'changes.validTime.to', { idPrefix: 'cf', value: opened.validTime?.to }),
@@ -163,11 +204,22 @@ export function editor(describeChange: (newer: FactVersion, older: FactVersion) 
         event.preventDefault();
         clearErrors(form);
         const payload: Record<string, unknown> = { reason: value(form, 'reason') };
-        if (kind !== 'retract') payload.changes = changesFrom(form, opened);
+        let inputs: string[] = [];
+        if (kind !== 'retract') {
+          const changes = changesFrom(form, opened);
+          payload.changes = changes;
+          // Only a changed text is stored, so only it can be marked: a mark on an unchanged one is refused by the API, beside it.
+          const marked = personMarks(form, [
+            ['changes.title', '/changes/title', String(changes.title ?? '')],
+            ['changes.summary', '/changes/summary', String(changes.summary ?? '')],
+          ]);
+          if (marked.marks.length) payload.subjects = marked.marks;
+          inputs = marked.inputs;
+        }
         const path = '/facts/' + encodeURIComponent(factId) + (kind === 'retract' ? '/retraction' : '/corrections');
         send<{ revision: number } & Problem>('POST', path, payload, { 'if-match': '"' + form.getAttribute('data-revision') + '"' }).then((result) => {
           if (result.status === 412) return explainConflict(form, factId, opened, result.body || {});
-          if (!result.ok || !result.body) return showErrors(form, result.body || {});
+          if (!result.ok || !result.body) return showErrors(form, withMarkFields(result.body || {}, inputs));
           done(form, (kind === 'retract' ? 'Retracted' : 'Corrected') + ': now at revision ' + result.body.revision + '.');
           (form.querySelector('button[type="submit"]') as HTMLButtonElement).disabled = true;
         });
