@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync } from 'node:fs';
+import { copyFileSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { medianOf } from './stats';
 import { claimBody, factBody, figureId, FIGURE_COUNT, generateLog, randomDay, rng, type Random } from './support/data';
@@ -24,11 +24,13 @@ interface Endpoint {
   readonly name: string;
   readonly write: boolean;
   readonly next: (r: Random, tag: string, n: number) => NextRequest;
+  /** Also measured on a copy of the app with its answer cache off: every answer computed (issue 24). */
+  readonly uncached?: true;
 }
 
 const ENDPOINTS: readonly Endpoint[] = [
-  { name: 'GET /timeline', write: false, next: () => ({ method: 'GET', path: '/timeline' }) },
-  { name: 'GET /timeline?asOf=…', write: false, next: (r) => ({ method: 'GET', path: `/timeline?asOf=${randomDay(r)}` }) },
+  { name: 'GET /timeline', write: false, uncached: true, next: () => ({ method: 'GET', path: '/timeline' }) },
+  { name: 'GET /timeline?asOf=…', write: false, uncached: true, next: (r) => ({ method: 'GET', path: `/timeline?asOf=${randomDay(r)}` }) },
   { name: 'GET /figures/:id', write: false, next: (r) => ({ method: 'GET', path: `/figures/${figureId(Math.floor(r() * FIGURE_COUNT))}` }) },
   {
     name: 'POST /facts',
@@ -71,28 +73,35 @@ export async function http(mode: Mode): Promise<Row[]> {
   // Pairs of runs (app, reference), the order reversed every other pair: each ratio has its spread (spreadVerdict).
   const runs = mode.quick ? 3 : 5;
   const sqlitePath = await seedLog(mode);
+  // For the uncached reads, a second copy of the app on its own copy of the log with its answer cache off:
+  // every answer computed (the first app serves most repeated reads from memory).
+  const uncachedPath = join(mode.tmp, 'http', 'uncached-events.db');
+  copyFileSync(sqlitePath, uncachedPath);
   const [app, bare, bareDurable] = await Promise.all([
     startServer({ kind: 'app', sqlitePath, readModelPath: join(mode.tmp, 'http', 'read-models.db') }),
     startServer({ kind: 'bare' }),
     startServer({ kind: 'bare', durableWritesPath: join(mode.tmp, 'http', 'bare-writes.db') }),
   ]);
+  let uncached: ServerHandle | undefined;
   const rows: Row[] = [];
   try {
-    // Reads first, on the seeded log; then writes, which grow it.
-    for (const endpoint of ENDPOINTS) {
-      const reference = endpoint.write ? bareDurable : bare;
+    // Reads first, on the seeded log (cached, then uncached); then writes, which grow it.
+    for (const endpoint of ENDPOINTS.filter((e) => !e.write)) {
       await run(app, endpoint, 10, warmup);
-      await run(reference, endpoint, 10, warmup);
-      for (const connections of [10, 50]) {
-        const real: LoadResult[] = [];
-        const base: LoadResult[] = [];
-        for (let i = 0; i < runs; i++) {
-          if (i % 2 === 1) base.push(await run(reference, endpoint, connections, seconds));
-          real.push(await run(app, endpoint, connections, seconds));
-          if (i % 2 === 0) base.push(await run(reference, endpoint, connections, seconds));
-        }
-        rows.push(compare(endpoint, connections, real, base));
-      }
+      await run(bare, endpoint, 10, warmup);
+      for (const connections of [10, 50]) rows.push(await pairs(app, bare, endpoint, connections, runs, seconds));
+    }
+    // Started once the others are up (four ts-node servers starting at once on 2 shared cores can take minutes).
+    uncached = await startServer({ kind: 'app', sqlitePath: uncachedPath, readModelPath: join(mode.tmp, 'http', 'uncached-read-models.db'), answerCacheBytes: 0 });
+    for (const endpoint of ENDPOINTS.filter((e) => e.uncached)) {
+      await run(uncached, endpoint, 10, warmup);
+      for (const connections of [10, 50]) rows.push(await pairs(uncached, bare, endpoint, connections, runs, seconds, 'uncached'));
+    }
+    await uncached.stop();
+    for (const endpoint of ENDPOINTS.filter((e) => e.write)) {
+      await run(app, endpoint, 10, warmup);
+      await run(bareDurable, endpoint, 10, warmup);
+      for (const connections of [10, 50]) rows.push(await pairs(app, bareDurable, endpoint, connections, runs, seconds));
     }
     rows.push(
       row({
@@ -105,14 +114,26 @@ export async function http(mode: Mode): Promise<Row[]> {
       }),
     );
   } finally {
-    await Promise.all([app.stop(), bare.stop(), bareDurable.stop()]);
+    await Promise.all([app.stop(), uncached?.stop(), bare.stop(), bareDurable.stop()]);
   }
   return rows;
 }
 
+/** Runs of the app and its reference in pairs, the order reversed every other pair. */
+async function pairs(app: ServerHandle, reference: ServerHandle, endpoint: Endpoint, connections: number, runs: number, seconds: number, note?: string): Promise<Row> {
+  const real: LoadResult[] = [];
+  const base: LoadResult[] = [];
+  for (let i = 0; i < runs; i++) {
+    if (i % 2 === 1) base.push(await run(reference, endpoint, connections, seconds));
+    real.push(await run(app, endpoint, connections, seconds));
+    if (i % 2 === 0) base.push(await run(reference, endpoint, connections, seconds));
+  }
+  return compare(endpoint, connections, real, base, note);
+}
+
 const KEYS = ['requestsPerSecond', 'p50', 'p99', 'meanResponseBytes'] as const;
 
-function compare(endpoint: Endpoint, connections: number, real: LoadResult[], base: LoadResult[]): Row {
+function compare(endpoint: Endpoint, connections: number, real: LoadResult[], base: LoadResult[], note?: string): Row {
   const a = medianOf(real, KEYS);
   const b = medianOf(base, KEYS);
   const failures = [...real, ...base].reduce((sum, r) => sum + r.non2xx + r.errors, 0);
@@ -126,12 +147,12 @@ function compare(endpoint: Endpoint, connections: number, real: LoadResult[], ba
   );
   return row({
     section: '2 http',
-    figure: `${endpoint.name}, ${connections} connections (req/s; p50/p99)`,
+    figure: `${endpoint.name}${note ? ` (${note})` : ''}, ${connections} connections (req/s; p50/p99)`,
     value: `${int(a.requestsPerSecond)}; ${ms(a.p50)}/${ms(a.p99)}`,
     reference: `${endpoint.write ? 'bare + durable insert' : 'bare'} ${int(b.requestsPerSecond)}; ${ms(b.p50)}/${ms(b.p99)}`,
     ratio: judged.text,
     target: `ratio ≥ ${target}`,
     verdict: failures > 0 ? 'ERROR' : judged.verdict,
-    data: { endpoint: endpoint.name, connections, app: real, bare: base, failures, appMeanResponseBytes: a.meanResponseBytes },
+    data: { endpoint: endpoint.name, ...(note ? { note } : {}), connections, app: real, bare: base, failures, appMeanResponseBytes: a.meanResponseBytes },
   });
 }

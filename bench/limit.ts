@@ -1,6 +1,8 @@
+import 'reflect-metadata';
 import { Agent, request } from 'node:http';
 import { HISTORY_PAGE, TimelineQueryDto } from '../src/api/dto/query.dto';
 import { TimelineController } from '../src/api/timeline.controller';
+import { answerText } from '../src/projections/answer-text';
 import { FigureQueries } from '../src/projections/figures/figures.queries';
 import { openReadModelDatabase } from '../src/projections/read-model-database';
 import { TimelineQueries } from '../src/projections/timeline/timeline.queries';
@@ -18,7 +20,7 @@ import { bytes, int, ms, row, spreadVerdict, type Row } from './support/report';
  * byte for byte, and a difference stops the run: a limit that answered something else would measure
  * nothing. Timed alternately, answer by answer (which side goes first alternates too) over the same
  * random days and figures, in rounds: in process (Annals: the controller or the figure query and
- * JSON.stringify, what a handler and the serialiser do; limit: its text) and over HTTP (Annals' real
+ * answerText, what a handler and the answer cache's serialiser do; limit: its text) and over HTTP (Annals' real
  * app with its answer cache off against a plain Fastify route serving the limit's text, each in its
  * own process, one request at a time). The ratio is the limit's CPU time over Annals' per round (1: as
  * cheap as the limit): CPU, not wall-clock, because other work on a shared machine stretches the wall
@@ -31,7 +33,7 @@ const TARGET = 0.8;
 
 interface Question {
   readonly name: string;
-  readonly ask: (r: Random) => { path: string; annals: () => string; limit: () => string | undefined };
+  readonly ask: (r: Random) => { path: string; annals: () => string | undefined; limit: () => string | undefined };
 }
 
 function questions(db: { annals: { timeline: TimelineController; figures: FigureQueries }; limit: LimitAnswers }): Question[] {
@@ -42,7 +44,7 @@ function questions(db: { annals: { timeline: TimelineController; figures: Figure
         const day = randomDay(r);
         return {
           path: `/timeline?asOf=${day}`,
-          annals: () => JSON.stringify(db.annals.timeline.get(Object.assign(new TimelineQueryDto(), { asOf: day }))),
+          annals: () => answerText(db.annals.timeline.get(Object.assign(new TimelineQueryDto(), { asOf: day }))),
           limit: () => db.limit.timeline(day),
         };
       },
@@ -54,7 +56,7 @@ function questions(db: { annals: { timeline: TimelineController; figures: Figure
         const day = randomDay(r);
         return {
           path: `/figures/${id}?asOf=${day}`,
-          annals: () => JSON.stringify(db.annals.figures.figure(id, { asOf: day }, { limit: HISTORY_PAGE.default })),
+          annals: () => answerText(db.annals.figures.figure(id, { asOf: day }, { limit: HISTORY_PAGE.default })),
           limit: () => db.limit.figure(id, day),
         };
       },
@@ -92,7 +94,7 @@ function roundInProcess(question: Question, r: Random, seconds: number): Round {
   const started = performance.now();
   while (performance.now() - started < seconds * 1000 || answers < 10) {
     const q = question.ask(r);
-    let a = '';
+    let a: string | undefined;
     let l: string | undefined;
     const timeAnnals = () => {
       const c = process.cpuUsage();
@@ -110,7 +112,7 @@ function roundInProcess(question: Question, r: Random, seconds: number): Round {
     };
     for (const side of answers % 2 === 0 ? [timeAnnals, timeLimit] : [timeLimit, timeAnnals]) side();
     identical('in process', q.path, a, l);
-    size += a.length;
+    size += a?.length ?? 0;
     answers++;
   }
   return { annalsMs, limitMs, annalsCpuMs, limitCpuMs, answers, bytes: size / answers };
@@ -188,8 +190,11 @@ function rowOf(question: Question, path: string, size: number, rounds: Round[]):
 
 const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
 
+/** Which halves run: both in a bench run; one alone from the command line (`in-process` or `http`). */
+type Part = 'in-process' | 'http' | 'both';
+
 /** The limit on the dataset of 100k events (or the largest one below it). */
-export async function limit(mode: Mode, datasets: readonly Dataset[]): Promise<Row[]> {
+export async function limit(mode: Mode, datasets: readonly Dataset[], part: Part = 'both'): Promise<Row[]> {
   const dataset = [...datasets].reverse().find((d) => d.size <= 100_000) ?? datasets[0];
   console.log(`\n[3b] the honest limit: hand-written SQL writing the answer text, against Annals (${int(dataset.size)} events)`);
   const roundsOf = mode.quick ? 5 : 7;
@@ -200,7 +205,7 @@ export async function limit(mode: Mode, datasets: readonly Dataset[]): Promise<R
   const all = questions({ annals: { timeline: new TimelineController(new TimelineQueries(annalsDb), figures), figures }, limit: new LimitAnswers(limitDb) });
   const rows: Row[] = [];
   try {
-    for (const question of all) {
+    for (const question of part === 'http' ? [] : all) {
       const r = rng(24);
       roundInProcess(question, r, 0.3); // warm-up (and a first byte check)
       const rounds: Round[] = [];
@@ -211,6 +216,7 @@ export async function limit(mode: Mode, datasets: readonly Dataset[]): Promise<R
     annalsDb.close();
     limitDb.close();
   }
+  if (part === 'in-process') return rows;
   const [annals, bare] = await Promise.all([
     startServer({ kind: 'app', sqlitePath: dataset.storePath, readModelPath: dataset.readModelPath, answerCacheBytes: 0 }),
     startServer({ kind: 'limit', readModelPath: dataset.readModelPath }),
@@ -227,4 +233,19 @@ export async function limit(mode: Mode, datasets: readonly Dataset[]): Promise<R
     await Promise.all([annals.stop(), bare.stop()]);
   }
   return rows;
+}
+
+/**
+ * On a kept dataset (bench/compare/dataset.ts, or a `--keep` run's log-<size> directory), without
+ * generating one: `npx ts-node --transpile-only bench/limit.ts <dir> [events in its log] [in-process|http] [--quick]`.
+ */
+if (require.main === module) {
+  const args = process.argv.slice(2);
+  const [dir] = args;
+  const part = (args.find((a) => a === 'in-process' || a === 'http') ?? 'both') as Part;
+  const dataset = { size: Number(args.find((a) => /^\d+$/.test(a)) ?? Number.NaN), dir, storePath: `${dir}/events.db`, readModelPath: `${dir}/read-models.db` } as Dataset;
+  limit({ quick: args.includes('--quick'), tmp: dir }, [dataset], part).catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
 }

@@ -8,6 +8,7 @@ import { CITABLE } from '../receipt.interceptor';
 import { answersConditionally } from './http-caching';
 import { AnswerCache, COMPRESS_THRESHOLD, etagOf, type CachedAnswer, type Coding, type Validity } from './answer-cache';
 import { parseIsoInstant } from '../dto/iso-instant';
+import { answerText } from '../../projections/answer-text';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 /** A year: the longest max-age caches are asked to keep (RFC 9111 suggests no more). */
@@ -57,7 +58,7 @@ export class AnswerCacheInterceptor implements NestInterceptor {
       map((answer: unknown) => {
         // Anything but a plain answer (a stream, bytes, nothing) is the handler's own business.
         if (answer === undefined || answer === null || typeof answer !== 'object' || Buffer.isBuffer(answer) || reply.statusCode !== 200) return answer;
-        const identity = Buffer.from(JSON.stringify(answer));
+        const identity = Buffer.from(answerText(answer)!);
         // Facts and figures answer with their stream's revision as ETag (If-Match on writes reads it
         // back); it names the answer to that URL as well as the hash would.
         const own = reply.getHeader('etag');

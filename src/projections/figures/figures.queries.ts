@@ -5,6 +5,7 @@ import { invalid } from '../../domain/errors';
 import { FIRST_DAY, LAST_DAY, shownDay, type DayWindow } from '../../domain/edtf';
 import { latestClaim, possiblyNewerThan, revisionChain, CHAIN_LIST_LIMIT, type ChainClaim, type ChainPlace, type RankedClaim } from '../../domain/figure/revision-chain';
 import { claimValueBounds, type ClaimAsserted, type ClaimRank, type ClaimRankValue, type ClaimValue, type FigureDefined } from '../../domain/figure/figure.events';
+import { holdsViews, sharedView } from '../answer-text';
 import { claimOrderBeyond, claimOrderBy, claimOrderKey, compareClaimOrder, type ClaimOrderKey } from './claim-order';
 
 export interface FigureFilter {
@@ -154,6 +155,7 @@ export class FigureQueries {
   private preparedOn: Database.Database | undefined;
   private views = new ClaimViews();
   private readonly source: ReadModelSource;
+  private readonly claimOf = (row: ClaimRow): ClaimAsserted => this.views.claim(row);
 
   /** A source whose connection may be swapped by a rebuild, or one fixed connection. */
   constructor(source: ReadModelSource | Database.Database) {
@@ -263,10 +265,14 @@ export class FigureQueries {
         else latest.set(r.figure, [r]);
       }
     }
-    return rows.map((row) => {
-      const summary = this.summary(row, filter, latest.get(row.figure_id) ?? []);
-      return Number.isFinite(claimsLimit) ? { ...summary, ...boundedClaims(summary.claims, claimsLimit) } : summary;
-    });
+    return holdsViews(
+      rows.map((row) => {
+        const summary = this.summary(row, filter, latest.get(row.figure_id) ?? []);
+        if (!Number.isFinite(claimsLimit)) return summary;
+        const bounded = boundedClaims(summary.claims, claimsLimit);
+        return holdsViews({ ...summary, claims: holdsViews(bounded.claims), claimsMore: bounded.claimsMore });
+      }),
+    );
   }
 
   /** A figure with its latest claims, spread and the first page of its history (or the page after `paging.cursor`). */
@@ -378,7 +384,11 @@ export class FigureQueries {
    */
   private entries(figureId: string, page: ClaimRow[], at: number, asOf: string | undefined, after: HistoryCursor | undefined, more: boolean): Record<string, HistoryEntry[]> {
     const byClaimant = new Map<string, ClaimRow[]>();
-    for (const row of page) byClaimant.set(row.claimant, [...(byClaimant.get(row.claimant) ?? []), row]);
+    for (const row of page) {
+      const rows = byClaimant.get(row.claimant);
+      if (rows) rows.push(row);
+      else byClaimant.set(row.claimant, [row]);
+    }
     const places = new Map<string, ChainPlace>();
     const rowsById = new Map<string, ClaimRow>();
     const claimants = [...byClaimant.keys()];
@@ -396,10 +406,8 @@ export class FigureQueries {
       const record = current.position === current.asserted_position ? [current] : (this.claimRecord.all(figureId, current.claim_id, at) as ClaimRow[]);
       const place = places.get(current.claim_id) ?? {};
       const previous = place.previous === undefined ? undefined : rowsById.get(place.previous);
-      for (const row of record) {
-        const entry = entryOf(row, previous, place, asOf, (r) => this.views.claim(r));
-        (history[current.claimant] ??= []).push({ ...entry, claimant: current.claimant });
-      }
+      const entries = (history[current.claimant] ??= []);
+      for (const row of record) entries.push(entryOf(row, current.claimant, previous, place, asOf, this.claimOf));
     }
     return history;
   }
@@ -439,7 +447,7 @@ export class FigureQueries {
   private latestOf(byDays: ClaimRow, unsettled: readonly ClaimRow[], params: { figureId: string; asOf: string; at: number }): LatestClaimView {
     const asOf = params.asOf;
     // Nothing whose order against it is open: it is the latest (latestClaim's answer, without the ranking).
-    if (unsettled.length === 0) return { ...this.views.of(byDays, asOf), possiblyNewer: [] };
+    if (unsettled.length === 0) return this.views.latest(byDays, asOf);
     const ranked = new Map([byDays, ...unsettled].map((r) => [rankedOf(r), r] as const));
     const [first] = ranked.keys();
     const chosen = ranked.get(latestClaim(first, [...ranked.keys()], (c) => c.window.latest <= asOf))!;
@@ -469,16 +477,16 @@ export class FigureQueries {
     claims.sort(byLow);
     // The figure's stream revision (at knownAt): every event after its definition (revision 0) is a claim version.
     const revision = (this.revisionAt.get(row.figure_id, params.at) as number | undefined) ?? 0;
-    return {
+    return holdsViews({
       id: row.figure_id,
       ...(JSON.parse(row.body) as FigureDefined),
       revision: String(revision),
       asOf: filter.asOf ?? null,
       knownAt: filter.knownAt?.toISOString() ?? null,
-      claims,
-      possibleClaims,
+      claims: holdsViews(claims),
+      possibleClaims: holdsViews(possibleClaims),
       spread: spread(claims),
-    };
+    });
   }
 }
 
@@ -526,12 +534,23 @@ const shown = (row: ClaimRow): ShownDays => ({ earliest: shownDay(row.asserted_e
  * connection) is built again.
  */
 class ClaimViews {
-  private readonly views = new Map<number, { row: ClaimRow; claim: ClaimAsserted; certain?: ClaimView; possible?: ClaimView }>();
+  private readonly views = new Map<
+    number,
+    { row: ClaimRow; claim: ClaimAsserted; certain?: ClaimView; possible?: ClaimView; latestCertain?: LatestClaimView; latestPossible?: LatestClaimView }
+  >();
 
   of(row: ClaimRow, asOf: string): ClaimView {
     const kept = this.kept(row);
     const certainty = certaintyBy(window(row), asOf) ?? 'possible';
-    return (kept[certainty] ??= Object.freeze(toClaimView(row, kept.claim, certainty)));
+    return (kept[certainty] ??= sharedView(Object.freeze(toClaimView(row, kept.claim, certainty))));
+  }
+
+  /** The version as a claimant's latest claim with nothing possibly newer (most of them): shared as the views are. */
+  latest(row: ClaimRow, asOf: string): LatestClaimView {
+    const view = this.of(row, asOf);
+    const kept = this.kept(row);
+    const latest = view.certainty === 'certain' ? 'latestCertain' : 'latestPossible';
+    return (kept[latest] ??= sharedView(Object.freeze({ ...view, possiblyNewer: NOTHING_NEWER })));
   }
 
   /** The version's stored claim, parsed once (history entries read it too). */
@@ -551,6 +570,9 @@ class ClaimViews {
 }
 
 const CLAIM_VIEWS_KEPT = 50_000;
+
+/** The possiblyNewer of a latest claim that has none: one frozen empty list, shared. */
+const NOTHING_NEWER: ClaimView[] = Object.freeze([]) as unknown as ClaimView[];
 
 const sameVersion = (a: ClaimRow, b: ClaimRow): boolean =>
   a.body === b.body && a.status === b.status && a.recorded_from === b.recorded_from && a.asserted_earliest === b.asserted_earliest && a.asserted_latest === b.asserted_latest;
@@ -614,12 +636,20 @@ function spread(claims: ClaimView[]): FigureSummary['spread'] {
 
 const LIFECYCLE: Record<string, HistoryEntry['kind']> = { ClaimCorrected: 'corrected', ClaimRetracted: 'retracted', ClaimRanked: 'ranked' };
 
-function entryOf(row: ClaimRow, previous: ClaimRow | undefined, place: ChainPlace, asOf: string | undefined, claimOf: (row: ClaimRow) => ClaimAsserted): HistoryEntry {
+/** A version's history entry, under `claimant` (the claimant its claim has now). */
+function entryOf(
+  row: ClaimRow,
+  claimant: string,
+  previous: ClaimRow | undefined,
+  place: ChainPlace,
+  asOf: string | undefined,
+  claimOf: (row: ClaimRow) => ClaimAsserted,
+): HistoryEntry {
   const claim = claimOf(row);
   const certainty = asOf === undefined ? undefined : (certaintyBy(window(row), asOf) ?? undefined);
   const base = {
     claimId: row.claim_id,
-    claimant: row.claimant,
+    claimant,
     assertedOn: claim.assertedOn,
     assertedDays: shown(row),
     ...(certainty === undefined ? {} : { certainty }),

@@ -5,6 +5,7 @@ import type { FactRecorded } from '../../domain/fact/fact.events';
 import type { Certainty } from '../../domain/certainty';
 import { certaintyOn, certaintyOnDays, isPeriod, shownDays, validDays, validTimePrecision, type Precision } from '../../domain/valid-time';
 import { certaintyBy } from '../../domain/certainty';
+import { holdsViews, sharedView } from '../answer-text';
 
 export interface TimelineFilter {
   /** The world on this day ('YYYY-MM-DD'): facts that may have happened by then. */
@@ -95,7 +96,7 @@ export class TimelineQueries {
       cursor: page.cursor === undefined ? undefined : decodeCursor(page.cursor),
       limit: page.limit + 1,
     });
-    const items = rows.slice(0, page.limit).map((row) => this.views.of(row, page.asOf, 'happened'));
+    const items = holdsViews(rows.slice(0, page.limit).map((row) => this.views.of(row, page.asOf, 'happened')));
     const more = rows.length > page.limit;
     return { items, nextCursor: more ? encodeCursor(rows[page.limit - 1].sort_key) : null };
   }
@@ -108,7 +109,7 @@ export class TimelineQueries {
   inEffect(day: string, filter: TimelineFilter, limit: number): { items: FactView[]; more: boolean } {
     const where = [...this.conditions(filter), "v.kind = 'state'", 'v.valid_start <= @day', '(v.valid_end IS NULL OR v.valid_end >= @day)'];
     const rows = this.query(where, filter, 'ORDER BY v.valid_start DESC, v.sort_key DESC LIMIT @limit', { ...this.params(filter), day, limit: limit + 1 });
-    return { items: rows.slice(0, limit).reverse().map((row) => this.views.of(row, day, 'holds')), more: rows.length > limit };
+    return { items: holdsViews(rows.slice(0, limit).reverse().map((row) => this.views.of(row, day, 'holds'))), more: rows.length > limit };
   }
 
   /** A fact as it is now, or as it was known at `knownAt`; retracted facts too, marked. */
@@ -193,7 +194,7 @@ class FactViews {
   of(row: VersionRow, day: string | undefined, sense: 'happened' | 'holds'): FactView {
     let kept = this.views.get(row.version_id);
     if (kept === undefined || !sameVersion(kept.row, row)) {
-      const plain = Object.freeze(toView(row));
+      const plain = sharedView(Object.freeze(toView(row)));
       const validTime = (plain as FactView & FactRecorded).validTime;
       kept = { row, plain, days: validDays(validTime), period: isPeriod(validTime) };
       if (this.views.size >= FACT_VIEWS_KEPT) this.views.clear();
@@ -203,7 +204,7 @@ class FactViews {
     const certainty = sense === 'holds' ? certaintyOnDays(kept.days, kept.period, day) : certaintyBy(kept.days.start, day);
     if (!certainty) return kept.plain;
     // The certainty's key has its place after validDays (as toView puts it).
-    return (kept[certainty] ??= Object.freeze({ ...toView(row, day, sense), certainty }));
+    return (kept[certainty] ??= sharedView(Object.freeze({ ...toView(row, day, sense), certainty })));
   }
 }
 
