@@ -45,10 +45,12 @@ export async function endSession(store: EventStore, session: { session: string; 
  */
 export async function loadKeyRing(store: EventStore, ring: KeyRing): Promise<bigint> {
   const head = await store.headPosition();
-  // Asked on every anonymous write while no key exists (access.guard.ts): no exception per absent stream.
-  for (const stream of [KEYS_STREAM, SESSIONS_STREAM]) {
-    for (const event of (await readStreamOrNone(store, stream)) ?? []) ring.apply(event);
-  }
+  // Asked on every anonymous write while no key exists (access.guard.ts): no exception per absent stream,
+  // and no sessions looked for without a key (keys are revoked, never removed: no keys stream, no session).
+  const keys = await readStreamOrNone(store, KEYS_STREAM);
+  if (keys === undefined) return head;
+  for (const event of keys) ring.apply(event);
+  for (const event of (await readStreamOrNone(store, SESSIONS_STREAM)) ?? []) ring.apply(event);
   return head;
 }
 
