@@ -1,8 +1,8 @@
 import { copyFileSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { medianOf } from './stats';
+import { median, medianOf } from './stats';
 import { claimBody, factBody, figureId, FIGURE_COUNT, generateLog, randomDay, rng, type Random } from './support/data';
-import type { Mode } from './support/env';
+import { cpuSecondsOf, type Mode } from './support/env';
 import { load, type LoadResult, type NextRequest } from './support/load';
 import { startServer, type ServerHandle } from './support/processes';
 import { int, ms, row, spreadVerdict, type Row } from './support/report';
@@ -59,14 +59,20 @@ async function seedLog(mode: Mode): Promise<string> {
 
 let tags = 0;
 
-function run(server: ServerHandle, endpoint: Endpoint, connections: number, seconds: number): Promise<LoadResult> {
+/** A load run and the server's CPU per 2xx answer over it (from /proc: what a shared machine sways less than req/s). */
+type Measured = LoadResult & { readonly cpuMsPerRequest: number };
+
+async function run(server: ServerHandle, endpoint: Endpoint, connections: number, seconds: number): Promise<Measured> {
   const r = rng(1000 + tags);
   const tag = `${(tags++).toString(36)}`;
   let n = 0;
-  return load(server.url, connections, seconds, () => endpoint.next(r, tag, n++));
+  const cpu = cpuSecondsOf(server.pid);
+  const result = await load(server.url, connections, seconds, () => endpoint.next(r, tag, n++));
+  return { ...result, cpuMsPerRequest: ((cpuSecondsOf(server.pid) - cpu) * 1000) / result.ok };
 }
 
-export async function http(mode: Mode): Promise<Row[]> {
+/** `writesOnly` (`--only http-writes`): the two write endpoints alone, against the durable bare route. */
+export async function http(mode: Mode, writesOnly = false): Promise<Row[]> {
   console.log('\n[2] HTTP: real app vs bare NestJS + Fastify with the same validation (autocannon, 127.0.0.1)');
   const seconds = mode.quick ? 0.25 : 3;
   const warmup = mode.quick ? 0.15 : 1;
@@ -77,27 +83,33 @@ export async function http(mode: Mode): Promise<Row[]> {
   // every answer computed (the first app serves most repeated reads from memory).
   const uncachedPath = join(mode.tmp, 'http', 'uncached-events.db');
   copyFileSync(sqlitePath, uncachedPath);
+  // BENCH_SYNCHRONOUS=normal: the app's log and the durable reference both without the fsync per commit, so the
+  // writes' figure is their CPU's (this machine's disk makes a FULL write's wall clock mostly the fsync's).
+  const synchronous = process.env.BENCH_SYNCHRONOUS === 'normal' ? 'normal' : 'full';
+  if (synchronous === 'normal') console.log('  synchronous NORMAL (BENCH_SYNCHRONOUS): no fsync per commit on either side');
   const [app, bare, bareDurable] = await Promise.all([
-    startServer({ kind: 'app', sqlitePath, readModelPath: join(mode.tmp, 'http', 'read-models.db') }),
+    startServer({ kind: 'app', sqlitePath, readModelPath: join(mode.tmp, 'http', 'read-models.db'), synchronous }),
     startServer({ kind: 'bare' }),
-    startServer({ kind: 'bare', durableWritesPath: join(mode.tmp, 'http', 'bare-writes.db') }),
+    startServer({ kind: 'bare', durableWritesPath: join(mode.tmp, 'http', 'bare-writes.db'), synchronous }),
   ]);
   let uncached: ServerHandle | undefined;
   const rows: Row[] = [];
   try {
     // Reads first, on the seeded log (cached, then uncached); then writes, which grow it.
-    for (const endpoint of ENDPOINTS.filter((e) => !e.write)) {
-      await run(app, endpoint, 10, warmup);
-      await run(bare, endpoint, 10, warmup);
-      for (const connections of [10, 50]) rows.push(await pairs(app, bare, endpoint, connections, runs, seconds));
+    if (!writesOnly) {
+      for (const endpoint of ENDPOINTS.filter((e) => !e.write)) {
+        await run(app, endpoint, 10, warmup);
+        await run(bare, endpoint, 10, warmup);
+        for (const connections of [10, 50]) rows.push(await pairs(app, bare, endpoint, connections, runs, seconds));
+      }
+      // Started once the others are up (four ts-node servers starting at once on 2 shared cores can take minutes).
+      uncached = await startServer({ kind: 'app', sqlitePath: uncachedPath, readModelPath: join(mode.tmp, 'http', 'uncached-read-models.db'), answerCacheBytes: 0 });
+      for (const endpoint of ENDPOINTS.filter((e) => e.uncached)) {
+        await run(uncached, endpoint, 10, warmup);
+        for (const connections of [10, 50]) rows.push(await pairs(uncached, bare, endpoint, connections, runs, seconds, 'uncached'));
+      }
+      await uncached.stop();
     }
-    // Started once the others are up (four ts-node servers starting at once on 2 shared cores can take minutes).
-    uncached = await startServer({ kind: 'app', sqlitePath: uncachedPath, readModelPath: join(mode.tmp, 'http', 'uncached-read-models.db'), answerCacheBytes: 0 });
-    for (const endpoint of ENDPOINTS.filter((e) => e.uncached)) {
-      await run(uncached, endpoint, 10, warmup);
-      for (const connections of [10, 50]) rows.push(await pairs(uncached, bare, endpoint, connections, runs, seconds, 'uncached'));
-    }
-    await uncached.stop();
     for (const endpoint of ENDPOINTS.filter((e) => e.write)) {
       await run(app, endpoint, 10, warmup);
       await run(bareDurable, endpoint, 10, warmup);
@@ -121,8 +133,8 @@ export async function http(mode: Mode): Promise<Row[]> {
 
 /** Runs of the app and its reference in pairs, the order reversed every other pair. */
 async function pairs(app: ServerHandle, reference: ServerHandle, endpoint: Endpoint, connections: number, runs: number, seconds: number, note?: string): Promise<Row> {
-  const real: LoadResult[] = [];
-  const base: LoadResult[] = [];
+  const real: Measured[] = [];
+  const base: Measured[] = [];
   for (let i = 0; i < runs; i++) {
     if (i % 2 === 1) base.push(await run(reference, endpoint, connections, seconds));
     real.push(await run(app, endpoint, connections, seconds));
@@ -133,7 +145,7 @@ async function pairs(app: ServerHandle, reference: ServerHandle, endpoint: Endpo
 
 const KEYS = ['requestsPerSecond', 'p50', 'p99', 'meanResponseBytes'] as const;
 
-function compare(endpoint: Endpoint, connections: number, real: LoadResult[], base: LoadResult[], note?: string): Row {
+function compare(endpoint: Endpoint, connections: number, real: Measured[], base: Measured[], note?: string): Row {
   const a = medianOf(real, KEYS);
   const b = medianOf(base, KEYS);
   const failures = [...real, ...base].reduce((sum, r) => sum + r.non2xx + r.errors, 0);
@@ -145,14 +157,20 @@ function compare(endpoint: Endpoint, connections: number, real: LoadResult[], ba
     real.map((r, i) => r.requestsPerSecond / base[i].requestsPerSecond),
     target,
   );
+  // Beside the req/s verdict: the same pairs as server CPU per answer (reference / app, higher is better).
+  const cpu = spreadVerdict(
+    real.map((r, i) => base[i].cpuMsPerRequest / r.cpuMsPerRequest),
+    target,
+  );
+  const cpuMs = (runs: Measured[]) => ms(median(runs.map((r) => r.cpuMsPerRequest)));
   return row({
     section: '2 http',
-    figure: `${endpoint.name}${note ? ` (${note})` : ''}, ${connections} connections (req/s; p50/p99)`,
-    value: `${int(a.requestsPerSecond)}; ${ms(a.p50)}/${ms(a.p99)}`,
-    reference: `${endpoint.write ? 'bare + durable insert' : 'bare'} ${int(b.requestsPerSecond)}; ${ms(b.p50)}/${ms(b.p99)}`,
+    figure: `${endpoint.name}${note ? ` (${note})` : ''}, ${connections} connections (req/s; p50/p99; server CPU per answer)`,
+    value: `${int(a.requestsPerSecond)}; ${ms(a.p50)}/${ms(a.p99)}; CPU ${cpuMs(real)}`,
+    reference: `${endpoint.write ? 'bare + durable insert' : 'bare'} ${int(b.requestsPerSecond)}; ${ms(b.p50)}/${ms(b.p99)}; CPU ${cpuMs(base)} (CPU ratio ${cpu.text} ${cpu.verdict})`,
     ratio: judged.text,
     target: `ratio ≥ ${target}`,
     verdict: failures > 0 ? 'ERROR' : judged.verdict,
-    data: { endpoint: endpoint.name, ...(note ? { note } : {}), connections, app: real, bare: base, failures, appMeanResponseBytes: a.meanResponseBytes },
+    data: { endpoint: endpoint.name, ...(note ? { note } : {}), connections, app: real, bare: base, failures, appMeanResponseBytes: a.meanResponseBytes, cpuRatio: cpu.median, cpuVerdict: cpu.verdict },
   });
 }

@@ -59,6 +59,7 @@ async function main(): Promise<void> {
     if (wanted('appends')) await step('1 store appends', () => storeAppends(mode));
     if (wanted('figure-writes')) await step('1b figure writes', () => figureWrites(mode));
     if (wanted('http')) await step('2 http', () => http(mode));
+    else if (only?.includes('http-writes')) await step('2 http (writes)', () => http(mode, true));
     if (wanted('cache')) await step('2b cache', () => cache(mode));
     let datasets: Awaited<ReturnType<typeof buildDatasets>> = [];
     if (wanted('growth') || wanted('rebuild') || wanted('limit')) {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { median } from '../stats';
 import { claimBody, factBody, figureId, FIGURE_COUNT, rng } from '../support/data';
+import { cpuSecondsOf } from '../support/env';
 import { load, type NextRequest } from '../support/load';
 import type { ServerHandle } from '../support/processes';
 import type { ServerOptions } from '../support/server';
@@ -47,11 +48,15 @@ async function main(): Promise<void> {
         : { method: 'POST', path: `/figures/${figureId(Math.floor(r() * FIGURE_COUNT))}/claims`, body: JSON.stringify(claimBody(r, `compare-${(n++).toString(36)}`)) };
     for (const server of servers) await load(server.handle.url, Number(connections), 1, next);
     const rates = new Map<string, number[]>(servers.map((s) => [s.name, []]));
+    // Server CPU per answer (from /proc), which a shared machine sways less than req/s.
+    const cpu = new Map<string, number[]>(servers.map((s) => [s.name, []]));
     for (let round = 0; round < Number(pairs); round++) {
       for (const server of round % 2 === 0 ? servers : [...servers].reverse()) {
+        const before = cpuSecondsOf(server.handle.pid);
         const result = await load(server.handle.url, Number(connections), 2, next);
         if (result.non2xx + result.errors > 0) throw new Error(`${server.name}: ${JSON.stringify(result.statuses)}, ${result.errors} errors`);
         rates.get(server.name)?.push(result.requestsPerSecond);
+        cpu.get(server.name)?.push(((cpuSecondsOf(server.handle.pid) - before) * 1000) / result.ok);
       }
     }
     const of = (name: string) => rates.get(name) ?? [];
@@ -60,6 +65,12 @@ async function main(): Promise<void> {
       return `${median(each).toFixed(2)} (rounds ${Math.min(...each).toFixed(2)}–${Math.max(...each).toFixed(2)})`;
     };
     for (const [name, values] of rates) console.log(`${name}: ${values.map(Math.round).join(', ')} req/s, median ${Math.round(median(values))}`);
+    for (const [name, values] of cpu) console.log(`${name}: CPU ${values.map((v) => v.toFixed(2)).join(', ')} ms per answer, median ${median(values).toFixed(2)}`);
+    const cpuRatio = (x: string, y: string) => {
+      const each = (cpu.get(y) ?? []).map((v, i) => v / (cpu.get(x) ?? [])[i]);
+      return `${median(each).toFixed(2)} (rounds ${Math.min(...each).toFixed(2)}–${Math.max(...each).toFixed(2)})`;
+    };
+    console.log(`CPU per answer, bare durable/a ${cpuRatio('a', 'bare durable')}; bare durable/b ${cpuRatio('b', 'bare durable')}; a/b ${cpuRatio('b', 'a')}`);
     console.log(`POST ${endpoint}, ${connections} connections: a/bare durable ${ratio('a', 'bare durable')}; b/bare durable ${ratio('b', 'bare durable')}; b/a ${ratio('b', 'a')}`);
   } finally {
     await Promise.all(servers.map((s) => s.handle.stop()));

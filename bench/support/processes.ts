@@ -46,7 +46,8 @@ export async function startServer(options: ServerOptions): Promise<ServerHandle>
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.send({ type: 'stop' } satisfies ToServer);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      // A server writing its CPU profile (BENCH_CPU_PROF) needs longer to stop on a loaded machine.
+      const timer = setTimeout(() => child.kill('SIGKILL'), process.env.BENCH_CPU_PROF ? 60_000 : 10_000);
       await exited;
       clearTimeout(timer);
     },

@@ -1,5 +1,6 @@
 import { ArgumentMetadata, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
 import { getMetadataStorage, ValidationTypes } from 'class-validator';
+import { compiledValidator } from './compiled-validation';
 import { InheritedNamesPipe } from './inherited-names.pipe';
 import { FieldError, RequestValidationError } from './problem';
 
@@ -8,7 +9,38 @@ import { FieldError, RequestValidationError } from './problem';
  * them, in this order, so a request body and an imported record are refused with the same message.
  */
 export function validationPipes(): PipeTransform[] {
+  return [new CompiledBodyPipe(classValidatorPipes())];
+}
+
+/** The same checks as class-validator runs them, every body walked: what a body the compiled check does not accept goes through. */
+export function classValidatorPipes(): PipeTransform[] {
   return [new InheritedNamesPipe(), validationPipe()];
+}
+
+/**
+ * A request body its DTO's compiled check accepts (compiled-validation.ts: the same decorators' rules,
+ * without class-transformer's and class-validator's per-request walks) is the DTO instance at once;
+ * every other body, and every other argument, goes through the pipes as before, which refuse it with
+ * their own problem+json (or accept what only they can).
+ */
+class CompiledBodyPipe implements PipeTransform {
+  private readonly checks = new Map<unknown, ((body: unknown) => object | undefined) | undefined>();
+
+  constructor(private readonly pipes: readonly PipeTransform[]) {}
+
+  async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' && metadata.metatype) {
+      const dto = this.checkOf(metadata.metatype)?.(value);
+      if (dto) return dto;
+    }
+    for (const pipe of this.pipes) value = await pipe.transform(value, metadata);
+    return value;
+  }
+
+  private checkOf(metatype: NonNullable<ArgumentMetadata['metatype']>): ((body: unknown) => object | undefined) | undefined {
+    if (!this.checks.has(metatype)) this.checks.set(metatype, compiledValidator(metatype as new () => object));
+    return this.checks.get(metatype);
+  }
 }
 
 function validationPipe(): ValidationPipe {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { renameSync } from 'node:fs';
-import { EventStore, JsonObject, StreamNotFoundError, WrongExpectedVersionError } from '../event-store/event-store';
+import { EventStore, JsonObject, readStreamOrNone, WrongExpectedVersionError } from '../event-store/event-store';
 import { currentState, handleCommand } from '../event-store/handle-command';
 import { apiKeys, KEYS_STREAM, SESSIONS_STREAM, type ApiKeyEvent, type ApiKeysState } from './api-keys';
 import { KeyRing } from './key-ring';
@@ -45,13 +45,12 @@ export async function endSession(store: EventStore, session: { session: string; 
  */
 export async function loadKeyRing(store: EventStore, ring: KeyRing): Promise<bigint> {
   const head = await store.headPosition();
-  for (const stream of [KEYS_STREAM, SESSIONS_STREAM]) {
-    try {
-      for (const event of await store.readStream(stream)) ring.apply(event);
-    } catch (error) {
-      if (!(error instanceof StreamNotFoundError)) throw error;
-    }
-  }
+  // Asked on every anonymous write while no key exists (access.guard.ts): no exception per absent stream,
+  // and no sessions looked for without a key (keys are revoked, never removed: no keys stream, no session).
+  const keys = await readStreamOrNone(store, KEYS_STREAM);
+  if (keys === undefined) return head;
+  for (const event of keys) ring.apply(event);
+  for (const event of (await readStreamOrNone(store, SESSIONS_STREAM)) ?? []) ring.apply(event);
   return head;
 }
 

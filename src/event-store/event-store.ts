@@ -172,3 +172,17 @@ export class RestoreRefusedError extends EventStoreError {
     super(message, 'restore-refused');
   }
 }
+
+/**
+ * A stream's events, or undefined when it has none: through the store's readStreamIfAny where it has
+ * one (no exception with its stack for an answer as ordinary as "no such stream"), else readStream.
+ */
+export async function readStreamOrNone(store: EventStore, stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[] | undefined> {
+  if (store.readStreamIfAny) return store.readStreamIfAny(stream, options);
+  try {
+    return await store.readStream(stream, options);
+  } catch (error) {
+    if (error instanceof StreamNotFoundError) return undefined;
+    throw error;
+  }
+}

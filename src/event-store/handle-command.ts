@@ -8,8 +8,8 @@ import { subjectSealOf, type SubjectMark } from './subject-seal';
 import {
   EventStore,
   JsonObject,
+  readStreamOrNone,
   RecordedEvent,
-  StreamNotFoundError,
   WrongExpectedVersionError,
 } from './event-store';
 
@@ -129,16 +129,9 @@ async function foldStream<Command, Event extends { type: string; data: object },
 }
 
 /** The stream's events from a revision on; undefined when the stream has none at all. */
-async function readStreamFrom(store: EventStore, streamId: string, from: bigint): Promise<RecordedEvent[] | undefined> {
-  const options = from === 0n ? {} : { fromRevision: from };
+function readStreamFrom(store: EventStore, streamId: string, from: bigint): Promise<RecordedEvent[] | undefined> {
   // Every new fact reads a stream that does not exist yet: no exception for that where the store can say so.
-  if (store.readStreamIfAny) return store.readStreamIfAny(streamId, options);
-  try {
-    return await store.readStream(streamId, options);
-  } catch (error) {
-    if (error instanceof StreamNotFoundError) return undefined;
-    throw error;
-  }
+  return readStreamOrNone(store, streamId, from === 0n ? {} : { fromRevision: from });
 }
 
 function eventMetadata(meta: CommandMeta, idempotencyKey: string | undefined, request: string | undefined): JsonObject {

@@ -252,7 +252,10 @@ export class SqliteEventStore implements EventStore {
         ? this.statements.streamBackwards.all(stream, from === 'end' ? MAX_INT64 : from === 'start' ? 0n : from, limit)
         : this.statements.streamForwards.all(stream, from === 'start' ? 0n : from === 'end' ? MAX_INT64 : from, limit)
     ) as EventRow[];
-    if (rows.length === 0 && this.statements.lastRevision.get(stream) === null) return undefined;
+    // Revisions start at 0 and rows are never deleted: nothing from the start (or back from the end) means
+    // no stream, without asking again (every new fact and figure reads a stream that is not there yet).
+    const whole = limit !== 0 && (backwards ? from === 'end' : from === 'start' || from === 0n);
+    if (rows.length === 0 && (whole || this.statements.lastRevision.get(stream) === null)) return undefined;
     return rows.map(toRecordedEvent);
   }
 
@@ -317,7 +320,7 @@ export class SqliteEventStore implements EventStore {
     const after = from === 'start' ? 0n : from === 'end' ? ((this.statements.head.get() as bigint | null) ?? 0n) : from;
     const subscription = new SqliteSubscription(
       after,
-      (next) => (options.filter === undefined ? this.recentFrom(next) : undefined) ?? this.readAllSync({ fromPosition: next, maxCount: SUBSCRIPTION_PAGE, filter: options.filter }),
+      (next, fresh) => (options.filter === undefined ? this.recentFrom(next, fresh) : undefined) ?? this.readAllSync({ fromPosition: next, maxCount: SUBSCRIPTION_PAGE, filter: options.filter }),
       (wake) => {
         this.waiters.add(wake);
         return () => this.waiters.delete(wake);
@@ -382,6 +385,8 @@ export class SqliteEventStore implements EventStore {
       throw error;
     }
     this.lastRecordedAt = Math.max(this.lastRecordedAt, lastRecordedAt);
+    // What this process appended before is no longer the log's tail: subscriptions read the log.
+    this.recent = [];
     if (count > 0) this.wake();
     return count;
   }
@@ -405,10 +410,17 @@ export class SqliteEventStore implements EventStore {
     if (this.recent.length > RECENT_KEPT) this.recent = this.recent.slice(-RECENT_KEPT);
   }
 
-  /** The events from `position` on if this process committed them last, else undefined (read the log). */
-  private recentFrom(position: bigint): RecordedEvent[] | undefined {
+  /**
+   * The events from `position` on if this process committed them last, else undefined (read the log).
+   * `fresh` (woken by this process's append, or between pages): just past the last of them is an empty
+   * answer, not a read of the log that would find nothing new but another process's appends, which a
+   * subscription's poll reads the log for anyway. Each commit woke every live subscription for one such
+   * empty read.
+   */
+  private recentFrom(position: bigint, fresh: boolean): RecordedEvent[] | undefined {
     const first = this.recent[0];
     if (first === undefined) return undefined;
+    if (fresh && position === this.recent[this.recent.length - 1].position + 1n) return [];
     const at = Number(position - first.position);
     if (at < 0 || at >= this.recent.length) return undefined;
     return this.recent.slice(at, at + SUBSCRIPTION_PAGE);

@@ -12,7 +12,12 @@ export class SqliteSubscription implements Subscription {
 
   constructor(
     private checkpoint: bigint,
-    private readonly readPage: (fromPosition: bigint) => RecordedEvent[],
+    /**
+     * `fresh`: the subscription was woken by an append of this process, or is between pages, so what
+     * this process committed last may answer that nothing came after it; otherwise (the first read, a
+     * poll) the log itself is read, where another process's appends show.
+     */
+    private readonly readPage: (fromPosition: bigint, fresh: boolean) => RecordedEvent[],
     private readonly onAppend: (wake: () => void) => () => void,
     private readonly onClose: () => void,
     private readonly pollMs = 250,
@@ -20,33 +25,38 @@ export class SqliteSubscription implements Subscription {
 
   async *[Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
     try {
+      let fresh = false;
       while (!this.closed) {
-        const page = this.readPage(this.checkpoint + 1n);
+        const page = this.readPage(this.checkpoint + 1n, fresh);
         for (const event of page) {
           if (this.closed) return;
           this.checkpoint = event.position;
           yield event;
         }
-        if (page.length === 0) await this.nextAppend();
-        // Between full pages, let timers and I/O run: a long catch-up must not starve the server.
-        else await new Promise((resolve) => setImmediate(resolve));
+        if (page.length === 0) fresh = await this.nextAppend();
+        else {
+          // Between full pages, let timers and I/O run: a long catch-up must not starve the server.
+          await new Promise((resolve) => setImmediate(resolve));
+          fresh = true;
+        }
       }
     } finally {
       await this.close();
     }
   }
 
-  private nextAppend(): Promise<void> {
+  /** Resolves true when woken by an append of this process, false after the poll's wait (or on close). */
+  private nextAppend(): Promise<boolean> {
     return new Promise((resolve) => {
-      const done = () => {
+      const done = (appended: boolean) => {
         clearTimeout(timer);
         unsubscribe();
         this.wakeUp = undefined;
-        resolve();
+        resolve(appended);
       };
-      const timer = setTimeout(done, this.pollMs);
-      const unsubscribe = this.onAppend(done);
-      this.wakeUp = done;
+      const timer = setTimeout(() => done(false), this.pollMs);
+      const unsubscribe = this.onAppend(() => done(true));
+      this.wakeUp = () => done(false);
     });
   }
 
