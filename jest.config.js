@@ -20,5 +20,6 @@ module.exports = {
   workerIdleMemoryLimit: '1GB',
   testSequencer: '<rootDir>/test/support/slow-first.sequencer.js',
   globalSetup: '<rootDir>/test/support/build-ui.global-setup.js',
+  globalTeardown: '<rootDir>/test/support/global-teardown.js',
   reporters: ['default', '<rootDir>/test/support/skipped-reporter.js'],
 };

@@ -23,10 +23,7 @@ async function buildUi() {
   const fs = require('node:fs');
   const client = join(root, 'src/ui/client');
   const out = join(root, 'src/ui/public');
-  // Made afresh: a file left from an older layout is never served.
-  fs.rmSync(out, { recursive: true, force: true });
-  fs.mkdirSync(out, { recursive: true });
-  await esbuild.build({
+  const result = await esbuild.build({
     banner: { js: licences(), css: licences() },
     entryPoints: { annals: join(client, 'annals.ts'), 'annals-style': join(client, 'annals.css') },
     outdir: out,
@@ -37,10 +34,22 @@ async function buildUi() {
     target: ['es2020', 'chrome100', 'firefox100', 'safari15'],
     legalComments: 'eof',
     logLevel: 'warning',
+    write: false,
   });
   // One stylesheet name whatever esbuild calls a CSS entry.
-  fs.renameSync(join(out, 'annals-style.css'), join(out, 'annals.css'));
-  fs.copyFileSync(join(client, 'index.html'), join(out, 'index.html'));
+  const files = new Map(result.outputFiles.map((file) => [file.path === join(out, 'annals-style.css') ? join(out, 'annals.css') : file.path, Buffer.from(file.contents)]));
+  files.set(join(out, 'index.html'), fs.readFileSync(join(client, 'index.html')));
+  // Made afresh (a file left from an older layout is never served), but a file whose content is already
+  // there is left alone and a changed one is swapped in whole: a page served meanwhile (a build while the
+  // tests run) never sees the folder empty or a file half-written.
+  fs.mkdirSync(out, { recursive: true });
+  for (const name of fs.readdirSync(out)) if (!files.has(join(out, name)) && !name.endsWith('.tmp')) fs.rmSync(join(out, name), { recursive: true, force: true });
+  for (const [path, contents] of files) {
+    if (fs.existsSync(path) && fs.readFileSync(path).equals(contents)) continue;
+    const next = `${path}.${process.pid}.tmp`;
+    fs.writeFileSync(next, contents);
+    fs.renameSync(next, path);
+  }
 }
 
 module.exports = { buildUi };

@@ -62,11 +62,18 @@ export interface TimersConfig {
   readonly checkpointIntervalMs: number;
   /**
    * ANNALS_FOLLOW_RETRY_MS: how long after the log could not be read a follower of it (the read
-   * models, the live fan-out, an event stream, the key ring) follows it again from its checkpoint.
+   * models, the live fan-out, an event stream, the key ring, the watch engine, a gRPC subscription)
+   * follows it again from its checkpoint; the watch engine also tries a failed evaluation again after it.
+   * The stores' subscriptions poll for appends they were not told of (another process's) at most this far apart.
    */
   readonly followRetryMs: number;
   /** ANNALS_SSE_HEARTBEAT_MS: a comment line goes down every open event stream this often, so that proxies keep it open. */
   readonly sseHeartbeatMs: number;
+  /**
+   * ANNALS_WATCH_SAVE_POSITION_MS: how often the watch engine saves how far it evaluated when nothing
+   * changed (a save lost to a crash only repeats work; a change is saved with its notices at once).
+   */
+  readonly watchSavePositionMs: number;
 }
 
 export interface WatchesConfig {
@@ -183,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AnnalsConfig {
       checkpointIntervalMs: positive(env, 'ANNALS_CHECKPOINT_INTERVAL_MS', 1000),
       followRetryMs: integer(env, 'ANNALS_FOLLOW_RETRY_MS', 1000),
       sseHeartbeatMs: positive(env, 'ANNALS_SSE_HEARTBEAT_MS', 15_000),
+      watchSavePositionMs: integer(env, 'ANNALS_WATCH_SAVE_POSITION_MS', 1000),
     },
     watches: {
       path: env.ANNALS_WATCHES_PATH || undefined,

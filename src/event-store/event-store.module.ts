@@ -6,14 +6,17 @@ import { EVENT_STORE, type EventStore } from './event-store';
 import { EventStoreDbEventStore } from './eventstoredb/eventstoredb-event-store';
 import { PostgresEventStore } from './postgres/postgres-event-store';
 import { SqliteEventStore } from './sqlite/sqlite-event-store';
+import { SQLITE_POLL_MS } from './sqlite/sqlite-subscription';
 
 export function openEventStore(config: AnnalsConfig): EventStore {
   if (config.store === 'eventstoredb') {
     return EventStoreDbEventStore.fromConnectionString(config.eventStoreConnectionString as string);
   }
-  if (config.store === 'postgres') return new PostgresEventStore({ connectionString: config.postgresUrl as string });
+  // A subscription polls for appends it was not told of (another process's) no further apart than a follower retries.
+  const pollMs = config.timers.followRetryMs;
+  if (config.store === 'postgres') return new PostgresEventStore({ connectionString: config.postgresUrl as string, pollMs });
   if (config.sqlitePath !== ':memory:') mkdirSync(dirname(config.sqlitePath), { recursive: true });
-  return new SqliteEventStore({ path: config.sqlitePath, synchronous: config.sqliteSynchronous });
+  return new SqliteEventStore({ path: config.sqlitePath, synchronous: config.sqliteSynchronous, pollMs: Math.min(SQLITE_POLL_MS, pollMs) });
 }
 
 /** For the server: a PostgreSQL log that cannot be reached or set up fails the start, not the first request. */

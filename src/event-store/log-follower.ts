@@ -53,6 +53,7 @@ export class LogFollower {
   private wake: (() => void) | undefined;
   private readFailure: Error | undefined;
   private consumerFailure: Error | undefined;
+  private restarting = false;
 
   constructor(
     private readonly log: FollowedLog,
@@ -73,6 +74,18 @@ export class LogFollower {
     this.flush();
   }
 
+  /**
+   * Follows again from the consumer's checkpoint, at once: the consumer moved it back (the watch engine
+   * evaluates again for a watch another replica added). What was read and not handed on is dropped.
+   */
+  restart(): void {
+    if (this.stopped || !this.loop || this.consumerFailure) return;
+    this.restarting = true;
+    this.batch = [];
+    this.wake?.();
+    void this.subscription?.close();
+  }
+
   /** Set while the log cannot be read; cleared by the next event read. */
   get readError(): Error | undefined {
     return this.readFailure;
@@ -86,23 +99,27 @@ export class LogFollower {
   private async follow(): Promise<void> {
     const maxBatch = this.options.maxBatch ?? MAX_BATCH;
     while (!this.stopped && !this.consumerFailure) {
+      this.restarting = false;
       const from = this.consumer.from();
       const subscription = this.log.subscribeToAll({ fromPosition: from === 'end' ? 'end' : from < 0n ? 'start' : from, filter: this.consumer.filter });
       this.subscription = subscription;
       try {
         for await (const event of subscription) {
+          if (this.restarting) break;
           this.readFailure = undefined;
           if (this.consumer.canHandle && !this.consumer.canHandle(event)) continue;
           this.batch.push(event);
           if (this.batch.length >= maxBatch) this.flush();
           else this.schedule();
-          if (this.consumerFailure) break;
+          if (this.consumerFailure || this.restarting) break;
         }
+        if (this.restarting) continue;
         return;
       } catch (error) {
         // Only the log's reading fails here (handling fails in flush): hand on what was read and
         // follow again from the consumer's checkpoint.
         if (this.stopped) return;
+        if (this.restarting) continue;
         this.readFailure = error instanceof Error ? error : new Error(String(error));
         this.options.onReadError?.(this.readFailure);
         this.flush();
@@ -138,4 +155,39 @@ export class LogFollower {
       this.options.onFailed?.(this.consumerFailure);
     }
   }
+}
+
+/** Thrown by a held log (heldUntil) when what it waits on will not get there for now: the follower follows again shortly. */
+export class NotCaughtUpError extends Error {}
+
+/**
+ * The log as far as something downstream has caught up with it: each event is handed on once
+ * `caughtUp(position)` resolves true (the watch engine follows the log as the read models have applied
+ * it, so that every answer it reads already holds the events it is told). False (what it waits on has
+ * failed or is closing) is a read failure: the follower follows again from its checkpoint a moment later.
+ */
+export function heldUntil(log: FollowedLog, caughtUp: (position: bigint) => Promise<boolean>): FollowedLog {
+  return {
+    subscribeToAll(options) {
+      const inner = log.subscribeToAll(options);
+      let closed = false;
+      let onClose: () => void = () => undefined;
+      const closing = new Promise<true>((resolve) => (onClose = () => resolve(true)));
+      return {
+        async *[Symbol.asyncIterator]() {
+          for await (const event of inner) {
+            if (closed) return;
+            if (!(await Promise.race([caughtUp(event.position), closing]))) throw new NotCaughtUpError(`not caught up with position ${event.position}`);
+            if (closed) return;
+            yield event;
+          }
+        },
+        async close() {
+          closed = true;
+          onClose();
+          await inner.close();
+        },
+      };
+    },
+  };
 }

@@ -36,6 +36,8 @@ export interface GrpcServerOptions {
   readonly authenticator?: GrpcAuthenticator;
   /** How reads and subscriptions show each event (the full service: values sealed for a subject opened); as stored without. */
   readonly view?: EventView;
+  /** How long after the log could not be read a subscription follows it again (ANNALS_FOLLOW_RETRY_MS). */
+  readonly followRetryMs?: number;
 }
 
 /** The version the official clients gate features on; Annals serves the subset of 24.10's Streams API listed below. */
@@ -126,7 +128,7 @@ export class AnnalsGrpcServer {
     const principal = authenticate(call.metadata, this.authenticator);
     if (isGrpcError(principal)) return finish(principal);
     ownedBy(principal);
-    serveRead(this.store, call, signal, this.options.view).then(
+    serveRead(this.store, call, signal, this.options.view, this.options.followRetryMs).then(
       () => finish(),
       (error) => finish(toGrpcError(error)),
     );

@@ -40,6 +40,7 @@ export class GrpcEndpoint implements OnApplicationBootstrap, BeforeApplicationSh
       authenticator: this.authenticator,
       // Sealed values as every answer shows them (plaintext, or `[erased on D]`), never the ciphertext (docs/erasure.md).
       view: feedView(this.store),
+      followRetryMs: this.config.timers.followRetryMs,
     });
     const port = await this.server.start();
     if (!tls && !['127.0.0.1', '::1', 'localhost'].includes(grpc.host)) {

@@ -24,7 +24,7 @@ const PAGE = 500;
  * subscription. Resolves when the call has sent everything it will; throws a GrpcError to end it
  * with a status.
  */
-export async function serveRead(store: EventStore, call: ReadCall, signal: AbortSignal, view: EventView = (event) => event): Promise<void> {
+export async function serveRead(store: EventStore, call: ReadCall, signal: AbortSignal, view: EventView = (event) => event, followRetryMs?: number): Promise<void> {
   const options = call.request.getOptions();
   if (!options) throw badRequest('ReadReq.options is required');
   const structured = options.getUuidOption()?.hasStructured() ?? false;
@@ -38,7 +38,7 @@ export async function serveRead(store: EventStore, call: ReadCall, signal: Abort
   if (options.hasSubscription()) {
     const plan = await planSubscription(store, options, filter);
     if (!(await send(call, confirmation(randomUUID()), signal))) return;
-    return follow(store, plan, call, signal, emit);
+    return follow(store, plan, call, signal, emit, followRetryMs);
   }
   const count = options.hasCount() ? BigInt(options.getCount()) : 0n;
   if (options.hasStream()) {

@@ -100,6 +100,8 @@ export async function follow(
   call: ReadCall,
   signal: AbortSignal,
   emit: (e: RecordedEvent) => Promise<boolean>,
+  /** How long after the log could not be read it is followed again (ANNALS_FOLLOW_RETRY_MS). */
+  retryMs?: number,
 ): Promise<void> {
   let caught = plan.caughtUpAt <= plan.after;
   if (caught && !(await send(call, caughtUp(), signal))) return;
@@ -123,7 +125,7 @@ export async function follow(
       if (signal.aborted) return;
       if (held.length === 0) {
         if (!follower) {
-          follower = new LogFollower(store, consumer);
+          follower = new LogFollower(store, consumer, { retryMs });
           follower.start();
         }
         await Promise.race([new Promise<void>((resolve) => (wake = resolve)), aborted]);

@@ -10,7 +10,7 @@ import { answerHash } from './answer-diff';
 import type { NoticeContent } from './notice';
 import type { Question } from './question';
 import type { Reach } from './reach';
-import { WatchEngine, type CommittedNotice, type EngineLogger } from './watch-engine';
+import { WatchEngine, type CommittedNotice, type EngineLogger, type EngineTimers } from './watch-engine';
 import { WATCH_LEASE_STREAM, WatchLease, type LeaseTimings } from './watch-lease';
 import type { DeliveryStore, EngineStore, Evaluation, NewWatchRecord, WatchStore } from './watch-store';
 import { WebhookDispatcher, type WebhookConfig } from './webhook-dispatcher';
@@ -116,6 +116,8 @@ export interface SharedWatchesDeps {
   readonly webhooks: WebhookConfig;
   readonly secrets: WebhookSecrets;
   readonly timings: LeaseTimings;
+  /** The evaluator's timers (config.timers); the defaults when unset. */
+  readonly engineTimers?: Partial<EngineTimers>;
   readonly logger: EngineLogger;
   /** How long a create or delete waits for this replica to apply its own event. */
   readonly waitMs: number;
@@ -449,7 +451,7 @@ export class SharedWatches {
   private async startWorkers(): Promise<void> {
     if (!this.lease.isHeld || this.evaluator) return;
     const { deps } = this;
-    const evaluator = new WatchEngine(deps.store, this.evaluatorStore(), deps.applied, deps.reach, deps.figures, deps.timeline, deps.logger);
+    const evaluator = new WatchEngine(deps.store, this.evaluatorStore(), deps.applied, deps.reach, deps.figures, deps.timeline, deps.logger, undefined, deps.engineTimers);
     const knew = BigInt(deps.local.sharedValue(KNOWS) ?? '-1');
     await deps.seal.ready();
     await evaluator.start();

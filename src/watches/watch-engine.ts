@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { upcast } from '../domain/upcast';
 import type { EventStore, RecordedEvent } from '../event-store/event-store';
+import { FOLLOW_RETRY_MS, heldUntil, LogFollower, NotCaughtUpError } from '../event-store/log-follower';
 import type { AppliedPosition } from '../projections/applied-position';
 import type { FigureQueries } from '../projections/figures/figures.queries';
 import type { TimelineQueries } from '../projections/timeline/timeline.queries';
@@ -60,14 +61,21 @@ export interface EngineLogger {
   error(message: string): void;
 }
 
-/** Events read per page, and at most per evaluation (a catch-up after downtime goes in chunks). */
+/** The engine's timers (config.timers: ANNALS_FOLLOW_RETRY_MS, ANNALS_WATCH_SAVE_POSITION_MS); tests make them short. */
+export interface EngineTimers {
+  /** How long after a failed evaluation, or a log that could not be read, the engine follows it again from its position. */
+  readonly retryMs: number;
+  /** How often the evaluated position is saved when nothing changed (a lost save only repeats work). */
+  readonly savePositionMs: number;
+}
+
+export const DEFAULT_ENGINE_TIMERS: EngineTimers = { retryMs: FOLLOW_RETRY_MS, savePositionMs: 1000 };
+
+/** Events read per page (a view's resume check), and at most per evaluation (a catch-up after downtime goes in chunks). */
 const PAGE = 1000;
 const CHUNK = 5000;
 /** A resume further back than this sends the current view without checking what changed. */
 const RESUME_CHECK_LIMIT = 10_000;
-/** How often the evaluated position is saved when nothing changed (a lost save only repeats work). */
-const SAVE_POSITION_MS = 1000;
-const IDLE_MS = 1000;
 const RESUME_WAIT_MS = 5000;
 /**
  * Answers the engine last gave, parsed and in pieces, by hash: the next change diffs against it and
@@ -79,11 +87,13 @@ const LAST_ANSWERS_CHARS = 64 * 1024 * 1024;
 
 /**
  * Re-asks saved questions after the read models have applied new events, and records a notice
- * when an answer changed. It follows the read models (AppliedPosition), not the live fan-out: an
- * answer must be read from read models that hold the events. Each evaluation reads the events
- * since the last one from the log, finds the watches they can reach (QuestionIndex), asks each of
- * those once, and commits the changed answers, their notices and webhook outbox rows with the
- * position evaluated, in one transaction. Live view subscribers are checked in the same pass.
+ * when an answer changed. It is a consumer of the log like any other (the one LogFollower), of the
+ * log as the read models have applied it (AppliedPosition), not the live fan-out: an answer must be
+ * read from read models that hold the events. Each batch of events, it finds the watches they can
+ * reach (QuestionIndex), asks each of those once, and commits the changed answers, their notices and
+ * webhook outbox rows with the position evaluated, in one transaction. Live view subscribers are
+ * checked in the same pass. What is its own: its saved position, going back to evaluate again for a
+ * watch added elsewhere (rewind), and trying again after a failed evaluation.
  */
 export class WatchEngine {
   private readonly cohorts = new QuestionIndex<Cohort>();
@@ -103,14 +113,17 @@ export class WatchEngine {
   private position = -1n;
   private savedPosition = -1n;
   private savedAt = 0;
-  private loop: Promise<void> | undefined;
+  private saveTimer: NodeJS.Timeout | undefined;
+  private readonly follower: LogFollower;
   private stopped = false;
-  private pause: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
   private stopNow: (stopped: false) => void = () => undefined;
   /** A position to go back to once the evaluation in progress is done (rewind). */
   private rewindTo: bigint | undefined;
   private stepping = false;
+  /** Set after a failed evaluation: batches are left until the engine follows the log again from its position. */
+  private retry: NodeJS.Timeout | undefined;
   private readonly stopping = new Promise<false>((resolve) => (this.stopNow = resolve));
+  private readonly timers: EngineTimers;
 
   constructor(
     private readonly store: EventStore,
@@ -122,7 +135,23 @@ export class WatchEngine {
     private readonly logger: EngineLogger,
     /** Told when notices with webhooks were committed (the dispatcher wakes up). */
     private readonly onOutbox: () => void = () => undefined,
-  ) {}
+    timers: Partial<EngineTimers> = {},
+  ) {
+    this.timers = { ...DEFAULT_ENGINE_TIMERS, ...timers };
+    // Each event is handed on once the read models have applied it; while they have failed, the log is
+    // followed again a moment later (NotCaughtUpError), as after a read failure.
+    this.follower = new LogFollower(
+      heldUntil(store, (position) => applied.waitFor(position, Number.POSITIVE_INFINITY)),
+      { from: () => this.position, handle: (events) => this.handle(events) },
+      {
+        maxBatch: CHUNK,
+        retryMs: this.timers.retryMs,
+        onReadError: (error) => {
+          if (!(error instanceof NotCaughtUpError)) this.logger.error(`reading the log for the watches failed at ${this.position}, following it again: ${error.message}`);
+        },
+      },
+    );
+  }
 
   /** The log position evaluated through: every event up to it has been checked against every watch. */
   get evaluated(): bigint {
@@ -140,14 +169,15 @@ export class WatchEngine {
     }
     this.save(true);
     this.load(head);
-    this.loop = this.run();
+    this.follower.start();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.stopNow(false);
-    this.wakeUp();
-    await this.loop;
+    clearTimeout(this.retry);
+    await this.follower.stop();
+    clearTimeout(this.saveTimer);
     if (this.position > this.savedPosition) this.save(true);
     this.noticeListeners.clear();
   }
@@ -203,7 +233,13 @@ export class WatchEngine {
    */
   rewind(position: bigint): void {
     if (this.stepping) this.rewindTo = this.rewindTo === undefined || position < this.rewindTo ? position : this.rewindTo;
-    else if (position < this.position) this.position = position;
+    else this.goBack(position);
+  }
+
+  private goBack(position: bigint): void {
+    if (position >= this.position) return;
+    this.position = position;
+    this.follower.restart();
   }
 
   /** Notices committed by another replica's engine (read from the log), to this engine's listeners. */
@@ -329,58 +365,37 @@ export class WatchEngine {
     }
   }
 
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        const started = Date.now();
-        // Raced with stop(), so that shutting down does not wait out the idle wait.
-        const reached = await Promise.race([this.applied.waitFor(this.position + 1n, IDLE_MS), this.stopping]);
-        if (this.stopped) return;
-        if (!reached) {
-          this.save(false);
-          // Answered at once without reaching it: the projections failed or are closing; do not spin.
-          if (Date.now() - started < IDLE_MS / 2) await this.sleep(IDLE_MS);
-          continue;
-        }
-        this.stepping = true;
-        try {
-          await this.step();
-        } finally {
-          this.stepping = false;
-          if (this.rewindTo !== undefined && this.rewindTo < this.position) this.position = this.rewindTo;
-          this.rewindTo = undefined;
-        }
-      } catch (error) {
-        this.logger.error(`watch evaluation failed at ${this.position}, retrying: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-        await this.sleep(IDLE_MS);
+  /** A batch of events the read models have applied, in log order (the follower's consumer). */
+  private handle(events: readonly RecordedEvent[]): void {
+    // Stopping, or waiting to try again after a failure: these are read again from the position.
+    if (this.stopped || this.retry) return;
+    const fresh = events.filter((e) => e.position > this.position);
+    if (fresh.length === 0) return;
+    this.stepping = true;
+    try {
+      if (this.cohorts.size === 0 && this.views.size === 0) {
+        // Nobody asks anything: nothing to evaluate up to here.
+        this.position = fresh[fresh.length - 1].position;
+        this.save(false);
+        return;
       }
+      const started = performance.now();
+      this.evaluate(fresh);
+      this.stats.evaluations++;
+      this.stats.evaluatingMs += performance.now() - started;
+    } catch (error) {
+      this.logger.error(`watch evaluation failed at ${this.position}, retrying: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      this.retry = setTimeout(() => {
+        this.retry = undefined;
+        if (!this.stopped) this.follower.restart();
+      }, this.timers.retryMs);
+    } finally {
+      this.stepping = false;
+      const rewindTo = this.rewindTo;
+      this.rewindTo = undefined;
+      if (rewindTo !== undefined && !this.retry) this.goBack(rewindTo);
+      else if (rewindTo !== undefined && rewindTo < this.position) this.position = rewindTo;
     }
-  }
-
-  private async step(): Promise<void> {
-    if (this.cohorts.size === 0 && this.views.size === 0) {
-      // Nobody asks anything: nothing to evaluate up to where the read models are.
-      this.position = this.applied.position;
-      this.save(false);
-      return;
-    }
-    const events: RecordedEvent[] = [];
-    let cursor = this.position;
-    let toEnd = false;
-    for (;;) {
-      const page = await this.store.readAll({ fromPosition: cursor < 0n ? 'start' : cursor, maxCount: PAGE });
-      const fresh = page.filter((e) => e.position > cursor);
-      events.push(...fresh);
-      toEnd = page.length < PAGE || fresh.length === 0;
-      if (toEnd || events.length >= CHUNK || fresh[fresh.length - 1].position >= this.applied.position) break;
-      cursor = fresh[fresh.length - 1].position;
-    }
-    if (this.stopped) return;
-    // From here on synchronous: the read models cannot move while the answers are read.
-    const started = performance.now();
-    this.evaluate(events, toEnd);
-    this.stats.evaluations++;
-    this.stats.evaluatingMs += performance.now() - started;
   }
 
   /** After an erasure: answers kept in memory may hold what it erased; those stored were purged (WatchStore.purgeValues). */
@@ -396,11 +411,12 @@ export class WatchEngine {
     return { stored: { hash, text }, value: JSON.parse(text) as Answer };
   }
 
-  private evaluate(events: readonly RecordedEvent[], toEnd: boolean): void {
+  /** Synchronous: the read models cannot move while the answers are read. */
+  private evaluate(events: readonly RecordedEvent[]): void {
     const now = this.applied.position;
+    // Every event handed on is applied (heldUntil): the answers read now hold them all.
     const taken = events.filter((e) => e.position <= now);
-    // Every event up to `now` is in hand when one beyond it was read or the log's end was reached.
-    const through = taken.length < events.length || toEnd ? now : taken[taken.length - 1].position;
+    const through = taken.length === 0 ? this.position : taken[taken.length - 1].position;
     /** Per cohort: the events that reached it, and (a figure's) the claimants they touched; undefined: the whole answer. */
     const reached = new Map<Cohort, { events: RecordedEvent[]; claimants: Set<string> | undefined }>();
     const views = new Set<ViewSubscriber>();
@@ -553,26 +569,22 @@ export class WatchEngine {
     }
   }
 
+  /** Saves the evaluated position; unless forced at most once per savePositionMs (a save left out is made when that has passed). */
   private save(force: boolean): void {
     if (this.position === this.savedPosition) return;
-    if (!force && Date.now() - this.savedAt < SAVE_POSITION_MS) return;
+    const wait = this.savedAt + this.timers.savePositionMs - Date.now();
+    if (!force && wait > 0) {
+      this.saveTimer ??= setTimeout(() => {
+        this.saveTimer = undefined;
+        if (!this.stopped) this.save(false);
+      }, wait).unref();
+      return;
+    }
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
     this.watchStore.setPosition(this.position);
     this.savedPosition = this.position;
     this.savedAt = Date.now();
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.pause = { timer: setTimeout(resolve, ms), resolve };
-    });
-  }
-
-  private wakeUp(): void {
-    if (!this.pause) return;
-    clearTimeout(this.pause.timer);
-    this.pause.resolve();
-    this.pause = undefined;
   }
 }
 

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { ConfigError, type AnnalsConfig } from '../config';
+import type { EngineTimers } from './watch-engine';
 import { DEFAULT_LEASE_TIMINGS, type LeaseTimings } from './watch-lease';
 import type { WebhookConfig } from './webhook-dispatcher';
 
@@ -39,6 +40,11 @@ export function publicBase(config: AnnalsConfig): string {
 /** Watches in the log, evaluated and delivered by the lease holder (shared-watches.ts): by default over the engines several replicas share. */
 export function watchesShared(config: AnnalsConfig): boolean {
   return config.watches?.shared ?? config.store !== 'sqlite';
+}
+
+/** The watch engine's timers, from the service's (config.timers). */
+export function engineTimers(config: AnnalsConfig): EngineTimers {
+  return { retryMs: config.timers.followRetryMs, savePositionMs: config.timers.watchSavePositionMs };
 }
 
 export function leaseTimings(config: AnnalsConfig): LeaseTimings {

@@ -16,7 +16,7 @@ import { WatchStore } from './watch-store';
 import { WatchesController } from './watches.controller';
 import { WatchesService } from './watches.service';
 import { WebhookDispatcher } from './webhook-dispatcher';
-import { leaseTimings, watchesPath, watchesPerKey, watchesShared, webhookConfig } from './watches.config';
+import { engineTimers, leaseTimings, watchesPath, watchesPerKey, watchesShared, webhookConfig } from './watches.config';
 
 /** Set beside a shared engine (watchesShared): watches in the log, one replica at a time evaluating them. */
 export const SHARED_WATCHES = Symbol('SHARED_WATCHES');
@@ -79,7 +79,7 @@ function watchSeal(erasure: ErasureService, readModels: ReadModels): WatchSeal {
         dispatcher: WebhookDispatcher | null,
         config: AnnalsConfig,
       ) =>
-        new WatchEngine(events, watchesShared(config) ? viewsOnly(store) : store, applied, new Reach(readModels), figures, timeline, new Logger('Watches'), () => dispatcher?.wake()),
+        new WatchEngine(events, watchesShared(config) ? viewsOnly(store) : store, applied, new Reach(readModels), figures, timeline, new Logger('Watches'), () => dispatcher?.wake(), engineTimers(config)),
     },
     {
       provide: SHARED_WATCHES,
@@ -108,6 +108,7 @@ function watchSeal(erasure: ErasureService, readModels: ReadModels): WatchSeal {
               webhooks: webhookConfig(config),
               secrets: webhookSecrets(config),
               timings: leaseTimings(config),
+              engineTimers: engineTimers(config),
               logger: new Logger('Watches'),
               waitMs: config.writeWaitMs,
             })

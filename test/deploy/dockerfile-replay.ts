@@ -99,6 +99,12 @@ export interface ReplayOptions {
   readonly work: string;
   /** An installed node_modules to copy where the Dockerfile runs `npm ci`, and why. */
   readonly nodeModules?: { readonly path: string; readonly why: string };
+  /**
+   * A build of the same inputs made already (the checkout's dist/, built once per test run): where the
+   * Dockerfile runs `npm run build`, its output is copied instead, but only when `inputsOf` the stage's
+   * directory equal `from` (the hash the build was made from); otherwise the stage builds for real.
+   */
+  readonly prebuilt?: { readonly dist: string; readonly from: string; readonly inputsOf: (dir: string) => string };
   readonly log: (line: string) => void;
 }
 
@@ -219,6 +225,16 @@ function run(command: string, state: StageState, options: ReplayOptions, where: 
       options.log(`${where}: \`${segment}\` replaced by a copy of ${options.nodeModules.path}: ${options.nodeModules.why}`);
       linkTree(options.nodeModules.path, join(cwd, 'node_modules'), where);
       continue;
+    }
+    if (/^npm run build$/.test(segment) && options.prebuilt) {
+      const { dist, from, inputsOf } = options.prebuilt;
+      if (inputsOf(cwd) === from) {
+        options.log(`${where}: \`${segment}\` ran once for this test run in the checkout (scripts/ensure-build.js): the inputs this stage holds hash to those ${dist} was built from, so its output is copied`);
+        // Its stamp is ensure-build's, not the build's: an image built by Docker has none.
+        cpSync(dist, join(cwd, 'dist'), { recursive: true, filter: (path) => basename(path) !== '.build-stamp' });
+        continue;
+      }
+      options.log(`${where}: \`${segment}\` runs here: the inputs this stage holds differ from those ${dist} was built from`);
     }
     const chown = /^chown (\S+?)(?::\S+)? /.exec(segment);
     if (chown && spawnSync('id', ['-u', chown[1]], { stdio: 'ignore' }).status !== 0) {

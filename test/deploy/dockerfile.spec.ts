@@ -5,6 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanContext, inStage, parseDockerfile, replay, type StageState } from './dockerfile-replay';
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain Node script, shared with `npm start`'s prestart
+const { ensureBuild, builtFrom, sourceHash, DIST } = require('../../scripts/ensure-build') as {
+  ensureBuild(): boolean;
+  builtFrom(): string | undefined;
+  sourceHash(dir: string): string;
+  DIST: string;
+};
+
 const repo = join(__dirname, '..', '..');
 const dockerfile = parseDockerfile(readFileSync(join(repo, 'Dockerfile'), 'utf8'));
 const engine = spawnSync('docker', ['info'], { stdio: 'ignore', timeout: 20_000 }).status === 0;
@@ -60,6 +68,12 @@ describe('Dockerfile', () => {
     const log: string[] = [];
 
     beforeAll(() => {
+      // The one build of a test run (the docs' shell blocks and the production entry run it too): the
+      // stage's `npm run build` is that build when the stage holds the same inputs (the tracked files the
+      // Dockerfile copies), and builds for real when it does not (a file the build needs that git or the
+      // Dockerfile lacks then fails here, as it would in `docker build`).
+      ensureBuild();
+      const from = builtFrom();
       work = mkdtempSync(join(tmpdir(), 'annals-dockerfile-'));
       const context = join(work, 'context');
       cleanContext(repo, context);
@@ -67,6 +81,7 @@ describe('Dockerfile', () => {
         context,
         work,
         nodeModules: { path: realpathSync(join(repo, 'node_modules')), why: NPM_CI_WHY },
+        prebuilt: from === undefined ? undefined : { dist: DIST, from, inputsOf: sourceHash },
         log: (line) => log.push(line),
       });
       runtime = [...states.values()].pop() as StageState;

@@ -140,7 +140,7 @@ describe('event stream (SSE)', () => {
 
 describe('event stream heartbeat', () => {
   it('sends a keep-alive comment every ANNALS_SSE_HEARTBEAT_MS while no events come, so proxies keep the stream open', async () => {
-    const app = await createTestApp({ timers: { checkpointIntervalMs: 100, followRetryMs: 100, sseHeartbeatMs: 30 } });
+    const app = await createTestApp({ timers: { checkpointIntervalMs: 100, followRetryMs: 100, sseHeartbeatMs: 30, watchSavePositionMs: 100 } });
     try {
       await app.listen(0, '127.0.0.1');
       const base = await app.getUrl();

@@ -28,7 +28,7 @@ export function testConfig(overrides: TestConfig = {}): AnnalsConfig {
     logLevel: 'silent',
     writeWaitMs: 5000,
     // The app's own timers, short: a test waits on a condition, not on the real clock.
-    timers: { checkpointIntervalMs: 100, followRetryMs: 100, sseHeartbeatMs: 15_000 },
+    timers: { checkpointIntervalMs: 100, followRetryMs: 100, sseHeartbeatMs: 15_000, watchSavePositionMs: 100 },
     ...rest,
     auth: { ...loadConfig({}).auth, keysFile: join(mkdtempSync(join(tmpdir(), 'annals-test-')), 'keys.json'), ...auth },
   };

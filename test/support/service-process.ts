@@ -37,6 +37,9 @@ export async function startService(dataDir: string, env: Record<string, string> 
       ANNALS_DEMO_DATA: 'false',
       ANNALS_SQLITE_SYNCHRONOUS: 'full',
       LOG_LEVEL: 'warn',
+      // The service's own timers, short (as createTestApp's): a test waits on a condition, not on the real clock.
+      ANNALS_FOLLOW_RETRY_MS: '100',
+      ANNALS_WATCH_SAVE_POSITION_MS: '100',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,31 +3,33 @@ const Sequencer = require('@jest/test-sequencer').default;
 /**
  * Suites that take tens of seconds, longest first, so the run does not end with one worker busy
  * on a long suite while the other sits idle: ordered by Jest's own timings of a whole run (its
- * cache's perf-cache-* file; re-sort the list from one when suites change). A clean clone has no
- * timing cache for Jest's own ordering (it falls back to file size, which says little about suites that boot services); once
- * a cache exists, its order decides among the rest. Measured on a 2-core machine under load.
+ * cache's perf-cache-* file, or `npx jest --json`; re-sort the list from one when suites change). A clean
+ * clone has no timing cache for Jest's own ordering (it falls back to file size, which says little about
+ * suites that boot services); once a cache exists, its order decides among the rest. Measured on a 2-core
+ * machine under load. The suites that run the production build (BUILT, below) come after the first long
+ * ones, which keep both workers busy while the global setup's build runs beside them.
  */
 const SLOWEST = [
-  'test/docs/shell-blocks.spec.ts', // ~60 s, the production build included
-  'test/deploy/dockerfile.spec.ts',
-  'test/browser/live-charts.browser.spec.ts',
   'test/e2e/replicas-failover.e2e.spec.ts',
-  'test/browser/ui.browser.spec.ts',
-  'test/failure/kill-9.spec.ts',
-  'test/failure/fuzz.spec.ts',
-  'test/grpc/esdb-only.spec.ts',
-  'test/cli/import.cli.spec.ts',
-  'test/failure/watch-kill-9.spec.ts',
   'test/cli/backup-restore.cli.spec.ts',
-  'test/browser/login.browser.spec.ts',
-  'test/e2e/integrity-tamper.e2e.spec.ts',
+  'test/docs/shell-blocks.spec.ts', // ~60 s, the production build waited for
+  'test/failure/fuzz.spec.ts',
+  'test/deploy/dockerfile.spec.ts',
   'test/e2e/query-sweep.property.e2e.spec.ts',
-  'test/cli/examples.cli.spec.ts',
+  'test/failure/kill-9.spec.ts',
+  'test/browser/live-charts.browser.spec.ts',
+  'test/cli/import.cli.spec.ts',
   'test/grpc/attacks.spec.ts',
+  'test/e2e/integrity-tamper.e2e.spec.ts',
+  'test/cli/examples.cli.spec.ts',
+  'test/browser/ui.browser.spec.ts',
+  'test/failure/watch-kill-9.spec.ts',
   'test/e2e/production-entry.e2e.spec.ts',
-  'test/browser/editor.browser.spec.ts',
+  'test/grpc/esdb-only.spec.ts',
+  'test/browser/login.browser.spec.ts',
   'test/e2e/trust-side-doors.e2e.spec.ts',
   'test/browser/watches.browser.spec.ts',
+  'test/browser/editor.browser.spec.ts',
   'test/e2e/start-up.e2e.spec.ts',
   'test/integration/rebuild.spec.ts',
   'test/e2e/postgres-operations.e2e.spec.ts', // ~10 s and below from here
@@ -39,14 +41,25 @@ const SLOWEST = [
   'test/e2e/demo.e2e.spec.ts',
 ];
 
+/**
+ * Suites that run the production build (scripts/ensure-build.js): when one is in the run, the global setup
+ * starts the build at once, in the background (it reads this variable), and these suites wait for it.
+ */
+const BUILT = ['test/docs/shell-blocks.spec.ts', 'test/deploy/dockerfile.spec.ts', 'test/e2e/production-entry.e2e.spec.ts'];
+const BUILD_WANTED = 'ANNALS_TEST_BUILD_WANTED';
+
+function normalized(path) {
+  return path.split('\\').join('/');
+}
+
 function rank(path) {
-  const normalized = path.split('\\').join('/');
-  const index = SLOWEST.findIndex((suffix) => normalized.includes(`/${suffix}`));
+  const index = SLOWEST.findIndex((suffix) => normalized(path).includes(`/${suffix}`));
   return index === -1 ? SLOWEST.length : index;
 }
 
 class SlowFirstSequencer extends Sequencer {
   sort(tests) {
+    process.env[BUILD_WANTED] = tests.some((test) => BUILT.some((suffix) => normalized(test.path).endsWith(`/${suffix}`))) ? '1' : '0';
     const cached = super.sort(tests);
     return cached
       .map((test, order) => ({ test, order }))
@@ -56,3 +69,4 @@ class SlowFirstSequencer extends Sequencer {
 }
 
 module.exports = SlowFirstSequencer;
+module.exports.BUILD_WANTED = BUILD_WANTED;

@@ -19,7 +19,7 @@ import { validateAppend, validateExpectedRevision, validateStreamName } from '..
 import { canonicalJson, CanonicalText } from '../canonical-json';
 import { chainEvents, chainHeadOf } from '../event-hash';
 import { SCHEMA } from './schema';
-import { SqliteSubscription } from './sqlite-subscription';
+import { SQLITE_POLL_MS, SqliteSubscription } from './sqlite-subscription';
 import type { SqliteSynchronous } from '../../config';
 
 export type { SqliteSynchronous };
@@ -30,6 +30,8 @@ export interface SqliteEventStoreOptions {
   readonly synchronous?: SqliteSynchronous;
   /** The store's clock; injectable so that tests can pin record time. */
   readonly clock?: () => number;
+  /** How far apart subscriptions poll for appends made by another process on the same file (SQLITE_POLL_MS by default). */
+  readonly pollMs?: number;
 }
 
 interface EventRow {
@@ -62,6 +64,7 @@ interface Appended {
 export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
   private readonly clock: () => number;
+  private readonly pollMs: number;
   /** Record time never goes backwards, even if the wall clock does: knownAt answers depend on it. */
   private lastRecordedAt: number;
   private readonly waiters = new Set<() => void>();
@@ -82,6 +85,7 @@ export class SqliteEventStore implements EventStore {
   constructor(options: SqliteEventStoreOptions) {
     this.db = new Database(options.path);
     this.clock = options.clock ?? Date.now;
+    this.pollMs = options.pollMs ?? SQLITE_POLL_MS;
     if (options.path !== ':memory:') this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
     // Another process (a second replica, a backup tool) may hold the write lock briefly.
@@ -326,6 +330,7 @@ export class SqliteEventStore implements EventStore {
         return () => this.waiters.delete(wake);
       },
       () => this.subscriptions.delete(subscription),
+      this.pollMs,
     );
     this.subscriptions.add(subscription);
     return subscription;

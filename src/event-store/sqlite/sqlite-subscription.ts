@@ -1,5 +1,8 @@
 import { RecordedEvent, Subscription } from '../event-store';
 
+/** The default poll for appends another process made on the same file (this process's own wake subscriptions at once). */
+export const SQLITE_POLL_MS = 250;
+
 /**
  * Catch-up then live over the SQLite log. It reads pages after its checkpoint; when a page comes
  * back empty it waits for the store to signal an append (or a short poll, for appends made by
@@ -20,7 +23,7 @@ export class SqliteSubscription implements Subscription {
     private readonly readPage: (fromPosition: bigint, fresh: boolean) => RecordedEvent[],
     private readonly onAppend: (wake: () => void) => () => void,
     private readonly onClose: () => void,
-    private readonly pollMs = 250,
+    private readonly pollMs = SQLITE_POLL_MS,
   ) {}
 
   async *[Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {

@@ -1,13 +1,13 @@
 import { ConfigError, loadConfig } from '../../../src/config';
 
 describe('the service timers in the configuration', () => {
-  it('default to a checkpoint a second, following the log again after a second, and a heartbeat every 15 s', () => {
-    expect(loadConfig({}).timers).toEqual({ checkpointIntervalMs: 1000, followRetryMs: 1000, sseHeartbeatMs: 15_000 });
+  it('default to a checkpoint a second, following the log again after a second, a heartbeat every 15 s and the watch position saved each second', () => {
+    expect(loadConfig({}).timers).toEqual({ checkpointIntervalMs: 1000, followRetryMs: 1000, sseHeartbeatMs: 15_000, watchSavePositionMs: 1000 });
   });
 
   it('are read from the environment', () => {
-    const env = { ANNALS_CHECKPOINT_INTERVAL_MS: '50', ANNALS_FOLLOW_RETRY_MS: '0', ANNALS_SSE_HEARTBEAT_MS: '200' };
-    expect(loadConfig(env).timers).toEqual({ checkpointIntervalMs: 50, followRetryMs: 0, sseHeartbeatMs: 200 });
+    const env = { ANNALS_CHECKPOINT_INTERVAL_MS: '50', ANNALS_FOLLOW_RETRY_MS: '0', ANNALS_SSE_HEARTBEAT_MS: '200', ANNALS_WATCH_SAVE_POSITION_MS: '0' };
+    expect(loadConfig(env).timers).toEqual({ checkpointIntervalMs: 50, followRetryMs: 0, sseHeartbeatMs: 200, watchSavePositionMs: 0 });
   });
 
   it.each(['ANNALS_CHECKPOINT_INTERVAL_MS', 'ANNALS_SSE_HEARTBEAT_MS'])('refuses an interval of 0 for %s, which would spin', (name) => {
