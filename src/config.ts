@@ -188,7 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AnnalsConfig {
     publicUrl: publicUrl(env),
     timers: {
       checkpointIntervalMs: positive(env, 'ANNALS_CHECKPOINT_INTERVAL_MS', 1000),
-      followRetryMs: integer(env, 'ANNALS_FOLLOW_RETRY_MS', 1000),
+      followRetryMs: positive(env, 'ANNALS_FOLLOW_RETRY_MS', 1000),
       sseHeartbeatMs: positive(env, 'ANNALS_SSE_HEARTBEAT_MS', 15_000),
       watchSavePositionMs: integer(env, 'ANNALS_WATCH_SAVE_POSITION_MS', 1000),
     },

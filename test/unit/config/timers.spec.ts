@@ -6,11 +6,11 @@ describe('the service timers in the configuration', () => {
   });
 
   it('are read from the environment', () => {
-    const env = { ANNALS_CHECKPOINT_INTERVAL_MS: '50', ANNALS_FOLLOW_RETRY_MS: '0', ANNALS_SSE_HEARTBEAT_MS: '200', ANNALS_WATCH_SAVE_POSITION_MS: '0' };
-    expect(loadConfig(env).timers).toEqual({ checkpointIntervalMs: 50, followRetryMs: 0, sseHeartbeatMs: 200, watchSavePositionMs: 0 });
+    const env = { ANNALS_CHECKPOINT_INTERVAL_MS: '50', ANNALS_FOLLOW_RETRY_MS: '20', ANNALS_SSE_HEARTBEAT_MS: '200', ANNALS_WATCH_SAVE_POSITION_MS: '0' };
+    expect(loadConfig(env).timers).toEqual({ checkpointIntervalMs: 50, followRetryMs: 20, sseHeartbeatMs: 200, watchSavePositionMs: 0 });
   });
 
-  it.each(['ANNALS_CHECKPOINT_INTERVAL_MS', 'ANNALS_SSE_HEARTBEAT_MS'])('refuses an interval of 0 for %s, which would spin', (name) => {
+  it.each(['ANNALS_CHECKPOINT_INTERVAL_MS', 'ANNALS_SSE_HEARTBEAT_MS', 'ANNALS_FOLLOW_RETRY_MS'])('refuses an interval of 0 for %s, which would spin (the follow retry is also the stores\' poll period)', (name) => {
     expect(() => loadConfig({ [name]: '0' })).toThrow(ConfigError);
   });
 
