@@ -7,7 +7,7 @@ import { openReadModelDatabase } from '../src/projections/read-model-database';
 import { projectionsOn } from '../src/projections/read-model-registry';
 import { median } from './stats';
 import { freePort, memoryOf, removeDb, ROOT, sleep, type Mode } from './support/env';
-import { int, mb, ms, row, verdict, type Row } from './support/report';
+import { int, mb, ms, row, targetVerdict, type Row } from './support/report';
 import { figureId, FIGURE_COUNT, generateLog, randomDay, rng } from './support/data';
 import type { LogProfile } from './support/data';
 
@@ -97,15 +97,22 @@ export async function rebuildFigure(mode: Mode, largest: Dataset): Promise<Row> 
   const rate = median(runs.map((r) => r.eventsPerSecond));
   const cpu = median(runs.map((r) => r.cpuMs ?? NaN));
   const mainCpu = median(runs.map((r) => r.mainThreadCpuMs ?? NaN));
-  const cpuNote = Number.isFinite(cpu) ? `; CPU ${(cpu / 1000).toFixed(1)} s, main thread ${(mainCpu / 1000).toFixed(1)} s (${int((largest.size / mainCpu) * 1000)} events per main-thread CPU second)` : '';
+  // Events per CPU second: what the rebuild itself costs, which a machine shared with other work sways
+  // far less than the wall clock (the target is the wall clock's, on an otherwise idle machine).
+  const cpuNote = Number.isFinite(cpu)
+    ? `; CPU ${(cpu / 1000).toFixed(1)} s (${int((largest.size / cpu) * 1000)} events per CPU second), main thread ${(mainCpu / 1000).toFixed(1)} s (${int((largest.size / mainCpu) * 1000)}/s)`
+    : '';
+  // Each run against the target: PASS only if every run reaches it (spreadVerdict).
+  const judged = targetVerdict(runs.map((r) => r.eventsPerSecond), TARGET_EVENTS_PER_SECOND, true);
   return row({
     section: '4 rebuild',
     figure: `projection rebuild from empty, ${int(largest.size)} events (events/s)`,
     value: int(rate),
     reference: `${(median(runs.map((r) => r.ms)) / 1000).toFixed(1)} s per rebuild${cpuNote}`,
+    ratio: judged.text,
     target: `≥ ${int(TARGET_EVENTS_PER_SECOND)}/s`,
-    verdict: verdict(rate >= TARGET_EVENTS_PER_SECOND),
-    data: { events: largest.size, runs },
+    verdict: judged.verdict,
+    data: { events: largest.size, runs, ofTarget: judged.median },
   });
 }
 
@@ -149,7 +156,8 @@ export async function serviceMemory(mode: Mode, largest: Dataset): Promise<Row> 
   }, 100);
   try {
     const base = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + (mode.quick ? 60_000 : 300_000);
+    // Only a bound on a hung start: on a machine shared with other work a 100k start took over a minute.
+    const deadline = Date.now() + (mode.quick ? 300_000 : 900_000);
     for (;;) {
       if (child.exitCode !== null) throw new Error(`the service exited (${child.exitCode}):\n${log.slice(-2000)}`);
       if (Date.now() > deadline) throw new Error('the service did not answer in time');
@@ -175,13 +183,16 @@ export async function serviceMemory(mode: Mode, largest: Dataset): Promise<Row> 
     const memory = child.pid ? memoryOf(child.pid) : undefined;
     peak = Math.max(peak, memory?.peakBytes ?? 0);
     const caughtUp = /read models caught up to \d+ in (\d+) ms/.exec(log)?.[1];
+    // One start per run (a start at 1M takes minutes): the verdict is that run's, through the same rule.
+    const judged = targetVerdict([peak], TARGET_PEAK_RSS, false);
     return row({
       section: '4 memory',
       figure: `peak RSS of node dist/main.js holding ${int(largest.size)} events (VmHWM)`,
       value: mb(peak),
       reference: `${stale ? 'dist/ OLDER THAN src/; ' : ''}rebuild in service ${caughtUp ? ms(Number(caughtUp)) : 'n/a'}, ready after ${ms(ready)}, RSS after queries ${mb(memory?.currentBytes ?? NaN)}`,
+      ratio: judged.text,
       target: `< ${mb(TARGET_PEAK_RSS)}`,
-      verdict: verdict(peak < TARGET_PEAK_RSS),
+      verdict: peak < TARGET_PEAK_RSS ? judged.verdict : 'MISS',
       data: { peakBytes: peak, currentBytes: memory?.currentBytes, readyMs: ready, rebuildMs: caughtUp ? Number(caughtUp) : null, distOlderThanSrc: stale, queryMs: latencies },
     });
   } finally {

@@ -87,11 +87,6 @@ async function main(): Promise<void> {
     const text = `${header}\n\n${table(rows)}\n\ntotal ${seconds.toFixed(0)} s (${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(0)} s`).join(', ')})`;
     console.log(`\n${text}`);
     const result = { mode: quick ? 'quick' : 'full', date: new Date(started).toISOString(), seconds, timings, machine: host, versions: software, code, rows, table: text };
-    // --only rebuild with a given log: measurement 4 alone, over a copy of that log (see rebuildAlone).
-    if (only?.length === 1 && only[0] === 'rebuild' && process.argv.includes('--log')) {
-      await step('4 rebuild', () => rebuildAlone(mode, process.argv[process.argv.indexOf('--log') + 1]));
-      return;
-    }
     // A partial run never overwrites the full run's results.
     const file = only === undefined ? 'results.json' : `results-${only.join('-')}.json`;
     writeFileSync(join(__dirname, file), `${JSON.stringify({ ...result, only }, null, 2)}\n`);

@@ -85,7 +85,9 @@ export function cpuSecondsOf(pid: number): number {
 /** The code measured: others edit src/ while the bench runs, so a figure belongs to a commit plus uncommitted files. */
 export function codeVersion(): { commit: string; uncommitted: string[] } {
   const git = (...args: string[]) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
-  const uncommitted = git('status', '--porcelain', '--', 'src', 'test/support')
+  // Not trimmed at the start: each porcelain line begins with its two status columns (' M src/…').
+  const status = spawnSync('git', ['status', '--porcelain', '--', 'src', 'test/support'], { cwd: ROOT, encoding: 'utf8' }).stdout ?? '';
+  const uncommitted = status
     .split('\n')
     .filter(Boolean)
     .map((line) => line.slice(3));

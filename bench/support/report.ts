@@ -29,14 +29,14 @@ export function verdict(pass: boolean): 'PASS' | 'MISS' {
  * the spread crosses it (one noisy pair would have flipped a single-run verdict); MISS when the median
  * misses. The text is the median with the pairs' min–max, as the table shows it.
  */
-export function spreadVerdict(pairRatios: readonly number[], target: number): { verdict: 'PASS' | 'MISS' | 'FLAKY'; median: number; text: string } {
+export function spreadVerdict(pairRatios: readonly number[], target: number, unit = 'pairs'): { verdict: 'PASS' | 'MISS' | 'FLAKY'; median: number; text: string } {
   const sorted = pairRatios.filter(Number.isFinite).sort((a, b) => a - b);
   if (sorted.length === 0) return { verdict: 'MISS', median: Number.NaN, text: 'n/a' };
   const middle = sorted.length >> 1;
   const median = sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
   const [min, max] = [sorted[0], sorted[sorted.length - 1]];
   const verdict = median < target ? 'MISS' : min < target ? 'FLAKY' : 'PASS';
-  return { verdict, median, text: `${ratio(median)} (${ratio(min)}–${ratio(max)}, ${sorted.length} pairs)` };
+  return { verdict, median, text: `${ratio(median)} (${ratio(min)}–${ratio(max)}, ${sorted.length} ${unit})` };
 }
 
 /**
@@ -81,6 +81,15 @@ export function mb(bytes: number): string {
 
 export function bytes(n: number): string {
   return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : n >= 1024 ? `${(n / 1024).toFixed(1)} kB` : `${n} B`;
+}
+
+/**
+ * spreadVerdict for a target that is a value, not a ratio (rebuild events/s, peak RSS, a p99): each
+ * run's value as a share of the target, oriented so that ≥ 1 meets it (`higherIsBetter` false: target /
+ * value). PASS only when every run meets the target, FLAKY when the median does but some run does not.
+ */
+export function targetVerdict(values: readonly number[], target: number, higherIsBetter: boolean): ReturnType<typeof spreadVerdict> {
+  return spreadVerdict(values.map((value) => (higherIsBetter ? value / target : target / value)), 1, values.length === 1 ? 'run' : 'runs');
 }
 
 /** A plain-text table with aligned columns. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { JsonValue } from './event-store';
 
 /**
@@ -90,5 +90,6 @@ function serialiseObject(object: Record<string, unknown>): string {
 }
 
 export function sha256(data: string | Uint8Array): Buffer {
-  return createHash('sha256').update(data).digest();
+  // One-shot (Node ≥ 20.12): about half the cost of createHash().update().digest() on short inputs.
+  return hash('sha256', data, 'buffer');
 }

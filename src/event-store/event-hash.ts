@@ -1,5 +1,6 @@
 import type { JsonObject, RecordedEvent } from './event-store';
-import { canonicalJson, CanonicalText, sha256 } from './canonical-json';
+import { hash } from 'node:crypto';
+import { canonicalJson, CanonicalText } from './canonical-json';
 
 /**
  * The per-stream hash chain. Each event's metadata carries `prevHash` (the hash of its stream's
@@ -27,7 +28,8 @@ export interface HashableEvent {
 export function eventHash(event: HashableEvent): string {
   const { [HASH]: _own, ...metadata } = event.metadata;
   const content = { type: event.type, data: event.data, metadata, stream: event.streamId, revision: event.revision.toString() };
-  return sha256(canonicalJson(content)).toString('hex');
+  // One-shot crypto.hash straight to hex: every append and every verification hashes each event once.
+  return hash('sha256', canonicalJson(content), 'hex');
 }
 
 /** The hash recorded in an event, or undefined for an event written before chains existed. */

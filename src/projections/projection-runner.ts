@@ -8,6 +8,9 @@ import type { Projection } from './projection';
 import { isEventsFault, quarantineWriter } from './quarantine';
 
 
+/** Events applied in one transaction at most (see the follower's maxBatch). */
+const CATCH_UP_BATCH = 1000;
+
 export interface RunnerLogger {
   log(message: string): void;
   error(message: string): void;
@@ -92,6 +95,9 @@ export class ProjectionRunner {
       store,
       { from: () => this.checkpoint, handle: (events) => this.apply(events) },
       {
+        // One transaction per batch of at most a page (SqliteEventStore's): a batch's events are held
+        // until it commits, and larger batches kept a rebuild's garbage alive into V8's old generation.
+        maxBatch: CATCH_UP_BATCH,
         retryMs: followRetryMs,
         onReadError: (error) => this.logger.warn?.(`reading the log failed at ${this.checkpoint}, following it again shortly: ${error.message}`),
         onFailed: (error) => this.fail(error),
