@@ -1,7 +1,10 @@
 import Database from 'better-sqlite3';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
+import { newSubject, subjectLookup, type SubjectKey, type SubjectKeys } from '../event-store/subject-keys';
+
+export type { SubjectKey };
 
 /**
  * The subjects' keys, outside the log (docs/erasure.md): one AES-256 key per subject, found by an
@@ -12,19 +15,19 @@ import { dirname } from 'node:path';
  *
  * A file of its own, mode 600, because it is the one thing erasure destroys: the log is never
  * touched, and backups carry this file as `<backup>.subjects` (src/backup/backup.ts).
+ *
+ * The key store of a single node (the SQLite engine) and of EventStoreDB replicas, each of which keeps
+ * its own (docs/operations.md); replicas over PostgreSQL share theirs in the database
+ * (src/event-store/postgres/postgres-subject-keys.ts). Every call is answered from the file, so the
+ * port's loads have nothing to do.
  */
-export interface SubjectKey {
-  readonly id: string;
-  readonly key: Buffer;
-}
-
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
   CREATE TABLE IF NOT EXISTS subjects (id TEXT PRIMARY KEY, lookup TEXT NOT NULL UNIQUE, key BLOB NOT NULL, created_at TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS erased (id TEXT PRIMARY KEY, erased_at TEXT NOT NULL);
 `;
 
-export class SubjectKeyStore {
+export class SubjectKeyStore implements SubjectKeys {
   private readonly db: Database.Database;
   private readonly secret: Buffer;
   /** Keys read so far (null: none held); a subject's key never changes, and erase drops its entry. */
@@ -58,7 +61,7 @@ export class SubjectKeyStore {
       this.byLookup.set(lookup, known);
       return known;
     }
-    const created = { id: `s${randomBytes(16).toString('base64url')}`, key: randomBytes(32) };
+    const created = newSubject();
     this.db.prepare('INSERT INTO subjects (id, lookup, key, created_at) VALUES (?, ?, ?, ?)').run(created.id, lookup, created.key, new Date().toISOString());
     this.keys.set(created.id, created.key);
     this.byLookup.set(lookup, created);
@@ -95,6 +98,37 @@ export class SubjectKeyStore {
     return erased;
   }
 
+  readonly shared = false;
+
+  get where(): string {
+    return this.path;
+  }
+
+  async loadNames(): Promise<void> {}
+
+  async loadIds(): Promise<void> {}
+
+  async find(subject: string): Promise<string | undefined> {
+    return this.resolve(subject);
+  }
+
+  async destroy(id: string, at: string): Promise<boolean> {
+    return this.erase(id, at);
+  }
+
+  /** An EventStoreDB replica's own file learns of an erasure made through another: the key goes here too. */
+  async forget(id: string, at: string): Promise<void> {
+    this.erase(id, at);
+  }
+
+  async count(): Promise<{ subjects: number; erased: number }> {
+    return this.counts;
+  }
+
+  async shutdown(): Promise<void> {
+    this.close();
+  }
+
   get counts(): { subjects: number; erased: number } {
     return {
       subjects: this.db.prepare('SELECT count(*) FROM subjects').pluck().get() as number,
@@ -112,7 +146,6 @@ export class SubjectKeyStore {
   }
 
   private lookupOf(name: string): string {
-    const normalised = name.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase();
-    return createHmac('sha256', this.secret).update(normalised).digest('base64url');
+    return subjectLookup(this.secret, name);
   }
 }

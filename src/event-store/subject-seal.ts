@@ -57,6 +57,18 @@ export interface SubjectSeal {
    * hash of a request whose other values the log shows would let anyone confirm a guessed name.
    */
   pseudonymous?(command: unknown, marks?: readonly SubjectMark[]): unknown;
+  /**
+   * Before `pseudonymous` and `seal`: the subjects of the persons, claimants and `onBehalfOf` found in
+   * `values` (a command, decided events) and of the marks are made or loaded where the keys are shared
+   * (handleCommand awaits it; a local key store has nothing to do).
+   */
+  prepareToSeal?(values: readonly unknown[], marks?: readonly SubjectMark[]): Promise<void>;
+  /**
+   * Before `open`: the keys of the subjects sealed in these events (and in the tokens nested in them)
+   * are held. Called by a store whose key store is shared on every read (postgres-event-store.ts), so
+   * a value sealed through another replica opens here.
+   */
+  prepareToOpen?(events: readonly Stored[]): Promise<void>;
 }
 
 /** The seal of a store nobody registered keys for: writes nothing sealed, and opens nothing (fails closed). */

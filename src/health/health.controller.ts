@@ -43,8 +43,8 @@ export class HealthController {
    * Sealed personal data whose key is missing (a lost or stale subjects.db) is shown as
    * `[key unavailable]`, never guessed: the service stays up, `degraded`, and says how many subjects.
    */
-  private subjects() {
-    const { file: _file, ...status } = this.erasure.status();
+  private async subjects() {
+    const { file: _file, ...status } = await this.erasure.status();
     return this.indicators.check('subjects').up(status);
   }
 
