@@ -36,15 +36,17 @@ describeWithServer(postgresBinaries() ? 'erasure and the watch lease across repl
   let replicas: NestFastifyApplication[] = [];
   const dataDirs: string[] = [];
   let log: EventStore;
+  let url: string;
   const http = (i: number) => request(replicas[i].getHttpServer());
+  const startReplica = (i: number) =>
+    createTestApp({ store: 'postgres', postgresUrl: url, dataDir: dataDirs[i], readModelPath: join(dataDirs[i], 'read-models.db'), minPositionWaitMs: 5000 });
 
   beforeAll(async () => {
     cluster = await startPostgres();
-    const url = await cluster.createDatabase('replicaserasure');
+    url = await cluster.createDatabase('replicaserasure');
     for (let i = 0; i < 2; i++) {
-      const dataDir = mkdtempSync(join(tmpdir(), `annals-replica-erasure-${i}-`));
-      dataDirs.push(dataDir);
-      replicas.push(await createTestApp({ store: 'postgres', postgresUrl: url, dataDir, readModelPath: join(dataDir, 'read-models.db'), minPositionWaitMs: 5000 }));
+      dataDirs.push(mkdtempSync(join(tmpdir(), `annals-replica-erasure-${i}-`)));
+      replicas.push(await startReplica(i));
     }
     log = openEventStore(testConfig({ store: 'postgres', postgresUrl: url }));
   }, 120_000);
@@ -80,6 +82,19 @@ describeWithServer(postgresBinaries() ? 'erasure and the watch lease across repl
     expect(filesHolding(dataDirs[0], NAME)).toEqual([]);
     // Both replicas know the erasure, and the name can no longer be erased again through either.
     await http(1).post('/admin/subjects/erase').send({ subject: erased.subject, reason: 'again' }).expect(409);
+  });
+
+  it('purges on its next start a replica that was down while another erased a name its read models hold', async () => {
+    const name = 'Amina Yusuf';
+    const fact = factBody({ entities: [{ type: 'person', name }] });
+    const position = (await http(0).post('/facts').send(fact).expect(201)).headers['annals-position'];
+    expect((await http(1).get(`/facts/${fact.id}`).set('Annals-Min-Position', position).expect(200)).body.entities[0].name).toBe(name);
+    await replicas[1].close();
+    const erased = (await http(0).post('/admin/subjects/erase').send({ subject: name, reason: 'witness at risk' }).expect(200)).body;
+    expect(filesHolding(dataDirs[1], name).length).toBeGreaterThan(0);
+    replicas[1] = await startReplica(1);
+    await until(async () => (await http(1).get(`/facts/${fact.id}`).expect(200)).body.entities[0].name === `[erased on ${erased.erasedAt.slice(0, 10)}]`);
+    await until(async () => filesHolding(dataDirs[1], name).length === 0);
   });
 
   it('gives one subject to a person named through two replicas at once', async () => {
