@@ -87,8 +87,17 @@ export class ErasureService implements OnModuleInit, OnApplicationBootstrap, OnA
     for (const erasure of recorded) if (!this.keys.erasedAt(erasure.subject) && (await this.keys.destroy(erasure.subject, erasure.erasedAt))) replayed++;
     if (replayed > 0) this.logger.warn(`dropped the keys of ${replayed} subject(s) erased in the log (a key store older than the log)`);
     const head = await this.store.headPosition();
-    const onDisk = readModelFileStatus(resolveReadModelPath(this.config.readModelPath));
+    const onDisk = this.readModelsOnDisk();
     this.followed = onDisk?.current && onDisk.position >= 0n && onDisk.position <= head ? onDisk.position : head;
+  }
+
+  /** The read models' file as found at start (undefined: none, or one the projections will not serve and rebuild instead). */
+  private readModelsOnDisk(): ReturnType<typeof readModelFileStatus> {
+    try {
+      return readModelFileStatus(resolveReadModelPath(this.config.readModelPath));
+    } catch {
+      return undefined;
+    }
   }
 
   onApplicationBootstrap(): void {
