@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
 import { conflict, notFound } from '../domain/errors';
@@ -81,6 +82,7 @@ export class ErasureService implements OnModuleInit, OnApplicationBootstrap, OnA
    * serve (an erasure made elsewhere while this process was down); read models built afresh need none.
    */
   async onModuleInit(): Promise<void> {
+    await this.adoptLocalFile();
     const recorded = await this.recordedErasures();
     await this.keys.loadIds(recorded.map((erasure) => erasure.subject));
     let replayed = 0;
@@ -89,6 +91,29 @@ export class ErasureService implements OnModuleInit, OnApplicationBootstrap, OnA
     const head = await this.store.headPosition();
     const onDisk = this.readModelsOnDisk();
     this.followed = onDisk?.current && onDisk.position >= 0n && onDisk.position <= head ? onDisk.position : head;
+  }
+
+  /**
+   * Upgraded to a shared key store (PostgreSQL) on a data dir whose subjects.db holds the keys this node
+   * sealed with before: they move into the shared store, and the file is deleted (left, it would keep
+   * the key of every subject erased from then on).
+   */
+  private async adoptLocalFile(): Promise<void> {
+    const file = subjectsPathOf(this.config);
+    if (!this.keys.adopt || file === ':memory:' || !existsSync(file)) return;
+    const local = new SubjectKeyStore(file);
+    let taken: Awaited<ReturnType<NonNullable<SubjectKeys['adopt']>>>;
+    try {
+      taken = await this.keys.adopt(local.exportAll());
+    } finally {
+      local.close();
+    }
+    rmSync(file, { force: true });
+    rmSync(`${file}-journal`, { force: true });
+    this.logger.warn(
+      `moved ${taken.subjects} subject key(s) and ${taken.erased} erasure(s) from ${file} into ${this.keys.where} and deleted the file` +
+        (taken.lookups ? '' : ' (its names were looked up under another secret: those subjects are found by id only)'),
+    );
   }
 
   /** The read models' file as found at start (undefined: none, or one the projections will not serve and rebuild instead). */

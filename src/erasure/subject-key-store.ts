@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
-import { newSubject, subjectLookup, type SubjectKey, type SubjectKeys } from '../event-store/subject-keys';
+import { newSubject, subjectLookup, type LocalSubjectKeys, type SubjectKey, type SubjectKeys } from '../event-store/subject-keys';
 
 export type { SubjectKey };
 
@@ -133,6 +133,15 @@ export class SubjectKeyStore implements SubjectKeys {
     return {
       subjects: this.db.prepare('SELECT count(*) FROM subjects').pluck().get() as number,
       erased: this.db.prepare('SELECT count(*) FROM erased').pluck().get() as number,
+    };
+  }
+
+  /** Everything this file holds, for a shared key store that takes it over (ErasureService, on an upgrade to PostgreSQL's). */
+  exportAll(): LocalSubjectKeys {
+    return {
+      secret: this.secret,
+      subjects: (this.db.prepare('SELECT id, lookup, key, created_at AS createdAt FROM subjects').all() as LocalSubjectKeys['subjects'][number][]),
+      erased: (this.db.prepare('SELECT id, erased_at AS erasedAt FROM erased').all() as LocalSubjectKeys['erased'][number][]),
     };
   }
 

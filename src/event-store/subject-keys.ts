@@ -40,6 +40,15 @@ export interface SubjectKeys {
   forget(id: string, at: string): Promise<void>;
   count(): Promise<{ subjects: number; erased: number }>;
   shutdown(): Promise<void>;
+  /** A shared store takes over the keys a process kept in a local file before it had one (an upgrade); see LocalSubjectKeys. */
+  adopt?(local: LocalSubjectKeys): Promise<{ subjects: number; erased: number; lookups: boolean }>;
+}
+
+/** Everything a local key file holds: its lookup secret, its subjects and its erasures. */
+export interface LocalSubjectKeys {
+  readonly secret: Buffer;
+  readonly subjects: readonly { readonly id: string; readonly lookup: string; readonly key: Buffer; readonly createdAt: string }[];
+  readonly erased: readonly { readonly id: string; readonly erasedAt: string }[];
 }
 
 /** A subject's lookup: the HMAC-SHA256 of its name normalised (NFKC, spaces collapsed, case folded) under the store's secret. */

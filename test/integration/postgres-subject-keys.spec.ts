@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { KeyedSubjectSeal } from '../../src/erasure/keyed-seal';
+import { SubjectKeyStore } from '../../src/erasure/subject-key-store';
 import type { JsonObject, RecordedEvent } from '../../src/event-store/event-store';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store';
 import { SUBJECT_KEYS_TABLE, SUBJECTS_ERASED_TABLE } from '../../src/event-store/postgres/postgres-subject-keys';
@@ -124,6 +125,35 @@ describeWithServer(postgresBinaries() ? 'subject keys shared through PostgreSQL'
     const counts = await keys.count();
     expect(counts.erased).toBe(1);
     expect(counts.subjects).toBeGreaterThan(0);
+  });
+
+  it('takes over the keys a node kept in its own file before (an upgrade), names and all on a database without subjects', async () => {
+    const file = new SubjectKeyStore(':memory:');
+    try {
+      const old = file.subjectFor('Old Witness');
+      const gone = file.subjectFor('Gone Witness');
+      file.erase(gone.id, '2026-12-01T00:00:00.000Z');
+      const exported = file.exportAll();
+      const fresh = replica(await cluster.createDatabase('adopt'));
+      try {
+        expect(await fresh.store.subjectKeys().adopt!(exported)).toEqual({ subjects: 1, erased: 1, lookups: true });
+        expect(await fresh.store.subjectKeys().find('old witness')).toBe(old.id);
+        await fresh.store.subjectKeys().loadIds([old.id, gone.id]);
+        expect(fresh.store.subjectKeys().keyOf(old.id)).toEqual(old.key);
+        expect(fresh.store.subjectKeys().erasedAt(gone.id)).toBe('2026-12-01T00:00:00.000Z');
+        await fresh.store.subjectKeys().loadNames(['Old Witness']);
+        expect(fresh.store.subjectKeys().subjectFor('Old Witness').id).toBe(old.id);
+      } finally {
+        await fresh.store.close();
+      }
+      // Into a database that holds subjects under another secret: the keys come, the names are found no more.
+      const taken = await a.store.subjectKeys().adopt!(exported);
+      expect(taken).toEqual({ subjects: 1, erased: 1, lookups: false });
+      expect(await a.store.subjectKeys().find(old.id)).toBe(old.id);
+      expect(await a.store.subjectKeys().find('Old Witness')).toBeUndefined();
+    } finally {
+      file.close();
+    }
   });
 
   it('refuses to seal for a name that was not loaded first (never writes it in clear)', () => {

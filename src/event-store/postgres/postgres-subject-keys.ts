@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
-import { newSubject, subjectLookup, type SubjectKey, type SubjectKeys } from '../subject-keys';
+import { newSubject, subjectLookup, type LocalSubjectKeys, type SubjectKey, type SubjectKeys } from '../subject-keys';
 
 export const SUBJECT_KEYS_TABLE = 'annals_subject_keys';
 export const SUBJECTS_ERASED_TABLE = 'annals_subjects_erased';
@@ -185,6 +185,48 @@ export class PostgresSubjectKeys implements SubjectKeys {
       `SELECT (SELECT count(*) FROM ${SUBJECT_KEYS_TABLE}) AS subjects, (SELECT count(*) FROM ${SUBJECTS_ERASED_TABLE}) AS erased`,
     );
     return { subjects: Number(rows[0].subjects), erased: Number(rows[0].erased) };
+  }
+
+  /**
+   * Takes over a local key file (a node that sealed before the keys were shared), in one transaction: its
+   * keys and erasures are inserted (an id already here stays as it is, an erasure wins over a key). Its
+   * names keep being found only if their lookups were made under this store's secret: the file's secret
+   * is adopted when this store holds no subject yet (the first node upgraded); otherwise its lookups are
+   * kept apart (`legacy:`), and those subjects are found by id only (a new write of the name makes a new one).
+   */
+  async adopt(local: LocalSubjectKeys): Promise<{ subjects: number; erased: number; lookups: boolean }> {
+    await this.ready;
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`LOCK TABLE ${SUBJECT_KEYS_TABLE}, ${SUBJECTS_ERASED_TABLE} IN EXCLUSIVE MODE`);
+      const held = await client.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${SUBJECT_KEYS_TABLE}) OR EXISTS (SELECT 1 FROM ${SUBJECTS_ERASED_TABLE}) AS any`);
+      const secret = (await client.query<{ value: Buffer }>(`SELECT value FROM ${SUBJECT_META_TABLE} WHERE name = 'lookup-secret'`)).rows[0].value;
+      const lookups = secret.equals(local.secret) || !held.rows[0].any;
+      if (!secret.equals(local.secret) && lookups) await client.query(`UPDATE ${SUBJECT_META_TABLE} SET value = $1 WHERE name = 'lookup-secret'`, [local.secret]);
+      const erased = new Set(local.erased.map((e) => e.id));
+      const subjects = local.subjects.filter((s) => !erased.has(s.id));
+      const insertedKeys = await client.query(
+        `INSERT INTO ${SUBJECT_KEYS_TABLE} (id, lookup, key, created_at)
+         SELECT u.id, u.lookup, u.key, u.created_at FROM unnest($1::text[], $2::text[], $3::bytea[], $4::timestamptz[]) AS u(id, lookup, key, created_at)
+         WHERE NOT EXISTS (SELECT 1 FROM ${SUBJECTS_ERASED_TABLE} e WHERE e.id = u.id) ON CONFLICT DO NOTHING`,
+        [subjects.map((s) => s.id), subjects.map((s) => (lookups ? s.lookup : `legacy:${s.lookup}`)), subjects.map((s) => s.key), subjects.map((s) => s.createdAt)],
+      );
+      const insertedErased = await client.query(
+        `INSERT INTO ${SUBJECTS_ERASED_TABLE} (id, erased_at) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (id) DO NOTHING`,
+        [local.erased.map((e) => e.id), local.erased.map((e) => e.erasedAt)],
+      );
+      await client.query(`DELETE FROM ${SUBJECT_KEYS_TABLE} WHERE id = ANY($1::text[])`, [local.erased.map((e) => e.id)]);
+      await client.query('COMMIT');
+      if (lookups) this.secret = local.secret;
+      this.byLookup.clear();
+      return { subjects: insertedKeys.rowCount ?? 0, erased: insertedErased.rowCount ?? 0, lookups };
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   /** The pool is the event store's: it closes it. */
