@@ -7,6 +7,7 @@ import {
   mapSealed,
   replaceSealed,
   SEALED_END,
+  SEALED_SUBJECTS,
   SEALED_PREFIX,
   subjectOfToken,
   type SubjectMark,
@@ -160,6 +161,8 @@ export class KeyedSubjectSeal implements SubjectSeal {
         tokens.push(sealed);
         return sealed;
       });
+      const packed = isRecord(event.data) ? event.data[SEALED_SUBJECTS] : undefined;
+      if (Array.isArray(packed)) for (const id of packed) if (typeof id === 'string') seen.add(id);
     }
     let wanted = [...seen];
     for (let depth = 0; wanted.length > 0 && depth <= MAX_NESTING; depth++) {

@@ -24,6 +24,23 @@ export const SEALED_END = ';';
 /** Every token in a text: the subject id, the payload, and the `;` that ends a passage's token. */
 export const SEALED_TOKEN = /annals:sealed:v1:([A-Za-z0-9_-]+):?([A-Za-z0-9_-]*);?/g;
 
+/**
+ * An event whose sealed values are packed out of sight (a shared watch's deflated answers) names their
+ * subjects in this field of its data, so that a store that loads keys before handing events on
+ * (prepareToOpen) loads theirs too. Subject ids only: no personal data.
+ */
+export const SEALED_SUBJECTS = 'sealedSubjects';
+
+/** The subject ids of the tokens in a text (a whole token or a passage's). */
+export function subjectsSealedIn(text: string): string[] {
+  const ids = new Set<string>();
+  replaceSealed(text, (token) => {
+    ids.add(subjectOfToken(token));
+    return token;
+  });
+  return [...ids];
+}
+
 /** Shown in place of a sealed value whose key this process does not hold (never the ciphertext, never a crash). */
 export const KEY_UNAVAILABLE = '[key unavailable]';
 

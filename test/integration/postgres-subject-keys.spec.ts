@@ -6,7 +6,7 @@ import { SubjectKeyStore } from '../../src/erasure/subject-key-store';
 import type { JsonObject, RecordedEvent } from '../../src/event-store/event-store';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store';
 import { SUBJECT_KEYS_TABLE, SUBJECTS_ERASED_TABLE } from '../../src/event-store/postgres/postgres-subject-keys';
-import { SEALED_PREFIX, subjectOfToken, useSubjectSeal, type SubjectMark } from '../../src/event-store/subject-seal';
+import { SEALED_PREFIX, SEALED_SUBJECTS, subjectOfToken, useSubjectSeal, type SubjectMark } from '../../src/event-store/subject-seal';
 import { NO_POSTGRES_REASON, postgresBinaries, startPostgres, type PostgresCluster } from '../support/postgres';
 
 const describeWithServer = postgresBinaries() ? describe : describe.skip;
@@ -72,6 +72,17 @@ describeWithServer(postgresBinaries() ? 'subject keys shared through PostgreSQL'
     const [stored] = await b.store.readAll({ fromPosition: 'end', direction: 'backwards', maxCount: 1 });
     expect(JSON.stringify(stored.data)).not.toContain('Amina');
     expect(opened(b, stored)).toMatchObject({ summary });
+  });
+
+  it('loads the keys of subjects an event names as sealed out of sight (a shared watch\'s deflated answer)', async () => {
+    const keys = a.store.subjectKeys();
+    await keys.loadNames(['Packed Person']);
+    const { id } = keys.subjectFor('Packed Person');
+    await a.store.appendToStream('annals-test-packed', [{ id: crypto.randomUUID(), type: 'Packed', data: { answer: 'eJzLSM3JyVcozy/KSQEAGgQEXQ==', [SEALED_SUBJECTS]: [id] } }]);
+    expect(b.store.subjectKeys().keyOf(id)).toBeUndefined();
+    await b.store.readStream('annals-test-packed');
+    // No token stands in the event, yet its subject's key is held: the deflated text opens here.
+    expect(b.store.subjectKeys().keyOf(id)).toEqual(keys.keyOf(id));
   });
 
   it('gives one subject id to a name made by two processes at once', async () => {

@@ -24,7 +24,7 @@ import { APPEND_FUNCTION, APPEND_FUNCTION_SIGNATURE, APPENDED_CHANNEL, EVENTS_TA
 import { PostgresSubscription } from './postgres-subscription';
 import { failoverClient, planHosts } from './multi-host';
 import { PostgresSubjectKeys } from './postgres-subject-keys';
-import { SEALED_PREFIX, subjectSealOf } from '../subject-seal';
+import { SEALED_PREFIX, SEALED_SUBJECTS, subjectSealOf } from '../subject-seal';
 
 export interface PostgresEventStoreOptions {
   /** A libpq connection string, e.g. postgresql://annals@db.internal:5432/annals. */
@@ -103,6 +103,8 @@ const SUBSCRIPTION_PAGE = 5000;
 const MAX_INT64 = 9223372036854775807n;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const INT8_OID = 20;
+/** How an event naming subjects sealed out of sight shows in its stored text (subject-seal.ts). */
+const PACKED_MARK = `"${SEALED_SUBJECTS}"`;
 
 /** bigint for int8 (positions, revisions) end to end; everything else as the driver parses it. */
 const TYPES = {
@@ -415,13 +417,14 @@ export class PostgresEventStore implements EventStore {
   /**
    * The rows as events, once the subject seal holds the keys of the values sealed in them: a key made
    * by another replica is loaded here (one query for those not held), before any reader opens them.
-   * Rows holding no sealed value (found in their text, before parsing) cost nothing more.
+   * Rows holding no sealed value nor a list of subjects sealed out of sight (found in their text, before
+   * parsing) cost nothing more.
    */
   private async withSubjectKeys(rows: readonly EventRow[]): Promise<RecordedEvent[]> {
     const events = rows.map(toRecordedEvent);
     const seal = subjectSealOf(this);
     if (!seal.prepareToOpen) return events;
-    const sealed = events.filter((_, i) => rows[i].data.includes(SEALED_PREFIX) || rows[i].metadata.includes(SEALED_PREFIX));
+    const sealed = events.filter((_, i) => rows[i].data.includes(SEALED_PREFIX) || rows[i].data.includes(PACKED_MARK) || rows[i].metadata.includes(SEALED_PREFIX));
     if (sealed.length > 0) await seal.prepareToOpen(sealed);
     return events;
   }
