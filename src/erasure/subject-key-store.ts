@@ -36,6 +36,23 @@ export class SubjectKeyStore implements SubjectKeys {
   /** Subjects by lookup, so that sealing a known name costs an HMAC, not a query. */
   private readonly byLookup = new Map<string, SubjectKey>();
 
+  /** A new key file holding exactly `local` (its secret, subjects and erasures): a backup of a shared store's keys. */
+  static create(path: string, local: LocalSubjectKeys): void {
+    if (existsSync(path)) throw new Error(`${path} exists: a key file is never overwritten`);
+    const file = new SubjectKeyStore(path);
+    try {
+      file.db.transaction(() => {
+        file.db.prepare("UPDATE meta SET value = ? WHERE name = 'lookup-secret'").run(local.secret);
+        const subject = file.db.prepare('INSERT INTO subjects (id, lookup, key, created_at) VALUES (?, ?, ?, ?)');
+        for (const s of local.subjects) subject.run(s.id, s.lookup, s.key, s.createdAt);
+        const erased = file.db.prepare('INSERT INTO erased (id, erased_at) VALUES (?, ?)');
+        for (const e of local.erased) erased.run(e.id, e.erasedAt);
+      })();
+    } finally {
+      file.close();
+    }
+  }
+
   constructor(readonly path: string) {
     if (path !== ':memory:') {
       mkdirSync(dirname(path), { recursive: true });

@@ -42,6 +42,8 @@ export interface SubjectKeys {
   shutdown(): Promise<void>;
   /** A shared store takes over the keys a process kept in a local file before it had one (an upgrade); see LocalSubjectKeys. */
   adopt?(local: LocalSubjectKeys): Promise<{ subjects: number; erased: number; lookups: boolean }>;
+  /** Everything a shared store holds, in the shape of a local file (what `annals backup` writes beside a PostgreSQL log's export). */
+  snapshot?(): Promise<LocalSubjectKeys>;
 }
 
 /** Everything a local key file holds: its lookup secret, its subjects and its erasures. */

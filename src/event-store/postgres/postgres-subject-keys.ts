@@ -229,6 +229,27 @@ export class PostgresSubjectKeys implements SubjectKeys {
     }
   }
 
+  async snapshot(): Promise<LocalSubjectKeys> {
+    await this.ready;
+    const client = await this.pool.connect();
+    try {
+      // One snapshot of the three tables: no key without its subject's erasure, or the other way round.
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const secret = (await client.query<{ value: Buffer }>(`SELECT value FROM ${SUBJECT_META_TABLE} WHERE name = 'lookup-secret'`)).rows[0].value;
+      const subjects = await client.query<{ id: string; lookup: string; key: Buffer; createdAt: string }>(
+        `SELECT id, lookup, key, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "createdAt" FROM ${SUBJECT_KEYS_TABLE} ORDER BY id`,
+      );
+      const erased = await client.query<{ id: string; erasedAt: string }>(`SELECT id, erased_at AS "erasedAt" FROM ${SUBJECTS_ERASED_TABLE} ORDER BY id`);
+      await client.query('COMMIT');
+      return { secret, subjects: subjects.rows, erased: erased.rows };
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
   /** The pool is the event store's: it closes it. */
   async shutdown(): Promise<void> {}
 
