@@ -121,7 +121,8 @@ export async function backupLog(
   const secrets = deploymentBackupOf(destination);
   const subjectsFile = subjectsPathOf(config);
   const subjects = subjectsFile !== ':memory:' && existsSync(subjectsFile) ? subjectsBackupOf(destination) : null;
-  for (const file of [destination, watches, secrets, subjects]) if (file && existsSync(file)) throw new BackupError(`${file} exists: a backup never overwrites a file`);
+  const keys = subjects ?? (config.store === 'postgres' ? subjectsBackupOf(destination) : null);
+  for (const file of [destination, watches, secrets, keys]) if (file && existsSync(file)) throw new BackupError(`${file} exists: a backup never overwrites a file`);
   const deployment = readDeployment(config);
   if (watches) {
     createPrivate(watches);
@@ -132,8 +133,13 @@ export async function backupLog(
     // PostgreSQL's log is backed up as its NDJSON export (no pg_dump): what `restore` reads back, byte for byte.
     const headPosition = await exportLogTo(openEventStore(config), destination);
     writeDurably(secrets, `${JSON.stringify(deployment, null, 2)}\n`, 0o600);
-    if (subjects) await backupSubjects(subjectsFile, subjects);
-    return { headPosition, watches, secrets, subjects };
+    // The subjects' keys are tables of the database: after the log, a key file for every subject its copy names (docs/erasure.md).
+    let kept = await backupSharedSubjects(config, subjectsBackupOf(destination));
+    if (!kept && subjects) {
+      await backupSubjects(subjectsFile, subjects);
+      kept = subjects;
+    }
+    return { headPosition, watches, secrets, subjects: kept };
   }
   const store = new SqliteEventStore({ path: config.sqlitePath });
   try {
@@ -149,6 +155,24 @@ export async function backupLog(
     return { headPosition: await copy.headPosition(), watches, secrets, subjects };
   } finally {
     await copy.close();
+  }
+}
+
+/**
+ * The keys of a PostgreSQL deployment (tables beside its log), as a key file at `destination` (mode 600):
+ * `annals restore` puts it in the data dir and the next start moves it into the restored database's
+ * tables (ErasureService). Null when the tables hold nothing.
+ */
+async function backupSharedSubjects(config: AnnalsConfig, destination: string): Promise<string | null> {
+  const store = openEventStore(config);
+  try {
+    const local = await store.subjectKeys?.().snapshot?.();
+    if (!local || (local.subjects.length === 0 && local.erased.length === 0)) return null;
+    SubjectKeyStore.create(destination, local);
+    chmodSync(destination, 0o600);
+    return destination;
+  } finally {
+    await store.close();
   }
 }
 

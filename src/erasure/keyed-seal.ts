@@ -7,13 +7,14 @@ import {
   mapSealed,
   replaceSealed,
   SEALED_END,
+  SEALED_SUBJECTS,
   SEALED_PREFIX,
   subjectOfToken,
   type SubjectMark,
   type SubjectSeal,
 } from '../event-store/subject-seal';
 import { parsePointer, pointerOf, valueAt, withValueAt } from '../domain/json-pointer';
-import type { SubjectKey, SubjectKeyStore } from './subject-key-store';
+import type { SubjectKey, SubjectKeys } from '../event-store/subject-keys';
 
 type Stored = { readonly type: string; readonly data: unknown; readonly metadata?: unknown };
 
@@ -62,6 +63,9 @@ function spellingIndex(forms: readonly string[], depth: number): SpellingIndex {
 /** Opening stops here: a token's plaintext holds tokens only as deep as marks were nested on one write. */
 const MAX_NESTING = 8;
 
+/** A token shorter than this cannot hold another in its plaintext (prefix, id and the cipher's 28 bytes, in base64url). */
+const NESTED_TOKEN_LENGTH = 2 * (SEALED_PREFIX.length + 24) + 40;
+
 /** A mark resolved against one event: where (data or metadata), the segments of its path, and its subject's key. */
 interface Placed {
   readonly where: 'data' | 'metadata';
@@ -108,7 +112,77 @@ export class KeyedSubjectSeal implements SubjectSeal {
   private remembering = false;
   private openedByLength: { byLength: [string, Set<string>][]; index: SpellingIndex } | undefined;
 
-  constructor(private readonly keys: SubjectKeyStore) {}
+  /** Set over a shared key store only (see SubjectSeal): a local file answers every call itself. */
+  readonly prepareToSeal?: (values: readonly unknown[], marks?: readonly SubjectMark[]) => Promise<void>;
+  readonly prepareToOpen?: (events: readonly Stored[]) => Promise<void>;
+
+  constructor(private readonly keys: SubjectKeys) {
+    if (keys.shared) {
+      this.prepareToSeal = (values, marks) => this.loadForSeal(values, marks);
+      this.prepareToOpen = (events) => this.loadForOpen(events);
+    }
+  }
+
+  /** The subjects a write may seal for: persons' names, person claimants and `onBehalfOf` anywhere in `values`, and the marks' subjects. */
+  private async loadForSeal(values: readonly unknown[], marks: readonly SubjectMark[] = []): Promise<void> {
+    const names = new Set<string>();
+    const ids = new Set<string>();
+    const name = (value: unknown) => {
+      if (typeof value === 'string' && value.trim() !== '') names.add(value);
+    };
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(walk);
+      if (!isRecord(node)) return;
+      if (node.type === 'person') name(node.name);
+      if (node.claimantType === 'person') name(node.claimant);
+      name(node.onBehalfOf);
+      Object.values(node).forEach(walk);
+    };
+    values.forEach(walk);
+    for (const mark of marks) {
+      if (SUBJECT_ID.test(mark.subject)) ids.add(mark.subject);
+      else name(mark.subject);
+    }
+    await this.keys.loadIds([...ids]);
+    await this.keys.loadNames([...names]);
+  }
+
+  /**
+   * The keys of every subject sealed in these events held, those of tokens nested in a token's
+   * plaintext too: a nested token is found only once the outer one is opened, so this goes a level
+   * deeper while it finds new subjects (only tokens long enough to hold one are opened for it).
+   */
+  private async loadForOpen(events: readonly Stored[]): Promise<void> {
+    const seen = new Set<string>();
+    let tokens: string[] = [];
+    for (const event of events) {
+      mapSealed(event, (sealed) => {
+        seen.add(subjectOfToken(sealed));
+        tokens.push(sealed);
+        return sealed;
+      });
+      const packed = isRecord(event.data) ? event.data[SEALED_SUBJECTS] : undefined;
+      if (Array.isArray(packed)) for (const id of packed) if (typeof id === 'string') seen.add(id);
+    }
+    let wanted = [...seen];
+    for (let depth = 0; wanted.length > 0 && depth <= MAX_NESTING; depth++) {
+      await this.keys.loadIds(wanted);
+      const inner: string[] = [];
+      for (const token of tokens) {
+        if (token.length < NESTED_TOKEN_LENGTH) continue;
+        const plaintext = this.decrypt(token);
+        if (plaintext?.includes(SEALED_PREFIX)) {
+          replaceSealed(plaintext, (nested) => {
+            inner.push(nested);
+            return nested;
+          });
+        }
+      }
+      wanted = [...new Set(inner.map(subjectOfToken))].filter((id) => !seen.has(id));
+      wanted.forEach((id) => seen.add(id));
+      tokens = inner;
+    }
+  }
 
   seal<E extends Stored>(event: E, marks: readonly SubjectMark[] = []): E {
     refuseTokens(event.data, 'data');
@@ -183,27 +257,38 @@ export class KeyedSubjectSeal implements SubjectSeal {
 
   /** A token opened to its plaintext (tokens nested in it opened too), `[erased on D]` or `[key unavailable]`. */
   openValue(sealed: string, depth = 0): string {
-    const rest = sealed.slice(SEALED_PREFIX.length);
-    const colon = rest.indexOf(':');
     const id = subjectOfToken(sealed);
     const erasedAt = this.keys.erasedAt(id);
     if (erasedAt) return `[erased on ${erasedAt.slice(0, 10)}]`;
+    const plaintext = this.decrypt(sealed);
+    // A value that does not open under its subject's key was altered or belongs to a lost key: never guess.
+    if (plaintext === undefined) return this.missing(id);
+    const value = depth < MAX_NESTING ? replaceSealed(plaintext, (inner) => this.openValue(inner, depth + 1)) : plaintext;
+    if (value !== '') this.rememberValue(id, value);
+    return value;
+  }
+
+  /** The token's plaintext under its subject's key as held here; undefined without the key, or when it does not open. */
+  private decrypt(sealed: string): string | undefined {
+    const rest = sealed.slice(SEALED_PREFIX.length);
+    const colon = rest.indexOf(':');
+    const id = subjectOfToken(sealed);
     const key = this.keys.keyOf(id);
-    if (!key || colon < 0) return this.missing(id);
-    let plaintext: string;
+    if (!key || colon < 0) return undefined;
     try {
       const bytes = Buffer.from(rest.slice(colon + 1), 'base64url');
       const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, 12));
       decipher.setAAD(Buffer.from(`${SEALED_PREFIX}${id}`));
       decipher.setAuthTag(bytes.subarray(12, 28));
-      plaintext = Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8');
+      return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8');
     } catch {
-      // A value that does not open under its subject's key was altered or belongs to a lost key: never guess.
-      return this.missing(id);
+      return undefined;
     }
-    const value = depth < MAX_NESTING ? replaceSealed(plaintext, (inner) => this.openValue(inner, depth + 1)) : plaintext;
-    if (value !== '') this.rememberValue(id, value);
-    return value;
+  }
+
+  /** The values of this subject opened and kept so far (see rememberOpenedValues): what an erasure read elsewhere purges. */
+  keptValuesOf(subject: string): string[] {
+    return [...this.opened].filter(([, subjects]) => subjects.has(subject)).map(([value]) => value);
   }
 
   /** From now on every value opened is kept for sealOpenedValues (what was opened before: `remember` those events). */

@@ -1,7 +1,10 @@
 import Database from 'better-sqlite3';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
+import { newSubject, subjectLookup, type LocalSubjectKeys, type SubjectKey, type SubjectKeys } from '../event-store/subject-keys';
+
+export type { SubjectKey };
 
 /**
  * The subjects' keys, outside the log (docs/erasure.md): one AES-256 key per subject, found by an
@@ -12,19 +15,19 @@ import { dirname } from 'node:path';
  *
  * A file of its own, mode 600, because it is the one thing erasure destroys: the log is never
  * touched, and backups carry this file as `<backup>.subjects` (src/backup/backup.ts).
+ *
+ * The key store of a single node (the SQLite engine) and of EventStoreDB replicas, each of which keeps
+ * its own (docs/operations.md); replicas over PostgreSQL share theirs in the database
+ * (src/event-store/postgres/postgres-subject-keys.ts). Every call is answered from the file, so the
+ * port's loads have nothing to do.
  */
-export interface SubjectKey {
-  readonly id: string;
-  readonly key: Buffer;
-}
-
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
   CREATE TABLE IF NOT EXISTS subjects (id TEXT PRIMARY KEY, lookup TEXT NOT NULL UNIQUE, key BLOB NOT NULL, created_at TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS erased (id TEXT PRIMARY KEY, erased_at TEXT NOT NULL);
 `;
 
-export class SubjectKeyStore {
+export class SubjectKeyStore implements SubjectKeys {
   private readonly db: Database.Database;
   private readonly secret: Buffer;
   /** Keys read so far (null: none held); a subject's key never changes, and erase drops its entry. */
@@ -32,6 +35,23 @@ export class SubjectKeyStore {
   private readonly erasedOn = new Map<string, string | null>();
   /** Subjects by lookup, so that sealing a known name costs an HMAC, not a query. */
   private readonly byLookup = new Map<string, SubjectKey>();
+
+  /** A new key file holding exactly `local` (its secret, subjects and erasures): a backup of a shared store's keys. */
+  static create(path: string, local: LocalSubjectKeys): void {
+    if (existsSync(path)) throw new Error(`${path} exists: a key file is never overwritten`);
+    const file = new SubjectKeyStore(path);
+    try {
+      file.db.transaction(() => {
+        file.db.prepare("UPDATE meta SET value = ? WHERE name = 'lookup-secret'").run(local.secret);
+        const subject = file.db.prepare('INSERT INTO subjects (id, lookup, key, created_at) VALUES (?, ?, ?, ?)');
+        for (const s of local.subjects) subject.run(s.id, s.lookup, s.key, s.createdAt);
+        const erased = file.db.prepare('INSERT INTO erased (id, erased_at) VALUES (?, ?)');
+        for (const e of local.erased) erased.run(e.id, e.erasedAt);
+      })();
+    } finally {
+      file.close();
+    }
+  }
 
   constructor(readonly path: string) {
     if (path !== ':memory:') {
@@ -58,7 +78,7 @@ export class SubjectKeyStore {
       this.byLookup.set(lookup, known);
       return known;
     }
-    const created = { id: `s${randomBytes(16).toString('base64url')}`, key: randomBytes(32) };
+    const created = newSubject();
     this.db.prepare('INSERT INTO subjects (id, lookup, key, created_at) VALUES (?, ?, ?, ?)').run(created.id, lookup, created.key, new Date().toISOString());
     this.keys.set(created.id, created.key);
     this.byLookup.set(lookup, created);
@@ -95,10 +115,50 @@ export class SubjectKeyStore {
     return erased;
   }
 
+  readonly shared = false;
+
+  get where(): string {
+    return this.path;
+  }
+
+  async loadNames(): Promise<void> {}
+
+  async loadIds(): Promise<void> {}
+
+  async find(subject: string): Promise<string | undefined> {
+    return this.resolve(subject);
+  }
+
+  async destroy(id: string, at: string): Promise<boolean> {
+    return this.erase(id, at);
+  }
+
+  /** An EventStoreDB replica's own file learns of an erasure made through another: the key goes here too. */
+  async forget(id: string, at: string): Promise<void> {
+    this.erase(id, at);
+  }
+
+  async count(): Promise<{ subjects: number; erased: number }> {
+    return this.counts;
+  }
+
+  async shutdown(): Promise<void> {
+    this.close();
+  }
+
   get counts(): { subjects: number; erased: number } {
     return {
       subjects: this.db.prepare('SELECT count(*) FROM subjects').pluck().get() as number,
       erased: this.db.prepare('SELECT count(*) FROM erased').pluck().get() as number,
+    };
+  }
+
+  /** Everything this file holds, for a shared key store that takes it over (ErasureService, on an upgrade to PostgreSQL's). */
+  exportAll(): LocalSubjectKeys {
+    return {
+      secret: this.secret,
+      subjects: (this.db.prepare('SELECT id, lookup, key, created_at AS createdAt FROM subjects').all() as LocalSubjectKeys['subjects'][number][]),
+      erased: (this.db.prepare('SELECT id, erased_at AS erasedAt FROM erased').all() as LocalSubjectKeys['erased'][number][]),
     };
   }
 
@@ -112,7 +172,6 @@ export class SubjectKeyStore {
   }
 
   private lookupOf(name: string): string {
-    const normalised = name.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase();
-    return createHmac('sha256', this.secret).update(normalised).digest('base64url');
+    return subjectLookup(this.secret, name);
   }
 }

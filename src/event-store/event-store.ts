@@ -3,6 +3,7 @@
  * it one to one and the SQLite adapter behaves the same way (revisions count from 0, positions
  * only grow). The store is the only source of truth; everything else is derived from it.
  */
+import type { SubjectKeys } from './subject-keys';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
@@ -114,6 +115,13 @@ export interface EventStore {
   /** Resolves when the store answers; used by the health check. */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * The subjects' key store kept by the engine outside its log, shared by every process over it
+   * (docs/erasure.md). Optional: an engine with such a place offers it (PostgreSQL); without one each
+   * process keeps a local file. A store that offers it loads the keys of what it reads before
+   * handing events on (SubjectSeal.prepareToOpen), so a key made by another process is never missing.
+   */
+  subjectKeys?(): SubjectKeys;
 }
 
 /** Injection token for the configured adapter. */

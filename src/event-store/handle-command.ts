@@ -61,9 +61,12 @@ export async function handleCommand<Command, Event extends { type: string; data:
   options: HandleOptions = {},
 ): Promise<CommandResult> {
   const streamId = decider.streamOf(command);
+  const seal = subjectSealOf(store);
   for (let attempt = 1; ; attempt++) {
     const key = options.idempotencyKey;
     const ids = key ? (n: number) => eventIdFromKey(meta.actor, key, streamId, n) : () => randomUUID();
+    // A shared key store (PostgreSQL) makes or loads the subjects of the request before it is fingerprinted and sealed.
+    if (key) await seal.prepareToSeal?.([command], options.marks);
     const fingerprint = key ? requestFingerprint(fingerprinted(store, command, options.marks)) : undefined;
     if (key) {
       // A request first written before ids were derived per actor carries the older ids.
@@ -78,7 +81,7 @@ export async function handleCommand<Command, Event extends { type: string; data:
     const events = decider.decide(command, state, meta);
     const metadata = eventMetadata(meta, options.idempotencyKey, fingerprint);
     // Personal data is sealed here, after the decision and before the store hashes the event (docs/erasure.md).
-    const seal = subjectSealOf(store);
+    await seal.prepareToSeal?.([...events.map((e) => e.data), metadata], options.marks);
     try {
       const result = await store.appendToStream(
         streamId,

@@ -24,6 +24,23 @@ export const SEALED_END = ';';
 /** Every token in a text: the subject id, the payload, and the `;` that ends a passage's token. */
 export const SEALED_TOKEN = /annals:sealed:v1:([A-Za-z0-9_-]+):?([A-Za-z0-9_-]*);?/g;
 
+/**
+ * An event whose sealed values are packed out of sight (a shared watch's deflated answers) names their
+ * subjects in this field of its data, so that a store that loads keys before handing events on
+ * (prepareToOpen) loads theirs too. Subject ids only: no personal data.
+ */
+export const SEALED_SUBJECTS = 'sealedSubjects';
+
+/** The subject ids of the tokens in a text (a whole token or a passage's). */
+export function subjectsSealedIn(text: string): string[] {
+  const ids = new Set<string>();
+  replaceSealed(text, (token) => {
+    ids.add(subjectOfToken(token));
+    return token;
+  });
+  return [...ids];
+}
+
 /** Shown in place of a sealed value whose key this process does not hold (never the ciphertext, never a crash). */
 export const KEY_UNAVAILABLE = '[key unavailable]';
 
@@ -57,6 +74,18 @@ export interface SubjectSeal {
    * hash of a request whose other values the log shows would let anyone confirm a guessed name.
    */
   pseudonymous?(command: unknown, marks?: readonly SubjectMark[]): unknown;
+  /**
+   * Before `pseudonymous` and `seal`: the subjects of the persons, claimants and `onBehalfOf` found in
+   * `values` (a command, decided events) and of the marks are made or loaded where the keys are shared
+   * (handleCommand awaits it; a local key store has nothing to do).
+   */
+  prepareToSeal?(values: readonly unknown[], marks?: readonly SubjectMark[]): Promise<void>;
+  /**
+   * Before `open`: the keys of the subjects sealed in these events (and in the tokens nested in them)
+   * are held. Called by a store whose key store is shared on every read (postgres-event-store.ts), so
+   * a value sealed through another replica opens here.
+   */
+  prepareToOpen?(events: readonly Stored[]): Promise<void>;
 }
 
 /** The seal of a store nobody registered keys for: writes nothing sealed, and opens nothing (fails closed). */

@@ -1,4 +1,5 @@
 import { Controller, Get, Inject } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
@@ -8,6 +9,7 @@ import { EVENT_STORE, type EventStore } from '../event-store/event-store';
 import { IntegrityService } from '../integrity/integrity.service';
 import { ReadModels } from '../projections/read-models';
 import { ReplicaLagProbe } from './replica-lag';
+import { watchLeaseOf } from './watch-lease-status';
 
 @ApiTags('health')
 @SkipThrottle()
@@ -22,6 +24,7 @@ export class HealthController {
     private readonly readModels: ReadModels,
     private readonly lag: ReplicaLagProbe,
     private readonly erasure: ErasureService,
+    private readonly moduleRef: ModuleRef,
   ) {}
 
   /**
@@ -33,7 +36,7 @@ export class HealthController {
   @Get()
   @HealthCheck()
   async check() {
-    const result = await this.health.check([() => this.eventStore(), () => this.projections(), () => this.integrityCheck(), () => this.subjects()]);
+    const result = await this.health.check([() => this.eventStore(), () => this.projections(), () => this.integrityCheck(), () => this.subjects(), () => this.watchLease()]);
     const quarantined = (result.details.projections as { quarantined?: { count: number } } | undefined)?.quarantined?.count ?? 0;
     const keysUnavailable = (result.details.subjects as { keysUnavailable?: number } | undefined)?.keysUnavailable ?? 0;
     return result.status === 'ok' && quarantined + keysUnavailable > 0 ? { ...result, status: 'degraded' as const } : result;
@@ -43,9 +46,19 @@ export class HealthController {
    * Sealed personal data whose key is missing (a lost or stale subjects.db) is shown as
    * `[key unavailable]`, never guessed: the service stays up, `degraded`, and says how many subjects.
    */
-  private subjects() {
-    const { file: _file, ...status } = this.erasure.status();
+  private async subjects() {
+    const { file: _file, ...status } = await this.erasure.status();
     return this.indicators.check('subjects').up(status);
+  }
+
+  /**
+   * Beside a shared engine: which replica holds the watch lease (evaluates the watches, delivers their
+   * webhooks) and since when, as this replica last saw the lease stream; `held` is this replica's own.
+   * On a single node there is no lease: `shared: false`.
+   */
+  private watchLease() {
+    const lease = watchLeaseOf(this.moduleRef);
+    return this.indicators.check('watchLease').up(lease ? { shared: true, ...lease.status() } : { shared: false });
   }
 
   /** Down while the log does not extend the last signed checkpoint, until an admin acknowledges it. */

@@ -1,10 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { AppliedPosition } from '../projections/applied-position';
 import { ReadModels } from '../projections/read-models';
 import { ReplicaLagProbe } from './replica-lag';
+import { watchLeaseOf } from './watch-lease-status';
 
 /**
  * This replica's Prometheus metrics (prom-client), on a registry of its own (several apps may share a
@@ -25,6 +26,7 @@ export class Metrics {
     private readonly lag: ReplicaLagProbe,
     private readonly applied: AppliedPosition,
     private readonly readModels: ReadModels,
+    private readonly moduleRef: ModuleRef,
   ) {
     collectDefaultMetrics({ register: this.registry });
     const registers = [this.registry];
@@ -115,6 +117,15 @@ export class Metrics {
       async collect() {
         const rebuild = (await status())?.rebuild;
         this.set(rebuild ? rebuild.progress : 1);
+      },
+    });
+    const moduleRef = this.moduleRef;
+    new Gauge({
+      name: 'annals_watch_lease_held',
+      help: 'Beside a shared engine: 1 while this replica holds the watch lease (evaluates the watches and delivers their webhooks), else 0 (always 0 on a single node)',
+      registers,
+      collect() {
+        this.set(watchLeaseOf(moduleRef)?.isHeld ? 1 : 0);
       },
     });
     new Gauge({

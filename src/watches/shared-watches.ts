@@ -3,6 +3,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { EventData, EventStore, JsonObject, RecordedEvent } from '../event-store/event-store';
 import { DOMAIN_EVENT_DECLARATIONS } from '../domain/domain-events';
 import { LogFollower } from '../event-store/log-follower';
+import { SEALED_SUBJECTS, subjectsSealedIn } from '../event-store/subject-seal';
 import { AppliedPosition } from '../projections/applied-position';
 import type { FigureQueries } from '../projections/figures/figures.queries';
 import type { TimelineQueries } from '../projections/timeline/timeline.queries';
@@ -268,9 +269,12 @@ export class SharedWatches {
         answerHash: watch.answerHash,
         evaluatedUpTo: watch.evaluatedUpTo.toString(),
       },
-      answer: pack(this.deps.seal.seal(record.answer)),
       subjectKey: record.subjectKey,
     };
+    const answer = this.deps.seal.seal(record.answer);
+    data.answer = pack(answer);
+    // The subjects sealed in the deflated answer, so that a replica loads their keys before it opens it (subject-seal.ts).
+    data[SEALED_SUBJECTS] = subjectsSealedIn(answer);
     await this.appendAndApply(WATCHES_STREAM, { id: randomUUID(), type: WATCH_CREATED, data });
   }
 
@@ -505,7 +509,15 @@ export class SharedWatches {
       answerText: (hash) => this.pendingAnswers.get(hash) ?? local.answerText(hash),
       commit: (evaluation) => {
         for (const a of evaluation.answers) this.pendingAnswers.set(a.hash, a.text);
-        const data = { ...encodeEvaluation(evaluation, (text) => this.deps.seal.seal(text)), ...this.note(), evaluated: evaluation.position.toString() };
+        const sealedFor = new Set<string>();
+        const seal = (text: string) => {
+          const sealed = this.deps.seal.seal(text);
+          for (const id of subjectsSealedIn(sealed)) sealedFor.add(id);
+          return sealed;
+        };
+        const encoded = encodeEvaluation(evaluation, seal);
+        // The subjects sealed in the deflated answers and notices, so that a replica loads their keys before it opens them (subject-seal.ts).
+        const data = { ...encoded, [SEALED_SUBJECTS]: [...sealedFor], ...this.note(), evaluated: evaluation.position.toString() };
         this.lease.record([{ id: randomUUID(), type: WATCHES_EVALUATED, data }]).catch(() => undefined);
         // Sequences are the file's, given when the follower applies it; the evaluator tells no listener.
         return evaluation.notices.map(() => -1n);

@@ -42,6 +42,9 @@ export class WatchLease {
   private observedAt: number;
   /** The holder the stream last named (undefined: released, or never taken). */
   private lastHolder: string | undefined;
+  /** When that holder took it: the record time of its WatchLeaseTaken (our clock for our own take, until the follower shows it). */
+  private lastHolderSince: Date | undefined;
+  private heldSince: Date | undefined;
   private held = false;
   /** Ours while held: the revision our next append must name, and when the last one that succeeded was sent. */
   private revision: bigint = -1n;
@@ -99,8 +102,32 @@ export class WatchLease {
   observe(event: RecordedEvent): void {
     this.observed = event.revision;
     this.observedAt = this.now();
-    if (event.type === LEASE_TAKEN) this.lastHolder = String(event.data.holder);
-    else if (event.type === LEASE_RELEASED) this.lastHolder = undefined;
+    if (event.type === LEASE_TAKEN) {
+      this.lastHolder = String(event.data.holder);
+      this.lastHolderSince = event.recordedAt;
+    } else if (event.type === LEASE_RELEASED) {
+      this.lastHolder = undefined;
+      this.lastHolderSince = undefined;
+    }
+  }
+
+  /**
+   * Who holds the lease as this replica last saw the stream, and since when (for /health and /metrics):
+   * `self` is this replica's holder id, so the replica whose `holder` equals its `self` is the one that
+   * evaluates the watches and delivers their webhooks. A holder whose lease ran out without a release
+   * is still named until another takes it (`expired` says so).
+   */
+  status(): { self: string; held: boolean; holder: string | null; since: string | null; expired: boolean } {
+    const held = this.isHeld;
+    const recorded = this.lastHolder === this.holder ? this.lastHolderSince : undefined;
+    const since = held ? (recorded ?? this.heldSince) : this.lastHolderSince;
+    return {
+      self: this.holder,
+      held,
+      holder: held ? this.holder : (this.lastHolder ?? null),
+      since: since ? since.toISOString() : null,
+      expired: !held && this.lastHolder !== undefined && this.now() - this.observedAt >= this.timings.ttlMs,
+    };
   }
 
   /**
@@ -178,6 +205,7 @@ export class WatchLease {
       this.revision = result.nextExpectedRevision;
       this.confirmedAt = sentAt;
       this.held = true;
+      this.heldSince = new Date();
       this.logger.log(`took the watch lease (${this.holder}): this replica evaluates the watches and delivers their webhooks`);
       this.listener.acquired();
     } catch (error) {

@@ -160,11 +160,11 @@ describe('erasure that keeps every proof valid', () => {
     await http().post('/facts').send(fact).expect(201);
     const erasure = app.get(ErasureService);
     const readModels = app.get(ReadModels);
-    const id = erasure.keys.resolve(NAME)!;
+    const id = (await erasure.keys.find(NAME))!;
     const read = await readModels.readSubjectStreams(id);
     // Written and applied after the read: the read holds one event of the stream, the read models two.
     await http().post(`/facts/${fact.id}/corrections`).send(correctionBody({ title: 'Corrected after the read' })).expect(200);
-    erasure.keys.erase(id, '2026-12-07T00:00:00.000Z');
+    await erasure.keys.destroy(id, '2026-12-07T00:00:00.000Z');
     expect(await readModels.purgeSubject(id, read)).toEqual({ streams: 1, events: 2 });
     const now = (await http().get(`/facts/${fact.id}`).expect(200)).body;
     expect(now).toMatchObject({ title: 'Corrected after the read', entities: [{ type: 'person', name: '[erased on 2026-12-07]' }] });

@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -8,6 +8,7 @@ import { DEMO_DATA_FILE, ensureDemoData } from '../../src/demo/demo-data';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store';
 import { EVENTS_TABLE } from '../../src/event-store/postgres/schema';
 import { SUBJECTS_FILE } from '../../src/erasure/erasure.service';
+import { SubjectKeyStore } from '../../src/erasure/subject-key-store';
 import { fromLogLine } from '../../src/export/log-ndjson';
 import { openCheckpoint } from '../../src/integrity/checkpoint';
 import { integrityFiles, readCheckpointFile } from '../../src/integrity/integrity-files';
@@ -195,9 +196,15 @@ describeWithServer(postgresBinaries() ? 'operations on PostgreSQL' : `operations
     } finally {
       await store.close();
     }
-    // The export is the log alone, its person names sealed: the key store goes beside it (docs/erasure.md).
+    // The export is the log alone, its person names sealed: the keys (tables of the database) go beside it as the
+    // key file `annals backup` writes, which the restored service moves into its own tables on start (docs/erasure.md).
     const restoredDir = tempDir();
-    copyFileSync(join(dataDir, SUBJECTS_FILE), join(restoredDir, SUBJECTS_FILE));
+    const source = new PostgresEventStore({ connectionString: url });
+    try {
+      SubjectKeyStore.create(join(restoredDir, SUBJECTS_FILE), await source.subjectKeys().snapshot());
+    } finally {
+      await source.close();
+    }
     const restored = await appOn(freshUrl, restoredDir);
     await caughtUp(restored);
     // A record time between the demo and the claim added after it: knownAt answers must agree there too.

@@ -23,6 +23,8 @@ import { chainEvents, chainHeadOf, HASH } from '../event-hash';
 import { APPEND_FUNCTION, APPEND_FUNCTION_SIGNATURE, APPENDED_CHANNEL, EVENTS_TABLE, SCHEMA, SCHEMA_LOCK_KEY } from './schema';
 import { PostgresSubscription } from './postgres-subscription';
 import { failoverClient, planHosts } from './multi-host';
+import { PostgresSubjectKeys } from './postgres-subject-keys';
+import { SEALED_PREFIX, SEALED_SUBJECTS, subjectSealOf } from '../subject-seal';
 
 export interface PostgresEventStoreOptions {
   /** A libpq connection string, e.g. postgresql://annals@db.internal:5432/annals. */
@@ -101,6 +103,8 @@ const SUBSCRIPTION_PAGE = 5000;
 const MAX_INT64 = 9223372036854775807n;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const INT8_OID = 20;
+/** How an event naming subjects sealed out of sight shows in its stored text (subject-seal.ts). */
+const PACKED_MARK = `"${SEALED_SUBJECTS}"`;
 
 /** bigint for int8 (positions, revisions) end to end; everything else as the driver parses it. */
 const TYPES = {
@@ -144,6 +148,7 @@ export class PostgresEventStore implements EventStore {
   private listener: Promise<Client> | undefined;
   private readonly heads = new Map<string, StreamHead>();
   private closed = false;
+  private keys: PostgresSubjectKeys | undefined;
 
   constructor(private readonly options: PostgresEventStoreOptions) {
     this.clock = options.clock;
@@ -371,7 +376,7 @@ export class PostgresEventStore implements EventStore {
       const exists = await this.pool.query(`SELECT 1 FROM ${EVENTS_TABLE} WHERE stream_id = $1 LIMIT 1`, [stream]);
       if (exists.rowCount === 0) throw new StreamNotFoundError(stream);
     }
-    const events = rows.map(toRecordedEvent);
+    const events = await this.withSubjectKeys(rows);
     // A read that reached the stream's end is what a command decides on next: its append then needs no read of its own.
     const head = backwards ? (from === 'end' ? events[0] : undefined) : options.maxCount === undefined ? events[events.length - 1] : undefined;
     if (head) this.remember(stream, { revision: head.revision, id: head.id, hash: chainHeadOf(head) as string });
@@ -383,7 +388,7 @@ export class PostgresEventStore implements EventStore {
     if (typeof id !== 'string' || !UUID.test(id)) return undefined;
     await this.schemaReady;
     const { rows } = await this.pool.query<EventRow>(`SELECT ${COLUMNS} FROM ${EVENTS_TABLE} WHERE id = $1`, [id.toLowerCase()]);
-    return rows[0] && toRecordedEvent(rows[0]);
+    return (await this.withSubjectKeys(rows))[0];
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
@@ -400,7 +405,28 @@ export class PostgresEventStore implements EventStore {
        ORDER BY position ${backwards ? 'DESC' : 'ASC'} LIMIT $${params.length}`,
       params,
     );
-    return rows.map(toRecordedEvent);
+    return this.withSubjectKeys(rows);
+  }
+
+  /** The subjects' keys in this database, beside the log (postgres-subject-keys.ts), over this store's connections. */
+  subjectKeys(): PostgresSubjectKeys {
+    this.keys ??= new PostgresSubjectKeys(this.pool);
+    return this.keys;
+  }
+
+  /**
+   * The rows as events, once the subject seal holds the keys of the values sealed in them: a key made
+   * by another replica is loaded here (one query for those not held), before any reader opens them.
+   * Rows holding no sealed value nor a list of subjects sealed out of sight (found in their text, before
+   * parsing) cost nothing more.
+   */
+  private async withSubjectKeys(rows: readonly EventRow[]): Promise<RecordedEvent[]> {
+    const events = rows.map(toRecordedEvent);
+    const seal = subjectSealOf(this);
+    if (!seal.prepareToOpen) return events;
+    const sealed = events.filter((_, i) => rows[i].data.includes(SEALED_PREFIX) || rows[i].data.includes(PACKED_MARK) || rows[i].metadata.includes(SEALED_PREFIX));
+    if (sealed.length > 0) await seal.prepareToOpen(sealed);
+    return events;
   }
 
   /**

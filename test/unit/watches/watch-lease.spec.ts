@@ -25,6 +25,30 @@ function replicas(store: SqliteEventStore, clock: { now: number }) {
 }
 
 describe('the watch lease', () => {
+  it('says who holds it and since when, as each replica saw the stream', async () => {
+    const store = new SqliteEventStore({ path: ':memory:' });
+    const clock = { now: 0 };
+    const [a, b] = replicas(store, clock);
+    try {
+      expect(b.lease.status()).toEqual({ self: b.lease.holder, held: false, holder: null, since: null, expired: false });
+      await a.tick();
+      await a.follow();
+      await b.follow();
+      const [taken] = (await store.readStream(WATCH_LEASE_STREAM)).filter((e) => e.type === 'WatchLeaseTaken');
+      const since = taken.recordedAt.toISOString();
+      expect(a.lease.status()).toEqual({ self: a.lease.holder, held: true, holder: a.lease.holder, since, expired: false });
+      expect(b.lease.status()).toEqual({ self: b.lease.holder, held: false, holder: a.lease.holder, since, expired: false });
+      // A gone without a release: B still names it, as expired, until B takes it over.
+      clock.now += 1001;
+      expect(b.lease.status()).toMatchObject({ held: false, holder: a.lease.holder, expired: true });
+      await b.tick();
+      expect(b.lease.status()).toMatchObject({ held: true, holder: b.lease.holder, expired: false });
+      expect(b.lease.status().since).not.toBeNull();
+    } finally {
+      await store.close();
+    }
+  });
+
   it('is held by one replica, renewed, taken over once it runs out, and fences the old holder', async () => {
     const store = new SqliteEventStore({ path: ':memory:' });
     const clock = { now: 0 };
