@@ -7,6 +7,7 @@ import { applyDelta, applyTextDelta, deltaOf, pieceDeltaOf, type Splice, type Te
 import { answerHash } from './answer-diff';
 import { noticeIdFor, noticeOf, type Notice, type NoticeContent, type SequencedNotice } from './notice';
 import type { Question } from './question';
+import { shownTitle, WITHOUT_KEYS, type WatchText } from './watch-text';
 
 /**
  * The durable file of watches (not the read models: those are disposable and rebuilt into new
@@ -274,7 +275,11 @@ export class WatchStore {
   readonly commit: (evaluation: Evaluation) => bigint[];
   readonly insert: (record: NewWatchRecord) => void;
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    /** Opens a title as it is shown (stored sealed for the subjects its watch marked: watch-text.ts). */
+    readonly text: WatchText = WITHOUT_KEYS,
+  ) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     if (path !== ':memory:') {
@@ -532,8 +537,11 @@ export class WatchStore {
     const body = JSON.parse(unpacked(row.body)) as Notice | NoticeContent;
     // Version 1 stored each notice whole, for its one watch.
     if ('after' in body) return body;
-    if (row.watch_id !== null) return noticeOf(row.notice_id, body, { id: row.watch_id, title: row.title }, answer);
-    return watch ? noticeOf(noticeIdFor(row.notice_id, watch.id), body, watch, answer) : noticeOf(row.notice_id, body, undefined, answer);
+    // A title is stored as its watch was created (sealed where marked) and opened as it is shown.
+    if (row.watch_id !== null) return noticeOf(row.notice_id, body, { id: row.watch_id, title: shownTitle(this.text, row.title) }, answer);
+    return watch
+      ? noticeOf(noticeIdFor(row.notice_id, watch.id), body, { id: watch.id, title: shownTitle(this.text, watch.title) }, answer)
+      : noticeOf(row.notice_id, body, undefined, answer);
   }
 
   due(now: number, limit: number): Delivery[] {
