@@ -49,3 +49,14 @@ export const WITHOUT_KEYS: WatchText = {
 export function shownTitle(text: WatchText, stored: string | null): string | null {
   return stored === null ? null : text.open(stored);
 }
+
+/** Sealed tokens in a text (whole or a passage's, with its closing `;`), as a split keeps them. */
+const TOKENS = /(annals:sealed:v1:[A-Za-z0-9_-]+:?[A-Za-z0-9_-]*;?)/;
+
+/** `text` with each part outside its sealed tokens mapped (a token's payload is base64url: it holds no name to purge or seal again). */
+export function mapOutsideTokens(text: string, map: (part: string) => string): string {
+  return text
+    .split(TOKENS)
+    .map((part, i) => (i % 2 === 1 || part === '' ? part : map(part)))
+    .join('');
+}

@@ -166,7 +166,7 @@ export class WatchesModule implements OnModuleInit, OnApplicationBootstrap, Befo
       this.engine.forgetKeptAnswers();
       this.shared?.forgetKeptAnswers();
       const purged = this.store.purgeValues(values, marker);
-      this.logger.log(`erasure: ${purged.answers} stored answer(s) and ${purged.notices} notice(s) purged`);
+      this.logger.log(`erasure: ${purged.answers} stored answer(s), ${purged.notices} notice(s) and ${purged.titles} title(s) purged`);
     });
   }
 

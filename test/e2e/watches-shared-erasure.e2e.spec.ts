@@ -128,7 +128,13 @@ describe('watches kept in the log, and personal data', () => {
     await http().post('/facts').send(factBody({ tags: ['raqqa'] })).expect(201);
     await settled();
     expect((await http().get(`/watches/${id}/notices`).expect(200)).body.items[0].title).toBe(title);
-    expect(await watchEventsText(app!.get<EventStore>(EVENT_STORE))).not.toContain(WITNESS);
+    // A title naming, unmarked, a person the record names (an entity): sealed on its way into the log as answers are.
+    await http().post('/facts').send(factBody({ entities: [{ type: 'person', name: NAME }] })).expect(201);
+    const unmarked = (await http().post('/watches').send({ kind: 'timeline', tag: 'coalition', title: `${NAME}'s command` }).expect(201)).body.watch;
+    expect(unmarked.title).toBe(`${NAME}'s command`);
+    const log = await watchEventsText(app!.get<EventStore>(EVENT_STORE));
+    expect(log).not.toContain(WITNESS);
+    expect(log).not.toContain(NAME);
     expect(filesHolding(dir, 'Yusuf')).toEqual([]);
 
     const erased = (await http().post('/admin/subjects/erase').send({ subject: WITNESS, reason: 'witness at risk' }).expect(200)).body;
