@@ -47,6 +47,8 @@ describe("watches' answers and notices after an erasure", () => {
     const fact = factBody({ entities: [{ type: 'person', name: NAME }] });
     await http().post('/facts').send(fact).expect(201);
     const { body: created } = await http().post('/watches').send({ kind: 'fact', factId: fact.id, title: 'command' }).expect(201);
+    // A title naming him unmarked (as titles were written before they could be marked): purged like the notices.
+    const { body: named } = await http().post('/watches').send({ kind: 'fact', factId: fact.id, title: `${NAME}'s command` }).expect(201);
     await http().post(`/facts/${fact.id}/corrections`).send(correctionBody({ summary: 'He took command on 30 March 2016.' })).expect(200);
     await watchesSettled(app);
     expect(JSON.stringify((await http().get(`/watches/${created.watch.id}/notices`).expect(200)).body)).toContain(NAME);
@@ -57,6 +59,7 @@ describe("watches' answers and notices after an erasure", () => {
 
     const notices = JSON.stringify((await http().get(`/watches/${created.watch.id}/notices`).expect(200)).body);
     expect(notices).not.toMatch(/votel/i);
+    expect((await http().get(`/watches/${named.watch.id}`).expect(200)).body.watch.title).toBe(`${marker}'s command`);
     expect(notices).toContain(marker);
     expect((await http().get('/notices.atom').expect(200)).text).not.toMatch(/votel/i);
     expect(watchFileText(join(dir, 'watches.db'))).not.toMatch(/votel/i);
