@@ -38,8 +38,8 @@ describe("watches' answers and notices after an erasure", () => {
     app = await createTestApp({ dataDir: dir, sqlitePath: join(dir, 'events.db'), readModelPath: join(dir, 'read-models.db'), watches: QUICK_WEBHOOKS });
   });
   afterEach(async () => {
-    await app?.close();
     for (const receiver of receivers.splice(0)) await receiver.stop();
+    await app?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -108,6 +108,8 @@ describe("watches' answers and notices after an erasure", () => {
     expect(JSON.parse(later.body).data.title).toBe(`${marker}: the Raqqa graves`);
     // The watch deleted (only marked deleted, its row kept): still no name on disk.
     await http().delete(`/watches/${id}`).expect(204);
+    // The receiver first: a connection it keeps open to the closing service kept a jest worker from exiting.
+    await receiver.stop();
     await app.close();
     expect(filesHolding(dir, 'Yusuf')).toEqual([]);
   });
