@@ -15,6 +15,7 @@ import { WatchEngine, type CommittedNotice, type EngineLogger, type EngineTimers
 import { WATCH_LEASE_STREAM, WatchLease, type LeaseTimings } from './watch-lease';
 import type { DeliveryStore, EngineStore, Evaluation, NewWatchRecord, WatchStore } from './watch-store';
 import { WebhookDispatcher, type WebhookConfig } from './webhook-dispatcher';
+import { mapOutsideTokens } from './watch-text';
 
 /**
  * Watches over a shared engine (PostgreSQL, EventStoreDB), where several replicas serve one log.
@@ -261,7 +262,8 @@ export class SharedWatches {
       watch: {
         id: watch.id,
         owner: watch.owner,
-        title: watch.title,
+        // Marked passages come sealed (watch-text.ts); a value the read models opened that the watcher typed unmarked is sealed here, as in answers.
+        title: watch.title === null ? null : mapOutsideTokens(watch.title, (part) => this.deps.seal.seal(part)),
         question: watch.question as unknown as JsonObject,
         webhookUrl: watch.webhookUrl,
         webhookSecret: watch.webhookSecret === null ? null : this.deps.secrets.seal(watch.webhookSecret),

@@ -7,6 +7,7 @@ import { applyDelta, applyTextDelta, deltaOf, pieceDeltaOf, type Splice, type Te
 import { answerHash } from './answer-diff';
 import { noticeIdFor, noticeOf, type Notice, type NoticeContent, type SequencedNotice } from './notice';
 import type { Question } from './question';
+import { mapOutsideTokens, shownTitle, WITHOUT_KEYS, type WatchText } from './watch-text';
 
 /**
  * The durable file of watches (not the read models: those are disposable and rebuilt into new
@@ -274,7 +275,11 @@ export class WatchStore {
   readonly commit: (evaluation: Evaluation) => bigint[];
   readonly insert: (record: NewWatchRecord) => void;
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    /** Opens a title as it is shown (stored sealed for the subjects its watch marked: watch-text.ts). */
+    readonly text: WatchText = WITHOUT_KEYS,
+  ) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     if (path !== ':memory:') {
@@ -532,8 +537,11 @@ export class WatchStore {
     const body = JSON.parse(unpacked(row.body)) as Notice | NoticeContent;
     // Version 1 stored each notice whole, for its one watch.
     if ('after' in body) return body;
-    if (row.watch_id !== null) return noticeOf(row.notice_id, body, { id: row.watch_id, title: row.title }, answer);
-    return watch ? noticeOf(noticeIdFor(row.notice_id, watch.id), body, watch, answer) : noticeOf(row.notice_id, body, undefined, answer);
+    // A title is stored as its watch was created (sealed where marked) and opened as it is shown.
+    if (row.watch_id !== null) return noticeOf(row.notice_id, body, { id: row.watch_id, title: shownTitle(this.text, row.title) }, answer);
+    return watch
+      ? noticeOf(noticeIdFor(row.notice_id, watch.id), body, { id: watch.id, title: shownTitle(this.text, watch.title) }, answer)
+      : noticeOf(row.notice_id, body, undefined, answer);
   }
 
   due(now: number, limit: number): Delivery[] {
@@ -571,9 +579,11 @@ export class WatchStore {
    * An erasure's purge (docs/erasure.md): every stored answer and notice that holds one of `values`
    * (the erased subject's, as its key opened them) holds `marker` instead. Answers keep their hash
    * (notices and watches point at them by it); one rewritten, or stored as an edit of one rewritten,
-   * is stored whole. The WAL is then truncated, so that no old frame keeps them either.
+   * is stored whole. So does a watch's title that holds one unmarked (a title created before titles
+   * could be marked, or naming a person without marking them: a marked one is sealed and needs no purge).
+   * The WAL is then truncated, so that no old frame keeps them either.
    */
-  purgeValues(values: readonly string[], marker: string): { answers: number; notices: number } {
+  purgeValues(values: readonly string[], marker: string): { answers: number; notices: number; titles: number } {
     // As they stand in JSON text: a value with a quote or a backslash is escaped there.
     const forms = [...new Set(values.flatMap((value) => [value, JSON.stringify(value).slice(1, -1)]))].filter((form) => form.length > 0);
     const erase = (text: string) => forms.reduce((t, form) => t.split(form).join(marker), text);
@@ -587,9 +597,17 @@ export class WatchStore {
     };
     const whole = this.db.prepare('UPDATE answers SET body = ?, base = NULL, depth = 0 WHERE hash = ?');
     const notice = this.db.prepare('UPDATE notices SET body = ? WHERE seq = ?');
+    const title = this.db.prepare('UPDATE watches SET title = ? WHERE watch_id = ?');
     let answers = 0;
     let notices = 0;
+    let titles = 0;
     this.db.transaction(() => {
+      for (const row of this.db.prepare('SELECT watch_id, title FROM watches WHERE title IS NOT NULL').all() as { watch_id: string; title: string }[]) {
+        const erased = mapOutsideTokens(row.title, erase);
+        if (erased === row.title) continue;
+        title.run(erased, row.watch_id);
+        titles++;
+      }
       for (const row of rows) {
         if (!touched(row.hash)) continue;
         whole.run(packed(erase(texts.get(row.hash)!)), row.hash);
@@ -605,7 +623,7 @@ export class WatchStore {
     })();
     this.rebuilt.clear();
     if (this.path !== ':memory:') this.db.pragma('wal_checkpoint(TRUNCATE)');
-    return { answers, notices };
+    return { answers, notices, titles };
   }
 
   close(): void {

@@ -46,10 +46,13 @@ export class WatchesController implements BeforeApplicationShutdown {
    */
   @Post('watches')
   async create(@Body() body: CreateWatchDto, @Write() context: WriteContext, @Res({ passthrough: true }) reply: FastifyReply) {
+    const marks = body.marks();
     const created = await this.watches.create({
       question: body.toQuestion(),
       owner: context.actor ?? ANONYMOUS,
       title: body.title,
+      marks,
+      fields: body.fields(),
       webhookUrl: body.webhookUrl,
       idempotencyKey: context.idempotencyKey,
     });
@@ -191,7 +194,8 @@ export class WatchesController implements BeforeApplicationShutdown {
     const wanted = watchId !== undefined ? new Set([watchId]) : watchIds;
     const stop = this.engine.onNotices((committed) => {
       for (const { notice, watches } of committed) {
-        const mine = wanted === undefined ? [notice] : watches.filter((w) => wanted.has(w.id)).map((w) => asWatchs(notice, w));
+        const mine =
+          wanted === undefined ? [this.watches.shown(notice)] : watches.filter((w) => wanted.has(w.id)).map((w) => asWatchs(notice, w, this.watches.text));
         if (mine.length > 0 && !sendAll(BigInt(notice.sequence), mine)) return;
       }
     });

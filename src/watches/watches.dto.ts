@@ -1,6 +1,9 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, ValidateIf, type ValidationOptions } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, ValidateIf, ValidateNested, type ValidationOptions } from 'class-validator';
 import { IsRecordId } from '../api/dto/common.dto';
+import { MAX_MARKS, SubjectMarkDto, subjectMarksOf, SUBJECTS_PROPERTY } from '../api/dto/subject-mark.dto';
+import type { SubjectMark } from '../event-store/subject-seal';
 import { RequestValidationError } from '../api/problem';
 import { isoDay } from '../domain/valid-time';
 import { QUESTION_KINDS, type Question } from './question';
@@ -34,6 +37,13 @@ const Absent = (options?: ValidationOptions) => ValidateIf((_: unknown, value: u
 const TIMELINE_ONLY = ['tag', 'entity', 'text', 'from', 'to', 'limit'] as const;
 
 /**
+ * What a watch's `subjects` may mark: its title, the only free text of a watch that is shown and not
+ * evaluated. The question's filters (`entity`, `text`, `tag`) are matched against the read models'
+ * opened values and must stay readable for the watch to be evaluated (docs/erasure.md, "Watches").
+ */
+export const WATCH_TEXT = ['/title'];
+
+/**
  * A watch: which question (kind and its id or filters, asOf), an optional title, and an optional
  * webhook to deliver its notices to (signed with a secret shown once, in the answer to this request).
  */
@@ -55,6 +65,17 @@ export class CreateWatchDto {
   @MaxLength(2000)
   @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }, { message: '$property must be an http or https URL' })
   webhookUrl?: string;
+  @ApiPropertyOptional(SUBJECTS_PROPERTY) @IsOptional() @IsArray() @ArrayMaxSize(MAX_MARKS) @ValidateNested({ each: true }) @Type(() => SubjectMarkDto) subjects?: SubjectMarkDto[];
+
+  /** The body's marks, checked against it as a fact's are (a 400 naming each bad one). */
+  marks(): SubjectMark[] {
+    return subjectMarksOf(this, this.subjects, WATCH_TEXT);
+  }
+
+  /** The body as the seal checks it: every field sent but the marks (a marked text must stand nowhere else in clear). */
+  fields(): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(this).filter(([key, value]) => key !== 'subjects' && value !== undefined));
+  }
 
   toQuestion(): Question {
     const extra = (fields: readonly (keyof CreateWatchDto)[]) => {

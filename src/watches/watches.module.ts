@@ -13,6 +13,7 @@ import { SharedWatches, viewsOnly, WebhookSecrets, type WatchSeal } from './shar
 import { ViewsController } from './views.controller';
 import { WatchEngine } from './watch-engine';
 import { WatchStore } from './watch-store';
+import { keyedWatchText } from './watch-text';
 import { WatchesController } from './watches.controller';
 import { WatchesService } from './watches.service';
 import { WebhookDispatcher } from './webhook-dispatcher';
@@ -58,7 +59,12 @@ function watchSeal(erasure: ErasureService, readModels: ReadModels): WatchSeal {
 @Module({
   controllers: [WatchesController, ViewsController],
   providers: [
-    { provide: WatchStore, inject: [ANNALS_CONFIG], useFactory: (config: AnnalsConfig) => new WatchStore(watchesPath(config)) },
+    {
+      // Titles stored sealed where their watch marked them, opened with the subject keys as they are shown.
+      provide: WatchStore,
+      inject: [ANNALS_CONFIG, ErasureService],
+      useFactory: (config: AnnalsConfig, erasure: ErasureService) => new WatchStore(watchesPath(config), keyedWatchText(erasure.seal)),
+    },
     {
       // On a single node the one dispatcher; beside a shared engine none here: the lease holder runs its own.
       provide: WebhookDispatcher,
@@ -161,7 +167,7 @@ export class WatchesModule implements OnModuleInit, OnApplicationBootstrap, Befo
       this.engine.forgetKeptAnswers();
       this.shared?.forgetKeptAnswers();
       const purged = this.store.purgeValues(values, marker);
-      this.logger.log(`erasure: ${purged.answers} stored answer(s) and ${purged.notices} notice(s) purged`);
+      this.logger.log(`erasure: ${purged.answers} stored answer(s), ${purged.notices} notice(s) and ${purged.titles} title(s) purged`);
     });
   }
 

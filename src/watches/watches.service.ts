@@ -7,18 +7,24 @@ import type { TimelineQueries } from '../projections/timeline/timeline.queries';
 import { storedAnswer } from './answer-diff';
 import { noticeIdFor, type SequencedNotice } from './notice';
 import type { AppliedPosition } from '../projections/applied-position';
+import type { SubjectMark } from '../event-store/subject-seal';
 import { answerOf, describe, pathOf, questionKey, type Answer, type Question } from './question';
 import type { SharedWatches } from './shared-watches';
 import type { WatchEngine } from './watch-engine';
 import type { ActiveWatch, WatchCursor, WatchRecord, WatchStore } from './watch-store';
 import { newWebhookSecret } from './webhook-dispatcher';
 import { privateTargetRefusal } from './webhook-target';
+import { shownTitle, type WatchText } from './watch-text';
 
 export interface NewWatch {
   readonly question: Question;
   readonly owner: string;
   readonly title?: string;
   readonly webhookUrl?: string;
+  /** The request's marks: the title's personal data, sealed for its subjects before it is stored (watch-text.ts). */
+  readonly marks?: readonly SubjectMark[];
+  /** The request body without its marks, which a marked text must not stand in elsewhere in clear (default: the title alone). */
+  readonly fields?: Record<string, unknown>;
   /** A retry with the same key answers the watch it made (its secret too: only the same owner can send it), never a second one. */
   readonly idempotencyKey?: string;
 }
@@ -89,6 +95,16 @@ export class WatchesService {
     private readonly openSecret: (stored: string) => string = (stored) => stored,
   ) {}
 
+  /** How titles are sealed and opened (the store's). */
+  get text(): WatchText {
+    return this.store.text;
+  }
+
+  /** A notice as it is shown: its title opened (a live notice carries it as the engine keeps it, sealed where marked). */
+  shown<N extends SequencedNotice>(notice: N): N {
+    return notice.title === null ? notice : { ...notice, title: shownTitle(this.store.text, notice.title) };
+  }
+
   /** 404 unless the figure or fact exists now: a watch of a mistyped id would never say anything. */
   assertExists(question: Question): void {
     if (question.kind === 'figure' && !this.figures.figure(question.figureId)) throw notFound(`figure ${question.figureId} not found`, 'figureId');
@@ -102,6 +118,8 @@ export class WatchesService {
     if (earlier) return this.retried(earlier, input);
     const refusal = input.webhookUrl === undefined ? undefined : privateTargetRefusal(input.webhookUrl, this.allowPrivateWebhooks);
     if (refusal) throw new RequestValidationError([{ field: 'webhookUrl', reason: refusal }]);
+    // Sealed before anything is stored or written to the log: no copy of a marked name is ever in clear on disk.
+    const title = this.store.text.sealTitle(input.fields ?? (input.title === undefined ? {} : { title: input.title }), input.marks ?? []);
     // The answer must be read from read models holding every event evaluated so far (after a restart
     // they may be behind the watches): events in between would be skipped for this watch.
     const evaluated = this.engine?.evaluated ?? this.store.position() ?? -1n;
@@ -124,7 +142,7 @@ export class WatchesService {
     const record = {
       id,
       owner: input.owner,
-      title: input.title ?? null,
+      title,
       question: input.question,
       webhookUrl: input.webhookUrl ?? null,
       webhookSecret: secret ?? null,
@@ -145,7 +163,7 @@ export class WatchesService {
     const same =
       earlier.deletedAt === null &&
       JSON.stringify(earlier.question) === JSON.stringify(input.question) &&
-      earlier.title === (input.title ?? null) &&
+      shownTitle(this.store.text, earlier.title) === (input.title ?? null) &&
       earlier.webhookUrl === (input.webhookUrl ?? null);
     if (!same) throw new IdempotencyKeyReusedError(input.idempotencyKey as string);
     const caller = { name: input.owner, admin: false };
@@ -198,7 +216,7 @@ export class WatchesService {
       const subject = questionKey(notice.question);
       return members
         .filter((w) => w.joinedSeq !== null && w.subject === subject && sequence > w.joinedSeq)
-        .map((w) => asWatchs(notice, w));
+        .map((w) => asWatchs(notice, w, this.store.text));
     });
     return { notices, last: rows.length === limit ? BigInt(rows[rows.length - 1].sequence) : undefined };
   }
@@ -214,7 +232,7 @@ export class WatchesService {
     const mine = caller.admin || caller.name === record.owner;
     return {
       id: record.id,
-      title: record.title,
+      title: shownTitle(this.store.text, record.title),
       owner: record.owner,
       question: record.question,
       description: describe(record.question),
@@ -227,10 +245,13 @@ export class WatchesService {
   }
 }
 
-/** A notice of a subject as one of its watches' own (its id derived from both); one watch's notice as it is. */
-export function asWatchs(notice: SequencedNotice, watch: { readonly id: string; readonly title: string | null }): SequencedNotice {
-  if (notice.watchId !== null) return notice;
-  return { ...notice, id: noticeIdFor(notice.id, watch.id), watchId: watch.id, title: watch.title };
+/**
+ * A notice of a subject as one of its watches' own (its id derived from both); one watch's notice as it
+ * is. Either way its title opened as it is shown (the engine keeps titles as stored: sealed where marked).
+ */
+export function asWatchs(notice: SequencedNotice, watch: { readonly id: string; readonly title: string | null }, text: WatchText): SequencedNotice {
+  if (notice.watchId !== null) return { ...notice, title: shownTitle(text, notice.title) };
+  return { ...notice, id: noticeIdFor(notice.id, watch.id), watchId: watch.id, title: shownTitle(text, watch.title) };
 }
 
 function encodeCursor(watch: ActiveWatch): string {

@@ -5,11 +5,15 @@ import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import request from 'supertest';
+import type { WatchesConfig } from '../../src/config';
 import { createTestApp } from '../support/app';
 import { correctionBody, factBody } from '../support/factories';
-import { watchesSettled } from '../support/watches';
+import { filesHolding } from '../support/files-holding';
+import { eventually, Receiver, watchesSettled } from '../support/watches';
 
 const NAME = 'Joseph Votel';
+const WITNESS = 'Amina Yusuf';
+const QUICK_WEBHOOKS: WatchesConfig = { webhookRetryBaseMs: 20, webhookRetryMaxMs: 100, webhookMaxAttempts: 1000, webhookTimeoutMs: 2000, webhookAllowPrivate: true };
 
 /** Every answer and notice body the watch file holds, inflated (they are stored deflated), and its raw bytes. */
 function watchFileText(path: string): string {
@@ -27,11 +31,14 @@ describe("watches' answers and notices after an erasure", () => {
   let app: NestFastifyApplication;
   const http = () => request(app.getHttpServer());
 
+  const receivers: Receiver[] = [];
+
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'annals-erasure-watches-'));
-    app = await createTestApp({ dataDir: dir, sqlitePath: join(dir, 'events.db'), readModelPath: join(dir, 'read-models.db') });
+    app = await createTestApp({ dataDir: dir, sqlitePath: join(dir, 'events.db'), readModelPath: join(dir, 'read-models.db'), watches: QUICK_WEBHOOKS });
   });
   afterEach(async () => {
+    for (const receiver of receivers.splice(0)) await receiver.stop();
     await app?.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -40,6 +47,8 @@ describe("watches' answers and notices after an erasure", () => {
     const fact = factBody({ entities: [{ type: 'person', name: NAME }] });
     await http().post('/facts').send(fact).expect(201);
     const { body: created } = await http().post('/watches').send({ kind: 'fact', factId: fact.id, title: 'command' }).expect(201);
+    // A title naming him unmarked (as titles were written before they could be marked): purged like the notices.
+    const { body: named } = await http().post('/watches').send({ kind: 'fact', factId: fact.id, title: `${NAME}'s command` }).expect(201);
     await http().post(`/facts/${fact.id}/corrections`).send(correctionBody({ summary: 'He took command on 30 March 2016.' })).expect(200);
     await watchesSettled(app);
     expect(JSON.stringify((await http().get(`/watches/${created.watch.id}/notices`).expect(200)).body)).toContain(NAME);
@@ -50,6 +59,7 @@ describe("watches' answers and notices after an erasure", () => {
 
     const notices = JSON.stringify((await http().get(`/watches/${created.watch.id}/notices`).expect(200)).body);
     expect(notices).not.toMatch(/votel/i);
+    expect((await http().get(`/watches/${named.watch.id}`).expect(200)).body.watch.title).toBe(`${marker}'s command`);
     expect(notices).toContain(marker);
     expect((await http().get('/notices.atom').expect(200)).text).not.toMatch(/votel/i);
     expect(watchFileText(join(dir, 'watches.db'))).not.toMatch(/votel/i);
@@ -62,5 +72,62 @@ describe("watches' answers and notices after an erasure", () => {
     expect(JSON.stringify(after)).not.toMatch(/votel/i);
     await app.close();
     expect(readFileSync(join(dir, 'watches.db')).toString('latin1')).not.toMatch(/votel/i);
+  });
+
+  it('keeps a watch title that names a marked person sealed on disk, shows it while the key lives and [erased on D] after', async () => {
+    const receiver = await new Receiver().start();
+    receivers.push(receiver);
+    const title = `${WITNESS}: the Raqqa graves`;
+    const { body: created } = await http()
+      .post('/watches')
+      .send({ kind: 'timeline', tag: 'raqqa', title, webhookUrl: receiver.url, subjects: [{ subject: WITNESS, path: '/title', passage: WITNESS }] })
+      .expect(201);
+    const id = created.watch.id as string;
+    expect(created.watch.title).toBe(title);
+    expect((await http().get('/watches').expect(200)).body.items[0].title).toBe(title);
+    await http().post('/facts').send(factBody({ tags: ['raqqa'] })).expect(201);
+    await watchesSettled(app);
+    expect((await http().get(`/watches/${id}/notices`).expect(200)).body.items[0].title).toBe(title);
+    expect((await http().get(`/watches/${id}/notices.atom`).expect(200)).text).toContain(WITNESS);
+    const delivered = await eventually(() => receiver.received[0], 'the webhook');
+    expect(JSON.parse(delivered.body).data.title).toBe(title);
+    // Sealed from the start: no file of the data directory ever held her name.
+    expect(filesHolding(dir, 'Yusuf')).toEqual([]);
+
+    const erased = (await http().post('/admin/subjects/erase').send({ subject: WITNESS, reason: 'witness at risk' }).expect(200)).body;
+    const marker = `[erased on ${erased.erasedAt.slice(0, 10)}]`;
+    expect((await http().get('/watches').expect(200)).body.items[0].title).toBe(`${marker}: the Raqqa graves`);
+    expect((await http().get(`/watches/${id}`).expect(200)).body.watch.title).toBe(`${marker}: the Raqqa graves`);
+    const notices = (await http().get(`/watches/${id}/notices`).expect(200)).body.items;
+    expect(notices[0].title).toBe(`${marker}: the Raqqa graves`);
+    expect((await http().get(`/watches/${id}/notices.atom`).expect(200)).text).not.toMatch(/yusuf/i);
+    // A webhook sent from now on (a new notice) repeats the marker, never the name.
+    await http().post('/facts').send(factBody({ tags: ['raqqa'], title: 'A second grave' })).expect(201);
+    await watchesSettled(app);
+    const later = await eventually(() => receiver.received[1], 'the second webhook');
+    expect(JSON.parse(later.body).data.title).toBe(`${marker}: the Raqqa graves`);
+    // The watch deleted (only marked deleted, its row kept): still no name on disk.
+    await http().delete(`/watches/${id}`).expect(204);
+    // The receiver first: a connection it keeps open to the closing service kept a jest worker from exiting.
+    await receiver.stop();
+    await app.close();
+    expect(filesHolding(dir, 'Yusuf')).toEqual([]);
+  });
+
+  it('refuses bad marks of a watch with a problem+json 400 naming each one, as a fact\'s', async () => {
+    const watch = { kind: 'timeline', tag: 'raqqa', title: `${WITNESS} speaks` };
+    const bad = await http()
+      .post('/watches')
+      .send({ ...watch, subjects: [{ subject: WITNESS, path: '/tag' }, { subject: WITNESS, path: '/title', passage: 'Somebody Else' }] })
+      .expect(400);
+    expect(bad.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(bad.body.errors.map((e: { field: string }) => e.field)).toEqual(['subjects[0].path', 'subjects[1].passage']);
+    // The marked name also in the question (an entity filter must stay readable to be evaluated): it would stay in clear for ever.
+    const leak = (await http().post('/watches').send({ ...watch, entity: WITNESS, subjects: [{ subject: WITNESS, path: '/title', passage: WITNESS }] }).expect(400)).body;
+    expect(leak.errors).toEqual([{ field: 'subjects[0].passage', reason: expect.stringContaining('/entity') }]);
+    const unknown = (await http().post('/watches').send({ ...watch, subjects: [{ subject: 'sAAAAAAAAAAAAAAAAAAAAAA', path: '/title' }] }).expect(400)).body;
+    expect(unknown.errors[0].field).toBe('subjects[0].subject');
+    await http().post('/watches').send({ ...watch, title: 'annals:sealed:v1:sAAAAAAAAAAAAAAAAAAAAAA:AAAA' }).expect(400);
+    expect((await http().get('/watches').expect(200)).body.items).toEqual([]);
   });
 });

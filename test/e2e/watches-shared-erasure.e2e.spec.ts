@@ -11,6 +11,7 @@ import { SHARED_WATCHES } from '../../src/watches/watches.module';
 import { WATCH_LEASE_STREAM } from '../../src/watches/watch-lease';
 import { createTestApp } from '../support/app';
 import { correctionBody, factBody } from '../support/factories';
+import { filesHolding } from '../support/files-holding';
 import { eventually } from '../support/watches';
 
 const NAME = 'Joseph Votel';
@@ -113,5 +114,41 @@ describe('watches kept in the log, and personal data', () => {
     expect(replayed).toContain(marker);
     expect(replayed).toContain(WITNESS);
     expect(JSON.parse(replayed).items).toHaveLength(2);
+  });
+
+  it("keeps a watch's marked title sealed in the log and on disk, and shows [erased on D] after the erasure, on a replica that applies the log afresh too", async () => {
+    await start();
+    const title = `${WITNESS}: the Raqqa graves`;
+    const { body: created } = await http()
+      .post('/watches')
+      .send({ kind: 'timeline', tag: 'raqqa', title, subjects: [{ subject: WITNESS, path: '/title', passage: WITNESS }] })
+      .expect(201);
+    const id = created.watch.id as string;
+    expect(created.watch.title).toBe(title);
+    await http().post('/facts').send(factBody({ tags: ['raqqa'] })).expect(201);
+    await settled();
+    expect((await http().get(`/watches/${id}/notices`).expect(200)).body.items[0].title).toBe(title);
+    // A title naming, unmarked, a person the record names (an entity): sealed on its way into the log as answers are.
+    await http().post('/facts').send(factBody({ entities: [{ type: 'person', name: NAME }] })).expect(201);
+    const unmarked = (await http().post('/watches').send({ kind: 'timeline', tag: 'coalition', title: `${NAME}'s command` }).expect(201)).body.watch;
+    expect(unmarked.title).toBe(`${NAME}'s command`);
+    const log = await watchEventsText(app!.get<EventStore>(EVENT_STORE));
+    expect(log).not.toContain(WITNESS);
+    expect(log).not.toContain(NAME);
+    expect(filesHolding(dir, 'Yusuf')).toEqual([]);
+
+    const erased = (await http().post('/admin/subjects/erase').send({ subject: WITNESS, reason: 'witness at risk' }).expect(200)).body;
+    const shown = `[erased on ${erased.erasedAt.slice(0, 10)}]: the Raqqa graves`;
+    expect((await http().get('/watches').expect(200)).body.items[0].title).toBe(shown);
+    expect((await http().get(`/watches/${id}/notices`).expect(200)).body.items[0].title).toBe(shown);
+    await app!.close();
+    expect(filesHolding(dir, 'Yusuf')).toEqual([]);
+
+    rmSync(join(dir, 'watches.db'));
+    rmSync(join(dir, 'watches.db-wal'), { force: true });
+    rmSync(join(dir, 'watches.db-shm'), { force: true });
+    await start();
+    expect((await http().get(`/watches/${id}`).expect(200)).body.watch.title).toBe(shown);
+    expect((await http().get(`/watches/${id}/notices`).expect(200)).body.items[0].title).toBe(shown);
   });
 });

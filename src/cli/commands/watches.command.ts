@@ -9,7 +9,9 @@ import { FigureQueries } from '../../projections/figures/figures.queries';
 import { TimelineQueries } from '../../projections/timeline/timeline.queries';
 import type { SequencedNotice } from '../../watches/notice';
 import type { Answer } from '../../watches/question';
+import { ErasureService } from '../../erasure/erasure.service';
 import { WatchStore } from '../../watches/watch-store';
+import { keyedWatchText } from '../../watches/watch-text';
 import { CreateWatchDto } from '../../watches/watches.dto';
 import { watchesPath, watchesPerKey, webhookConfig } from '../../watches/watches.config';
 import { WatchesService, type WatchView } from '../../watches/watches.service';
@@ -86,7 +88,7 @@ export function watchesCommand(io: Io = processIo): Command {
           ? ((await cli.request(global, 'POST', '/watches', JSON.stringify(plain))) as { watch: WatchView; answer: Answer; webhook?: { secret: string } })
           : await onDataDir(cli, global, async (service) => {
               const dto = await usage(() => validateRecord(CreateWatchDto, plain));
-              const result = await usage(async () => service.create({ question: dto.toQuestion(), owner: options.owner, title: dto.title, webhookUrl: dto.webhookUrl }));
+              const result = await usage(async () => service.create({ question: dto.toQuestion(), owner: options.owner, title: dto.title, webhookUrl: dto.webhookUrl, marks: dto.marks(), fields: dto.fields() }));
               return { watch: result.watch, answer: result.answer, ...(result.secret ? { webhook: { url: dto.webhookUrl, secret: result.secret } } : {}) };
             });
         const lines = [`watch ${created.watch.id}: ${created.watch.description}`];
@@ -166,7 +168,7 @@ async function onDataDir<T>(cli: Cli, options: GlobalOptions, run: (service: Wat
   return withCore(cli, options, async (app) => {
     const applied = app.get(AppliedPosition);
     await applied.waitFor(await app.get<EventStore>(EVENT_STORE).headPosition(), 60_000);
-    const store = new WatchStore(watchesPath(cli.config(options)));
+    const store = new WatchStore(watchesPath(cli.config(options)), keyedWatchText(app.get(ErasureService).seal));
     try {
       const config = cli.config(options);
       return await run(new WatchesService(store, app.get(FigureQueries), app.get(TimelineQueries), applied, undefined, undefined, webhookConfig(config).allowPrivate, watchesPerKey(config)));
