@@ -12,6 +12,11 @@ import type { KeyedSubjectSeal } from '../erasure/keyed-seal';
  */
 export interface WatchText {
   /**
+   * Loads what sealing these fields and marks needs from a shared key store (PostgreSQL: the
+   * subjects' keys, made there once for every replica), before `sealTitle`, which is synchronous.
+   */
+  prepare(fields: Record<string, unknown>, marks: readonly SubjectMark[]): Promise<void>;
+  /**
    * The title to store: `fields` is the request body without its marks. Refused (400, as a fact's
    * marks are) when the body holds a sealed token a client wrote, or a marked text also stands in
    * clear elsewhere in the body (the question's `entity=`: it would stay readable for ever).
@@ -24,6 +29,9 @@ export interface WatchText {
 /** Over the subject key store: the same seal, marks and refusals as every other write. */
 export function keyedWatchText(seal: KeyedSubjectSeal): WatchText {
   return {
+    prepare: async (fields, marks) => {
+      await seal.prepareToSeal?.([fields], marks);
+    },
     sealTitle: (fields, marks) => {
       const { data } = seal.seal({ type: 'WatchCreated', data: fields }, marks);
       const title = (data as { title?: unknown }).title;
@@ -35,6 +43,7 @@ export function keyedWatchText(seal: KeyedSubjectSeal): WatchText {
 
 /** Without a key store (a bare store in tests): nothing can be sealed, and a token is never shown, opened or not (fails closed). */
 export const WITHOUT_KEYS: WatchText = {
+  prepare: async () => undefined,
   sealTitle: (fields, marks) => {
     if (marks.length > 0) throw invalid('subjects: this process holds no subject keys, so nothing can be sealed', 'subjects');
     for (const [field, value] of Object.entries(fields)) {

@@ -119,7 +119,9 @@ export class WatchesService {
     const refusal = input.webhookUrl === undefined ? undefined : privateTargetRefusal(input.webhookUrl, this.allowPrivateWebhooks);
     if (refusal) throw new RequestValidationError([{ field: 'webhookUrl', reason: refusal }]);
     // Sealed before anything is stored or written to the log: no copy of a marked name is ever in clear on disk.
-    const title = this.store.text.sealTitle(input.fields ?? (input.title === undefined ? {} : { title: input.title }), input.marks ?? []);
+    const fields = input.fields ?? (input.title === undefined ? {} : { title: input.title });
+    await this.store.text.prepare(fields, input.marks ?? []);
+    const title = this.store.text.sealTitle(fields, input.marks ?? []);
     // The answer must be read from read models holding every event evaluated so far (after a restart
     // they may be behind the watches): events in between would be skipped for this watch.
     const evaluated = this.engine?.evaluated ?? this.store.position() ?? -1n;

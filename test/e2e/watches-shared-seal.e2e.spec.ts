@@ -114,4 +114,22 @@ describeWithServer(postgresBinaries() ? 'shared watches over PostgreSQL, and per
     for (const replica of [0, 1]) for (const watch of [0, 1]) for (const name of names) expect(await notices(replica, watch)).not.toContain(name);
     for (const name of names) expect(await logText(log)).not.toContain(name);
   });
+
+  it('seals a marked watch title for a person first named there, and opens it on the other replica', async () => {
+    const person = 'Layla Haddad';
+    const created = (
+      await http(0)
+        .post('/watches')
+        .send({ kind: 'timeline', tag: 'raqqa', title: `${person}'s question`, subjects: [{ subject: person, path: '/title', passage: person }] })
+        .expect(201)
+    ).body;
+    expect(created.watch.title).toBe(`${person}'s question`);
+    // The other replica applies the WatchCreated from the log, and opens the title with the shared key.
+    const shown = await eventually(async () => {
+      const res = await http(1).get(`/watches/${created.watch.id}`);
+      return res.status === 200 ? (res.body.watch.title as string) : undefined;
+    }, 'the watch on replica 1');
+    expect(shown).toBe(`${person}'s question`);
+    expect(await logText(log)).not.toContain(person);
+  });
 });
