@@ -29,9 +29,9 @@ export class AppModule {
         LoggerModule.forRoot(pinoModuleParams(config)),
         ThrottlerModule.forRootAsync({ inject: [ANNALS_CONFIG], useFactory: (config: AnnalsConfig) => rateLimitOptions(config) }),
         AuthModule,
-        // Outermost: a read waits for its Annals-Min-Position before the cache may answer it.
+        // Its interceptor is global and so outside every route's own (the answer cache and receipts, bound by
+        // `Citable`): a read waits for its Annals-Min-Position before the cache may answer it.
         PositionsModule,
-        // Before IntegrityModule: its interceptor is then the outer one, and a cached answer skips the receipt's hop.
         AnswerCacheModule,
         IntegrityModule,
         ApiModule,

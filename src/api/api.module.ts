@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
+import { AnswerCacheModule } from './answer-cache/answer-cache.module';
 import { FactsController } from './facts.controller';
 import { FiguresController } from './figures.controller';
 import { TimelineController } from './timeline.controller';
 
-@Module({ controllers: [FactsController, FiguresController, TimelineController] })
+/** The citable reads' interceptors (`Citable`) are instantiated here, and take the one AnswerCache from its module. */
+@Module({ imports: [AnswerCacheModule], controllers: [FactsController, FiguresController, TimelineController] })
 export class ApiModule {}

@@ -11,7 +11,7 @@ import { defined, ReasonDto } from './dto/common.dto';
 import { AddFactSourceDto, CorrectFactDto, RecordFactDto } from './dto/fact.dto';
 import { KnownAtDto } from './dto/query.dto';
 import { ON_BEHALF_OF, Write } from './write-context.decorator';
-import { Citable } from './receipt.interceptor';
+import { Citable } from './citable';
 
 @ApiTags('facts')
 @ApiHeader({ name: 'X-Actor', required: false, description: ON_BEHALF_OF })

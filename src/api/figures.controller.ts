@@ -11,7 +11,7 @@ import { ReasonDto } from './dto/common.dto';
 import { AssertClaimDto, CorrectClaimDto, DefineFigureDto, RankClaimDto } from './dto/figure.dto';
 import { ClocksDto, FigureQueryDto, FiguresPageDto, HistoryQueryDto } from './dto/query.dto';
 import { ON_BEHALF_OF, Write } from './write-context.decorator';
-import { Citable } from './receipt.interceptor';
+import { Citable } from './citable';
 
 const IF_MATCH = { name: 'If-Match', required: false, description: 'The figure revision you read (ETag); 412 if it changed since' };
 

@@ -1,5 +1,4 @@
-import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor, ServiceUnavailableException, SetMetadata, applyDecorators } from '@nestjs/common';
-import { ApiQuery } from '@nestjs/swagger';
+import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor, ServiceUnavailableException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,20 +13,9 @@ import { IntegrityService, type SignedCheckpoint } from '../integrity/integrity.
 import { ProofsService } from '../integrity/proofs.service';
 import type { InclusionProofJson } from '../integrity/verifier';
 
+/** Set on citable reads by `Citable` (./citable.ts), which also binds this interceptor and the answer cache's to them. */
 export const CITABLE = 'annals:citable';
 const MAX_CLOCK_WAIT_MS = 2000;
-
-/** Marks a read that can come with a receipt (`?receipt=true`). */
-export const Citable = () =>
-  applyDecorators(
-    SetMetadata(CITABLE, true),
-    ApiQuery({
-      name: 'receipt',
-      required: false,
-      enum: ['true', 'false'],
-      description: 'true: answer {answer, receipt}, the receipt naming the signed checkpoint the answer was computed at and how to ask it again',
-    }),
-  );
 
 /**
  * A receipt pins an answer to a signed state of the record. The answer is computed at

@@ -7,7 +7,7 @@ import { TimelineQueries, type TimelineFilter } from '../projections/timeline/ti
 const IN_EFFECT_LIMIT = 20;
 const FIGURES_LIMIT = 10;
 import { LIST_CLAIMS, TimelineQueryDto } from './dto/query.dto';
-import { Citable } from './receipt.interceptor';
+import { Citable } from './citable';
 
 @ApiTags('timeline')
 @Controller('timeline')

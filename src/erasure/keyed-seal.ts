@@ -518,13 +518,27 @@ function withErasedClaimantsApart<E extends Stored>(event: E, erasedAt: (id: str
 }
 
 /** A sealed token written by a client would open as someone else's value (or claim an erasure): refused. */
-function refuseTokens(value: unknown, where: 'data' | 'metadata', segments: string[] = []): void {
+function refuseTokens(value: unknown, where: 'data' | 'metadata'): void {
+  // Every write passes here and almost none holds a token: look first without building a path per value.
+  if (holdsToken(value)) refuseTokensAt(value, where, []);
+}
+
+function holdsToken(value: unknown): boolean {
+  if (typeof value === 'string') return holdsSealed(value);
+  if (Array.isArray(value)) return value.some(holdsToken);
+  if (isRecord(value)) {
+    for (const key in value) if (Object.hasOwn(value, key) && holdsToken(value[key])) return true;
+  }
+  return false;
+}
+
+function refuseTokensAt(value: unknown, where: 'data' | 'metadata', segments: string[]): void {
   if (holdsSealed(value)) {
     const field = where === 'metadata' ? segments.join('.') : segments.join('.') || 'body';
     throw invalid(`${field} holds "${SEALED_PREFIX}", which only this service writes (a sealed value)`, field);
   }
-  if (Array.isArray(value)) value.forEach((item, i) => refuseTokens(item, where, [...segments, String(i)]));
-  else if (isRecord(value)) for (const [key, item] of Object.entries(value)) refuseTokens(item, where, [...segments, key]);
+  if (Array.isArray(value)) value.forEach((item, i) => refuseTokensAt(item, where, [...segments, String(i)]));
+  else if (isRecord(value)) for (const [key, item] of Object.entries(value)) refuseTokensAt(item, where, [...segments, key]);
 }
 
 /**

@@ -121,6 +121,15 @@ describe('marks of personal data sealed with the subject key', () => {
     expect(refusal(() => seal.seal(forged))).toMatchObject({ code: 'invalid', field: 'summary' });
   });
 
+  it('refuses a token deep in the data or the metadata, naming where it stands, and passes a write without one as it is', () => {
+    const inQuote = recorded({ sources: [{ publisher: 'Airwars', title: 't', url: 'https://airwars.org', quote: `said ${SEALED_PREFIX}sAAAAAAAAAAAAAAAAAAAAAA:AAAA;` }] });
+    expect(refusal(() => seal.seal(inQuote))).toMatchObject({ code: 'invalid', field: 'sources.0.quote' });
+    const inMetadata = recorded({}, { actor: 'desk', reason: `${SEALED_PREFIX}sAAAAAAAAAAAAAAAAAAAAAA:AAAA` });
+    expect(refusal(() => seal.seal(inMetadata)).message).toContain('reason holds');
+    const plain = recorded({ summary: 'no person named', tags: ['a'], entities: [{ type: 'place', name: 'Raqqa' }] }, { actor: 'desk' });
+    expect(seal.seal(plain)).toBe(plain);
+  });
+
   it('seals a claimant of type person like a person entity, and keeps erased claimants apart', () => {
     const claim = (claimId: string, claimant: string) => ({
       type: 'ClaimAsserted',
