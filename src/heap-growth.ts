@@ -1,8 +1,8 @@
 import { setFlagsFromString } from 'node:v8';
 
 /**
- * The deployed process (main.ts) lets V8's old generation grow by at most 30% past what a full
- * collection left alive (V8 chooses up to 4× by default, from how fast the program allocates).
+ * The deployed process (main.ts) lets V8's old generation grow by 30% past what a full
+ * collection left alive (V8 chooses 1.1–4× by default, from how fast the program allocates).
  * A first start on a million-event log holds ~100 MB of live state during its integrity walk
  * (every stream's last hash) while it reads and parses the whole log: V8 let the heap grow to
  * 3–4× that between collections: the walk alone peaked at 396–427 MB RSS, with this at 241 MB for
