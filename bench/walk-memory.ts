@@ -50,10 +50,10 @@ async function main(): Promise<void> {
   sample();
   clearInterval(timer);
   const used = process.cpuUsage(cpu);
-  const mb = (n: number) => `${(n / 2 ** 20).toFixed(0)} MB`;
+  const mb = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
   console.log(describeReport(report).slice(0, 160));
   console.log(
-    `events ${events}; RSS before walk ${baseline.toFixed(0)} MB; VmHWM after walk ${afterWalk.toFixed(0)} MB, after digest ${vm('VmHWM').toFixed(0)} MB; ` +
+    `events ${events}; RSS before walk ${baseline.toFixed(0)} MiB; VmHWM after walk ${afterWalk.toFixed(0)} MiB, after digest ${vm('VmHWM').toFixed(0)} MiB; ` +
       `max heapTotal ${mb(heapTotal)}, max heapUsed ${mb(heapUsed)}; CPU ${((used.user + used.system) / 1e6).toFixed(1)} s; wall ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
   store.close();
