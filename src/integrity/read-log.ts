@@ -1,6 +1,7 @@
 import type { EventStore, RecordedEvent } from '../event-store/event-store';
 
-const PAGE = 5000;
+// Pages of 1,000 as the stores' catch-up reads (SUBSCRIPTION_PAGE): 5,000 parsed events outlived the young generation.
+const PAGE = 1000;
 
 /** The whole log in global order (or what follows `from`), a page at a time, so that walking it never holds it all in memory. */
 export async function* readLog(store: EventStore, from?: bigint): AsyncGenerator<RecordedEvent> {

@@ -59,7 +59,18 @@ describe('verifyLog', () => {
     const { hash: _h, ...metadata } = edited.metadata;
     const rehashed = { ...edited, metadata: { ...metadata, hash: eventHash({ ...edited, metadata }) } };
     const report = await verifyLog([events[0], rehashed, events[2]]);
-    expect(report.firstMismatch).toMatchObject({ kind: 'edited', position: '2', revision: '1' });
+    expect(report.firstMismatch).toMatchObject({ kind: 'edited', position: '2', revision: '1', eventId: events[1].id });
     expect(report.firstMismatch?.detail).toMatch(/does not link to revision 1/);
+  });
+
+  it('names that event by its id whether or not the id is a lower-case UUID (the walk packs UUIDs as bytes)', async () => {
+    for (const id of ['0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0ff', '0F1E2D3C-4B5A-4978-8695-A4B3C2D1E0FF', 'legacy\tid-7']) {
+      const events = log([{ stream: 'a' }, { stream: 'a' }, { stream: 'a' }]);
+      const edited = { ...events[1], id, data: { n: 99 } };
+      const { hash: _h, ...metadata } = edited.metadata;
+      const rehashed = { ...edited, metadata: { ...metadata, hash: eventHash({ ...edited, metadata }) } };
+      const report = await verifyLog([events[0], rehashed, events[2]]);
+      expect(report.firstMismatch).toMatchObject({ kind: 'edited', position: '2', revision: '1', eventId: id });
+    }
   });
 });
