@@ -1,6 +1,7 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Socket } from 'node:net';
 import { Logger } from 'nestjs-pino';
 import { ParserErrorAnswers } from './api/client-errors';
 import { AppModule } from './app.module';
@@ -36,11 +37,31 @@ export async function createHttpApp(config: AnnalsConfig, options: HttpAppOption
     await app.close();
     throw error;
   }
+  closeUnusedConnectionsOnClose(adapter);
   await configureApp(app);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   parserErrors.useSecurityHeaders(await securityHeadersOf(app));
   return app;
+}
+
+/**
+ * A connection a client opened and never sent a request on (browsers open them ahead, to have one
+ * ready) is neither busy nor idle to Node's server.close(): it kept a closing server, and so a
+ * SIGTERM, waiting for its headers timeout (60 s). Such connections are destroyed as the server
+ * closes; one that carries a request is left to finish it.
+ */
+function closeUnusedConnectionsOnClose(adapter: FastifyAdapter): void {
+  const fastify = adapter.getInstance();
+  const sockets = new Set<Socket>();
+  fastify.server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  fastify.addHook('preClose', (done) => {
+    for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
+    done();
+  });
 }
 
 /** Headers that belong to one answer, not to every answer the app gives. */

@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { get, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startService, type ServiceProcess } from '../support/service-process';
@@ -34,5 +35,23 @@ describe('shutdown with an open event stream', () => {
     expect(exit).toEqual({ code: null, signal: 'SIGTERM' });
     await streamEnded;
     expect(received).toMatch(/event: shutdown\ndata: \{"detail":"[^"]*Last-Event-ID[^"]*"\}\n\n$/);
+  }, 90_000);
+
+  it('exits on SIGTERM while a client holds a connection it has sent nothing on (a browser opens them ahead)', async () => {
+    service = await startService(dir);
+    const url = new URL(service.base);
+    const socket = connect(Number(url.port), url.hostname);
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    const socketClosed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+
+    service.child.kill('SIGTERM');
+    // Bounded only so that a regression fails instead of hanging: the server waited for Node's 60 s headers timeout.
+    let timer: NodeJS.Timeout | undefined;
+    const exit = await Promise.race([service.exited, new Promise<'still running'>((resolve) => (timer = setTimeout(() => resolve('still running'), 20_000)))]);
+    clearTimeout(timer);
+
+    expect(exit).toEqual({ code: null, signal: 'SIGTERM' });
+    await socketClosed;
+    expect(socket.bytesRead).toBe(0);
   }, 90_000);
 });
