@@ -10,6 +10,7 @@ import { createTestApp, testConfig } from '../support/app';
 import { factBody } from '../support/factories';
 import { filesHolding } from '../support/files-holding';
 import { NO_POSTGRES_REASON, postgresBinaries, startPostgres, type PostgresCluster } from '../support/postgres';
+import { until } from '../support/until';
 
 /**
  * Two Annals replicas over one PostgreSQL database share the subjects' keys (tables beside the log,
@@ -22,15 +23,6 @@ const describeWithServer = postgresBinaries() ? describe : describe.skip;
 const NAME = 'Joseph Votel';
 
 /** Polls `check` until it holds (or a generous deadline: speed is printed, not asserted); answers the milliseconds it took. */
-async function until(check: () => Promise<boolean>, deadlineMs = 10_000): Promise<number> {
-  const started = performance.now();
-  while (!(await check())) {
-    if (performance.now() - started > deadlineMs) throw new Error(`not reached in ${deadlineMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return Math.round(performance.now() - started);
-}
-
 describeWithServer(postgresBinaries() ? 'erasure and the watch lease across replicas over one PostgreSQL database' : `erasure and the watch lease across replicas over one PostgreSQL database (skipped: ${NO_POSTGRES_REASON})`, () => {
   let cluster: PostgresCluster;
   let replicas: NestFastifyApplication[] = [];

@@ -12,6 +12,7 @@ import { formatSignerKey, signerFromSeed } from '../../src/integrity/signed-note
 import { createTestApp, testConfig } from '../support/app';
 import { factBody } from '../support/factories';
 import { NO_POSTGRES_REASON, postgresBinaries, startPostgres, type PostgresCluster } from '../support/postgres';
+import { until } from '../support/until';
 
 /**
  * Two Annals replicas over one PostgreSQL log, each with its own data dir and read models, given the
@@ -22,16 +23,6 @@ import { NO_POSTGRES_REASON, postgresBinaries, startPostgres, type PostgresClust
  */
 
 const describeWithServer = postgresBinaries() ? describe : describe.skip;
-
-/** Polls `check` until it holds (or the deadline, generous: speed is measured, not asserted); answers the milliseconds it took. */
-async function until(check: () => Promise<boolean>, deadlineMs = 10_000): Promise<number> {
-  const started = performance.now();
-  while (!(await check())) {
-    if (performance.now() - started > deadlineMs) throw new Error(`not reached in ${deadlineMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return Math.round(performance.now() - started);
-}
 
 describeWithServer(postgresBinaries() ? 'replicas over one PostgreSQL log' : `replicas over one PostgreSQL log (skipped: ${NO_POSTGRES_REASON})`, () => {
   let cluster: PostgresCluster;
