@@ -1,5 +1,3 @@
-// First: V8's heap sizing for the deployed process (heap-growth.ts).
-import './heap-growth';
 import pino from 'pino';
 import { ConfigError, loadConfig, withDotEnv, type AnnalsConfig } from './config';
 import { startServer } from './server';

@@ -9,12 +9,15 @@ import { ensureDemoData } from './demo/demo-data';
 import { createHttpApp } from './http-app';
 import { IntegrityService } from './integrity/integrity.service';
 import { loggerOptions } from './logging';
+import { limitHeapGrowth } from './heap-growth';
 
 /**
  * Boots the HTTP server on the core; `npm start` (main.ts) and `annals serve` both call it with the
  * config they read. Answers undefined (exit code 1 set) when the configuration refuses to listen.
  */
 export async function startServer(config: AnnalsConfig): Promise<NestFastifyApplication | undefined> {
+  // Before anything is read: V8's heap sizing for a serving process (heap-growth.ts).
+  limitHeapGrowth();
   let plan: ListenPlan | undefined;
   let app: NestFastifyApplication;
   try {
