@@ -15,6 +15,7 @@ import {
 } from '../event-store/subject-seal';
 import { parsePointer, pointerOf, valueAt, withValueAt } from '../domain/json-pointer';
 import type { SubjectKey, SubjectKeys } from '../event-store/subject-keys';
+import { holdsWithheld, WITHHELD_PREFIX } from '../event-store/withheld';
 
 type Stored = { readonly type: string; readonly data: unknown; readonly metadata?: unknown };
 
@@ -247,7 +248,7 @@ export class KeyedSubjectSeal implements SubjectSeal {
   }
 
   open<E extends Stored>(event: E): E {
-    return mapSealed(withErasedClaimantsApart(event, (id) => this.keys.erasedAt(id)), (sealed) => this.openValue(sealed));
+    return mapSealed(withErasedClaimantsApart(event, (id) => this.keys.erasedAt(id)), (sealed) => this.openValue(sealed), true);
   }
 
   /** One value sealed for the subject that `name` belongs to. */
@@ -524,7 +525,7 @@ function refuseTokens(value: unknown, where: 'data' | 'metadata'): void {
 }
 
 function holdsToken(value: unknown): boolean {
-  if (typeof value === 'string') return holdsSealed(value);
+  if (typeof value === 'string') return holdsSealed(value) || holdsWithheld(value);
   if (Array.isArray(value)) return value.some(holdsToken);
   if (isRecord(value)) {
     for (const key in value) if (Object.hasOwn(value, key) && holdsToken(value[key])) return true;
@@ -536,6 +537,10 @@ function refuseTokensAt(value: unknown, where: 'data' | 'metadata', segments: st
   if (holdsSealed(value)) {
     const field = where === 'metadata' ? segments.join('.') : segments.join('.') || 'body';
     throw invalid(`${field} holds "${SEALED_PREFIX}", which only this service writes (a sealed value)`, field);
+  }
+  if (typeof value === 'string' && holdsWithheld(value)) {
+    const field = where === 'metadata' ? segments.join('.') : segments.join('.') || 'body';
+    throw invalid(`${field} holds "${WITHHELD_PREFIX}", which only this service writes (a withheld value)`, field);
   }
   if (Array.isArray(value)) value.forEach((item, i) => refuseTokensAt(item, where, [...segments, String(i)]));
   else if (isRecord(value)) for (const [key, item] of Object.entries(value)) refuseTokensAt(item, where, [...segments, key]);

@@ -122,6 +122,13 @@ export interface EventStore {
    * handing events on (SubjectSeal.prepareToOpen), so a key made by another process is never missing.
    */
   subjectKeys?(): SubjectKeys;
+  /**
+   * Withholding (docs/erasure.md): the event's data replaced by `data`, the one change a stored event
+   * ever takes (its metadata, hash, position and record time stay), with the old bytes overwritten
+   * where the engine lets them be. Optional: EventStoreDB cannot rewrite an event. Resolves false when
+   * the log holds no event by this id.
+   */
+  withholdData?(eventId: string, data: JsonObject): Promise<boolean>;
 }
 
 /** Injection token for the configured adapter. */

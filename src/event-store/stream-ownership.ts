@@ -1,5 +1,6 @@
 import { DOMAIN_EVENT_DECLARATIONS, DOMAIN_EVENTS, eventDeclaration, type DomainCategory } from '../domain/domain-events';
 import { EventStoreError, type EventData, type EventStore, type RecordedEvent } from './event-store';
+import { CONTENT_WITHHELD } from './withheld';
 
 /**
  * Who may write where: the one rule every surface and every projection reads (DESIGN.md, "One door
@@ -27,7 +28,7 @@ const SERVICE_CATEGORIES = ['annals', 'key', 'keys', 'watch', 'watches', 'lease'
 
 const RESERVED_CATEGORIES = new Set([...Object.keys(DOMAIN_EVENTS), ...SERVICE_CATEGORIES]);
 /** Lower-cased: `factrecorded` would apply nowhere, but it reads as a domain event to anyone reading the log. */
-const RESERVED_TYPES = new Set([...DOMAIN_EVENT_DECLARATIONS.map((declared) => declared.type), MISMATCH_ACKNOWLEDGED, SUBJECT_ERASED].map((t) => t.toLowerCase()));
+const RESERVED_TYPES = new Set([...DOMAIN_EVENT_DECLARATIONS.map((declared) => declared.type), MISMATCH_ACKNOWLEDGED, SUBJECT_ERASED, CONTENT_WITHHELD].map((t) => t.toLowerCase()));
 
 /** EventStoreDB's category: the stream name up to its first dash (the whole name when it has none). */
 export function streamCategory(stream: string): string {

@@ -1,4 +1,5 @@
 import type { EventStore } from './event-store';
+import { parseWithheld, withheldText, WITHHELD_PREFIX } from './withheld';
 
 /**
  * The seam through which personal data is sealed before it is hashed and opened on the read path
@@ -91,7 +92,7 @@ export interface SubjectSeal {
 /** The seal of a store nobody registered keys for: writes nothing sealed, and opens nothing (fails closed). */
 const WITHOUT_KEYS: SubjectSeal = {
   seal: (event) => event,
-  open: (event) => mapSealed(event, () => KEY_UNAVAILABLE),
+  open: (event) => mapSealed(event, () => KEY_UNAVAILABLE, true),
 };
 
 const seals = new WeakMap<EventStore, SubjectSeal>();
@@ -130,10 +131,11 @@ export function replaceSealed(text: string, replace: (token: string) => string):
 /**
  * The event with every sealed token anywhere in its data, and in its metadata's `onBehalfOf` (the one
  * value of the metadata ever sealed), replaced by `replace(it)` (without its closing `;`); the same
- * object when it holds none (the common case costs a walk of the data, no copy).
+ * object when it holds none (the common case costs a walk of the data, no copy). `opening`: a value
+ * withheld (src/event-store/withheld.ts) reads `[withheld on D]` too, as every read path shows it.
  */
-export function mapSealed<E extends Stored>(event: E, replace: (sealed: string) => string): E {
-  const data = mapValue(event.data, replace);
+export function mapSealed<E extends Stored>(event: E, replace: (sealed: string) => string, opening = false): E {
+  const data = mapValue(event.data, replace, opening);
   const metadata = event.metadata as { onBehalfOf?: unknown } | undefined;
   const onBehalfOf = metadata?.onBehalfOf;
   const opened = holdsSealed(onBehalfOf) ? { ...metadata, onBehalfOf: replaceSealed(onBehalfOf, replace) } : undefined;
@@ -141,12 +143,18 @@ export function mapSealed<E extends Stored>(event: E, replace: (sealed: string) 
   return { ...event, data, ...(opened === undefined ? {} : { metadata: opened }) };
 }
 
-function mapValue(value: unknown, replace: (sealed: string) => string): unknown {
-  if (typeof value === 'string') return holdsSealed(value) ? replaceSealed(value, replace) : value;
+function mapValue(value: unknown, replace: (sealed: string) => string, opening: boolean): unknown {
+  if (typeof value === 'string') {
+    if (opening && value.startsWith(WITHHELD_PREFIX)) {
+      const withheld = parseWithheld(value);
+      if (withheld) return withheldText(withheld);
+    }
+    return holdsSealed(value) ? replaceSealed(value, replace) : value;
+  }
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
     value.forEach((item, i) => {
-      const mapped = mapValue(item, replace);
+      const mapped = mapValue(item, replace, opening);
       if (mapped !== item) (copy ??= value.slice())[i] = mapped;
     });
     return copy ?? value;
@@ -154,7 +162,7 @@ function mapValue(value: unknown, replace: (sealed: string) => string): unknown 
   if (typeof value === 'object' && value !== null) {
     let copy: Record<string, unknown> | undefined;
     for (const [key, item] of Object.entries(value)) {
-      const mapped = mapValue(item, replace);
+      const mapped = mapValue(item, replace, opening);
       if (mapped !== item) (copy ??= { ...(value as Record<string, unknown>) })[key] = mapped;
     }
     return copy ?? value;

@@ -9,6 +9,7 @@ import { openCheckpoint, signCheckpoint, type TreeHead } from './checkpoint';
 import { integrityFilesOf, loadOrCreateSigner, readCheckpointFile, writeCheckpointFile, type IntegrityFiles } from './integrity-files';
 import { IntegrityUnverifiedError } from './integrity-errors';
 import { readLog } from './read-log';
+import { readWithholdings } from './withholdings';
 import { formatVerifierKey, signNote, type NoteSigner } from './signed-note';
 import { hasStoredRows, keepVerifiedPrefix, RowDigest, verifiedPrefix } from './start-check';
 import { INTEGRITY_STREAM, MISMATCH_ACKNOWLEDGED, describeReport, hasContiguousPositions, verifyLog, type VerifyReport, type WalkEnd } from './verify-log';
@@ -96,6 +97,11 @@ export class IntegrityService implements OnModuleInit, OnApplicationBootstrap, B
     return signNote(text, this.signer);
   }
 
+  /** The log's withholdings whose statements this service's key signed: verify checks withheld events against them. */
+  private withholdings(): ReturnType<typeof readWithholdings> {
+    return readWithholdings(this.store, this.signer);
+  }
+
   /** Called by the write path: a log that failed its check takes no new events until acknowledged. */
   assertWritable(): void {
     if (this.current.status === 'failed') throw new IntegrityUnverifiedError(this.current.reason);
@@ -110,7 +116,7 @@ export class IntegrityService implements OnModuleInit, OnApplicationBootstrap, B
   /** Walks the whole store now and compares it with the last checkpoint (admin endpoint, CLI shares verifyLog). */
   async verify(): Promise<VerifyReport> {
     const checkpoint = this.latest?.head;
-    return verifyLog(readLog(this.store), { checkpoint, contiguousPositions: hasContiguousPositions(this.config) });
+    return verifyLog(readLog(this.store), { checkpoint, contiguousPositions: hasContiguousPositions(this.config), withholdings: await this.withholdings() });
   }
 
   /**
@@ -120,7 +126,8 @@ export class IntegrityService implements OnModuleInit, OnApplicationBootstrap, B
    */
   async acknowledge(reason: string, actor: string): Promise<{ report: VerifyReport; checkpoint: SignedCheckpoint; position: string }> {
     if (this.current.status !== 'failed') throw conflict('the log matches its last checkpoint: there is nothing to acknowledge', 'reason');
-    const before = await verifyLog(readLog(this.store), { checkpoint: this.latest?.head, contiguousPositions: hasContiguousPositions(this.config), listAll: true });
+    const withholdings = await this.withholdings();
+    const before = await verifyLog(readLog(this.store), { checkpoint: this.latest?.head, contiguousPositions: hasContiguousPositions(this.config), listAll: true, withholdings });
     const { position } = await this.store.appendToStream(
       INTEGRITY_STREAM,
       [
@@ -145,7 +152,7 @@ export class IntegrityService implements OnModuleInit, OnApplicationBootstrap, B
     this.logger.warn(`integrity failure acknowledged by ${actor} at position ${position}: ${reason}`);
     // The read models (the Merkle log among them) were built from the log as it was: build them again from the log as it is.
     await this.readModels.rebuild().done;
-    const after = await verifyLog(readLog(this.store), { contiguousPositions: hasContiguousPositions(this.config) });
+    const after = await verifyLog(readLog(this.store), { contiguousPositions: hasContiguousPositions(this.config), withholdings });
     if (!after.ok) {
       this.current = { status: 'failed', reason: describeReport(after), report: after };
       throw conflict(`more mismatches than one acknowledgement lists remain: ${describeReport(after)}`, 'reason');
@@ -172,11 +179,12 @@ export class IntegrityService implements OnModuleInit, OnApplicationBootstrap, B
     // A prefix verified at an earlier start and unchanged since (its rows' digest) is not walked again: see start-check.ts.
     const { prefix, why } = await verifiedPrefix(this.files.verifiedPrefixFile, this.store, this.signer, previous);
     let end: WalkEnd | undefined;
-    let report = await verifyLog(readLog(this.store, prefix?.resume.last?.position), { checkpoint: previous, contiguousPositions, resume: prefix?.resume, end: (e) => (end = e) });
+    const withholdings = await this.withholdings();
+    let report = await verifyLog(readLog(this.store, prefix?.resume.last?.position), { checkpoint: previous, contiguousPositions, resume: prefix?.resume, end: (e) => (end = e), withholdings });
     let walked = prefix ? `the ${report.events - prefix.resume.tree.size} event(s) after the first ${prefix.resume.tree.size} (${why})` : `every event (${why})`;
     if (prefix && !report.ok) {
       // The full walk names a mismatch as the admin endpoint will; one found after a resumed prefix is found again.
-      report = await verifyLog(readLog(this.store), { checkpoint: previous, contiguousPositions });
+      report = await verifyLog(readLog(this.store), { checkpoint: previous, contiguousPositions, withholdings });
       walked = 'every event (a mismatch after the verified prefix)';
     }
     if (!report.ok) {

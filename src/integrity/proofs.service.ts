@@ -4,6 +4,7 @@ import { EVENT_STORE, type EventStore } from '../event-store/event-store';
 import { MerkleTree } from '../projections/merkle/merkle-tree';
 import { IntegrityService, type SignedCheckpoint } from './integrity.service';
 import { leafOf } from '../projections/merkle/leaf';
+import { keptLeafIn } from '../event-store/withheld';
 import { leafHash } from '../projections/merkle/merkle';
 import type { ConsistencyProofJson, InclusionProofJson } from './verifier';
 
@@ -35,13 +36,15 @@ export class ProofsService {
     const [event] = await this.store.readAll({ fromPosition: leaf.position, maxCount: 1 });
     if (!event || event.position !== leaf.position) throw notFound(`${what} is no longer in the log: verify it`, 'position');
     const text = leafOf(event);
+    // Content withheld since (docs/erasure.md): the leaf as stored no longer hashes to the leaf kept in the tree, so it is not given.
+    const kept = keptLeafIn(text);
     return {
       type: 'inclusion',
       treeSize: size,
       leafIndex: leaf.leafIndex,
       position: leaf.position.toString(),
-      leaf: text,
-      leafHash: leafHash(text).toString('base64'),
+      ...(kept ? { withheld: true } : { leaf: text }),
+      leafHash: (kept ?? leafHash(text)).toString('base64'),
       rootHash: this.tree.root(size).toString('base64'),
       proof: this.tree.inclusionProof(leaf.leafIndex, size).map((h) => h.toString('base64')),
       checkpoint: size === checkpoint.head.size ? checkpoint.note : null,

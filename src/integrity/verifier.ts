@@ -15,6 +15,8 @@ export interface InclusionProofJson {
   readonly position?: string;
   /** The leaf itself: the canonical JSON of the recorded event. */
   readonly leaf?: string;
+  /** True (and no `leaf`) when content of the event was withheld since: the tree keeps the leaf hash it was recorded with (docs/erasure.md). */
+  readonly withheld?: boolean;
   readonly leafHash: string;
   readonly rootHash?: string;
   readonly proof: readonly string[];

@@ -5,6 +5,8 @@ import { canonicalJson, CanonicalText, sha256 } from '../event-store/canonical-j
 import { PREV_HASH, eventHash, isChained, recordedHash } from '../event-store/event-hash';
 import { eventLeafHash } from '../projections/merkle/leaf';
 import { CompactTree } from '../projections/merkle/merkle';
+import { parsePointer, valueAt } from '../domain/json-pointer';
+import { CONTENT_WITHHELD, parseWithheld, REDACTION_STREAM } from '../event-store/withheld';
 
 /**
  * Recomputes a whole log: every stream's hash chain, and the Merkle tree over the global order,
@@ -53,6 +55,31 @@ interface Acknowledgement {
   readonly leafIndex: number;
 }
 
+/**
+ * A ContentWithheld event as read from the log before the walk (src/integrity/withholdings.ts): the
+ * event it names meets the walk before it, and is then checked against it.
+ */
+export interface Withholding {
+  /** The ContentWithheld event's id. */
+  readonly id: string;
+  /** The id of the event whose content was withheld. */
+  readonly event: string;
+  readonly paths: readonly string[];
+  /** The event's Merkle leaf hash as recorded (hex): the tree keeps it. */
+  readonly leafHash: string;
+  /** The hash of the event as it is stored once withheld (hex, eventHash): any other change is an edit. */
+  readonly withheldHash: string;
+}
+
+/** An event whose content was withheld, found as its ContentWithheld event says: reported, not a mismatch. */
+export interface WithheldEvent {
+  readonly eventId: string;
+  readonly position: string;
+  /** The ContentWithheld event that withheld it. */
+  readonly by: string;
+  readonly paths: readonly string[];
+}
+
 export interface VerifyReport {
   /** True when nothing mismatches that an admin has not acknowledged. */
   readonly ok: boolean;
@@ -71,9 +98,17 @@ export interface VerifyReport {
   /** At most MAX_LISTED, oldest first. */
   readonly mismatches: readonly Mismatch[];
   readonly acknowledged: number;
+  /** Events whose content was withheld (hash kept), each checked against its ContentWithheld event. */
+  readonly withheld: readonly WithheldEvent[];
 }
 
 export interface VerifyOptions {
+  /**
+   * The log's ContentWithheld events, by the id of the event each names (in log order; the last
+   * counts): an event whose content no longer matches its recorded hash is withheld, not edited, when
+   * it is stored exactly as the last of them says and that event stands intact later in the log.
+   */
+  readonly withholdings?: ReadonlyMap<string, readonly Withholding[]>;
   /** The last checkpoint signed: the log must extend it. */
   readonly checkpoint?: TreeHead;
   /**
@@ -212,6 +247,9 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
   let legacyEvents = 0;
   // Counted as they turn legacy: a pass over every stream's state at the end (473,000 at 1M) made the start's peak.
   let legacyStreams = 0;
+  const withheld: WithheldEvent[] = [];
+  /** ContentWithheld events an event was accepted by, still to be met intact later in the walk. */
+  const pendingWithholdings = new Map<string, { where: ReturnType<typeof at>; label: string }>();
   const at = (event: Pick<RecordedEvent, 'id' | 'streamId' | 'revision' | 'position'>) => ({
     leafIndex: tree.size,
     position: event.position.toString(),
@@ -290,6 +328,10 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
     const data = new CanonicalText(canonicalJson(event.data));
     const hashable = { ...event, data };
     const computed = eventHash(hashable);
+    let keptLeaf: { leaf: Buffer; by: string; paths: readonly string[] } | undefined;
+    if (pendingWithholdings.size > 0 && event.streamId === REDACTION_STREAM && event.type === CONTENT_WITHHELD && recordedHash(event) === computed) {
+      pendingWithholdings.delete(event.id);
+    }
     if (!isChained(event)) {
       if (stream.chained || sawChained) {
         report({ kind: 'foreign', ...where, detail: `${label} carries no hash, yet chained events precede it: the store did not write it` });
@@ -304,7 +346,12 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
       stream.chained = true;
       chainedEvents += 1;
       const recorded = recordedHash(event);
-      if (recorded !== computed) {
+      keptLeaf = recorded !== computed ? withheldAs(event, computed, options.withholdings) : undefined;
+      if (keptLeaf) {
+        withheld.push({ eventId: event.id, position: event.position.toString(), by: keptLeaf.by, paths: keptLeaf.paths });
+        pendingWithholdings.set(keptLeaf.by, { where, label });
+      }
+      if (recorded !== computed && !keptLeaf) {
         report({ kind: 'edited', ...where, detail: `${label} no longer matches its hash: its type, data or metadata were changed` });
       } else if (inOrder && event.metadata[PREV_HASH] !== stream.lastHash) {
         // The event itself is intact, so the one it links to was rewritten (hash recomputed to hide it).
@@ -348,11 +395,14 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
         }
       }
     }
-    tree.appendHash(eventLeafHash(event, data));
+    tree.appendHash(keptLeaf?.leaf ?? eventLeafHash(event, data));
     if (options.checkpoint && tree.size === options.checkpoint.size) checkpointRoot = tree.root();
     previous = event;
   }
 
+  for (const [by, { where, label }] of pendingWithholdings) {
+    found.push({ kind: 'edited', ...where, detail: `${label} holds content withheld by ContentWithheld ${by}, which the log does not hold intact after it` });
+  }
   options.end?.({ tree: tree.state, last: previous && { position: previous.position, recordedAt: previous.recordedAt }, sawChained });
   const checkpoint = options.checkpoint;
   if (checkpoint && checkpoint.size === 0) checkpointRoot = checkpoint.rootHash;
@@ -391,7 +441,34 @@ export async function verifyLog(events: AsyncIterable<RecordedEvent> | Iterable<
     counts,
     mismatches: options.listAll ? open : open.slice(0, MAX_LISTED),
     acknowledged: found.length - open.length,
+    withheld,
   };
+}
+
+/**
+ * The leaf an event that no longer matches its recorded hash keeps, when that is a withholding: the
+ * last ContentWithheld naming it says how it is stored now (its hash) and each path it names holds
+ * that withholding's marker. Anything else (a change elsewhere, a marker no withholding made) is an edit.
+ */
+function withheldAs(
+  event: RecordedEvent,
+  computed: string,
+  withholdings: VerifyOptions['withholdings'],
+): { leaf: Buffer; by: string; paths: readonly string[] } | undefined {
+  const all = withholdings?.get(event.id);
+  const last = all?.[all.length - 1];
+  if (!last || last.withheldHash !== computed) return undefined;
+  for (const path of last.paths) {
+    let segments: string[];
+    try {
+      segments = parsePointer(path, 'path');
+    } catch {
+      return undefined;
+    }
+    const marker = parseWithheld(valueAt(event.data, segments));
+    if (!marker || marker.by !== last.id || marker.leaf !== last.leafHash) return undefined;
+  }
+  return { leaf: Buffer.from(last.leafHash, 'hex'), by: last.id, paths: last.paths };
 }
 
 /**
@@ -410,7 +487,8 @@ export function describeReport(report: VerifyReport): string {
   const checkpoint = report.checkpoint
     ? `checkpoint of ${report.checkpoint.size}: ${report.checkpoint.matches ? 'extended' : 'NOT extended'}`
     : 'no checkpoint signed yet';
-  if (report.ok) return `OK: ${head}; ${checkpoint}${report.acknowledged ? `; ${report.acknowledged} acknowledged mismatch(es)` : ''}`;
+  const withheld = report.withheld.length ? `; ${report.withheld.length} event(s) withheld (hash kept)` : '';
+  if (report.ok) return `OK: ${head}; ${checkpoint}${report.acknowledged ? `; ${report.acknowledged} acknowledged mismatch(es)` : ''}${withheld}`;
   const counts = Object.entries(report.counts).map(([k, n]) => `${n} ${k}`).join(', ');
   return `MISMATCH (${counts}): first: ${report.firstMismatch?.detail}; ${head}; ${checkpoint}`;
 }

@@ -6,6 +6,7 @@ import { quarantineLine } from '../../projections/quarantine';
 import { readModelFileStatus, resolveReadModelPath } from '../../projections/read-model-database';
 import { openCheckpoint, type TreeHead } from '../../integrity/checkpoint';
 import { integrityFilesOf, readCheckpointFile } from '../../integrity/integrity-files';
+import { readWithholdings } from '../../integrity/withholdings';
 import { readLog } from '../../integrity/read-log';
 import { parseSignerKey, parseVerifierKey, type NoteVerifier } from '../../integrity/signed-note';
 import { checkConsistency, checkInclusion, verifyCheckpoint, type ConsistencyProofJson, type InclusionProofJson, type Verification } from '../../integrity/verifier';
@@ -76,13 +77,17 @@ export function verifyCommand(io: CommandIo = processIo): Command {
         const files = integrityFilesOf(config);
         const note = readCheckpointFile(files);
         let checkpoint: TreeHead | undefined;
+        let signer: ReturnType<typeof parseSignerKey> | undefined;
         if (note !== undefined) {
           if (!files.keyFile || !existsSync(files.keyFile)) throw new Error(`the checkpoint in ${config.dataDir} cannot be checked: no signing key at ${files.keyFile}`);
-          checkpoint = openCheckpoint(note, parseSignerKey(readFileSync(files.keyFile, 'utf8')));
+          signer = parseSignerKey(readFileSync(files.keyFile, 'utf8'));
+          checkpoint = openCheckpoint(note, signer);
         }
         const store = openEventStore(config);
         try {
-          const report = await verifyLog(readLog(store), { checkpoint, contiguousPositions: hasContiguousPositions(config) });
+          // Withholdings count when the service's key signed them (without a checkpoint there is no key to check them with).
+          const withholdings = await readWithholdings(store, signer);
+          const report = await verifyLog(readLog(store), { checkpoint, contiguousPositions: hasContiguousPositions(config), withholdings });
           // Not a mismatch (the log is intact) but the read models go without these events: said beside the report.
           const quarantined = readModelFileStatus(resolveReadModelPath(config.readModelPath))?.quarantined;
           if (options.json) io.out(JSON.stringify({ ...report, ...(quarantined ? { quarantined } : {}) }, null, 2));

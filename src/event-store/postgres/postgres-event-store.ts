@@ -6,6 +6,7 @@ import {
   EventData,
   EventFilter,
   EventStore,
+  JsonObject,
   EventStoreError,
   ExpectedRevision,
   ReadAllOptions,
@@ -20,7 +21,7 @@ import {
 import { validateAppend, validateExpectedRevision, validateStreamName } from '../validate-append';
 import { canonicalJson, CanonicalText } from '../canonical-json';
 import { chainEvents, chainHeadOf, HASH } from '../event-hash';
-import { APPEND_FUNCTION, APPEND_FUNCTION_SIGNATURE, APPENDED_CHANNEL, EVENTS_TABLE, SCHEMA, SCHEMA_LOCK_KEY } from './schema';
+import { APPEND_FUNCTION, APPEND_FUNCTION_SIGNATURE, APPENDED_CHANNEL, EVENTS_TABLE, SCHEMA, SCHEMA_LOCK_KEY, WITHHOLDING_SETTING } from './schema';
 import { PostgresSubscription } from './postgres-subscription';
 import { failoverClient, planHosts } from './multi-host';
 import { PostgresSubjectKeys } from './postgres-subject-keys';
@@ -389,6 +390,33 @@ export class PostgresEventStore implements EventStore {
     await this.schemaReady;
     const { rows } = await this.pool.query<EventRow>(`SELECT ${COLUMNS} FROM ${EVENTS_TABLE} WHERE id = $1`, [id.toLowerCase()]);
     return (await this.withSubjectKeys(rows))[0];
+  }
+
+  /**
+   * Withholding: one update of the event's data, let through by the immutability trigger because the
+   * transaction names the event (WITHHOLDING_SETTING); then the table is rewritten (VACUUM FULL) so
+   * that its files hold no dead copy of the row. Its cost grows with the log (an exclusive lock on
+   * the log for the rewrite); what it cannot reach (WAL, standbys, base backups) is in docs/erasure.md.
+   */
+  async withholdData(eventId: string, data: JsonObject): Promise<boolean> {
+    this.assertOpen();
+    if (!UUID.test(eventId)) return false;
+    await this.schemaReady;
+    const client = await this.pool.connect();
+    let changed = 0;
+    try {
+      await client.query('BEGIN');
+      await client.query(`SELECT set_config('${WITHHOLDING_SETTING}', $1, true)`, [eventId.toLowerCase()]);
+      changed = (await client.query(`UPDATE ${EVENTS_TABLE} SET data = $2 WHERE id = $1`, [eventId.toLowerCase(), JSON.stringify(data)])).rowCount ?? 0;
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+    if (changed > 0) await this.pool.query(`VACUUM FULL ${EVENTS_TABLE}`);
+    return changed > 0;
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {

@@ -6,6 +6,8 @@
  * and refuses some strings SQLite and EventStoreDB accept). Rows are never updated or deleted.
  */
 export const EVENTS_TABLE = 'annals_events';
+/** Set (for its transaction only) to the id of the one event a withholding rewrites: the immutability trigger lets that update through. */
+export const WITHHOLDING_SETTING = 'annals.withholding';
 
 /** NOTIFY channel: each commit that wrote events wakes every listening subscriber, in any process. */
 export const APPENDED_CHANNEL = 'annals_events_appended';
@@ -34,6 +36,12 @@ CREATE TABLE IF NOT EXISTS ${EVENTS_TABLE} (
 );
 CREATE OR REPLACE FUNCTION ${EVENTS_TABLE}_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  -- A withholding (docs/erasure.md) replaces one event's data, in a transaction that names that event: nothing else of a row ever changes.
+  IF TG_OP = 'UPDATE' AND current_setting('${WITHHOLDING_SETTING}', true) = OLD.id::text AND NEW.position = OLD.position AND NEW.id = OLD.id
+     AND NEW.stream_id = OLD.stream_id AND NEW.revision = OLD.revision AND NEW.type = OLD.type AND NEW.metadata = OLD.metadata
+     AND NEW.recorded_at = OLD.recorded_at THEN
+    RETURN NEW;
+  END IF;
   RAISE EXCEPTION 'events are immutable: % refused', TG_OP;
 END $$;
 CREATE OR REPLACE TRIGGER ${EVENTS_TABLE}_are_immutable BEFORE UPDATE OR DELETE ON ${EVENTS_TABLE}

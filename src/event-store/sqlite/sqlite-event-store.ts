@@ -6,6 +6,7 @@ import {
   EventData,
   EventFilter,
   EventStore,
+  JsonObject,
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
@@ -382,6 +383,38 @@ export class SqliteEventStore implements EventStore {
   async backup(destination: string): Promise<void> {
     this.assertOpen();
     await this.db.backup(destination);
+  }
+
+  /**
+   * Withholding: the trigger that keeps rows immutable is lifted for this one update, in its
+   * transaction; the update runs with secure_delete on (the old cell's bytes are overwritten, so no
+   * page or free page keeps them) and the WAL is then checkpointed and emptied (its frames held them).
+   */
+  async withholdData(eventId: string, data: JsonObject): Promise<boolean> {
+    this.assertOpen();
+    // Appends already accepted go first: the update must not land inside their group commit.
+    if (this.pending.length > 0) this.commitPending();
+    const secureDelete = this.db.pragma('secure_delete', { simple: true }) as number;
+    this.db.pragma('secure_delete = ON');
+    let changed = 0;
+    try {
+      this.db.transaction(() => {
+        this.db.exec('DROP TRIGGER IF EXISTS events_are_immutable');
+        changed = this.db.prepare('UPDATE events SET data = ? WHERE id = ?').run(JSON.stringify(data), String(eventId).toLowerCase()).changes;
+        this.db.exec(SCHEMA);
+      })();
+    } finally {
+      this.db.pragma(`secure_delete = ${secureDelete ? 'ON' : 'OFF'}`);
+    }
+    // What this process appended is kept parsed for subscriptions: read from the log again.
+    this.recent = [];
+    for (let attempt = 0; changed > 0; attempt++) {
+      const [result] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      if (!result || result.busy === 0) break;
+      if (attempt >= 50) throw new Error('the log\'s WAL could not be emptied after a withholding: another process reads it');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return changed > 0;
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { JsonObject, RecordedEvent } from '../../event-store/event-store';
 import { canonicalJson, CanonicalText } from '../../event-store/canonical-json';
 import { leafHash } from './merkle';
+import { keptLeafIn } from '../../event-store/withheld';
 
 /**
  * The Merkle leaf of an event: the canonical JSON of the whole recorded event, the store's envelope
@@ -39,4 +40,14 @@ export function leafText(event: RecordedEvent, data?: CanonicalText): string {
     `,"position":"${event.position}","recordedAt":"${event.recordedAt.toISOString()}","revision":"${event.revision}"` +
     `,"stream":${JSON.stringify(event.streamId)},"type":${JSON.stringify(event.type)}}`
   );
+}
+
+/**
+ * The leaf the tree holds for an event: its own hash, or for an event with withheld content the leaf
+ * hash it was recorded with, which its marker carries (src/event-store/withheld.ts). Trusted here
+ * (a read model, built from the log); verify checks it against the log's ContentWithheld event.
+ */
+export function treeLeafHash(event: RecordedEvent): Buffer {
+  const data = new CanonicalText(canonicalJson(event.data));
+  return keptLeafIn(data.text) ?? eventLeafHash(event, data);
 }

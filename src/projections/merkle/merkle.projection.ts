@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '../../event-store/event-store';
-import { eventLeafHash } from './leaf';
+import { treeLeafHash } from './leaf';
 import { nodeHash } from './merkle';
 import type { Projection } from '../projection';
 
@@ -28,7 +28,7 @@ export class MerkleProjection implements Projection {
   apply(event: RecordedEvent): void {
     if (!this.loaded) this.load();
     let index = this.size;
-    let hash = eventLeafHash(event);
+    let hash = treeLeafHash(event);
     this.insertLeaf.run(index, event.position, event.id, event.recordedAt.getTime(), hash);
     let level = 0;
     while (index % 2 === 1) {
