@@ -164,6 +164,11 @@ export class ErasureService implements OnModuleInit, OnApplicationBootstrap, OnA
     return () => this.listeners.delete(listener);
   }
 
+  /** A purge made for another reason than an erasure (a withholding): the listeners' stores replace `values` by `marker` as after an erasure. */
+  async tellPurged(purged: Parameters<ErasureListener>[0]): Promise<void> {
+    for (const listener of this.listeners) await listener(purged);
+  }
+
   /**
    * Destroys the subject's key, records a signed SubjectErased event (no personal data: the
    * subject's opaque id, who, when, the reason), forgets folded states and purges the read models

@@ -117,10 +117,15 @@ export class ReadModels implements ReadModelSource {
    * while the key is still there, and then purges (purgeSubject).
    */
   async readSubjectStreams(subject: string): Promise<SubjectStreams> {
+    return this.readStreams(streamsNaming(this.current, subject));
+  }
+
+  private async readStreams(names: readonly string[]): Promise<SubjectStreams> {
     const at = this.runner?.position ?? this.applied.position;
+    const db = this.current;
     const streams = new Map<string, RecordedEvent[]>();
-    for (const stream of streamsNaming(this.current, subject)) streams.set(stream, await this.readStreamOrNone(stream));
-    return { db: this.current, at, streams };
+    for (const stream of names) streams.set(stream, await this.readStreamOrNone(stream));
+    return { db, at, streams };
   }
 
   /**
@@ -133,6 +138,19 @@ export class ReadModels implements ReadModelSource {
    * before the key went.
    */
   async purgeSubject(subject: string, read?: SubjectStreams): Promise<Purge | undefined> {
+    return this.purgeStreams((db) => streamsNaming(db, subject), read);
+  }
+
+  /**
+   * A withholding's purge: the rows built from these streams, built again from the log (which now
+   * holds the marker where the text was), in place and as purgeSubject does.
+   */
+  async purgeWithheld(streams: readonly string[]): Promise<Purge | undefined> {
+    return this.purgeStreams(() => [...streams]);
+  }
+
+  /** The rows built from the streams `naming` lists, built again from the log as it is now (see purgeSubject). */
+  private async purgeStreams(naming: (db: Database.Database) => string[], read?: SubjectStreams): Promise<Purge | undefined> {
     let current = read;
     for (let attempt = 0; attempt < PURGE_ATTEMPTS; attempt++) {
       while (this.rebuilding) await this.rebuilding.done?.catch(() => undefined);
@@ -140,13 +158,13 @@ export class ReadModels implements ReadModelSource {
       const db = this.current;
       if (!runner) return undefined;
       if (!current || current.db !== db) {
-        current = await this.readSubjectStreams(subject);
+        current = await this.readStreams(naming(db));
         continue;
       }
       const position = runner.position;
       if (position !== current.at) {
         // Applied since the streams were read: events of these streams, or of a stream that names the subject since.
-        const stale = new Set(streamsNaming(db, subject).filter((stream) => !current!.streams.has(stream)));
+        const stale = new Set(naming(db).filter((stream) => !current!.streams.has(stream)));
         for (const event of await this.readRange(current.at, position)) if (current.streams.has(event.streamId)) stale.add(event.streamId);
         for (const stream of stale) current.streams.set(stream, await this.readStreamOrNone(stream));
         current = { ...current, at: position };
