@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { Cli, EXIT, EXIT_CODES_HELP, type Io } from './cli';
 import { registerBackup, registerRestore } from './commands/backup.command';
 import { registerErase } from './commands/erase.command';
+import { registerWithhold } from './commands/withhold.command';
 import { registerExport } from './commands/export.command';
 import { registerImport } from './commands/import.command';
 import { registerRebuild } from './commands/rebuild.command';
@@ -42,6 +43,7 @@ export function buildProgram(cli: Cli, extra: readonly Command[] = []): Command 
   registerRestore(program, cli);
   registerRebuild(program, cli);
   registerErase(program, cli);
+  registerWithhold(program, cli);
   for (const command of extra) program.addCommand(adopt(command, cli));
   for (const command of program.commands) shareGlobalOptions(program, command, new Set());
   // A command built elsewhere may declare its own --data-dir (keys does): `annals --data-dir X keys …` means X there too.
