@@ -145,6 +145,31 @@ describe('withholding content recorded unmarked (its hash kept)', () => {
     expect(filesHolding(dir, NEEDLE)).toEqual([]);
   }, 60_000);
 
+  it('completes on the next start a withholding recorded whose event still holds the text (a stop between the two steps)', async () => {
+    const fact = factBody({ summary: `Told by ${TEXT}.` });
+    await http().post('/facts').send(fact).expect(201);
+    const recorded = await recordedEventOf(fact.id!);
+    // The process stops right after the ContentWithheld is appended: the event is not rewritten.
+    const store = app.get<EventStore>(EVENT_STORE);
+    const rewrite = store.withholdData;
+    store.withholdData = async () => true;
+    try {
+      await http().post('/admin/withhold').send({ event: recorded.id, paths: ['/summary'], reason: 'r' }).expect(200);
+    } finally {
+      store.withholdData = rewrite;
+    }
+    expect((await http().get(`/facts/${fact.id}`).expect(200)).body.summary).toContain(TEXT);
+    // The log is intact meanwhile (the event matches its hash; the withholding names no changed event yet).
+    expect((await http().post('/admin/verify').expect(200)).body).toMatchObject({ ok: true, withheld: [] });
+    await app.close();
+    await start();
+    for (let i = 0; i < 100 && (await http().get(`/facts/${fact.id}`)).body.summary?.includes(TEXT); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await http().get(`/facts/${fact.id}`).expect(200)).body.summary).toMatch(/^\[withheld on \d{4}-\d{2}-\d{2}\]$/);
+    expect((await http().post('/admin/verify').expect(200)).body).toMatchObject({ ok: true, withheld: [{ eventId: recorded.id }] });
+    await app.close();
+    expect(filesHolding(dir, NEEDLE)).toEqual([]);
+  });
+
   it('refuses what it cannot withhold with a problem naming the field, and changes nothing', async () => {
     const fact = factBody({ summary: `Unmarked: ${TEXT}.` });
     await http().post('/facts').send(fact).expect(201);
