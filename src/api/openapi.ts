@@ -362,6 +362,7 @@ const EXAMPLES: Record<string, unknown> = {
   'post /figures/{id}/claims/{claimId}/rank': { value: 'preferred', reason: 'the most recent count' },
   'post /admin/integrity/acknowledge': { reason: 'the mismatch was examined and the log as it now is accepted' },
   'post /admin/subjects/erase': { subject: 'Example Person (from Try it out)', reason: 'GDPR Art. 17 request 41' },
+  'post /admin/withhold': { event: '00000000-0000-4000-8000-000000000000', paths: ['/summary', '/sources/0/quote'], reason: 'source protection (an example: no such event)' },
   'post /auth/session': { key: 'annals_…' },
   'post /watches': { kind: 'figure', figureId: 'civilians-killed-by-coalition-strikes', asOf: '2019-03-28', title: 'Example (from Try it out): the civilian toll as of the coalition\'s count' },
 };
