@@ -3,8 +3,7 @@ import { invalid, notFound } from '../domain/errors';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store';
 import { MerkleTree } from '../projections/merkle/merkle-tree';
 import { IntegrityService, type SignedCheckpoint } from './integrity.service';
-import { leafOf } from '../projections/merkle/leaf';
-import { keptLeafIn } from '../event-store/withheld';
+import { keptLeafOf, leafOf } from '../projections/merkle/leaf';
 import { leafHash } from '../projections/merkle/merkle';
 import type { ConsistencyProofJson, InclusionProofJson } from './verifier';
 
@@ -37,7 +36,7 @@ export class ProofsService {
     if (!event || event.position !== leaf.position) throw notFound(`${what} is no longer in the log: verify it`, 'position');
     const text = leafOf(event);
     // Content withheld since (docs/erasure.md): the leaf as stored no longer hashes to the leaf kept in the tree, so it is not given.
-    const kept = keptLeafIn(text);
+    const kept = keptLeafOf(event, text);
     return {
       type: 'inclusion',
       treeSize: size,

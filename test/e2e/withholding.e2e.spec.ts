@@ -11,7 +11,7 @@ import { EVENT_STORE, type EventStore } from '../../src/event-store/event-store'
 import { checkConsistency, checkInclusion, verifyCheckpoint } from '../../src/integrity/verifier';
 import { createTestApp } from '../support/app';
 import { filesHolding } from '../support/files-holding';
-import { correctionBody, factBody, sourceBody } from '../support/factories';
+import { correctionBody, factBody, figureBody, sourceBody } from '../support/factories';
 
 const TEXT = 'Hadi Qaraqoshi';
 const NEEDLE = 'Qaraqoshi';
@@ -166,6 +166,21 @@ describe('withholding content recorded unmarked (its hash kept)', () => {
     for (let i = 0; i < 100 && (await http().get(`/facts/${fact.id}`)).body.summary?.includes(TEXT); i++) await new Promise((resolve) => setTimeout(resolve, 100));
     expect((await http().get(`/facts/${fact.id}`).expect(200)).body.summary).toMatch(/^\[withheld on \d{4}-\d{2}-\d{2}\]$/);
     expect((await http().post('/admin/verify').expect(200)).body).toMatchObject({ ok: true, withheld: [{ eventId: recorded.id }] });
+    await app.close();
+    expect(filesHolding(dir, NEEDLE)).toEqual([]);
+  });
+
+  it("withholds a figure's text: its read model is built again with the marker", async () => {
+    const figure = figureBody({ description: `Counted by ${TEXT} for the monitor.` });
+    await http().post('/figures').send(figure).expect(201);
+    const defined = (await log()).find((e) => e.type === 'FigureDefined' && e.data.figureId === figure.id)!;
+    const withheld = (await http().post('/admin/withhold').send({ event: defined.id, paths: ['/description'], reason: 'r' }).expect(200)).body;
+    expect(withheld.purged.rebuilt).toBe(false);
+    const shown = (await http().get(`/figures/${figure.id}`).expect(200)).body;
+    expect(JSON.stringify(shown)).not.toContain(NEEDLE);
+    expect(JSON.stringify(shown)).toContain(`[withheld on ${withheld.withheldAt.slice(0, 10)}]`);
+    expect((await http().get(`/figures/${figure.id}/history`).expect(200)).text).not.toContain(NEEDLE);
+    expect((await http().post('/admin/verify').expect(200)).body).toMatchObject({ ok: true, withheld: [{ eventId: defined.id }] });
     await app.close();
     expect(filesHolding(dir, NEEDLE)).toEqual([]);
   });

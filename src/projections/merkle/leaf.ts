@@ -2,6 +2,7 @@ import type { JsonObject, RecordedEvent } from '../../event-store/event-store';
 import { canonicalJson, CanonicalText } from '../../event-store/canonical-json';
 import { leafHash } from './merkle';
 import { keptLeafIn } from '../../event-store/withheld';
+import { domainEventOf } from '../../event-store/stream-ownership';
 
 /**
  * The Merkle leaf of an event: the canonical JSON of the whole recorded event, the store's envelope
@@ -49,5 +50,14 @@ export function leafText(event: RecordedEvent, data?: CanonicalText): string {
  */
 export function treeLeafHash(event: RecordedEvent): Buffer {
   const data = new CanonicalText(canonicalJson(event.data));
-  return keptLeafIn(data.text) ?? eventLeafHash(event, data);
+  return keptLeafOf(event, data.text) ?? eventLeafHash(event, data);
+}
+
+/**
+ * The leaf hash a withheld event's marker carries. Only events of the record are ever withheld: a
+ * marker an outside writer put in the user namespace (over gRPC) is its own text, never a leaf to keep.
+ */
+export function keptLeafOf(event: RecordedEvent, text: string): Buffer | undefined {
+  const kept = keptLeafIn(text);
+  return kept && domainEventOf(event) ? kept : undefined;
 }

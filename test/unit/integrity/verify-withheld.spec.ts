@@ -53,6 +53,12 @@ describe('verifyLog and withheld content', () => {
     expect((await verifyLog([...events.slice(0, 2), altered], { withholdings })).ok).toBe(false);
   });
 
+  it('keeps no leaf from a marker an outside writer put in the user namespace', () => {
+    const { events } = withheldLog();
+    const outside = event(4, 'notes-1', 'NoteTaken', { text: events[0].data.summary as string });
+    expect(treeLeafHash(outside).equals(eventLeafHash(outside))).toBe(true);
+  });
+
   it('calls a marker planted in another event an edit', async () => {
     const { events, withholdings } = withheldLog();
     const planted = { ...events[1], data: { ...events[1].data, summary: events[0].data.summary } };
