@@ -11,6 +11,7 @@ import { EVENT_STORE, type EventStore } from '../../src/event-store/event-store'
 import { checkConsistency, checkInclusion, verifyCheckpoint } from '../../src/integrity/verifier';
 import { createTestApp } from '../support/app';
 import { filesHolding } from '../support/files-holding';
+import { givenKeys } from '../support/keys';
 import { correctionBody, factBody, figureBody, sourceBody } from '../support/factories';
 
 const TEXT = 'Hadi Qaraqoshi';
@@ -183,6 +184,36 @@ describe('withholding content recorded unmarked (its hash kept)', () => {
     expect((await http().post('/admin/verify').expect(200)).body).toMatchObject({ ok: true, withheld: [{ eventId: defined.id }] });
     await app.close();
     expect(filesHolding(dir, NEEDLE)).toEqual([]);
+  });
+
+  it('is for admins only; the actor recorded is the key that withheld', async () => {
+    await app.close();
+    const keys = givenKeys({ desk: 'editor', dpo: 'admin' });
+    app = await createTestApp({ dataDir: dir, sqlitePath: join(dir, 'events.db'), readModelPath: join(dir, 'read-models.db'), auth: { keysFile: keys.file } });
+    const fact = factBody({ summary: `Told by ${TEXT}.` });
+    await http().post('/facts').set('Authorization', keys.bearer('desk')).send(fact).expect(201);
+    const recorded = await (async () => {
+      const text = (await http().get('/admin/export/log').set('Authorization', keys.bearer('dpo')).expect(200)).text;
+      return text
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as LoggedEvent)
+        .find((e) => e.type === 'FactRecorded')!;
+    })();
+    const body = { event: recorded.id, paths: ['/summary'], reason: 'source protection' };
+    await http().post('/admin/withhold').send(body).expect(401);
+    await http().post('/admin/withhold').set('Authorization', keys.bearer('desk')).send(body).expect(403);
+    expect((await http().get(`/facts/${fact.id}`).set('Authorization', keys.bearer('desk')).expect(200)).body.summary).toContain(TEXT);
+    await http().post('/admin/withhold').set('Authorization', keys.bearer('dpo')).send(body).expect(200);
+    const text = (await http().get('/admin/export/log').set('Authorization', keys.bearer('dpo')).expect(200)).text;
+    expect(text).not.toContain(NEEDLE);
+    const withholding = text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as LoggedEvent)
+      .find((e) => e.type === 'ContentWithheld')!;
+    expect(withholding.metadata.actor).toBe('dpo');
+    expect(withholding.data.statement).toContain('by dpo');
   });
 
   it('refuses what it cannot withhold with a problem naming the field, and changes nothing', async () => {
