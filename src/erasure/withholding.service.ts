@@ -169,9 +169,17 @@ export class WithholdingService implements OnModuleInit, OnApplicationBootstrap,
       this.performed.delete(id);
       throw error;
     }
-    await this.store.withholdData(event.id, data);
-    this.logger.warn(`${paths.length} value(s) of event ${event.id} withheld by ${actor} (ContentWithheld at position ${position})`);
+    // A rewrite that failed part way (the WAL could not be emptied) may have changed the row: the purge runs
+    // anyway, so no read model keeps what the log no longer holds; an unchanged row is completed on the next start.
+    let failed: unknown;
+    try {
+      await this.store.withholdData(event.id, data);
+    } catch (error) {
+      failed = error;
+    }
     const purge = await this.purge(event.streamId, targets.map((t) => t.value), `[withheld on ${withheldAt.slice(0, 10)}]`, id);
+    if (failed) throw failed;
+    this.logger.warn(`${paths.length} value(s) of event ${event.id} withheld by ${actor} (ContentWithheld at position ${position})`);
     return {
       event: event.id,
       paths: record.paths,
