@@ -12,6 +12,7 @@ import { checkConsistency, checkInclusion, verifyCheckpoint } from '../../src/in
 import { createTestApp } from '../support/app';
 import { filesHolding } from '../support/files-holding';
 import { givenKeys } from '../support/keys';
+import { watchesSettled } from '../support/watches';
 import { correctionBody, factBody, figureBody, sourceBody } from '../support/factories';
 
 const TEXT = 'Hadi Qaraqoshi';
@@ -214,6 +215,22 @@ describe('withholding content recorded unmarked (its hash kept)', () => {
       .find((e) => e.type === 'ContentWithheld')!;
     expect(withholding.metadata.actor).toBe('dpo');
     expect(withholding.data.statement).toContain('by dpo');
+  });
+
+  it("replaces the text in the watches' notices, as an erasure does", async () => {
+    const fact = factBody({ summary: 'Nothing named yet.' });
+    await http().post('/facts').send(fact).expect(201);
+    const { body: created } = await http().post('/watches').send({ kind: 'fact', factId: fact.id, title: 'market strike' }).expect(201);
+    await http().post(`/facts/${fact.id}/corrections`).send(correctionBody({ summary: `Told by ${TEXT}.` })).expect(200);
+    await watchesSettled(app);
+    expect(JSON.stringify((await http().get(`/watches/${created.watch.id}/notices`).expect(200)).body)).toContain(TEXT);
+    const corrected = (await log()).find((e) => e.type === 'FactCorrected')!;
+    const withheld = (await http().post('/admin/withhold').send({ event: corrected.id, paths: ['/changes/summary'], reason: 'r' }).expect(200)).body;
+    const notices = JSON.stringify((await http().get(`/watches/${created.watch.id}/notices`).expect(200)).body);
+    expect(notices).not.toContain(NEEDLE);
+    expect(notices).toContain(`[withheld on ${withheld.withheldAt.slice(0, 10)}]`);
+    await app.close();
+    expect(filesHolding(dir, NEEDLE)).toEqual([]);
   });
 
   it('refuses what it cannot withhold with a problem naming the field, and changes nothing', async () => {
