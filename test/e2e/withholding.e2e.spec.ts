@@ -258,6 +258,15 @@ describe('withholding content recorded unmarked (its hash kept)', () => {
     const service = (await log()).find((e) => e.streamId.startsWith('annals-'));
     if (service) await field({ event: service.id, paths: ['/reason'], reason: 'r' }, 400);
 
+    // A store that cannot rewrite an event (EventStoreDB's adapter has no withholdData): a 409 that says so.
+    const store = app.get<EventStore>(EVENT_STORE);
+    const rewrite = store.withholdData;
+    store.withholdData = undefined;
+    try {
+      expect((await field({ event: recorded.id, paths: ['/summary'], reason: 'r' }, 409)).detail).toMatch(/cannot rewrite a stored event/);
+    } finally {
+      store.withholdData = rewrite;
+    }
     // Nothing changed: the text is still there, and no withholding was recorded.
     expect((await http().get(`/facts/${fact.id}`).expect(200)).body.summary).toContain(TEXT);
     expect((await log()).some((e) => e.type === 'ContentWithheld')).toBe(false);
