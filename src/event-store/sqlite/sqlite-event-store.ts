@@ -19,7 +19,7 @@ import { validateAppend, validateExpectedRevision, validateStreamName } from '..
 import { canonicalJson, CanonicalText } from '../canonical-json';
 import { chainEvents, chainHeadOf } from '../event-hash';
 import { SCHEMA } from './schema';
-import { SQLITE_POLL_MS, SqliteSubscription } from './sqlite-subscription';
+import { SQLITE_POLL_MS, SqliteSubscription, type SubscriptionPage } from './sqlite-subscription';
 import type { SqliteSynchronous } from '../../config';
 
 export type { SqliteSynchronous };
@@ -353,7 +353,10 @@ export class SqliteEventStore implements EventStore {
     const after = from === 'start' ? 0n : from === 'end' ? ((this.statements.head.get() as bigint | null) ?? 0n) : from;
     const subscription = new SqliteSubscription(
       after,
-      (next, fresh) => (options.filter === undefined ? this.recentFrom(next, fresh) : undefined) ?? this.readAllSync({ fromPosition: next, maxCount: SUBSCRIPTION_PAGE, filter: options.filter }),
+      (next, fresh) =>
+        options.filter === undefined
+          ? { events: this.recentFrom(next, fresh) ?? this.readAllSync({ fromPosition: next, maxCount: SUBSCRIPTION_PAGE }) }
+          : this.filteredPage(next, options.filter),
       (wake) => {
         this.waiters.add(wake);
         return () => this.waiters.delete(wake);
@@ -363,6 +366,22 @@ export class SqliteEventStore implements EventStore {
     );
     this.subscriptions.add(subscription);
     return subscription;
+  }
+
+  /**
+   * A filtered subscription's page, and how far it looked: through the head when the page is not full.
+   * The head is read first: every event at or below it was committed before the filtered read began
+   * (positions are the commit order), so that read saw them all and none is skipped. Without it the
+   * checkpoint stayed at the last matching event, and a subscription that rarely matches (the key ring,
+   * erasures, watch leases) scanned the whole log since then on every commit: 2.6 ms per commit at
+   * 10k events past it, ~80 ms at 50k on a loaded machine, blocking every other delivery meanwhile.
+   */
+  private filteredPage(fromPosition: bigint, filter: EventFilter): SubscriptionPage {
+    const head = (this.statements.head.get() as bigint | null) ?? 0n;
+    const events = this.readAllSync({ fromPosition, maxCount: SUBSCRIPTION_PAGE, filter });
+    if (events.length === SUBSCRIPTION_PAGE) return { events };
+    const last = events.length > 0 ? events[events.length - 1].position : 0n;
+    return { events, through: head > last ? head : last };
   }
 
   async headPosition(): Promise<bigint> {
