@@ -20,7 +20,7 @@ export interface WatchText {
   /**
    * The title to store: `fields` is the request body without its marks. Refused (400, as a fact's
    * marks are) when the body holds a sealed token a client wrote, or a marked text also stands in
-   * clear elsewhere in the body (the question's `entity=`: it would stay readable for ever).
+   * clear elsewhere in the body (an unmarked `text=`: it would stay readable for ever).
    */
   sealTitle(fields: Record<string, unknown>, marks: readonly SubjectMark[]): string | null;
   /** The fields to store (the title and the question's), each marked passage sealed, refused as `sealTitle` refuses. */
