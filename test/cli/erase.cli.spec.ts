@@ -59,5 +59,6 @@ describe('annals erase, and erasure through backups', () => {
       backups.remove();
       restored.remove();
     }
-  });
+    // Three services started and seven commands run in process: more than the default 20 s on a loaded machine.
+  }, 90_000);
 });
