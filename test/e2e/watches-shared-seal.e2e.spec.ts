@@ -46,6 +46,8 @@ describeWithServer(postgresBinaries() ? 'shared watches over PostgreSQL, and per
   let secrets: string;
   let replicas: NestFastifyApplication[] = [];
   const dataDirs: string[] = [];
+  /** Closes replica i and starts it again on the same data directory. */
+  const restart: (() => Promise<void>)[] = [];
   let log: EventStore;
   const http = (i: number) => request(replicas[i].getHttpServer());
 
@@ -59,16 +61,19 @@ describeWithServer(postgresBinaries() ? 'shared watches over PostgreSQL, and per
     for (let i = 0; i < 2; i++) {
       const dataDir = mkdtempSync(join(tmpdir(), `annals-sharedseal-${i}-`));
       dataDirs.push(dataDir);
-      replicas.push(
-        await createTestApp({
-          store: 'postgres',
-          postgresUrl: url,
-          dataDir,
-          minPositionWaitMs: 5000,
-          watches: { ...shared.watches!, leaseTtlMs: 600, leaseRenewMs: 100 },
-          auth: { sessionSecret: shared.auth.sessionSecret },
-        }),
-      );
+      const options = {
+        store: 'postgres' as const,
+        postgresUrl: url,
+        dataDir,
+        minPositionWaitMs: 5000,
+        watches: { ...shared.watches!, leaseTtlMs: 600, leaseRenewMs: 100 },
+        auth: { sessionSecret: shared.auth.sessionSecret },
+      };
+      restart.push(async () => {
+        await replicas[i].close();
+        replicas[i] = await createTestApp(options);
+      });
+      replicas.push(await createTestApp(options));
     }
     log = openEventStore(testConfig({ store: 'postgres', postgresUrl: url }));
   }, 120_000);
@@ -158,6 +163,9 @@ describeWithServer(postgresBinaries() ? 'shared watches over PostgreSQL, and per
     }
     expect(await logText(log)).toContain('annals:sealed:v1:');
     expect(await logText(log)).not.toContain(person);
+    // Started again, a replica loads the keys of the questions its watches.db keeps sealed before it opens them.
+    await restart[1]();
+    expect((await http(1).get(`/watches/${byText}`).expect(200)).body.watch.question.text).toBe(person);
 
     await http(0).post('/admin/subjects/erase').send({ subject: person, reason: 'request 14' }).expect(200);
     for (const replica of [0, 1]) {
