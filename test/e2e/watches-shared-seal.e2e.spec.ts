@@ -11,6 +11,7 @@ import { openEventStore } from '../../src/event-store/event-store.module';
 import { createTestApp, testConfig } from '../support/app';
 import { correctionBody, factBody } from '../support/factories';
 import { NO_POSTGRES_REASON, postgresBinaries, startPostgres, type PostgresCluster } from '../support/postgres';
+import { filesHolding } from '../support/files-holding';
 import { eventually } from '../support/watches';
 
 const NAME = 'Joseph Votel';
@@ -45,6 +46,8 @@ describeWithServer(postgresBinaries() ? 'shared watches over PostgreSQL, and per
   let secrets: string;
   let replicas: NestFastifyApplication[] = [];
   const dataDirs: string[] = [];
+  /** Closes replica i and starts it again on the same data directory. */
+  const restart: (() => Promise<void>)[] = [];
   let log: EventStore;
   const http = (i: number) => request(replicas[i].getHttpServer());
 
@@ -58,16 +61,19 @@ describeWithServer(postgresBinaries() ? 'shared watches over PostgreSQL, and per
     for (let i = 0; i < 2; i++) {
       const dataDir = mkdtempSync(join(tmpdir(), `annals-sharedseal-${i}-`));
       dataDirs.push(dataDir);
-      replicas.push(
-        await createTestApp({
-          store: 'postgres',
-          postgresUrl: url,
-          dataDir,
-          minPositionWaitMs: 5000,
-          watches: { ...shared.watches!, leaseTtlMs: 600, leaseRenewMs: 100 },
-          auth: { sessionSecret: shared.auth.sessionSecret },
-        }),
-      );
+      const options = {
+        store: 'postgres' as const,
+        postgresUrl: url,
+        dataDir,
+        minPositionWaitMs: 5000,
+        watches: { ...shared.watches!, leaseTtlMs: 600, leaseRenewMs: 100 },
+        auth: { sessionSecret: shared.auth.sessionSecret },
+      };
+      restart.push(async () => {
+        await replicas[i].close();
+        replicas[i] = await createTestApp(options);
+      });
+      replicas.push(await createTestApp(options));
     }
     log = openEventStore(testConfig({ store: 'postgres', postgresUrl: url }));
   }, 120_000);
@@ -131,5 +137,44 @@ describeWithServer(postgresBinaries() ? 'shared watches over PostgreSQL, and per
     }, 'the watch on replica 1');
     expect(shown).toBe(`${person}'s question`);
     expect(await logText(log)).not.toContain(person);
+  });
+
+  it("seals a watch's question naming a person on one replica, asks it opened on the lease holder, and ends it on both after the erasure", async () => {
+    const person = 'Rania Khalil';
+    const marked = { subjects: [{ subject: person, path: '/title', passage: person }] };
+    const fact = { ...factBody({ entities: [{ type: 'person', name: person }], title: `${person} testifies`, tags: ['hearing-14'] }), ...marked };
+    await http(0).post('/facts').send(fact).expect(201);
+    // Created through the other replica: it finds the person's subject in the shared key store.
+    const byEntity = (await http(1).post('/watches').send({ kind: 'timeline', entity: person }).expect(201)).body.watch.id as string;
+    const byText = (await http(0).post('/watches').send({ kind: 'timeline', text: person, subjects: [{ subject: person, path: '/text' }] }).expect(201)).body.watch.id as string;
+    const other = (await http(0).post('/watches').send({ kind: 'timeline', tag: 'hearing-14' }).expect(201)).body.watch.id as string;
+    for (const replica of [0, 1]) {
+      const shown = await eventually(async () => {
+        const res = await http(replica).get(`/watches/${byEntity}`);
+        return res.status === 200 ? res.body.watch.question : undefined;
+      }, `the entity watch on replica ${replica}`);
+      expect(shown.entity).toBe(person);
+    }
+    await http(1).post('/facts').send({ ...factBody({ entities: [{ type: 'person', name: person }], title: `${person} testifies again`, tags: ['hearing-14'] }), ...marked }).expect(201);
+    for (const replica of [0, 1]) {
+      for (const id of [byEntity, byText, other]) {
+        await eventually(async () => ((await http(replica).get(`/watches/${id}/notices`).expect(200)).body.items.length > 0 ? true : undefined), `a notice of ${id} on replica ${replica}`);
+      }
+    }
+    expect(await logText(log)).toContain('annals:sealed:v1:');
+    expect(await logText(log)).not.toContain(person);
+    // Started again, a replica loads the keys of the questions its watches.db keeps sealed before it opens them.
+    await restart[1]();
+    expect((await http(1).get(`/watches/${byText}`).expect(200)).body.watch.question.text).toBe(person);
+
+    await http(0).post('/admin/subjects/erase').send({ subject: person, reason: 'request 14' }).expect(200);
+    for (const replica of [0, 1]) {
+      for (const id of [byEntity, byText]) await eventually(async () => ((await http(replica).get(`/watches/${id}`)).status === 404 ? true : undefined), `${id} ended on replica ${replica}`);
+      await http(replica).get(`/watches/${other}`).expect(200);
+      expect(JSON.stringify((await http(replica).get('/notices').expect(200)).body)).not.toMatch(/rania.khalil/i);
+    }
+    expect(await logText(log)).not.toContain(person);
+    // Each replica's data directory: read models and watches.db purged, the ended watches' questions sealed under a key that is gone.
+    for (const dir of dataDirs) expect(filesHolding(dir, person)).toEqual([]);
   });
 });
