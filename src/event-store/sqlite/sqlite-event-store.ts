@@ -57,7 +57,7 @@ const SUBSCRIPTION_PAGE = 1000;
 /** Enough for the live events a subscription is woken for; one behind by more reads the log. */
 const RECENT_KEPT = 1024;
 
-/** What one append did inside the group commit: its result, and the events it wrote (none for a retry). */
+/** What one append did inside the group commit: its result, and the events it wrote (none for a retry, none kept while no live subscription follows). */
 interface Appended {
   readonly result: AppendResult;
   readonly written: boolean;
@@ -113,15 +113,16 @@ export class SqliteEventStore implements EventStore {
 
   async appendToStream(stream: string, events: readonly EventData[], options: AppendOptions = {}): Promise<AppendResult> {
     this.assertOpen();
-    const encoded = validateAppend(stream, events);
-    // The data's canonical form is taken now, from the same value and at the same moment as its
-    // stored JSON (a caller changing the object later changes neither); the chain hashes it in the transaction.
-    const canonical = events.map((event) => new CanonicalText(canonicalJson(event.data)));
+    // The data is stored as its canonical JSON (keys in JCS order), the very text the hash chain hashes:
+    // serialised once, from the value as it is now (a caller changing the object later changes neither).
+    // A reader parses it to the same value; verification canonicalises what it parses, so logs written
+    // before (data stored as JSON.stringify wrote it) verify as they did.
+    const encoded = validateAppend(stream, events, canonicalJson);
     const expected = validateExpectedRevision(options.expectedRevision ?? 'any');
     return new Promise((resolve, reject) => {
       this.pending.push({
-        run: () => this.appendTransaction(stream, events, encoded, canonical, expected),
-        runAlone: () => this.append(stream, events, encoded, canonical, expected),
+        run: () => this.appendTransaction(stream, events, encoded, expected),
+        runAlone: () => this.append(stream, events, encoded, expected),
         resolve,
         reject,
       });
@@ -164,7 +165,7 @@ export class SqliteEventStore implements EventStore {
       const outcome = outcomes[i];
       if (outcome.ok) {
         written ||= outcome.value.written;
-        this.keepRecent(outcome.value.events);
+        this.keepRecent(outcome.value);
         append.resolve(outcome.value.result);
       } else {
         append.reject(outcome.error);
@@ -185,7 +186,7 @@ export class SqliteEventStore implements EventStore {
       append.reject(error);
       return;
     }
-    this.keepRecent(appended.events);
+    this.keepRecent(appended);
     append.resolve(appended.result);
     if (appended.written) this.wake();
   }
@@ -195,12 +196,8 @@ export class SqliteEventStore implements EventStore {
     stream: string,
     events: readonly EventData[],
     encoded: { data: string; metadata: string }[],
-    canonical: CanonicalText[],
     expected: NonNullable<AppendOptions['expectedRevision']>,
   ): Appended {
-    const retried = this.previousAppend(stream, events);
-    if (retried) return { result: retried, written: false, events: [] };
-
     const lastRow = this.statements.lastEvent.get(stream) as Pick<EventRow, 'revision' | 'metadata'> | undefined;
     const last = lastRow?.revision ?? null;
     const actual = last === null ? ('no_stream' as const) : last;
@@ -209,7 +206,12 @@ export class SqliteEventStore implements EventStore {
       (expected === 'no_stream' && last === null) ||
       (expected === 'stream_exists' && last !== null) ||
       (typeof expected === 'bigint' && last === expected);
-    if (!matches) throw new WrongExpectedVersionError(stream, expected, actual);
+    if (!matches) {
+      // A retry of an append that was written finds its stream moved on: it gets the first result.
+      const retried = this.previousAppend(stream, events);
+      if (retried) return { result: retried, written: false, events: [] };
+      throw new WrongExpectedVersionError(stream, expected, actual);
+    }
 
     // The chain is extended here, inside the transaction that checked the revision: no other append
     // can slip in between reading the stream's last hash and writing the next one.
@@ -218,11 +220,13 @@ export class SqliteEventStore implements EventStore {
       stream,
       (last ?? -1n) + 1n,
       prevHash,
-      events.map((event, i) => ({ type: event.type, data: canonical[i], metadata: JSON.parse(encoded[i].metadata) })),
+      events.map((event, i) => ({ type: event.type, data: new CanonicalText(encoded[i].data), metadata: JSON.parse(encoded[i].metadata) })),
     );
     const recordedAt = Math.max(this.clock(), this.lastRecordedAt);
     let revision = last ?? -1n;
     let position = 0n;
+    // Rows are kept for live subscriptions only: with none, a commit keeps nothing (and the store its garbage young).
+    const keep = this.subscriptions.size > 0;
     const written: Written[] = [];
     for (let i = 0; i < events.length; i++) {
       revision += 1n;
@@ -232,11 +236,17 @@ export class SqliteEventStore implements EventStore {
         const id = event.id.toLowerCase();
         const { lastInsertRowid } = this.statements.insert.run(id, stream, revision, event.type, encoded[i].data, metadata, recordedAt);
         position = BigInt(lastInsertRowid);
-        const row: EventRow = { position, id, stream_id: stream, revision, type: event.type, data: encoded[i].data, metadata, recorded_at: BigInt(recordedAt) };
-        written.push({ position, row });
+        if (keep) {
+          const row: EventRow = { position, id, stream_id: stream, revision, type: event.type, data: encoded[i].data, metadata, recorded_at: BigInt(recordedAt) };
+          written.push({ position, row });
+        }
       } catch (error) {
-        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new DuplicateEventIdError(event.id);
-        throw error;
+        if ((error as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
+        // A retry whose expected revision still matches ('any', 'stream_exists') meets its own first id
+        // here, before it wrote anything: looking the ids up only then spares every other append the query.
+        const retried = i === 0 ? this.previousAppend(stream, events) : undefined;
+        if (retried) return { result: retried, written: false, events: [] };
+        throw new DuplicateEventIdError(event.id);
       }
     }
     this.lastRecordedAt = recordedAt;
@@ -454,13 +464,22 @@ export class SqliteEventStore implements EventStore {
   }
 
 
-  /** Called after the COMMIT only: what is kept here is in the log. */
-  private keepRecent(events: readonly Written[]): void {
-    if (events.length === 0) return;
+  /**
+   * Called after the COMMIT only: what is kept here is in the log. A commit that wrote without
+   * keeping (no live subscription then) ends what is kept: it must never look like the log's tail.
+   */
+  private keepRecent(appended: Appended): void {
+    if (!appended.written) return;
+    const events = appended.events;
+    if (events.length === 0) {
+      this.recent = [];
+      return;
+    }
     const last = this.recent[this.recent.length - 1];
     if (last !== undefined && events[0].position !== last.position + 1n) this.recent = [];
-    this.recent.push(...events);
-    if (this.recent.length > RECENT_KEPT) this.recent = this.recent.slice(-RECENT_KEPT);
+    for (const event of events) this.recent.push(event);
+    // Trimmed when twice the size kept, not on every commit: a lone writer's commits each copied 1,024 entries.
+    if (this.recent.length > 2 * RECENT_KEPT) this.recent = this.recent.slice(-RECENT_KEPT);
   }
 
   /**

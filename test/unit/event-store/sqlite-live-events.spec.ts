@@ -79,6 +79,23 @@ describe('SQLite live events handed to subscriptions', () => {
     await Promise.all([mine.close(), other.close()]);
   });
 
+  it('hands a subscription that comes after appends nobody followed every one of them, without waiting for a poll', async () => {
+    // Rows are kept only while a subscription is live; a commit made without one must end what was kept, or a
+    // later subscriber would take the kept tail for the log's and wait for a poll (here: never) for the rest.
+    const store = new SqliteEventStore({ path: join(dir, 'unfollowed.db'), pollMs: 3_600_000 });
+    const early = store.subscribeToAll({ fromPosition: 'start' });
+    await store.appendToStream('note-a', [event(1), event(2)]);
+    await early.close();
+    await store.appendToStream('note-b', [event(3), event(4)]);
+    const seen: RecordedEvent[] = [];
+    for await (const e of store.subscribeToAll({ fromPosition: 'start' })) {
+      seen.push(e);
+      if (seen.length === 4) break;
+    }
+    expect(seen).toEqual(await store.readAll());
+    await store.close();
+  });
+
   it('answers a read of a stream that does not exist with undefined, not an exception', async () => {
     const store = new SqliteEventStore({ path: ':memory:' });
     await expect(store.readStreamIfAny('note-none')).resolves.toBeUndefined();
