@@ -1,16 +1,9 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
-import request from 'supertest';
 import { loadConfig } from '../../src/config';
 import type { EventStore } from '../../src/event-store/event-store';
-import { openEventStore } from '../../src/event-store/event-store.module';
-import { createTestApp, testConfig } from '../support/app';
 import { correctionBody, factBody } from '../support/factories';
-import { NO_POSTGRES_REASON, postgresBinaries, startPostgres, type PostgresCluster } from '../support/postgres';
+import { NO_POSTGRES_REASON, postgresBinaries } from '../support/postgres';
+import { replicaSet, type ReplicaSet } from '../support/replica-set';
 import { eventually } from '../support/watches';
 
 const NAME = 'Joseph Votel';
@@ -41,43 +34,15 @@ async function logText(store: EventStore): Promise<string> {
  * both show `[erased on D]` and no notice on either holds the name.
  */
 describeWithServer(postgresBinaries() ? 'shared watches over PostgreSQL, and personal data' : `shared watches over PostgreSQL, and personal data (skipped: ${NO_POSTGRES_REASON})`, () => {
-  let cluster: PostgresCluster;
-  let secrets: string;
-  let replicas: NestFastifyApplication[] = [];
-  const dataDirs: string[] = [];
-  let log: EventStore;
-  const http = (i: number) => request(replicas[i].getHttpServer());
+  let set: ReplicaSet;
+  const http = (i: number) => set.http(i);
 
   beforeAll(async () => {
-    cluster = await startPostgres();
-    const url = await cluster.createDatabase('sharedseal');
-    secrets = mkdtempSync(join(tmpdir(), 'annals-sharedseal-secrets-'));
-    const sessionSecretFile = join(secrets, 'session-secret');
-    writeFileSync(sessionSecretFile, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
-    const shared = loadConfig({ ANNALS_SESSION_SECRET_FILE: sessionSecretFile });
-    for (let i = 0; i < 2; i++) {
-      const dataDir = mkdtempSync(join(tmpdir(), `annals-sharedseal-${i}-`));
-      dataDirs.push(dataDir);
-      replicas.push(
-        await createTestApp({
-          store: 'postgres',
-          postgresUrl: url,
-          dataDir,
-          minPositionWaitMs: 5000,
-          watches: { ...shared.watches!, leaseTtlMs: 600, leaseRenewMs: 100 },
-          auth: { sessionSecret: shared.auth.sessionSecret },
-        }),
-      );
-    }
-    log = openEventStore(testConfig({ store: 'postgres', postgresUrl: url }));
+    set = await replicaSet({ database: 'sharedseal', sessionSecret: true, config: () => ({ watches: { ...loadConfig({}).watches!, leaseTtlMs: 600, leaseRenewMs: 100 } }) });
   }, 120_000);
 
   afterAll(async () => {
-    await log?.close();
-    for (const app of replicas) await app.close();
-    replicas = [];
-    await cluster?.stop();
-    for (const dir of [...dataDirs, secrets]) if (dir) rmSync(dir, { recursive: true, force: true });
+    await set?.close();
   });
 
   it('writes no name into the log, and shows the marker after the erasure', async () => {
@@ -95,7 +60,7 @@ describeWithServer(postgresBinaries() ? 'shared watches over PostgreSQL, and per
       }, `the notice of watch ${watch} on replica ${replica}`);
     // Whichever replica holds the lease opens both names (the keys are shared), and both replicas show them.
     for (const replica of [0, 1]) for (const i of [0, 1]) expect(await notices(replica, i)).toContain(names[i]);
-    const stored = await logText(log);
+    const stored = await logText(set.log);
     expect(stored).toContain('took command 0');
     expect(stored).toContain('took command 1');
     for (const name of names) expect(stored).not.toContain(name);
@@ -112,7 +77,7 @@ describeWithServer(postgresBinaries() ? 'shared watches over PostgreSQL, and per
       }
     }
     for (const replica of [0, 1]) for (const watch of [0, 1]) for (const name of names) expect(await notices(replica, watch)).not.toContain(name);
-    for (const name of names) expect(await logText(log)).not.toContain(name);
+    for (const name of names) expect(await logText(set.log)).not.toContain(name);
   });
 
   it('seals a marked watch title for a person first named there, and opens it on the other replica', async () => {
@@ -130,6 +95,6 @@ describeWithServer(postgresBinaries() ? 'shared watches over PostgreSQL, and per
       return res.status === 200 ? (res.body.watch.title as string) : undefined;
     }, 'the watch on replica 1');
     expect(shown).toBe(`${person}'s question`);
-    expect(await logText(log)).not.toContain(person);
+    expect(await logText(set.log)).not.toContain(person);
   });
 });
