@@ -5,7 +5,8 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testRegex: '\\.spec\\.ts$',
   transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
+    // ts-jest, but src/ as the global setup transpiled it already (test/support/jest-transform.js).
+    '^.+\\.ts$': ['<rootDir>/test/support/jest-transform.js', { tsconfig: 'tsconfig.json' }],
     // @fastify/static (Swagger UI's file server) requires content-disposition 3, which ships only as
     // ESM: Node 20 loads it natively, Jest's CommonJS runtime needs it compiled.
     '/node_modules/content-disposition/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', isolatedModules: true } }],

@@ -8,6 +8,7 @@ import type { Mode } from './support/env';
 import { load, type LoadResult } from './support/load';
 import { startServer, type ServerHandle } from './support/processes';
 import { bytes, int, ms, row, spreadVerdict, type Row } from './support/report';
+import { runMain } from './support/main';
 
 /**
  * Measurement 2b: cached answers. A read (a page of the timeline; the world on a date: that page,
@@ -117,13 +118,5 @@ function compare(path: string, figure: string, real: LoadResult[], base: LoadRes
 /** Alone, on a quiet machine: ts-node --transpile-only bench/cache.ts [--quick] */
 if (require.main === module) {
   const tmp = mkdtempSync(join(tmpdir(), 'annals-bench-cache-'));
-  cache({ quick: process.argv.includes('--quick'), tmp })
-    .finally(() => rmSync(tmp, { recursive: true, force: true }))
-    .then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
+  runMain(() => cache({ quick: process.argv.includes('--quick'), tmp }).finally(() => rmSync(tmp, { recursive: true, force: true })));
 }

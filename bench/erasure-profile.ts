@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErasureService } from '../src/erasure/erasure.service';
 import { createTestApp } from '../test/support/app';
+import { runMain } from './support/main';
 
 /**
  * The CPU profile of one erasure alone (docs/erasure.md, "Speed"): on a copy of a data directory that
@@ -43,10 +44,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -12,6 +12,7 @@ import { event, factRecorded, generateLog, metadata, rng } from './support/data'
 import { cpuSecondsOf, type Mode } from './support/env';
 import { startServer } from './support/processes';
 import { int, ms, row, spreadBelow, type Row } from './support/report';
+import { runMain } from './support/main';
 
 /**
  * Measurement 7: erasing one subject from a log of 100,000 events (docs/erasure.md). The log is the
@@ -155,13 +156,9 @@ if (require.main === module) {
   const argument = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
   const tmp = mkdtempSync(join(tmpdir(), 'annals-bench-erasure-'));
   const runs = argument('--runs');
-  erasure({ quick: process.argv.includes('--quick'), tmp }, { runs: runs ? Number(runs) : undefined, preparedIn: argument('--prepared') })
-    .finally(() => rmSync(tmp, { recursive: true, force: true }))
-    .then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
+  runMain(() =>
+    erasure({ quick: process.argv.includes('--quick'), tmp }, { runs: runs ? Number(runs) : undefined, preparedIn: argument('--prepared') }).finally(() =>
+      rmSync(tmp, { recursive: true, force: true }),
+    ),
+  );
 }

@@ -14,6 +14,7 @@ import { subscriptions } from './subscriptions';
 import { identicalWatches, watches } from './watches';
 import { codeVersion, machine, versions, type Mode } from './support/env';
 import { table, type Row } from './support/report';
+import { runMain } from './support/main';
 
 /**
  * npm run bench [-- --quick]: runs the five measurements in order, prints one table and writes
@@ -95,10 +96,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runMain(main);

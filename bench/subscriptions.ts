@@ -24,7 +24,7 @@ const SUSTAINED = 0.95;
 
 const now = () => performance.timeOrigin + performance.now();
 
-interface Subscriber {
+export interface Subscriber {
   received: number;
   close(): void;
 }
@@ -47,7 +47,7 @@ interface RunResult {
 }
 
 /** Opens an SSE stream and records, for each event, arrival time minus the send time in its summary. */
-function subscribe(url: string, latencies: () => Samples): Promise<Subscriber> {
+export function subscribe(url: string, latencies: () => Samples): Promise<Subscriber> {
   return new Promise((resolve, reject) => {
     const subscriber: Subscriber = { received: 0, close: () => req.destroy() };
     const req = request(`${url}/events`, { agent: false, headers: { accept: 'text/event-stream' } }, (res: IncomingMessage) => {

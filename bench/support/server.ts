@@ -13,6 +13,10 @@ import { createHttpApp } from '../../src/http-app';
 import type { SqliteSynchronous } from '../../src/event-store/sqlite/sqlite-event-store';
 import { createTestApp } from '../../test/support/app';
 import { factRecorded, rng } from './data';
+import { summarize, type LatencySummary } from '../stats';
+import { EVENT_STORE, type EventStore, type RecordedEvent } from '../../src/event-store/event-store';
+import { LiveEvents } from '../../src/subscriptions/live-events';
+import type { AppliedPosition } from '../../src/projections/applied-position';
 import { LimitAnswers } from './limit-answers';
 import { openReadModelDatabase } from '../../src/projections/read-model-database';
 
@@ -43,7 +47,19 @@ export interface ServerOptions {
 export type ToServer = { type: 'stop' } | { type: 'write'; rate: number; seconds: number };
 export type FromServer =
   | { type: 'ready'; port: number }
-  | { type: 'written'; sent: number; ok: number; failed: number; firstError?: string; seconds: number };
+  | { type: 'written'; sent: number; ok: number; failed: number; firstError?: string; seconds: number; stages?: DeliveryStages };
+
+/** Where an in-process write's time to the SSE fan-out goes, per event (ms, p50/p99): see stageProbe. */
+export interface DeliveryStages {
+  /** Stamped → the store's append resolved (fold, decide, group commit, fsync). */
+  readonly append: LatencySummary;
+  /** Append resolved → the live fan-out's follower handed the event on (store wake, fan-out window, batching). */
+  readonly follow: LatencySummary;
+  /** Handed on → the read models showed it (the fan-out holds each batch until then: the projection runner). */
+  readonly readModels: LatencySummary;
+  /** Stamped → every subscriber's feed was handed the batch (the sum of the three, plus the fan-out's queue). */
+  readonly toFeeds: LatencySummary;
+}
 
 const WRITE_RESULT = { id: 'x', revision: '0', position: '0', projected: true };
 let TIMELINE: unknown = { asOf: null, knownAt: null, items: [], nextCursor: null };
@@ -117,8 +133,78 @@ function realApp(options: ServerOptions): Promise<NestFastifyApplication> {
  */
 let writes = 0;
 
+/**
+ * Times each written event at the stages between its stamp and the subscribers' feeds by wrapping
+ * this app's own objects (the store's append, the live fan-out's handing on and its read-model wait),
+ * never their code: the delivery latency's share that waits on the store, the fan-out's batching and
+ * the read models, against what is left for the feeds and sockets (the client's latency minus toFeeds).
+ */
+interface Probe {
+  take(): DeliveryStages;
+}
+
+let probe: Probe | undefined;
+
+function stageProbe(app: NestFastifyApplication): Probe {
+  const store = app.get<EventStore>(EVENT_STORE);
+  const live = app.get(LiveEvents) as unknown as Pick<LiveEvents, 'listen'> & { fanOut(events: readonly RecordedEvent[]): void; applied: AppliedPosition };
+  const committedAt = new Map<bigint, number>();
+  const stages = { append: [] as number[], follow: [] as number[], readModels: [] as number[], toFeeds: [] as number[] };
+  const append = store.appendToStream.bind(store);
+  store.appendToStream = async (...args) => {
+    const result = await append(...args);
+    committedAt.set(result.position, performance.timeOrigin + performance.now());
+    return result;
+  };
+  const stamps = new Map<bigint, { sent: number; handedOn: number }>();
+  const fanOut = live.fanOut.bind(live);
+  live.fanOut = (events) => {
+    const at = performance.timeOrigin + performance.now();
+    for (const event of events) {
+      const match = /sent=([\d.]+);/.exec(String((event.data as { summary?: unknown }).summary));
+      const committed = committedAt.get(event.position);
+      committedAt.delete(event.position);
+      if (!match || committed === undefined) continue;
+      const sent = Number(match[1]);
+      stages.append.push(committed - sent);
+      stages.follow.push(at - committed);
+      stamps.set(event.position, { sent, handedOn: at });
+    }
+    fanOut(events);
+  };
+  const applied = live.applied;
+  const waitFor = applied.waitFor.bind(applied);
+  live.applied = Object.assign(Object.create(applied) as AppliedPosition, {
+    waitFor: async (position: bigint, timeoutMs: number) => {
+      const reached = await waitFor(position, timeoutMs);
+      const at = performance.timeOrigin + performance.now();
+      for (const [p, stamp] of stamps) if (p <= position) stages.readModels.push(at - stamp.handedOn);
+      return reached;
+    },
+  });
+  // Listening after every subscriber's feed (a Set keeps its order): called once they all hold the batch.
+  live.listen((events) => {
+    const at = performance.timeOrigin + performance.now();
+    for (const event of events) {
+      const stamp = stamps.get(event.position);
+      if (stamp === undefined) continue;
+      stamps.delete(event.position);
+      stages.toFeeds.push(at - stamp.sent);
+    }
+  });
+  return {
+    take() {
+      const taken = { append: summarize(stages.append), follow: summarize(stages.follow), readModels: summarize(stages.readModels), toFeeds: summarize(stages.toFeeds) };
+      for (const samples of Object.values(stages)) samples.length = 0;
+      return taken;
+    },
+  };
+}
+
 async function writeInProcess(app: NestFastifyApplication, rate: number, seconds: number): Promise<FromServer> {
   const gateway = app.get(CommandGateway);
+  probe ??= stageProbe(app);
+  probe.take();
   const r = rng(99 + writes);
   let sent = 0;
   let ok = 0;
@@ -144,7 +230,10 @@ async function writeInProcess(app: NestFastifyApplication, rate: number, seconds
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
   await Promise.all(pending);
-  return { type: 'written', sent, ok, failed, firstError, seconds: (performance.now() - started) / 1000 };
+  const elapsed = (performance.now() - started) / 1000;
+  // Let the last batches reach the feeds before the stages are read.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  return { type: 'written', sent, ok, failed, firstError, seconds: elapsed, stages: probe.take() };
 }
 
 /** Fastify alone: the least a server can do to answer these two reads (a day checked, the text sent). */

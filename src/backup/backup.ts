@@ -3,8 +3,7 @@ import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { AnnalsConfig } from '../config';
 import type { EventStore, RecordedEvent } from '../event-store/event-store';
-import { openEventStore } from '../event-store/event-store.module';
-import { PostgresEventStore } from '../event-store/postgres/postgres-event-store';
+import { openEventStore, postgresAdapter } from '../event-store/event-store.module';
 import { RestoreRefusedError, SqliteEventStore } from '../event-store/sqlite/sqlite-event-store';
 import { fromLogLine, toLogLine } from '../export/log-ndjson';
 import { sessionSecretFileOf } from '../auth/session-tokens';
@@ -271,7 +270,7 @@ async function restoreEvents(config: AnnalsConfig, file: string): Promise<{ form
 }
 
 async function restorePostgres(config: AnnalsConfig, file: string): Promise<{ format: 'ndjson'; events: number; headPosition: bigint }> {
-  const store = new PostgresEventStore({ connectionString: config.postgresUrl as string });
+  const store = new (postgresAdapter().PostgresEventStore)({ connectionString: config.postgresUrl as string });
   try {
     const events = await store.restore(readLog(file));
     return { format: 'ndjson', events, headPosition: await store.headPosition() };

@@ -26,10 +26,25 @@ export interface HashableEvent {
 
 /** The hash an event should carry: over its content, never over the `hash` field itself. */
 export function eventHash(event: HashableEvent): string {
-  const { [HASH]: _own, ...metadata } = event.metadata;
-  const content = { type: event.type, data: event.data, metadata, stream: event.streamId, revision: event.revision.toString() };
+  let metadata = event.metadata;
+  if (Object.hasOwn(metadata, HASH)) {
+    const { [HASH]: _own, ...rest } = metadata;
+    metadata = rest;
+  }
+  return contentHash(event.streamId, event.revision, event.type, event.data, metadata);
+}
+
+/**
+ * SHA-256 (hex) of the canonical JSON of { type, data, metadata, stream, revision }, written out
+ * member by member in JCS's key order (data, metadata, revision, stream, type): the same bytes as
+ * canonicalJson of that object, without building it, and without copying the data's canonical text
+ * into an object walk. test/unit/event-store/event-hash.spec.ts holds it to canonicalJson.
+ */
+function contentHash(streamId: string, revision: bigint, type: string, data: JsonObject | CanonicalText, metadata: JsonObject): string {
+  const dataText = data instanceof CanonicalText ? data.text : canonicalJson(data);
+  const text = `{"data":${dataText},"metadata":${canonicalJson(metadata)},"revision":"${revision}","stream":${JSON.stringify(streamId)},"type":${JSON.stringify(type)}}`;
   // One-shot crypto.hash straight to hex: every append and every verification hashes each event once.
-  return hash('sha256', canonicalJson(content), 'hex');
+  return hash('sha256', text, 'hex');
 }
 
 /** The hash recorded in an event, or undefined for an event written before chains existed. */
@@ -64,11 +79,17 @@ export function chainEvents(
 ): JsonObject[] {
   let previous = prevHash;
   return events.map((event, i) => {
-    const { [HASH]: _hash, [PREV_HASH]: _prev, ...own } = event.metadata;
-    const metadata: JsonObject = { ...own, [PREV_HASH]: previous };
-    const hash = eventHash({ streamId, revision: firstRevision + BigInt(i), type: event.type, data: event.data, metadata });
+    // A copy, with the writer's own chain fields dropped and prevHash then hash added last: the key
+    // order of { ...own, prevHash, hash }. (Rest destructuring with computed keys cost more than the
+    // hashing itself, on every event of every append.)
+    const metadata: { [key: string]: JsonObject[string] } = { ...event.metadata };
+    if (Object.hasOwn(metadata, HASH)) delete metadata[HASH];
+    if (Object.hasOwn(metadata, PREV_HASH)) delete metadata[PREV_HASH];
+    metadata[PREV_HASH] = previous;
+    const hash = contentHash(streamId, firstRevision + BigInt(i), event.type, event.data, metadata);
+    metadata[HASH] = hash;
     previous = hash;
-    return { ...metadata, [HASH]: hash };
+    return metadata;
   });
 }
 

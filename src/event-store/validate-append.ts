@@ -43,8 +43,16 @@ export function validateStreamName(stream: string): void {
   }
 }
 
-/** Checks names, ids and sizes; returns each event's serialized data and metadata so they are encoded once. */
-export function validateAppend(stream: string, events: readonly EventData[]): { data: string; metadata: string }[] {
+/**
+ * Checks names, ids and sizes; returns each event's serialized data and metadata so they are encoded
+ * once. `serialiseData` is how the store writes the data: the SQLite store stores its canonical JSON,
+ * the text its hash chain hashes, so that it is serialised once.
+ */
+export function validateAppend(
+  stream: string,
+  events: readonly EventData[],
+  serialiseData: (data: EventData['data']) => string = JSON.stringify,
+): { data: string; metadata: string }[] {
   validateStreamName(stream);
   if (!Array.isArray(events) || events.length === 0 || (events.length > LIMITS.eventsPerAppend && !events.every(isBytesEnvelope))) {
     throw new InvalidEventError(`an append holds 1 to ${LIMITS.eventsPerAppend} events`, 'events');
@@ -69,7 +77,7 @@ export function validateAppend(stream: string, events: readonly EventData[]): { 
     if (event.data === null || typeof event.data !== 'object' || Array.isArray(event.data)) {
       throw new InvalidEventError(`events[${i}].data must be a JSON object`, `events[${i}].data`);
     }
-    const data = JSON.stringify(event.data);
+    const data = serialiseData(event.data);
     const metadata = JSON.stringify(event.metadata ?? {});
     // An outside writer's bytes count as EventStoreDB counts them (its data), everything it sent bounded
     // apart. The service's own events count the hash chain the store adds to their metadata, so that an

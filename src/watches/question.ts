@@ -7,7 +7,8 @@ import type { TimelineQueries } from '../projections/timeline/timeline.queries';
 
 /**
  * A saved question: one of the read queries, on the current record (no knownAt: a watch follows
- * what the service says now), optionally as of a day of the world. Plain JSON, stored as it is.
+ * what the service says now), optionally as of a day of the world. Plain JSON; stored with its values that
+ * name a subject sealed (question-seal.ts), and asked opened.
  */
 export type Question = FigureQuestion | FactQuestion | TimelineQuestion;
 

@@ -10,6 +10,7 @@ import type { TimelineQueries } from '../projections/timeline/timeline.queries';
 import { answerHash } from './answer-diff';
 import type { NoticeContent } from './notice';
 import type { Question } from './question';
+import { keyOfStored } from './question-seal';
 import type { Reach } from './reach';
 import { WatchEngine, type CommittedNotice, type EngineLogger, type EngineTimers } from './watch-engine';
 import { WATCH_LEASE_STREAM, WatchLease, type LeaseTimings } from './watch-lease';
@@ -258,26 +259,42 @@ export class SharedWatches {
   async create(record: NewWatchRecord): Promise<void> {
     const { watch } = record;
     await this.deps.seal.ready();
+    // Sealed where it names a subject (question-seal.ts), and where it holds a value the read models opened, as a title is;
+    // grouped by the key of the question as the log holds it, which every replica computes alike.
+    const question = this.storedQuestion(watch.question);
     const data: JsonObject = {
       watch: {
         id: watch.id,
         owner: watch.owner,
         // Marked passages come sealed (watch-text.ts); a value the read models opened that the watcher typed unmarked is sealed here, as in answers.
         title: watch.title === null ? null : mapOutsideTokens(watch.title, (part) => this.deps.seal.seal(part)),
-        question: watch.question as unknown as JsonObject,
+        question: question as unknown as JsonObject,
         webhookUrl: watch.webhookUrl,
         webhookSecret: watch.webhookSecret === null ? null : this.deps.secrets.seal(watch.webhookSecret),
         createdAt: watch.createdAt,
         answerHash: watch.answerHash,
         evaluatedUpTo: watch.evaluatedUpTo.toString(),
       },
-      subjectKey: record.subjectKey,
+      subjectKey: keyOfStored(question),
     };
     const answer = this.deps.seal.seal(record.answer);
     data.answer = pack(answer);
     // The subjects sealed in the deflated answer, so that a replica loads their keys before it opens it (subject-seal.ts).
     data[SEALED_SUBJECTS] = subjectsSealedIn(answer);
     await this.appendAndApply(WATCHES_STREAM, { id: randomUUID(), type: WATCH_CREATED, data });
+  }
+
+  /** A question as the log keeps it: its stored form (sealed where marked), with the values the read models opened sealed in it too. */
+  private storedQuestion(question: Question): Question {
+    const stored = this.deps.local.questions.stored(question);
+    return Object.fromEntries(
+      Object.entries(stored).map(([key, value]) => [key, typeof value === 'string' && FREE_TEXT.has(key) ? mapOutsideTokens(value, (part) => this.deps.seal.seal(part)) : value]),
+    ) as unknown as Question;
+  }
+
+  /** Watches an erasure ended in this replica's file (WatchStore.endWatchesOf): no longer evaluated here. */
+  ended(ids: readonly string[]): void {
+    for (const id of ids) this.evaluator?.remove(id);
   }
 
   async remove(id: string, at: string): Promise<void> {
@@ -508,6 +525,7 @@ export class SharedWatches {
       setPosition: () => undefined,
       subjects: () => local.subjects(),
       active: () => local.active(),
+      questionKey: (question) => local.questionKey(question),
       answerText: (hash) => this.pendingAnswers.get(hash) ?? local.answerText(hash),
       commit: (evaluation) => {
         for (const a of evaluation.answers) this.pendingAnswers.set(a.hash, a.text);
@@ -517,7 +535,7 @@ export class SharedWatches {
           for (const id of subjectsSealedIn(sealed)) sealedFor.add(id);
           return sealed;
         };
-        const encoded = encodeEvaluation(evaluation, seal);
+        const encoded = encodeEvaluation(evaluation, seal, (question) => this.storedQuestion(question));
         // The subjects sealed in the deflated answers and notices, so that a replica loads their keys before it opens them (subject-seal.ts).
         const data = { ...encoded, [SEALED_SUBJECTS]: [...sealedFor], ...this.note(), evaluated: evaluation.position.toString() };
         this.lease.record([{ id: randomUUID(), type: WATCHES_EVALUATED, data }]).catch(() => undefined);
@@ -555,11 +573,14 @@ export class SharedWatches {
   }
 }
 
-function encodeEvaluation(evaluation: Evaluation, seal: (text: string) => string): JsonObject {
+/** A question's free-text filters: the values a watcher may have typed a name into. */
+const FREE_TEXT = new Set(['entity', 'text', 'tag']);
+
+function encodeEvaluation(evaluation: Evaluation, seal: (text: string) => string, stored: (question: Question) => Question): JsonObject {
   return {
     position: evaluation.position.toString(),
     answers: evaluation.answers.map((a) => ({ hash: a.hash, text: pack(seal(a.text)), ...(a.base ? { base: a.base.hash } : {}) })),
-    subjects: evaluation.subjects.map((s) => ({ subject: s.subject, question: s.question as unknown as JsonObject, answerHash: s.answerHash, evaluatedUpTo: s.evaluatedUpTo.toString() })),
+    subjects: evaluation.subjects.map((s) => ({ subject: s.subject, question: stored(s.question) as unknown as JsonObject, answerHash: s.answerHash, evaluatedUpTo: s.evaluatedUpTo.toString() })),
     watches: evaluation.watches.map((w) => ({ watchId: w.watchId, hash: w.hash, position: w.position.toString() })),
     joins: evaluation.joins.map((j) => ({ watchId: j.watchId, subject: j.subject })),
     notices: evaluation.notices.map((n) => ({
@@ -589,6 +610,7 @@ export function viewsOnly(local: WatchStore): EngineStore {
     subjects: () => [],
     active: () => [],
     answerText: (hash) => local.answerText(hash),
+    questionKey: (question) => local.questionKey(question),
     commit: () => [],
   };
 }

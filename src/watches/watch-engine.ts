@@ -8,7 +8,7 @@ import type { TimelineQueries } from '../projections/timeline/timeline.queries';
 import { answerChanges, storedAnswer, type AnswerChange, type StoredAnswer } from './answer-diff';
 import { MAX_NOTICE_EVENTS, noticeEvent, noticeIdFor, noticeIdOf, noticeOf, type NoticeContent, type SequencedNotice } from './notice';
 import { readableChanges, summaryOf } from './notice-text';
-import { answerAfter, answerOf, pathOf, questionKey, type Answer, type Question } from './question';
+import { answerAfter, answerOf, pathOf, type Answer, type Question } from './question';
 import { QuestionIndex, type Reach, type Touch } from './reach';
 import type { ActiveWatch, EngineStore, Evaluation, NewAnswer, StoredNoticeInput, SubjectState } from './watch-store';
 
@@ -199,7 +199,7 @@ export class WatchEngine {
    * starts the subject again when nobody follows it; otherwise it waits on its own until they agree.
    */
   placement(question: Question, hash: string, position: bigint): Placement {
-    const key = questionKey(question);
+    const key = this.watchStore.questionKey(question);
     const subject = this.subjects.get(key);
     if (!subject) return { subjectKey: key, joined: true, subject: { subject: key, question, answerHash: hash, evaluatedUpTo: position } };
     return { subjectKey: key, joined: subject.hash === hash };
@@ -293,7 +293,7 @@ export class WatchEngine {
     const subjects: SubjectState[] = [];
     const joins: { watchId: string; subject: string }[] = [];
     for (const record of alone) {
-      const key = questionKey(record.question);
+      const key = this.watchStore.questionKey(record.question);
       const item = itemOf(record);
       let subject = this.subjects.get(key);
       if (!subject) {

@@ -7,6 +7,8 @@ import { applyDelta, applyTextDelta, deltaOf, pieceDeltaOf, type Splice, type Te
 import { answerHash } from './answer-diff';
 import { noticeIdFor, noticeOf, type Notice, type NoticeContent, type SequencedNotice } from './notice';
 import type { Question } from './question';
+import { replaceSealed } from '../event-store/subject-seal';
+import { QuestionSeal, subjectsOf } from './question-seal';
 import { mapOutsideTokens, shownTitle, WITHOUT_KEYS, type WatchText } from './watch-text';
 
 /**
@@ -172,7 +174,7 @@ export interface NewWatchRecord {
 }
 
 /** What the watch engine reads and writes of the watch file (a replica that does not hold the watch lease gives it a view without watches). */
-export type EngineStore = Pick<WatchStore, 'position' | 'setPosition' | 'subjects' | 'active' | 'commit' | 'answerText'>;
+export type EngineStore = Pick<WatchStore, 'position' | 'setPosition' | 'subjects' | 'active' | 'commit' | 'answerText' | 'questionKey'>;
 
 /** What webhook delivery reads and writes: the outbox and its marks. */
 export type DeliveryStore = Pick<WatchStore, 'due' | 'nextDue' | 'delivered' | 'retryAt' | 'failed'>;
@@ -274,12 +276,15 @@ export class WatchStore {
   private readonly unjoined = new LRUCache<string, readonly string[]>({ max: 16 });
   readonly commit: (evaluation: Evaluation) => bigint[];
   readonly insert: (record: NewWatchRecord) => void;
+  /** Questions as stored (sealed where they name a subject) and as asked (opened): question-seal.ts. */
+  readonly questions: QuestionSeal;
 
   constructor(
     readonly path: string,
     /** Opens a title as it is shown (stored sealed for the subjects its watch marked: watch-text.ts). */
     readonly text: WatchText = WITHOUT_KEYS,
   ) {
+    this.questions = new QuestionSeal(text);
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     if (path !== ':memory:') {
@@ -378,7 +383,10 @@ export class WatchStore {
       this.storeAnswer({ hash: record.watch.answerHash, text: record.answer });
       if (record.subject) this.setSubject(record.subject);
       const joinedSeq = record.joined ? (this.statements.lastSeq.get() as bigint) : null;
-      this.statements.insert.run({ ...record.watch, question: JSON.stringify(record.watch.question), subject: record.subjectKey, joinedSeq, definedAt: record.definedAt ?? null });
+      const question = this.questions.stored(record.watch.question);
+      this.statements.insert.run({ ...record.watch, question: JSON.stringify(question), subject: record.subjectKey, joinedSeq, definedAt: record.definedAt ?? null });
+      // Defined (in the log) before its subject was erased and applied only now: ended as the erasure ended it where it ran.
+      if (this.questions.erased(question)) this.statements.remove.run(record.watch.createdAt, record.watch.id);
     });
   }
 
@@ -400,7 +408,18 @@ export class WatchStore {
   }
 
   private setSubject(s: SubjectState): void {
-    this.statements.setSubject.run({ ...s, question: JSON.stringify(s.question) });
+    this.statements.setSubject.run({ ...s, question: JSON.stringify(this.questions.stored(s.question)) });
+  }
+
+  /** The key that groups the watches asking this question (question-seal.ts). */
+  questionKey(question: Question): string {
+    return this.questions.key(question);
+  }
+
+  /** The questions stored sealed, as stored: their keys are loaded (a shared key store) before they are opened. */
+  sealedQuestions(): string[] {
+    const rows = this.db.prepare("SELECT question FROM watches WHERE deleted_at IS NULL AND instr(question, 'annals:sealed:') > 0 UNION SELECT question FROM subjects WHERE instr(question, 'annals:sealed:') > 0").pluck().all() as string[];
+    return rows;
   }
 
   /** How far the log has been evaluated; undefined in a new file. */
@@ -433,23 +452,23 @@ export class WatchStore {
 
   get(id: string): WatchRecord | undefined {
     const row = this.statements.get.get(id) as WatchRow | undefined;
-    return row && { ...toActive(row), webhookSecret: row.webhook_secret, deletedAt: row.deleted_at, answer: this.answerText(row.answer_hash) ?? row.answer };
+    return row && { ...this.toActive(row), webhookSecret: row.webhook_secret, deletedAt: row.deleted_at, answer: this.answerText(row.answer_hash) ?? row.answer };
   }
 
   /** One watch not deleted, as active() lists it. */
   activeWatch(id: string): ActiveWatch | undefined {
     const row = this.statements.get.get(id) as WatchRow | undefined;
-    return row && row.deleted_at === null ? toActive(row) : undefined;
+    return row && row.deleted_at === null ? this.toActive(row) : undefined;
   }
 
   /** The watches not deleted, without their answers and secrets. */
   active(): ActiveWatch[] {
-    return (this.statements.active.all() as WatchRow[]).map(toActive);
+    return (this.statements.active.all() as WatchRow[]).map((row) => this.toActive(row));
   }
 
   /** A page of the watches not deleted, in creation order, after `cursor`. */
   page(cursor: WatchCursor | undefined, limit: number): ActiveWatch[] {
-    return (this.statements.page.all({ createdAt: cursor?.createdAt ?? '', id: cursor?.id ?? '', limit }) as WatchRow[]).map(toActive);
+    return (this.statements.page.all({ createdAt: cursor?.createdAt ?? '', id: cursor?.id ?? '', limit }) as WatchRow[]).map((row) => this.toActive(row));
   }
 
   /** Whether any watch is not deleted. */
@@ -463,7 +482,80 @@ export class WatchStore {
   }
 
   subjects(): SubjectState[] {
-    return (this.statements.subjects.all() as (Omit<SubjectState, 'question'> & { question: string })[]).map((s) => ({ ...s, question: JSON.parse(s.question) as Question }));
+    return (this.statements.subjects.all() as (Omit<SubjectState, 'question'> & { question: string })[]).map((s) => ({ ...s, question: this.questions.open(JSON.parse(s.question) as Question) }));
+  }
+
+  private toActive(row: WatchRow): ActiveWatch {
+    return { ...toActive(row), question: this.questions.open(JSON.parse(row.question) as Question) };
+  }
+
+  /** Watches whose question opens to `[erased on D]` (their subject was erased while this file was not told: a restore, a replica down) end now. */
+  endErased(at: string): number {
+    const ended = (this.statements.active.all() as WatchRow[]).filter((row) => this.questions.erased(JSON.parse(row.question) as Question));
+    for (const row of ended) this.remove(row.watch_id, at);
+    return ended.length;
+  }
+
+  /**
+   * An erasure's end of the watches that asked about the subject (docs/erasure.md, "A watch's
+   * question"): those whose stored question holds a value sealed for it, and those whose question
+   * holds one of its `values` in clear (stored before questions were sealed, or typed unmarked) are
+   * deleted, their undelivered webhooks cancelled, and their stored question purged (a clear value
+   * replaced by `marker`; a sealed one is ciphertext whose key is gone), as are their subjects' rows.
+   * Their grouping key is taken off them and their notices (a hash of a question in clear would
+   * confirm a guessed name). Answers the ended watches and the values their questions opened to,
+   * which the notices' copies of the question hold (purgeValues).
+   */
+  endWatchesOf(subject: string, values: readonly string[], marker: string, at: string): { ended: string[]; values: string[] } {
+    const opened = [...new Set([...this.questions.valuesOf(subject), ...values])].filter((value) => value.trim() !== '');
+    const held = opened.map((value) => value.toLowerCase());
+    const found = new Set(this.questions.valuesOf(subject));
+    const holds = (question: Question): boolean => {
+      if (subjectsOf(question).includes(subject)) return true;
+      return Object.values(question).some((value) => {
+        if (typeof value !== 'string') return false;
+        const clear = replaceSealed(value, () => ' ').toLowerCase();
+        const hit = held.some((form) => clear.includes(form));
+        if (hit) found.add(value);
+        return hit;
+      });
+    };
+    const purge = (question: Question): string =>
+      JSON.stringify(
+        Object.fromEntries(
+          Object.entries(question).map(([key, value]) => [
+            key,
+            typeof value === 'string' ? mapOutsideTokens(value, (part) => opened.reduce((text, form) => text.replace(new RegExp(escapeRegExp(form), 'gi'), marker), part)) : value,
+          ]),
+        ),
+      );
+    const ended: string[] = [];
+    const keys = new Set<string>();
+    this.db.transaction(() => {
+      const rows = this.db.prepare('SELECT watch_id, question, subject, deleted_at FROM watches').all() as { watch_id: string; question: string; subject: string | null; deleted_at: string | null }[];
+      const update = this.db.prepare('UPDATE watches SET question = ?, deleted_at = COALESCE(deleted_at, ?), subject = NULL, joined_seq = NULL WHERE watch_id = ?');
+      for (const row of rows) {
+        const question = JSON.parse(row.question) as Question;
+        if (!holds(question)) continue;
+        update.run(purge(question), at, row.watch_id);
+        if (row.deleted_at === null) {
+          this.statements.cancel.run(at, row.watch_id);
+          ended.push(row.watch_id);
+        }
+        if (row.subject !== null) keys.add(row.subject);
+      }
+      for (const row of this.db.prepare('SELECT subject, question FROM subjects').all() as { subject: string; question: string }[]) {
+        if (holds(JSON.parse(row.question) as Question)) keys.add(row.subject);
+      }
+      const dropSubject = this.db.prepare('DELETE FROM subjects WHERE subject = ?');
+      const unkey = this.db.prepare('UPDATE notices SET subject = NULL WHERE subject = ?');
+      for (const key of keys) {
+        dropSubject.run(key);
+        unkey.run(key);
+      }
+    })();
+    this.questions.forget(subject);
+    return { ended, values: [...found, ...opened] };
   }
 
   /**
@@ -585,7 +677,10 @@ export class WatchStore {
    */
   purgeValues(values: readonly string[], marker: string): { answers: number; notices: number; titles: number } {
     // As they stand in JSON text: a value with a quote or a backslash is escaped there.
-    const forms = [...new Set(values.flatMap((value) => [value, JSON.stringify(value).slice(1, -1)]))].filter((form) => form.length > 0);
+    // A notice's `path` holds a question's values URL-encoded (`entity=Joseph+Votel`).
+    const forms = [...new Set(values.flatMap((value) => [value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2)]))]
+      .filter((form) => form.length > 0)
+      .sort((a, b) => b.length - a.length);
     const erase = (text: string) => forms.reduce((t, form) => t.split(form).join(marker), text);
     const rows = this.db.prepare('SELECT hash, base FROM answers').all() as { hash: string; base: string | null }[];
     const texts = new Map(rows.map((row) => [row.hash, this.answerText(row.hash) ?? '']));
@@ -643,6 +738,10 @@ function packed(text: string): Buffer {
 /** Text from a file of version 1 or 2; deflated since. */
 function unpacked(body: string | Buffer): string {
   return Buffer.isBuffer(body) ? inflateRawSync(body).toString('utf8') : body;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** Which stored notices are a watch's: its own, and its subject's after it joined (none while it is on its own). */

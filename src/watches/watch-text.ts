@@ -1,6 +1,7 @@
 import { invalid } from '../domain/errors';
 import { holdsSealed, KEY_UNAVAILABLE, replaceSealed, SEALED_PREFIX, type SubjectMark } from '../event-store/subject-seal';
 import type { KeyedSubjectSeal } from '../erasure/keyed-seal';
+import type { SubjectKeys } from '../event-store/subject-keys';
 
 /**
  * A watch's title as the watcher marked it (docs/erasure.md, "Watches"): the marked passages (or the
@@ -19,23 +20,35 @@ export interface WatchText {
   /**
    * The title to store: `fields` is the request body without its marks. Refused (400, as a fact's
    * marks are) when the body holds a sealed token a client wrote, or a marked text also stands in
-   * clear elsewhere in the body (the question's `entity=`: it would stay readable for ever).
+   * clear elsewhere in the body (an unmarked `text=`: it would stay readable for ever).
    */
   sealTitle(fields: Record<string, unknown>, marks: readonly SubjectMark[]): string | null;
+  /** The fields to store (the title and the question's), each marked passage sealed, refused as `sealTitle` refuses. */
+  sealFields(fields: Record<string, unknown>, marks: readonly SubjectMark[]): Record<string, unknown>;
+  /** Whether the key store knows a subject by this name (a person recorded or marked under it): a question's `entity=` naming one is sealed. */
+  knows(name: string): Promise<boolean>;
+  /** Loads the keys of the subjects sealed in these stored texts (a shared key store), before they are opened. */
+  load(stored: readonly string[]): Promise<void>;
   /** A stored text shown: each sealed token opened (`[erased on D]`, `[key unavailable]`). */
   open(stored: string): string;
 }
 
 /** Over the subject key store: the same seal, marks and refusals as every other write. */
-export function keyedWatchText(seal: KeyedSubjectSeal): WatchText {
+export function keyedWatchText(seal: KeyedSubjectSeal, keys?: SubjectKeys): WatchText {
+  const sealFields = (fields: Record<string, unknown>, marks: readonly SubjectMark[]) => seal.seal({ type: 'WatchCreated', data: fields }, marks).data;
   return {
     prepare: async (fields, marks) => {
       await seal.prepareToSeal?.([fields], marks);
     },
     sealTitle: (fields, marks) => {
-      const { data } = seal.seal({ type: 'WatchCreated', data: fields }, marks);
-      const title = (data as { title?: unknown }).title;
+      const title = sealFields(fields, marks).title;
       return typeof title === 'string' ? title : null;
+    },
+    sealFields,
+    knows: async (name) => keys !== undefined && name.trim() !== '' && (await keys.find(name)) !== undefined,
+    load: async (stored) => {
+      const texts = stored.filter((text) => text.includes(SEALED_PREFIX));
+      if (texts.length > 0) await seal.prepareToOpen?.([{ type: 'WatchCreated', data: texts }]);
     },
     open: (stored) => replaceSealed(stored, (token) => seal.openValue(token)),
   };
@@ -51,6 +64,12 @@ export const WITHOUT_KEYS: WatchText = {
     }
     return typeof fields.title === 'string' ? fields.title : null;
   },
+  sealFields: (fields, marks) => {
+    WITHOUT_KEYS.sealTitle(fields, marks);
+    return fields;
+  },
+  knows: async () => false,
+  load: async () => undefined,
   open: (stored) => replaceSealed(stored, () => KEY_UNAVAILABLE),
 };
 

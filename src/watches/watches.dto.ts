@@ -37,11 +37,12 @@ const Absent = (options?: ValidationOptions) => ValidateIf((_: unknown, value: u
 const TIMELINE_ONLY = ['tag', 'entity', 'text', 'from', 'to', 'limit'] as const;
 
 /**
- * What a watch's `subjects` may mark: its title, the only free text of a watch that is shown and not
- * evaluated. The question's filters (`entity`, `text`, `tag`) are matched against the read models'
- * opened values and must stay readable for the watch to be evaluated (docs/erasure.md, "Watches").
+ * What a watch's `subjects` may mark: its title, and the question's free-text filters (`text`, `tag`,
+ * `entity`). Marked, they are stored sealed and opened where the engine asks the question
+ * (question-seal.ts); an `entity` naming a person the key store knows is sealed without a mark
+ * (docs/erasure.md, "A watch's question").
  */
-export const WATCH_TEXT = ['/title'];
+export const WATCH_TEXT = ['/title', '/text', '/tag', '/entity'];
 
 /**
  * A watch: which question (kind and its id or filters, asOf), an optional title, and an optional

@@ -63,7 +63,7 @@ function watchSeal(erasure: ErasureService, readModels: ReadModels): WatchSeal {
       // Titles stored sealed where their watch marked them, opened with the subject keys as they are shown.
       provide: WatchStore,
       inject: [ANNALS_CONFIG, ErasureService],
-      useFactory: (config: AnnalsConfig, erasure: ErasureService) => new WatchStore(watchesPath(config), keyedWatchText(erasure.seal)),
+      useFactory: (config: AnnalsConfig, erasure: ErasureService) => new WatchStore(watchesPath(config), keyedWatchText(erasure.seal, erasure.keys)),
     },
     {
       // On a single node the one dispatcher; beside a shared engine none here: the lease holder runs its own.
@@ -163,15 +163,25 @@ export class WatchesModule implements OnModuleInit, OnApplicationBootstrap, Befo
 
   /** Answers and notices given before an erasure are purged of the subject's values (docs/erasure.md). */
   onModuleInit(): void {
-    this.erasure.onErased(({ values, marker }) => {
+    this.erasure.onErased(({ subject, values, marker }) => {
+      // The watches that asked about the subject end: a question opened to the marker is never asked (docs/erasure.md).
+      const ended = this.store.endWatchesOf(subject, values, marker, new Date().toISOString());
+      for (const id of ended.ended) this.engine.remove(id);
+      this.shared?.ended(ended.ended);
       this.engine.forgetKeptAnswers();
       this.shared?.forgetKeptAnswers();
-      const purged = this.store.purgeValues(values, marker);
-      this.logger.log(`erasure: ${purged.answers} stored answer(s), ${purged.notices} notice(s) and ${purged.titles} title(s) purged`);
+      const purged = this.store.purgeValues(ended.values, marker);
+      this.logger.log(
+        `erasure: ${ended.ended.length} watch(es) ended, ${purged.answers} stored answer(s), ${purged.notices} notice(s) and ${purged.titles} title(s) purged`,
+      );
     });
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    // Questions stored sealed are opened as the engine loads them: their keys first (a shared key store).
+    await this.store.text.load(this.store.sealedQuestions());
+    const ended = this.store.endErased(new Date().toISOString());
+    if (ended > 0) this.logger.log(`${ended} watch(es) asking about a subject erased since ended`);
     await this.engine.start();
     await this.shared?.start();
     this.dispatcher?.start();

@@ -8,7 +8,7 @@ import { storedAnswer } from './answer-diff';
 import { noticeIdFor, type SequencedNotice } from './notice';
 import type { AppliedPosition } from '../projections/applied-position';
 import type { SubjectMark } from '../event-store/subject-seal';
-import { answerOf, describe, pathOf, questionKey, type Answer, type Question } from './question';
+import { answerOf, describe, pathOf, type Answer, type Question } from './question';
 import type { SharedWatches } from './shared-watches';
 import type { WatchEngine } from './watch-engine';
 import type { ActiveWatch, WatchCursor, WatchRecord, WatchStore } from './watch-store';
@@ -119,9 +119,14 @@ export class WatchesService {
     const refusal = input.webhookUrl === undefined ? undefined : privateTargetRefusal(input.webhookUrl, this.allowPrivateWebhooks);
     if (refusal) throw new RequestValidationError([{ field: 'webhookUrl', reason: refusal }]);
     // Sealed before anything is stored or written to the log: no copy of a marked name is ever in clear on disk.
-    const fields = input.fields ?? (input.title === undefined ? {} : { title: input.title });
-    await this.store.text.prepare(fields, input.marks ?? []);
-    const title = this.store.text.sealTitle(fields, input.marks ?? []);
+    const fields = input.fields ?? { ...questionFields(input.question), ...(input.title === undefined ? {} : { title: input.title }) };
+    const marks = await this.marksOf(input.question, input.marks ?? []);
+    await this.store.text.prepare(fields, marks);
+    const sealed = this.store.text.sealFields(fields, marks);
+    const title = typeof sealed.title === 'string' ? sealed.title : null;
+    // The question's values that name a subject are stored sealed too; the engine asks it opened (question-seal.ts).
+    const storedQuestion = withSealedFilters(input.question, sealed);
+    this.store.questions.register(input.question, storedQuestion);
     // The answer must be read from read models holding every event evaluated so far (after a restart
     // they may be behind the watches): events in between would be skipped for this watch.
     const evaluated = this.engine?.evaluated ?? this.store.position() ?? -1n;
@@ -140,12 +145,12 @@ export class WatchesService {
     const secret = input.webhookUrl ? newWebhookSecret() : undefined;
     // Without the engine (the command line on a data directory) the watch starts on its own; the engine joins it to its subject when it starts.
     // So it does beside a shared engine: the lease holder's engine, not this replica's, places it.
-    const placement = (this.shared ? undefined : this.engine?.placement(input.question, hash, position)) ?? { subjectKey: questionKey(input.question), joined: false };
+    const placement = (this.shared ? undefined : this.engine?.placement(input.question, hash, position)) ?? { subjectKey: this.store.questions.key(input.question), joined: false };
     const record = {
       id,
       owner: input.owner,
       title,
-      question: input.question,
+      question: storedQuestion,
       webhookUrl: input.webhookUrl ?? null,
       webhookSecret: secret ?? null,
       createdAt: new Date().toISOString(),
@@ -157,8 +162,20 @@ export class WatchesService {
       return { watch: this.view(this.record(id), { name: input.owner, admin: false }), answer, ...(secret ? { secret } : {}) };
     }
     this.store.insert({ watch: record, answer: text, ...placement });
-    this.engine?.add({ id, question: record.question, title: record.title, webhookUrl: record.webhookUrl }, placement, hash, position);
-    return { watch: this.view(record, { name: input.owner, admin: false }), answer, ...(secret ? { secret } : {}) };
+    this.engine?.add({ id, question: input.question, title: record.title, webhookUrl: record.webhookUrl }, placement, hash, position);
+    return { watch: this.view({ ...record, question: input.question }, { name: input.owner, admin: false }), answer, ...(secret ? { secret } : {}) };
+  }
+
+  /**
+   * The request's marks, and the question's `entity=` as a subject's when it names one the key store
+   * knows (a person recorded under that name, or marked) or one this request marks: a person's name is
+   * personal data without being marked, as a person entity's is when a fact is recorded.
+   */
+  private async marksOf(question: Question, marks: readonly SubjectMark[]): Promise<readonly SubjectMark[]> {
+    if (question.kind !== 'timeline' || question.entity === undefined || marks.some((m) => m.path === '/entity')) return marks;
+    const entity = question.entity;
+    const named = marks.some((m) => normalised(m.subject) === normalised(entity)) || (await this.store.text.knows(entity));
+    return named ? [...marks, { subject: entity, path: '/entity', field: 'entity' }] : marks;
   }
 
   private retried(earlier: WatchRecord, input: NewWatch): { watch: WatchView; answer: Answer; secret?: string } {
@@ -215,7 +232,7 @@ export class WatchesService {
     const notices = rows.flatMap((notice) => {
       if (notice.watchId !== null) return watchIds.has(notice.watchId) ? [notice] : [];
       const sequence = BigInt(notice.sequence);
-      const subject = questionKey(notice.question);
+      const subject = this.store.questions.key(notice.question);
       return members
         .filter((w) => w.joinedSeq !== null && w.subject === subject && sequence > w.joinedSeq)
         .map((w) => asWatchs(notice, w, this.store.text));
@@ -254,6 +271,22 @@ export class WatchesService {
 export function asWatchs(notice: SequencedNotice, watch: { readonly id: string; readonly title: string | null }, text: WatchText): SequencedNotice {
   if (notice.watchId !== null) return { ...notice, title: shownTitle(text, notice.title) };
   return { ...notice, id: noticeIdFor(notice.id, watch.id), watchId: watch.id, title: shownTitle(text, watch.title) };
+}
+
+/** The question's fields as a request body holds them (the command line's create sends no body). */
+function questionFields(question: Question): Record<string, unknown> {
+  return { ...question };
+}
+
+/** The question with its free-text filters as the seal left them (sealed where marked). */
+function withSealedFilters(question: Question, sealed: Record<string, unknown>): Question {
+  if (question.kind !== 'timeline') return question;
+  const filters = Object.fromEntries((['entity', 'text', 'tag'] as const).filter((k) => question[k] !== undefined && typeof sealed[k] === 'string').map((k) => [k, sealed[k] as string]));
+  return { ...question, ...filters };
+}
+
+function normalised(name: string): string {
+  return name.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase();
 }
 
 function encodeCursor(watch: ActiveWatch): string {

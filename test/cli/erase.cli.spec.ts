@@ -19,7 +19,11 @@ describe('annals erase, and erasure through backups', () => {
       const fact = factBody({ entities: [{ type: 'person', name: 'Joseph Votel' }] });
       let app = await appOn(data.dir);
       await request(app.getHttpServer()).post('/facts').send(fact).expect(201);
+      // Watches following him by name (sealed in watches.db: he is a person the record knows), and one by tag.
+      const followed = (await request(app.getHttpServer()).post('/watches').send({ kind: 'timeline', entity: 'Joseph Votel' }).expect(201)).body.watch.id as string;
+      const kept = (await request(app.getHttpServer()).post('/watches').send({ kind: 'timeline', tag: 'coalition' }).expect(201)).body.watch.id as string;
       await app.close();
+      expect((await annals(['--data-dir', data.dir, 'watches', 'create', '--timeline', '--entity', 'Joseph Votel'], {}, 'all')).code).toBe(0);
 
       // A backup before the erasure carries the subject's key beside the log, mode 600.
       const before = join(backups.dir, 'before.db');
@@ -31,6 +35,12 @@ describe('annals erase, and erasure through backups', () => {
       expect(JSON.parse(erased.stdout)).toMatchObject({ subject: expect.any(String), erasedAt: expect.any(String) });
       expect((await annals(['--data-dir', data.dir, 'erase', '--subject', 'Joseph Votel', '--reason', 'again'])).code).toBe(5);
       expect((await annals(['--data-dir', data.dir, 'verify'], {}, 'all')).code).toBe(0);
+      // The erasure on the data directory ended the watches that asked about him; no file of it holds his name.
+      expect(holding(data.dir, 'Votel')).toEqual([]);
+      app = await appOn(data.dir);
+      await request(app.getHttpServer()).get(`/watches/${followed}`).expect(404);
+      expect((await request(app.getHttpServer()).get('/watches').expect(200)).body.items.map((w: { id: string }) => w.id)).toEqual([kept]);
+      await app.close();
 
       // A backup after it holds no name and no key; restored with the older key store, the log's erasure is replayed on start.
       const after = join(backups.dir, 'after.db');
@@ -49,5 +59,6 @@ describe('annals erase, and erasure through backups', () => {
       backups.remove();
       restored.remove();
     }
-  });
+    // Three services started and seven commands run in process: more than the default 20 s on a loaded machine.
+  }, 90_000);
 });

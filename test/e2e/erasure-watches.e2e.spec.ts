@@ -6,6 +6,7 @@ import { inflateRawSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import request from 'supertest';
 import type { WatchesConfig } from '../../src/config';
+import { backupWatchFile } from '../../src/watches/watch-store';
 import { createTestApp } from '../support/app';
 import { correctionBody, factBody } from '../support/factories';
 import { filesHolding } from '../support/files-holding';
@@ -118,16 +119,75 @@ describe("watches' answers and notices after an erasure", () => {
     const watch = { kind: 'timeline', tag: 'raqqa', title: `${WITNESS} speaks` };
     const bad = await http()
       .post('/watches')
-      .send({ ...watch, subjects: [{ subject: WITNESS, path: '/tag' }, { subject: WITNESS, path: '/title', passage: 'Somebody Else' }] })
+      .send({ ...watch, subjects: [{ subject: WITNESS, path: '/kind' }, { subject: WITNESS, path: '/title', passage: 'Somebody Else' }] })
       .expect(400);
     expect(bad.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(bad.body.errors.map((e: { field: string }) => e.field)).toEqual(['subjects[0].path', 'subjects[1].passage']);
-    // The marked name also in the question (an entity filter must stay readable to be evaluated): it would stay in clear for ever.
-    const leak = (await http().post('/watches').send({ ...watch, entity: WITNESS, subjects: [{ subject: WITNESS, path: '/title', passage: WITNESS }] }).expect(400)).body;
-    expect(leak.errors).toEqual([{ field: 'subjects[0].passage', reason: expect.stringContaining('/entity') }]);
+    // The marked name also in the question's text, unmarked: it would stay in clear for ever (mark /text too).
+    const leak = (await http().post('/watches').send({ ...watch, text: `${WITNESS} graves`, subjects: [{ subject: WITNESS, path: '/title', passage: WITNESS }] }).expect(400)).body;
+    expect(leak.errors).toEqual([{ field: 'subjects[0].passage', reason: expect.stringContaining('/text') }]);
     const unknown = (await http().post('/watches').send({ ...watch, subjects: [{ subject: 'sAAAAAAAAAAAAAAAAAAAAAA', path: '/title' }] }).expect(400)).body;
     expect(unknown.errors[0].field).toBe('subjects[0].subject');
     await http().post('/watches').send({ ...watch, title: 'annals:sealed:v1:sAAAAAAAAAAAAAAAAAAAAAA:AAAA' }).expect(400);
     expect((await http().get('/watches').expect(200)).body.items).toEqual([]);
+  });
+
+  it("ends the watches whose question named the erased person (by entity, by a marked text), never stores the name in their question, and leaves the others", async () => {
+    const watchFile = join(dir, 'watches.db');
+    await http().post('/facts').send(factBody({ entities: [{ type: 'person', name: NAME }], tags: ['centcom'] })).expect(201);
+    // An entity naming a person the record knows is sealed without a mark; a text search is sealed where marked.
+    const byEntity = (await http().post('/watches').send({ kind: 'timeline', entity: NAME, title: 'his command' }).expect(201)).body.watch;
+    const again = (await http().post('/watches').send({ kind: 'timeline', entity: NAME }).expect(201)).body.watch;
+    const byText = (await http().post('/watches').send({ kind: 'timeline', text: `${NAME} tenure`, subjects: [{ subject: NAME, path: '/text', passage: NAME }] }).expect(201)).body.watch;
+    const other = (await http().post('/watches').send({ kind: 'timeline', tag: 'centcom' }).expect(201)).body.watch;
+    expect(byEntity.question.entity).toBe(NAME);
+    expect(byEntity.description).toContain(`entity=${NAME}`);
+    expect(byText.question.text).toBe(`${NAME} tenure`);
+    const stored = () => {
+      const db = new Database(watchFile, { readonly: true });
+      try {
+        return {
+          questions: db.prepare('SELECT question FROM watches UNION ALL SELECT question FROM subjects').pluck().all() as string[],
+          keys: db.prepare('SELECT watch_id, subject FROM watches').all() as { watch_id: string; subject: string | null }[],
+        };
+      } finally {
+        db.close();
+      }
+    };
+    expect(stored().questions.join('\n')).not.toMatch(/votel/i);
+    expect(stored().questions.join('\n')).toContain('annals:sealed:v1:');
+    // Two watches of the same question still share one subject (its key a hash of the question with the subject's id, not its name).
+    const keyOf = (id: string) => stored().keys.find((k) => k.watch_id === id)?.subject;
+    expect(keyOf(byEntity.id)).toBe(keyOf(again.id));
+    expect(keyOf(byEntity.id)).not.toBe(keyOf(byText.id));
+
+    // The opened question is what the engine asks: a new fact naming him reaches the entity watch and the text watch.
+    const marked = { subjects: [{ subject: NAME, path: '/title', passage: NAME }] };
+    await http().post('/facts').send({ ...factBody({ entities: [{ type: 'person', name: NAME }], title: `${NAME} tenure begins`, tags: ['centcom'] }), ...marked }).expect(201);
+    await watchesSettled(app);
+    for (const watch of [byEntity, again, byText, other]) expect((await http().get(`/watches/${watch.id}/notices`).expect(200)).body.items).toHaveLength(1);
+    expect(stored().questions.join('\n')).not.toMatch(/votel/i);
+
+    const erased = (await http().post('/admin/subjects/erase').send({ subject: NAME, reason: 'request 12' }).expect(200)).body;
+    for (const watch of [byEntity, again, byText]) await http().get(`/watches/${watch.id}`).expect(404);
+    expect((await http().get('/watches').expect(200)).body.items.map((w: { id: string }) => w.id)).toEqual([other.id]);
+    // A later fact is evaluated for the watch left, and no ended watch matches the marker its question would open to.
+    await http().post('/facts').send(factBody({ entities: [{ type: 'person', name: 'Kenneth McKenzie' }], tags: ['centcom'], title: 'McKenzie takes over' })).expect(201);
+    await watchesSettled(app);
+    expect((await http().get(`/watches/${other.id}/notices`).expect(200)).body.items).toHaveLength(2);
+    expect(JSON.stringify((await http().get('/notices').expect(200)).body)).not.toMatch(/votel/i);
+    expect((await http().get('/notices.atom').expect(200)).text).not.toMatch(/votel/i);
+    expect(JSON.stringify((await http().get(`/watches/${other.id}/notices`).expect(200)).body)).toContain(`[erased on ${erased.erasedAt.slice(0, 10)}]`);
+    expect((await http().get('/admin/export/log').expect(200)).text).not.toMatch(/votel/i);
+    await app.close();
+    expect(filesHolding(dir, 'Votel')).toEqual([]);
+    // A new backup of the watch file holds no trace either (SQLite's online backup copies its pages).
+    const copy = mkdtempSync(join(tmpdir(), 'annals-erasure-watches-backup-'));
+    try {
+      await backupWatchFile(watchFile, join(copy, 'watches.db'));
+      expect(filesHolding(copy, 'Votel')).toEqual([]);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 });

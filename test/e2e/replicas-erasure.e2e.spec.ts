@@ -1,15 +1,9 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import request from 'supertest';
-import type { EventStore } from '../../src/event-store/event-store';
-import { openEventStore } from '../../src/event-store/event-store.module';
 import { subjectOfToken } from '../../src/event-store/subject-seal';
-import { createTestApp, testConfig } from '../support/app';
 import { factBody } from '../support/factories';
 import { filesHolding } from '../support/files-holding';
-import { NO_POSTGRES_REASON, postgresBinaries, startPostgres, type PostgresCluster } from '../support/postgres';
+import { NO_POSTGRES_REASON, postgresBinaries } from '../support/postgres';
+import { replicaSet, type ReplicaSet } from '../support/replica-set';
 import { until } from '../support/until';
 
 /**
@@ -22,33 +16,17 @@ import { until } from '../support/until';
 const describeWithServer = postgresBinaries() ? describe : describe.skip;
 const NAME = 'Joseph Votel';
 
-/** Polls `check` until it holds (or a generous deadline: speed is printed, not asserted); answers the milliseconds it took. */
 describeWithServer(postgresBinaries() ? 'erasure and the watch lease across replicas over one PostgreSQL database' : `erasure and the watch lease across replicas over one PostgreSQL database (skipped: ${NO_POSTGRES_REASON})`, () => {
-  let cluster: PostgresCluster;
-  let replicas: NestFastifyApplication[] = [];
-  const dataDirs: string[] = [];
-  let log: EventStore;
-  let url: string;
-  const http = (i: number) => request(replicas[i].getHttpServer());
-  const startReplica = (i: number) =>
-    createTestApp({ store: 'postgres', postgresUrl: url, dataDir: dataDirs[i], readModelPath: join(dataDirs[i], 'read-models.db'), minPositionWaitMs: 5000 });
+  let set: ReplicaSet;
+  const http = (i: number) => set.http(i);
 
   beforeAll(async () => {
-    cluster = await startPostgres();
-    url = await cluster.createDatabase('replicaserasure');
-    for (let i = 0; i < 2; i++) {
-      dataDirs.push(mkdtempSync(join(tmpdir(), `annals-replica-erasure-${i}-`)));
-      replicas.push(await startReplica(i));
-    }
-    log = openEventStore(testConfig({ store: 'postgres', postgresUrl: url }));
+    // The read models in a file of the data dir: what a replica down for a while still holds.
+    set = await replicaSet({ database: 'replicaserasure', config: (dataDir) => ({ readModelPath: join(dataDir, 'read-models.db') }) });
   }, 120_000);
 
   afterAll(async () => {
-    await log?.close();
-    for (const app of replicas) await app.close();
-    replicas = [];
-    await cluster?.stop();
-    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+    await set?.close();
   });
 
   it('reads a name recorded through one replica in clear through the other, then the erasure through the first on both', async () => {
@@ -65,13 +43,13 @@ describeWithServer(postgresBinaries() ? 'erasure and the watch lease across repl
     const ms = await until(async () => (await http(1).get(`/facts/${fact.id}`).expect(200)).body.entities[0].name === marker);
     console.log(`replica B answered ${marker} ${ms} ms after replica A's erasure answered`);
     // The purge on B ran before the marker showed? Its read models hold the name nowhere once the purge is done.
-    await until(async () => filesHolding(dataDirs[1], NAME).length === 0);
+    await until(async () => filesHolding(set.dataDirs[1], NAME).length === 0);
     for (const i of [0, 1]) {
       const history = await http(i).get(`/facts/${fact.id}/history`).expect(200);
       expect(history.text).not.toContain(NAME);
       expect((await http(i).get('/timeline').query({ entity: NAME }).expect(200)).text).not.toContain(fact.id);
     }
-    expect(filesHolding(dataDirs[0], NAME)).toEqual([]);
+    expect(filesHolding(set.dataDirs[0], NAME)).toEqual([]);
     // Both replicas know the erasure, and the name can no longer be erased again through either.
     await http(1).post('/admin/subjects/erase').send({ subject: erased.subject, reason: 'again' }).expect(409);
   });
@@ -81,12 +59,12 @@ describeWithServer(postgresBinaries() ? 'erasure and the watch lease across repl
     const fact = factBody({ entities: [{ type: 'person', name }] });
     const position = (await http(0).post('/facts').send(fact).expect(201)).headers['annals-position'];
     expect((await http(1).get(`/facts/${fact.id}`).set('Annals-Min-Position', position).expect(200)).body.entities[0].name).toBe(name);
-    await replicas[1].close();
+    await set.replicas[1].close();
     const erased = (await http(0).post('/admin/subjects/erase').send({ subject: name, reason: 'witness at risk' }).expect(200)).body;
-    expect(filesHolding(dataDirs[1], name).length).toBeGreaterThan(0);
-    replicas[1] = await startReplica(1);
+    expect(filesHolding(set.dataDirs[1], name).length).toBeGreaterThan(0);
+    await set.start(1);
     await until(async () => (await http(1).get(`/facts/${fact.id}`).expect(200)).body.entities[0].name === `[erased on ${erased.erasedAt.slice(0, 10)}]`);
-    await until(async () => filesHolding(dataDirs[1], name).length === 0);
+    await until(async () => filesHolding(set.dataDirs[1], name).length === 0);
   });
 
   it('gives one subject to a person named through two replicas at once', async () => {
@@ -95,7 +73,7 @@ describeWithServer(postgresBinaries() ? 'erasure and the watch lease across repl
     await Promise.all([0, 1].map((i) => http(i).post('/facts').send(facts[i]).expect(201)));
     const subjects = new Set<string>();
     for (const fact of facts) {
-      const [event] = await log.readStream(`fact-${fact.id}`);
+      const [event] = await set.log.readStream(`fact-${fact.id}`);
       subjects.add(subjectOfToken((event.data as { entities: { name: string }[] }).entities[0].name));
     }
     expect(subjects.size).toBe(1);

@@ -1,17 +1,7 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import request from 'supertest';
 import { createKey, revokeKey } from '../../src/auth/key-commands';
-import { loadConfig } from '../../src/config';
-import type { EventStore } from '../../src/event-store/event-store';
-import { openEventStore } from '../../src/event-store/event-store.module';
-import { formatSignerKey, signerFromSeed } from '../../src/integrity/signed-note';
-import { createTestApp, testConfig } from '../support/app';
 import { factBody } from '../support/factories';
-import { NO_POSTGRES_REASON, postgresBinaries, startPostgres, type PostgresCluster } from '../support/postgres';
+import { NO_POSTGRES_REASON, postgresBinaries } from '../support/postgres';
+import { replicaSet, type ReplicaSet } from '../support/replica-set';
 import { until } from '../support/until';
 
 /**
@@ -25,48 +15,15 @@ import { until } from '../support/until';
 const describeWithServer = postgresBinaries() ? describe : describe.skip;
 
 describeWithServer(postgresBinaries() ? 'replicas over one PostgreSQL log' : `replicas over one PostgreSQL log (skipped: ${NO_POSTGRES_REASON})`, () => {
-  let cluster: PostgresCluster;
-  let secrets: string;
-  let replicas: NestFastifyApplication[] = [];
-  const dataDirs: string[] = [];
-  /** What `annals keys` opens beside the replicas: the same engine, no server. */
-  let keysStore: EventStore;
-  const http = (i: number) => request(replicas[i].getHttpServer());
+  let set: ReplicaSet;
+  const http = (i: number) => set.http(i);
 
   beforeAll(async () => {
-    cluster = await startPostgres();
-    const url = await cluster.createDatabase('replicas');
-    secrets = mkdtempSync(join(tmpdir(), 'annals-replica-secrets-'));
-    const signingKeyFile = join(secrets, 'signing-key');
-    writeFileSync(signingKeyFile, `${formatSignerKey(signerFromSeed('annals.test/replicas', randomBytes(32)))}\n`, { mode: 0o600 });
-    const sessionSecretFile = join(secrets, 'session-secret');
-    writeFileSync(sessionSecretFile, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
-    // Read as a replica reads its environment: the files named there.
-    const shared = loadConfig({ ANNALS_SIGNING_KEY_FILE: signingKeyFile, ANNALS_SESSION_SECRET_FILE: sessionSecretFile, ANNALS_LOG_ORIGIN: 'annals.test/replicas' });
-    for (let i = 0; i < 2; i++) {
-      const dataDir = mkdtempSync(join(tmpdir(), `annals-replica-${i}-`));
-      dataDirs.push(dataDir);
-      replicas.push(
-        await createTestApp({
-          store: 'postgres',
-          postgresUrl: url,
-          dataDir,
-          signingKeyFile: shared.signingKeyFile,
-          logOrigin: shared.logOrigin,
-          minPositionWaitMs: 5000,
-          auth: { sessionSecret: shared.auth.sessionSecret },
-        }),
-      );
-    }
-    keysStore = openEventStore(testConfig({ store: 'postgres', postgresUrl: url }));
+    set = await replicaSet({ database: 'replicas', logOrigin: 'annals.test/replicas', sessionSecret: true });
   }, 120_000);
 
   afterAll(async () => {
-    await keysStore?.close();
-    for (const app of replicas) await app.close();
-    replicas = [];
-    await cluster?.stop();
-    for (const dir of [...dataDirs, secrets]) if (dir) rmSync(dir, { recursive: true, force: true });
+    await set?.close();
   });
 
   it('reads a write made through one replica through the other, at the position it answered', async () => {
@@ -94,10 +51,10 @@ describeWithServer(postgresBinaries() ? 'replicas over one PostgreSQL log' : `re
   });
 
   it('lets a key created beside the replicas write through either at once, and refuses it on both once revoked', async () => {
-    const { secret } = await createKey(keysStore, { name: 'desk-replicas', role: 'editor' }, 'test-admin');
+    const { secret } = await createKey(set.log, { name: 'desk-replicas', role: 'editor' }, 'test-admin');
     // At once: no wait for either replica's subscription; an unknown key is looked up in the log before it is refused.
     for (const i of [1, 0]) await http(i).post('/facts').set('Authorization', `Bearer ${secret}`).send(factBody()).expect(201);
-    await revokeKey(keysStore, 'desk-replicas', 'test-admin');
+    await revokeKey(set.log, 'desk-replicas', 'test-admin');
     const refusedAfter = await Promise.all(
       [0, 1].map((i) => until(async () => (await http(i).post('/facts').set('Authorization', `Bearer ${secret}`).send(factBody())).status === 401)),
     );
@@ -108,11 +65,11 @@ describeWithServer(postgresBinaries() ? 'replicas over one PostgreSQL log' : `re
   });
 
   it("ends a revoked key's open event streams on every replica", async () => {
-    const { secret } = await createKey(keysStore, { name: 'stream-replicas', role: 'reader' }, 'test-admin');
+    const { secret } = await createKey(set.log, { name: 'stream-replicas', role: 'reader' }, 'test-admin');
     const streams = await Promise.all(
       [0, 1].map(async (i) => {
-        await replicas[i].listen(0, '127.0.0.1');
-        const response = await fetch(`${await replicas[i].getUrl()}/events?from=0`, { headers: { authorization: `Bearer ${secret}`, accept: 'text/event-stream' } });
+        await set.replicas[i].listen(0, '127.0.0.1');
+        const response = await fetch(`${await set.replicas[i].getUrl()}/events?from=0`, { headers: { authorization: `Bearer ${secret}`, accept: 'text/event-stream' } });
         expect(response.status).toBe(200);
         return response.body!;
       }),
@@ -123,12 +80,12 @@ describeWithServer(postgresBinaries() ? 'replicas over one PostgreSQL log' : `re
       for await (const chunk of body) text += decoder.decode(chunk as Uint8Array, { stream: true });
       return text;
     });
-    await revokeKey(keysStore, 'stream-replicas', 'test-admin');
+    await revokeKey(set.log, 'stream-replicas', 'test-admin');
     for (const text of await Promise.all(ends)) expect(text).toContain('event: unauthorized');
   });
 
   it('keeps a login made on one replica on the other, and ends it on both at logout', async () => {
-    const { secret } = await createKey(keysStore, { name: 'page-replicas', role: 'editor' }, 'test-admin');
+    const { secret } = await createKey(set.log, { name: 'page-replicas', role: 'editor' }, 'test-admin');
     const login = await http(1).post('/auth/session').send({ key: secret }).expect(200);
     const cookie = String(login.headers['set-cookie']).split(';')[0];
     const who = await http(0).get('/auth/session').set('Cookie', cookie).expect(200);

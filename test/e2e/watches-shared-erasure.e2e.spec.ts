@@ -151,4 +151,41 @@ describe('watches kept in the log, and personal data', () => {
     expect((await http().get(`/watches/${id}`).expect(200)).body.watch.title).toBe(shown);
     expect((await http().get(`/watches/${id}/notices`).expect(200)).body.items[0].title).toBe(shown);
   });
+
+  it("keeps a watch's question sealed in the log where it names a person (by entity, by a marked text), ends those watches on the erasure, on a replica that applies the log afresh too", async () => {
+    await start();
+    await http().post('/facts').send(factBody({ entities: [{ type: 'person', name: NAME }], tags: ['centcom'] })).expect(201);
+    const byEntity = (await http().post('/watches').send({ kind: 'timeline', entity: NAME }).expect(201)).body.watch.id as string;
+    const again = (await http().post('/watches').send({ kind: 'timeline', entity: NAME, title: 'the commander' }).expect(201)).body.watch.id as string;
+    const byText = (await http().post('/watches').send({ kind: 'timeline', text: `${NAME} command`, subjects: [{ subject: NAME, path: '/text', passage: NAME }] }).expect(201)).body.watch.id as string;
+    const other = (await http().post('/watches').send({ kind: 'timeline', tag: 'centcom' }).expect(201)).body.watch.id as string;
+    const marked = { subjects: [{ subject: NAME, path: '/title', passage: NAME }] };
+    await http().post('/facts').send({ ...factBody({ entities: [{ type: 'person', name: NAME }], title: `${NAME} command begins`, tags: ['centcom'] }), ...marked }).expect(201);
+    await settled();
+    for (const id of [byEntity, again, byText, other]) expect((await http().get(`/watches/${id}/notices`).expect(200)).body.items).toHaveLength(1);
+    expect((await http().get(`/watches/${byEntity}`).expect(200)).body.watch.question.entity).toBe(NAME);
+    const log = await watchEventsText(app!.get<EventStore>(EVENT_STORE));
+    expect(log).toContain('annals:sealed:v1:');
+    expect(log).not.toMatch(/votel/i);
+
+    await http().post('/admin/subjects/erase').send({ subject: NAME, reason: 'request 13' }).expect(200);
+    for (const id of [byEntity, again, byText]) await http().get(`/watches/${id}`).expect(404);
+    expect((await http().get('/watches').expect(200)).body.items.map((w: { id: string }) => w.id)).toEqual([other]);
+    await http().post('/facts').send(factBody({ tags: ['centcom'], title: 'Another change' })).expect(201);
+    await settled();
+    expect((await http().get(`/watches/${other}/notices`).expect(200)).body.items).toHaveLength(2);
+    expect(JSON.stringify((await http().get('/notices').expect(200)).body)).not.toMatch(/votel/i);
+    await app!.close();
+    expect(filesHolding(dir, 'Votel')).toEqual([]);
+
+    // A replica applying the log afresh: the watches whose question opens to the marker are ended as they are applied.
+    rmSync(join(dir, 'watches.db'));
+    rmSync(join(dir, 'watches.db-wal'), { force: true });
+    rmSync(join(dir, 'watches.db-shm'), { force: true });
+    await start();
+    for (const id of [byEntity, again, byText]) await http().get(`/watches/${id}`).expect(404);
+    expect((await http().get('/watches').expect(200)).body.items.map((w: { id: string }) => w.id)).toEqual([other]);
+    await app!.close();
+    expect(filesHolding(dir, 'Votel')).toEqual([]);
+  });
 });

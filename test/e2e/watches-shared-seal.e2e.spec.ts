@@ -1,16 +1,10 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
-import request from 'supertest';
 import { loadConfig } from '../../src/config';
 import type { EventStore } from '../../src/event-store/event-store';
-import { openEventStore } from '../../src/event-store/event-store.module';
-import { createTestApp, testConfig } from '../support/app';
 import { correctionBody, factBody } from '../support/factories';
-import { NO_POSTGRES_REASON, postgresBinaries, startPostgres, type PostgresCluster } from '../support/postgres';
+import { NO_POSTGRES_REASON, postgresBinaries } from '../support/postgres';
+import { replicaSet, type ReplicaSet } from '../support/replica-set';
+import { filesHolding } from '../support/files-holding';
 import { eventually } from '../support/watches';
 
 const NAME = 'Joseph Votel';
@@ -41,43 +35,15 @@ async function logText(store: EventStore): Promise<string> {
  * both show `[erased on D]` and no notice on either holds the name.
  */
 describeWithServer(postgresBinaries() ? 'shared watches over PostgreSQL, and personal data' : `shared watches over PostgreSQL, and personal data (skipped: ${NO_POSTGRES_REASON})`, () => {
-  let cluster: PostgresCluster;
-  let secrets: string;
-  let replicas: NestFastifyApplication[] = [];
-  const dataDirs: string[] = [];
-  let log: EventStore;
-  const http = (i: number) => request(replicas[i].getHttpServer());
+  let set: ReplicaSet;
+  const http = (i: number) => set.http(i);
 
   beforeAll(async () => {
-    cluster = await startPostgres();
-    const url = await cluster.createDatabase('sharedseal');
-    secrets = mkdtempSync(join(tmpdir(), 'annals-sharedseal-secrets-'));
-    const sessionSecretFile = join(secrets, 'session-secret');
-    writeFileSync(sessionSecretFile, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
-    const shared = loadConfig({ ANNALS_SESSION_SECRET_FILE: sessionSecretFile });
-    for (let i = 0; i < 2; i++) {
-      const dataDir = mkdtempSync(join(tmpdir(), `annals-sharedseal-${i}-`));
-      dataDirs.push(dataDir);
-      replicas.push(
-        await createTestApp({
-          store: 'postgres',
-          postgresUrl: url,
-          dataDir,
-          minPositionWaitMs: 5000,
-          watches: { ...shared.watches!, leaseTtlMs: 600, leaseRenewMs: 100 },
-          auth: { sessionSecret: shared.auth.sessionSecret },
-        }),
-      );
-    }
-    log = openEventStore(testConfig({ store: 'postgres', postgresUrl: url }));
+    set = await replicaSet({ database: 'sharedseal', sessionSecret: true, config: () => ({ watches: { ...loadConfig({}).watches!, leaseTtlMs: 600, leaseRenewMs: 100 } }) });
   }, 120_000);
 
   afterAll(async () => {
-    await log?.close();
-    for (const app of replicas) await app.close();
-    replicas = [];
-    await cluster?.stop();
-    for (const dir of [...dataDirs, secrets]) if (dir) rmSync(dir, { recursive: true, force: true });
+    await set?.close();
   });
 
   it('writes no name into the log, and shows the marker after the erasure', async () => {
@@ -95,7 +61,7 @@ describeWithServer(postgresBinaries() ? 'shared watches over PostgreSQL, and per
       }, `the notice of watch ${watch} on replica ${replica}`);
     // Whichever replica holds the lease opens both names (the keys are shared), and both replicas show them.
     for (const replica of [0, 1]) for (const i of [0, 1]) expect(await notices(replica, i)).toContain(names[i]);
-    const stored = await logText(log);
+    const stored = await logText(set.log);
     expect(stored).toContain('took command 0');
     expect(stored).toContain('took command 1');
     for (const name of names) expect(stored).not.toContain(name);
@@ -112,7 +78,7 @@ describeWithServer(postgresBinaries() ? 'shared watches over PostgreSQL, and per
       }
     }
     for (const replica of [0, 1]) for (const watch of [0, 1]) for (const name of names) expect(await notices(replica, watch)).not.toContain(name);
-    for (const name of names) expect(await logText(log)).not.toContain(name);
+    for (const name of names) expect(await logText(set.log)).not.toContain(name);
   });
 
   it('seals a marked watch title for a person first named there, and opens it on the other replica', async () => {
@@ -130,6 +96,46 @@ describeWithServer(postgresBinaries() ? 'shared watches over PostgreSQL, and per
       return res.status === 200 ? (res.body.watch.title as string) : undefined;
     }, 'the watch on replica 1');
     expect(shown).toBe(`${person}'s question`);
-    expect(await logText(log)).not.toContain(person);
+    expect(await logText(set.log)).not.toContain(person);
+  });
+
+  it("seals a watch's question naming a person on one replica, asks it opened on the lease holder, and ends it on both after the erasure", async () => {
+    const person = 'Rania Khalil';
+    const marked = { subjects: [{ subject: person, path: '/title', passage: person }] };
+    const fact = { ...factBody({ entities: [{ type: 'person', name: person }], title: `${person} testifies`, tags: ['hearing-14'] }), ...marked };
+    await http(0).post('/facts').send(fact).expect(201);
+    // Created through the other replica: it finds the person's subject in the shared key store.
+    const byEntity = (await http(1).post('/watches').send({ kind: 'timeline', entity: person }).expect(201)).body.watch.id as string;
+    const byText = (await http(0).post('/watches').send({ kind: 'timeline', text: person, subjects: [{ subject: person, path: '/text' }] }).expect(201)).body.watch.id as string;
+    const other = (await http(0).post('/watches').send({ kind: 'timeline', tag: 'hearing-14' }).expect(201)).body.watch.id as string;
+    for (const replica of [0, 1]) {
+      const shown = await eventually(async () => {
+        const res = await http(replica).get(`/watches/${byEntity}`);
+        return res.status === 200 ? res.body.watch.question : undefined;
+      }, `the entity watch on replica ${replica}`);
+      expect(shown.entity).toBe(person);
+    }
+    await http(1).post('/facts').send({ ...factBody({ entities: [{ type: 'person', name: person }], title: `${person} testifies again`, tags: ['hearing-14'] }), ...marked }).expect(201);
+    for (const replica of [0, 1]) {
+      for (const id of [byEntity, byText, other]) {
+        await eventually(async () => ((await http(replica).get(`/watches/${id}/notices`).expect(200)).body.items.length > 0 ? true : undefined), `a notice of ${id} on replica ${replica}`);
+      }
+    }
+    expect(await logText(set.log)).toContain('annals:sealed:v1:');
+    expect(await logText(set.log)).not.toContain(person);
+    // Started again, a replica loads the keys of the questions its watches.db keeps sealed before it opens them.
+    await set.replicas[1].close();
+    await set.start(1);
+    expect((await http(1).get(`/watches/${byText}`).expect(200)).body.watch.question.text).toBe(person);
+
+    await http(0).post('/admin/subjects/erase').send({ subject: person, reason: 'request 14' }).expect(200);
+    for (const replica of [0, 1]) {
+      for (const id of [byEntity, byText]) await eventually(async () => ((await http(replica).get(`/watches/${id}`)).status === 404 ? true : undefined), `${id} ended on replica ${replica}`);
+      await http(replica).get(`/watches/${other}`).expect(200);
+      expect(JSON.stringify((await http(replica).get('/notices').expect(200)).body)).not.toMatch(/rania.khalil/i);
+    }
+    expect(await logText(set.log)).not.toContain(person);
+    // Each replica's data directory: read models and watches.db purged, the ended watches' questions sealed under a key that is gone.
+    for (const dir of set.dataDirs) expect(filesHolding(dir, person)).toEqual([]);
   });
 });

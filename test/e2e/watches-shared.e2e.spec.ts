@@ -13,7 +13,7 @@ import { eventually, Receiver, watchesSettled } from '../support/watches';
  * Watches kept in the log (ANNALS_WATCHES_SHARED, the default over PostgreSQL and EventStoreDB), here
  * forced on over SQLite in memory: the watch, its notices and its deliveries are the service's own
  * events, the webhook secret sealed; the lease holder (this one replica) evaluates and delivers.
- * Several replicas: test/e2e/replicas-failover.e2e.spec.ts.
+ * Several replicas: test/e2e/replicas-failover*.e2e.spec.ts and replicas-lease-kill.e2e.spec.ts.
  */
 const SHARED = { ...loadConfig().watches!, shared: true, leaseTtlMs: 600, leaseRenewMs: 100, webhookAllowPrivate: true, webhookRetryBaseMs: 20, webhookRetryMaxMs: 100 };
 

@@ -59,6 +59,20 @@ describe('SQLite event store', () => {
     await store.close();
   });
 
+  it('answers a retry with the first result whichever expected revision it names, and a reused id in the same stream as a duplicate', async () => {
+    // The ids are looked up only when the revision check fails or the first insert meets its UNIQUE index.
+    const store = new SqliteEventStore({ path: ':memory:' });
+    const events = [event(), event()];
+    const first = await store.appendToStream('fact-a', events, { expectedRevision: 'no_stream' });
+    for (const expectedRevision of ['no_stream', 'any', 'stream_exists', 1n, 5n] as const) {
+      await expect(store.appendToStream('fact-a', events, { expectedRevision })).resolves.toEqual(first);
+    }
+    await expect(store.appendToStream('fact-a', [events[1], events[0]], { expectedRevision: 'any' })).rejects.toBeInstanceOf(DuplicateEventIdError);
+    await expect(store.appendToStream('fact-a', [events[0]], { expectedRevision: 'any' })).resolves.toEqual({ nextExpectedRevision: 0n, position: 1n });
+    expect(await store.readAll()).toHaveLength(2);
+    await store.close();
+  });
+
   it('never lets record time go backwards when the clock does', async () => {
     const times = [2_000_000, 1_000_000, 3_000_000];
     const store = new SqliteEventStore({ path: ':memory:', clock: () => times.shift() ?? 0 });

@@ -10,9 +10,12 @@ const Sequencer = require('@jest/test-sequencer').default;
  * ones, which keep both workers busy while the global setup's build runs beside them.
  */
 const SLOWEST = [
-  'test/e2e/replicas-failover.e2e.spec.ts',
+  // The replica failover scenarios, one a file (test/support/failover.ts), ~85 s together in one file before.
+  'test/e2e/replicas-failover-standby.e2e.spec.ts',
   'test/cli/backup-restore.cli.spec.ts',
   'test/docs/shell-blocks.spec.ts', // ~60 s, the production build waited for
+  'test/e2e/replicas-failover.e2e.spec.ts',
+  'test/e2e/replicas-lease-kill.e2e.spec.ts',
   'test/failure/fuzz.spec.ts',
   'test/deploy/dockerfile.spec.ts',
   'test/e2e/query-sweep.property.e2e.spec.ts',

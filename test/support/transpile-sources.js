@@ -26,6 +26,38 @@ function sources(dir) {
   });
 }
 
+/** What .test-build/ holds: each transpiled source's path (src/…) and the hash of the text it was transpiled from. */
+const SOURCES = '.sources.json';
+
+/** @param {string} text */
+function contentHash(text) {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * The transpiled output of `path` (a file of src/) when .test-build/ holds it for exactly `text`, else
+ * undefined: Jest's transform (test/support/jest-transform.js) takes it instead of transpiling src/ again.
+ * @param {string} text @param {string} path @param {Record<string, string> | undefined} sources .test-build/'s list, read once by the caller
+ */
+function transpiledOf(text, path, sources) {
+  const rel = relative(root, path).split('\\').join('/');
+  if (!sources || !rel.startsWith('src/') || !rel.endsWith('.ts') || sources[rel] !== contentHash(text)) return undefined;
+  try {
+    return readFileSync(join(OUT, rel.replace(/\.ts$/, '.js')), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** .test-build/'s list of transpiled sources, or undefined when there is none. @returns {Record<string, string> | undefined} */
+function transpiledSources() {
+  try {
+    return JSON.parse(readFileSync(join(OUT, SOURCES), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 function compilerOptions() {
   const file = join(root, 'tsconfig.json');
   const parsed = ts.parseJsonConfigFileContent(ts.readConfigFile(file, ts.sys.readFile).config, ts.sys, root);
@@ -39,18 +71,25 @@ function transpileSources() {
   for (const file of files) hash.update(`${relative(root, file)}\0`).update(readFileSync(file));
   const stamp = hash.digest('hex');
   const stampFile = join(OUT, '.stamp');
-  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return join(OUT, 'src');
+  if (existsSync(stampFile) && existsSync(join(OUT, SOURCES)) && readFileSync(stampFile, 'utf8') === stamp) return join(OUT, 'src');
   // Built beside and swapped in, so that a run that stopped half-way leaves no half-built tree behind a stamp.
   const next = `${OUT}.${process.pid}`;
   rmSync(next, { recursive: true, force: true });
   const options = compilerOptions();
+  /** @type {Record<string, string>} */
+  const transpiled = {};
   for (const file of files) {
     const rel = relative(root, file);
     const target = join(next, file.endsWith('.ts') ? rel.replace(/\.ts$/, '.js') : rel);
     mkdirSync(dirname(target), { recursive: true });
     if (!file.endsWith('.ts')) writeFileSync(target, readFileSync(file));
-    else writeFileSync(target, ts.transpileModule(readFileSync(file, 'utf8'), { compilerOptions: options, fileName: file }).outputText);
+    else {
+      const text = readFileSync(file, 'utf8');
+      writeFileSync(target, ts.transpileModule(text, { compilerOptions: options, fileName: file }).outputText);
+      transpiled[rel.split('\\').join('/')] = contentHash(text);
+    }
   }
+  writeFileSync(join(next, SOURCES), JSON.stringify(transpiled));
   symlinkSync(join(root, 'data'), join(next, 'data'), 'dir');
   mkdirSync(join(next, 'src', 'ui'), { recursive: true });
   symlinkSync(join(root, 'src', 'ui', 'public'), join(next, 'src', 'ui', 'public'), 'dir');
@@ -66,4 +105,4 @@ function transpileSources() {
   return join(OUT, 'src');
 }
 
-module.exports = { transpileSources, TRANSPILED_SOURCES: join(OUT, 'src') };
+module.exports = { transpileSources, transpiledOf, transpiledSources, TRANSPILED_SOURCES: join(OUT, 'src') };

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { DomainError } from '../../domain/errors';
 import { ErasureService, type Erasure } from '../../erasure/erasure.service';
 import { existsSync } from 'node:fs';
+import { keyedWatchText } from '../../watches/watch-text';
 import { WatchStore } from '../../watches/watch-store';
 import { watchesPath } from '../../watches/watches.config';
 import { CliError, EXIT, globals, withCore, type Cli } from '../cli';
@@ -24,9 +25,15 @@ export function registerErase(program: Command, cli: Cli): void {
           : await withCore(cli, global, async (app) => {
               // The watches' file of the data directory, if any, is purged as the server purges it.
               const path = watchesPath(cli.config(global));
-              const watches = existsSync(path) ? new WatchStore(path) : undefined;
               const erasure = app.get(ErasureService);
-              const stop = erasure.onErased(({ values, marker }) => void watches?.purgeValues(values, marker));
+              const watches = existsSync(path) ? new WatchStore(path, keyedWatchText(erasure.seal, erasure.keys)) : undefined;
+              // Opened while the keys live: the values their questions hold, which the notices' copies of them are purged of.
+              watches?.active();
+              const stop = erasure.onErased(({ subject, values, marker }) => {
+                if (!watches) return;
+                const ended = watches.endWatchesOf(subject, values, marker, new Date().toISOString());
+                watches.purgeValues(ended.values, marker);
+              });
               try {
                 return await erasure.erase(body.subject, body.reason, options.actor);
               } catch (error) {

@@ -168,7 +168,7 @@ async function onDataDir<T>(cli: Cli, options: GlobalOptions, run: (service: Wat
   return withCore(cli, options, async (app) => {
     const applied = app.get(AppliedPosition);
     await applied.waitFor(await app.get<EventStore>(EVENT_STORE).headPosition(), 60_000);
-    const store = new WatchStore(watchesPath(cli.config(options)), keyedWatchText(app.get(ErasureService).seal));
+    const store = new WatchStore(watchesPath(cli.config(options)), keyedWatchText(app.get(ErasureService).seal, app.get(ErasureService).keys));
     try {
       const config = cli.config(options);
       return await run(new WatchesService(store, app.get(FigureQueries), app.get(TimelineQueries), applied, undefined, undefined, webhookConfig(config).allowPrivate, watchesPerKey(config)));

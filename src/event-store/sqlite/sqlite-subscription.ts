@@ -9,6 +9,18 @@ export const SQLITE_POLL_MS = 250;
  * another process on the same file). Reading by position from the last event handed over is what
  * makes the hand-over from catch-up to live free of gaps and duplicates.
  */
+
+/** A page read after the checkpoint, and how far it looked: a filtered read looks past the events it does not return. */
+export interface SubscriptionPage {
+  readonly events: RecordedEvent[];
+  /**
+   * The log was read through this position (at or past the last event returned): the checkpoint moves
+   * to it, so that the next read starts there and not back at the last event the filter let through
+   * (which, for a filter that matches rarely, made every commit's read scan the log since then).
+   */
+  readonly through?: bigint;
+}
+
 export class SqliteSubscription implements Subscription {
   private closed = false;
   private wakeUp: (() => void) | undefined;
@@ -20,7 +32,7 @@ export class SqliteSubscription implements Subscription {
      * this process committed last may answer that nothing came after it; otherwise (the first read, a
      * poll) the log itself is read, where another process's appends show.
      */
-    private readonly readPage: (fromPosition: bigint, fresh: boolean) => RecordedEvent[],
+    private readonly readPage: (fromPosition: bigint, fresh: boolean) => SubscriptionPage,
     private readonly onAppend: (wake: () => void) => () => void,
     private readonly onClose: () => void,
     private readonly pollMs = SQLITE_POLL_MS,
@@ -30,12 +42,14 @@ export class SqliteSubscription implements Subscription {
     try {
       let fresh = false;
       while (!this.closed) {
-        const page = this.readPage(this.checkpoint + 1n, fresh);
+        const { events: page, through } = this.readPage(this.checkpoint + 1n, fresh);
         for (const event of page) {
           if (this.closed) return;
           this.checkpoint = event.position;
           yield event;
         }
+        if (this.closed) return;
+        if (through !== undefined && through > this.checkpoint) this.checkpoint = through;
         if (page.length === 0) fresh = await this.nextAppend();
         else {
           // Between full pages, let timers and I/O run: a long catch-up must not starve the server.
