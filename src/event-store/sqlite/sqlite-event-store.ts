@@ -429,7 +429,8 @@ export class SqliteEventStore implements EventStore {
     try {
       this.db.transaction(() => {
         this.db.exec('DROP TRIGGER IF EXISTS events_are_immutable');
-        changed = this.db.prepare('UPDATE events SET data = ? WHERE id = ?').run(JSON.stringify(data), String(eventId).toLowerCase()).changes;
+        // Stored as appends store data: its canonical JSON.
+        changed = this.db.prepare('UPDATE events SET data = ? WHERE id = ?').run(canonicalJson(data), String(eventId).toLowerCase()).changes;
         this.db.exec(SCHEMA);
       })();
     } finally {
