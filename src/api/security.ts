@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { CSRF_HEADER } from '../auth/access.guard';
 import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
-import { MIN_POSITION_HEADER, POSITION_HEADER } from './positions/position.interceptor';
+import { MIN_POSITION_HEADER, POSITION_HEADER } from './positions/position.guard';
 import { PROBLEM_CONTENT_TYPE, problem } from './problem';
 
 /**
