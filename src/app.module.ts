@@ -29,8 +29,8 @@ export class AppModule {
         LoggerModule.forRoot(pinoModuleParams(config)),
         ThrottlerModule.forRootAsync({ inject: [ANNALS_CONFIG], useFactory: (config: AnnalsConfig) => rateLimitOptions(config) }),
         AuthModule,
-        // Its interceptor is global and so outside every route's own (the answer cache and receipts, bound by
-        // `Citable`): a read waits for its Annals-Min-Position before the cache may answer it.
+        // Its guard is global and after AuthModule's, so before every route's interceptors (the answer cache and
+        // receipts, bound by `Citable`): a read waits for its Annals-Min-Position before the cache may answer it.
         PositionsModule,
         AnswerCacheModule,
         IntegrityModule,

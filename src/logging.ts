@@ -1,4 +1,4 @@
-import { RequestMethod, type LoggerService } from '@nestjs/common';
+import type { LoggerService } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import { destination, type LoggerOptions } from 'pino';
 import type { AnnalsConfig } from './config';
@@ -29,9 +29,11 @@ export function pinoModuleParams(config: Pick<AnnalsConfig, 'logLevel'>): Params
   return {
     // Written synchronously: the lines of a shutdown are written before the process re-raises its signal and ends.
     pinoHttp: [{ ...loggerOptions(config), autoLogging: logRequests }, destination({ dest: 1, sync: true })],
-    // pino-http's per-request middleware costs ~47 µs even when it logs nothing: run it only
-    // when requests are logged (the app's own logs go through pino either way).
-    ...(logRequests ? {} : { exclude: [{ path: '{*path}', method: RequestMethod.ALL }] }),
+    // pino-http's per-request middleware costs ~47 µs even when it logs nothing: mounted only when
+    // requests are logged (the app's own logs go through pino either way). Mounted on no route, rather
+    // than on every route and excluded from each, so that no request goes through @fastify/middie and
+    // Nest's per-request exclusion match (2.4% of a write's CPU) to do nothing.
+    ...(logRequests ? {} : { forRoutes: [] }),
   };
 }
 

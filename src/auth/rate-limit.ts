@@ -6,6 +6,7 @@ import {
   normalizeIp,
   ThrottlerGuard,
   type ThrottlerModuleOptions,
+  type ThrottlerOptions,
   type ThrottlerStorage,
 } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
@@ -21,6 +22,11 @@ export type RateClass = (typeof RATE_CLASSES)[number];
 const RATE_CLASS_METADATA = 'annals:rate-class';
 /** The metadata key @SkipThrottle() sets for the default throttler (the library does not export its prefix). */
 const SKIP_DEFAULT = 'THROTTLER:SKIPdefault';
+/** The library's per-throttler metadata keys (@Throttle, @SkipThrottle({ name }), …), each suffixed with the throttler's name. */
+const PER_THROTTLER = ['THROTTLER:SKIP', 'THROTTLER:LIMIT', 'THROTTLER:TTL', 'THROTTLER:BLOCK_DURATION', 'THROTTLER:TRACKER', 'THROTTLER:KEY_GENERATOR'];
+
+/** What a route's decorators say about its rate limit: fixed per handler, so read once. */
+type Route = { readonly skip: true } | { readonly skip: false; readonly declared: RateClass | undefined; readonly ownSettings: boolean };
 
 /** Puts a route in a class other than its method's (GET, HEAD: reads; others: writes), e.g. the login in 'auth'. */
 export const RateClass = (rateClass: RateClass) => SetMetadata(RATE_CLASS_METADATA, rateClass);
@@ -49,6 +55,50 @@ export class RateLimitGuard extends ThrottlerGuard {
     super(options, storage, reflector);
   }
 
+  private readonly routes = new WeakMap<object, Route>();
+
+  /**
+   * The library's walk, without its per-request cost: it reads six metadata keys per throttler (three
+   * here) for every request and awaits each limit and ttl, though only the request's class applies and
+   * the metadata never changes. A route's decorators are read once; a route with settings of its own
+   * for a throttler (@Throttle, @SkipThrottle({ name })), or options that need the walk (functions,
+   * skipIf, ignored user agents), goes through the library's canActivate unchanged.
+   */
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const route = this.routeOf(context);
+    if (route.skip) return true;
+    const throttler = this.throttlers.find((t) => t.name === this.classOf(context, route.declared));
+    if (route.ownSettings || !throttler || !this.plain(throttler)) return super.canActivate(context);
+    const identity = this.auth.identify(context.switchToHttp().getRequest<FastifyRequest>());
+    if ('principal' in identity && identity.principal.internal) return true;
+    const ttl = throttler.ttl as number;
+    const getTracker = this.commonOptions.getTracker ?? ((request: Record<string, unknown>) => this.getTracker(request));
+    const generateKey = this.commonOptions.generateKey ?? ((c: ExecutionContext, tracker: string, name: string) => this.generateKey(c, tracker, name));
+    return this.handleRequest({ context, limit: throttler.limit as number, ttl, throttler, blockDuration: (throttler.blockDuration as number | undefined) ?? ttl, getTracker, generateKey });
+  }
+
+  private plain(throttler: ThrottlerOptions): boolean {
+    const numbers = typeof throttler.limit === 'number' && typeof throttler.ttl === 'number' && (throttler.blockDuration === undefined || typeof throttler.blockDuration === 'number');
+    return numbers && !throttler.skipIf && !throttler.ignoreUserAgents && !throttler.getTracker && !throttler.generateKey && !this.commonOptions.skipIf && !this.commonOptions.ignoreUserAgents;
+  }
+
+  private routeOf(context: ExecutionContext): Route {
+    const handler = context.getHandler();
+    let route = this.routes.get(handler);
+    if (!route) {
+      const targets = [handler, context.getClass()];
+      // @SkipThrottle() (health, the page, the SSE stream) names the default throttler: it means all classes here.
+      if (this.reflector.getAllAndOverride<boolean>(SKIP_DEFAULT, targets)) route = { skip: true };
+      else {
+        const ownSettings = this.throttlers.some((t) => PER_THROTTLER.some((key) => this.reflector.getAllAndOverride(key + t.name, targets) !== undefined));
+        route = { skip: false, declared: this.reflector.getAllAndOverride<RateClass | undefined>(RATE_CLASS_METADATA, targets), ownSettings };
+      }
+      this.routes.set(handler, route);
+    }
+    return route;
+  }
+
   protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
     // @SkipThrottle() (health, the page, the SSE stream) names the default throttler: it means all classes here.
@@ -58,7 +108,8 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 
   protected override async handleRequest(props: Parameters<ThrottlerGuard['handleRequest']>[0]): Promise<boolean> {
-    const rateClass = this.classOf(props.context);
+    const route = this.routeOf(props.context);
+    const rateClass = this.classOf(props.context, route.skip ? undefined : route.declared);
     if (props.throttler.name !== rateClass) return true;
     // Logins count per address and presented key: a burst of wrong keys from an address must not lock
     // out a correct key from it (login-backoff.ts slows the wrong ones down further).
@@ -85,8 +136,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     super.setResponseHeader(response as never, name.replace(/-(reads|writes|auth)$/, ''), value);
   }
 
-  private classOf(context: ExecutionContext): RateClass {
-    const declared = this.reflector.getAllAndOverride<RateClass | undefined>(RATE_CLASS_METADATA, [context.getHandler(), context.getClass()]);
+  private classOf(context: ExecutionContext, declared: RateClass | undefined): RateClass {
     const method = context.switchToHttp().getRequest<FastifyRequest>().method;
     return declared ?? (method === 'GET' || method === 'HEAD' ? 'reads' : 'writes');
   }

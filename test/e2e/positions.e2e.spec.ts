@@ -80,3 +80,15 @@ describe('log positions on writes and reads', () => {
     expect(write.headers['access-control-expose-headers'].toLowerCase()).toContain('annals-position');
   });
 });
+
+describe('the position wait among the guards', () => {
+  let app: NestFastifyApplication;
+  beforeAll(async () => (app = await createTestApp({ minPositionWaitMs: 30_000, auth: { rateLimitsPerMinute: { reads: 1, writes: 100, auth: 100 } } })));
+  afterAll(() => app.close());
+
+  it('comes after the rate limit: a read past its limit is refused with 429 at once, not after waiting for its position', async () => {
+    await request(app.getHttpServer()).get('/timeline').expect(200);
+    const refused = await request(app.getHttpServer()).get('/timeline').set('Annals-Min-Position', '999999999');
+    expect(refused.status).toBe(429);
+  });
+});

@@ -1,6 +1,9 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { get, type IncomingMessage } from 'node:http';
+import helmet from 'helmet';
 import request from 'supertest';
+import { helmetOptions } from '../../src/api/security';
+import { ANNALS_CONFIG, type AnnalsConfig } from '../../src/config';
 import { createTestApp } from '../support/app';
 import { givenKeys } from '../support/keys';
 
@@ -48,6 +51,18 @@ describe('security headers and CORS by default', () => {
     expect(response.headers['x-content-type-options']).toBe('nosniff');
     expect(response.headers['content-security-policy']).toContain("frame-ancestors 'none'");
   });
+
+  it.each([['/timeline'], ['/facts/no-such-fact'], ['/docs'], ['/docs/json'], ['/docs/no-such-file'], ['/no-such-path']])(
+    'sends on %s exactly the headers helmet itself sets for it, worked out once rather than per request',
+    async (path) => {
+      const expected = new Map<string, string>();
+      const answer = { setHeader: (name: string, value: string) => expected.set(name.toLowerCase(), value), removeHeader: () => undefined };
+      helmet(helmetOptions(app.get<AnnalsConfig>(ANNALS_CONFIG)))({ url: path } as IncomingMessage, answer as never, () => undefined);
+      expect(expected.size).toBeGreaterThan(8);
+      const response = await http().get(path);
+      for (const [name, value] of expected) expect([name, response.headers[name]]).toEqual([name, value]);
+    },
+  );
 
   it('gives API answers a policy that loads nothing, and Swagger UI one that loads only its own files', async () => {
     expect((await http().get('/timeline')).headers['content-security-policy']).toMatch(/default-src 'none'.*script-src 'none'/);

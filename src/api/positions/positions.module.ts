@@ -1,7 +1,11 @@
 import { Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
-import { PositionInterceptor } from './position.interceptor';
+import { APP_GUARD } from '@nestjs/core';
+import { PositionGuard } from './position.guard';
+import { WrittenPositionHooks } from './written-position';
 
-/** Log positions on writes and reads that wait for them (read your writes across replicas). */
-@Module({ providers: [{ provide: APP_INTERCEPTOR, useClass: PositionInterceptor }] })
+/**
+ * Log positions on writes and reads that wait for them (read your writes across replicas). Its guard
+ * is global and imported after AuthModule, so it runs after the rate limit and the access check.
+ */
+@Module({ providers: [{ provide: APP_GUARD, useClass: PositionGuard }, WrittenPositionHooks] })
 export class PositionsModule {}

@@ -1,53 +1,48 @@
-import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { tap, type Observable } from 'rxjs';
 import { ANNALS_CONFIG, type AnnalsConfig } from '../../config';
 import { AppliedPosition } from '../../projections/applied-position';
 import { isLogPosition } from '../dto/log-position';
 import { ProblemError, RequestValidationError, problem } from '../problem';
-import { withWrittenPosition } from './written-position';
 
-/** On a write's answer: the log position of the last event it appended. */
+/** On a write's answer: the log position of the last event it appended (written-position.ts). */
 export const POSITION_HEADER = 'Annals-Position';
 /** On a read: answer only once this replica's read models have applied at least this position. */
 export const MIN_POSITION_HEADER = 'Annals-Min-Position';
 
+const MIN_POSITION = MIN_POSITION_HEADER.toLowerCase();
 const READS = new Set(['GET', 'HEAD']);
 
 /**
  * Read your writes on any replica. Each replica applies the shared log at its own pace, so a client
  * that wrote through one and reads through another may be ahead of the second. A write answers the
- * position it reached (Annals-Position); a read that sends it back as Annals-Min-Position waits until
- * this replica's read models have applied it, at most ANNALS_MIN_POSITION_WAIT_MS, then answers 503
- * with Retry-After rather than an answer that does not yet show the client's write. Registered before
- * the answer cache, so a cached answer is only served once the wait is over.
+ * position it reached (Annals-Position, written-position.ts); a read that sends it back as
+ * Annals-Min-Position waits until this replica's read models have applied it, at most
+ * ANNALS_MIN_POSITION_WAIT_MS, then answers 503 with Retry-After rather than an answer that does not
+ * yet show the client's write.
+ *
+ * A guard, the last global one (after the rate limit and the access check, as the interceptor it
+ * replaces ran), so that it runs before every interceptor: a cached answer is only served once the
+ * wait is over. As a guard it costs a read without the header one header lookup; as a global
+ * interceptor it cost every request Nest's interceptor chain (an rxjs pipe and an async-context bind).
  */
 @Injectable()
-export class PositionInterceptor implements NestInterceptor {
+export class PositionGuard implements CanActivate {
   constructor(
     private readonly applied: AppliedPosition,
     @Inject(ANNALS_CONFIG) private readonly config: AnnalsConfig,
   ) {}
 
-  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
-    if (context.getType() !== 'http') return next.handle();
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    if (context.getType() !== 'http') return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const reply = context.switchToHttp().getResponse<FastifyReply>();
-    if (READS.has(request.method)) {
-      const wanted = minPositionOf(request);
-      if (wanted !== undefined) await this.waitFor(wanted, reply);
-      return next.handle();
-    }
-    // Nest binds the handler to the async context current when handle() is called: this scope.
-    const { written, result } = withWrittenPosition(() => next.handle());
-    const answer = (): void => {
-      if (written.position !== undefined && !reply.sent) void reply.header(POSITION_HEADER, written.position.toString());
-    };
-    return result.pipe(tap({ next: answer, error: answer }));
+    if (!READS.has(request.method)) return true;
+    const wanted = minPositionOf(request);
+    return wanted === undefined ? true : this.waitFor(wanted, context.switchToHttp().getResponse<FastifyReply>());
   }
 
-  private async waitFor(position: bigint, reply: FastifyReply): Promise<void> {
-    if (await this.applied.waitFor(position, this.config.minPositionWaitMs)) return;
+  private async waitFor(position: bigint, reply: FastifyReply): Promise<boolean> {
+    if (await this.applied.waitFor(position, this.config.minPositionWaitMs)) return true;
     const applied = this.applied.position;
     void reply.header('retry-after', '1');
     throw new ProblemError(
@@ -64,7 +59,7 @@ export class PositionInterceptor implements NestInterceptor {
 }
 
 function minPositionOf(request: FastifyRequest): bigint | undefined {
-  const value = request.headers[MIN_POSITION_HEADER.toLowerCase()];
+  const value = request.headers[MIN_POSITION];
   if (value === undefined) return undefined;
   const text = typeof value === 'string' ? value.trim() : undefined;
   if (text === undefined || !isLogPosition(text)) {
