@@ -5,7 +5,7 @@ import { invalid } from '../../domain/errors';
 import { FIRST_DAY, LAST_DAY, shownDay, type DayWindow } from '../../domain/edtf';
 import { latestClaim, possiblyNewerThan, revisionChain, CHAIN_LIST_LIMIT, type ChainClaim, type ChainPlace, type RankedClaim } from '../../domain/figure/revision-chain';
 import { claimValueBounds, type ClaimAsserted, type ClaimRank, type ClaimRankValue, type ClaimValue, type FigureDefined } from '../../domain/figure/figure.events';
-import { holdsViews, sharedView, viewFromText, viewText } from '../answer-text';
+import { holdsViews, sharedView, viewFromText } from '../answer-text';
 import { claimOrderBeyond, claimOrderBy, claimOrderKey, compareClaimOrder, type ClaimOrderKey } from './claim-order';
 
 export interface FigureFilter {
@@ -580,25 +580,47 @@ const shown = (row: ClaimRow): ShownDays => ({ earliest: shownDay(row.asserted_e
 class ClaimViews {
   private readonly views = new Map<
     number,
-    { row: ClaimRow; claim: ClaimAsserted; certain?: ClaimView; possible?: ClaimView; latestCertain?: LatestClaimView; latestPossible?: LatestClaimView }
+    {
+      row: ClaimRow;
+      claim: ClaimAsserted;
+      certain?: ClaimView;
+      possible?: ClaimView;
+      latestCertain?: LatestClaimView;
+      latestPossible?: LatestClaimView;
+      /** The views' texts, written before their objects (null: not spliced, see claimViewText). */
+      certainText?: string | null;
+      possibleText?: string | null;
+    }
   >();
 
   of(row: ClaimRow, asOf: string): ClaimView {
     const kept = this.kept(row);
     const certainty = certaintyBy(window(row), asOf) ?? 'possible';
-    return (kept[certainty] ??= claimViewOf(row, kept.claim, certainty));
+    if (kept[certainty] !== undefined) return kept[certainty];
+    const text = this.text(kept, certainty);
+    return (kept[certainty] = text === null ? sharedView(Object.freeze(toClaimView(row, kept.claim, certainty))) : viewFromText<ClaimView>(text));
   }
 
-  /** The version as a claimant's latest claim with nothing possibly newer (most of them): shared as the views are. */
+  /**
+   * The version as a claimant's latest claim with nothing possibly newer (most of them): shared as the views
+   * are, and text first: the view's text with an empty possiblyNewer spliced in, parsed (the plain view's
+   * object is not built for it).
+   */
   latest(row: ClaimRow, asOf: string): LatestClaimView {
-    const view = this.of(row, asOf);
     const kept = this.kept(row);
-    const latest = view.certainty === 'certain' ? 'latestCertain' : 'latestPossible';
+    const certainty = certaintyBy(window(row), asOf) ?? 'possible';
+    const latest = certainty === 'certain' ? 'latestCertain' : 'latestPossible';
     if (kept[latest] !== undefined) return kept[latest];
-    // Text first, as the view is: its text with an empty possiblyNewer, parsed (cheaper than a spread of the view).
-    const made = viewFromText<LatestClaimView>(`${viewText(view).slice(0, -1)},"possiblyNewer":[]}`);
+    const text = this.text(kept, certainty);
+    if (text === null) return (kept[latest] = sharedView(Object.freeze({ ...this.of(row, asOf), possiblyNewer: NOTHING_NEWER })));
+    const made = viewFromText<LatestClaimView>(`${text.slice(0, -1)},"possiblyNewer":[]}`);
     Object.freeze(made.possiblyNewer);
     return (kept[latest] = made);
+  }
+
+  private text(kept: { row: ClaimRow; claim: ClaimAsserted; certainText?: string | null; possibleText?: string | null }, certainty: Certainty): string | null {
+    const key = certainty === 'certain' ? 'certainText' : 'possibleText';
+    return (kept[key] ??= claimViewText(kept.row, kept.claim, certainty) ?? null);
   }
 
   /** The version's stored claim, parsed once (history entries read it too). */
@@ -635,17 +657,24 @@ const DERIVED = ['status', 'assertedDays', 'certainty', 'low', 'high', 'recorded
  * null rank, a value without bounds) is built the old way.
  */
 export function claimViewOf(row: ClaimRow, claim: ClaimAsserted, certainty: Certainty): ClaimView {
+  const text = claimViewText(row, claim, certainty);
+  return text === undefined ? sharedView(Object.freeze(toClaimView(row, claim, certainty))) : viewFromText<ClaimView>(text);
+}
+
+/** claimViewOf's text; undefined for a stored claim the splice could get wrong. */
+function claimViewText(row: ClaimRow, claim: ClaimAsserted, certainty: Certainty): string | undefined {
   const bounds = claimValueBounds(claim.value) as { low: number; high: number } | undefined;
-  if (bounds === undefined || claim.rank === null || row.body.length < 3 || DERIVED.some((key) => key in claim)) {
-    return sharedView(Object.freeze(toClaimView(row, claim, certainty)));
-  }
-  return viewFromText<ClaimView>(
+  if (bounds === undefined || claim.rank === null || row.body.length < 3 || DERIVED.some((key) => key in claim)) return undefined;
+  return (
     `${row.body.slice(0, -1)}${claim.rank === undefined ? ',"rank":{"value":"normal"}' : ''},"status":${JSON.stringify(row.status)},` +
       `"assertedDays":{"earliest":${JSON.stringify(shownDay(row.asserted_earliest))},"latest":${JSON.stringify(shownDay(row.asserted_latest))}},` +
       `"certainty":"${certainty}","low":${JSON.stringify(bounds.low)},"high":${JSON.stringify(bounds.high)},` +
-      `"recordedAt":"${new Date(row.recorded_from).toISOString()}","position":"${String(row.position)}"}`,
+      `"recordedAt":"${new Date(row.recorded_from).toISOString()}","position":"${String(row.position)}"}`
   );
 }
+
+/** The possiblyNewer of a latest claim that has none, when built the old way: one frozen empty list, shared. */
+const NOTHING_NEWER: ClaimView[] = Object.freeze([]) as unknown as ClaimView[];
 
 /** A claim version's view with its certainty as of the day asked (ClaimViews keeps both). */
 export function toClaimView(row: ClaimRow, claim: ClaimAsserted, certainty: Certainty): ClaimView {
