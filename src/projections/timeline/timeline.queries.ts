@@ -5,7 +5,7 @@ import type { FactRecorded } from '../../domain/fact/fact.events';
 import type { Certainty } from '../../domain/certainty';
 import { certaintyOn, certaintyOnDays, isPeriod, shownDays, validDays, validTimePrecision, type Precision } from '../../domain/valid-time';
 import { certaintyBy } from '../../domain/certainty';
-import { holdsViews, sharedView } from '../answer-text';
+import { holdsViews, sharedView, viewFromText, viewText } from '../answer-text';
 
 export interface TimelineFilter {
   /** The world on this day ('YYYY-MM-DD'): facts that may have happened by then. */
@@ -48,7 +48,7 @@ export interface FactView extends FactRecorded {
   readonly lastChange: { readonly type: string; readonly actor: string | null; readonly reason: string | null };
 }
 
-interface VersionRow {
+export interface VersionRow {
   version_id: number;
   fact_id: string;
   revision: number;
@@ -194,17 +194,24 @@ class FactViews {
   of(row: VersionRow, day: string | undefined, sense: 'happened' | 'holds'): FactView {
     let kept = this.views.get(row.version_id);
     if (kept === undefined || !sameVersion(kept.row, row)) {
-      const plain = sharedView(Object.freeze(toView(row)));
-      const validTime = (plain as FactView & FactRecorded).validTime;
-      kept = { row, plain, days: validDays(validTime), period: isPeriod(validTime) };
+      const fact = JSON.parse(row.body) as FactRecorded;
+      const text = factViewText(row, fact);
+      const plain = text === undefined ? sharedView(Object.freeze(toView(row))) : viewFromText<FactView>(text.head + text.tail);
+      kept = { row, plain, days: validDays(fact.validTime), period: isPeriod(fact.validTime), split: text?.head.length };
       if (this.views.size >= FACT_VIEWS_KEPT) this.views.clear();
       this.views.set(row.version_id, kept);
     }
     if (day === undefined) return kept.plain;
     const certainty = sense === 'holds' ? certaintyOnDays(kept.days, kept.period, day) : certaintyBy(kept.days.start, day);
     if (!certainty) return kept.plain;
-    // The certainty's key has its place after validDays (as toView puts it).
-    return (kept[certainty] ??= sharedView(Object.freeze({ ...toView(row, day, sense), certainty })));
+    // The certainty's key has its place after validDays (as toView puts it): spliced into the plain view's text there.
+    if (kept[certainty] !== undefined) return kept[certainty];
+    const split = kept.split;
+    const text = split === undefined ? undefined : viewText(kept.plain);
+    return (kept[certainty] =
+      text === undefined || split === undefined
+        ? sharedView(Object.freeze({ ...toView(row, day, sense), certainty }))
+        : viewFromText<FactView>(`${text.slice(0, split)},"certainty":"${certainty}"${text.slice(split)}`));
   }
 }
 
@@ -213,6 +220,8 @@ interface KeptFact {
   readonly plain: FactView;
   readonly days: ReturnType<typeof validDays>;
   readonly period: boolean;
+  /** Where the plain view's text ends its validDays (the certainty goes there); undefined when it was not written text first. */
+  readonly split: number | undefined;
   certain?: FactView;
   possible?: FactView;
 }
@@ -223,8 +232,32 @@ const sameVersion = (a: VersionRow, b: VersionRow): boolean =>
   a.body === b.body && a.status === b.status && a.recorded_from === b.recorded_from && a.revision === b.revision && a.position === b.position &&
   a.event_type === b.event_type && a.actor === b.actor && a.reason === b.reason && a.kind === b.kind && a.fact_id === b.fact_id;
 
+/** What toView writes besides the stored fact's own fields: a stored fact holding one of them is not spliced. */
+const DERIVED = ['id', 'kind', 'precision', 'validDays', 'certainty', 'status', 'revision', 'position', 'recordedAt', 'lastChange'];
+
+/**
+ * A fact version's plain view (toView without a day), text first as the claims' views are
+ * (figures.queries.ts claimViewOf): the stored body as JSON.stringify wrote it (timeline.projection.ts)
+ * spliced between the id and the fields the row gives, each written as JSON.stringify writes it, in
+ * toView's order. Split where a certainty would go (after validDays). Undefined for a stored fact the
+ * splice could get wrong (one holding a derived field's name): that one is built the old way.
+ */
+export function factViewText(row: VersionRow, fact: FactRecorded): { head: string; tail: string } | undefined {
+  // An index-like key ('0', '12') would go before the id in toView's object: not spliced either.
+  if (row.body.length < 3 || DERIVED.some((key) => key in fact) || Object.keys(fact).some((key) => /^(0|[1-9]\d*)$/.test(key))) return undefined;
+  return {
+    head:
+      `{"id":${JSON.stringify(row.fact_id)},${row.body.slice(1, -1)},"kind":${JSON.stringify(row.kind)},` +
+      `"precision":${JSON.stringify(validTimePrecision(fact.validTime))},"validDays":${JSON.stringify(shownDays(fact.validTime))}`,
+    tail:
+      `,"status":${JSON.stringify(row.status)},"revision":"${String(row.revision)}","position":"${String(row.position)}",` +
+      `"recordedAt":"${new Date(row.recorded_from).toISOString()}",` +
+      `"lastChange":{"type":${JSON.stringify(row.event_type)},"actor":${JSON.stringify(row.actor)},"reason":${JSON.stringify(row.reason)}}}`,
+  };
+}
+
 /** With a day: how sure it is that the fact had happened by then, or (holds) that the state held then. */
-function toView(row: VersionRow, day?: string, sense: 'happened' | 'holds' = 'happened'): FactView {
+export function toView(row: VersionRow, day?: string, sense: 'happened' | 'holds' = 'happened'): FactView {
   const fact = JSON.parse(row.body) as FactRecorded;
   const certainty =
     day === undefined ? undefined : sense === 'holds' ? certaintyOn(fact.validTime, day) : certaintyBy(validDays(fact.validTime).start, day);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { answerText, holdsViews, sharedView } from '../../../src/projections/answer-text';
+import { answerText, holdsViews, sharedView, viewFromText } from '../../../src/projections/answer-text';
 
 /** Deep-freezes a JSON value built by fast-check, as the read models freeze their shared views. */
 function frozen<T>(value: T): T {
@@ -35,6 +35,16 @@ describe('answerText', () => {
 
   it('writes any JSON value as JSON.stringify does, top level included', () => {
     fc.assert(fc.property(fc.oneof(json, fc.array(member), member), (value) => expect(answerText(value)).toBe(JSON.stringify(value))));
+  });
+
+  it('keeps a view written text first with its text, which is what JSON.stringify writes for it', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), json), (value) => {
+        const view = viewFromText<object>(JSON.stringify(value));
+        expect(Object.isFrozen(view)).toBe(true);
+        expect(answerText(holdsViews([view, view]))).toBe(JSON.stringify([view, view]));
+      }),
+    );
   });
 
   it('keeps no text for a view that could still change', () => {
