@@ -15,6 +15,7 @@ import type { ActiveWatch, WatchCursor, WatchRecord, WatchStore } from './watch-
 import { newWebhookSecret } from './webhook-dispatcher';
 import { privateTargetRefusal } from './webhook-target';
 import { shownTitle, type WatchText } from './watch-text';
+import { canonicalJson } from '../event-store/canonical-json';
 
 export interface NewWatch {
   readonly question: Question;
@@ -181,7 +182,8 @@ export class WatchesService {
   private retried(earlier: WatchRecord, input: NewWatch): { watch: WatchView; answer: Answer; secret?: string } {
     const same =
       earlier.deletedAt === null &&
-      JSON.stringify(earlier.question) === JSON.stringify(input.question) &&
+      // Compared as canonical JSON: a question read back from the log (shared mode) has its keys in canonical order.
+      canonicalJson({ ...earlier.question }) === canonicalJson({ ...input.question }) &&
       shownTitle(this.store.text, earlier.title) === (input.title ?? null) &&
       earlier.webhookUrl === (input.webhookUrl ?? null);
     if (!same) throw new IdempotencyKeyReusedError(input.idempotencyKey as string);

@@ -112,14 +112,20 @@ describe('the examples in every command’s help', () => {
   });
 
   it('each runs as written and exits 0', async () => {
-    const env = { KEY: sandbox.keys.admin, ADMIN_KEY: sandbox.keys.admin };
+    // $EVENT (withhold's examples): a fact's event with the texts they name, in the store the example talks to.
+    const factEvent = async (store: string[]) => {
+      const log = (await annals([...store, '--key', sandbox.keys.admin, 'export', 'log'])).stdout.trim().split('\n').map((line) => JSON.parse(line));
+      return log.find((e) => e.type === 'FactRecorded' && typeof e.data.summary === 'string' && typeof e.data.sources?.[0]?.quote === 'string').id as string;
+    };
+    const events = { local: await factEvent(['--data-dir', join(sandbox.dir, '.annals')]), server: await factEvent(['--url', sandbox.url]) };
+    const envOf = (line: string) => ({ KEY: sandbox.keys.admin, ADMIN_KEY: sandbox.keys.admin, EVENT: line.includes('--url') ? events.server : events.local });
     const outcomes: string[] = [];
     for (const { command, line } of examples) {
       const port = await freePort();
       const written = line.split(' && ');
       for (const [index, part] of localise(line, sandbox, port).split(' && ').entries()) {
         const redirect = /\s>\s*(\S+)\s*$/.exec(part);
-        const [program, ...args] = shellWords(redirect ? part.slice(0, redirect.index) : part, env);
+        const [program, ...args] = shellWords(redirect ? part.slice(0, redirect.index) : part, envOf(part));
         expect(program).toBe('annals');
         let outcome: string;
         if (args.includes('serve')) outcome = await serve(args, sandbox.dir, port);

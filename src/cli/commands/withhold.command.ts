@@ -19,7 +19,7 @@ export function registerWithhold(program: Command, cli: Cli): void {
     .option('--actor <name>', "who withheld (on a data directory; with --url, the key's name)", process.env.ANNALS_ACTOR ?? 'annals-cli')
     .addHelpText(
       'after',
-      '\nExamples:\n  annals --data-dir .annals withhold --event 0b5c…-… --path /summary /sources/0/quote --reason "source protection"\n  annals --url http://localhost:3000 --key $ADMIN_KEY withhold --event 0b5c…-… --path /title --reason "court order 12/2026"',
+      '\nExamples:\n  annals --data-dir .annals withhold --event $EVENT --path /summary /sources/0/quote --reason "source protection"\n  annals --url http://localhost:3000 --key $ADMIN_KEY withhold --event $EVENT --path /title --reason "court order 12/2026"',
     )
     .action(
       cli.action(async (options: { event: string; path: string[]; reason: string; actor: string }, command: Command) => {

@@ -535,6 +535,11 @@ class ByLimit {
     this.bound = db.prepare(sql('@limit'));
   }
 
+  /** The statement's text with its limit bound, as a Statement's `source` (what a query-plan check reads). */
+  get source(): string {
+    return this.bound.source;
+  }
+
   all(params: { readonly limit: number } & Record<string, unknown>): unknown[] {
     const { limit, ...rest } = params;
     let statement = this.statements.get(limit);
