@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteEventStore } from '../src/event-store/sqlite/sqlite-event-store';
 import { ProjectionRunner } from '../src/projections/projection-runner';
@@ -118,11 +118,10 @@ export async function rebuildFigure(mode: Mode, largest: Dataset): Promise<Row> 
 
 function ensureBuilt(): { stale: boolean } {
   const main = join(ROOT, 'dist', 'main.js');
-  if (!existsSync(main)) {
-    console.log('  dist/main.js is missing: npm run build');
-    const built = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
-    if (built.status !== 0) throw new Error('npm run build failed');
-  }
+  // Built from the sources as they are (what `npm start` runs first): a dist/ left from older code measured
+  // the old service, or none at all when a dependency it named had gone.
+  const built = spawnSync(process.execPath, [join(ROOT, 'scripts', 'ensure-build.js')], { cwd: ROOT, stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('the build (scripts/ensure-build.js) failed');
   // Others edit src/ while this runs: say so when the service measured is older than the code.
   const newer = spawnSync('find', [join(ROOT, 'src'), '-name', '*.ts', '-newer', main], { encoding: 'utf8' }).stdout.trim();
   if (newer) console.log(`  note: dist/main.js is older than ${newer.split('\n').length} file(s) in src/ (npm run build to measure them)`);
