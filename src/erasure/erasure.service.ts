@@ -88,9 +88,7 @@ export class ErasureService implements OnModuleInit, OnApplicationBootstrap, OnA
     let replayed = 0;
     for (const erasure of recorded) if (!this.keys.erasedAt(erasure.subject) && (await this.keys.destroy(erasure.subject, erasure.erasedAt))) replayed++;
     if (replayed > 0) this.logger.warn(`dropped the keys of ${replayed} subject(s) erased in the log (a key store older than the log)`);
-    const head = await this.store.headPosition();
-    const onDisk = this.readModelsOnDisk();
-    this.followed = onDisk?.current && onDisk.position >= 0n && onDisk.position <= head ? onDisk.position : head;
+    this.followed = await readModelsStoodAt(this.store, this.config);
   }
 
   /**
@@ -116,14 +114,6 @@ export class ErasureService implements OnModuleInit, OnApplicationBootstrap, OnA
     );
   }
 
-  /** The read models' file as found at start (undefined: none, or one the projections will not serve and rebuild instead). */
-  private readModelsOnDisk(): ReturnType<typeof readModelFileStatus> {
-    try {
-      return readModelFileStatus(resolveReadModelPath(this.config.readModelPath));
-    } catch {
-      return undefined;
-    }
-  }
 
   onApplicationBootstrap(): void {
     this.follower = new LogFollower(
@@ -288,4 +278,21 @@ export class ErasureService implements OnModuleInit, OnApplicationBootstrap, OnA
 /** What a sealed value opens to without its plaintext: never a value a listener should purge. */
 function isMarker(value: string): boolean {
   return value === KEY_UNAVAILABLE || /^\[erased on \d{4}-\d{2}-\d{2}\]$/.test(value);
+}
+
+/**
+ * Where a follower of the log that purges the read models starts: where the read models' file on disk
+ * stood (an erasure or a withholding made meanwhile by another process is then purged here too), else
+ * the log's head (read models built afresh need no purge). A file the projections will not serve counts
+ * as none.
+ */
+export async function readModelsStoodAt(store: EventStore, config: AnnalsConfig): Promise<bigint> {
+  const head = await store.headPosition();
+  let onDisk: ReturnType<typeof readModelFileStatus>;
+  try {
+    onDisk = readModelFileStatus(resolveReadModelPath(config.readModelPath));
+  } catch {
+    onDisk = undefined;
+  }
+  return onDisk?.current && onDisk.position >= 0n && onDisk.position <= head ? onDisk.position : head;
 }

@@ -13,9 +13,8 @@ import { CONTENT_WITHHELD, parseWithheld, REDACTION_STREAM, withheldMarker } fro
 import { IntegrityService } from '../integrity/integrity.service';
 import { asRecord, withholdingStatementText, type WithholdingRecord } from '../integrity/withholdings';
 import { treeLeafHash } from '../projections/merkle/leaf';
-import { readModelFileStatus, resolveReadModelPath } from '../projections/read-model-database';
 import { RebuildRunningError, ReadModels, type Purge } from '../projections/read-models';
-import { ErasureService } from './erasure.service';
+import { ErasureService, readModelsStoodAt } from './erasure.service';
 
 /**
  * The keys whose text values may be withheld: free text. Ids, dates, kinds, numbers and units are what
@@ -64,14 +63,7 @@ export class WithholdingService implements OnModuleInit, OnApplicationBootstrap,
 
   /** The read models on disk may predate withholdings made by another process meanwhile: followed from where they stood. */
   async onModuleInit(): Promise<void> {
-    const head = await this.store.headPosition();
-    let onDisk: ReturnType<typeof readModelFileStatus>;
-    try {
-      onDisk = readModelFileStatus(resolveReadModelPath(this.config.readModelPath));
-    } catch {
-      onDisk = undefined;
-    }
-    this.followed = onDisk?.current && onDisk.position >= 0n && onDisk.position <= head ? onDisk.position : head;
+    this.followed = await readModelsStoodAt(this.store, this.config);
   }
 
   /**
