@@ -122,7 +122,7 @@ describe('marks of personal data sealed with the subject key', () => {
   });
 
   it('refuses a token deep in the data or the metadata, naming where it stands, and passes a write without one as it is', () => {
-    const inQuote = recorded({ sources: [{ publisher: 'Airwars', title: 't', url: 'https://airwars.org', quote: `said ${SEALED_PREFIX}sAAAAAAAAAAAAAAAAAAAAAA:AAAA;` }] });
+    const inQuote = recorded({ sources: [{ publisher: 'Airwars', title: 't', url: 'https://annals.invalid/airwars', quote: `said ${SEALED_PREFIX}sAAAAAAAAAAAAAAAAAAAAAA:AAAA;` }] });
     expect(refusal(() => seal.seal(inQuote))).toMatchObject({ code: 'invalid', field: 'sources.0.quote' });
     const inMetadata = recorded({}, { actor: 'desk', reason: `${SEALED_PREFIX}sAAAAAAAAAAAAAAAAAAAAAA:AAAA` });
     expect(refusal(() => seal.seal(inMetadata)).message).toContain('reason holds');
