@@ -7,14 +7,13 @@ import { conflict, notFound } from '../domain/errors';
 import { EVENT_STORE, StreamNotFoundError, type EventStore } from '../event-store/event-store';
 import { foldedStateCacheOf } from '../event-store/folded-state-cache';
 import { ERASURE_STREAM, SUBJECT_ERASED } from '../event-store/stream-ownership';
-import { LogFollower } from '../event-store/log-follower';
 import { KEY_UNAVAILABLE, mapSealed, SEALED_PREFIX, useSubjectSeal } from '../event-store/subject-seal';
 import type { SubjectKeys } from '../event-store/subject-keys';
-import { readModelFileStatus, resolveReadModelPath } from '../projections/read-model-database';
 import { IntegrityService } from '../integrity/integrity.service';
 import { RebuildRunningError, ReadModels, type Purge, type SubjectStreams } from '../projections/read-models';
 import { subjectOfSealed } from '../projections/subjects/subject-refs.read-model';
 import { KeyedSubjectSeal } from './keyed-seal';
+import { PurgeFollower } from './purge-follower';
 import { SubjectKeyStore } from './subject-key-store';
 
 export { ERASURE_STREAM, SUBJECT_ERASED };
@@ -56,13 +55,8 @@ export class ErasureService implements OnModuleInit, OnApplicationBootstrap, OnA
   readonly keys: SubjectKeys;
   readonly seal: KeyedSubjectSeal;
   private readonly listeners = new Set<ErasureListener>();
-  /** Ids of the SubjectErased events appended by this process: the erasures it purged for itself. */
-  private readonly performed = new Set<string>();
-  /** Follows the erasure stream: an erasure made by another process (a replica, the command line) is purged here too. */
-  private follower: LogFollower | undefined;
-  private followed = -1n;
-  /** Erasures read from the log, purged one after another. */
-  private reactions: Promise<void> = Promise.resolve();
+  /** The erasure stream: an erasure made by another process (a replica, the command line) is purged here too. */
+  private readonly erasures: PurgeFollower;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -72,6 +66,7 @@ export class ErasureService implements OnModuleInit, OnApplicationBootstrap, OnA
   ) {
     this.keys = store.subjectKeys?.() ?? new SubjectKeyStore(subjectsPathOf(config));
     this.seal = new KeyedSubjectSeal(this.keys);
+    this.erasures = new PurgeFollower(store, config, this.logger, ERASURE_STREAM, SUBJECT_ERASED, 'erasures');
     // Registered while providers are made, before any read model catches up (onApplicationBootstrap).
     useSubjectSeal(store, this.seal);
   }
@@ -88,7 +83,7 @@ export class ErasureService implements OnModuleInit, OnApplicationBootstrap, OnA
     let replayed = 0;
     for (const erasure of recorded) if (!this.keys.erasedAt(erasure.subject) && (await this.keys.destroy(erasure.subject, erasure.erasedAt))) replayed++;
     if (replayed > 0) this.logger.warn(`dropped the keys of ${replayed} subject(s) erased in the log (a key store older than the log)`);
-    this.followed = await readModelsStoodAt(this.store, this.config);
+    await this.erasures.startAtReadModels();
   }
 
   /**
@@ -116,35 +111,18 @@ export class ErasureService implements OnModuleInit, OnApplicationBootstrap, OnA
 
 
   onApplicationBootstrap(): void {
-    this.follower = new LogFollower(
-      this.store,
-      {
-        from: () => this.followed,
-        filter: { streamNamePrefixes: [ERASURE_STREAM] },
-        handle: (events) => {
-          for (const event of events) {
-            this.followed = event.position;
-            if (event.type !== SUBJECT_ERASED || event.streamId !== ERASURE_STREAM || this.performed.delete(event.id)) continue;
-            const { subject, erasedAt } = event.data as { subject?: unknown; erasedAt?: unknown };
-            if (typeof subject !== 'string' || typeof erasedAt !== 'string') continue;
-            this.reactions = this.reactions
-              .then(() => this.erasedElsewhere(subject, erasedAt, event.position))
-              .catch((error: unknown) => this.logger.error(`the erasure of ${subject} read from the log could not be purged here: ${String(error)}`));
-          }
-        },
-      },
-      {
-        retryMs: this.config.timers.followRetryMs,
-        onReadError: (error) => this.logger.warn(`following the erasures failed, again shortly: ${error.message}`),
-        onFailed: (error) => this.logger.error(`following the erasures stopped: ${error.message}`),
-      },
-    );
-    this.follower.start();
+    this.erasures.follow((event) => {
+      const { subject, erasedAt } = event.data as { subject?: unknown; erasedAt?: unknown };
+      if (typeof subject !== 'string' || typeof erasedAt !== 'string') return;
+      this.erasures.queue(
+        () => this.erasedElsewhere(subject, erasedAt, event.position),
+        (error) => `the erasure of ${subject} read from the log could not be purged here: ${String(error)}`,
+      );
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.follower?.stop();
-    await this.reactions;
+    await this.erasures.stop();
     await this.keys.shutdown();
   }
 
@@ -183,7 +161,7 @@ export class ErasureService implements OnModuleInit, OnApplicationBootstrap, OnA
     );
     await this.keys.destroy(id, erasedAt);
     const eventId = randomUUID();
-    this.performed.add(eventId);
+    this.erasures.performed.add(eventId);
     let position: bigint;
     try {
       ({ position } = await this.store.appendToStream(
@@ -192,7 +170,7 @@ export class ErasureService implements OnModuleInit, OnApplicationBootstrap, OnA
         { expectedRevision: 'any' },
       ));
     } catch (error) {
-      this.performed.delete(eventId);
+      this.erasures.performed.delete(eventId);
       throw error;
     }
     this.logger.warn(`subject ${id} erased by ${actor} at position ${position}`);
@@ -278,21 +256,4 @@ export class ErasureService implements OnModuleInit, OnApplicationBootstrap, OnA
 /** What a sealed value opens to without its plaintext: never a value a listener should purge. */
 function isMarker(value: string): boolean {
   return value === KEY_UNAVAILABLE || /^\[erased on \d{4}-\d{2}-\d{2}\]$/.test(value);
-}
-
-/**
- * Where a follower of the log that purges the read models starts: where the read models' file on disk
- * stood (an erasure or a withholding made meanwhile by another process is then purged here too), else
- * the log's head (read models built afresh need no purge). A file the projections will not serve counts
- * as none.
- */
-export async function readModelsStoodAt(store: EventStore, config: AnnalsConfig): Promise<bigint> {
-  const head = await store.headPosition();
-  let onDisk: ReturnType<typeof readModelFileStatus>;
-  try {
-    onDisk = readModelFileStatus(resolveReadModelPath(config.readModelPath));
-  } catch {
-    onDisk = undefined;
-  }
-  return onDisk?.current && onDisk.position >= 0n && onDisk.position <= head ? onDisk.position : head;
 }

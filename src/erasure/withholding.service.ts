@@ -6,7 +6,6 @@ import { parsePointer, valueAt, withValueAt } from '../domain/json-pointer';
 import { eventHash, isChained } from '../event-store/event-hash';
 import { EVENT_STORE, StreamNotFoundError, type EventStore, type JsonObject, type RecordedEvent } from '../event-store/event-store';
 import { foldedStateCacheOf } from '../event-store/folded-state-cache';
-import { LogFollower } from '../event-store/log-follower';
 import { domainEventOf } from '../event-store/stream-ownership';
 import { holdsSealed } from '../event-store/subject-seal';
 import { CONTENT_WITHHELD, parseWithheld, REDACTION_STREAM, withheldMarker } from '../event-store/withheld';
@@ -14,7 +13,8 @@ import { IntegrityService } from '../integrity/integrity.service';
 import { asRecord, withholdingStatementText, type WithholdingRecord } from '../integrity/withholdings';
 import { treeLeafHash } from '../projections/merkle/leaf';
 import { RebuildRunningError, ReadModels, type Purge } from '../projections/read-models';
-import { ErasureService, readModelsStoodAt } from './erasure.service';
+import { ErasureService } from './erasure.service';
+import { PurgeFollower } from './purge-follower';
 
 /**
  * The keys whose text values may be withheld: free text. Ids, dates, kinds, numbers and units are what
@@ -48,22 +48,22 @@ export interface Withheld {
 @Injectable()
 export class WithholdingService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Withholding');
-  private readonly performed = new Set<string>();
-  private follower: LogFollower | undefined;
-  private followed = -1n;
-  private reactions: Promise<void> = Promise.resolve();
+  /** The withholdings' stream: one made by another process is applied here too. */
+  private readonly withholdings: PurgeFollower;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(ANNALS_CONFIG) private readonly config: AnnalsConfig,
+    @Inject(ANNALS_CONFIG) config: AnnalsConfig,
     private readonly readModels: ReadModels,
     private readonly integrity: IntegrityService,
     private readonly erasure: ErasureService,
-  ) {}
+  ) {
+    this.withholdings = new PurgeFollower(store, config, this.logger, REDACTION_STREAM, CONTENT_WITHHELD, 'withholdings');
+  }
 
   /** The read models on disk may predate withholdings made by another process meanwhile: followed from where they stood. */
   async onModuleInit(): Promise<void> {
-    this.followed = await readModelsStoodAt(this.store, this.config);
+    await this.withholdings.startAtReadModels();
   }
 
   /**
@@ -72,29 +72,16 @@ export class WithholdingService implements OnModuleInit, OnApplicationBootstrap,
    * stopped between the append and the rewrite) is completed.
    */
   onApplicationBootstrap(): void {
-    this.follower = new LogFollower(
-      this.store,
-      {
-        from: () => this.followed,
-        filter: { streamNamePrefixes: [REDACTION_STREAM] },
-        handle: (events) => {
-          for (const event of events) {
-            this.followed = event.position;
-            if (event.type !== CONTENT_WITHHELD || event.streamId !== REDACTION_STREAM || this.performed.delete(event.id)) continue;
-            this.reactions = this.reactions
-              .then(() => this.withheldElsewhere(event))
-              .catch((error: unknown) => this.logger.error(`the withholding ${event.id} read from the log could not be applied here: ${String(error)}`));
-          }
-        },
-      },
-      {
-        retryMs: this.config.timers.followRetryMs,
-        onReadError: (error) => this.logger.warn(`following the withholdings failed, again shortly: ${error.message}`),
-        onFailed: (error) => this.logger.error(`following the withholdings stopped: ${error.message}`),
-      },
+    this.withholdings.queue(
+      () => this.completeRecorded(),
+      (error) => `the log's withholdings could not be checked on start: ${String(error)}`,
     );
-    this.follower.start();
-    this.reactions = this.completeRecorded().catch((error: unknown) => this.logger.error(`the log's withholdings could not be checked on start: ${String(error)}`));
+    this.withholdings.follow((event) =>
+      this.withholdings.queue(
+        () => this.withheldElsewhere(event),
+        (error) => `the withholding ${event.id} read from the log could not be applied here: ${String(error)}`,
+      ),
+    );
   }
 
   /** On start: a withholding recorded whose event still holds the text (its process stopped before the rewrite) is completed. */
@@ -110,8 +97,7 @@ export class WithholdingService implements OnModuleInit, OnApplicationBootstrap,
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.follower?.stop();
-    await this.reactions;
+    await this.withholdings.stop();
   }
 
   async withhold(eventId: string, paths: readonly string[], reason: string, actor: string): Promise<Withheld> {
@@ -148,7 +134,7 @@ export class WithholdingService implements OnModuleInit, OnApplicationBootstrap,
       reason,
     };
     const statement = this.integrity.signStatement(withholdingStatementText(record, actor));
-    this.performed.add(id);
+    this.withholdings.performed.add(id);
     let position: bigint;
     try {
       // Recorded first: a process stopped before the rewrite leaves the log intact, and completes it on its next start.
@@ -158,7 +144,7 @@ export class WithholdingService implements OnModuleInit, OnApplicationBootstrap,
         { expectedRevision: 'any' },
       ));
     } catch (error) {
-      this.performed.delete(id);
+      this.withholdings.performed.delete(id);
       throw error;
     }
     // A rewrite that failed part way (the WAL could not be emptied) may have changed the row: the purge runs
