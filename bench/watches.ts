@@ -42,7 +42,7 @@ const TARGET_P99_MS = 100;
 const BACKDATED = 0.05;
 const TAGS = ['conflict', 'casualties', 'airstrikes', 'diplomacy', 'elections', 'economy', 'refugees', 'health', 'climate', 'courts'];
 
-interface Phase {
+export interface Phase {
   readonly writesPerSecond: number;
   readonly written: number;
   readonly latencies: number[];
@@ -95,7 +95,7 @@ export async function watches(mode: Mode): Promise<Row[]> {
   }
 }
 
-async function seed(gateway: CommandGateway, r: Random): Promise<void> {
+export async function seed(gateway: CommandGateway, r: Random): Promise<void> {
   const started = Date.now();
   await inParallel(FIGURES, async (n) => {
     await gateway.execute(figureDecider, { type: 'DefineFigure', ...figureDefined(r, n) }, figureId(n), { actor: 'bench' });
@@ -112,7 +112,7 @@ async function seed(gateway: CommandGateway, r: Random): Promise<void> {
 }
 
 /** 70% figure watches, 15% fact watches, 15% timeline watches of a tag, each as of a random day. */
-async function createWatches(app: Awaited<ReturnType<typeof createTestApp>>, r: Random): Promise<void> {
+export async function createWatches(app: Awaited<ReturnType<typeof createTestApp>>, r: Random): Promise<void> {
   const started = Date.now();
   const service = app.get(WatchesService);
   const file = app.get(WatchStore);
@@ -134,13 +134,13 @@ async function createWatches(app: Awaited<ReturnType<typeof createTestApp>>, r: 
 }
 
 /** The engine forgets every watch (the watch file keeps them). */
-function detach(app: Awaited<ReturnType<typeof createTestApp>>): void {
+export function detach(app: Awaited<ReturnType<typeof createTestApp>>): void {
   const engine = app.get(WatchEngine);
   for (const record of app.get(WatchStore).active()) engine.remove(record.id);
 }
 
 /** The engine takes every watch in the file back, as a restart would, evaluated up to where it is. */
-function attach(app: Awaited<ReturnType<typeof createTestApp>>): void {
+export function attach(app: Awaited<ReturnType<typeof createTestApp>>): void {
   const engine = app.get(WatchEngine);
   for (const record of app.get(WatchStore).active()) {
     const item = { id: record.id, question: record.question, title: record.title, webhookUrl: record.webhookUrl };
@@ -148,7 +148,7 @@ function attach(app: Awaited<ReturnType<typeof createTestApp>>): void {
   }
 }
 
-async function phase(app: Awaited<ReturnType<typeof createTestApp>>, gateway: CommandGateway, r: Random, seconds: number, backdated: number, label: string): Promise<Phase> {
+export async function phase(app: Awaited<ReturnType<typeof createTestApp>>, gateway: CommandGateway, r: Random, seconds: number, backdated: number, label: string): Promise<Phase> {
   const engine = app.get(WatchEngine);
   const store = app.get<EventStore>(EVENT_STORE);
   const startedAt = new Map<string, number>();
