@@ -1,4 +1,4 @@
-import { FIRST_DAY } from '../domain/edtf';
+import { FIRST_DAY, parseDate } from '../domain/edtf';
 import type { FactRecorded } from '../domain/fact/fact.events';
 import { isFactEvent } from '../domain/fact/fact.events';
 import { isFigureEvent } from '../domain/figure/figure.events';
@@ -73,6 +73,26 @@ export class Reach {
   }
 }
 
+/**
+ * What a new claim reaches at most, read from the event alone, without the read models: a
+ * ClaimAsserted is its claim's first version (the decider uses a claim id once; the projection passes
+ * over a second one, which then changes no answer), so the only day it can mean is its own. Versions
+ * the read models may already hold after it (a correction applied since) are not in it: their own
+ * events reach what they move into, later in this batch or in the next. The watch engine asks the
+ * index with it first, and reads the read models (touchOf) only when a question may be reached:
+ * a new claim dated after every day its figure's questions read, as most are, costs no query.
+ * undefined: another event, or a date this cannot read (touchOf decides).
+ */
+export function newClaimTouch(event: RecordedEvent): Touch | undefined {
+  if (event.type !== 'ClaimAsserted' || domainEventOf(event) !== 'figure') return undefined;
+  const { figureId, assertedOn } = event.data as { figureId: string; assertedOn: unknown };
+  try {
+    return { kind: 'figure', figureId, earliestDay: parseDate(assertedOn, 'assertedOn').earliest };
+  } catch {
+    return undefined;
+  }
+}
+
 /** The two calls used here, without importing the driver's types (only adapters import the driver). */
 interface Statement {
   get(...params: unknown[]): unknown;
@@ -113,6 +133,15 @@ export class QuestionIndex<T extends { readonly question: Question }> {
   remove(item: T): void {
     const bucket = this.bucketOf(item.question, false);
     if (bucket.delete(item)) this.count--;
+  }
+
+  /** Whether `touch` may change the answer of any item (reached, without listing them). */
+  reachesAny(touch: Touch): boolean {
+    if (touch.kind === 'figure') {
+      for (const item of this.figures.get(touch.figureId) ?? []) if (touch.earliestDay <= lastDayRead(item.question)) return true;
+      return false;
+    }
+    return this.reached(touch).length > 0;
   }
 
   /** The items whose answer `touch` may change. */

@@ -9,7 +9,7 @@ import { answerChanges, storedAnswer, type AnswerChange, type StoredAnswer } fro
 import { MAX_NOTICE_EVENTS, noticeEvent, noticeIdFor, noticeIdOf, noticeOf, type NoticeContent, type SequencedNotice } from './notice';
 import { readableChanges, summaryOf } from './notice-text';
 import { answerAfter, answerOf, pathOf, type Answer, type Question } from './question';
-import { QuestionIndex, type Reach, type Touch } from './reach';
+import { newClaimTouch, QuestionIndex, type Reach, type Touch } from './reach';
 import type { ActiveWatch, EngineStore, Evaluation, NewAnswer, StoredNoticeInput, SubjectState } from './watch-store';
 
 /** A watch as the engine keeps it in memory: what it asks; its answer is its cohort's. */
@@ -422,7 +422,7 @@ export class WatchEngine {
     const views = new Set<ViewSubscriber>();
     this.stats.events += taken.length;
     for (const event of taken) {
-      const touch = this.reach.touchOf(upcast(event));
+      const touch = this.touchOf(event);
       if (!touch) continue;
       for (const cohort of this.cohorts.reached(touch)) {
         if (cohort.evaluatedUpTo >= event.position) continue;
@@ -433,6 +433,12 @@ export class WatchEngine {
         } else reached.set(cohort, { events: [event], claimants: joined(new Set(), touch) });
       }
       for (const view of this.views.reached(touch)) if (view.sentUpTo < event.position) views.add(view);
+    }
+    if (reached.size === 0 && views.size === 0) {
+      // Nothing reached (most batches): nothing to ask or store; the position is saved in time.
+      this.position = through;
+      this.save(false);
+      return;
     }
     const asked = new Map<string, { answer: Answer; stored: StoredAnswer; hash: string }>();
     /** Asked once per question; from the answer it gave last (kept in memory) where only some claimants of a figure can have changed. */
@@ -537,6 +543,18 @@ export class WatchEngine {
       view.lastHash = answer.hash;
       this.tell(() => view.send(answer.answer, now));
     }
+  }
+
+  /**
+   * What an event can reach (Reach.touchOf). A new claim is first checked against the index by its own
+   * date alone (newClaimTouch): one dated after every day its figure's questions read reaches
+   * none of them, and the read models are not queried for it.
+   */
+  private touchOf(event: RecordedEvent): Touch | undefined {
+    const upcasted = upcast(event);
+    const bound = newClaimTouch(upcasted);
+    if (bound && !this.cohorts.reachesAny(bound) && !this.views.reachesAny(bound)) return undefined;
+    return this.reach.touchOf(upcasted);
   }
 
   /** What is stored of a notice: its changes as a reader wants them (no bookkeeping) and a sentence that says them. */

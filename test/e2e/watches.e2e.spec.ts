@@ -80,6 +80,19 @@ describe('watches', () => {
     expect(found[0].after.claims.map((c: { claimant: string }) => c.claimant).sort()).toEqual(['Airwars', 'CJTF-OIR']);
   });
 
+  it('a new claim dated after the watched window and corrected into it at once is one notice, whichever of the two the engine saw first', async () => {
+    const { figureId } = await figureWithClaim('2019-02-15');
+    const watchId = await watch({ kind: 'figure', figureId, asOf: '2019-03-28' });
+    // Not settled in between: the engine may see the claim with the read models already holding its correction, or each alone.
+    const claim = claimBody({ claimant: 'Airwars', assertedOn: '2019-06-01', period: undefined });
+    await http().post(`/figures/${figureId}/claims`).send(claim).expect(201);
+    await http().post(`/figures/${figureId}/claims/${claim.id}/corrections`).send(correctionBody({ assertedOn: '2019-03-01' }, 'the report is from March')).expect(200);
+    const found = await notices(watchId);
+    expect(found).toHaveLength(1);
+    expect(found[0].events.map((e: { type: string }) => e.type)).toContain('ClaimCorrected');
+    expect(found[0].after.claims.map((c: { claimant: string }) => c.claimant).sort()).toEqual(['Airwars', 'CJTF-OIR']);
+  });
+
   it('a correction that moves a claim out of the watched window is a notice too (its old date counts)', async () => {
     const { figureId, claimId } = await figureWithClaim('2019-02-15');
     const watchId = await watch({ kind: 'figure', figureId, asOf: '2019-03-28' });

@@ -1,6 +1,7 @@
 import { FIRST_DAY } from '../../../src/domain/edtf';
+import type { JsonObject, RecordedEvent } from '../../../src/event-store/event-store';
 import type { Question } from '../../../src/watches/question';
-import { QuestionIndex, type Touch } from '../../../src/watches/reach';
+import { newClaimTouch, QuestionIndex, type Touch } from '../../../src/watches/reach';
 import { answerChanges, storedAnswer } from '../../../src/watches/answer-diff';
 
 const item = (question: Question) => ({ question });
@@ -40,6 +41,35 @@ describe('the question index (which watches an event can reach)', () => {
     expect(index.reached(factTouch('f1', '2019-03-01', []))).toEqual([fact]);
     // A fact the read models do not know yet reaches every timeline question.
     expect(index.reached(factTouch('f3', FIRST_DAY, ['*']))).toEqual([words, tagged, until, statesToo, person]);
+  });
+
+  it('says whether a touch reaches any question, as the list of those reached does', () => {
+    const index = new QuestionIndex<{ question: Question }>();
+    for (const i of [item(figure('deaths', '2019-01-01')), item(figure('deaths', '2019-03-28')), item(timeline({ tag: 'raqqa', asOf: '2016-01-01' }))]) index.add(i);
+    const touches = [
+      claimTouch('deaths', '2019-03-28'),
+      claimTouch('deaths', '2019-03-29'),
+      claimTouch('deaths', FIRST_DAY),
+      claimTouch('strikes', FIRST_DAY),
+      factTouch('f1', '2015-12-31', ['tag:raqqa']),
+      factTouch('f1', '2016-01-02', ['tag:raqqa']),
+      factTouch('f1', FIRST_DAY, ['tag:mosul']),
+      factTouch('f1', FIRST_DAY, ['*']),
+    ];
+    expect(touches.map((t) => index.reachesAny(t))).toEqual([true, false, true, false, true, false, false, true]);
+    for (const touch of touches) expect(index.reachesAny(touch)).toBe(index.reached(touch).length > 0);
+  });
+
+  it('reads what a new claim can reach from the claim alone: its figure and the earliest day its date can mean', () => {
+    const event = (streamId: string, type: string, data: JsonObject): RecordedEvent => ({ id: 'e', streamId, revision: 1n, position: 7n, type, data, metadata: {}, recordedAt: new Date(0) });
+    const claim = (assertedOn: string) => ({ figureId: 'deaths', claimId: 'c1', claimant: 'Airwars', value: { kind: 'exact', value: 1 }, assertedOn, sources: [] });
+    expect(newClaimTouch(event('figure-deaths', 'ClaimAsserted', claim('2019-03-28')))).toEqual({ kind: 'figure', figureId: 'deaths', earliestDay: '2019-03-28' });
+    expect(newClaimTouch(event('figure-deaths', 'ClaimAsserted', claim('2019-03')))).toEqual({ kind: 'figure', figureId: 'deaths', earliestDay: '2019-03-01' });
+    expect(newClaimTouch(event('figure-deaths', 'ClaimAsserted', claim('[..2020-02-14]')))).toEqual({ kind: 'figure', figureId: 'deaths', earliestDay: FIRST_DAY });
+    // Other versions of a claim, a date it cannot read, a claim planted outside the domain's streams: the read models decide.
+    expect(newClaimTouch(event('figure-deaths', 'ClaimCorrected', { figureId: 'deaths', claimId: 'c1', changes: { assertedOn: '2014' } }))).toBeUndefined();
+    expect(newClaimTouch(event('figure-deaths', 'ClaimAsserted', claim('2019?')))).toBeUndefined();
+    expect(newClaimTouch(event('user-deaths', 'ClaimAsserted', claim('2019-03-28')))).toBeUndefined();
   });
 
   it('forgets removed questions and counts what it holds', () => {
