@@ -5,21 +5,24 @@ import { median, medianOf, Samples, summarize } from './stats';
 import { factBody, rng } from './support/data';
 import { cpuSecondsOf, sleep, type Mode } from './support/env';
 import { startServer, type ServerHandle } from './support/processes';
+import type { DeliveryStages } from './support/server';
 import { int, ms, row, spreadVerdict, type Row } from './support/report';
 
 /**
  * Measurement 5: 100 live SSE subscribers (GET /events) on one app process while facts are
- * written at 1,000/s, first over HTTP (POST /facts, end to end). Each fact's summary carries its
- * send time (performance.timeOrigin + performance.now(), a wall clock with sub-ms resolution
- * that every process on the machine shares); each subscriber takes the time the chunk holding
- * the event arrived. When HTTP cannot carry 1,000 writes/s here, the same rate is written again
- * inside the server process through the command path (CommandGateway), and the table says so.
+ * written at 1,000/s. Each fact's summary carries its send time (performance.timeOrigin +
+ * performance.now(), a wall clock with sub-ms resolution that every process on the machine
+ * shares); each subscriber takes the time the chunk holding the event arrived. The target (issue
+ * 24: "in process") is judged on writes made inside the server process through the command path
+ * (CommandGateway, what a controller calls), always measured, with the server's stage probe saying
+ * where each delivery's time went; the same rate written over HTTP (POST /facts, end to end) follows
+ * as INFO: there the server's CPU is mostly the HTTP writes', not the delivery's.
  */
 
 const SUBSCRIBERS = 100;
 const RATE = 1000;
 const TARGET_P99_MS = 50;
-/** A rate below this share of RATE counts as "HTTP cannot sustain it". */
+/** A run whose writes fell below this share of RATE fails the target, whatever its p99. */
 const SUSTAINED = 0.95;
 
 const now = () => performance.timeOrigin + performance.now();
@@ -44,6 +47,8 @@ interface RunResult {
   readonly clientCpu: number;
   readonly writeP50?: number;
   readonly writeP99?: number;
+  /** In process only: the server's stage probe (bench/support/server.ts), p50/p99 per stage. */
+  readonly stages?: DeliveryStages;
 }
 
 /** Opens an SSE stream and records, for each event, arrival time minus the send time in its summary. */
@@ -134,7 +139,7 @@ async function oneRun(server: ServerHandle, subscribers: Subscriber[], setCurren
   const before = subscribers.map((s) => s.received);
   const cpuBefore = cpuSecondsOf(server.pid);
   const clientBefore = process.cpuUsage();
-  let written: { sent: number; ok: number; failed: number; seconds: number; writeP50?: number; writeP99?: number };
+  let written: { sent: number; ok: number; failed: number; seconds: number; writeP50?: number; writeP99?: number; stages?: DeliveryStages };
   if (writer === 'HTTP') {
     written = await writeOverHttp(server.url, RATE, seconds, `r${run}`);
   } else {
@@ -162,6 +167,7 @@ async function oneRun(server: ServerHandle, subscribers: Subscriber[], setCurren
     clientCpu,
     writeP50: written.writeP50,
     writeP99: written.writeP99,
+    stages: written.stages,
   };
 }
 
@@ -178,19 +184,15 @@ export async function subscriptions(mode: Mode): Promise<Row[]> {
   try {
     for (let i = 0; i < SUBSCRIBERS; i++) subscribers.push(await subscribe(server.url, () => current));
     const setCurrent = (s: Samples) => (current = s);
-    // Warm-up (JIT, page cache), discarded.
+    // In process first: the judged row, on the shorter log. Each writer has a discarded warm-up (JIT, page cache).
+    await oneRun(server, subscribers, setCurrent, 'in process', mode.quick ? 0.3 : 1, -2);
+    const inProcess: RunResult[] = [];
+    for (let i = 0; i < runs; i++) inProcess.push(await oneRun(server, subscribers, setCurrent, 'in process', seconds, i));
+    rows.push(report(inProcess, 'verdict'));
     await oneRun(server, subscribers, setCurrent, 'HTTP', mode.quick ? 0.3 : 1, -1);
     const http: RunResult[] = [];
     for (let i = 0; i < runs; i++) http.push(await oneRun(server, subscribers, setCurrent, 'HTTP', seconds, i));
-    const sustained = median(http.map((r) => r.writesPerSecond)) >= RATE * SUSTAINED;
-    rows.push(report(http, sustained ? 'verdict' : 'unsustained'));
-    if (!sustained) {
-      console.log(`  HTTP carried ${int(median(http.map((r) => r.writesPerSecond)))} writes/s, not ${int(RATE)}: writing again in the server process, through CommandGateway`);
-      await oneRun(server, subscribers, setCurrent, 'in process', mode.quick ? 0.3 : 1, -2);
-      const inProcess: RunResult[] = [];
-      for (let i = 0; i < runs; i++) inProcess.push(await oneRun(server, subscribers, setCurrent, 'in process', seconds, i));
-      rows.push(report(inProcess, 'verdict'));
-    }
+    rows.push(report(http, 'info'));
   } finally {
     for (const s of subscribers) s.close();
     await server.stop();
@@ -200,10 +202,20 @@ export async function subscriptions(mode: Mode): Promise<Row[]> {
 
 const KEYS = ['writesPerSecond', 'p50', 'p99', 'max', 'delivered', 'serverCpu', 'clientCpu'] as const;
 
-function report(runs: RunResult[], role: 'verdict' | 'unsustained'): Row {
+/** The median over runs of one stage's p50 and p99, as 'p50/p99'. */
+function stage(runs: RunResult[], key: keyof DeliveryStages): string {
+  const of = (p: 'p50' | 'p99') => median(runs.map((r) => r.stages?.[key][p] ?? Number.NaN));
+  return `${ms(of('p50'))}/${ms(of('p99'))}`;
+}
+
+function report(runs: RunResult[], role: 'verdict' | 'info'): Row {
   const m = medianOf(runs, KEYS);
   const writer = runs[0].writer;
   const writeLatency = writer === 'HTTP' ? `, POST p50/p99 ${ms(median(runs.map((r) => r.writeP50 ?? NaN)))}/${ms(median(runs.map((r) => r.writeP99 ?? NaN)))}` : '';
+  const stages = runs.some((r) => r.stages)
+    ? `; server stages p50/p99: append ${stage(runs, 'append')}, follow ${stage(runs, 'follow')}, read models ${stage(runs, 'readModels')}, to feeds ${stage(runs, 'toFeeds')}`
+    : '';
+  const p99s = runs.map((r) => r.p99);
   const lost = m.delivered < 0.999;
   // Each run against the target: p99 under it, at the rate asked (a run that wrote too slowly fails
   // however quick its deliveries). PASS only when every run meets both (spreadVerdict).
@@ -214,12 +226,14 @@ function report(runs: RunResult[], role: 'verdict' | 'unsustained'): Row {
   );
   return row({
     section: '5 subscriptions',
-    figure: `${SUBSCRIBERS} SSE subscribers, writes ${writer === 'HTTP' ? 'over HTTP POST /facts' : 'in the server process (CommandGateway), not HTTP'} (delivery p50/p99)`,
+    figure: `${SUBSCRIBERS} SSE subscribers, writes ${writer === 'HTTP' ? 'over HTTP POST /facts' : 'in the server process (CommandGateway)'} (delivery p50/p99)`,
     value: `${ms(m.p50)}/${ms(m.p99)}`,
-    reference: `${int(m.writesPerSecond)} writes/s achieved of ${int(RATE)}, CPU server ${Math.round(m.serverCpu * 100)}% client ${Math.round(m.clientCpu * 100)}%, delivered ${(m.delivered * 100).toFixed(1)}%${writeLatency}`,
+    reference:
+      `p99 per run ${p99s.map(ms).join(', ')}; ${int(m.writesPerSecond)} writes/s achieved of ${int(RATE)}, CPU server ${Math.round(m.serverCpu * 100)}% client ${Math.round(m.clientCpu * 100)}%, ` +
+      `delivered ${(m.delivered * 100).toFixed(1)}%${writeLatency}${stages}`,
     ratio: role === 'verdict' ? judged.text : '',
-    target: role === 'verdict' ? `p99 < ${TARGET_P99_MS} ms at ${int(RATE)}/s` : `HTTP could not sustain ${int(RATE)}/s`,
-    verdict: role === 'unsustained' ? 'MISS' : lost ? 'ERROR' : judged.verdict,
+    target: role === 'verdict' ? `p99 < ${TARGET_P99_MS} ms at ${int(RATE)}/s in process` : '',
+    verdict: lost ? 'ERROR' : role === 'info' ? 'INFO' : judged.verdict,
     data: { writer, runs },
   });
 }
