@@ -163,8 +163,13 @@ function compileProperty(cls: DtoClass, name: string, group: readonly Validation
 
 function isPlainObject(value: unknown): value is Instance {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+  const proto = Object.getPrototypeOf(value) as object | null;
+  return proto === Object.prototype || proto === null || emptyRoot(proto);
+}
+
+/** A prototype that adds nothing and ends the chain: how Fastify's query parser (fast-querystring) makes its objects. */
+function emptyRoot(proto: object): boolean {
+  return Object.getPrototypeOf(proto) === null && Reflect.ownKeys(proto).length === 0;
 }
 
 const isPrimitive = (value: unknown) => value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
