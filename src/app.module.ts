@@ -30,7 +30,7 @@ export class AppModule {
         ThrottlerModule.forRootAsync({ inject: [ANNALS_CONFIG], useFactory: (config: AnnalsConfig) => rateLimitOptions(config) }),
         AuthModule,
         // Its guard is global and after AuthModule's, so before every route's interceptors (the answer cache and
-        // receipts, bound by `Citable`): a read waits for its Annals-Min-Position before the cache may answer it.
+        // receipts, CitableInterceptor bound by `Citable`): a read waits for its Annals-Min-Position before the cache may answer it.
         PositionsModule,
         AnswerCacheModule,
         IntegrityModule,

@@ -4,6 +4,6 @@ import { FactsController } from './facts.controller';
 import { FiguresController } from './figures.controller';
 import { TimelineController } from './timeline.controller';
 
-/** The citable reads' interceptors (`Citable`) are instantiated here, and take the one AnswerCache from its module. */
+/** The citable reads' interceptor (`Citable`) is instantiated here, and takes the one AnswerCache from its module. */
 @Module({ imports: [AnswerCacheModule], controllers: [FactsController, FiguresController, TimelineController] })
 export class ApiModule {}

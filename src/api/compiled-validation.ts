@@ -24,8 +24,11 @@ const { TransformationType } = require('class-transformer/cjs/enums') as typeof 
  * groups): class-transformer's plainToInstance (`new Dto()`, each key copied, @Type'd values built as
  * their class, arrays copied) and class-validator's executor (IsOptional and other conditions, each
  * decorator's validator with `each`, ValidateNested over objects and arrays). A class using anything
- * else (@Transform, @Expose, @Exclude, typed discriminators, async or grouped rules, a nested class
- * without rules) is not compiled: its bodies all take the ValidationPipe.
+ * else (@Expose, @Exclude, typed discriminators, async or grouped rules) is not compiled: its bodies
+ * all take the ValidationPipe. A key with a @Transform, or a @Type to a class without rules (a query's
+ * `@Type(() => Number)`), is not mirrored either: an object holding it takes the pipe, one without it
+ * (class-transformer transforms only the keys an object holds) is checked here. Queries are checked
+ * the same way as bodies (src/api/validation.ts): the reads' hot case is a query of strings alone.
  */
 
 type Instance = Record<string, unknown>;
@@ -46,6 +49,8 @@ interface Property {
   readonly nested: boolean;
   /** The @Type class of the property's value (or of each item of an array), compiled on first use. */
   readonly type?: () => Compiled | undefined;
+  /** A @Transform the check does not mirror: an object holding this key is the pipe's. */
+  readonly transformed: boolean;
 }
 
 interface Compiled {
@@ -101,15 +106,16 @@ function compileClass(cls: DtoClass): Compiled | undefined {
   for (const [name, group] of grouped) {
     // class-transformer skips a key that names a method or getter of the class; the pipe refuses an inherited name.
     if (INHERITED.has(name) || name in cls.prototype || name === '__proto__') return undefined;
-    if (transformMetadata.findTransformMetadatas(cls, name, TransformationType.PLAIN_TO_CLASS).length > 0) return undefined;
-    const property = compileProperty(cls, name, group);
+    // class-transformer runs a @Transform only on a key the object holds: without it, the rest is mirrored.
+    const transformed = transformMetadata.findTransformMetadatas(cls, name, TransformationType.PLAIN_TO_CLASS).length > 0;
+    const property = compileProperty(cls, name, group, transformed);
     if (!property) return undefined;
     properties.set(name, property);
   }
   return { cls, properties };
 }
 
-function compileProperty(cls: DtoClass, name: string, group: readonly ValidationMetadata[]): Property | undefined {
+function compileProperty(cls: DtoClass, name: string, group: readonly ValidationMetadata[], transformed: boolean): Property | undefined {
   const storage = getMetadataStorage();
   const conditions: ((object: object, value: unknown) => boolean)[] = [];
   const defined: Check[] = [];
@@ -150,14 +156,20 @@ function compileProperty(cls: DtoClass, name: string, group: readonly Validation
     conditions,
     checks: [...defined, ...custom],
     nested,
+    transformed,
     ...(typeOf ? { type: () => compile(typeOf()) } : {}),
   };
 }
 
 function isPlainObject(value: unknown): value is Instance {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+  const proto = Object.getPrototypeOf(value) as object | null;
+  return proto === Object.prototype || proto === null || emptyRoot(proto);
+}
+
+/** A prototype that adds nothing and ends the chain: how Fastify's query parser (fast-querystring) makes its objects. */
+function emptyRoot(proto: object): boolean {
+  return Object.getPrototypeOf(proto) === null && Reflect.ownKeys(proto).length === 0;
 }
 
 const isPrimitive = (value: unknown) => value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
@@ -168,7 +180,7 @@ function build(dto: Compiled, plain: unknown): Instance | undefined {
   const instance = new dto.cls() as Instance;
   for (const key of Object.keys(plain)) {
     const property = dto.properties.get(key);
-    if (!property) return undefined;
+    if (!property || property.transformed) return undefined;
     const value = plain[key];
     let copy: unknown;
     if (property.type) {
