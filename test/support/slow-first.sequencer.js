@@ -15,6 +15,15 @@ const SLOWEST = [
   'test/cli/backup-restore.cli.spec.ts',
   'test/docs/shell-blocks.spec.ts', // ~60 s, the production build waited for
   'test/e2e/replicas-failover.e2e.spec.ts',
+  // Grouped suites (docs/testing.md, "Grouped suites"), by their time on one worker under load.
+  'test/e2e/stores.group.spec.ts',
+  'test/integration/integration.group.spec.ts',
+  'test/e2e/erasing.group.spec.ts',
+  'test/e2e/watching.group.spec.ts',
+  'test/cli/cli.group.spec.ts',
+  'test/grpc/grpc.group.spec.ts',
+  'test/e2e/http-surface.group.spec.ts',
+  'test/e2e/reading.group.spec.ts',
   'test/e2e/replicas-lease-kill.e2e.spec.ts',
   'test/failure/fuzz.spec.ts',
   'test/deploy/dockerfile.spec.ts',
@@ -37,11 +46,10 @@ const SLOWEST = [
   'test/integration/rebuild.spec.ts',
   'test/e2e/postgres-operations.e2e.spec.ts', // ~10 s and below from here
   'test/e2e/answer-cache.e2e.spec.ts',
+  'test/api/api.group.spec.ts',
   'test/e2e/shutdown.e2e.spec.ts',
   'test/unit/architecture.spec.ts',
-  'test/e2e/watch-webhooks.e2e.spec.ts',
   'test/config/docker-compose.spec.ts',
-  'test/e2e/demo.e2e.spec.ts',
 ];
 
 /**
