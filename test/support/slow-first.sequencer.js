@@ -16,6 +16,7 @@ const SLOWEST = [
   'test/docs/shell-blocks.spec.ts', // ~60 s, the production build waited for
   'test/e2e/replicas-failover.e2e.spec.ts',
   // Grouped suites (docs/testing.md, "Grouped suites"), by their time on one worker under load.
+  'test/browser/browser.group.spec.ts', // four browser suites, ~40 s
   'test/e2e/stores.group.spec.ts',
   'test/integration/integration.group.spec.ts',
   'test/e2e/erasing.group.spec.ts',
@@ -27,25 +28,22 @@ const SLOWEST = [
   'test/e2e/replicas-lease-kill.e2e.spec.ts',
   'test/failure/fuzz.spec.ts',
   'test/deploy/dockerfile.spec.ts',
-  'test/e2e/query-sweep.property.e2e.spec.ts',
+  'test/e2e/answers.group.spec.ts',
   'test/failure/kill-9.spec.ts',
   'test/browser/live-charts.browser.spec.ts',
   'test/cli/import.cli.spec.ts',
   'test/grpc/attacks.spec.ts',
-  'test/e2e/integrity-tamper.e2e.spec.ts',
+  'test/e2e/trust.group.spec.ts',
   'test/cli/examples.cli.spec.ts',
   'test/browser/ui.browser.spec.ts',
   'test/failure/watch-kill-9.spec.ts',
   'test/e2e/production-entry.e2e.spec.ts',
   'test/grpc/esdb-only.spec.ts',
-  'test/browser/login.browser.spec.ts',
-  'test/e2e/trust-side-doors.e2e.spec.ts',
-  'test/browser/watches.browser.spec.ts',
-  'test/browser/editor.browser.spec.ts',
   'test/e2e/start-up.e2e.spec.ts',
-  'test/integration/rebuild.spec.ts',
+  'test/unit/unit.group.spec.ts', // 60 unit suites
+  'test/integration/rebuilding.group.spec.ts',
   'test/e2e/postgres-operations.e2e.spec.ts', // ~10 s and below from here
-  'test/e2e/answer-cache.e2e.spec.ts',
+  'test/contract/contract.group.spec.ts',
   'test/api/api.group.spec.ts',
   'test/e2e/shutdown.e2e.spec.ts',
   'test/unit/architecture.spec.ts',
