@@ -331,7 +331,7 @@ const source = { publisher: 'The National', title: 'Anti-ISIS coalition admits 1
 
 /*
  * "Try it out" sends these as they are. Reads name the demo records; writes never do: they make and then
- * change their own `example-…` records, in the document's order (test/e2e/openapi-examples.e2e.spec.ts
+ * change their own `example-…` records, in the document's order (test/e2e/openapi-examples.e2e.cases.ts
  * executes them all on a fresh demo store and checks every demo record is unchanged). An Execute that
  * repeats a create answers 409 ("… already exists") instead of writing a copy.
  */

@@ -38,7 +38,7 @@ export function eventHash(event: HashableEvent): string {
  * SHA-256 (hex) of the canonical JSON of { type, data, metadata, stream, revision }, written out
  * member by member in JCS's key order (data, metadata, revision, stream, type): the same bytes as
  * canonicalJson of that object, without building it, and without copying the data's canonical text
- * into an object walk. test/unit/event-store/event-hash.spec.ts holds it to canonicalJson.
+ * into an object walk. test/unit/event-store/event-hash.cases.ts holds it to canonicalJson.
  */
 function contentHash(streamId: string, revision: bigint, type: string, data: JsonObject | CanonicalText, metadata: JsonObject): string {
   const dataText = data instanceof CanonicalText ? data.text : canonicalJson(data);

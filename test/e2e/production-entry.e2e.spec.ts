@@ -44,7 +44,7 @@ describe('the built production entry (node dist/main.js)', () => {
       port = Number(new URL((await start()).base).port);
     }, 120_000);
 
-    // The same cases the in-process app is sent in test/e2e/hostile-input.e2e.spec.ts.
+    // The same cases the in-process app is sent in test/e2e/hostile-input.e2e.cases.ts.
     it.each(PARSER_CASES.map((c) => [c.name, c] as const))('answers %s with problem+json and the security headers', async (_, parserCase) => {
       expectParserProblem(await rawRequest(port, parserCase.bytes), parserCase);
     });

@@ -29,7 +29,7 @@ export function leafOf(event: RecordedEvent): string {
  * `data`: the event's data already in canonical form, when the caller has it (verification hashes it twice otherwise).
  * The envelope's keys are fixed, so their canonical order is written out here rather than sorted for
  * every event (a rebuild hashes every event of the log): the same bytes as canonicalJson(leafJson(…)),
- * which test/unit/projections/leaf.spec.ts checks.
+ * which test/unit/projections/leaf.cases.ts checks.
  */
 export function eventLeafHash(event: RecordedEvent, data?: CanonicalText): Buffer {
   return leafHash(leafText(event, data));

@@ -8,7 +8,7 @@ import { factData, factRecorded } from '../unit/domain/factories';
 
 /**
  * Facts through the HTTP API, each spec given the fact's stream as stored rather than built by
- * earlier requests (the same cases, written request by request, are in test/e2e/facts.e2e.spec.ts).
+ * earlier requests (the same cases, written request by request, are in test/e2e/facts.e2e.cases.ts).
  * Writes are open: no keys file, as in the one-command demo.
  */
 

@@ -9,7 +9,7 @@ import { on, projectionSpec, RECORD_STEP_MS, RECORDED_FROM, type ReadModelUnderT
 
 /**
  * The Merkle log read model (merkle_leaves, merkle_nodes), given events of any stream, through the
- * real runner. merkle-projection.spec.ts checks the tree against a recomputation at every size;
+ * real runner. merkle-projection.cases.ts checks the tree against a recomputation at every size;
  * this spec names what each event writes.
  */
 

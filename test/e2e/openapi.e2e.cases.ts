@@ -99,7 +99,7 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(schemas.SubjectMarkDto.properties ?? {})).toEqual(['subject', 'path', 'passage']);
   });
 
-  // The examples, executed as "Try it out" sends them: test/e2e/openapi-examples.e2e.spec.ts.
+  // The examples, executed as "Try it out" sends them: test/e2e/openapi-examples.e2e.cases.ts.
 
   it("describes the read answers' required members as the API sends them", async () => {
     const reads: [string, string][] = [

@@ -502,7 +502,7 @@ describe('demo data corrected later (knownAt)', () => {
   // asserted day, so after assertedOn was corrected from '2019-03' to '2019-03-28' the superseded
   // version still showed as of 2019-03-15, as kind 'asserted' with no `previous`, while `claims`
   // rightly left the claim out. A claim is in scope by the day it is asserted now. (The demo now
-  // dates the estimate by its report's window, from the 28th, so evidence.e2e.spec.ts keeps the
+  // dates the estimate by its report's window, from the 28th, so evidence.e2e.cases.ts keeps the
   // case that triggers it; this one stays as a plain check.)
   it('as of a day before a claim as now recorded, leaves the claim out of the history too', async () => {
     const { body } = await http().get(`/figures/${DEATHS}`).query({ asOf: '2019-03-15' }).expect(200);

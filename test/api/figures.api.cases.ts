@@ -8,7 +8,7 @@ import { claimAsserted, claimData, figureDefined } from '../unit/domain/factorie
 
 /**
  * Figures and claims through the HTTP API, each spec given the figure's stream as stored (the
- * same cases, written request by request, are in test/e2e/figures.e2e.spec.ts).
+ * same cases, written request by request, are in test/e2e/figures.e2e.cases.ts).
  */
 
 const PROBLEM = /^application\/problem\+json/;

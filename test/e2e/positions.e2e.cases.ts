@@ -6,7 +6,7 @@ import { correctionBody, factBody } from '../support/factories';
 /**
  * Read your writes on any replica: a write answers its log position in Annals-Position; a read sent
  * with Annals-Min-Position answers once the read models have applied it, else 503 with Retry-After.
- * (Two replicas over one PostgreSQL log: test/e2e/replicas.e2e.spec.ts.)
+ * (Two replicas over one PostgreSQL log: test/e2e/replicas.e2e.cases.ts.)
  */
 
 const PROBLEM = /^application\/problem\+json/;
