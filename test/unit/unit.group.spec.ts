@@ -54,6 +54,7 @@ describe('projections/merkle.projection', () => { require('./projections/merkle.
 describe('projections/quarantine.projection', () => { require('./projections/quarantine.projection.cases'); });
 describe('projections/timeline.projection', () => { require('./projections/timeline.projection.cases'); });
 describe('subscriptions/event-feed', () => { require('./subscriptions/event-feed.cases'); });
+describe('test-groups', () => { require('./test-groups.cases'); });
 describe('ui/api-positions', () => { require('./ui/api-positions.cases'); });
 describe('ui/numbers', () => { require('./ui/numbers.cases'); });
 describe('ui/revisions', () => { require('./ui/revisions.cases'); });
