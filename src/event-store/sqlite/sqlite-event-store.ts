@@ -310,6 +310,7 @@ export class SqliteEventStore implements EventStore {
     const backwards = options.direction === 'backwards';
     const limit = options.maxCount ?? -1;
     const from = options.fromRevision ?? (backwards ? 'end' : 'start');
+    if (!backwards && typeof from === 'bigint' && from > 0n) return this.readStreamOnFrom(stream, from, limit);
     const rows = (
       backwards
         ? this.statements.streamBackwards.all(stream, from === 'end' ? MAX_INT64 : from === 'start' ? 0n : from, limit)
@@ -320,6 +321,18 @@ export class SqliteEventStore implements EventStore {
     const whole = limit !== 0 && (backwards ? from === 'end' : from === 'start' || from === 0n);
     if (rows.length === 0 && (whole || this.statements.lastRevision.get(stream) === null)) return undefined;
     return rows.map(toRecordedEvent);
+  }
+
+  /**
+   * Forwards from a revision past the first: the event before it comes along (revisions have no gaps),
+   * so that a read finding nothing new (a command folding on from the state it cached) knows the
+   * stream exists without a second query; that event is dropped unparsed.
+   */
+  private readStreamOnFrom(stream: string, from: bigint, limit: number): RecordedEvent[] | undefined {
+    const rows = this.statements.streamForwards.all(stream, from - 1n, limit < 0 ? -1 : limit + 1) as EventRow[];
+    if (rows.length === 0) return this.statements.lastRevision.get(stream) === null ? undefined : [];
+    const after = rows[0].revision === from - 1n ? rows.slice(1) : limit < 0 ? rows : rows.slice(0, limit);
+    return after.map(toRecordedEvent);
   }
 
   async readStreamHeads(streams: readonly string[]): Promise<(RecordedEvent | undefined)[]> {

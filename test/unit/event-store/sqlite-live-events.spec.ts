@@ -155,6 +155,21 @@ describe('SQLite live events handed to subscriptions', () => {
     await store.close();
   });
 
+  it('reads a stream on from a revision as a read from its start would give it, and tells an absent stream from one with nothing new', async () => {
+    const store = new SqliteEventStore({ path: ':memory:' });
+    await store.appendToStream('note-one', [event(1), event(2), event(3)]);
+    const whole = await store.readStream('note-one');
+    for (const from of [1n, 2n, 3n, 4n, 9n]) {
+      expect(await store.readStreamIfAny('note-one', { fromRevision: from })).toEqual(whole.filter((e) => e.revision >= from));
+      for (const maxCount of [0, 1, 2]) {
+        expect(await store.readStreamIfAny('note-one', { fromRevision: from, maxCount })).toEqual(whole.filter((e) => e.revision >= from).slice(0, maxCount));
+      }
+    }
+    await expect(store.readStreamIfAny('note-none', { fromRevision: 2n })).resolves.toBeUndefined();
+    await expect(store.readStream('note-none', { fromRevision: 2n })).rejects.toThrow();
+    await store.close();
+  });
+
   it('answers a read of a stream that does not exist with undefined, not an exception', async () => {
     const store = new SqliteEventStore({ path: ':memory:' });
     await expect(store.readStreamIfAny('note-none')).resolves.toBeUndefined();
