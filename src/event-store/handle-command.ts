@@ -97,7 +97,9 @@ export async function handleCommand<Command, Event extends { type: string; data:
       // folded on, as a read of them would give (the seal opens what it sealed, and they are of today's
       // shape, so no upcaster applies), and the next command on the stream reads and folds nothing it
       // wrote itself. Not after an erasure cleared the cache meanwhile: that state may hold its plaintext.
-      if (cache.generation === generation) {
+      // Only a stream that had events is kept, as a read of them keeps it: a new fact's state would hold
+      // memory for a stream most often never written again.
+      if (revision !== 'no_stream' && cache.generation === generation) {
         cache.set(decider, streamId, { revision: result.nextExpectedRevision, state: events.reduce((folded, event) => decider.evolve(folded, event), state) });
       }
       return { streamId, revision: result.nextExpectedRevision, position: result.position, written: true };
