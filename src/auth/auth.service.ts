@@ -135,13 +135,22 @@ export class AuthService implements BeforeApplicationShutdown {
   async keysConfiguredFresh(): Promise<boolean> {
     if (this.keys.configured()) return true;
     // Taken before the read: whatever lands after it moves the mark, and the next request reads again.
-    const mark = this.store.changeMarkOf?.(KEYS_STREAM);
+    const mark = this.keysMark();
     if (mark !== undefined && mark === this.noKeysAt) return false;
     const read = await this.keysReadSince(performance.now());
     if (this.keys.configured()) return true;
     // Only a read that succeeded vouches for the mark: a failed one leaves the next request to read again.
     if (read) this.noKeysAt = mark;
     return false;
+  }
+
+  /** Undefined where the store cannot tell (or cannot answer now, e.g. closing): the log is read then, as before. */
+  private keysMark(): string | undefined {
+    try {
+      return this.store.changeMarkOf?.(KEYS_STREAM);
+    } catch {
+      return undefined;
+    }
   }
 
   /**
