@@ -7,6 +7,7 @@ import type { EventStore } from '../event-store/event-store';
 import { AuthError } from './auth-error';
 import { endSession, importKeysFile, loadKeyRing } from './key-commands';
 import { KeyRing } from './key-ring';
+import { KEYS_STREAM } from './api-keys';
 import { KeyRingFeed } from './key-ring-feed';
 import { Role, StoredKey } from './key-store';
 import { loadOrCreateSessionSecret, sessionSecretFileOf, SessionTokens } from './session-tokens';
@@ -133,13 +134,35 @@ export class AuthService implements BeforeApplicationShutdown {
    */
   async keysConfiguredFresh(): Promise<boolean> {
     if (this.keys.configured()) return true;
-    await this.keysReadSince(performance.now());
-    return this.keys.configured();
+    // Taken before the read: whatever lands after it moves the mark, and the next request reads again.
+    const mark = this.keysMark();
+    if (mark !== undefined && mark === this.noKeysAt) return false;
+    const read = await this.keysReadSince(performance.now());
+    if (this.keys.configured()) return true;
+    // Only a read that succeeded vouches for the mark: a failed one leaves the next request to read again.
+    if (read) this.noKeysAt = mark;
+    return false;
   }
 
-  private lookup: { readonly started: number; readonly done: Promise<void> } | undefined;
+  /** Undefined where the store cannot tell (or cannot answer now, e.g. closing): the log is read then, as before. */
+  private keysMark(): string | undefined {
+    try {
+      return this.store.changeMarkOf?.(KEYS_STREAM);
+    } catch {
+      return undefined;
+    }
+  }
 
-  private async keysReadSince(arrived: number): Promise<void> {
+  /**
+   * The keys stream's change mark (EventStore.changeMarkOf) at which the log was last read and held
+   * no key: while the mark stays, the answer stays, and an anonymous write asks the log nothing.
+   */
+  private noKeysAt: string | undefined;
+
+  private lookup: { readonly started: number; readonly done: Promise<boolean> } | undefined;
+
+  /** Resolves whether the read it waited for succeeded. */
+  private async keysReadSince(arrived: number): Promise<boolean> {
     for (;;) {
       const current = this.lookup;
       if (current && current.started >= arrived) return current.done;
@@ -149,9 +172,12 @@ export class AuthService implements BeforeApplicationShutdown {
       }
       const started = performance.now();
       const done = loadKeyRing(this.store, this.keys).then(
-        () => undefined,
+        () => true,
         // The ring stays as it was: the key is refused, as it would have been without the lookup.
-        (error: unknown) => this.logger.warn(`could not read the keys from the log for an unknown key: ${String(error)}`),
+        (error: unknown) => {
+          this.logger.warn(`could not read the keys from the log for an unknown key: ${String(error)}`);
+          return false;
+        },
       );
       const lookup = { started, done: done.finally(() => this.lookup === lookup && (this.lookup = undefined)) };
       this.lookup = lookup;

@@ -107,6 +107,15 @@ export interface EventStore {
    * callers fall back to reading each stream backwards, one event.
    */
   readStreamHeads?(streams: readonly string[]): Promise<(RecordedEvent | undefined)[]>;
+  /**
+   * A mark of `stream` that stays the same while the stream cannot have gained an event: it changes
+   * when this store object appends to the stream (or restores a log), and whenever another connection
+   * or process may have committed anything to the log. Compared only with marks it gave before for
+   * the same stream, and cheap (memory and at most one small question to the engine): a caller that
+   * asks the log the same question on every request (is there any key?) asks again only when the
+   * mark moved. Optional: where the store cannot tell, the caller reads the stream every time.
+   */
+  changeMarkOf?(stream: string): string;
   /** User events only (no system events). */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   subscribeToAll(options?: SubscribeToAllOptions): Subscription;

@@ -30,6 +30,7 @@ export const FOLDED_EVENTS_KEPT = 200_000;
 export class FoldedStateCache {
   private readonly entries = new Map<string, Entry>();
   private weight = 0;
+  private cleared = 0;
 
   constructor(private readonly maxEvents = FOLDED_EVENTS_KEPT) {}
 
@@ -67,6 +68,12 @@ export class FoldedStateCache {
   clear(): void {
     this.entries.clear();
     this.weight = 0;
+    this.cleared += 1;
+  }
+
+  /** Moves with every clear(): a state folded before it must not be stored after it. */
+  get generation(): number {
+    return this.cleared;
   }
 
   get size(): number {

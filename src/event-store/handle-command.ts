@@ -74,6 +74,8 @@ export async function handleCommand<Command, Event extends { type: string; data:
       if (first && first.metadata.request !== fingerprint) throw new IdempotencyKeyReusedError(key);
       if (first) return { streamId, revision: first.revision, position: first.position, written: false };
     }
+    const cache = foldedStateCacheOf(store);
+    const generation = cache.generation;
     const { state, revision } = await foldStream(store, decider, streamId);
     if (options.ifMatch !== undefined && options.ifMatch !== revision) {
       throw new WrongExpectedVersionError(streamId, options.ifMatch, revision);
@@ -91,6 +93,15 @@ export async function handleCommand<Command, Event extends { type: string; data:
         }),
         { expectedRevision: revision },
       );
+      // The append went in right after the revision folded: the state after it is the decided events
+      // folded on, as a read of them would give (the seal opens what it sealed, and they are of today's
+      // shape, so no upcaster applies), and the next command on the stream reads and folds nothing it
+      // wrote itself. Not after an erasure cleared the cache meanwhile: that state may hold its plaintext.
+      // Only a stream that had events is kept, as a read of them keeps it: a new fact's state would hold
+      // memory for a stream most often never written again.
+      if (revision !== 'no_stream' && cache.generation === generation) {
+        cache.set(decider, streamId, { revision: result.nextExpectedRevision, state: events.reduce((folded, event) => decider.evolve(folded, event), state) });
+      }
       return { streamId, revision: result.nextExpectedRevision, position: result.position, written: true };
     } catch (error) {
       const raced = error instanceof WrongExpectedVersionError;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { createKey, revokeKey } from '../../src/auth/key-commands';
-import type { EventStore } from '../../src/event-store/event-store';
+import { EVENT_STORE, type EventStore } from '../../src/event-store/event-store';
 import { openEventStore } from '../../src/event-store/event-store.module';
 import { createTestApp, testConfig } from '../support/app';
 import { factBody } from '../support/factories';
@@ -73,13 +73,30 @@ describe('the first key, created by another process while writes are open', () =
     const app = await createTestApp(files);
     const beside = openEventStore(testConfig(files));
     try {
-      await request(app.getHttpServer()).post('/facts').send(factBody()).expect(201);
+      // Several, so that the later ones take the answer the log gave before (no key) while nothing was written since.
+      for (let i = 0; i < 3; i++) await request(app.getHttpServer()).post('/facts').send(factBody()).expect(201);
       await createKey(beside, { name: 'first', role: 'editor' }, 'test-admin');
       // At once: without asking the log, the ring would learn of the key only at the next poll (250 ms on SQLite).
       await request(app.getHttpServer()).post('/facts').send(factBody()).expect(401);
       await request(app.getHttpServer()).get('/timeline').expect(200);
     } finally {
       await beside.close();
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the first key, created through the server’s own store while writes are open', () => {
+  it('closes anonymous writes the moment its creation is acknowledged', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'annals-first-key-'));
+    const app = await createTestApp({ dataDir: dir, sqlitePath: join(dir, 'events.db'), readModelPath: join(dir, 'read-models.db') });
+    try {
+      for (let i = 0; i < 3; i++) await request(app.getHttpServer()).post('/facts').send(factBody()).expect(201);
+      // The same store object the server writes with: no other connection commits, only the keys stream moves.
+      await createKey(app.get<EventStore>(EVENT_STORE), { name: 'first', role: 'editor' }, 'test-admin');
+      await request(app.getHttpServer()).post('/facts').send(factBody()).expect(401);
+    } finally {
       await app.close();
       rmSync(dir, { recursive: true, force: true });
     }

@@ -8,7 +8,12 @@ import { WrongExpectedVersionError } from '../../src/event-store/event-store';
 import { FoldedStateCache, foldedStateCacheOf } from '../../src/event-store/folded-state-cache';
 import { currentState, handleCommand } from '../../src/event-store/handle-command';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store';
-import { claimData, defineFigure } from '../unit/domain/factories';
+import { factDecider, factStream, type FactCommand, type FactState } from '../../src/domain/fact/fact';
+import type { FactEvent } from '../../src/domain/fact/fact.events';
+import { KeyedSubjectSeal } from '../../src/erasure/keyed-seal';
+import { SubjectKeyStore } from '../../src/erasure/subject-key-store';
+import { subjectSealOf, useSubjectSeal, type SubjectMark } from '../../src/event-store/subject-seal';
+import { claimData, defineFigure, recordFact, source } from '../unit/domain/factories';
 
 /**
  * handle-command folds a stream from the state it cached at some revision: these tests make other
@@ -46,8 +51,8 @@ describe('folded state cache', () => {
 
   it('sees a claim another writer added after the state was cached, and refuses it as a duplicate', async () => {
     await handleCommand(a, figureDecider, assert('one'), meta());
-    // The state it decided on is cached; its own event is read back, like anyone else's, by the next command.
-    expect(foldedStateCacheOf(a).get(figureDecider, stream)?.revision).toBe(0n);
+    // The state after its own append is cached: the next command reads only what others wrote since.
+    expect(foldedStateCacheOf(a).get(figureDecider, stream)?.revision).toBe(1n);
     await handleCommand(b, figureDecider, assert('two'), meta());
     await expect(handleCommand(a, figureDecider, assert('two'), meta())).rejects.toMatchObject({ code: 'conflict' });
     const { state, revision } = await currentState(a, figureDecider, stream);
@@ -113,6 +118,56 @@ describe('folded state cache', () => {
     const again = await handleCommand(b, figureDecider, assert('keyed'), meta(), { idempotencyKey: 'k-1' });
     expect(again).toEqual({ ...first, written: false });
     await expect(handleCommand(a, figureDecider, assert('other'), meta(), { idempotencyKey: 'k-1' })).rejects.toThrow(/used for a different request/);
+  });
+});
+
+describe('the state a writer caches after its own append', () => {
+  it('is what a fold of the stored events, opened by the seal, gives: persons sealed, marks, corrections, retractions', async () => {
+    const store = new SqliteEventStore({ path: ':memory:' });
+    const keys = new SubjectKeyStore(':memory:');
+    useSubjectSeal(store, new KeyedSubjectSeal(keys));
+    const fact = 'cached-after-append';
+    const person = { type: 'person' as const, name: 'Joseph Votel' };
+    const steps: [FactCommand, { reason?: string; marks?: SubjectMark[] }][] = [
+      [recordFact({ factId: fact, entities: [person, { type: 'organisation', name: 'CENTCOM' }], summary: 'Joseph Votel held the command.' }), { marks: [{ subject: 'Joseph Votel', path: '/summary', passage: 'Joseph Votel' }] }],
+      [{ type: 'CorrectFact', factId: fact, changes: { entities: [{ type: 'person', name: 'Kenneth McKenzie' }] } }, { reason: 'successor' }],
+      [{ type: 'AddFactSource', factId: fact, source: source({ url: 'https://example.invalid/later' }) }, {}],
+      [{ type: 'RetractFact', factId: fact }, { reason: 'withdrawn' }],
+    ];
+    for (const [step, [command, { reason, marks }]] of steps.entries()) {
+      await handleCommand(store, factDecider, command, meta(reason), marks ? { marks } : {});
+      const cached = foldedStateCacheOf(store).get<FactState>(factDecider, factStream(fact));
+      // A new stream is not kept (most facts are never written again); from the second write on it is.
+      if (step === 0) {
+        expect(cached).toBeUndefined();
+        await currentState(store, factDecider, factStream(fact));
+        continue;
+      }
+      const seal = subjectSealOf(store);
+      const stored = await store.readStream(factStream(fact));
+      const truth = stored.reduce((s, e) => factDecider.evolve(s, upcast(seal.open({ type: e.type, data: e.data })) as unknown as FactEvent), factDecider.initialState);
+      expect(cached?.revision).toBe(stored[stored.length - 1].revision);
+      expect(cached?.state).toEqual(truth);
+    }
+    expect(JSON.stringify((await store.readStream(factStream(fact)))[0].data)).not.toContain('Joseph Votel');
+    await store.close();
+    keys.close();
+  });
+
+  it('is not kept when an erasure cleared the cache while the append was on its way', async () => {
+    const store = new SqliteEventStore({ path: ':memory:' });
+    const cache = foldedStateCacheOf(store);
+    await handleCommand(store, factDecider, recordFact({ factId: 'erased-meanwhile' }), meta());
+    await handleCommand(store, factDecider, { type: 'AddFactSource', factId: 'erased-meanwhile', source: source({ url: 'https://example.invalid/a' }) }, meta());
+    expect(cache.get(factDecider, factStream('erased-meanwhile'))?.revision).toBe(1n);
+    const append = store.appendToStream.bind(store);
+    jest.spyOn(store, 'appendToStream').mockImplementation(async (...args) => {
+      cache.clear();
+      return append(...args);
+    });
+    await handleCommand(store, factDecider, { type: 'AddFactSource', factId: 'erased-meanwhile', source: source({ url: 'https://example.invalid/b' }) }, meta());
+    expect(cache.get(factDecider, factStream('erased-meanwhile'))).toBeUndefined();
+    await store.close();
   });
 });
 

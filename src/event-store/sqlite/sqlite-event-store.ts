@@ -95,6 +95,10 @@ export class SqliteEventStore implements EventStore {
    * commit does not continue it (another process appended in between), so it never skips a position.
    */
   private recent: Written[] = [];
+  /** Streams someone took a change mark of (changeMarkOf) → how many appends of this object touched them since. */
+  private readonly marked = new Map<string, number>();
+  /** Moves with every change this object makes to the log other than an append (a restore, a withholding). */
+  private rewrites = 0;
   private closed = false;
 
   constructor(options: SqliteEventStoreOptions) {
@@ -199,6 +203,9 @@ export class SqliteEventStore implements EventStore {
     encoded: { data: string; metadata: string }[],
     expected: NonNullable<AppendOptions['expectedRevision']>,
   ): Appended {
+    // Counted before anything is written: a refused append moves the mark too, which only costs a read.
+    const marks = this.marked.get(stream);
+    if (marks !== undefined) this.marked.set(stream, marks + 1);
     const lastRow = this.statements.lastEvent.get(stream) as Pick<EventRow, 'revision' | 'metadata'> | undefined;
     const last = lastRow?.revision ?? null;
     const actual = last === null ? ('no_stream' as const) : last;
@@ -275,6 +282,18 @@ export class SqliteEventStore implements EventStore {
     return { nextExpectedRevision: last.revision, position: last.position };
   }
 
+  /**
+   * SQLite's data_version moves whenever another connection (another process, or another handle in
+   * this one) commits to the file; this object's own appends are counted per marked stream, in the
+   * transaction that writes them, so no turn of the event loop sees a written stream with its old mark.
+   */
+  changeMarkOf(stream: string): string {
+    this.assertOpen();
+    let marks = this.marked.get(stream);
+    if (marks === undefined) this.marked.set(stream, (marks = 0));
+    return `${this.statements.dataVersion.get() as bigint}:${this.rewrites}:${marks}`;
+  }
+
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     const events = this.readStreamSync(stream, options);
     if (events === undefined) throw new StreamNotFoundError(stream);
@@ -291,6 +310,7 @@ export class SqliteEventStore implements EventStore {
     const backwards = options.direction === 'backwards';
     const limit = options.maxCount ?? -1;
     const from = options.fromRevision ?? (backwards ? 'end' : 'start');
+    if (!backwards && typeof from === 'bigint' && from > 0n) return this.readStreamOnFrom(stream, from, limit);
     const rows = (
       backwards
         ? this.statements.streamBackwards.all(stream, from === 'end' ? MAX_INT64 : from === 'start' ? 0n : from, limit)
@@ -301,6 +321,18 @@ export class SqliteEventStore implements EventStore {
     const whole = limit !== 0 && (backwards ? from === 'end' : from === 'start' || from === 0n);
     if (rows.length === 0 && (whole || this.statements.lastRevision.get(stream) === null)) return undefined;
     return rows.map(toRecordedEvent);
+  }
+
+  /**
+   * Forwards from a revision past the first: the event before it comes along (revisions have no gaps),
+   * so that a read finding nothing new (a command folding on from the state it cached) knows the
+   * stream exists without a second query; that event is dropped unparsed.
+   */
+  private readStreamOnFrom(stream: string, from: bigint, limit: number): RecordedEvent[] | undefined {
+    const rows = this.statements.streamForwards.all(stream, from - 1n, limit < 0 ? -1 : limit + 1) as EventRow[];
+    if (rows.length === 0) return this.statements.lastRevision.get(stream) === null ? undefined : [];
+    const after = rows[0].revision === from - 1n ? rows.slice(1) : limit < 0 ? rows : rows.slice(0, limit);
+    return after.map(toRecordedEvent);
   }
 
   async readStreamHeads(streams: readonly string[]): Promise<(RecordedEvent | undefined)[]> {
@@ -367,7 +399,7 @@ export class SqliteEventStore implements EventStore {
       (next, fresh) =>
         options.filter === undefined
           ? { events: this.recentFrom(next, fresh) ?? this.readAllSync({ fromPosition: next, maxCount: SUBSCRIPTION_PAGE }) }
-          : this.filteredPage(next, options.filter),
+          : (fresh ? this.recentFiltered(next, options.filter) : undefined) ?? this.filteredPage(next, options.filter),
       (wake) => {
         this.waiters.add(wake);
         return () => this.waiters.delete(wake);
@@ -423,6 +455,7 @@ export class SqliteEventStore implements EventStore {
     this.assertOpen();
     // Appends already accepted go first: the update must not land inside their group commit.
     if (this.pending.length > 0) this.commitPending();
+    this.rewrites += 1;
     const secureDelete = this.db.pragma('secure_delete', { simple: true }) as number;
     this.db.pragma('secure_delete = ON');
     let changed = 0;
@@ -456,6 +489,7 @@ export class SqliteEventStore implements EventStore {
     this.assertOpen();
     if (this.statements.head.get() !== null) throw new RestoreRefusedError('the event log is not empty: a restore goes into an empty store only');
     const insert = this.db.prepare(`INSERT INTO events (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.rewrites += 1;
     const next = new Map<string, bigint>();
     let count = 0;
     let lastPosition = 0n;
@@ -523,6 +557,27 @@ export class SqliteEventStore implements EventStore {
    * subscription's poll reads the log for anyway. Each commit woke every live subscription for one such
    * empty read.
    */
+  /**
+   * A filtered subscription woken by this process's commit: its page from the events this process
+   * committed last, when they run on from `position`, filtered here as the SQL read filters
+   * (filterMatches), and read through the last of them, as recentFrom answers an unfiltered one. Each
+   * of the key ring's, the purge followers' and the watches' subscriptions read the head and the log
+   * once per group commit to find, nearly always, nothing.
+   */
+  private recentFiltered(position: bigint, filter: EventFilter): SubscriptionPage | undefined {
+    const first = this.recent[0];
+    if (first === undefined) return undefined;
+    const last = this.recent[this.recent.length - 1];
+    if (position === last.position + 1n) return { events: [] };
+    const at = Number(position - first.position);
+    if (at < 0 || at >= this.recent.length) return undefined;
+    // Whole (at most 2,048 kept): cut short, a page that matched nothing would wait for the next wake-up.
+    const page = at === 0 ? this.recent : this.recent.slice(at);
+    const matches = filterMatches(filter);
+    const events = page.filter((written) => matches(written.row)).map((written) => (written.event ??= toRecordedEvent(written.row)));
+    return { events, through: page[page.length - 1].position };
+  }
+
   private recentFrom(position: bigint, fresh: boolean): RecordedEvent[] | undefined {
     const first = this.recent[0];
     if (first === undefined) return undefined;
@@ -567,6 +622,7 @@ function prepareStatements(db: Database.Database) {
     byId: prepare('SELECT stream_id, revision, position FROM events WHERE id = ?'),
     eventById: prepare(`SELECT ${COLUMNS} FROM events WHERE id = ?`),
     head: prepare('SELECT max(position) FROM events').pluck(),
+    dataVersion: prepare('PRAGMA data_version').pluck(),
     lastRecordedAt: prepare('SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1').pluck(),
     streamForwards: prepare(
       `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`,
@@ -575,6 +631,23 @@ function prepareStatements(db: Database.Database) {
       `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
     ),
   };
+}
+
+/**
+ * The filter of filteredRead, in memory: a prefix as SQLite's LIKE matches it (ASCII letters in either
+ * case, nothing else folded), a type exactly as `IN` compares it.
+ */
+function filterMatches(filter: EventFilter): (row: EventRow) => boolean {
+  if (filter.streamNamePrefixes) {
+    const prefixes = filter.streamNamePrefixes.map(asciiLowerCase);
+    return (row) => prefixes.some((prefix) => asciiLowerCase(row.stream_id.slice(0, prefix.length)) === prefix);
+  }
+  const types = new Set(filter.eventTypes);
+  return (row) => types.has(row.type);
+}
+
+function asciiLowerCase(text: string): string {
+  return text.replace(/[A-Z]/g, (letter) => letter.toLowerCase());
 }
 
 function filterParams(filter: EventFilter | undefined): string[] {

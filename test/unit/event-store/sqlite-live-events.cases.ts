@@ -79,6 +79,65 @@ describe('SQLite live events handed to subscriptions', () => {
     await Promise.all([mine.close(), other.close()]);
   });
 
+  it('filters what this process just committed as a read of the log filters, without reading the log', async () => {
+    const store = new SqliteEventStore({ path: join(dir, 'filtered-in-memory.db'), pollMs: 3_600_000 });
+    const streams = ['keys-1', 'KEYS-2', 'keysx3', 'Keys-4', 'note-5', 'kéys-6', 'keys_7', 'Kéys-8'];
+    const filters = [
+      { streamNamePrefixes: ['Keys-'] },
+      { streamNamePrefixes: ['keys_', 'KéYS-'] },
+      { streamNamePrefixes: [] },
+      { eventTypes: ['Noted'] },
+      { eventTypes: ['noted', 'Other'] },
+    ];
+    const filteredReads: unknown[] = [];
+    const readAllSync = store.readAllSync.bind(store);
+    jest.spyOn(store, 'readAllSync').mockImplementation((options) => {
+      if (options.filter) filteredReads.push(options.fromPosition);
+      return readAllSync(options);
+    });
+    const seen = filters.map(() => [] as RecordedEvent[]);
+    const done = filters.map((filter, i) =>
+      (async () => {
+        for await (const e of store.subscribeToAll({ fromPosition: 'start', filter })) seen[i].push(e);
+      })(),
+    );
+    // Let each take its first page (from the log) before the appends wake them.
+    for (let turns = 0; turns < 100 && filteredReads.length < filters.length; turns++) await new Promise((resolve) => setTimeout(resolve, 5));
+    const firstReads = filteredReads.length;
+    expect(firstReads).toBe(filters.length);
+    for (const [n, stream] of streams.entries()) {
+      await store.appendToStream(stream, [n % 2 === 0 ? event(n) : { ...event(n), type: 'noted' }]);
+    }
+    const wanted = await Promise.all(filters.map((filter) => store.readAll({ filter })));
+    // LIKE's prefixes: ASCII letters in either case, é only as é; types exactly.
+    expect(wanted.map((events) => events.length)).toEqual([3, 3, 0, 4, 4]);
+    for (let turns = 0; turns < 100 && seen.some((events, i) => events.length < wanted[i].length); turns++) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const liveReads = filteredReads.slice(firstReads);
+    await store.close();
+    await Promise.all(done);
+    expect(seen).toEqual(wanted);
+    expect(liveReads).toEqual([]);
+  });
+
+  it('keeps a stream’s change mark until this store appends to that stream or another connection commits', async () => {
+    const path = join(dir, 'marks.db');
+    const mine = new SqliteEventStore({ path });
+    const other = new SqliteEventStore({ path });
+    const mark = mine.changeMarkOf('keys-a');
+    await mine.appendToStream('note-a', [event(1)]);
+    expect(mine.changeMarkOf('keys-a')).toBe(mark);
+    await mine.appendToStream('keys-a', [event(2)]);
+    const afterMine = mine.changeMarkOf('keys-a');
+    expect(afterMine).not.toBe(mark);
+    await other.appendToStream('note-b', [event(3)]);
+    expect(mine.changeMarkOf('keys-a')).not.toBe(afterMine);
+    const settled = mine.changeMarkOf('keys-a');
+    expect(mine.changeMarkOf('keys-a')).toBe(settled);
+    await Promise.all([mine.close(), other.close()]);
+  });
+
   it('hands a subscription that comes after appends nobody followed every one of them, without waiting for a poll', async () => {
     // Rows are kept only while a subscription is live; a commit made without one must end what was kept, or a
     // later subscriber would take the kept tail for the log's and wait for a poll (here: never) for the rest.
@@ -93,6 +152,21 @@ describe('SQLite live events handed to subscriptions', () => {
       if (seen.length === 4) break;
     }
     expect(seen).toEqual(await store.readAll());
+    await store.close();
+  });
+
+  it('reads a stream on from a revision as a read from its start would give it, and tells an absent stream from one with nothing new', async () => {
+    const store = new SqliteEventStore({ path: ':memory:' });
+    await store.appendToStream('note-one', [event(1), event(2), event(3)]);
+    const whole = await store.readStream('note-one');
+    for (const from of [1n, 2n, 3n, 4n, 9n]) {
+      expect(await store.readStreamIfAny('note-one', { fromRevision: from })).toEqual(whole.filter((e) => e.revision >= from));
+      for (const maxCount of [0, 1, 2]) {
+        expect(await store.readStreamIfAny('note-one', { fromRevision: from, maxCount })).toEqual(whole.filter((e) => e.revision >= from).slice(0, maxCount));
+      }
+    }
+    await expect(store.readStreamIfAny('note-none', { fromRevision: 2n })).resolves.toBeUndefined();
+    await expect(store.readStream('note-none', { fromRevision: 2n })).rejects.toThrow();
     await store.close();
   });
 
