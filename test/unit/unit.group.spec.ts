@@ -11,6 +11,7 @@ describe('api/iso-instant.property', () => { require('./api/iso-instant.property
 describe('auth/api-keys', () => { require('./auth/api-keys.cases'); });
 describe('auth/fixed-window-throttler-storage', () => { require('./auth/fixed-window-throttler-storage.cases'); });
 describe('auth/key-ring', () => { require('./auth/key-ring.cases'); });
+describe('auth/keys-configured', () => { require('./auth/keys-configured.cases'); });
 describe('auth/safe-defaults', () => { require('./auth/safe-defaults.cases'); });
 describe('auth/shared-secrets', () => { require('./auth/shared-secrets.cases'); });
 describe('config/timers', () => { require('./config/timers.cases'); });
