@@ -53,6 +53,7 @@ describe('projections/merkle', () => { require('./projections/merkle.cases'); })
 describe('projections/merkle-projection', () => { require('./projections/merkle-projection.cases'); });
 describe('projections/merkle.projection', () => { require('./projections/merkle.projection.cases'); });
 describe('projections/quarantine.projection', () => { require('./projections/quarantine.projection.cases'); });
+describe('projections/subject-refs.projection', () => { require('./projections/subject-refs.projection.cases'); });
 describe('projections/timeline.projection', () => { require('./projections/timeline.projection.cases'); });
 describe('subscriptions/event-feed', () => { require('./subscriptions/event-feed.cases'); });
 describe('test-groups', () => { require('./test-groups.cases'); });
