@@ -118,7 +118,8 @@ describe('Dockerfile', () => {
 
   const withEngine = engine ? it : it.skip;
   if (!engine) console.log('Dockerfile: the real `docker build` was skipped: `docker info` fails (no container engine on this host); the replay above stands in for it');
-  withEngine('builds for real with a container engine, and the container answers /health on a loopback port', async () => {
+  const realBuild = 'builds for real with a container engine, and the container answers /health on a loopback port';
+  withEngine(engine ? realBuild : `${realBuild} (skipped: \`docker info\` fails: no container engine on this host; the replay of the Dockerfile's steps above stands in)`, async () => {
     const context = mkdtempSync(join(tmpdir(), 'annals-docker-context-'));
     const tag = `annals-ci:${process.pid}`;
     let container = '';

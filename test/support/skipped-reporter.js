@@ -12,7 +12,10 @@ class SkippedReporter {
         // In a grouped file (docs/testing.md, "Grouped suites") the outer describe is the case file's name; the reason is one level in.
         const titles = /\.group\.spec\.ts$/.test(file.testFilePath) ? test.ancestorTitles.slice(1) : test.ancestorTitles;
         const group = titles[0] ?? test.title;
-        groups.set(group, (groups.get(group) ?? 0) + 1);
+        // A test that is skipped alone says why in its own title (`… (skipped: …)`), where its describe does not.
+        const reason = /\(skipped: .*\)$/.exec(test.title)?.[0];
+        const key = reason && !group.includes('(skipped') ? `${group} ${reason}` : group;
+        groups.set(key, (groups.get(key) ?? 0) + 1);
       }
     }
     if (groups.size === 0) return;
