@@ -8,6 +8,7 @@ import { figureId, FIGURE_COUNT, randomDay, rng } from '../support/data';
 import { cpuSecondsOf } from '../support/env';
 import type { ServerHandle } from '../support/processes';
 import type { ServerOptions } from '../support/server';
+import { runMain } from '../support/main';
 
 /**
  * Measurement 3b's over-HTTP row for two source trees at once: tree a's and tree b's real apps (answer
@@ -91,10 +92,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -8,6 +8,7 @@ import { cpuSecondsOf } from '../support/env';
 import { load, type NextRequest } from '../support/load';
 import type { ServerHandle } from '../support/processes';
 import type { ServerOptions } from '../support/server';
+import { runMain } from '../support/main';
 
 /**
  * The as-of reads of two source trees' real apps (answer cache off, each on its own copy of one
@@ -65,10 +66,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -8,6 +8,7 @@ import { FigureQueries } from '../../src/projections/figures/figures.queries';
 import { createTestApp } from '../../test/support/app';
 import { median } from '../stats';
 import { figureId, FIGURE_COUNT, randomDay, rng } from '../support/data';
+import { runMain } from '../support/main';
 
 /**
  * Where an as-of answer's CPU goes between the handler and the app's route, in one process (no sockets):
@@ -99,10 +100,4 @@ async function main(): Promise<void> {
   await app.close();
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import fc from 'fast-check';
-import type { ArgumentMetadata, PipeTransform } from '@nestjs/common';
+import type { PipeTransform } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { compiledValidator } from '../../../src/api/compiled-validation';
 import { ClocksDto, FigureQueryDto, FiguresPageDto, HistoryQueryDto, KnownAtDto, TimelineQueryDto } from '../../../src/api/dto/query.dto';
-import { RequestValidationError } from '../../../src/api/problem';
 import { classValidatorPipes, validationPipes } from '../../../src/api/validation';
+import { pipeOutcome } from '../../support/pipe-outcome';
 
 /**
  * The reads run their query DTO's rules compiled (compiled-validation.ts) as the writes do their
@@ -47,19 +47,7 @@ const queryString = fc.array(pair, { maxLength: 4 }).map((pairs) => pairs.map(([
 
 const QUERIES: readonly (new () => object)[] = [KnownAtDto, ClocksDto, TimelineQueryDto, FiguresPageDto, FigureQueryDto, HistoryQueryDto];
 
-type Outcome = { dto: object } | { refused: readonly unknown[] };
-
-async function outcome(pipes: readonly PipeTransform[], dto: new () => object, query: unknown): Promise<Outcome> {
-  const metadata: ArgumentMetadata = { type: 'query', metatype: dto, data: undefined };
-  let value = query;
-  try {
-    for (const pipe of pipes) value = await pipe.transform(value, metadata);
-    return { dto: value as object };
-  } catch (error) {
-    if (error instanceof RequestValidationError) return { refused: error.errors };
-    throw error;
-  }
-}
+const outcome = (pipes: readonly PipeTransform[], dto: new () => object, query: unknown) => pipeOutcome(pipes, 'query', dto, query);
 
 describe('compiled query validation', () => {
   const compiled = validationPipes();

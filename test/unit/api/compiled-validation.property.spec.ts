@@ -1,13 +1,13 @@
 import 'reflect-metadata';
 import fc from 'fast-check';
-import type { ArgumentMetadata, PipeTransform } from '@nestjs/common';
+import type { PipeTransform } from '@nestjs/common';
 import { compiledValidator } from '../../../src/api/compiled-validation';
 import { ReasonDto } from '../../../src/api/dto/common.dto';
 import { AddFactSourceDto, CorrectFactDto, RecordFactDto } from '../../../src/api/dto/fact.dto';
 import { AssertClaimDto, CorrectClaimDto, DefineFigureDto, RankClaimDto } from '../../../src/api/dto/figure.dto';
 import { parseJsonBody } from '../../../src/api/json-body-parser';
-import { RequestValidationError } from '../../../src/api/problem';
 import { classValidatorPipes, validationPipes } from '../../../src/api/validation';
+import { pipeOutcome } from '../../support/pipe-outcome';
 
 /**
  * The write path runs each body DTO's rules compiled (compiled-validation.ts) and asks class-validator
@@ -131,19 +131,7 @@ function mutate(generated: Json, changes: readonly { at: number; op: string; pic
   return body;
 }
 
-type Outcome = { dto: object } | { refused: readonly unknown[] };
-
-async function outcome(pipes: readonly PipeTransform[], dto: new () => object, body: unknown): Promise<Outcome> {
-  const metadata: ArgumentMetadata = { type: 'body', metatype: dto, data: undefined };
-  let value = body;
-  try {
-    for (const pipe of pipes) value = await pipe.transform(value, metadata);
-    return { dto: value as object };
-  } catch (error) {
-    if (error instanceof RequestValidationError) return { refused: error.errors };
-    throw error;
-  }
-}
+const outcome = (pipes: readonly PipeTransform[], dto: new () => object, body: unknown) => pipeOutcome(pipes, 'body', dto, body);
 
 /** The body as the server receives it: the JSON text through the app's own parser (which refuses `__proto__`). */
 function received(body: Json): unknown {
