@@ -557,6 +557,14 @@ export class SqliteEventStore implements EventStore {
    * subscription's poll reads the log for anyway. Each commit woke every live subscription for one such
    * empty read.
    */
+  private recentFrom(position: bigint, fresh: boolean): RecordedEvent[] | undefined {
+    const last = this.recent[this.recent.length - 1];
+    if (last === undefined) return undefined;
+    if (fresh && position === last.position + 1n) return [];
+    const at = this.recentIndex(position);
+    return at === undefined ? undefined : this.recent.slice(at, at + SUBSCRIPTION_PAGE).map(recordedOf);
+  }
+
   /**
    * A filtered subscription woken by this process's commit: its page from the events this process
    * committed last, when they run on from `position`, filtered here as the SQL read filters
@@ -565,26 +573,23 @@ export class SqliteEventStore implements EventStore {
    * once per group commit to find, nearly always, nothing.
    */
   private recentFiltered(position: bigint, filter: EventFilter): SubscriptionPage | undefined {
-    const first = this.recent[0];
-    if (first === undefined) return undefined;
     const last = this.recent[this.recent.length - 1];
+    if (last === undefined) return undefined;
     if (position === last.position + 1n) return { events: [] };
-    const at = Number(position - first.position);
-    if (at < 0 || at >= this.recent.length) return undefined;
+    const at = this.recentIndex(position);
+    if (at === undefined) return undefined;
     // Whole (at most 2,048 kept): cut short, a page that matched nothing would wait for the next wake-up.
     const page = at === 0 ? this.recent : this.recent.slice(at);
     const matches = filterMatches(filter);
-    const events = page.filter((written) => matches(written.row)).map((written) => (written.event ??= toRecordedEvent(written.row)));
-    return { events, through: page[page.length - 1].position };
+    return { events: page.filter((written) => matches(written.row)).map(recordedOf), through: last.position };
   }
 
-  private recentFrom(position: bigint, fresh: boolean): RecordedEvent[] | undefined {
+  /** Where `position` stands among the events this process committed last; undefined when it is not among them. */
+  private recentIndex(position: bigint): number | undefined {
     const first = this.recent[0];
     if (first === undefined) return undefined;
-    if (fresh && position === this.recent[this.recent.length - 1].position + 1n) return [];
     const at = Number(position - first.position);
-    if (at < 0 || at >= this.recent.length) return undefined;
-    return this.recent.slice(at, at + SUBSCRIPTION_PAGE).map((written) => (written.event ??= toRecordedEvent(written.row)));
+    return at >= 0 && at < this.recent.length ? at : undefined;
   }
 
   /** The last event's recorded hash; its data is read and parsed only for a legacy event that has none. */
@@ -631,6 +636,11 @@ function prepareStatements(db: Database.Database) {
       `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
     ),
   };
+}
+
+/** A committed event as a subscriber gets it, parsed once however many subscriptions take it. */
+function recordedOf(written: Written): RecordedEvent {
+  return (written.event ??= toRecordedEvent(written.row));
 }
 
 /**
