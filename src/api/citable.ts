@@ -1,15 +1,8 @@
-import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor, SetMetadata, UseInterceptors, applyDecorators } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor, SetMetadata, UseInterceptors, applyDecorators } from '@nestjs/common';
 import { ApiQuery } from '@nestjs/swagger';
 import type { Observable } from 'rxjs';
-import { AnswerCache } from './answer-cache/answer-cache';
 import { AnswerCacheInterceptor } from './answer-cache/answer-cache.interceptor';
 import { CITABLE, ReceiptInterceptor } from './receipt.interceptor';
-import { ANNALS_CONFIG, type AnnalsConfig } from '../config';
-import { EVENT_STORE, type EventStore } from '../event-store/event-store';
-import { IntegrityService } from '../integrity/integrity.service';
-import { ProofsService } from '../integrity/proofs.service';
-import { AppliedPosition } from '../projections/applied-position';
 
 /**
  * The citable reads' one interceptor: the answer cache (outer: a cached answer skips the rest), then the
@@ -19,21 +12,10 @@ import { AppliedPosition } from '../projections/applied-position';
  */
 @Injectable()
 export class CitableInterceptor implements NestInterceptor {
-  private readonly answers: AnswerCacheInterceptor;
-  private readonly receipts: ReceiptInterceptor;
-
   constructor(
-    reflector: Reflector,
-    cache: AnswerCache,
-    integrity: IntegrityService,
-    proofs: ProofsService,
-    applied: AppliedPosition,
-    @Inject(EVENT_STORE) store: EventStore,
-    @Inject(ANNALS_CONFIG) config: AnnalsConfig,
-  ) {
-    this.answers = new AnswerCacheInterceptor(reflector, cache, config);
-    this.receipts = new ReceiptInterceptor(reflector, integrity, proofs, applied, store, config);
-  }
+    private readonly answers: AnswerCacheInterceptor,
+    private readonly receipts: ReceiptInterceptor,
+  ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     return this.answers.intercept(context, { handle: () => this.receipts.handle(context, next) });
