@@ -109,7 +109,6 @@ export class ErasureService implements OnModuleInit, OnApplicationBootstrap, OnA
     );
   }
 
-
   onApplicationBootstrap(): void {
     this.erasures.follow((event) => {
       const { subject, erasedAt } = event.data as { subject?: unknown; erasedAt?: unknown };
