@@ -4,13 +4,12 @@ import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { CommandGateway } from '../src/api/command-gateway';
-import { loadConfig } from '../src/config';
 import { WatchEngine } from '../src/watches/watch-engine';
 import { createTestApp } from '../test/support/app';
 import { median } from './stats';
 import { rng } from './support/data';
 import { runMain } from './support/main';
-import { attach, createWatches, detach, phase, seed } from './watches';
+import { attach, createWatches, detach, phase, seed, watchesApp } from './watches';
 
 /**
  * Row 6's first figure (claims reaching no watch, 10,000 watches against none) measured apart and
@@ -40,13 +39,7 @@ export interface PhaseFigures {
 
 /** The app of bench/watches.ts, seeded, its 10,000 watches made and warmed up; `phase` runs one phase with or without them. */
 async function setUp(dir: string): Promise<{ app: App; phase: (watched: boolean, seconds: number, label: string) => Promise<PhaseFigures> }> {
-  const app = await createTestApp({
-    dataDir: dir,
-    sqlitePath: join(dir, 'events.db'),
-    readModelPath: join(dir, 'read-models.db'),
-    auth: { rateLimitsPerMinute: { reads: 1e9, writes: 1e9, auth: 1e9 } },
-    watches: { ...loadConfig({}).watches!, perKey: 1e9 },
-  });
+  const app = await watchesApp(dir);
   const gateway = app.get(CommandGateway);
   const r = rng(2014);
   await seed(gateway, r);

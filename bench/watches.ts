@@ -65,13 +65,7 @@ export async function watches(mode: Mode): Promise<Row[]> {
   const runs = mode.quick ? 2 : 4;
   const dir = join(mode.tmp, 'watches');
   mkdirSync(dir, { recursive: true });
-  const app = await createTestApp({
-    dataDir: dir,
-    sqlitePath: join(dir, 'events.db'),
-    readModelPath: join(dir, 'read-models.db'),
-    auth: { rateLimitsPerMinute: { reads: 1e9, writes: 1e9, auth: 1e9 } },
-    watches: { ...loadConfig({}).watches!, perKey: 1e9 },
-  });
+  const app = await watchesApp(dir);
   try {
     const gateway = app.get(CommandGateway);
     const r = rng(2014);
@@ -97,6 +91,17 @@ export async function watches(mode: Mode): Promise<Row[]> {
   } finally {
     await app.close();
   }
+}
+
+/** The watches benches' app over `dir`: no rate limit and no per-key cap on watches, so that only the engine is measured. */
+export function watchesApp(dir: string): ReturnType<typeof createTestApp> {
+  return createTestApp({
+    dataDir: dir,
+    sqlitePath: join(dir, 'events.db'),
+    readModelPath: join(dir, 'read-models.db'),
+    auth: { rateLimitsPerMinute: { reads: 1e9, writes: 1e9, auth: 1e9 } },
+    watches: { ...loadConfig({}).watches!, perKey: 1e9 },
+  });
 }
 
 export async function seed(gateway: CommandGateway, r: Random): Promise<void> {
@@ -305,13 +310,7 @@ export async function identicalWatches(mode: Mode, count = IDENTICAL): Promise<R
   console.log(`\n[6b] ${int(count)} identical watches on one figure of ${grown}+ claims: a write's cost and watches.db growth`);
   const dir = join(mode.tmp, 'identical-watches');
   mkdirSync(dir, { recursive: true });
-  const app = await createTestApp({
-    dataDir: dir,
-    sqlitePath: join(dir, 'events.db'),
-    readModelPath: join(dir, 'read-models.db'),
-    auth: { rateLimitsPerMinute: { reads: 1e9, writes: 1e9, auth: 1e9 } },
-    watches: { ...loadConfig({}).watches!, perKey: 1e9 },
-  });
+  const app = await watchesApp(dir);
   try {
     await app.listen(0, '127.0.0.1');
     const base = await app.getUrl();
