@@ -57,7 +57,11 @@ export interface DeliveryStages {
   readonly follow: LatencySummary;
   /** Handed on → the read models showed it (the fan-out holds each batch until then: the projection runner). */
   readonly readModels: LatencySummary;
-  /** Stamped → every subscriber's feed was handed the batch (the sum of the three, plus the fan-out's queue). */
+  /**
+   * Stamped → every subscriber's feed was handed the batch (the sum of the three, plus the fan-out's queue).
+   * Since branch sse-fanout a live feed writes a batch to its socket as it is handed it, so this includes the
+   * 100 socket writes; before, the feeds only queued it and wrote in a later turn.
+   */
   readonly toFeeds: LatencySummary;
 }
 
@@ -182,7 +186,7 @@ function stageProbe(app: NestFastifyApplication): Probe {
       return reached;
     },
   });
-  // Listening after every subscriber's feed (a Set keeps its order): called once they all hold the batch.
+  // Listening after every subscriber's feed (a Set keeps its order): called once they all hold (now: have written) the batch.
   live.listen((events) => {
     const at = performance.timeOrigin + performance.now();
     for (const event of events) {

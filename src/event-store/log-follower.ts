@@ -42,7 +42,7 @@ export const FOLLOW_RETRY_MS = 1000;
  * The one loop by which a consumer follows the log: subscribe from its checkpoint, hand on what
  * arrives in batches, and when the log cannot be read (the engine restarted or failed over) hand on
  * what was read and follow again from the checkpoint a moment later, so no event is skipped and none
- * handed twice. Used by the projection runner, the live fan-out, each SSE subscriber's feed and the key ring.
+ * handed twice. Used by the projection runner, the live fan-out, the key ring, the watch engine and gRPC subscriptions.
  */
 export class LogFollower {
   private subscription: Subscription | undefined;

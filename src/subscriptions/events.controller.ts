@@ -140,17 +140,17 @@ function list(value: string | undefined): string[] | undefined {
 }
 
 /**
- * A live batch goes to every unfiltered subscriber with the same events (each feed holds its own
- * array of them): encoded once, not once per subscriber. Keyed by the batch's first event, and
- * reused only for the very same events.
+ * A live batch goes to every subscriber with the same filter as the same array (LiveEvents): encoded
+ * once, by the first feed that sends it, not once per subscriber. History pages are each feed's own.
  */
-const encoded = new WeakMap<RecordedEvent, { readonly events: readonly RecordedEvent[]; readonly bytes: Buffer }>();
+const encoded = new WeakMap<readonly RecordedEvent[], Buffer>();
 
 function encode(events: readonly RecordedEvent[], view: (event: RecordedEvent) => RecordedEvent): Buffer {
-  const hit = encoded.get(events[0]);
-  if (hit && hit.events.length === events.length && hit.events.every((event, i) => event === events[i])) return hit.bytes;
-  const bytes = Buffer.from(events.map((event) => format(event, view)).join(''), 'utf8');
-  encoded.set(events[0], { events: [...events], bytes });
+  let bytes = encoded.get(events);
+  if (bytes === undefined) {
+    bytes = Buffer.from(events.map((event) => format(event, view)).join(''), 'utf8');
+    encoded.set(events, bytes);
+  }
   return bytes;
 }
 

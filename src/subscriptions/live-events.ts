@@ -1,8 +1,21 @@
-import type { EventFilter, EventStore, RecordedEvent, SubscribeToAllOptions, Subscription } from '../event-store/event-store';
-import { LogFollower, type FollowedLog, type FollowOptions } from '../event-store/log-follower';
+import type { EventStore, ReadAllOptions, RecordedEvent } from '../event-store/event-store';
+import { LogFollower, type FollowOptions } from '../event-store/log-follower';
 import type { AppliedPosition } from '../projections/applied-position';
 
 type Listener = (events: readonly RecordedEvent[]) => void;
+
+/** What a live listener hears: events of these types (any, when absent) on streams with these prefixes (any, when absent). */
+export interface LiveFilter {
+  readonly types?: readonly string[];
+  readonly streamPrefixes?: readonly string[];
+}
+
+interface Listening {
+  readonly listener: Listener;
+  readonly filter: LiveFilter | undefined;
+  /** Listeners with the same key hear the very same array of each batch (the SSE encoder encodes it once for all of them). */
+  readonly key: string;
+}
 
 /**
  * Fan-outs are at least this far apart. Each one is a socket write per subscriber, so at 1,000
@@ -12,20 +25,19 @@ type Listener = (events: readonly RecordedEvent[]) => void;
  */
 export const FAN_OUT_WINDOW_MS = 5;
 
-const CATCH_UP_PAGE = 1000;
-
 /**
  * The one live fan-out of new events to every SSE subscriber. It follows the log itself, not the
  * projection runner, so a failed projection does not silence subscriptions; it still holds each
  * batch until the read models show it (bounded by `holdMs`), so whoever hears of an event can
  * read it back, as long as the read models keep up.
  *
- * It is also a log a subscriber follows (`subscribeToAll`, what a LogFollower follows): history read
- * from the store, then this one fan-out, so a write costs one fan-out, not one log read per subscriber.
+ * A subscriber's feed (event-feed.ts) reads history from the store (`readAll`) and then listens here,
+ * so a write costs one fan-out, not one log read per subscriber. Each batch is filtered once per
+ * filter (not once per listener) and handed on at once, the same array to every listener with that
+ * filter: one call per listener per batch, not one per event.
  */
-export class LiveEvents implements FollowedLog {
-  private readonly listeners = new Set<Listener>();
-  private readonly subscriptions = new Set<FanOutSubscription>();
+export class LiveEvents {
+  private readonly listeners = new Set<Listening>();
   private readonly follower: LogFollower;
   /** The last event handed on: after a read failure the log is followed again from just after it. */
   private last: bigint | 'end' = 'end';
@@ -55,21 +67,23 @@ export class LiveEvents implements FollowedLog {
 
   async stop(): Promise<void> {
     await this.follower.stop();
-    await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
     this.listeners.clear();
   }
 
-  /** Calls `listener` with each batch of new events, in log order. Returns the function that stops listening. */
-  listen(listener: Listener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /**
+   * Calls `listener` with each batch of new events (those `filter` passes; batches it leaves empty are
+   * not handed on), in log order. Returns the function that stops listening. A listener must not keep
+   * or change the array: listeners with the same filter share it.
+   */
+  listen(listener: Listener, filter?: LiveFilter): () => void {
+    const listening: Listening = { listener, filter, key: keyOf(filter) };
+    this.listeners.add(listening);
+    return () => this.listeners.delete(listening);
   }
 
-  /** Events after `fromPosition` from the store, then live from the fan-out: each once, in log order, none skipped. */
-  subscribeToAll(options: SubscribeToAllOptions = {}): Subscription {
-    const subscription = new FanOutSubscription(this.store, (listener) => this.listen(listener), options, () => this.subscriptions.delete(subscription));
-    this.subscriptions.add(subscription);
-    return subscription;
+  /** The store's log, for history before listening (what a subscriber missed). */
+  readAll(options: ReadAllOptions): Promise<RecordedEvent[]> {
+    return this.store.readAll(options);
   }
 
   private fanOut(events: readonly RecordedEvent[]): void {
@@ -80,82 +94,33 @@ export class LiveEvents implements FollowedLog {
       // Once a wait has run out, later batches do not each wait again (the delay would pile up while
       // the read models are stuck, e.g. serving old ones during a rebuild), until the read models catch up.
       if (!this.readModelsBehind || this.applied.position >= last) this.readModelsBehind = !(await this.applied.waitFor(last, this.holdMs));
-      for (const listener of this.listeners) listener(events);
+      const filtered = new Map<string, readonly RecordedEvent[]>([['', events]]);
+      for (const { listener, filter, key } of this.listeners) {
+        let batch = filtered.get(key);
+        if (batch === undefined) {
+          batch = events.filter((event) => passes(event, filter));
+          filtered.set(key, batch);
+        }
+        if (batch.length === 0) continue;
+        try {
+          listener(batch);
+        } catch {
+          // A listener's own failure is its own (a feed ends itself when it cannot send): it cannot stop the others' fan-out.
+        }
+      }
     });
   }
 }
 
-/**
- * History then live over the shared fan-out. It listens before it reads history and holds what the
- * fan-out hands on meanwhile; then every event after the last one yielded goes out once, in log
- * order (the fan-out's batches overlap the history read, so positions at or below it are dropped).
- */
-class FanOutSubscription implements Subscription {
-  private held: RecordedEvent[] = [];
-  private wake: (() => void) | undefined;
-  private closed = false;
-
-  constructor(
-    private readonly store: EventStore,
-    private readonly listen: (listener: Listener) => () => void,
-    private readonly options: SubscribeToAllOptions,
-    private readonly onClose: () => void,
-  ) {}
-
-  async *[Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
-    const stopListening = this.listen((events) => {
-      this.held.push(...events);
-      this.wake?.();
-    });
-    const { fromPosition = 'end', filter } = this.options;
-    let last = typeof fromPosition === 'bigint' ? fromPosition : -1n;
-    try {
-      if (fromPosition !== 'end') {
-        // Positions are opaque on EventStoreDB (no +1): read from `last` inclusive and drop it.
-        let from: bigint | 'start' = fromPosition === 'start' || fromPosition < 0n ? 'start' : fromPosition;
-        for (;;) {
-          const page = await this.store.readAll({ fromPosition: from, maxCount: CATCH_UP_PAGE });
-          for (const event of page) {
-            if (this.closed) return;
-            if (event.position <= last) continue;
-            last = event.position;
-            if (passes(event, filter)) yield event;
-          }
-          if (page.length < CATCH_UP_PAGE) break;
-          from = page[page.length - 1].position;
-        }
-      }
-      while (!this.closed) {
-        if (this.held.length === 0) {
-          await new Promise<void>((resolve) => (this.wake = resolve));
-          this.wake = undefined;
-          continue;
-        }
-        const events = this.held;
-        this.held = [];
-        for (const event of events) {
-          if (this.closed) return;
-          if (event.position <= last) continue;
-          last = event.position;
-          if (passes(event, filter)) yield event;
-        }
-      }
-    } finally {
-      stopListening();
-      await this.close();
-    }
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.wake?.();
-    this.onClose();
-  }
-}
-
-function passes(event: RecordedEvent, filter: EventFilter | undefined): boolean {
-  if (filter?.eventTypes) return filter.eventTypes.includes(event.type);
-  if (filter?.streamNamePrefixes) return filter.streamNamePrefixes.some((prefix) => event.streamId.startsWith(prefix));
+/** Whether `filter` lets `event` through: its type among the types, its stream under one of the prefixes (each when given). */
+export function passes(event: RecordedEvent, filter: LiveFilter | undefined): boolean {
+  if (filter?.types?.length && !filter.types.includes(event.type)) return false;
+  if (filter?.streamPrefixes?.length && !filter.streamPrefixes.some((prefix) => event.streamId.startsWith(prefix))) return false;
   return true;
+}
+
+function keyOf(filter: LiveFilter | undefined): string {
+  const types = filter?.types?.length ? filter.types : undefined;
+  const streamPrefixes = filter?.streamPrefixes?.length ? filter.streamPrefixes : undefined;
+  return types || streamPrefixes ? JSON.stringify([types ?? [], streamPrefixes ?? []]) : '';
 }

@@ -8,6 +8,12 @@ import { LiveEvents } from '../../../src/subscriptions/live-events';
 const append = (store: EventStore, stream: string, type = 'Noted', n = 1) =>
   store.appendToStream(stream, Array.from({ length: n }, (_, i) => ({ id: randomUUID(), type, data: { i } })));
 
+const applied = () => {
+  const position = new AppliedPosition();
+  position.advance(1n << 62n);
+  return position;
+};
+
 const until = async (done: () => boolean) => {
   for (let i = 0; i < 300 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
   expect(done()).toBe(true);
@@ -85,6 +91,41 @@ describe('EventFeed over the live fan-out', () => {
     await append(store, 'fact-d', 'FactRecorded');
     await until(() => sent.flat().length === 2);
     expect(sent.flat().map((e) => e.streamId)).toEqual(['fact-a', 'fact-d']);
+  });
+
+  it('hands every live feed with the same filter the very same batch, once per fan-out (the encoder encodes it once for all)', async () => {
+    const a = feed(undefined);
+    const b = feed(undefined);
+    const c = feed(undefined, { types: ['FactRecorded'] });
+    const d = feed(undefined, { types: ['FactRecorded'] });
+    await store.appendToStream('fact-x', [
+      { id: randomUUID(), type: 'FactRecorded', data: {} },
+      { id: randomUUID(), type: 'FactRetracted', data: {} },
+    ]);
+    await until(() => [a, b, c, d].every(({ sent }) => sent.length === 1));
+    expect(a.positions()).toEqual([1n, 2n]);
+    expect(c.positions()).toEqual([1n]);
+    const batches: (readonly RecordedEvent[])[] = [];
+    const shared = new LiveEvents(store, applied(), 0, 0);
+    const stopA = shared.listen((events) => batches.push(events));
+    const stopB = shared.listen((events) => batches.push(events));
+    shared.listen(() => {
+      throw new Error('a listener that fails');
+    }, { types: ['Noted'] });
+    const stopC = shared.listen((events) => batches.push(events), { types: ['Noted'] });
+    shared.start();
+    try {
+      await append(store, 'a-1');
+      await until(() => batches.length === 3);
+      // The same array to both unfiltered listeners; the filtered one's is its filter's, and a listener that throws stops no other.
+      expect(batches[0]).toBe(batches[1]);
+      expect(batches[2].map((e) => e.position)).toEqual([3n]);
+    } finally {
+      stopA();
+      stopB();
+      stopC();
+      await shared.stop();
+    }
   });
 
   it('ends, with the reason, when its client cannot keep up', async () => {
