@@ -56,6 +56,25 @@ module.exports = tseslint.config(
       'no-restricted-imports': ['error', { paths: drivers('better-sqlite3'), patterns: [...driverFiles('better-sqlite3'), { group: ['@nestjs/*'], message: 'projections are plain code' }] }],
     },
   },
+  {
+    // The first run of any AsyncLocalStorage turns on V8's promise hooks for the whole process, for good: every
+    // promise of every later request then pays for carrying its scope (docs/performance.md, "The HTTP path inside
+    // Nest"). Per-request state travels explicitly (e.g. src/api/positions/written-position.ts).
+    files: ['src/**/*.ts'],
+    ignores: ['src/domain/**', 'src/projections/**', 'src/ui/client/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['node:async_hooks', 'async_hooks'].map((name) => ({
+            name,
+            importNames: ['AsyncLocalStorage'],
+            message: 'it turns on promise hooks for every request: pass per-request state explicitly',
+          })),
+        },
+      ],
+    },
+  },
   { files: ['**/*.js'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   {
     // The page's browser code (bundled by scripts/build-ui.js): its globals are the browser's, which its own

@@ -19,7 +19,11 @@ import { runMain } from '../support/main';
  * Alternating answer by answer, not round by round (compare/reads.ts), keeps a shared machine's load
  * swings out of the ratios.
  *
- *   npx ts-node --transpile-only bench/compare/limit-reads.ts <dataset dir> <tree-a> <tree-b> [figure|timeline] [rounds] [seconds]
+ * With `refused-write` last, a and b are first sent one write they refuse (400, nothing written): a server
+ * in service takes writes, and on code before branch http-path the first one, even refused, ran an
+ * AsyncLocalStorage scope, which turns V8's promise hooks on for the rest of the process's life.
+ *
+ *   npx ts-node --transpile-only bench/compare/limit-reads.ts <dataset dir> <tree-a> <tree-b> [figure|timeline] [rounds] [seconds] [refused-write]
  */
 
 const agents = new Map<string, Agent>();
@@ -40,6 +44,18 @@ function get(url: string): Promise<string> {
   });
 }
 
+/** One POST /facts with an empty body: refused with 400 before anything is written. */
+function refusedWrite(url: string): Promise<number> {
+  return new Promise((resolveStatus, reject) => {
+    const req = request(`${url}/facts`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolveStatus(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end('{}');
+  });
+}
+
 function start(root: string, options: ServerOptions): Promise<ServerHandle> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- each tree's own server script
   const { startServer } = require(`${root}/bench/support/processes`) as typeof import('../support/processes');
@@ -47,7 +63,7 @@ function start(root: string, options: ServerOptions): Promise<ServerHandle> {
 }
 
 async function main(): Promise<void> {
-  const [dataset, a, b, question = 'figure', rounds = '10', seconds = '1.5'] = process.argv.slice(2);
+  const [dataset, a, b, question = 'figure', rounds = '10', seconds = '1.5', before = ''] = process.argv.slice(2);
   const dir = mkdtempSync(join(tmpdir(), 'annals-compare-limit-'));
   const servers: { name: string; handle: ServerHandle }[] = [];
   try {
@@ -61,6 +77,12 @@ async function main(): Promise<void> {
       servers.push({ name, handle: await start(resolve(root), options) });
     }
     servers.push({ name: 'limit', handle: await start(resolve(b), { kind: 'limit', readModelPath: join(dir, 'b-read-models.db') }) });
+    if (before === 'refused-write') {
+      for (const s of servers.filter((s) => s.name !== 'limit')) {
+        const status = await refusedWrite(s.handle.url);
+        if (status !== 400) throw new Error(`${s.name}: the refused write answered ${status}`);
+      }
+    }
     const r = rng(27);
     const path = () => (question === 'figure' ? `/figures/${figureId(Math.floor(r() * FIGURE_COUNT))}?asOf=${randomDay(r)}` : `/timeline?asOf=${randomDay(r)}`);
     const perAnswer = new Map<string, number[]>(servers.map((s) => [s.name, []]));

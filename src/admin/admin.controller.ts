@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { IsLogPosition } from '../api/dto/log-position';
 import { RequestValidationError } from '../api/problem';
+import { writtenPositionOf } from '../api/positions/written-position';
 import { ANONYMOUS, principalOf } from '../auth/auth.service';
 import { Role } from '../auth/role.decorator';
 import { DomainError } from '../domain/errors';
@@ -71,7 +72,7 @@ export class AdminController {
     return this.importer.run(
       read.records,
       // The actor is the key's name, as for every write (never a claim the client makes).
-      { actor: principalOf(request)?.name ?? ANONYMOUS, reason: query.reason, sync: query.sync === 'true', dryRun: query.dryRun === 'true' },
+      { actor: principalOf(request)?.name ?? ANONYMOUS, reason: query.reason, sync: query.sync === 'true', dryRun: query.dryRun === 'true', written: writtenPositionOf(request) },
       read.unreadable,
     );
   }

@@ -9,7 +9,7 @@ import { IntegrityService } from '../integrity/integrity.service';
 import { AppliedPosition } from '../projections/applied-position';
 import { isLogPosition } from './dto/log-position';
 import { RequestValidationError } from './problem';
-import { noteWrittenPosition } from './positions/written-position';
+import { noteWrittenPosition, type WrittenPosition } from './positions/written-position';
 
 /** What a write takes from the request besides its body. */
 export interface WriteContext {
@@ -22,6 +22,8 @@ export interface WriteContext {
   readonly reason?: string;
   /** The body's marks of personal data (SubjectMarkDto), sealed before the write is hashed. */
   readonly marks?: readonly SubjectMark[];
+  /** The write request's own: each append notes its position there for the answer's Annals-Position (none outside a request). */
+  readonly written?: WrittenPosition;
 }
 
 export interface WriteResult {
@@ -70,7 +72,7 @@ export class CommandGateway {
       },
       { ifMatch: parseIfMatch(context.ifMatch), idempotencyKey: context.idempotencyKey, ...(context.marks?.length ? { marks: context.marks } : {}) },
     );
-    noteWrittenPosition(result.position);
+    noteWrittenPosition(context.written, result.position);
     const projected = await this.applied.waitFor(result.position, this.config.writeWaitMs);
     return { id, revision: result.revision.toString(), position: result.position.toString(), projected };
   }

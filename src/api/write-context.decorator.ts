@@ -2,6 +2,7 @@ import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { ANONYMOUS, principalOf } from '../auth/auth.service';
 import type { WriteContext } from './command-gateway';
+import { writtenPositionOf } from './positions/written-position';
 import { RequestValidationError } from './problem';
 
 /** Context key → header name as clients write it (Node gives them to us lower-cased). */
@@ -17,7 +18,8 @@ export const ON_BEHALF_OF =
  * The write's context: the actor is the key's name (the access guard identified the request;
  * 'anonymous' when no key is needed), never a header's claim. X-Actor is kept, as `onBehalfOf`,
  * only from a key created with that permission; from others it is ignored. Then
- * X-Correlation-Id, Idempotency-Key and If-Match. The reason comes from the body.
+ * X-Correlation-Id, Idempotency-Key and If-Match. The reason comes from the body. And the request's
+ * holder of the position it writes at (Annals-Position, written-position.ts).
  */
 export const Write = createParamDecorator((_: unknown, ctx: ExecutionContext): WriteContext => {
   const request = ctx.switchToHttp().getRequest<FastifyRequest>();
@@ -32,5 +34,5 @@ export const Write = createParamDecorator((_: unknown, ctx: ExecutionContext): W
   }
   const principal = principalOf(request);
   if (!principal?.onBehalfOf || !context.onBehalfOf?.trim()) delete context.onBehalfOf;
-  return { ...context, actor: principal?.name ?? ANONYMOUS };
+  return { ...context, actor: principal?.name ?? ANONYMOUS, written: writtenPositionOf(request) };
 });

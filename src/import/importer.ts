@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { CommandGateway } from '../api/command-gateway';
+import type { WrittenPosition } from '../api/positions/written-position';
 import { CorrectFactDto, RecordFactDto } from '../api/dto/fact.dto';
 import type { SubjectMark } from '../event-store/subject-seal';
 import { AssertClaimDto, CorrectClaimDto, DefineFigureDto } from '../api/dto/figure.dto';
@@ -44,6 +45,8 @@ export interface ImportOptions {
   readonly keepStored?: boolean;
   /** An Idempotency-Key per record, as an HTTP client would send: its events' ids are then derived from it. */
   readonly idempotencyKey?: (record: ImportRecord, id: string) => string;
+  /** An import sent over HTTP: its request's holder of the position it wrote at (the answer's Annals-Position). */
+  readonly written?: WrittenPosition;
 }
 
 export interface Rejection {
@@ -313,6 +316,7 @@ class ImportRun {
         // A record already stored is written as a correction: its marks then point into the changes.
         marks: withReason ? prepared.marks.map((mark) => ({ ...mark, path: `/changes${mark.path}` })) : prepared.marks,
         ...(this.options.idempotencyKey && !withReason ? { idempotencyKey: this.options.idempotencyKey(prepared.record, prepared.id) } : {}),
+        written: this.options.written,
       });
     }
     this.states.set(prepared.streamId, events.reduce((s, e) => decider.evolve(s, e), state));

@@ -31,6 +31,9 @@ describe('admin routes with keys', () => {
     expect(imported.json()).toEqual(expect.objectContaining({ written: 1, rejected: 0 }));
     const log = await app.inject({ method: 'GET', url: '/admin/export/log', headers: { authorization: keys.bearer('ops-1') } });
     expect(log.headers['content-type']).toMatch(/^application\/x-ndjson/);
-    expect(JSON.parse(log.body.trim().split('\n').pop() as string)).toEqual(expect.objectContaining({ type: 'FigureDefined', metadata: expect.objectContaining({ actor: 'ops-1' }) }));
+    const last = JSON.parse(log.body.trim().split('\n').pop() as string);
+    expect(last).toEqual(expect.objectContaining({ type: 'FigureDefined', metadata: expect.objectContaining({ actor: 'ops-1' }) }));
+    // Like every write, the import answers the position it wrote at (read your writes on any replica).
+    expect(imported.headers['annals-position']).toBe(String(last.position));
   });
 });
