@@ -70,7 +70,14 @@ async function main(): Promise<void> {
         return [];
       });
     }
-    if (wanted('growth')) await step('3 growth', () => growth(mode, datasets));
+    let archive: typeof datasets = [];
+    if (wanted('growth')) {
+      await step('3 datasets, archive series (generate + rebuild)', async () => {
+        archive = await buildDatasets(mode, 'archive');
+        return [];
+      });
+      await step('3 growth', () => growth(mode, { archive, figures: datasets }));
+    }
     if (wanted('limit')) await step('3b limit', () => limit(mode, datasets));
     const largest = datasets[datasets.length - 1];
     if (wanted('rebuild')) {

@@ -8,7 +8,7 @@ import { FigureQueries } from '../../src/projections/figures/figures.queries';
 import { openReadModelDatabase } from '../../src/projections/read-model-database';
 import { TimelineQueries } from '../../src/projections/timeline/timeline.queries';
 import { median, Samples, summarize } from '../stats';
-import { figureId, FIGURE_COUNT, randomDay, rng, type Random } from '../support/data';
+import { figureId, randomDay, rng, type Random } from '../support/data';
 
 /**
  * Measurement 3's in-process reads (bench/growth.ts) over several read-model files, alternated in one
@@ -21,6 +21,7 @@ import { figureId, FIGURE_COUNT, randomDay, rng, type Random } from '../support/
  *
  *   npx ts-node --transpile-only bench/compare/growth-split.ts [timeline|figure] [rounds] [seconds] <read-models.db>…
  *
+ * The files may be of either series of bench/growth.ts (`--keep`'s read-models-<size>.db and archive-read-models-<size>.db).
  * A path may end in `#pragma;pragma` (e.g. `read-models.db#cache_size=-262144;mmap_size=1073741824`): set on that
  * side's connection after openReadModelDatabase, so one file can be read with two settings alternately
  * (ANNALS_BENCH_PRAGMAS: the same for every side without its own).
@@ -97,11 +98,13 @@ function sideOf(name: string): Side {
   const db = openReadModelDatabase(path);
   for (const pragma of pragmas.split(';').filter(Boolean)) db.pragma(pragma);
   timeStatements(db);
+  // Any figure of the file: the archive series' logs hold more figures as they grow (1,000 in the other series).
+  const figureCount = (db.prepare('SELECT count(*) AS n FROM figures').get() as { n: number }).n;
   const figures = new FigureQueries(db);
   const timeline = new TimelineController(new TimelineQueries(db), figures);
   const ask =
     which === 'figure'
-      ? (r: Random) => figures.figure(figureId(Math.floor(r() * FIGURE_COUNT)), { asOf: randomDay(r) }, { limit: HISTORY_PAGE.default })
+      ? (r: Random) => figures.figure(figureId(Math.floor(r() * figureCount)), { asOf: randomDay(r) }, { limit: HISTORY_PAGE.default })
       : (r: Random) => timeline.get(Object.assign(new TimelineQueryDto(), { asOf: randomDay(r) }));
   return { path: name, ask, r: rng(5), rounds: [], bySql: new Map(), answers: 0 };
 }

@@ -222,6 +222,94 @@ export async function generateLog(
   }
 }
 
+/** The archive log's figures: each its own claimants and number of claim events, from one distribution at every size. */
+export const ARCHIVE_CLAIMANTS = { min: 1, max: 8 } as const;
+export const ARCHIVE_CLAIM_EVENTS = { min: 1, max: 60 } as const;
+/** Figures being written at once: the rest are complete. */
+const ARCHIVE_OPEN_FIGURES = 10;
+
+/**
+ * Appends a log that grows the way an archive grows: more facts and more figures as the log grows,
+ * while each figure's claims are drawn from the same distribution at every size. Half the events are
+ * fact events (records, 1 in 10 a correction of an earlier fact), half figure events: a figure is
+ * defined with its own claimants (1–8 of the 30, uniform) and its own number of claim events (1–60,
+ * uniform; 1 in 10 a correction of an earlier claim of that figure), then written in batches of up to
+ * 20 while at most 10 figures are open at once; a figure whose claims are all written is closed and
+ * another is defined. So a 1M log holds ~100× the figures of a 10k log, each figure (but the ≤ 10 open)
+ * the same shape. `generateLog` (1,000 figures growing 3 → 30 claimants) stays as the other series.
+ */
+export async function generateArchiveLog(
+  path: string,
+  sizes: readonly number[],
+  onSize: (size: number, profile: LogProfile) => Promise<void> | void,
+  seed = 43,
+): Promise<void> {
+  const r = rng(seed);
+  const targets = [...sizes].sort((a, b) => a - b);
+  let store = new SqliteEventStore({ path, synchronous: 'normal' });
+  const profile: LogProfile = { events: 0, factsRecorded: 0, factCorrections: 0, figures: 0, claimsAsserted: 0, claimCorrections: 0 };
+  interface Open { n: number; claimants: string[]; left: number; claims: string[] }
+  const open: Open[] = [];
+  let figureEvents = 0;
+  let nextClaim = 0;
+  const between = (range: { min: number; max: number }) => range.min + Math.floor(r() * (range.max - range.min + 1));
+  const append = async (stream: string, events: EventData[], expected: 'no_stream' | 'any') => {
+    await store.appendToStream(stream, events, { expectedRevision: expected });
+    profile.events += events.length;
+  };
+  for (const target of targets) {
+    while (profile.events < target) {
+      const room = target - profile.events;
+      if (figureEvents <= profile.events - figureEvents) {
+        if (open.length < ARCHIVE_OPEN_FIGURES) {
+          const n = profile.figures++;
+          const claimants = [...CLAIMANTS];
+          const k = between(ARCHIVE_CLAIMANTS);
+          for (let i = 0; i < k; i++) {
+            const j = i + Math.floor(r() * (claimants.length - i));
+            [claimants[i], claimants[j]] = [claimants[j], claimants[i]];
+          }
+          claimants.length = k;
+          await append(`figure-${figureId(n)}`, [event('FigureDefined', figureDefined(r, n), metadata(r))], 'no_stream');
+          figureEvents++;
+          open.push({ n, claimants, left: between(ARCHIVE_CLAIM_EVENTS), claims: [] });
+          continue;
+        }
+        const at = Math.floor(r() * open.length);
+        const f = open[at];
+        const figure = figureId(f.n);
+        const batch: EventData[] = [];
+        for (let i = 0; i < Math.min(CLAIM_BATCH, f.left, room); i++) {
+          if (f.claims.length > 0 && r() < 0.1) {
+            batch.push(event('ClaimCorrected', claimCorrected(r, figure, pick(r, f.claims)), metadata(r, 'transcription error')));
+            profile.claimCorrections++;
+          } else {
+            const claimId = `claim-${(nextClaim++).toString(36)}`;
+            f.claims.push(claimId);
+            batch.push(event('ClaimAsserted', { ...claimAsserted(r, figure, claimId), claimant: pick(r, f.claimants) }, metadata(r)));
+            profile.claimsAsserted++;
+          }
+        }
+        f.left -= batch.length;
+        if (f.left === 0) open.splice(at, 1);
+        await append(`figure-${figure}`, batch, 'any');
+        figureEvents += batch.length;
+      } else if (r() < 0.1 && profile.factsRecorded > 0) {
+        const factId = `fact-${Math.floor(r() * profile.factsRecorded).toString(36)}`;
+        await append(`fact-${factId}`, [event('FactCorrected', factCorrected(r, factId), metadata(r, 'wrong date in the source'))], 'any');
+        profile.factCorrections++;
+      } else {
+        const factId = `fact-${profile.factsRecorded.toString(36)}`;
+        await append(`fact-${factId}`, [event('FactRecorded', factRecorded(r, factId), metadata(r))], 'no_stream');
+        profile.factsRecorded++;
+      }
+    }
+    await store.close();
+    await onSize(target, { ...profile });
+    if (target !== targets[targets.length - 1]) store = new SqliteEventStore({ path, synchronous: 'normal' });
+  }
+}
+
 /** Request bodies for the HTTP write endpoints: valid for the DTOs and for decide, each with a fresh id. */
 export function factBody(r: Random, id: string, summary?: string): Record<string, unknown> {
   const fact = factRecorded(r, id, summary);
