@@ -14,6 +14,13 @@ export interface ReadModel {
   readonly schema: string;
   /** The indexes its projection reads while applying events: a bulk load keeps these and defers the rest. */
   readonly lookupIndexes?: readonly string[];
+  /**
+   * Its WITHOUT ROWID tables whose rows arrive in log order but are keyed otherwise: a bulk load fills
+   * them through a TEMP table of the same name (which SQLite resolves before the main one, so the
+   * projection's statements write there unchanged) and copies that in key order at the end. Inserted
+   * one by one at random places in the key, each batch's commit wrote most of the table's pages again.
+   */
+  readonly stagedTables?: readonly string[];
   projection(db: Database.Database): Projection;
   /**
    * For read models built from the opened (decrypted) events: a function deleting every row built

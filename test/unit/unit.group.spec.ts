@@ -46,6 +46,7 @@ describe('integrity/verify-withheld', () => { require('./integrity/verify-withhe
 describe('projections/answer-text.property', () => { require('./projections/answer-text.property.cases'); });
 describe('projections/claim-order', () => { require('./projections/claim-order.cases'); });
 describe('projections/claim-view-text.property', () => { require('./projections/claim-view-text.property.cases'); });
+describe('projections/event-id-key', () => { require('./projections/event-id-key.cases'); });
 describe('projections/every-read-model', () => { require('./projections/every-read-model.cases'); });
 describe('projections/fact-view-text.property', () => { require('./projections/fact-view-text.property.cases'); });
 describe('projections/figures.projection', () => { require('./projections/figures.projection.cases'); });

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { consistencyProof, inclusionProof, rootAt, type SubtreeSource } from './merkle';
 import type { ReadModelSource } from '../read-model';
+import { eventIdFromKey, eventIdKey } from './event-id-key';
 
 export interface LeafRow {
   readonly leafIndex: number;
@@ -61,7 +62,7 @@ export class MerkleTree implements SubtreeSource {
   }
 
   leafByEventId(id: string): LeafRow | undefined {
-    return toLeaf(this.sql.byId.get(id.toLowerCase()));
+    return toLeaf(this.sql.byId.get(eventIdKey(id.toLowerCase())));
   }
 }
 
@@ -79,6 +80,6 @@ function prepareStatements(db: Database.Database) {
 
 function toLeaf(row: unknown): LeafRow | undefined {
   if (!row) return undefined;
-  const r = row as { leaf_index: bigint; position: bigint; event_id: string; recorded_at: bigint; hash: Buffer };
-  return { leafIndex: Number(r.leaf_index), position: r.position, eventId: r.event_id, recordedAt: new Date(Number(r.recorded_at)), hash: r.hash };
+  const r = row as { leaf_index: bigint; position: bigint; event_id: Buffer | string; recorded_at: bigint; hash: Buffer };
+  return { leafIndex: Number(r.leaf_index), position: r.position, eventId: eventIdFromKey(r.event_id), recordedAt: new Date(Number(r.recorded_at)), hash: r.hash };
 }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '../../event-store/event-store';
+import { eventIdKey } from './event-id-key';
 import { treeLeafHash } from './leaf';
 import { nodeHash } from './merkle';
 import type { Projection } from '../projection';
@@ -29,7 +30,7 @@ export class MerkleProjection implements Projection {
     if (!this.loaded) this.load();
     let index = this.size;
     let hash = treeLeafHash(event);
-    this.insertLeaf.run(index, event.position, event.id, event.recordedAt.getTime(), hash);
+    this.insertLeaf.run(index, event.position, eventIdKey(event.id), event.recordedAt.getTime(), hash);
     let level = 0;
     while (index % 2 === 1) {
       hash = nodeHash(this.frontier.pop() as Buffer, hash);

@@ -5,13 +5,14 @@
  * (level, index), level ≥ 1: any root or proof is then O(log n) lookups, and an append writes one
  * leaf and on average one node. The lookups by position and event id are unique indexes rather
  * than column constraints so that a rebuild defers them (beginBulkLoad): event ids are random, and
- * inserting a million of them one by one into an index costs more than sorting them once.
+ * inserting a million of them one by one into an index costs more than sorting them once. event_id
+ * holds a uuid's 16 bytes (event-id-key.ts).
  */
 export const MERKLE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS merkle_leaves (
   leaf_index  INTEGER PRIMARY KEY,
   position    INTEGER NOT NULL,
-  event_id    TEXT    NOT NULL,
+  event_id    BLOB    NOT NULL,
   recorded_at INTEGER NOT NULL,
   hash        BLOB    NOT NULL
 );

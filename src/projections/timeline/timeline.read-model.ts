@@ -22,6 +22,7 @@ export const TIMELINE_READ_MODEL: ReadModel = {
   name: TIMELINE,
   schema: FACT_SCHEMA,
   lookupIndexes: ['fact_versions_by_fact'],
+  stagedTables: ['fact_version_labels'],
   projection: (db) => new TimelineProjection(db),
   // Sealed values stand only in the body, the search text and the labels (names, tags): never in a key,
   // a date or an index column of fact_versions, so an erasure rewrites those cells and leaves the rest.

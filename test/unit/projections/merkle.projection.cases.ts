@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { upcast } from '../../../src/domain/upcast';
+import { eventIdKey } from '../../../src/projections/merkle/event-id-key';
 import { eventLeafHash } from '../../../src/projections/merkle/leaf';
 import { nodeHash } from '../../../src/projections/merkle/merkle';
 import { MerkleProjection } from '../../../src/projections/merkle/merkle.projection';
@@ -14,7 +15,7 @@ import { on, projectionSpec, RECORD_STEP_MS, RECORDED_FROM, type ReadModelUnderT
  */
 
 type Rows = {
-  merkle_leaves: { leaf_index: number; position: number; event_id: string; recorded_at: number; hash: Buffer }[];
+  merkle_leaves: { leaf_index: number; position: number; event_id: Buffer | string; recorded_at: number; hash: Buffer }[];
   merkle_nodes: { level: number; idx: number; hash: Buffer }[];
 };
 
@@ -35,7 +36,7 @@ describe('the Merkle projection', () => {
     projectionSpec(merkle)
       .given(on('notes-1', { type: 'NoteTaken', data: { text: 'hello' } }))
       .then((log) => ({
-        merkle_leaves: [{ leaf_index: 0, position: Number(log[0].position), event_id: log[0].id, recorded_at: at(0), hash: eventLeafHash(log[0]) }],
+        merkle_leaves: [{ leaf_index: 0, position: Number(log[0].position), event_id: eventIdKey(log[0].id), recorded_at: at(0), hash: eventLeafHash(log[0]) }],
         merkle_nodes: [],
       })));
 
@@ -45,7 +46,7 @@ describe('the Merkle projection', () => {
       .then((log) => {
         const [h0, h1, h2, h3] = log.map((event) => eventLeafHash(event));
         return {
-          merkle_leaves: log.map((event, i) => ({ leaf_index: i, event_id: event.id })),
+          merkle_leaves: log.map((event, i) => ({ leaf_index: i, event_id: eventIdKey(event.id) })),
           merkle_nodes: [
             { level: 1, idx: 0, hash: nodeHash(h0, h1) },
             { level: 1, idx: 1, hash: nodeHash(h2, h3) },

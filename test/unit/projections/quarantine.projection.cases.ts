@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { FiguresProjection } from '../../../src/projections/figures/figures.projection';
+import { eventIdKey } from '../../../src/projections/merkle/event-id-key';
 import { MerkleProjection } from '../../../src/projections/merkle/merkle.projection';
 import { readQuarantine } from '../../../src/projections/quarantine';
 import { TimelineProjection } from '../../../src/projections/timeline/timeline.projection';
@@ -16,7 +17,7 @@ type Rows = {
   quarantine: { position: number; projection: string; event_id: string; stream_id: string; event_type: string; reason: string }[];
   fact_versions: { fact_id: string }[];
   claim_versions: { claim_id: string }[];
-  merkle_leaves: { event_id: string }[];
+  merkle_leaves: { event_id: Buffer | string }[];
 };
 
 const served: ReadModelUnderTest<Rows, Database.Database> = {
@@ -46,7 +47,7 @@ describe('the quarantine', () => {
         ],
         fact_versions: [{ fact_id: 'good' }],
         // The Merkle log holds every stored event, a poison one too: it hashes what the store holds.
-        merkle_leaves: [{ event_id: log[0].id }, { event_id: log[1].id }],
+        merkle_leaves: [{ event_id: eventIdKey(log[0].id) }, { event_id: eventIdKey(log[1].id) }],
       })));
 
   it('a claim the figures projection cannot apply is quarantined for figures alone', () =>
