@@ -132,9 +132,9 @@ async function foldStream<Command, Event extends { type: string; data: object },
 ): Promise<{ state: State; revision: bigint | 'no_stream' }> {
   const cache = foldedStateCacheOf(store);
   const cached = cache.get<State>(decider, streamId);
-  // Taken before the read it vouches for, and only for a stream with a state kept (most new facts are
-  // written once: marking each would fill the store's bounded map for nothing).
-  const mark = cached ? store.changeMarkOf?.(streamId) : undefined;
+  // Taken before the read it vouches for. A new fact's stream is not folded at all (startsStream), so the
+  // streams marked here are the ones commands come back to.
+  const mark = store.changeMarkOf?.(streamId);
   if (cached && mark !== undefined && cached.mark === mark) return { state: cached.state, revision: cached.revision };
   const from = cached ? cached.revision + 1n : 0n;
   const tail = await readStreamFrom(store, streamId, from);
