@@ -47,6 +47,12 @@ export interface AppendResult {
   readonly nextExpectedRevision: bigint;
   /** Global position of the last event written. */
   readonly position: bigint;
+  /**
+   * The stream's change mark (changeMarkOf) as this append left it, where the store gives marks and the
+   * stream was marked before the append: a caller that keeps what it wrote (the folded state) can tell
+   * later, by the mark alone, that nothing was appended since.
+   */
+  readonly changeMark?: string;
 }
 
 export type Direction = 'forwards' | 'backwards';

@@ -4,9 +4,10 @@ import type { EventStore } from './event-store';
  * Folded aggregate state per stream, with the revision it was folded up to, so that a command on a
  * long stream reads and folds only the events written since (usually none or one), not the whole
  * history. An entry is never trusted on its own: the caller reads the stream after the entry's
- * revision before deciding, and appends with that revision as the expected one, so a writer that
- * got in between (another process, another replica) makes the append fail and the command is
- * decided again on the events it missed. The store is append-only, so events up to a revision never
+ * revision before deciding (unless the store's change mark of the stream is the entry's, which it
+ * is only while nothing can have been appended to it), and appends with that revision as the
+ * expected one, so a writer that got in between (another process, another replica) makes the
+ * append fail and the command is decided again on the events it missed. The store is append-only, so events up to a revision never
  * change and the state folded from them stays true.
  *
  * Bounded by the events folded into the entries it holds (a proxy for their memory), least
@@ -15,12 +16,19 @@ import type { EventStore } from './event-store';
 export interface FoldedState<State> {
   readonly revision: bigint;
   readonly state: State;
+  /**
+   * The stream's change mark (EventStore.changeMarkOf) taken before the state was read, or the one its
+   * own append gave: while the store gives the same mark, the stream has no event after `revision` and
+   * the caller need not read it to know.
+   */
+  readonly mark?: string;
 }
 
 interface Entry {
   readonly owner: object;
   readonly revision: bigint;
   readonly state: unknown;
+  readonly mark: string | undefined;
   readonly weight: number;
 }
 
@@ -41,14 +49,14 @@ export class FoldedStateCache {
     // Map order is insertion order: re-inserting makes it the most recently used.
     this.entries.delete(streamId);
     this.entries.set(streamId, entry);
-    return { revision: entry.revision, state: entry.state as State };
+    return { revision: entry.revision, state: entry.state as State, mark: entry.mark };
   }
 
   set<State>(owner: object, streamId: string, folded: FoldedState<State>): void {
     this.delete(streamId);
     const weight = Number(folded.revision) + 1;
     if (weight > this.maxEvents) return;
-    this.entries.set(streamId, { owner, revision: folded.revision, state: folded.state, weight });
+    this.entries.set(streamId, { owner, revision: folded.revision, state: folded.state, mark: folded.mark, weight });
     this.weight += weight;
     for (const [oldest, entry] of this.entries) {
       if (this.weight <= this.maxEvents) break;

@@ -51,7 +51,8 @@ const MAX_ATTEMPTS = 5;
  * revision makes the decision and the write one atomic step: a concurrent writer makes the
  * append fail, and the command is decided again on the new state (or refused, under If-Match).
  * The fold starts from the state cached for the stream at some revision and reads only the events
- * after it, so a command costs the same on a stream of ten events and of ten thousand.
+ * after it, so a command costs the same on a stream of ten events and of ten thousand; none at all
+ * while the store's change mark of the stream says nothing was appended since.
  */
 export async function handleCommand<Command, Event extends { type: string; data: object }, State>(
   store: EventStore,
@@ -76,7 +77,11 @@ export async function handleCommand<Command, Event extends { type: string; data:
     }
     const cache = foldedStateCacheOf(store);
     const generation = cache.generation;
-    const { state, revision } = await foldStream(store, decider, streamId);
+    // A command that only starts its stream (a new fact, each with a new id) is first decided on the
+    // initial state, unread: appended as the stream's first event, which the store refuses if the stream
+    // has any (then the next attempt reads them and decides again). Not under If-Match, which asks a revision.
+    const unread = attempt === 1 && options.ifMatch === undefined && decider.startsStream?.(command) === true && !cache.get(decider, streamId);
+    const { state, revision } = unread ? { state: decider.initialState, revision: 'no_stream' as const } : await foldStream(store, decider, streamId);
     if (options.ifMatch !== undefined && options.ifMatch !== revision) {
       throw new WrongExpectedVersionError(streamId, options.ifMatch, revision);
     }
@@ -99,8 +104,10 @@ export async function handleCommand<Command, Event extends { type: string; data:
       // wrote itself. Not after an erasure cleared the cache meanwhile: that state may hold its plaintext.
       // Only a stream that had events is kept, as a read of them keeps it: a new fact's state would hold
       // memory for a stream most often never written again.
+      // The append's change mark (a stream the fold marked) says, on the next command, that nothing came after it.
       if (revision !== 'no_stream' && cache.generation === generation) {
-        cache.set(decider, streamId, { revision: result.nextExpectedRevision, state: events.reduce((folded, event) => decider.evolve(folded, event), state) });
+        const after = events.reduce((folded, event) => decider.evolve(folded, event), state);
+        cache.set(decider, streamId, { revision: result.nextExpectedRevision, state: after, mark: result.changeMark });
       }
       return { streamId, revision: result.nextExpectedRevision, position: result.position, written: true };
     } catch (error) {
@@ -125,6 +132,10 @@ async function foldStream<Command, Event extends { type: string; data: object },
 ): Promise<{ state: State; revision: bigint | 'no_stream' }> {
   const cache = foldedStateCacheOf(store);
   const cached = cache.get<State>(decider, streamId);
+  // Taken before the read it vouches for. A new fact's stream is not folded at all (startsStream), so the
+  // streams marked here are the ones commands come back to.
+  const mark = store.changeMarkOf?.(streamId);
+  if (cached && mark !== undefined && cached.mark === mark) return { state: cached.state, revision: cached.revision };
   const from = cached ? cached.revision + 1n : 0n;
   const tail = await readStreamFrom(store, streamId, from);
   if (cached && (tail === undefined || (tail.length > 0 && tail[0].revision !== from))) {
@@ -138,7 +149,7 @@ async function foldStream<Command, Event extends { type: string; data: object },
     state = decider.evolve(state, upcast(seal.open({ type: event.type, data: event.data })) as unknown as Event);
     revision = event.revision;
   }
-  if (revision !== 'no_stream' && tail?.length) cache.set(decider, streamId, { revision, state });
+  if (revision !== 'no_stream' && (tail?.length || (mark !== undefined && cached?.mark !== mark))) cache.set(decider, streamId, { revision, state, mark });
   return { state, revision };
 }
 

@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { figureDecider, figureStream, type FigureCommand, type FigureState } from '../../src/domain/figure/figure';
 import type { FigureEvent } from '../../src/domain/figure/figure.events';
 import { upcast } from '../../src/domain/upcast';
-import { WrongExpectedVersionError } from '../../src/event-store/event-store';
+import { type JsonObject, WrongExpectedVersionError } from '../../src/event-store/event-store';
 import { FoldedStateCache, foldedStateCacheOf } from '../../src/event-store/folded-state-cache';
 import { currentState, handleCommand } from '../../src/event-store/handle-command';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store';
@@ -111,6 +112,50 @@ describe('folded state cache', () => {
       expect((await currentState(a, figureDecider, stream)).state).toEqual(truth);
       expect((await currentState(b, figureDecider, stream)).state).toEqual(truth);
     }
+  });
+
+  it('decides on the state its own append left without reading the stream, until another writer or another append of its own moves it', async () => {
+    await handleCommand(a, figureDecider, assert('one'), meta());
+    await handleCommand(a, figureDecider, assert('two'), meta());
+    const reads = jest.spyOn(a, 'readStreamIfAny');
+    await handleCommand(a, figureDecider, assert('three'), meta());
+    expect(reads).not.toHaveBeenCalled();
+    // Another connection's commit (a second process) moves the mark: the claim it added is seen.
+    await handleCommand(b, figureDecider, assert('four'), meta());
+    await expect(handleCommand(a, figureDecider, assert('four'), meta())).rejects.toMatchObject({ code: 'conflict' });
+    expect(reads).toHaveBeenCalledTimes(1);
+    await handleCommand(a, figureDecider, assert('five'), meta());
+    expect(reads).toHaveBeenCalledTimes(1);
+    // This store's own append outside a command moves it too: the next command folds it and takes its revision.
+    const retraction = figureDecider.decide({ type: 'RetractClaim', figureId, claimId: 'five' }, (await currentState(b, figureDecider, stream)).state, meta('withdrawn'));
+    const appended = await a.appendToStream(stream, retraction.map((e) => ({ id: randomUUID(), type: e.type, data: e.data as unknown as JsonObject, metadata: { actor: 'test', correlationId: 'c' } })));
+    await expect(
+      handleCommand(a, figureDecider, { type: 'CorrectClaim', figureId, claimId: 'five', changes: { value: { kind: 'exact', value: 5 } } }, meta('typo')),
+    ).rejects.toMatchObject({ code: 'conflict' });
+    const written = await handleCommand(a, figureDecider, assert('six'), meta(), { ifMatch: appended.nextExpectedRevision });
+    expect(written.revision).toBe(appended.nextExpectedRevision + 1n);
+    expect((await currentState(a, figureDecider, stream)).state).toEqual(await foldedFromScratch(a));
+    reads.mockRestore();
+  });
+
+  it('starts a new stream without reading it, and refuses starting one that another writer started, as a decision on its events', async () => {
+    const reads = jest.spyOn(a, 'readStreamIfAny');
+    const defined = await handleCommand(a, figureDecider, defineFigure({ figureId: 'fresh-figure' }), meta());
+    expect(defined.revision).toBe(0n);
+    expect(reads).not.toHaveBeenCalled();
+    // Started by another connection: the unread append is refused by the store, the retry reads and decides.
+    await handleCommand(b, figureDecider, defineFigure({ figureId: 'started-by-b' }), meta());
+    await expect(handleCommand(a, figureDecider, defineFigure({ figureId: 'started-by-b' }), meta())).rejects.toMatchObject({
+      code: 'conflict',
+      field: 'figureId',
+      message: 'figure started-by-b already exists',
+    });
+    // Under If-Match the revision is asked: the stream is read and the write refused on it.
+    await expect(handleCommand(a, figureDecider, defineFigure({ figureId: 'started-by-b' }), meta(), { ifMatch: 0n })).rejects.toMatchObject({
+      code: 'conflict',
+    });
+    expect(await a.readStream(figureStream('started-by-b'))).toHaveLength(1);
+    reads.mockRestore();
   });
 
   it('finds a retried Idempotency-Key by event id, without reading the stream, and refuses the key for another request', async () => {

@@ -65,6 +65,7 @@ export const factDecider: Decider<FactCommand, FactEvent, FactState> = {
   evolve: evolveFact,
   decide: decideFact,
   streamOf: (command) => factStream(command.factId),
+  startsStream: (command) => command.type === 'RecordFact',
 };
 
 function record(command: RecordFact, state: FactState): FactRecorded {

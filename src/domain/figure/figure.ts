@@ -97,6 +97,7 @@ export const figureDecider: Decider<FigureCommand, FigureEvent, FigureState> = {
   evolve: evolveFigure,
   decide: decideFigure,
   streamOf: (command) => figureStream(command.figureId),
+  startsStream: (command) => command.type === 'DefineFigure',
 };
 
 function define(command: DefineFigure, state: FigureState): FigureDefined {

@@ -76,6 +76,9 @@ interface Written {
   event?: RecordedEvent;
 }
 
+/** Streams whose appends are drawn for change marks: a stream dropped past it only reads again once. */
+const MARKED_STREAMS_KEPT = 10_000;
+
 export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
   private readonly clock: () => number;
@@ -95,8 +98,14 @@ export class SqliteEventStore implements EventStore {
    * commit does not continue it (another process appended in between), so it never skips a position.
    */
   private recent: Written[] = [];
-  /** Streams someone took a change mark of (changeMarkOf) → how many appends of this object touched them since. */
+  /**
+   * Streams someone took a change mark of (changeMarkOf) → a number drawn from `markDraws` when the stream
+   * was marked and drawn again by each append of this object to it: never the same twice, so a stream
+   * dropped from this bounded map (least recently marked or appended first) and marked again cannot
+   * give a mark it gave before.
+   */
   private readonly marked = new Map<string, number>();
+  private markDraws = 0;
   /** Moves with every change this object makes to the log other than an append (a restore, a withholding). */
   private rewrites = 0;
   private closed = false;
@@ -203,9 +212,9 @@ export class SqliteEventStore implements EventStore {
     encoded: { data: string; metadata: string }[],
     expected: NonNullable<AppendOptions['expectedRevision']>,
   ): Appended {
-    // Counted before anything is written: a refused append moves the mark too, which only costs a read.
-    const marks = this.marked.get(stream);
-    if (marks !== undefined) this.marked.set(stream, marks + 1);
+    // Drawn before anything is written: a refused append moves the mark too, which only costs a read.
+    const marked = this.marked.has(stream);
+    if (marked) this.remark(stream);
     const lastRow = this.statements.lastEvent.get(stream) as Pick<EventRow, 'revision' | 'metadata'> | undefined;
     const last = lastRow?.revision ?? null;
     const actual = last === null ? ('no_stream' as const) : last;
@@ -258,7 +267,10 @@ export class SqliteEventStore implements EventStore {
       }
     }
     this.lastRecordedAt = recordedAt;
-    return { result: { nextExpectedRevision: revision, position }, written: true, events: written };
+    // Inside the write transaction no other connection commits: this is the mark of the stream exactly as
+    // this append left it (a later append in the same group commit draws again and moves it).
+    const changeMark = marked ? this.markOf(stream) : undefined;
+    return { result: { nextExpectedRevision: revision, position, ...(changeMark ? { changeMark } : {}) }, written: true, events: written };
   }
 
   /**
@@ -289,9 +301,19 @@ export class SqliteEventStore implements EventStore {
    */
   changeMarkOf(stream: string): string {
     this.assertOpen();
-    let marks = this.marked.get(stream);
-    if (marks === undefined) this.marked.set(stream, (marks = 0));
-    return `${this.statements.dataVersion.get() as bigint}:${this.rewrites}:${marks}`;
+    if (!this.marked.has(stream)) this.remark(stream);
+    return this.markOf(stream);
+  }
+
+  private markOf(stream: string): string {
+    return `${this.statements.dataVersion.get() as bigint}:${this.rewrites}:${this.marked.get(stream)}`;
+  }
+
+  /** A new draw for the stream, kept as the most recent entry; the least recent goes past the bound. */
+  private remark(stream: string): void {
+    this.marked.delete(stream);
+    this.marked.set(stream, ++this.markDraws);
+    if (this.marked.size > MARKED_STREAMS_KEPT) this.marked.delete(this.marked.keys().next().value as string);
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {

@@ -138,6 +138,28 @@ describe('SQLite live events handed to subscriptions', () => {
     await Promise.all([mine.close(), other.close()]);
   });
 
+  it('gives a marked stream’s append the mark it leaves, and never gives a dropped stream a mark it gave before', async () => {
+    const store = new SqliteEventStore({ path: join(dir, 'append-marks.db') });
+    const before = store.changeMarkOf('fig-a');
+    const appended = await store.appendToStream('fig-a', [event(1)]);
+    expect(appended.changeMark).toBe(store.changeMarkOf('fig-a'));
+    expect(appended.changeMark).not.toBe(before);
+    // A stream nobody marked gets none (and is not remembered).
+    expect((await store.appendToStream('fig-b', [event(2)])).changeMark).toBeUndefined();
+    // Two appends in one group commit: the first one's mark is not the stream's after both.
+    const [first, second] = await Promise.all([store.appendToStream('fig-a', [event(3)]), store.appendToStream('fig-a', [event(4)])]);
+    expect(first.changeMark).not.toBe(second.changeMark);
+    expect(store.changeMarkOf('fig-a')).toBe(second.changeMark);
+    // Past the bound of marked streams the least recent is dropped; marked again it gets a mark never given.
+    const given = new Set([before, appended.changeMark, first.changeMark, second.changeMark]);
+    for (let i = 0; i < 10_001; i++) store.changeMarkOf(`other-${i}`);
+    const again = store.changeMarkOf('fig-a');
+    expect(given.has(again)).toBe(false);
+    await store.appendToStream('fig-a', [event(5)]);
+    expect(given.has(store.changeMarkOf('fig-a'))).toBe(false);
+    await store.close();
+  });
+
   it('hands a subscription that comes after appends nobody followed every one of them, without waiting for a poll', async () => {
     // Rows are kept only while a subscription is live; a commit made without one must end what was kept, or a
     // later subscriber would take the kept tail for the log's and wait for a poll (here: never) for the rest.
