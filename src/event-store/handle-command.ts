@@ -77,11 +77,7 @@ export async function handleCommand<Command, Event extends { type: string; data:
     }
     const cache = foldedStateCacheOf(store);
     const generation = cache.generation;
-    // A command that only starts its stream (a new fact, each with a new id) is first decided on the
-    // initial state, unread: appended as the stream's first event, which the store refuses if the stream
-    // has any (then the next attempt reads them and decides again). Not under If-Match, which asks a revision.
-    const unread = attempt === 1 && options.ifMatch === undefined && decider.startsStream?.(command) === true && !cache.get(decider, streamId);
-    const { state, revision } = unread ? { state: decider.initialState, revision: 'no_stream' as const } : await foldStream(store, decider, streamId);
+    const { state, revision } = await foldStream(store, decider, streamId);
     if (options.ifMatch !== undefined && options.ifMatch !== revision) {
       throw new WrongExpectedVersionError(streamId, options.ifMatch, revision);
     }

@@ -138,26 +138,6 @@ describe('folded state cache', () => {
     reads.mockRestore();
   });
 
-  it('starts a new stream without reading it, and refuses starting one that another writer started, as a decision on its events', async () => {
-    const reads = jest.spyOn(a, 'readStreamIfAny');
-    const defined = await handleCommand(a, figureDecider, defineFigure({ figureId: 'fresh-figure' }), meta());
-    expect(defined.revision).toBe(0n);
-    expect(reads).not.toHaveBeenCalled();
-    // Started by another connection: the unread append is refused by the store, the retry reads and decides.
-    await handleCommand(b, figureDecider, defineFigure({ figureId: 'started-by-b' }), meta());
-    await expect(handleCommand(a, figureDecider, defineFigure({ figureId: 'started-by-b' }), meta())).rejects.toMatchObject({
-      code: 'conflict',
-      field: 'figureId',
-      message: 'figure started-by-b already exists',
-    });
-    // Under If-Match the revision is asked: the stream is read and the write refused on it.
-    await expect(handleCommand(a, figureDecider, defineFigure({ figureId: 'started-by-b' }), meta(), { ifMatch: 0n })).rejects.toMatchObject({
-      code: 'conflict',
-    });
-    expect(await a.readStream(figureStream('started-by-b'))).toHaveLength(1);
-    reads.mockRestore();
-  });
-
   it('finds a retried Idempotency-Key by event id, without reading the stream, and refuses the key for another request', async () => {
     const first = await handleCommand(a, figureDecider, assert('keyed'), meta(), { idempotencyKey: 'k-1' });
     const again = await handleCommand(b, figureDecider, assert('keyed'), meta(), { idempotencyKey: 'k-1' });

@@ -65,7 +65,6 @@ export const factDecider: Decider<FactCommand, FactEvent, FactState> = {
   evolve: evolveFact,
   decide: decideFact,
   streamOf: (command) => factStream(command.factId),
-  startsStream: (command) => command.type === 'RecordFact',
 };
 
 function record(command: RecordFact, state: FactState): FactRecorded {

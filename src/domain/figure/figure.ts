@@ -97,7 +97,6 @@ export const figureDecider: Decider<FigureCommand, FigureEvent, FigureState> = {
   evolve: evolveFigure,
   decide: decideFigure,
   streamOf: (command) => figureStream(command.figureId),
-  startsStream: (command) => command.type === 'DefineFigure',
 };
 
 function define(command: DefineFigure, state: FigureState): FigureDefined {
