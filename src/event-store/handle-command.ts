@@ -128,8 +128,8 @@ async function foldStream<Command, Event extends { type: string; data: object },
 ): Promise<{ state: State; revision: bigint | 'no_stream' }> {
   const cache = foldedStateCacheOf(store);
   const cached = cache.get<State>(decider, streamId);
-  // Taken before the read it vouches for. A new fact's stream is not folded at all (startsStream), so the
-  // streams marked here are the ones commands come back to.
+  // Taken before the read it vouches for (the store's marked streams are bounded, so a new fact's stream,
+  // marked here and seldom written again, only costs a slot until it is dropped).
   const mark = store.changeMarkOf?.(streamId);
   if (cached && mark !== undefined && cached.mark === mark) return { state: cached.state, revision: cached.revision };
   const from = cached ? cached.revision + 1n : 0n;
