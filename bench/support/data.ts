@@ -157,6 +157,41 @@ export interface LogProfile {
 const CLAIM_BATCH = 20;
 
 /**
+ * What both generators share: the store (synchronous NORMAL, so that generation is not a benchmark of
+ * fsync), the profile of what was appended, the fact events, and the close at each size.
+ */
+function logWriter(path: string, r: Random) {
+  let store = new SqliteEventStore({ path, synchronous: 'normal' });
+  const profile: LogProfile = { events: 0, factsRecorded: 0, factCorrections: 0, figures: 0, claimsAsserted: 0, claimCorrections: 0 };
+  const append = async (stream: string, events: EventData[], expected: 'no_stream' | 'any') => {
+    await store.appendToStream(stream, events, { expectedRevision: expected });
+    profile.events += events.length;
+  };
+  return {
+    profile,
+    append,
+    /** A correction of an earlier fact when `correct` (and there is one), else a new fact. */
+    async fact(correct: boolean): Promise<void> {
+      if (correct && profile.factsRecorded > 0) {
+        const factId = `fact-${Math.floor(r() * profile.factsRecorded).toString(36)}`;
+        await append(`fact-${factId}`, [event('FactCorrected', factCorrected(r, factId), metadata(r, 'wrong date in the source'))], 'any');
+        profile.factCorrections++;
+      } else {
+        const factId = `fact-${profile.factsRecorded.toString(36)}`;
+        await append(`fact-${factId}`, [event('FactRecorded', factRecorded(r, factId), metadata(r))], 'no_stream');
+        profile.factsRecorded++;
+      }
+    },
+    /** Closing checkpoints the WAL into the main file, so the file alone is the whole log; the log then keeps growing unless `last`. */
+    async sizeReached(target: number, last: boolean, onSize: (size: number, profile: LogProfile) => Promise<void> | void): Promise<void> {
+      await store.close();
+      await onSize(target, { ...profile });
+      if (!last) store = new SqliteEventStore({ path, synchronous: 'normal' });
+    },
+  };
+}
+
+/**
  * Appends a mixed log through SqliteEventStore (synchronous NORMAL, so that generation is not
  * a benchmark of fsync): 1,000 figures first, then about half fact events (records, and 1 in 10
  * a later correction of an earlier fact) and half claim events (appended 20 to a figure stream,
@@ -171,14 +206,9 @@ export async function generateLog(
 ): Promise<void> {
   const r = rng(seed);
   const targets = [...sizes].sort((a, b) => a - b);
-  let store = new SqliteEventStore({ path, synchronous: 'normal' });
-  const profile: LogProfile = { events: 0, factsRecorded: 0, factCorrections: 0, figures: 0, claimsAsserted: 0, claimCorrections: 0 };
+  const { profile, append, fact, sizeReached } = logWriter(path, r);
   const claimsOf: string[][] = Array.from({ length: FIGURE_COUNT }, () => []);
   let nextClaim = 0;
-  const append = async (stream: string, events: EventData[], expected: 'no_stream' | 'any') => {
-    await store.appendToStream(stream, events, { expectedRevision: expected });
-    profile.events += events.length;
-  };
 
   for (let n = 0; n < FIGURE_COUNT && profile.events < targets[targets.length - 1]; n++) {
     await append(`figure-${figureId(n)}`, [event('FigureDefined', figureDefined(r, n), metadata(r))], 'no_stream');
@@ -205,20 +235,11 @@ export async function generateLog(
           }
         }
         await append(`figure-${figure}`, batch, 'any');
-      } else if (p < 0.1 && profile.factsRecorded > 0) {
-        const factId = `fact-${Math.floor(r() * profile.factsRecorded).toString(36)}`;
-        await append(`fact-${factId}`, [event('FactCorrected', factCorrected(r, factId), metadata(r, 'wrong date in the source'))], 'any');
-        profile.factCorrections++;
       } else {
-        const factId = `fact-${profile.factsRecorded.toString(36)}`;
-        await append(`fact-${factId}`, [event('FactRecorded', factRecorded(r, factId), metadata(r))], 'no_stream');
-        profile.factsRecorded++;
+        await fact(p < 0.1);
       }
     }
-    // Closing checkpoints the WAL into the main file, so the file alone is the whole log.
-    await store.close();
-    await onSize(target, { ...profile });
-    if (target !== targets[targets.length - 1]) store = new SqliteEventStore({ path, synchronous: 'normal' });
+    await sizeReached(target, target === targets[targets.length - 1], onSize);
   }
 }
 
@@ -246,17 +267,12 @@ export async function generateArchiveLog(
 ): Promise<void> {
   const r = rng(seed);
   const targets = [...sizes].sort((a, b) => a - b);
-  let store = new SqliteEventStore({ path, synchronous: 'normal' });
-  const profile: LogProfile = { events: 0, factsRecorded: 0, factCorrections: 0, figures: 0, claimsAsserted: 0, claimCorrections: 0 };
+  const { profile, append, fact, sizeReached } = logWriter(path, r);
   interface Open { n: number; claimants: string[]; left: number; claims: string[] }
   const open: Open[] = [];
   let figureEvents = 0;
   let nextClaim = 0;
   const between = (range: { min: number; max: number }) => range.min + Math.floor(r() * (range.max - range.min + 1));
-  const append = async (stream: string, events: EventData[], expected: 'no_stream' | 'any') => {
-    await store.appendToStream(stream, events, { expectedRevision: expected });
-    profile.events += events.length;
-  };
   for (const target of targets) {
     while (profile.events < target) {
       const room = target - profile.events;
@@ -294,19 +310,11 @@ export async function generateArchiveLog(
         if (f.left === 0) open.splice(at, 1);
         await append(`figure-${figure}`, batch, 'any');
         figureEvents += batch.length;
-      } else if (r() < 0.1 && profile.factsRecorded > 0) {
-        const factId = `fact-${Math.floor(r() * profile.factsRecorded).toString(36)}`;
-        await append(`fact-${factId}`, [event('FactCorrected', factCorrected(r, factId), metadata(r, 'wrong date in the source'))], 'any');
-        profile.factCorrections++;
       } else {
-        const factId = `fact-${profile.factsRecorded.toString(36)}`;
-        await append(`fact-${factId}`, [event('FactRecorded', factRecorded(r, factId), metadata(r))], 'no_stream');
-        profile.factsRecorded++;
+        await fact(r() < 0.1);
       }
     }
-    await store.close();
-    await onSize(target, { ...profile });
-    if (target !== targets[targets.length - 1]) store = new SqliteEventStore({ path, synchronous: 'normal' });
+    await sizeReached(target, target === targets[targets.length - 1], onSize);
   }
 }
 
