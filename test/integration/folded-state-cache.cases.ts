@@ -156,7 +156,7 @@ describe('the state a writer caches after its own append', () => {
     const steps: [FactCommand, { reason?: string; marks?: SubjectMark[] }][] = [
       [recordFact({ factId: fact, entities: [person, { type: 'organisation', name: 'CENTCOM' }], summary: 'Joseph Votel held the command.' }), { marks: [{ subject: 'Joseph Votel', path: '/summary', passage: 'Joseph Votel' }] }],
       [{ type: 'CorrectFact', factId: fact, changes: { entities: [{ type: 'person', name: 'Kenneth McKenzie' }] } }, { reason: 'successor' }],
-      [{ type: 'AddFactSource', factId: fact, source: source({ url: 'https://example.invalid/later' }) }, {}],
+      [{ type: 'AddFactSource', factId: fact, source: source({ url: 'http://127.0.0.1/sources/later' }) }, {}],
       [{ type: 'RetractFact', factId: fact }, { reason: 'withdrawn' }],
     ];
     for (const [step, [command, { reason, marks }]] of steps.entries()) {
@@ -183,14 +183,14 @@ describe('the state a writer caches after its own append', () => {
     const store = new SqliteEventStore({ path: ':memory:' });
     const cache = foldedStateCacheOf(store);
     await handleCommand(store, factDecider, recordFact({ factId: 'erased-meanwhile' }), meta());
-    await handleCommand(store, factDecider, { type: 'AddFactSource', factId: 'erased-meanwhile', source: source({ url: 'https://example.invalid/a' }) }, meta());
+    await handleCommand(store, factDecider, { type: 'AddFactSource', factId: 'erased-meanwhile', source: source({ url: 'http://127.0.0.1/sources/a' }) }, meta());
     expect(cache.get(factDecider, factStream('erased-meanwhile'))?.revision).toBe(1n);
     const append = store.appendToStream.bind(store);
     jest.spyOn(store, 'appendToStream').mockImplementation(async (...args) => {
       cache.clear();
       return append(...args);
     });
-    await handleCommand(store, factDecider, { type: 'AddFactSource', factId: 'erased-meanwhile', source: source({ url: 'https://example.invalid/b' }) }, meta());
+    await handleCommand(store, factDecider, { type: 'AddFactSource', factId: 'erased-meanwhile', source: source({ url: 'http://127.0.0.1/sources/b' }) }, meta());
     expect(cache.get(factDecider, factStream('erased-meanwhile'))).toBeUndefined();
     await store.close();
   });
