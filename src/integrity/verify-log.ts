@@ -3,6 +3,7 @@ import { INTEGRITY_STREAM, isServiceStream, MISMATCH_ACKNOWLEDGED } from '../eve
 import type { TreeHead } from './checkpoint';
 import { canonicalJson, CanonicalText, sha256 } from '../event-store/canonical-json';
 import { PREV_HASH, eventHash, isChained, recordedHash } from '../event-store/event-hash';
+import { eventIdFromKey, eventIdKey } from '../projections/merkle/event-id-key';
 import { eventLeafHash } from '../projections/merkle/leaf';
 import { CompactTree } from '../projections/merkle/merkle';
 import { parsePointer, valueAt } from '../domain/json-pointer';
@@ -198,17 +199,14 @@ function unpack(streamId: string, text: string, gaps: Map<bigint, Mismatch> | un
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 /** An event id that is a lower-case UUID as its 16 bytes in latin1 ('u' + 16 characters, not 36); any other as it is, after 's'. */
 function packId(id: string): string {
-  return UUID.test(id) ? `u${Buffer.from(id.replaceAll('-', ''), 'hex').toString('latin1')}` : `s${id}`;
+  const key = eventIdKey(id);
+  return typeof key === 'string' ? `s${key}` : `u${key.toString('latin1')}`;
 }
 
 function unpackId(packed: string): string {
-  if (packed[0] === 's') return packed.slice(1);
-  const hex = Buffer.from(packed.slice(1), 'latin1').toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return packed[0] === 's' ? packed.slice(1) : eventIdFromKey(Buffer.from(packed.slice(1), 'latin1'));
 }
 
 /** Splits on the first six tabs only: a hash's latin1 bytes may hold a tab, and an id may too. */

@@ -1,7 +1,8 @@
 /**
  * An event id as merkle_leaves keeps it: the 16 bytes of a lower-case uuid (every store writes its ids
  * so) instead of its 36 characters, in the row and again in the index by event id (~40 bytes per
- * event of a rebuild's file). Any other id is kept as it is, so it still reads back unchanged.
+ * event of a rebuild's file). Any other id is kept as it is, so it still reads back unchanged. Also how
+ * the log's verification packs the ids it keeps (integrity/verify-log.ts).
  */
 const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
